@@ -1,0 +1,1 @@
+"""Adapters: the outside world (providers, databases, clocks) behind the domain's ports."""

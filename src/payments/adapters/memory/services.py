@@ -1,0 +1,74 @@
+"""Fakes of the small ports: a clock you move, predictable ids, a rate limiter, an event log."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from payments.domain.events import DomainEvent
+from payments.domain.ports import Clock, EventPublisher, IdGenerator, RateDecision, RateLimiter
+
+
+class FixedClock(Clock):
+    """A clock that stands still until told to ``advance``."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        if self.current.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware time")
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        """Move forward by ``timedelta(**delta)`` and return the new time."""
+        self.current += timedelta(**delta)
+        return self.current
+
+
+class SequentialIds(IdGenerator):
+    """``pur_000001``, ``pur_000002``, ...: readable, sortable and thread-safe."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def new(self, prefix: str) -> str:
+        with self._lock:
+            self._counters[prefix] += 1
+            return f"{prefix}_{self._counters[prefix]:06d}"
+
+
+class InMemoryRateLimiter(RateLimiter):
+    """A sliding-window limiter on a clock, for one process."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._hits: dict[str, deque[datetime]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
+        now = self._clock.now()
+        window = timedelta(seconds=window_seconds)
+        with self._lock:
+            hits = self._hits[key]
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                retry = math.ceil((hits[0] + window - now).total_seconds())
+                return RateDecision(False, max(retry, 1))
+            hits.append(now)
+            return RateDecision(True, 0)
+
+
+class RecordingEventPublisher(EventPublisher):
+    """Keeps every published event in ``published`` for tests to assert on."""
+
+    def __init__(self) -> None:
+        self.published: list[DomainEvent] = []
+
+    def publish(self, events: Iterable[DomainEvent]) -> None:
+        self.published.extend(events)

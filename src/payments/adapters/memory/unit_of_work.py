@@ -1,0 +1,412 @@
+"""An in-memory store and unit of work: serializable (one writer at a time), truly rolled back."""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import copy
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from payments.domain.access import ApiKey
+from payments.domain.catalog import Product
+from payments.domain.customer import Customer
+from payments.domain.errors import ConflictError, FieldError, ValidationError
+from payments.domain.events import DomainEvent
+from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.inbox import InboxMessage, InboxStatus
+from payments.domain.ledger import LedgerEntry
+from payments.domain.ports import (
+    ApiKeyRepository,
+    CustomerRepository,
+    IdempotencyRepository,
+    InboxRepository,
+    LedgerRepository,
+    Outbox,
+    ProductRepository,
+    PurchasePage,
+    PurchaseRepository,
+    RefundRepository,
+    UnitOfWork,
+)
+from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase, PurchaseStatus
+from payments.domain.refund import Refund
+
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class _Tables:
+    products: dict[str, Product] = field(default_factory=dict)
+    customers: dict[str, Customer] = field(default_factory=dict)
+    purchases: dict[str, Purchase] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
+    refunds: dict[str, Refund] = field(default_factory=dict)
+    ledger: dict[str, LedgerEntry] = field(default_factory=dict)
+    inbox: dict[str, InboxMessage] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    outbox: list[DomainEvent] = field(default_factory=list)
+
+    def copy(self) -> _Tables:
+        return _Tables(
+            dict(self.products),
+            dict(self.customers),
+            dict(self.purchases),
+            list(self.audit),
+            dict(self.refunds),
+            dict(self.ledger),
+            dict(self.inbox),
+            dict(self.idempotency),
+            dict(self.api_keys),
+            list(self.outbox),
+        )
+
+
+class InMemoryStore:
+    """Committed state shared by every unit of work made on it; ``lock`` serializes them."""
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+        self.lock = threading.RLock()
+        self.commits = 0
+
+    @property
+    def outbox(self) -> list[DomainEvent]:
+        """Every event committed so far, in order."""
+        return list(self.tables.outbox)
+
+
+T = TypeVar("T")
+
+
+def _copy(value: T) -> T:
+    return copy.deepcopy(value)
+
+
+class _Bound:
+    """A repository bound to one unit of work's working tables."""
+
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+
+class _Products(_Bound, ProductRepository):
+    def add(self, product: Product) -> None:
+        self._t.products[product.id] = product
+
+    def get(self, product_id: str) -> Product | None:
+        return self._t.products.get(product_id)
+
+    def list(self, *, active_only: bool = True) -> builtins.list[Product]:
+        items = sorted(self._t.products.values(), key=lambda p: (p.created_at, p.id))
+        return [p for p in items if p.active or not active_only]
+
+
+class _Customers(_Bound, CustomerRepository):
+    def add(self, customer: Customer) -> None:
+        if customer.id in self._t.customers or (
+            customer.email is not None and self.get_by_email(customer.email) is not None
+        ):
+            raise ConflictError(f"Customer {customer.id!r} or its e-mail already exists.")
+        self._t.customers[customer.id] = customer
+
+    def get(self, customer_id: str, *, for_update: bool = False) -> Customer | None:
+        return self._t.customers.get(customer_id)
+
+    def get_by_email(self, email: str) -> Customer | None:
+        return next((c for c in self._t.customers.values() if c.email == email), None)
+
+
+class _Purchases(_Bound, PurchaseRepository):
+    def add(self, purchase: Purchase) -> None:
+        for other in self._t.purchases.values():
+            if other.reference == purchase.reference:
+                raise ConflictError(f"Reference {purchase.reference!r} already exists.")
+        self._store(purchase)
+
+    def _store(self, purchase: Purchase) -> None:
+        if purchase.gateway_reference is not None:
+            for other in self._t.purchases.values():
+                if (
+                    other.id != purchase.id
+                    and other.gateway == purchase.gateway
+                    and other.gateway_reference == purchase.gateway_reference
+                ):
+                    raise ConflictError("That gateway reference belongs to another purchase.")
+        self._t.audit.extend(purchase.pending_audit)
+        purchase.pending_audit.clear()
+        stored = _copy(purchase)
+        stored.events.clear()
+        self._t.purchases[purchase.id] = stored
+
+    def get(self, purchase_id: str, *, for_update: bool = False) -> Purchase | None:
+        found = self._t.purchases.get(purchase_id)
+        return _copy(found) if found is not None else None
+
+    def get_by_reference(self, reference: str, *, for_update: bool = False) -> Purchase | None:
+        found = next((p for p in self._t.purchases.values() if p.reference == reference), None)
+        return _copy(found) if found is not None else None
+
+    def get_by_gateway_reference(
+        self, gateway: str, gateway_reference: str, *, for_update: bool = False
+    ) -> Purchase | None:
+        found = next(
+            (
+                p
+                for p in self._t.purchases.values()
+                if p.gateway == gateway and p.gateway_reference == gateway_reference
+            ),
+            None,
+        )
+        return _copy(found) if found is not None else None
+
+    def save(self, purchase: Purchase) -> None:
+        stored = self._t.purchases.get(purchase.id)
+        if stored is None:
+            raise ConflictError(f"Purchase {purchase.id!r} was never added.")
+        if stored.version != purchase.version:
+            raise ConflictError(f"Purchase {purchase.id!r} changed since it was read.")
+        purchase.version += 1
+        self._store(purchase)
+
+    def list(
+        self,
+        *,
+        customer_id: str | None = None,
+        status: PurchaseStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> PurchasePage:
+        items = sorted(
+            (
+                p
+                for p in self._t.purchases.values()
+                if (customer_id is None or p.customer_id == customer_id)
+                and (status is None or p.status is status)
+            ),
+            key=lambda p: (p.created_at, p.id),
+            reverse=True,
+        )
+        if cursor:
+            after = _decode_cursor(cursor)
+            items = [p for p in items if (p.created_at, p.id) < after]
+        page = items[:limit]
+        more = len(items) > limit
+        next_cursor = _encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
+        return PurchasePage([_copy(p) for p in page], next_cursor)
+
+    def list_open(self, *, updated_before: datetime, limit: int = 100) -> builtins.list[Purchase]:
+        items = sorted(
+            (
+                p
+                for p in self._t.purchases.values()
+                if p.status in OPEN_STATUSES and p.updated_at < updated_before
+            ),
+            key=lambda p: (p.updated_at, p.id),
+        )
+        return [_copy(p) for p in items[:limit]]
+
+    def audit_trail(self, purchase_id: str) -> builtins.list[AuditRecord]:
+        return [a for a in self._t.audit if a.purchase_id == purchase_id]
+
+
+def _encode_cursor(created_at: datetime, purchase_id: str) -> str:
+    raw = f"{created_at.isoformat()}|{purchase_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, purchase_id = raw.split("|", 1)
+        created_at = datetime.fromisoformat(moment)
+        if created_at.utcoffset() is None:
+            raise ValueError("a cursor time is always timezone-aware")
+        return created_at, purchase_id
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError(
+            "The cursor is invalid.", errors=[FieldError("cursor", "not a cursor we gave out")]
+        ) from None
+
+
+class _Refunds(_Bound, RefundRepository):
+    def add(self, refund: Refund) -> None:
+        self.save(refund)
+
+    def get(self, refund_id: str) -> Refund | None:
+        found = self._t.refunds.get(refund_id)
+        return _copy(found) if found is not None else None
+
+    def get_by_gateway_reference(self, gateway: str, reference: str) -> Refund | None:
+        found = next(
+            (
+                r
+                for r in self._t.refunds.values()
+                if r.gateway == gateway and r.gateway_reference == reference
+            ),
+            None,
+        )
+        return _copy(found) if found is not None else None
+
+    def for_purchase(self, purchase_id: str) -> list[Refund]:
+        items = [r for r in self._t.refunds.values() if r.purchase_id == purchase_id]
+        return [_copy(r) for r in sorted(items, key=lambda r: (r.created_at, r.id))]
+
+    def save(self, refund: Refund) -> None:
+        self._t.refunds[refund.id] = _copy(refund)
+
+
+class _Ledger(_Bound, LedgerRepository):
+    def append(self, entry: LedgerEntry) -> bool:
+        if entry.source in self._t.ledger:
+            return False
+        self._t.ledger[entry.source] = entry
+        return True
+
+    def for_customer(self, customer_id: str) -> list[LedgerEntry]:
+        items = [e for e in self._t.ledger.values() if e.customer_id == customer_id]
+        return sorted(items, key=lambda e: (e.created_at, e.id))
+
+    def by_source(self, source: str) -> LedgerEntry | None:
+        return self._t.ledger.get(source)
+
+    def for_purchase(self, purchase_id: str) -> list[LedgerEntry]:
+        items = [e for e in self._t.ledger.values() if e.purchase_id == purchase_id]
+        return sorted(items, key=lambda e: (e.created_at, e.id))
+
+
+class _Inbox(_Bound, InboxRepository):
+    def add(self, message: InboxMessage) -> bool:
+        for other in self._t.inbox.values():
+            if other.provider == message.provider and other.event_id == message.event_id:
+                return False
+        self._t.inbox[message.id] = _copy(message)
+        return True
+
+    def get(self, message_id: str) -> InboxMessage | None:
+        found = self._t.inbox.get(message_id)
+        return _copy(found) if found is not None else None
+
+    def save(self, message: InboxMessage) -> None:
+        self._t.inbox[message.id] = _copy(message)
+
+    def claim_due(self, now: datetime, limit: int) -> builtins.list[InboxMessage]:
+        due = sorted(
+            (
+                m
+                for m in self._t.inbox.values()
+                if m.status is InboxStatus.FAILED
+                and m.next_attempt_at is not None
+                and m.next_attempt_at <= now
+            ),
+            key=lambda m: (m.next_attempt_at or now, m.id),
+        )[:limit]
+        claimed = []
+        for message in due:
+            leased = replace(message, next_attempt_at=now + CLAIM_LEASE)
+            self._t.inbox[message.id] = leased
+            claimed.append(_copy(leased))
+        return claimed
+
+    def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
+        items = sorted(self._t.inbox.values(), key=lambda m: (m.received_at, m.id), reverse=True)
+        return [_copy(m) for m in items if status is None or m.status.value == status][:limit]
+
+
+class _Idempotency(_Bound, IdempotencyRepository):
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        existing = self._t.idempotency.get((record.scope, record.key))
+        if existing is not None and existing.expires_at > record.created_at:
+            return _copy(existing)
+        self._t.idempotency[(record.scope, record.key)] = _copy(record)
+        return None
+
+    def finish(self, record: IdempotencyRecord) -> None:
+        self._t.idempotency[(record.scope, record.key)] = _copy(record)
+
+    def release(self, scope: str, key: str) -> None:
+        existing = self._t.idempotency.get((scope, key))
+        if existing is not None and not existing.finished:
+            del self._t.idempotency[(scope, key)]
+
+    def purge_expired(self, now: datetime) -> int:
+        expired = [k for k, r in self._t.idempotency.items() if r.expires_at <= now]
+        for k in expired:
+            del self._t.idempotency[k]
+        return len(expired)
+
+
+class _ApiKeys(_Bound, ApiKeyRepository):
+    def add(self, key: ApiKey) -> None:
+        self._t.api_keys[key.secret_hash] = key
+
+    def get_by_hash(self, secret_hash: str) -> ApiKey | None:
+        return self._t.api_keys.get(secret_hash)
+
+
+class _Outbox(_Bound, Outbox):
+    def add(self, events: Sequence[DomainEvent]) -> None:
+        self._t.outbox.extend(events)
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """A unit of work on an ``InMemoryStore`` (a new one when not given).
+
+    Each ``with`` block holds the store's lock, works on a copy, and publishes the copy on
+    ``commit()``: uncommitted changes vanish, exactly like a database transaction.
+    """
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self._work: _Tables | None = None
+
+    def __enter__(self) -> InMemoryUnitOfWork:
+        self.store.lock.acquire()
+        self._work = self.store.tables.copy()
+        work = self._work
+        self.products = products = _Products(work)
+        self.customers = customers = _Customers(work)
+        self.purchases = purchases = _Purchases(work)
+        self.refunds = refunds = _Refunds(work)
+        self.ledger = ledger = _Ledger(work)
+        self.inbox = inbox = _Inbox(work)
+        self.idempotency = idempotency = _Idempotency(work)
+        self.api_keys = api_keys = _ApiKeys(work)
+        self.outbox = outbox = _Outbox(work)
+        self._bound: list[_Bound] = [
+            products,
+            customers,
+            purchases,
+            refunds,
+            ledger,
+            inbox,
+            idempotency,
+            api_keys,
+            outbox,
+        ]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._work = None
+        self.store.lock.release()
+
+    def commit(self) -> None:
+        if self._work is None:
+            raise RuntimeError("commit() outside a 'with' block")
+        self.store.tables = self._work
+        self._work = self._work.copy()
+        self._rebind(self._work)
+        self.store.commits += 1
+
+    def rollback(self) -> None:
+        if self._work is not None:
+            self._work = self.store.tables.copy()
+            self._rebind(self._work)
+
+    def _rebind(self, work: _Tables) -> None:
+        for repo in self._bound:
+            repo._t = work

@@ -1,0 +1,1 @@
+"""SQL persistence on SQLAlchemy Core: tables, repositories, unit of work and migrations."""

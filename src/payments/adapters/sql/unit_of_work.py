@@ -1,0 +1,82 @@
+"""The SQL unit of work: one connection and one transaction per ``with`` block."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from payments.adapters.sql.repositories import (
+    SqlApiKeyRepository,
+    SqlCustomerRepository,
+    SqlIdempotencyRepository,
+    SqlInboxRepository,
+    SqlLedgerRepository,
+    SqlOutbox,
+    SqlProductRepository,
+    SqlPurchaseRepository,
+    SqlRefundRepository,
+)
+from payments.domain.ports import UnitOfWork
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """Every repository on one transaction of ``engine``; leaving the block rolls back anything
+    not committed. The object can be used for one block after another, not for nested blocks.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        """Check out a connection, begin a transaction and bind the repositories to it."""
+        if self._connection is not None:
+            raise RuntimeError("This unit of work is already in a 'with' block.")
+        connection = self._engine.connect()
+        try:
+            connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        self.products = SqlProductRepository(connection)
+        self.customers = SqlCustomerRepository(connection)
+        self.purchases = SqlPurchaseRepository(connection)
+        self.refunds = SqlRefundRepository(connection)
+        self.ledger = SqlLedgerRepository(connection)
+        self.inbox = SqlInboxRepository(connection)
+        self.idempotency = SqlIdempotencyRepository(connection)
+        self.api_keys = SqlApiKeyRepository(connection)
+        self.outbox = SqlOutbox(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed and return the connection to the pool."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.rollback()
+        except Exception:
+            if exc is None:
+                raise
+            # The block already failed (often with the connection): keep that error, not this.
+        finally:
+            connection.close()
+
+    def commit(self) -> None:
+        """Make every change of this block durable at once; later changes need another commit."""
+        if self._connection is None:
+            raise RuntimeError("commit() outside a 'with' block.")
+        self._connection.commit()
+
+    def rollback(self) -> None:
+        """Forget every uncommitted change; harmless after a commit or outside a block."""
+        if self._connection is not None:
+            self._connection.rollback()

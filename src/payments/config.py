@@ -1,0 +1,92 @@
+"""Typed settings, built once from a mapping (the environment) and validated at start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from payments.adapters.stripe_gateway import check_stripe_keys
+from payments.domain.errors import ConfigurationError
+from payments.domain.routing import RoutingTable
+
+DEFAULT_DATABASE_URL = "sqlite:///payments.db"
+SANDBOX_SECRET = "sandbox_whsec_not_a_real_secret"  # noqa: S105 - sandbox only, documented
+
+
+@dataclass(frozen=True, slots=True)
+class StripeSettings:
+    secret_key: str | None
+    webhook_secret: str | None
+    api_base: str | None
+    publishable_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service reads from its environment (DESIGN §7)."""
+
+    mode: str
+    database_url: str
+    routing: RoutingTable
+    routing_text: str
+    public_base_url: str
+    sandbox_secret: str
+    stripe: StripeSettings
+    idempotency_ttl: timedelta
+    payment_window: timedelta
+    log_format: str
+    redis_url: str | None
+
+    @property
+    def sandbox(self) -> bool:
+        return self.mode == "sandbox"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read ``PAYMENTS_*`` settings; raise ``ConfigurationError`` naming what is wrong."""
+
+        def get(name: str, default: str | None = None) -> str | None:
+            value = env.get(f"PAYMENTS_{name}")
+            return value.strip() if value and value.strip() else default
+
+        mode = (get("MODE", "sandbox") or "sandbox").lower()
+        if mode not in ("sandbox", "live"):
+            raise ConfigurationError("PAYMENTS_MODE must be 'sandbox' or 'live'.")
+        stripe = StripeSettings(
+            secret_key=get("STRIPE_SECRET_KEY"),
+            webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
+            api_base=get("STRIPE_API_BASE"),
+            publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
+        )
+        check_stripe_keys(mode, stripe.secret_key, stripe.webhook_secret)
+        if mode == "live" and not stripe.secret_key:
+            raise ConfigurationError("Live mode needs a gateway: set PAYMENTS_STRIPE_SECRET_KEY.")
+        default_routing = "*: stripe" if stripe.secret_key else "*: sandbox"
+        routing_text = get("ROUTING", default_routing) or default_routing
+        log_format = (get("LOG_FORMAT", "console") or "console").lower()
+        if log_format not in ("json", "console"):
+            raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
+        return cls(
+            mode=mode,
+            database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
+            routing=RoutingTable.parse(routing_text),
+            routing_text=routing_text,
+            public_base_url=(get("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+            sandbox_secret=get("SANDBOX_SECRET", SANDBOX_SECRET) or SANDBOX_SECRET,
+            stripe=stripe,
+            idempotency_ttl=timedelta(hours=_int(get("IDEMPOTENCY_TTL_HOURS", "24"), "24")),
+            payment_window=timedelta(hours=_int(get("PAYMENT_WINDOW_HOURS", "24"), "24")),
+            log_format=log_format,
+            redis_url=get("REDIS_URL"),
+        )
+
+
+def _int(value: str | None, default: str) -> int:
+    try:
+        number = int(value or default)
+    except ValueError:
+        raise ConfigurationError(f"{value!r} is not a whole number.") from None
+    if number <= 0:
+        raise ConfigurationError(f"{value!r} must be positive.")
+    return number

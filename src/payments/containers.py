@@ -1,0 +1,190 @@
+"""The composition root: one dependency-injector container builds everything from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from dependency_injector import containers, providers
+from sqlalchemy import Engine, text
+
+from payments.adapters.memory import InMemoryRateLimiter
+from payments.adapters.sandbox_gateway import SandboxGateway
+from payments.adapters.sandbox_simulator import Deliver, SandboxSimulator, http_deliverer
+from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.unit_of_work import SqlUnitOfWork
+from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
+from payments.adapters.stripe_simulator import make_stripe_simulator
+from payments.adapters.system import SystemClock, UlidGenerator
+from payments.config import Settings
+from payments.domain.ports import Clock, PaymentGateway, UnitOfWork
+from payments.domain.services.access import AccessService
+from payments.domain.services.accounts import AccountService
+from payments.domain.services.catalog import CatalogService
+from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.idempotency import IdempotencyService
+from payments.domain.services.notifications import NotificationService
+from payments.domain.services.purchases import PurchaseService
+from payments.domain.services.refunds import RefundService
+from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
+from payments.entrypoints.http.sandbox_controller import SimulatorSandbox
+from payments.entrypoints.wsgi_dispatch import PathDispatcher
+
+SANDBOX_GATEWAY_PREFIX = "/sandbox/gateway"
+SANDBOX_STRIPE_PREFIX = "/sandbox/stripe"
+SANDBOX_STRIPE_KEY = "sk_test_sandbox_not_a_real_key"
+
+
+class Sandbox:
+    """The built-in provider simulators of sandbox mode, and how actions reach them."""
+
+    def __init__(
+        self, settings: Settings, session: requests.Session, deliver: Deliver | None = None
+    ) -> None:
+        deliver = deliver or http_deliverer(settings.public_base_url, session)
+        self.gateway_simulator = SandboxSimulator(settings.sandbox_secret, deliver)
+        self.stripe_app = make_stripe_simulator(
+            webhook_secret=settings.sandbox_secret,
+            deliver=lambda path, body, headers: deliver(path, headers, body),
+        )
+        self.stripe_simulator = self.stripe_app.state
+        self.controller = SimulatorSandbox()
+        sim = self.gateway_simulator
+        self.controller.register(
+            "sandbox",
+            approve=lambda ref, _our: sim.approve(ref),
+            decline=lambda ref, _our: sim.decline(ref),
+            expire=lambda ref, _our: sim.expire(ref),
+        )
+        stripe_sim = self.stripe_simulator
+        self.controller.register(
+            "stripe",
+            approve=lambda ref, _our: stripe_sim.approve(ref),
+            decline=lambda ref, _our: stripe_sim.decline(ref),
+            expire=lambda ref, _our: stripe_sim.expire(ref),
+        )
+
+    def mounts(self) -> dict[str, Any]:
+        return {
+            SANDBOX_GATEWAY_PREFIX: self.gateway_simulator.wsgi_app(),
+            SANDBOX_STRIPE_PREFIX: self.stripe_app,
+        }
+
+
+def build_gateways(
+    settings: Settings, session: requests.Session, sandbox: Sandbox | None
+) -> GatewayRegistry:
+    """Every gateway the settings enable; in sandbox mode the simulators stand in for providers."""
+    gateways: list[PaymentGateway] = []
+    base = settings.public_base_url
+    if sandbox is not None:
+        gateways.append(
+            SandboxGateway(session, base + SANDBOX_GATEWAY_PREFIX, settings.sandbox_secret)
+        )
+    if settings.stripe.secret_key:
+        client = make_stripe_client(settings.stripe.secret_key, api_base=settings.stripe.api_base)
+        secrets = [s for s in (settings.stripe.webhook_secret or "").split(",") if s.strip()]
+        gateways.append(
+            StripeGateway(client, secrets, publishable_key=settings.stripe.publishable_key)
+        )
+    elif sandbox is not None:
+        client = make_stripe_client(SANDBOX_STRIPE_KEY, api_base=base + SANDBOX_STRIPE_PREFIX)
+        gateways.append(StripeGateway(client, [settings.sandbox_secret]))
+    return GatewayRegistry(gateways)
+
+
+def database_ready(engine: Engine) -> Callable[[], bool]:
+    """A readiness probe: can we run a query now?"""
+
+    def ready() -> bool:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    return ready
+
+
+class Container(containers.DeclarativeContainer):
+    """Wires settings, adapters, use cases and the WSGI application."""
+
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UlidGenerator)
+    http_session = providers.Singleton(requests.Session)
+    engine = providers.Singleton(make_engine, settings.provided.database_url)
+    unit_of_work = providers.Factory(SqlUnitOfWork, engine)
+
+    sandbox = providers.Singleton(
+        lambda settings, session: Sandbox(settings, session) if settings.sandbox else None,
+        settings,
+        http_session,
+    )
+    gateways = providers.Singleton(build_gateways, settings, http_session, sandbox)
+    rate_limiter = providers.Singleton(InMemoryRateLimiter, clock)
+
+    catalog = providers.Singleton(CatalogService, unit_of_work.provider, clock, ids)
+    purchases = providers.Singleton(
+        PurchaseService,
+        unit_of_work.provider,
+        gateways,
+        settings.provided.routing,
+        clock,
+        ids,
+    )
+    refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
+    accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)
+    notifications = providers.Singleton(
+        NotificationService, unit_of_work.provider, gateways, clock, ids
+    )
+    access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
+    idempotency = providers.Singleton(
+        IdempotencyService, unit_of_work.provider, clock, settings.provided.idempotency_ttl
+    )
+
+    api_services = providers.Singleton(
+        ApiServices,
+        catalog=catalog,
+        purchases=purchases,
+        refunds=refunds,
+        accounts=accounts,
+        notifications=notifications,
+        access=access,
+        idempotency=idempotency,
+        rate_limiter=rate_limiter,
+        readiness=providers.Callable(database_ready, engine),
+    )
+    api = providers.Singleton(
+        lambda services, sandbox: create_app(
+            services=services,
+            settings=HttpSettings(),
+            sandbox=sandbox.controller if sandbox is not None else None,
+        ),
+        api_services,
+        sandbox,
+    )
+    wsgi_app = providers.Singleton(
+        lambda api, sandbox: PathDispatcher(api, sandbox.mounts() if sandbox else {}),
+        api,
+        sandbox,
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    """A container for these settings (tests override single providers on it)."""
+    container = Container(settings=settings)
+    return container
+
+
+def unit_of_work_factory(container: Container) -> Callable[[], UnitOfWork]:
+    factory: Callable[[], UnitOfWork] = container.unit_of_work.provider
+    return factory
+
+
+def clock_of(container: Container) -> Clock:
+    clock: Clock = container.clock()
+    return clock

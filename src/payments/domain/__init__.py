@@ -1,0 +1,1 @@
+"""The pure payments domain: standard library only."""

@@ -1,0 +1,104 @@
+"""Domain events: frozen, past-tense facts that the aggregates record and the outbox publishes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+
+from payments.domain.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """Base of every event; ``name`` is the stable wire name (``purchase.completed``)."""
+
+    occurred_at: datetime
+
+    name = "event"
+
+    def payload(self) -> dict[str, object]:
+        """The event's fields as JSON-ready values (Money as dicts, decimals and times as text)."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Money):
+                out[f.name] = value.to_dict()
+            elif isinstance(value, datetime):
+                out[f.name] = value.isoformat()
+            elif isinstance(value, Decimal):
+                out[f.name] = str(value)
+            else:
+                out[f.name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseCreated(DomainEvent):
+    purchase_id: str
+    customer_id: str
+    product_id: str
+    amount: Money
+    gateway: str | None
+
+    name = "purchase.created"
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseStatusChanged(DomainEvent):
+    purchase_id: str
+    customer_id: str
+    from_status: str
+    to_status: str
+    cause: str
+
+    name = "purchase.status_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseCompleted(DomainEvent):
+    purchase_id: str
+    customer_id: str
+    amount: Money
+    credits: Decimal
+    needs_review: bool
+
+    name = "purchase.completed"
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseFlaggedForReview(DomainEvent):
+    purchase_id: str
+    reason: str
+
+    name = "purchase.flagged_for_review"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecorded(DomainEvent):
+    purchase_id: str
+    refund_id: str
+    amount: Money
+    status: str
+
+    name = "refund.recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class CreditsConsumed(DomainEvent):
+    customer_id: str
+    credits: Decimal
+    reference: str
+
+    name = "credits.consumed"
+
+
+__all__ = [
+    "CreditsConsumed",
+    "DomainEvent",
+    "PurchaseCompleted",
+    "PurchaseCreated",
+    "PurchaseFlaggedForReview",
+    "PurchaseStatusChanged",
+    "RefundRecorded",
+]

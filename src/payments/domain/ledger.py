@@ -1,0 +1,254 @@
+"""The customer ledger: append-only credit and money entries; balances are sums, never counters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from payments.domain.money import Money
+
+CREDITS = "credits"
+CREDIT_QUANTUM = Decimal("0.01")
+
+
+class EntryKind(StrEnum):
+    PURCHASE_CREDITS = "purchase_credits"
+    PURCHASE_PAYMENT = "purchase_payment"
+    REFUND_CREDITS = "refund_credits"
+    REFUND_PAYMENT = "refund_payment"
+    REFUND_REVERSAL_CREDITS = "refund_reversal_credits"
+    REFUND_REVERSAL_PAYMENT = "refund_reversal_payment"
+    CONSUMPTION = "consumption"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One signed movement of credits (``asset == "credits"``) or money (asset = currency code).
+
+    ``source`` is unique across the whole ledger: the same purchase, refund or consumption can never
+    be entered twice, whatever the application does.
+    """
+
+    id: str
+    customer_id: str
+    kind: EntryKind
+    asset: str
+    amount: Decimal
+    source: str
+    created_at: datetime
+    purchase_id: str | None = None
+    expires_at: datetime | None = None
+    reference: str | None = None
+
+
+def purchase_entries(
+    *,
+    ids: list[str],
+    customer_id: str,
+    purchase_id: str,
+    amount: Money,
+    credits: Decimal,
+    validity_days: int | None,
+    now: datetime,
+) -> list[LedgerEntry]:
+    """The entries a completed purchase appends: its credits (with expiry) and the money paid."""
+    expires_at = now + timedelta(days=validity_days) if validity_days else None
+    entries = [
+        LedgerEntry(
+            id=ids[0],
+            customer_id=customer_id,
+            kind=EntryKind.PURCHASE_PAYMENT,
+            asset=amount.currency.code,
+            amount=amount.amount,
+            source=f"purchase:{purchase_id}:payment",
+            created_at=now,
+            purchase_id=purchase_id,
+        )
+    ]
+    if credits > 0:
+        entries.append(
+            LedgerEntry(
+                id=ids[1],
+                customer_id=customer_id,
+                kind=EntryKind.PURCHASE_CREDITS,
+                asset=CREDITS,
+                amount=credits,
+                source=f"purchase:{purchase_id}:credits",
+                created_at=now,
+                purchase_id=purchase_id,
+                expires_at=expires_at,
+            )
+        )
+    return entries
+
+
+def refund_credit_share(
+    *,
+    purchase_credits: Decimal,
+    purchase_amount: Money,
+    refund_amount: Money,
+    already_debited: Decimal,
+    fully_refunded: bool,
+) -> Decimal:
+    """Credits to take back for a refund: in proportion to the refunded share, half up to 0.01.
+
+    The refund that completes a full refund takes back exactly what is left, so rounding never
+    leaves a stray credit behind or takes one too many.
+    """
+    if fully_refunded:
+        return purchase_credits - already_debited
+    share = purchase_credits * refund_amount.amount / purchase_amount.amount
+    rounded = share.quantize(CREDIT_QUANTUM, rounding=ROUND_HALF_UP)
+    return min(rounded, purchase_credits - already_debited)
+
+
+def refund_entries(
+    *,
+    ids: list[str],
+    customer_id: str,
+    purchase_id: str,
+    refund_id: str,
+    amount: Money,
+    credits: Decimal,
+    now: datetime,
+) -> list[LedgerEntry]:
+    """The debit entries a refund appends: the money given back and the credits taken back."""
+    entries = [
+        LedgerEntry(
+            id=ids[0],
+            customer_id=customer_id,
+            kind=EntryKind.REFUND_PAYMENT,
+            asset=amount.currency.code,
+            amount=-amount.amount,
+            source=f"refund:{refund_id}:payment",
+            created_at=now,
+            purchase_id=purchase_id,
+        )
+    ]
+    if credits > 0:
+        entries.append(
+            LedgerEntry(
+                id=ids[1],
+                customer_id=customer_id,
+                kind=EntryKind.REFUND_CREDITS,
+                asset=CREDITS,
+                amount=-credits,
+                source=f"refund:{refund_id}:credits",
+                created_at=now,
+                purchase_id=purchase_id,
+            )
+        )
+    return entries
+
+
+def reversal_entries(
+    *, ids: list[str], refund_entries_: list[LedgerEntry], refund_id: str, now: datetime
+) -> list[LedgerEntry]:
+    """Entries that undo a refund's debits after the provider rejected the refund."""
+    kinds = {
+        EntryKind.REFUND_PAYMENT: EntryKind.REFUND_REVERSAL_PAYMENT,
+        EntryKind.REFUND_CREDITS: EntryKind.REFUND_REVERSAL_CREDITS,
+    }
+    return [
+        LedgerEntry(
+            id=entry_id,
+            customer_id=entry.customer_id,
+            kind=kinds[entry.kind],
+            asset=entry.asset,
+            amount=-entry.amount,
+            source=f"refund:{refund_id}:reversal:{entry.asset}",
+            created_at=now,
+            purchase_id=entry.purchase_id,
+        )
+        for entry_id, entry in zip(ids, refund_entries_, strict=True)
+    ]
+
+
+def consumption_entry(
+    *, id: str, customer_id: str, credits: Decimal, reference: str, now: datetime
+) -> LedgerEntry:
+    """The debit of ``credits`` consumed under the caller's ``reference`` (unique per customer)."""
+    return LedgerEntry(
+        id=id,
+        customer_id=customer_id,
+        kind=EntryKind.CONSUMPTION,
+        asset=CREDITS,
+        amount=-credits,
+        source=f"consumption:{customer_id}:{reference}",
+        created_at=now,
+        reference=reference,
+    )
+
+
+@dataclass(slots=True)
+class _Grant:
+    remaining: Decimal
+    expires_at: datetime | None
+    purchase_id: str | None
+
+    def live_at(self, moment: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > moment
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A customer's balances at one moment, computed from the ledger entries."""
+
+    customer_id: str
+    credits: Decimal
+    expired_credits: Decimal
+    total_paid: tuple[Money, ...]
+    entries: tuple[LedgerEntry, ...]
+
+    @classmethod
+    def from_entries(cls, customer_id: str, entries: list[LedgerEntry], now: datetime) -> Account:
+        """Sum the entries as of ``now``: credits that expired unused no longer count.
+
+        Consumption draws from the grants that expire first; a refund's credit debit draws from
+        its own purchase's grant first. Whatever a debit could not draw leaves the balance lower.
+        """
+        ordered = sorted(entries, key=lambda e: (e.created_at, e.id))
+        grants: list[_Grant] = []
+        loose = Decimal(0)
+        money: dict[str, Decimal] = defaultdict(Decimal)
+        for entry in ordered:
+            if entry.asset != CREDITS:
+                money[entry.asset] += entry.amount
+            elif entry.kind is EntryKind.PURCHASE_CREDITS and entry.amount > 0:
+                grants.append(_Grant(entry.amount, entry.expires_at, entry.purchase_id))
+            elif entry.amount > 0:
+                loose += entry.amount
+            else:
+                loose -= _draw(grants, -entry.amount, entry)
+        available = loose
+        expired = Decimal(0)
+        for grant in grants:
+            if grant.live_at(now):
+                available += grant.remaining
+            else:
+                expired += grant.remaining
+        paid = tuple(Money(amount, code) for code, amount in sorted(money.items()))
+        return cls(customer_id, available, expired, paid, tuple(ordered))
+
+
+def _draw(grants: list[_Grant], wanted: Decimal, entry: LedgerEntry) -> Decimal:
+    """Draw ``wanted`` credits from grants alive at the entry's time; returns what is left."""
+    far_future = datetime.max.replace(tzinfo=entry.created_at.tzinfo)
+
+    def order(grant: _Grant) -> tuple[int, datetime]:
+        own = 0 if entry.purchase_id is not None and grant.purchase_id == entry.purchase_id else 1
+        return own, grant.expires_at or far_future
+
+    for grant in sorted(grants, key=order):
+        if wanted <= 0:
+            break
+        own = entry.purchase_id is not None and grant.purchase_id == entry.purchase_id
+        if not own and not grant.live_at(entry.created_at):
+            continue
+        taken = min(grant.remaining, wanted)
+        grant.remaining -= taken
+        wanted -= taken
+    return wanted

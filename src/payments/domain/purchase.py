@@ -1,0 +1,471 @@
+"""The purchase aggregate and its state machine: one place decides every status change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from payments.domain.errors import (
+    CurrencyMismatchError,
+    InvalidTransitionError,
+    RefundExceedsCapturedError,
+    ValidationError,
+)
+from payments.domain.events import (
+    DomainEvent,
+    PurchaseCompleted,
+    PurchaseCreated,
+    PurchaseFlaggedForReview,
+    PurchaseStatusChanged,
+)
+from payments.domain.money import Money
+
+
+class PurchaseStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+OPEN_STATUSES = frozenset({PurchaseStatus.PENDING, PurchaseStatus.PROCESSING})
+CAPTURED_STATUSES = frozenset(
+    {PurchaseStatus.COMPLETED, PurchaseStatus.PARTIALLY_REFUNDED, PurchaseStatus.REFUNDED}
+)
+
+
+class PaymentOutcome(StrEnum):
+    """What a provider says happened to a payment."""
+
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class ObservationSource(StrEnum):
+    RESPONSE = "response"
+    NOTIFICATION = "notification"
+    LOOKUP = "lookup"
+    OPERATOR = "operator"
+
+
+class ApplyResult(StrEnum):
+    """How an observation was taken: moved the purchase, changed nothing, stale, or a conflict.
+
+    The values are the webhook answers of the HTTP contract.
+    """
+
+    APPLIED = "processed"
+    NO_OP = "duplicate"
+    IGNORED = "ignored"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayObservation:
+    """What a gateway told us about one payment: from an API response, a notification or a lookup.
+
+    ``reference`` is our purchase reference echoed back by the provider; ``gateway_reference`` is
+    the provider's own id for the payment. ``amount`` is what the provider says it charged.
+    """
+
+    gateway: str
+    outcome: PaymentOutcome
+    source: ObservationSource
+    gateway_reference: str | None = None
+    reference: str | None = None
+    amount: Money | None = None
+    event_id: str | None = None
+    provider_code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One status change: who or what moved the purchase from where to where, and when."""
+
+    purchase_id: str
+    from_status: PurchaseStatus | None
+    to_status: PurchaseStatus
+    cause: str
+    actor: str
+    event_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSecretAction:
+    client_secret: str
+    publishable_key: str | None = None
+    type: str = "client_secret"
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"type": self.type, "client_secret": self.client_secret}
+        if self.publishable_key:
+            out["publishable_key"] = self.publishable_key
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectAction:
+    url: str
+    type: str = "redirect"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"type": self.type, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True)
+class CashVoucherAction:
+    code: str
+    barcode: str
+    amount: Money
+    expires_at: datetime
+    instructions: str
+    type: str = "cash_voucher"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "type": self.type,
+            "code": self.code,
+            "barcode": self.barcode,
+            "amount": self.amount.to_dict(),
+            "expires_at": _rfc3339(self.expires_at),
+            "instructions": self.instructions,
+        }
+
+
+NextAction = ClientSecretAction | RedirectAction | CashVoucherAction
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    """The ordered gateways to try and why they were chosen."""
+
+    chain: tuple[str, ...]
+    reason: str
+
+
+# What an observed outcome does to a purchase in a given status (DESIGN §2):
+# a target status, "noop" (already there), or "ignore" (stale or out of order).
+_NOOP = "noop"
+_IGNORE = "ignore"
+_REVIEW = "review"
+_S = PurchaseStatus
+_O = PaymentOutcome
+_OBSERVED: dict[PurchaseStatus, dict[PaymentOutcome, str]] = {
+    _S.PENDING: {
+        _O.PROCESSING: _S.PROCESSING,
+        _O.SUCCEEDED: _S.COMPLETED,
+        _O.FAILED: _S.FAILED,
+        _O.CANCELLED: _S.CANCELLED,
+        _O.EXPIRED: _S.EXPIRED,
+    },
+    _S.PROCESSING: {
+        _O.PROCESSING: _NOOP,
+        _O.SUCCEEDED: _S.COMPLETED,
+        _O.FAILED: _S.FAILED,
+        _O.CANCELLED: _S.CANCELLED,
+        _O.EXPIRED: _S.EXPIRED,
+    },
+    _S.FAILED: {
+        _O.PROCESSING: _S.PROCESSING,
+        _O.SUCCEEDED: _S.COMPLETED,
+        _O.FAILED: _NOOP,
+        _O.CANCELLED: _S.CANCELLED,
+        _O.EXPIRED: _S.EXPIRED,
+    },
+    _S.CANCELLED: {
+        _O.PROCESSING: _IGNORE,
+        _O.SUCCEEDED: _REVIEW,
+        _O.FAILED: _IGNORE,
+        _O.CANCELLED: _NOOP,
+        _O.EXPIRED: _NOOP,
+    },
+    _S.EXPIRED: {
+        _O.PROCESSING: _IGNORE,
+        _O.SUCCEEDED: _REVIEW,
+        _O.FAILED: _IGNORE,
+        _O.CANCELLED: _NOOP,
+        _O.EXPIRED: _NOOP,
+    },
+    _S.COMPLETED: {
+        _O.PROCESSING: _IGNORE,
+        _O.SUCCEEDED: _NOOP,
+        _O.FAILED: _IGNORE,
+        _O.CANCELLED: _IGNORE,
+        _O.EXPIRED: _IGNORE,
+    },
+}
+for _captured in (_S.PARTIALLY_REFUNDED, _S.REFUNDED):
+    _OBSERVED[_captured] = dict.fromkeys(PaymentOutcome, _IGNORE)
+_OBSERVED[_S.PARTIALLY_REFUNDED][_O.SUCCEEDED] = _NOOP
+_OBSERVED[_S.REFUNDED][_O.SUCCEEDED] = _NOOP
+
+_CANCELLABLE = frozenset({_S.PENDING, _S.PROCESSING, _S.FAILED})
+
+
+@dataclass(slots=True)
+class Purchase:
+    """One attempt of a customer to buy one product, from creation to capture and refunds.
+
+    The price, credits and validity are copied from the product when the purchase is created, so
+    a later catalog change never alters what was sold. Status changes go through ``apply``,
+    ``cancel``, ``expire`` and the refund methods only; each records an audit record and events.
+    """
+
+    id: str
+    reference: str
+    customer_id: str
+    product_id: str
+    amount: Money
+    credits: Decimal
+    validity_days: int | None
+    country: str
+    payment_method: str | None
+    routing: RoutingDecision
+    created_at: datetime
+    updated_at: datetime
+    status: PurchaseStatus = PurchaseStatus.PENDING
+    gateway: str | None = None
+    gateway_reference: str | None = None
+    next_action: NextAction | None = None
+    return_url: str | None = None
+    refunded_amount: Money | None = None
+    needs_review: bool = False
+    review_reason: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    completed_at: datetime | None = None
+    version: int = 0  # the stored version this copy was read at; bumped by the repository
+    pending_audit: list[AuditRecord] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,
+        reference: str,
+        customer_id: str,
+        product_id: str,
+        amount: Money,
+        credits: Decimal,
+        validity_days: int | None,
+        country: str,
+        payment_method: str | None,
+        routing: RoutingDecision,
+        now: datetime,
+        return_url: str | None = None,
+        actor: str = "system",
+    ) -> Purchase:
+        """A new pending purchase for ``amount``, positive and exact in its currency."""
+        if not amount.is_positive or not amount.is_exact:
+            raise ValidationError("A purchase amount must be positive and exact in its currency.")
+        purchase = cls(
+            id=id,
+            reference=reference,
+            customer_id=customer_id,
+            product_id=product_id,
+            amount=amount,
+            credits=credits,
+            validity_days=validity_days,
+            country=country,
+            payment_method=payment_method,
+            routing=routing,
+            created_at=now,
+            updated_at=now,
+            gateway=routing.chain[0] if routing.chain else None,
+            return_url=return_url,
+            refunded_amount=Money.zero(amount.currency),
+        )
+        purchase.pending_audit.append(
+            AuditRecord(id, None, PurchaseStatus.PENDING, "created", actor, None, now)
+        )
+        purchase.events.append(
+            PurchaseCreated(now, id, customer_id, product_id, amount, purchase.gateway)
+        )
+        return purchase
+
+    # -- queries -------------------------------------------------------------------------------
+
+    @property
+    def refunded(self) -> Money:
+        """The total taken back by refunds that were accepted (pending or succeeded)."""
+        return self.refunded_amount or Money.zero(self.amount.currency)
+
+    @property
+    def refundable(self) -> Money:
+        """What can still be refunded: zero unless the money was captured."""
+        if self.status not in CAPTURED_STATUSES:
+            return Money.zero(self.amount.currency)
+        return self.amount - self.refunded
+
+    @property
+    def is_open(self) -> bool:
+        """True while the outcome at the provider is not known yet."""
+        return self.status in OPEN_STATUSES
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def start_at_gateway(
+        self,
+        gateway: str,
+        gateway_reference: str,
+        next_action: NextAction | None,
+        now: datetime,
+    ) -> None:
+        """Record that ``gateway`` accepted the payment request under ``gateway_reference``.
+
+        A notification may have settled the purchase before this answer was recorded: then the
+        next action is no longer offered.
+        """
+        self.gateway = gateway
+        self.gateway_reference = gateway_reference
+        if self.status in _CANCELLABLE:
+            self.next_action = next_action
+        self.updated_at = now
+
+    def apply(self, observation: GatewayObservation, now: datetime, actor: str) -> ApplyResult:
+        """Take what a provider observed into account, by the state machine of DESIGN §2.
+
+        Never raises for stale or duplicated observations: they are ``NO_OP`` or ``IGNORED``.
+        An amount or currency different from ours, or a different gateway, is a ``CONFLICT`` and
+        changes nothing. A capture after a local cancel or expiry completes the purchase and flags
+        it for review, because money moved.
+        """
+        if self.gateway is not None and observation.gateway != self.gateway:
+            return ApplyResult.CONFLICT
+        if observation.amount is not None and observation.amount != self.amount:
+            return ApplyResult.CONFLICT
+        rule = _OBSERVED[self.status][observation.outcome]
+        if rule == _IGNORE:
+            return ApplyResult.IGNORED
+        if rule == _NOOP:
+            return ApplyResult.NO_OP
+        if observation.gateway_reference and (
+            observation.outcome is PaymentOutcome.SUCCEEDED or self.gateway_reference is None
+        ):
+            self.gateway_reference = observation.gateway_reference
+        cause = f"{observation.source.value}:{observation.outcome.value}"
+        if rule == _REVIEW:
+            reason = f"captured by {observation.gateway} after the purchase was {self.status.value}"
+            self.needs_review = True
+            self.review_reason = reason
+            self.events.append(PurchaseFlaggedForReview(now, self.id, reason))
+            target = PurchaseStatus.COMPLETED
+        else:
+            target = PurchaseStatus(rule)
+        if target is PurchaseStatus.FAILED:
+            self.failure_code = observation.provider_code
+            self.failure_message = observation.message
+        self._move(target, cause, actor, observation.event_id, now)
+        return ApplyResult.APPLIED
+
+    def cancel(self, now: datetime, actor: str, cause: str = "cancelled") -> bool:
+        """Cancel a purchase whose payment was not captured; False if it already was cancelled.
+
+        Raises ``InvalidTransitionError`` once money was captured or the purchase expired.
+        """
+        if self.status is PurchaseStatus.CANCELLED:
+            return False
+        if self.status not in _CANCELLABLE:
+            raise InvalidTransitionError(
+                f"A {self.status.value} purchase cannot be cancelled.",
+                details={"status": self.status.value},
+            )
+        self.next_action = None
+        self._move(PurchaseStatus.CANCELLED, cause, actor, None, now)
+        return True
+
+    def expire(self, now: datetime, actor: str = "system") -> bool:
+        """Expire an uncaptured purchase whose payment window ran out; False if nothing changed."""
+        if self.status not in _CANCELLABLE:
+            return False
+        self.next_action = None
+        self._move(PurchaseStatus.EXPIRED, "expired", actor, None, now)
+        return True
+
+    def reserve_refund(self, amount: Money) -> None:
+        """Check that ``amount`` may be refunded now, without changing anything.
+
+        Raises ``InvalidTransitionError`` if nothing was captured, and
+        ``RefundExceedsCapturedError`` if the refunds would exceed the captured amount.
+        """
+        if self.status not in CAPTURED_STATUSES or self.refundable.is_zero:
+            raise InvalidTransitionError(
+                f"A {self.status.value} purchase has nothing to refund.",
+                details={"status": self.status.value},
+            )
+        if amount.currency != self.amount.currency:
+            raise CurrencyMismatchError(
+                f"The purchase is in {self.amount.currency.code}, not {amount.currency.code}."
+            )
+        if not amount.is_positive or not amount.is_exact:
+            raise ValidationError("A refund amount must be positive and exact in its currency.")
+        if amount > self.refundable:
+            raise RefundExceedsCapturedError(
+                f"At most {self.refundable} can still be refunded.",
+                details={"refundable": self.refundable.to_dict()},
+            )
+
+    def record_refund(self, amount: Money, refund_id: str, now: datetime, actor: str) -> None:
+        """Count an accepted refund against the captured amount and move to (partially) refunded."""
+        self.reserve_refund(amount)
+        self.refunded_amount = self.refunded + amount
+        target = (
+            PurchaseStatus.REFUNDED
+            if self.refunded == self.amount
+            else PurchaseStatus.PARTIALLY_REFUNDED
+        )
+        if target is not self.status:
+            self._move(target, f"refund:{refund_id}", actor, None, now)
+        else:
+            self.updated_at = now
+
+    def release_refund(self, amount: Money, refund_id: str, now: datetime, actor: str) -> None:
+        """Give back a refund the provider finally rejected, so it no longer counts."""
+        self.refunded_amount = self.refunded - amount
+        if self.refunded.is_zero:
+            target = PurchaseStatus.COMPLETED
+        else:
+            target = PurchaseStatus.PARTIALLY_REFUNDED
+        if target is not self.status:
+            self._move(target, f"refund_failed:{refund_id}", actor, None, now)
+        else:
+            self.updated_at = now
+
+    def _move(
+        self, target: PurchaseStatus, cause: str, actor: str, event_id: str | None, now: datetime
+    ) -> None:
+        previous = self.status
+        self.status = target
+        self.updated_at = now
+        self.pending_audit.append(
+            AuditRecord(self.id, previous, target, cause, actor, event_id, now)
+        )
+        self.events.append(
+            PurchaseStatusChanged(
+                now, self.id, self.customer_id, previous.value, target.value, cause
+            )
+        )
+        if target is PurchaseStatus.COMPLETED and previous not in CAPTURED_STATUSES:
+            self.completed_at = now
+            self.next_action = None
+            self.events.append(
+                PurchaseCompleted(
+                    now, self.id, self.customer_id, self.amount, self.credits, self.needs_review
+                )
+            )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

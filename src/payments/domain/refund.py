@@ -1,0 +1,50 @@
+"""Refunds: money given back on a captured purchase, many partial ones allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from payments.domain.money import Money
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def counts(self) -> bool:
+        """True while the refund counts against the captured amount."""
+        return self is not RefundStatus.FAILED
+
+
+@dataclass(slots=True)
+class Refund:
+    """A refund of part or all of a purchase; it counts against the capture unless it failed."""
+
+    id: str
+    purchase_id: str
+    customer_id: str
+    amount: Money
+    reason: str | None
+    status: RefundStatus
+    gateway: str
+    created_at: datetime
+    updated_at: datetime
+    gateway_reference: str | None = None
+    failure_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundObservation:
+    """What a provider says about a refund (from a notification or a lookup)."""
+
+    gateway: str
+    gateway_refund_reference: str
+    gateway_payment_reference: str | None
+    amount: Money
+    status: RefundStatus
+    event_id: str | None = None
+    refund_id: str | None = None

@@ -1,0 +1,65 @@
+"""API keys: create them (the secret is shown once) and authenticate bearers."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+
+from payments.domain.access import ApiKey, Principal, Role
+from payments.domain.customer import Customer
+from payments.domain.errors import AuthenticationRequiredError, FieldError, ValidationError
+from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+
+KEY_PREFIX = "pay_"
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of a key: keys are 192-bit random, so a fast hash is enough and lookups stay O(1)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class AccessService:
+    """Issues and checks API keys."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, ids: IdGenerator) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+
+    def create_key(self, role: Role | str, customer_id: str | None = None) -> tuple[ApiKey, str]:
+        """A new key and its secret; only the secret's hash is stored."""
+        try:
+            key_role = Role(role)
+        except ValueError:
+            raise ValidationError(
+                "Unknown role.", errors=[FieldError("role", "admin, merchant, customer or public")]
+            ) from None
+        if (key_role is Role.CUSTOMER) != (customer_id is not None):
+            raise ValidationError(
+                "A customer key needs --customer-id, and only a customer key takes one.",
+                errors=[FieldError("customer_id", "required exactly for the customer role")],
+            )
+        secret = f"{KEY_PREFIX}{key_role.value[:4]}_{secrets.token_urlsafe(24)}"
+        key = ApiKey(
+            id=self._ids.new("key"),
+            prefix=secret[:13],
+            secret_hash=hash_secret(secret),
+            role=key_role,
+            customer_id=customer_id,
+            created_at=self._clock.now(),
+        )
+        with self._uow() as uow:
+            if customer_id is not None and uow.customers.get(customer_id) is None:
+                uow.customers.add(Customer(customer_id, None, None, key.created_at))
+            uow.api_keys.add(key)
+            uow.commit()
+        return key, secret
+
+    def authenticate(self, secret: str) -> Principal:
+        """The principal of a bearer secret, or ``AuthenticationRequiredError``."""
+        with self._uow() as uow:
+            key = uow.api_keys.get_by_hash(hash_secret(secret))
+        if key is None or key.revoked_at is not None:
+            raise AuthenticationRequiredError("The API key is not valid.")
+        return Principal(key.role, key.id, key.customer_id)

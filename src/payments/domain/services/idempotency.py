@@ -1,0 +1,67 @@
+"""API idempotency: claim a key, replay the first response, refuse a different body."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from payments.domain.errors import IdempotencyConflictError, IdempotencyInFlightError
+from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.ports import Clock, UnitOfWork
+
+
+class IdempotencyService:
+    """Stores the first response to each (caller, Idempotency-Key) for ``lifetime``."""
+
+    def __init__(
+        self, uow: Callable[[], UnitOfWork], clock: Clock, lifetime: timedelta = timedelta(hours=24)
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._lifetime = lifetime
+
+    def begin(self, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
+        """Claim the key; returns the finished record to replay, or None to go ahead.
+
+        Raises ``IdempotencyConflictError`` for a different request under the same key and
+        ``IdempotencyInFlightError`` while the first request is still running.
+        """
+        now = self._clock.now()
+        record = IdempotencyRecord(scope, key, fingerprint, now, now + self._lifetime)
+        with self._uow() as uow:
+            existing = uow.idempotency.claim(record)
+            uow.commit()
+        if existing is None:
+            return None
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyConflictError(
+                "This Idempotency-Key was used with a different request."
+            )
+        if not existing.finished:
+            raise IdempotencyInFlightError("A request with this Idempotency-Key is in flight.")
+        return existing
+
+    def finish(
+        self,
+        scope: str,
+        key: str,
+        *,
+        fingerprint: str,
+        status: int,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> None:
+        """Store the response to replay."""
+        now = self._clock.now()
+        record = IdempotencyRecord(
+            scope, key, fingerprint, now, now + self._lifetime, status, body, headers
+        )
+        with self._uow() as uow:
+            uow.idempotency.finish(record)
+            uow.commit()
+
+    def abandon(self, scope: str, key: str) -> None:
+        """Release a claim whose request failed in a way worth retrying."""
+        with self._uow() as uow:
+            uow.idempotency.release(scope, key)
+            uow.commit()

@@ -1,0 +1,165 @@
+"""Notifications: store every verified webhook in the inbox, apply it once, retry what failed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from payments.domain.errors import PaymentsError
+from payments.domain.inbox import InboxMessage, InboxStatus
+from payments.domain.ports import Clock, IdGenerator, Notification, UnitOfWork
+from payments.domain.purchase import ApplyResult
+from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.settlement import (
+    Settled,
+    find_purchase,
+    settle_payment,
+    settle_refund,
+)
+
+log = logging.getLogger(__name__)
+
+_INBOX_STATUS = {
+    ApplyResult.APPLIED: InboxStatus.PROCESSED,
+    ApplyResult.NO_OP: InboxStatus.PROCESSED,
+    ApplyResult.IGNORED: InboxStatus.IGNORED,
+    ApplyResult.CONFLICT: InboxStatus.CONFLICT,
+}
+
+
+class StorageUnavailableError(PaymentsError):
+    """The notification could not be stored; the provider must deliver it again."""
+
+    code = "storage_unavailable"
+    retryable = True
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What became of one delivered notification.
+
+    ``status`` is ``processed``, ``duplicate`` (this event id was already stored, or it changed
+    nothing), ``ignored`` (genuine but not about anything of ours, or stale), ``conflict`` (stored
+    for an operator: it disagrees with our records) or ``queued`` (stored; processing failed and
+    will be retried).
+    """
+
+    status: str
+    message_id: str | None
+    purchase_id: str | None
+
+
+class NotificationService:
+    """Receives provider notifications (DESIGN §5.1-§5.3)."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        gateways: GatewayRegistry,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._uow = uow
+        self._gateways = gateways
+        self._clock = clock
+        self._ids = ids
+
+    def receive(self, provider: str, headers: Mapping[str, str], body: bytes) -> Receipt:
+        """Verify, store and apply one delivery, in a single transaction on the happy path.
+
+        Raises ``InvalidSignatureError`` / ``MalformedNotificationError`` (nothing stored) and
+        ``StorageUnavailableError`` when even the failed message could not be stored.
+        """
+        gateway = self._gateways[provider]
+        lowered = {k.lower(): v for k, v in headers.items()}
+        notification = gateway.parse_notification(lowered, body)
+        now = self._clock.now()
+        message = InboxMessage(
+            id=self._ids.new("whk"),
+            provider=provider,
+            event_id=notification.event_id,
+            event_type=notification.event_type,
+            headers=lowered,
+            body=body,
+            received_at=now,
+        )
+        try:
+            with self._uow() as uow:
+                if not uow.inbox.add(message):
+                    return Receipt("duplicate", None, None)
+                settled = self._apply(uow, notification)
+                message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
+                uow.inbox.save(message)
+                uow.commit()
+        except Exception as error:  # stored as failed for the worker: never lose a delivery
+            log.exception("notification %s/%s failed", provider, notification.event_id)
+            return self._store_failed(message, error)
+        return Receipt(settled.result.value, message.id, settled.purchase_id)
+
+    def _store_failed(self, message: InboxMessage, error: Exception) -> Receipt:
+        message.status = InboxStatus.RECEIVED
+        message.fail(f"{type(error).__name__}: {error}", self._clock.now())
+        try:
+            with self._uow() as uow:
+                stored = uow.inbox.add(message)
+                uow.commit()
+        except Exception as storage_error:
+            raise StorageUnavailableError("The notification could not be stored.") from (
+                storage_error
+            )
+        return Receipt("queued" if stored else "duplicate", message.id, None)
+
+    def _apply(self, uow: UnitOfWork, notification: Notification) -> Settled:
+        now = self._clock.now()
+        actor = f"{notification.provider}:{notification.event_type}"
+        if notification.payment is not None:
+            observation = notification.payment
+            purchase = find_purchase(
+                uow, observation.gateway, observation.gateway_reference, observation.reference
+            )
+            if purchase is None:
+                return Settled(ApplyResult.IGNORED, None)
+            result = settle_payment(uow, purchase, observation, now=now, actor=actor, ids=self._ids)
+            return Settled(result, purchase.id)
+        if notification.refund is not None:
+            return settle_refund(uow, notification.refund, now=now, actor=actor, ids=self._ids)
+        return Settled(ApplyResult.IGNORED, None)
+
+    def retry_due(self, limit: int = 50) -> dict[str, int]:
+        """Process failed messages whose retry time has come (claimed so no other worker does)."""
+        with self._uow() as uow:
+            claimed = uow.inbox.claim_due(self._clock.now(), limit)
+            uow.commit()
+        counts: dict[str, int] = {}
+        for message in claimed:
+            status = self.process_stored(message.id)
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    def process_stored(self, message_id: str) -> str:
+        """(Re)process one stored message from its raw body, as an operator replay or a retry.
+
+        Its signature was verified when it arrived, so it is not checked again (the timestamp
+        would be stale by now). Returns the message's new status.
+        """
+        with self._uow() as uow:
+            message = uow.inbox.get(message_id)
+        if message is None:
+            raise PaymentsError(f"No stored notification {message_id!r}.")
+        now = self._clock.now()
+        try:
+            gateway = self._gateways[message.provider]
+            notification = gateway.parse_notification(message.headers, message.body, verify=False)
+            with self._uow() as uow:
+                settled = self._apply(uow, notification)
+                message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
+                uow.inbox.save(message)
+                uow.commit()
+        except Exception as error:
+            log.exception("retry of notification %s failed", message_id)
+            message.fail(f"{type(error).__name__}: {error}", now)
+            with self._uow() as uow:
+                uow.inbox.save(message)
+                uow.commit()
+        return message.status.value

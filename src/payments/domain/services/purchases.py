@@ -1,0 +1,377 @@
+"""Purchasing: create a purchase, start it at a gateway (with safe failover), read, cancel, sync."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from payments.domain.access import Principal, Role
+from payments.domain.customer import Customer, clean_name, normalise_email
+from payments.domain.errors import (
+    FieldError,
+    ForbiddenError,
+    GatewayConfigurationError,
+    GatewayUnavailableError,
+    NotFoundError,
+    PaymentDeclinedError,
+    ValidationError,
+)
+from payments.domain.ports import (
+    Clock,
+    IdGenerator,
+    Payer,
+    PaymentRequest,
+    PaymentStart,
+    PurchasePage,
+    UnitOfWork,
+)
+from payments.domain.purchase import (
+    ApplyResult,
+    GatewayObservation,
+    ObservationSource,
+    PaymentOutcome,
+    Purchase,
+    PurchaseStatus,
+)
+from payments.domain.routing import RoutingTable
+from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.settlement import persist, settle_payment
+
+log = logging.getLogger(__name__)
+
+_CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePurchase:
+    """A request to buy one product. There is deliberately no amount: the catalog sets it."""
+
+    product_id: str
+    country: str
+    customer_id: str | None = None
+    customer_email: str | None = None
+    customer_name: str | None = None
+    payment_method: str | None = None
+    gateway: str | None = None
+    return_url: str | None = None
+
+
+class PurchaseService:
+    """Creates purchases and moves them through their gateways."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        gateways: GatewayRegistry,
+        routing: RoutingTable,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._uow = uow
+        self._gateways = gateways
+        self._routing = routing
+        self._clock = clock
+        self._ids = ids
+
+    def create(self, command: CreatePurchase, principal: Principal) -> Purchase:
+        """Create a purchase at the catalog price, route it and start it at the first gateway.
+
+        The purchase is committed before any provider call, and the provider call is made outside
+        any transaction. Failover to the next gateway happens only when the error proves nothing
+        was charged. A decline leaves the purchase ``failed`` (returned, not raised).
+        """
+        purchase = self._create_pending(command, principal)
+        return self._start(purchase)
+
+    def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
+        now = self._clock.now()
+        country = command.country.strip().upper() if isinstance(command.country, str) else ""
+        if not _COUNTRY.match(country):
+            raise ValidationError(
+                "The country is invalid.",
+                errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
+            )
+        with self._uow() as uow:
+            product = uow.products.get(command.product_id)
+            if product is None or not product.active:
+                raise NotFoundError(f"Product {command.product_id!r} does not exist.")
+            customer = self._resolve_customer(uow, command, principal, now)
+            routing = self._routing.route(
+                country=country,
+                amount=product.price,
+                payment_method=command.payment_method,
+                capabilities=self._gateways.capabilities(),
+                requested=command.gateway,
+            )
+            purchase = Purchase.create(
+                id=self._ids.new("pur"),
+                reference=self._ids.new("ref"),
+                customer_id=customer.id,
+                product_id=product.id,
+                amount=product.price,
+                credits=product.credits,
+                validity_days=product.validity_days,
+                country=country,
+                payment_method=command.payment_method,
+                routing=routing,
+                now=now,
+                return_url=command.return_url,
+                actor=principal.key_id or principal.role.value,
+            )
+            uow.purchases.add(purchase)
+            uow.outbox.add(purchase.events)
+            purchase.events.clear()
+            purchase.pending_audit.clear()
+            uow.commit()
+        return purchase
+
+    def _resolve_customer(
+        self,
+        uow: UnitOfWork,
+        command: CreatePurchase,
+        principal: Principal,
+        now: datetime,
+    ) -> Customer:
+        if principal.role is Role.CUSTOMER:
+            if command.customer_id not in (None, principal.customer_id) or command.customer_email:
+                raise ForbiddenError("A customer key buys only for its own customer.")
+            customer_id = principal.customer_id
+            assert customer_id is not None
+            existing = uow.customers.get(customer_id)
+            if existing is None:
+                existing = Customer(customer_id, None, None, now)
+                uow.customers.add(existing)
+            return existing
+        if command.customer_id is not None:
+            if principal.role is Role.PUBLIC:
+                raise ForbiddenError("A publishable key buys as a guest: send customer.email.")
+            if command.customer_email is not None:
+                raise ValidationError(
+                    "Send customer_id or customer, not both.",
+                    errors=[FieldError("customer", "not allowed with customer_id")],
+                )
+            if not isinstance(command.customer_id, str) or not _CUSTOMER_ID.match(
+                command.customer_id
+            ):
+                raise ValidationError(
+                    "The customer id is invalid.",
+                    errors=[FieldError("customer_id", "1 to 64 letters, digits or _.:@-")],
+                )
+            existing = uow.customers.get(command.customer_id)
+            if existing is None:
+                existing = Customer(command.customer_id, None, None, now)
+                uow.customers.add(existing)
+            return existing
+        if command.customer_email is None:
+            raise ValidationError(
+                "Say who is buying.",
+                errors=[FieldError("customer_id", "send customer_id or customer.email")],
+            )
+        email = normalise_email(command.customer_email)
+        name = clean_name(command.customer_name) if command.customer_name is not None else None
+        existing = uow.customers.get_by_email(email)
+        if existing is None:
+            existing = Customer(self._ids.new("cus"), email, name, now)
+            uow.customers.add(existing)
+        return existing
+
+    def _start(self, purchase: Purchase) -> Purchase:
+        chain = purchase.routing.chain
+        for attempt, gateway_name in enumerate(chain):
+            gateway = self._gateways[gateway_name]
+            if attempt > 0:
+                self._reroute(purchase.id, gateway_name)
+            request = PaymentRequest(
+                purchase_id=purchase.id,
+                reference=purchase.reference,
+                amount=purchase.amount,
+                description=f"Purchase {purchase.id}",
+                payer=self._payer(purchase.customer_id),
+                country=purchase.country,
+                payment_method=purchase.payment_method,
+                idempotency_key=f"{purchase.id}:start:{attempt}",
+                return_url=purchase.return_url,
+                metadata={"purchase_id": purchase.id, "purchase_reference": purchase.reference},
+            )
+            last = attempt == len(chain) - 1
+            try:
+                start = gateway.start_payment(request)
+            except PaymentDeclinedError as declined:
+                return self._observe(
+                    purchase.id,
+                    GatewayObservation(
+                        gateway=gateway_name,
+                        outcome=PaymentOutcome.FAILED,
+                        source=ObservationSource.RESPONSE,
+                        provider_code=declined.provider_code,
+                        message=declined.message,
+                    ),
+                )
+            except (GatewayUnavailableError, GatewayConfigurationError) as error:
+                provably_uncharged = isinstance(error, GatewayConfigurationError) or (
+                    not error.charged_possible
+                )
+                log.warning("gateway %s failed for %s: %s", gateway_name, purchase.id, error)
+                if provably_uncharged and not last:
+                    continue
+                error.details = {**error.details, "purchase_id": purchase.id}
+                raise
+            return self._record_start(purchase.id, gateway_name, start)
+        raise AssertionError("a routing decision always has at least one gateway")
+
+    def _payer(self, customer_id: str) -> Payer:
+        with self._uow() as uow:
+            customer = uow.customers.get(customer_id)
+        if customer is None:
+            return Payer(customer_id, None, None)
+        return Payer(customer.id, customer.email, customer.name)
+
+    def _reroute(self, purchase_id: str, gateway_name: str) -> None:
+        with self._uow() as uow:
+            purchase = uow.purchases.get(purchase_id, for_update=True)
+            assert purchase is not None
+            purchase.gateway = gateway_name
+            purchase.updated_at = self._clock.now()
+            persist(uow, purchase)
+            uow.commit()
+
+    def _record_start(self, purchase_id: str, gateway_name: str, start: PaymentStart) -> Purchase:
+        now = self._clock.now()
+        with self._uow() as uow:
+            purchase = uow.purchases.get(purchase_id, for_update=True)
+            assert purchase is not None
+            purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
+            if start.observation is not None:
+                settle_payment(
+                    uow, purchase, start.observation, now=now, actor=gateway_name, ids=self._ids
+                )
+            persist(uow, purchase)
+            uow.commit()
+        return purchase
+
+    def _observe(self, purchase_id: str, observation: GatewayObservation) -> Purchase:
+        now = self._clock.now()
+        with self._uow() as uow:
+            purchase = uow.purchases.get(purchase_id, for_update=True)
+            assert purchase is not None
+            settle_payment(
+                uow, purchase, observation, now=now, actor=observation.gateway, ids=self._ids
+            )
+            uow.commit()
+        return purchase
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, purchase_id: str, principal: Principal) -> Purchase:
+        """The purchase if the caller may see it; otherwise ``NotFoundError`` (never a hint)."""
+        with self._uow() as uow:
+            purchase = uow.purchases.get(purchase_id)
+        if purchase is None or not principal.can_read_customer(purchase.customer_id):
+            raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
+        return purchase
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        customer_id: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> PurchasePage:
+        """A page of purchases the caller may see, newest first."""
+        if principal.role is Role.CUSTOMER:
+            if customer_id not in (None, principal.customer_id):
+                return PurchasePage([], None)
+            customer_id = principal.customer_id
+        elif principal.role is Role.PUBLIC:
+            raise ForbiddenError("A publishable key cannot list purchases.")
+        try:
+            wanted = PurchaseStatus(status) if status is not None else None
+        except ValueError:
+            raise ValidationError(
+                "Unknown status.", errors=[FieldError("status", "not a purchase status")]
+            ) from None
+        if not 1 <= limit <= 200:
+            raise ValidationError("Bad limit.", errors=[FieldError("limit", "must be 1 to 200")])
+        with self._uow() as uow:
+            return uow.purchases.list(
+                customer_id=customer_id, status=wanted, limit=limit, cursor=cursor
+            )
+
+    # -- commands on existing purchases -----------------------------------------------------
+
+    def cancel(self, purchase_id: str, principal: Principal) -> Purchase:
+        """Cancel a purchase that was not captured, locally and (when it can) at the provider.
+
+        Raises ``InvalidTransitionError`` once money was captured. The provider is told after the
+        local cancel commits; if it captured in between, its notification completes the purchase
+        and flags it for review.
+        """
+        now = self._clock.now()
+        actor = principal.key_id or principal.role.value
+        with self._uow() as uow:
+            purchase = uow.purchases.get(purchase_id, for_update=True)
+            if purchase is None or not principal.can_read_customer(purchase.customer_id):
+                raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
+            changed = purchase.cancel(now, actor)
+            if changed:
+                persist(uow, purchase)
+                uow.commit()
+        if changed and purchase.gateway and purchase.gateway_reference:
+            gateway = self._gateways.get(purchase.gateway)
+            if gateway is not None and gateway.capabilities.cancel:
+                try:
+                    gateway.cancel(purchase.gateway_reference, f"{purchase.id}:cancel")
+                except Exception as error:  # the local cancel stands; reconciliation follows up
+                    log.warning("provider cancel of %s failed: %s", purchase.id, error)
+        return purchase
+
+    def sync(self, purchase_id: str) -> tuple[Purchase, ApplyResult | None]:
+        """Ask the purchase's provider what it knows now and apply it through the one apply step."""
+        with self._uow() as uow:
+            purchase = uow.purchases.get(purchase_id)
+        if purchase is None:
+            raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
+        if purchase.gateway is None:
+            return purchase, None
+        gateway = self._gateways[purchase.gateway]
+        observation = gateway.lookup(purchase.reference, purchase.gateway_reference)
+        if observation is None:
+            return purchase, None
+        now = self._clock.now()
+        with self._uow() as uow:
+            locked = uow.purchases.get(purchase_id, for_update=True)
+            assert locked is not None
+            result = settle_payment(
+                uow, locked, observation, now=now, actor="reconciliation", ids=self._ids
+            )
+            uow.commit()
+        return locked, result
+
+    def expire_stale(self, max_age: timedelta, limit: int = 100) -> builtins.list[str]:
+        """Expire open purchases untouched for ``max_age`` whose provider shows no capture."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            stale = uow.purchases.list_open(updated_before=now - max_age, limit=limit)
+        expired: builtins.list[str] = []
+        for candidate in stale:
+            try:
+                purchase, _ = self.sync(candidate.id)
+            except GatewayUnavailableError:
+                continue
+            if not purchase.is_open and purchase.status is not PurchaseStatus.FAILED:
+                continue
+            with self._uow() as uow:
+                locked = uow.purchases.get(candidate.id, for_update=True)
+                assert locked is not None
+                if locked.updated_at <= now - max_age and locked.expire(now):
+                    persist(uow, locked)
+                    uow.commit()
+                    expired.append(locked.id)
+        return expired

@@ -1,0 +1,252 @@
+"""The one apply step: every observation of a payment or refund changes the books here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from payments.domain.events import PurchaseCompleted, RefundRecorded
+from payments.domain.ledger import (
+    CREDITS,
+    EntryKind,
+    purchase_entries,
+    refund_credit_share,
+    refund_entries,
+    reversal_entries,
+)
+from payments.domain.ports import IdGenerator, UnitOfWork
+from payments.domain.purchase import ApplyResult, GatewayObservation, Purchase
+from payments.domain.refund import Refund, RefundObservation, RefundStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What one observation did: the result and the purchase it concerned (if we know it)."""
+
+    result: ApplyResult
+    purchase_id: str | None
+
+
+def find_purchase(
+    uow: UnitOfWork, gateway: str, gateway_reference: str | None, reference: str | None
+) -> Purchase | None:
+    """The purchase an observation is about, locked: by the provider's id, else by our reference."""
+    purchase = None
+    if gateway_reference:
+        purchase = uow.purchases.get_by_gateway_reference(
+            gateway, gateway_reference, for_update=True
+        )
+    if purchase is None and reference:
+        purchase = uow.purchases.get_by_reference(reference, for_update=True)
+    return purchase
+
+
+def settle_payment(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    observation: GatewayObservation,
+    *,
+    now: datetime,
+    actor: str,
+    ids: IdGenerator,
+) -> ApplyResult:
+    """Apply ``observation`` to a purchase locked in ``uow``; on completion, credit the ledger.
+
+    The caller commits. The ledger's unique sources make a second credit impossible even if this
+    ran twice for the same purchase.
+    """
+    result = purchase.apply(observation, now, actor)
+    if result is ApplyResult.APPLIED:
+        _credit_completion(uow, purchase, now, ids)
+        persist(uow, purchase)
+    return result
+
+
+def persist(uow: UnitOfWork, purchase: Purchase) -> None:
+    """Save a changed purchase and move its events to the outbox, in the caller's transaction."""
+    uow.purchases.save(purchase)
+    if purchase.events:
+        uow.outbox.add(purchase.events)
+        purchase.events.clear()
+
+
+def _credit_completion(
+    uow: UnitOfWork, purchase: Purchase, now: datetime, ids: IdGenerator
+) -> None:
+    if not any(isinstance(e, PurchaseCompleted) for e in purchase.events):
+        return
+    for entry in purchase_entries(
+        ids=ids.many("led", 2),
+        customer_id=purchase.customer_id,
+        purchase_id=purchase.id,
+        amount=purchase.amount,
+        credits=purchase.credits,
+        validity_days=purchase.validity_days,
+        now=now,
+    ):
+        uow.ledger.append(entry)
+
+
+def book_refund(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    refund: Refund,
+    *,
+    now: datetime,
+    actor: str,
+    ids: IdGenerator,
+) -> None:
+    """Count a new refund against the purchase and debit its money and credits, in one transaction.
+
+    Raises (changing nothing) when the refund would exceed what remains captured.
+    """
+    already = sum(
+        (
+            -e.amount
+            for e in uow.ledger.for_purchase(purchase.id)
+            if e.asset == CREDITS
+            and e.kind in (EntryKind.REFUND_CREDITS, EntryKind.REFUND_REVERSAL_CREDITS)
+        ),
+        start=Decimal(0),
+    )
+    purchase.record_refund(refund.amount, refund.id, now, actor)
+    credits = refund_credit_share(
+        purchase_credits=purchase.credits,
+        purchase_amount=purchase.amount,
+        refund_amount=refund.amount,
+        already_debited=already,
+        fully_refunded=purchase.refunded == purchase.amount,
+    )
+    for entry in refund_entries(
+        ids=ids.many("led", 2),
+        customer_id=purchase.customer_id,
+        purchase_id=purchase.id,
+        refund_id=refund.id,
+        amount=refund.amount,
+        credits=credits,
+        now=now,
+    ):
+        uow.ledger.append(entry)
+    purchase.events.append(
+        RefundRecorded(now, purchase.id, refund.id, refund.amount, refund.status.value)
+    )
+    uow.refunds.add(refund)
+    persist(uow, purchase)
+
+
+def fail_refund(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    refund: Refund,
+    *,
+    message: str | None,
+    now: datetime,
+    actor: str,
+    ids: IdGenerator,
+) -> None:
+    """The provider rejected a refund: stop counting it and reverse its ledger debits."""
+    if refund.status is RefundStatus.FAILED:
+        return
+    refund.status = RefundStatus.FAILED
+    refund.failure_message = message
+    refund.updated_at = now
+    purchase.release_refund(refund.amount, refund.id, now, actor)
+    debits = [
+        e
+        for e in uow.ledger.for_purchase(purchase.id)
+        if e.source in (f"refund:{refund.id}:payment", f"refund:{refund.id}:credits")
+    ]
+    for entry in reversal_entries(
+        ids=ids.many("led", len(debits)), refund_entries_=debits, refund_id=refund.id, now=now
+    ):
+        uow.ledger.append(entry)
+    uow.refunds.save(refund)
+    persist(uow, purchase)
+
+
+def settle_refund(
+    uow: UnitOfWork,
+    observation: RefundObservation,
+    *,
+    now: datetime,
+    actor: str,
+    ids: IdGenerator,
+) -> Settled:
+    """Apply what a provider says about a refund: ours (by id or provider id) or one made elsewhere.
+
+    A refund made outside this service (for example in the provider's dashboard) is booked like
+    our own when it fits in what remains captured, and is a conflict otherwise.
+    """
+    refund = None
+    if observation.refund_id:
+        refund = uow.refunds.get(observation.refund_id)
+    if refund is None:
+        refund = uow.refunds.get_by_gateway_reference(
+            observation.gateway, observation.gateway_refund_reference
+        )
+    purchase = None
+    if refund is not None:
+        purchase = uow.purchases.get(refund.purchase_id, for_update=True)
+    elif observation.gateway_payment_reference:
+        purchase = find_purchase(
+            uow, observation.gateway, observation.gateway_payment_reference, None
+        )
+    if purchase is None:
+        return Settled(ApplyResult.IGNORED, None)
+    if refund is None:
+        refund = _match_pending_refund(uow, purchase, observation)
+    if refund is None:
+        if observation.status is RefundStatus.FAILED:
+            return Settled(ApplyResult.IGNORED, purchase.id)
+        if observation.amount.currency != purchase.amount.currency or (
+            observation.amount > purchase.refundable
+        ):
+            return Settled(ApplyResult.CONFLICT, purchase.id)
+        external = Refund(
+            id=ids.new("ref"),
+            purchase_id=purchase.id,
+            customer_id=purchase.customer_id,
+            amount=observation.amount,
+            reason="made at the provider",
+            status=observation.status,
+            gateway=observation.gateway,
+            created_at=now,
+            updated_at=now,
+            gateway_reference=observation.gateway_refund_reference,
+        )
+        book_refund(uow, purchase, external, now=now, actor=actor, ids=ids)
+        return Settled(ApplyResult.APPLIED, purchase.id)
+    if observation.amount != refund.amount:
+        return Settled(ApplyResult.CONFLICT, purchase.id)
+    if refund.status is observation.status:
+        return Settled(ApplyResult.NO_OP, purchase.id)
+    if refund.status is RefundStatus.FAILED:
+        return Settled(ApplyResult.IGNORED, purchase.id)
+    if refund.gateway_reference is None:
+        refund.gateway_reference = observation.gateway_refund_reference
+    if observation.status is RefundStatus.FAILED:
+        fail_refund(
+            uow, purchase, refund, message="rejected by the provider", now=now, actor=actor, ids=ids
+        )
+    elif observation.status is RefundStatus.SUCCEEDED:
+        refund.status = RefundStatus.SUCCEEDED
+        refund.updated_at = now
+        uow.refunds.save(refund)
+    else:
+        return Settled(ApplyResult.IGNORED, purchase.id)
+    return Settled(ApplyResult.APPLIED, purchase.id)
+
+
+def _match_pending_refund(
+    uow: UnitOfWork, purchase: Purchase, observation: RefundObservation
+) -> Refund | None:
+    """A refund of ours still waiting for the provider's id, with the same amount."""
+    for candidate in uow.refunds.for_purchase(purchase.id):
+        if (
+            candidate.gateway_reference is None
+            and candidate.status is RefundStatus.PENDING
+            and candidate.amount == observation.amount
+        ):
+            return candidate
+    return None

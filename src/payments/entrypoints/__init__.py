@@ -1,0 +1,1 @@
+"""Entrypoints: the HTTP API, the command line and the sandbox wiring."""

@@ -1,0 +1,151 @@
+"""The Falcon application factory: routes, middleware and error handlers around the use cases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from importlib import resources
+from typing import Any
+
+import falcon
+import falcon.media
+
+from payments.domain.errors import ConfigurationError
+from payments.domain.ports import RateLimiter
+from payments.domain.services.access import AccessService
+from payments.domain.services.accounts import AccountService
+from payments.domain.services.catalog import CatalogService
+from payments.domain.services.idempotency import IdempotencyService
+from payments.domain.services.notifications import NotificationService
+from payments.domain.services.purchases import PurchaseService
+from payments.domain.services.refunds import RefundService
+from payments.entrypoints.http.auth import ROUTE_POLICIES
+from payments.entrypoints.http.errors import register_error_handlers
+from payments.entrypoints.http.idempotency import IdempotencyMiddleware
+from payments.entrypoints.http.middleware import (
+    AuthMiddleware,
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+)
+from payments.entrypoints.http.openapi import openapi_document
+from payments.entrypoints.http.presenters import json_default
+from payments.entrypoints.http.resources.accounts import AccountResource
+from payments.entrypoints.http.resources.docs import DocsPageResource, OpenApiResource
+from payments.entrypoints.http.resources.health import HealthResource, ReadinessResource
+from payments.entrypoints.http.resources.products import ProductResource, ProductsResource
+from payments.entrypoints.http.resources.purchases import (
+    GuestCheckoutLimits,
+    PurchaseCancelResource,
+    PurchaseRefundsResource,
+    PurchaseResource,
+    PurchasesResource,
+    PurchaseSyncResource,
+)
+from payments.entrypoints.http.resources.sandbox import SandboxActionResource
+from payments.entrypoints.http.resources.webhooks import WebhookResource
+from payments.entrypoints.http.sandbox import SandboxController
+
+__all__ = ["ApiServices", "HttpSettings", "create_app"]
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServices:
+    """The use cases the HTTP API calls, and a readiness probe (can we reach the database?)."""
+
+    catalog: CatalogService
+    purchases: PurchaseService
+    refunds: RefundService
+    accounts: AccountService
+    notifications: NotificationService
+    access: AccessService
+    idempotency: IdempotencyService
+    rate_limiter: RateLimiter
+    readiness: Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Limits of the HTTP API.
+
+    ``trust_forwarded_for``: the API runs behind our own proxy, whose last ``X-Forwarded-For`` hop
+    is the client address used for rate limits.
+    """
+
+    max_body_bytes: int = 1_048_576
+    public_ip_limit: int = 10
+    public_ip_window: int = 3600
+    public_email_limit: int = 5
+    public_email_window: int = 3600
+    trust_forwarded_for: bool = False
+
+
+def _docs_page() -> bytes:
+    return resources.files("payments.entrypoints").joinpath("static/docs.html").read_bytes()
+
+
+def _check_policies(template: str, resource: object) -> None:
+    """Every responder needs a row in the role table: a route nobody listed is a start-up error."""
+    for method in _METHODS:
+        if hasattr(resource, f"on_{method.lower()}") and (method, template) not in ROUTE_POLICIES:
+            raise ConfigurationError(f"{method} {template} has no row in auth.ROUTE_POLICIES.")
+
+
+def create_app(
+    *,
+    services: ApiServices,
+    settings: HttpSettings = HttpSettings(),
+    sandbox: SandboxController | None = None,
+) -> falcon.App[falcon.Request, falcon.Response]:
+    """The WSGI application. ``sandbox`` adds ``POST /v1/sandbox/purchases/{id}/{action}``."""
+    # Order matters: request id first (every answer carries it), the size limit before anything
+    # reads the body, authentication before the idempotency claim (scoped by the caller's key).
+    middleware: list[Any] = [
+        RequestIdMiddleware(),
+        BodyLimitMiddleware(settings.max_body_bytes),
+        AuthMiddleware(services.access, trust_forwarded_for=settings.trust_forwarded_for),
+        IdempotencyMiddleware(services.idempotency),
+    ]
+    app = falcon.App(middleware=middleware)
+    dumps = partial(json.dumps, ensure_ascii=False, default=json_default, separators=(",", ":"))
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=dumps)
+    register_error_handlers(app)
+
+    limits = GuestCheckoutLimits(
+        per_ip=settings.public_ip_limit,
+        per_ip_window=settings.public_ip_window,
+        per_email=settings.public_email_limit,
+        per_email_window=settings.public_email_window,
+    )
+    routes: list[tuple[str, object]] = [
+        ("/health", HealthResource()),
+        ("/ready", ReadinessResource(services.readiness)),
+        ("/openapi.json", OpenApiResource(openapi_document(sandbox=sandbox is not None))),
+        ("/docs", DocsPageResource(_docs_page())),
+        ("/v1/products", ProductsResource(services.catalog)),
+        ("/v1/products/{product_id}", ProductResource(services.catalog)),
+        (
+            "/v1/purchases",
+            PurchasesResource(services.purchases, services.rate_limiter, limits),
+        ),
+        ("/v1/purchases/{purchase_id}", PurchaseResource(services.purchases)),
+        ("/v1/purchases/{purchase_id}/cancel", PurchaseCancelResource(services.purchases)),
+        ("/v1/purchases/{purchase_id}/refunds", PurchaseRefundsResource(services.refunds)),
+        ("/v1/purchases/{purchase_id}/sync", PurchaseSyncResource(services.purchases)),
+        ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
+        ("/v1/webhooks/{provider}", WebhookResource(services.notifications)),
+    ]
+    if sandbox is not None:
+        routes.append(
+            (
+                "/v1/sandbox/purchases/{purchase_id}/{action}",
+                SandboxActionResource(services.purchases, sandbox),
+            )
+        )
+    for template, resource in routes:
+        _check_policies(template, resource)
+        app.add_route(template, resource)
+    return app

@@ -1,0 +1,30 @@
+"""Typed access to what the middleware stores on each request's context."""
+
+from __future__ import annotations
+
+import falcon
+
+from payments.domain.access import ANONYMOUS, Principal
+
+
+def request_id_of(req: falcon.Request) -> str:
+    """The request id the middleware accepted or made (``-`` before it ran)."""
+    value = getattr(req.context, "request_id", None)
+    return value if isinstance(value, str) else "-"
+
+
+def principal_of(req: falcon.Request) -> Principal:
+    """The authenticated caller; the anonymous principal when no key was sent."""
+    value = getattr(req.context, "principal", None)
+    return value if isinstance(value, Principal) else ANONYMOUS
+
+
+def client_ip_of(req: falcon.Request) -> str:
+    """The caller's address, as the middleware resolved it (proxy headers only when trusted)."""
+    value = getattr(req.context, "client_ip", None)
+    return value if isinstance(value, str) else req.remote_addr
+
+
+def is_anonymous(principal: Principal) -> bool:
+    """True for a caller that sent no API key at all."""
+    return principal.key_id is None

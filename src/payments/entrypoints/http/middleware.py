@@ -1,0 +1,113 @@
+"""Request middleware: request ids, the body size limit and API-key authentication."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import falcon
+
+from payments.domain.access import ANONYMOUS, Principal
+from payments.domain.errors import AuthenticationRequiredError
+from payments.domain.services.access import AccessService
+from payments.entrypoints.http.auth import authorize, policy_for
+from payments.entrypoints.http.context import request_id_of
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+MAX_KEY_LENGTH = 256
+
+
+class RequestIdMiddleware:
+    """Honours a sane ``X-Request-Id`` or makes one, and echoes it on every response."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        given = req.get_header(REQUEST_ID_HEADER)
+        if given is not None and _SANE_REQUEST_ID.match(given):
+            req.context.request_id = given
+        else:
+            req.context.request_id = f"req_{uuid.uuid4().hex}"
+
+    def process_response(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        resource: object,
+        req_succeeded: bool,
+    ) -> None:
+        resp.set_header(REQUEST_ID_HEADER, request_id_of(req))
+
+
+class BodyLimitMiddleware:
+    """Refuses a declared body over the limit with 413 before anything reads it.
+
+    A body without a declared length is cut at the limit when it is read (``json_body``).
+    """
+
+    def __init__(self, max_body_bytes: int) -> None:
+        self._max = max_body_bytes
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.max_body_bytes = self._max
+        length = req.content_length
+        if length is not None and length > self._max:
+            raise falcon.HTTPContentTooLarge(
+                title="Content too large",
+                description=f"The body must not exceed {self._max} bytes.",
+            )
+
+
+def client_address(req: falcon.Request, *, trust_forwarded_for: bool) -> str:
+    """The caller's IP: the peer address, or (behind our own proxy) the last forwarded hop.
+
+    The last ``X-Forwarded-For`` entry is the one our proxy appended; earlier entries are
+    whatever the client chose to send, so they are never used for rate limits.
+    """
+    if trust_forwarded_for:
+        forwarded = req.get_header("X-Forwarded-For")
+        if forwarded:
+            last = forwarded.split(",")[-1].strip()
+            if last:
+                return last[:64]
+    return req.remote_addr or "unknown"
+
+
+class AuthMiddleware:
+    """``Authorization: Bearer <key>`` to a ``Principal`` in ``req.context.principal``.
+
+    No header means the anonymous principal; a bad or unknown key is a 401. The route's policy
+    (``auth.ROUTE_POLICIES``) is then enforced: 401 for anonymous callers, 403 for other roles.
+    """
+
+    def __init__(self, access: AccessService, *, trust_forwarded_for: bool = False) -> None:
+        self._access = access
+        self._trust_forwarded_for = trust_forwarded_for
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.principal = ANONYMOUS
+        req.context.client_ip = client_address(req, trust_forwarded_for=self._trust_forwarded_for)
+
+    def process_resource(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        resource: object,
+        params: dict[str, Any],
+    ) -> None:
+        policy = policy_for(req.method, req.uri_template)
+        if policy is None or not policy.api_key:
+            # Falcon answers 405 for a method the route lacks; webhooks check signatures.
+            return
+        principal = self._authenticate(req.get_header("Authorization"))
+        req.context.principal = principal
+        authorize(policy, principal)
+
+    def _authenticate(self, header: str | None) -> Principal:
+        if header is None:
+            return ANONYMOUS
+        scheme, _, secret = header.strip().partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret or len(secret) > MAX_KEY_LENGTH:
+            raise AuthenticationRequiredError("Send the API key as: Authorization: Bearer <key>.")
+        return self._access.authenticate(secret)

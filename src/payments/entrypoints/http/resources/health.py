@@ -1,0 +1,36 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import falcon
+
+from payments.entrypoints.http.errors import NotReadyError
+
+log = logging.getLogger(__name__)
+
+
+class HealthResource:
+    """``GET /health``: the process answers."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"status": "ok"}
+
+
+class ReadinessResource:
+    """``GET /ready``: the service can reach what it needs (its database)."""
+
+    def __init__(self, readiness: Callable[[], bool]) -> None:
+        self._readiness = readiness
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            ready = self._readiness()
+        except Exception:
+            log.exception("the readiness check failed")
+            ready = False
+        if not ready:
+            raise NotReadyError("The service is not ready to serve requests.")
+        resp.media = {"status": "ready"}

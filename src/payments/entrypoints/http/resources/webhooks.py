@@ -1,0 +1,28 @@
+"""Provider notifications: the raw body and headers go to the inbox use case, unparsed."""
+
+from __future__ import annotations
+
+import falcon
+
+from payments.domain.services.notifications import NotificationService
+from payments.entrypoints.http.json_body import read_raw_body
+
+# Never stored in the inbox: a provider does not send them, and they could hold our secrets.
+_DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+class WebhookResource:
+    """``POST /v1/webhooks/{provider}``: authenticated by the provider's signature, not a key."""
+
+    def __init__(self, notifications: NotificationService) -> None:
+        self._notifications = notifications
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, provider: str) -> None:
+        body = read_raw_body(req)
+        headers = {
+            name.lower(): value
+            for name, value in req.headers.items()
+            if name.lower() not in _DROPPED_HEADERS
+        }
+        receipt = self._notifications.receive(provider, headers, body)
+        resp.media = {"status": receipt.status}

@@ -1,0 +1,95 @@
+"""Integration fixtures: real databases (SQLite files and a throwaway PostgreSQL database)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+
+from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.migrate import upgrade
+from payments.adapters.sql.tables import metadata
+
+# == SQL adapter fixtures (payments.adapters.sql): sqlite_engine, postgres_engine ===============
+# Fixtures of other areas go below this block.
+
+POSTGRES_URL_VARIABLE = "PAYMENTS_TEST_DATABASE_URL"
+REQUIRE_POSTGRES_VARIABLE = "PAYMENTS_REQUIRE_POSTGRES"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh SQLite file database, migrated to the latest revision."""
+    url = f"sqlite:///{tmp_path / 'payments.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _unreachable(url: str) -> str | None:
+    """Why the PostgreSQL server at ``url`` cannot be used, or None when it answers."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    finally:
+        engine.dispose()
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL database for this test session, migrated.
+
+    The server is ``$PAYMENTS_TEST_DATABASE_URL``, else the local default if it answers. A server
+    that does not answer skips the PostgreSQL tests, unless ``PAYMENTS_REQUIRE_POSTGRES=1`` or
+    the URL was given explicitly: then they fail.
+    """
+    configured = os.environ.get(POSTGRES_URL_VARIABLE)
+    server_url = configured or DEFAULT_POSTGRES_URL
+    problem = _unreachable(server_url)
+    if problem is not None:
+        shown = make_url(server_url).render_as_string(hide_password=True)
+        message = f"PostgreSQL at {shown} is not reachable ({problem})."
+        if configured or os.environ.get(REQUIRE_POSTGRES_VARIABLE) == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(f"{message} Set {POSTGRES_URL_VARIABLE} to run the PostgreSQL tests.")
+    name = f"payments_test_{secrets.token_hex(6)}"
+    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_session_engine(postgres_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_engine(_postgres_session_engine: Engine) -> Engine:
+    """The session's PostgreSQL database, every table emptied before the test."""
+    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    with _postgres_session_engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+    return _postgres_session_engine
+
+
+# == end of SQL adapter fixtures =================================================================

@@ -1,0 +1,298 @@
+"""StripeGateway against localstripe, a third-party fake Stripe run as a separate process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import stripe
+
+from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
+from payments.domain.money import Money
+from payments.domain.ports import Notification, Payer, PaymentRequest, RefundRequest
+from payments.domain.purchase import ClientSecretAction, PaymentOutcome
+from payments.domain.refund import RefundStatus
+
+pytestmark = pytest.mark.localstripe
+
+KEY = "sk_test_fake_localstripe_key"
+SECRET = "whsec_test_localstripe_fake"
+LAUNCHER = (
+    "from aiohttp import web; from localstripe.server import app; "
+    "web.run_app(app, host='127.0.0.1', port={port}, print=None)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """localstripe on a free loopback port for the session (GPL: only ever a separate process)."""
+    port = free_port()
+    workdir: Path = tmp_path_factory.mktemp("localstripe")
+    process = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHER.format(port=port)],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise AssertionError("localstripe exited at start")
+        try:
+            return requests.delete(base + "/_config/data", timeout=0.5).ok
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_until(answers, 15, "localstripe to answer")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(autouse=True)
+def fresh_localstripe(localstripe: str) -> None:
+    requests.delete(localstripe + "/_config/data", timeout=5).raise_for_status()
+
+
+@pytest.fixture
+def client(localstripe: str) -> stripe.StripeClient:
+    """The client the test uses as the payer's browser would use Stripe.js."""
+    return stripe.StripeClient(KEY, base_addresses={"api": localstripe})
+
+
+@pytest.fixture
+def gateway(localstripe: str) -> StripeGateway:
+    # localstripe predates 2026-09-30 and knows only payment_method_types.
+    return StripeGateway(
+        make_stripe_client(KEY, api_base=localstripe, max_network_retries=0),
+        [SECRET],
+        payment_methods_param="payment_method_types",
+    )
+
+
+def payment(reference: str, amount: str = "19.99") -> PaymentRequest:
+    return PaymentRequest(
+        purchase_id=f"pur_{reference}",
+        reference=reference,
+        amount=Money(amount, "EUR"),
+        description="8 Hour Premium Package",
+        payer=Payer("cus_1", "ana@example.com", "Ana"),
+        country="ES",
+        payment_method="card",
+        idempotency_key=f"pur_{reference}:start",
+    )
+
+
+def pay(client: stripe.StripeClient, intent_id: str, payment_method: str = "pm_card_visa") -> None:
+    """Act as the browser: attach a card and confirm (localstripe cannot confirm with one)."""
+    client.v1.payment_intents.update(intent_id, params={"payment_method": payment_method})
+    client.v1.payment_intents.confirm(intent_id)
+
+
+def refund(intent_id: str, amount: str, *, full: bool = False, n: int = 1) -> RefundRequest:
+    return RefundRequest(
+        refund_id=f"rfd_{n}",
+        purchase_reference="PUR-1",
+        gateway_reference=intent_id,
+        amount=Money(amount, "EUR"),
+        full=full,
+        reason=None,  # localstripe refuses `reason`
+        idempotency_key=f"rfd_{n}:refund",
+    )
+
+
+def test_confirmed_card_payment_is_succeeded_on_lookup(
+    gateway: StripeGateway, client: stripe.StripeClient
+) -> None:
+    start = gateway.start_payment(payment("PUR-1"))
+    assert start.gateway_reference.startswith("pi_")
+    assert isinstance(start.next_action, ClientSecretAction)
+    assert start.observation is not None
+    assert start.observation.outcome is PaymentOutcome.PROCESSING
+    pay(client, start.gateway_reference)
+    observation = gateway.lookup("PUR-1", start.gateway_reference)
+    assert observation is not None
+    assert observation.outcome is PaymentOutcome.SUCCEEDED
+    assert observation.reference == "PUR-1"
+    assert observation.amount == Money("19.99", "EUR")
+
+
+def test_declined_card_is_a_failed_observation_with_card_declined(
+    gateway: StripeGateway, client: stripe.StripeClient
+) -> None:
+    start = gateway.start_payment(payment("PUR-1"))
+    with pytest.raises(stripe.CardError) as declined:  # what the browser sees
+        pay(client, start.gateway_reference, "pm_card_chargeCustomerFail")
+    assert declined.value.code == "card_declined"
+    observation = gateway.lookup("PUR-1", start.gateway_reference)
+    assert observation is not None
+    assert observation.outcome is PaymentOutcome.FAILED
+    assert observation.provider_code == "card_declined"
+
+
+def test_card_4000000000000341_is_declined_at_charge(
+    gateway: StripeGateway, client: stripe.StripeClient
+) -> None:
+    card = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4000000000000341", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        }
+    )
+    start = gateway.start_payment(payment("PUR-1"))
+    with pytest.raises(stripe.CardError):
+        pay(client, start.gateway_reference, card.id)
+    observation = gateway.lookup("PUR-1", start.gateway_reference)
+    assert observation is not None
+    assert (observation.outcome, observation.provider_code) == (
+        PaymentOutcome.FAILED,
+        "card_declined",
+    )
+
+
+def test_cancel_before_payment(gateway: StripeGateway) -> None:
+    start = gateway.start_payment(payment("PUR-1"))
+    observation = gateway.cancel(start.gateway_reference, "pur_PUR-1:cancel")
+    assert observation.outcome is PaymentOutcome.CANCELLED
+    looked_up = gateway.lookup("PUR-1", start.gateway_reference)
+    assert looked_up is not None
+    assert looked_up.outcome is PaymentOutcome.CANCELLED
+
+
+def test_cancel_after_payment_reports_the_capture(
+    gateway: StripeGateway, client: stripe.StripeClient
+) -> None:
+    start = gateway.start_payment(payment("PUR-1"))
+    pay(client, start.gateway_reference)
+    observation = gateway.cancel(start.gateway_reference, "pur_PUR-1:cancel")
+    assert observation.outcome is PaymentOutcome.SUCCEEDED
+
+
+def test_partial_and_full_refunds(gateway: StripeGateway, client: stripe.StripeClient) -> None:
+    first = gateway.start_payment(payment("PUR-1"))
+    pay(client, first.gateway_reference)
+    partial = gateway.refund(refund(first.gateway_reference, "5.00"))
+    assert partial.status is RefundStatus.SUCCEEDED
+    stored = client.v1.refunds.retrieve(partial.gateway_refund_reference)
+    assert (stored.amount, stored.to_dict()["metadata"]["refund_id"]) == (500, "rfd_1")
+
+    second = gateway.start_payment(payment("PUR-2", "30.00"))
+    pay(client, second.gateway_reference)
+    full = gateway.refund(refund(second.gateway_reference, "30.00", full=True, n=2))
+    assert full.status is RefundStatus.SUCCEEDED
+    assert client.v1.refunds.retrieve(full.gateway_refund_reference).amount == 3000
+
+
+def test_unknown_intent_lookup_is_none(gateway: StripeGateway) -> None:
+    assert gateway.lookup("PUR-1", "pi_never_created") is None
+
+
+# -- webhooks --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Receiver:
+    url: str
+    deliveries: list[tuple[dict[str, str], bytes]]
+
+    def notifications(self, gateway: StripeGateway) -> list[Notification]:
+        return [gateway.parse_notification(h, b) for h, b in list(self.deliveries)]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A tiny webhook endpoint that records what localstripe POSTs to it."""
+    deliveries: list[tuple[dict[str, str], bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield Receiver(f"http://127.0.0.1:{server.server_port}/v1/webhooks/stripe", deliveries)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_localstripe_webhooks_pass_parse_notification(
+    localstripe: str, receiver: Receiver, gateway: StripeGateway, client: stripe.StripeClient
+) -> None:
+    requests.post(
+        localstripe + "/_config/webhooks/payments-tests",
+        json={
+            "url": receiver.url,
+            "secret": SECRET,
+            "events": ["payment_intent.succeeded", "payment_intent.payment_failed"],
+        },
+        timeout=5,
+    ).raise_for_status()
+    paid = gateway.start_payment(payment("PUR-1"))
+    declined = gateway.start_payment(payment("PUR-2"))
+    pay(client, paid.gateway_reference)
+    with pytest.raises(stripe.CardError):
+        pay(client, declined.gateway_reference, "pm_card_chargeCustomerFail")
+
+    def ours() -> dict[str, Notification]:
+        mine = (paid.gateway_reference, declined.gateway_reference)
+        found = {}
+        for notification in receiver.notifications(gateway):
+            if notification.payment and notification.payment.gateway_reference in mine:
+                found[notification.payment.gateway_reference] = notification
+        return found
+
+    wait_until(lambda: len(ours()) == 2, 10, "localstripe to deliver both events")
+    succeeded = ours()[paid.gateway_reference]
+    assert succeeded.event_type == "payment_intent.succeeded"
+    assert succeeded.event_id.startswith("evt_")
+    assert succeeded.payment is not None
+    assert succeeded.payment.outcome is PaymentOutcome.SUCCEEDED
+    assert succeeded.payment.reference == "PUR-1"
+    assert succeeded.payment.amount == Money("19.99", "EUR")
+    failed = ours()[declined.gateway_reference]
+    assert failed.payment is not None
+    assert failed.payment.outcome is PaymentOutcome.FAILED
+    assert failed.payment.provider_code == "card_declined"
+    assert failed.payment.reference == "PUR-2"

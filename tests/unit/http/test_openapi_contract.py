@@ -1,0 +1,115 @@
+"""The app against its own OpenAPI document: no 5xx, and every answer conforms (schemathesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hypothesis
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from payments.entrypoints.http.auth import ROUTE_POLICIES
+from tests.unit.http.conftest import build_api
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+MAX_EXAMPLES = 20
+
+
+def _seeded_api() -> Any:
+    """An app with a product, a completed and a pending purchase, so known ids exist."""
+    api = build_api(sandbox=True)
+    product_id = api.create_premium()["id"]
+    completed = api.buy(product_id)
+    api.gateway.approve(api.gateway_reference(completed))
+    api.deliver_all()
+    api.buy(product_id)
+    return api
+
+
+def _load(parameters: dict[str, str] | None = None) -> Any:
+    api = _seeded_api()
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", api.client.app)
+    schema.config.update(
+        headers={"Authorization": f"Bearer {api.keys['admin']}"},
+        parameters=parameters,
+    )
+    schema.config.generation.update(
+        modes=[GenerationMode.POSITIVE],
+        max_examples=MAX_EXAMPLES,
+        with_security_parameters=False,
+    )
+    return schema
+
+
+# Random ids: mostly 404s and validation answers from every operation.
+fuzzed = _load()
+# Known ids (seeded above): the same operations reach their success answers too.
+known = _load(
+    {
+        "product_id": "prd_000001",
+        "purchase_id": "pur_000001",
+        "customer_id": "cus_ana",
+        "provider": "fake",
+    }
+)
+
+
+@fuzzed.parametrize()  # type: ignore[untyped-decorator]
+@hypothesis.settings(
+    max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(hypothesis.HealthCheck)
+)
+def test_random_requests_conform_to_the_document(case: Any) -> None:
+    case.call_and_validate(checks=CHECKS)
+
+
+@known.parametrize()  # type: ignore[untyped-decorator]
+@hypothesis.settings(
+    max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(hypothesis.HealthCheck)
+)
+def test_requests_on_known_resources_conform_to_the_document(case: Any) -> None:
+    case.call_and_validate(checks=CHECKS)
+
+
+def test_document_lists_exactly_the_routes_of_the_role_table() -> None:
+    api = build_api(sandbox=True)
+    document = api.get("/openapi.json").json
+    documented = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+
+    assert documented == set(ROUTE_POLICIES)
+
+
+def test_document_has_a_schema_for_every_body_and_the_problem() -> None:
+    document = build_api().get("/openapi.json").json
+    schemas = document["components"]["schemas"]
+
+    assert {"Problem", "Money", "Purchase", "PurchaseInput", "Product", "ProductInput"} <= set(
+        schemas
+    )
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                content = response["content"]
+                if int(status) >= 400:
+                    assert content == {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    }, (method, path, status)
