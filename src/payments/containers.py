@@ -18,7 +18,7 @@ from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
 from payments.adapters.stripe_simulator import make_stripe_simulator
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.config import Settings
-from payments.domain.ports import Clock, PaymentGateway, UnitOfWork
+from payments.domain.ports import PaymentGateway
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.catalog import CatalogService
@@ -178,13 +178,3 @@ def build_container(settings: Settings) -> Container:
     """A container for these settings (tests override single providers on it)."""
     container = Container(settings=settings)
     return container
-
-
-def unit_of_work_factory(container: Container) -> Callable[[], UnitOfWork]:
-    factory: Callable[[], UnitOfWork] = container.unit_of_work.provider
-    return factory
-
-
-def clock_of(container: Container) -> Clock:
-    clock: Clock = container.clock()
-    return clock

@@ -19,6 +19,7 @@ from payments.containers import Container, build_container
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # concurrent tests open many connections at once
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -82,4 +82,5 @@ def test_declined_sandbox_payment_leaves_the_purchase_failed(sqlite_engine: Engi
         declined = service.call("POST", f"/v1/sandbox/purchases/{purchase['id']}/decline", admin)
         assert declined.json()["purchase"]["status"] == "failed"
         account = service.call("GET", "/v1/accounts/cus_bo", admin).json()
-        assert account["credits"] == "0.00" or account["credits"] == "0"
+        assert account["credits"] == "0.00"
+        assert account["total_paid"] == []
