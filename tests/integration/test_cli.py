@@ -1,0 +1,89 @@
+"""The ``payments`` command line, run as a real process against real databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from payments.adapters.sql.tables import api_keys
+from tests.integration.service import running_service
+
+
+def _payments(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PAYMENTS_DATABASE_URL": database_url}
+    env.pop("PAYMENTS_STRIPE_SECRET_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "payments.entrypoints.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_api_keys_create_prints_the_key_alone_on_the_last_line_and_stores_its_hash(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"  # not migrated yet: the command migrates SQLite
+
+    done = _payments(
+        "api-keys", "create", "--role", "customer", "--customer-id", "cus_cli", database_url=url
+    )
+
+    assert done.returncode == 0, done.stderr
+    key = done.stdout.splitlines()[-1]
+    assert key == done.stdout.strip()  # nothing else on standard output
+    assert key.startswith("pay_")
+    assert "shown only this once" in done.stderr
+
+    with running_service({"PAYMENTS_DATABASE_URL": url}) as service:
+        own = service.call("GET", "/v1/accounts/cus_cli", key)
+        other = service.call("GET", "/v1/accounts/cus_someone_else", key)
+        stored = service.container.engine()
+        with stored.connect() as connection:
+            hashes = connection.execute(select(api_keys.c.secret_hash)).scalars().all()
+    assert own.status_code == 200, own.text
+    assert other.status_code in (403, 404)
+    assert other.headers["Content-Type"] == "application/problem+json"
+    assert len(hashes) == 1
+    assert key not in hashes[0]
+    assert key.split("_")[-1] not in hashes[0]
+
+
+def test_api_keys_create_refuses_an_unknown_role(tmp_path: Path) -> None:
+    done = _payments(
+        "api-keys", "create", "--role", "root", database_url=f"sqlite:///{tmp_path / 'x.db'}"
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "invalid choice: 'root'" in done.stderr
+
+
+def test_customer_key_without_a_customer_is_refused(tmp_path: Path) -> None:
+    done = _payments(
+        "api-keys", "create", "--role", "customer", database_url=f"sqlite:///{tmp_path / 'x.db'}"
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "customer" in done.stderr
+
+
+@pytest.mark.postgres
+def test_migrate_is_idempotent_on_postgresql(postgres_engine: Engine) -> None:
+    url = postgres_engine.url.render_as_string(hide_password=False)
+
+    first = _payments("migrate", database_url=url)
+    second = _payments("migrate", database_url=url)
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "is up to date" in second.stdout
+    assert "***@127.0.0.1" in second.stdout  # the user name is not printed
