@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from payments.adapters.stripe_gateway import check_stripe_keys
+from payments.adapters.stripe_gateway import check_stripe_keys, payment_methods_param_for
 from payments.domain.errors import ConfigurationError
 from payments.domain.routing import RoutingTable
 
@@ -20,6 +20,7 @@ class StripeSettings:
     webhook_secret: str | None
     api_base: str | None
     publishable_key: str | None
+    api_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,9 @@ class Settings:
             webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
             api_base=get("STRIPE_API_BASE"),
             publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
+            api_version=get("STRIPE_API_VERSION"),
         )
+        payment_methods_param_for(stripe.api_version)  # refuses a malformed version at start
         check_stripe_keys(mode, stripe.secret_key, stripe.webhook_secret)
         if mode == "live" and not stripe.secret_key:
             raise ConfigurationError("Live mode needs a gateway: set PAYMENTS_STRIPE_SECRET_KEY.")

@@ -14,7 +14,11 @@ from payments.adapters.sandbox_gateway import SandboxGateway
 from payments.adapters.sandbox_simulator import Deliver, SandboxSimulator, http_deliverer
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
-from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
+from payments.adapters.stripe_gateway import (
+    StripeGateway,
+    make_stripe_client,
+    payment_methods_param_for,
+)
 from payments.adapters.stripe_simulator import make_stripe_simulator
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.config import Settings
@@ -83,10 +87,18 @@ def build_gateways(
             SandboxGateway(session, base + SANDBOX_GATEWAY_PREFIX, settings.sandbox_secret)
         )
     if settings.stripe.secret_key:
-        client = make_stripe_client(settings.stripe.secret_key, api_base=settings.stripe.api_base)
+        version = settings.stripe.api_version
+        client = make_stripe_client(
+            settings.stripe.secret_key, api_base=settings.stripe.api_base, api_version=version
+        )
         secrets = [s for s in (settings.stripe.webhook_secret or "").split(",") if s.strip()]
         gateways.append(
-            StripeGateway(client, secrets, publishable_key=settings.stripe.publishable_key)
+            StripeGateway(
+                client,
+                secrets,
+                publishable_key=settings.stripe.publishable_key,
+                payment_methods_param=payment_methods_param_for(version),
+            )
         )
     elif sandbox is not None:
         client = make_stripe_client(SANDBOX_STRIPE_KEY, api_base=base + SANDBOX_STRIPE_PREFIX)

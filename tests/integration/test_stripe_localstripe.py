@@ -16,12 +16,14 @@ from typing import Any
 import pytest
 import requests
 import stripe
+from sqlalchemy import Engine
 
 from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
 from payments.domain.money import Money
 from payments.domain.ports import Notification, Payer, PaymentRequest, RefundRequest
 from payments.domain.purchase import ClientSecretAction, PaymentOutcome
 from payments.domain.refund import RefundStatus
+from tests.integration.service import RunningService, running_service
 
 pytestmark = pytest.mark.localstripe
 
@@ -296,3 +298,100 @@ def test_localstripe_webhooks_pass_parse_notification(
     assert failed.payment.outcome is PaymentOutcome.FAILED
     assert failed.payment.provider_code == "card_declined"
     assert failed.payment.reference == "PUR-2"
+
+
+# -- the whole service, configured for Stripe, against localstripe ------------------------------
+
+
+PACKAGE = {
+    "name": "8 Hour Premium Package",
+    "kind": "package",
+    "price": {"amount": "79.99", "currency": "EUR"},
+    "credits": "8",
+    "validity_days": 60,
+}
+
+
+@pytest.fixture
+def stripe_service(localstripe: str, sqlite_engine: Engine) -> Iterator[RunningService]:
+    """The real container routing every market to Stripe, with localstripe as Stripe."""
+    env = {
+        "PAYMENTS_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
+        "PAYMENTS_STRIPE_SECRET_KEY": KEY,
+        "PAYMENTS_STRIPE_WEBHOOK_SECRET": SECRET,
+        "PAYMENTS_STRIPE_API_BASE": localstripe,
+        "PAYMENTS_STRIPE_API_VERSION": "2020-08-27",  # localstripe's; before allowed_* existed
+    }
+    with running_service(env) as service:
+        requests.post(
+            localstripe + "/_config/webhooks/payments-service",
+            json={"url": service.base_url + "/v1/webhooks/stripe", "secret": SECRET},
+            timeout=5,
+        ).raise_for_status()
+        yield service
+
+
+def _purchase(service: RunningService, admin: str, customer: str) -> dict[str, Any]:
+    product = service.call("POST", "/v1/products", admin, PACKAGE)
+    assert product.status_code == 201, product.text
+    created = service.call(
+        "POST",
+        "/v1/purchases",
+        admin,
+        {"product_id": product.json()["id"], "customer_id": customer, "country": "ES"},
+    )
+    assert created.status_code == 201, created.text
+    purchase: dict[str, Any] = created.json()
+    assert purchase["gateway"] == "stripe"
+    assert purchase["gateway_reference"].startswith("pi_")
+    assert purchase["next_action"]["type"] == "client_secret"
+    return purchase
+
+
+def _settled(service: RunningService, admin: str, purchase_id: str) -> dict[str, Any]:
+    def current() -> dict[str, Any]:
+        answer: dict[str, Any] = service.call("GET", f"/v1/purchases/{purchase_id}", admin).json()
+        return answer
+
+    wait_until(lambda: current()["status"] not in ("pending", "processing"), 15, "a webhook")
+    return current()
+
+
+def test_localstripe_webhook_completes_the_purchase_and_credits_once(
+    stripe_service: RunningService, client: stripe.StripeClient
+) -> None:
+    admin = stripe_service.admin_key()
+    purchase = _purchase(stripe_service, admin, "cus_ls")
+
+    pay(client, purchase["gateway_reference"])
+
+    settled = _settled(stripe_service, admin, purchase["id"])
+    assert settled["status"] == "completed"
+    account = stripe_service.call("GET", "/v1/accounts/cus_ls", admin).json()
+    assert account["credits"] == "8.00"
+    assert account["total_paid"] == [{"amount": "79.99", "currency": "EUR"}]
+    intent = client.v1.payment_intents.retrieve(purchase["gateway_reference"])
+    assert intent.amount == 7999
+    assert intent.metadata["purchase_reference"] == purchase["reference"]
+
+
+def test_localstripe_decline_leaves_the_purchase_failed_with_the_card_code(
+    stripe_service: RunningService, client: stripe.StripeClient
+) -> None:
+    admin = stripe_service.admin_key()
+    purchase = _purchase(stripe_service, admin, "cus_ls_declined")
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4000000000000341", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        }
+    )
+
+    with pytest.raises(stripe.CardError):
+        pay(client, purchase["gateway_reference"], method.id)
+
+    settled = _settled(stripe_service, admin, purchase["id"])
+    assert settled["status"] == "failed"
+    assert settled["failure_code"] == "card_declined"
+    account = stripe_service.call("GET", "/v1/accounts/cus_ls_declined", admin).json()
+    assert account["credits"] == "0.00"

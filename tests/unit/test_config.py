@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from payments.adapters.stripe_gateway import payment_methods_param_for
 from payments.config import DEFAULT_DATABASE_URL, Settings
 from payments.domain.errors import ConfigurationError
 
@@ -59,3 +60,28 @@ def test_live_mode_with_keys_starts() -> None:
         }
     )
     assert not settings.sandbox
+
+
+@pytest.mark.parametrize(
+    ("version", "param"),
+    [
+        (None, "allowed_payment_method_types"),
+        ("2026-09-30.endive", "allowed_payment_method_types"),
+        ("2027-01-15", "allowed_payment_method_types"),
+        ("2026-09-29", "payment_method_types"),
+        ("2020-08-27", "payment_method_types"),
+    ],
+)
+def test_the_stripe_api_version_chooses_how_intents_are_limited_to_cards(
+    version: str | None, param: str
+) -> None:
+    env = {"PAYMENTS_STRIPE_API_VERSION": version} if version else {}
+    settings = Settings.from_env(env)
+    assert settings.stripe.api_version == version
+    assert payment_methods_param_for(settings.stripe.api_version) == param
+
+
+@pytest.mark.parametrize("version", ["latest", "2020-8-27", "2020-08-27;drop", "v1"])
+def test_a_malformed_stripe_api_version_stops_the_start(version: str) -> None:
+    with pytest.raises(ConfigurationError, match="PAYMENTS_STRIPE_API_VERSION"):
+        Settings.from_env({"PAYMENTS_STRIPE_API_VERSION": version})

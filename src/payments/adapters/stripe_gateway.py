@@ -121,6 +121,26 @@ stripe-python 16 pins) refuse ``payment_method_types`` on create with 400
 ``payment_method_types_no_longer_supported`` and take ``allowed_payment_method_types``; older
 versions, and localstripe, know only ``payment_method_types``."""
 
+ALLOWED_METHODS_SINCE: Final = "2026-09-30"
+_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(\.[a-z_]+)?")
+
+
+def payment_methods_param_for(api_version: str | None) -> PaymentMethodsParam:
+    """The parameter that limits an intent to cards on ``api_version`` (None: the SDK's pin).
+
+    A malformed version is a ``ConfigurationError`` naming ``PAYMENTS_STRIPE_API_VERSION``.
+    """
+    if api_version is None:
+        return "allowed_payment_method_types"
+    if not _API_VERSION.fullmatch(api_version):
+        raise ConfigurationError(
+            "PAYMENTS_STRIPE_API_VERSION must be a Stripe API version such as "
+            "'2024-06-20' or '2026-09-30.endive'."
+        )
+    if api_version[:10] >= ALLOWED_METHODS_SINCE:
+        return "allowed_payment_method_types"
+    return "payment_method_types"
+
 
 # -- amounts ---------------------------------------------------------------------------------------
 
@@ -539,14 +559,17 @@ def make_stripe_client(
     api_base: str | None = None,
     max_network_retries: int = 2,
     timeout: float | tuple[float, float] = (5.0, 30.0),
+    api_version: str | None = None,
 ) -> stripe.StripeClient:
     """A ``StripeClient`` for ``StripeGateway``: explicit timeouts (connect, read), the SDK's own
     retries of connection errors, 409 and 5xx (each retry re-sends the same ``Idempotency-Key``:
     stripe-python builds the headers once per call, outside its retry loop), and attempt
     recording so a failure reports ``charged_possible`` exactly. ``api_base`` points it at a
-    simulator or localstripe."""
+    simulator or localstripe; ``api_version`` overrides the version the SDK pins (pass the
+    gateway ``payment_methods_param_for(api_version)`` with it)."""
     return stripe.StripeClient(
         secret_key,
+        stripe_version=api_version,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=max_network_retries,
         http_client=AttemptRecordingHttpClient(timeout=timeout),

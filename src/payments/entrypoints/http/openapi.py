@@ -192,6 +192,10 @@ SCHEMAS: dict[str, Schema] = {
             "updated_at": _TIME,
             "needs_review": {"type": "boolean"},
             "refunded": _ref("Money"),
+            "failure_code": {
+                "type": ["string", "null"],
+                "description": "The provider's decline or failure code of a failed purchase",
+            },
         },
         [
             "id",
@@ -209,6 +213,7 @@ SCHEMAS: dict[str, Schema] = {
             "updated_at",
             "needs_review",
             "refunded",
+            "failure_code",
         ],
     ),
     "PurchaseList": _object(

@@ -58,7 +58,8 @@ def present_product(product: Product) -> dict[str, object]:
 
 
 def present_purchase(purchase: Purchase) -> dict[str, object]:
-    """The purchase of DESIGN §6, plus ``needs_review`` and the ``refunded`` total."""
+    """The purchase of DESIGN §6, plus ``needs_review``, the ``refunded`` total and the
+    provider's ``failure_code`` (its code only: provider messages are never echoed)."""
     return {
         "id": purchase.id,
         "reference": purchase.reference,
@@ -75,6 +76,7 @@ def present_purchase(purchase: Purchase) -> dict[str, object]:
         "updated_at": rfc3339(purchase.updated_at),
         "needs_review": purchase.needs_review,
         "refunded": money(purchase.refunded),
+        "failure_code": purchase.failure_code,
     }
 
 
