@@ -879,3 +879,46 @@ def test_in_memory_sqlite_serves_threads_one_transaction_at_a_time() -> None:
         assert len(customers_made) == 8 and all(stored)
     finally:
         engine.dispose()
+
+
+def test_adding_what_exists_is_a_conflict_on_every_backend(uow: UnitOfWork) -> None:
+    seed(uow, a_purchase())
+    refund = Refund(
+        id="rfd_1",
+        purchase_id="pur_1",
+        customer_id="cus_ana",
+        amount=Money("20.00", "EUR"),
+        reason=None,
+        status=RefundStatus.SUCCEEDED,
+        gateway="stripe",
+        created_at=T0,
+        updated_at=T0,
+        gateway_reference="re_1",
+    )
+    key = ApiKey("key_1", "pk_admi_abc", "a" * 64, Role.ADMIN, None, T0)
+    with uow:
+        uow.refunds.add(refund)
+        uow.api_keys.add(key)
+        uow.commit()
+
+    duplicates = [
+        lambda: uow.products.add(a_product()),
+        lambda: uow.customers.add(a_customer()),
+        lambda: uow.customers.add(a_customer("cus_other")),  # same e-mail
+        lambda: uow.purchases.add(a_purchase()),
+        lambda: uow.refunds.add(replace(refund, amount=Money("1.00", "EUR"))),
+        lambda: uow.refunds.add(replace(refund, id="rfd_2")),  # same gateway reference
+        lambda: uow.api_keys.add(replace(key, id="key_2")),  # same hash
+        lambda: uow.api_keys.add(replace(key, secret_hash="b" * 64)),  # same id
+    ]
+    for add_again in duplicates:
+        with uow:
+            with pytest.raises(ConflictError):
+                add_again()
+            uow.commit()
+
+    with uow:
+        assert uow.refunds.get("rfd_1") == refund
+        assert uow.refunds.get("rfd_2") is None
+        assert uow.customers.get("cus_other") is None
+        assert uow.api_keys.get_by_hash("b" * 64) is None

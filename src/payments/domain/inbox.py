@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 MAX_ATTEMPTS = 5
+CLAIM_LEASE = timedelta(minutes=5)
+"""How long a worker's claim on a due message keeps other workers off it."""
 
 
 class InboxStatus(StrEnum):

@@ -187,7 +187,7 @@ class PaymentGateway(abc.ABC):
 class ProductRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, product: Product) -> None:
-        """Store a new product."""
+        """Store a new product; ``ConflictError`` if its id is taken."""
 
     @abc.abstractmethod
     def get(self, product_id: str) -> Product | None:
@@ -201,7 +201,7 @@ class ProductRepository(abc.ABC):
 class CustomerRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, customer: Customer) -> None:
-        """Store a new customer; its e-mail (when set) is unique."""
+        """Store a new customer; ``ConflictError`` if its id or e-mail (when set) is taken."""
 
     @abc.abstractmethod
     def get(self, customer_id: str, *, for_update: bool = False) -> Customer | None:
@@ -221,7 +221,10 @@ class PurchasePage:
 class PurchaseRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, purchase: Purchase) -> None:
-        """Store a new purchase with its pending audit records."""
+        """Store a new purchase with its pending audit records.
+
+        ``ConflictError`` if its id, reference or (gateway, gateway reference) is taken.
+        """
 
     @abc.abstractmethod
     def get(self, purchase_id: str, *, for_update: bool = False) -> Purchase | None:
@@ -268,7 +271,7 @@ class PurchaseRepository(abc.ABC):
 class RefundRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, refund: Refund) -> None:
-        """Store a new refund."""
+        """Store a new refund; ``ConflictError`` if its id or gateway reference is taken."""
 
     @abc.abstractmethod
     def get(self, refund_id: str) -> Refund | None:
@@ -348,7 +351,7 @@ class IdempotencyRepository(abc.ABC):
 class ApiKeyRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, key: ApiKey) -> None:
-        """Store a new key."""
+        """Store a new key; ``ConflictError`` if its id or hash is taken."""
 
     @abc.abstractmethod
     def get_by_hash(self, secret_hash: str) -> ApiKey | None:

@@ -8,7 +8,7 @@ import copy
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 from payments.domain.access import ApiKey
@@ -17,7 +17,7 @@ from payments.domain.customer import Customer
 from payments.domain.errors import ConflictError, FieldError, ValidationError
 from payments.domain.events import DomainEvent
 from payments.domain.idempotency import IdempotencyRecord
-from payments.domain.inbox import InboxMessage, InboxStatus
+from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
 from payments.domain.ledger import LedgerEntry
 from payments.domain.ports import (
     ApiKeyRepository,
@@ -34,8 +34,6 @@ from payments.domain.ports import (
 )
 from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase, PurchaseStatus
 from payments.domain.refund import Refund
-
-CLAIM_LEASE = timedelta(minutes=5)
 
 
 @dataclass
@@ -96,6 +94,8 @@ class _Bound:
 
 class _Products(_Bound, ProductRepository):
     def add(self, product: Product) -> None:
+        if product.id in self._t.products:
+            raise ConflictError(f"Product {product.id!r} already exists.")
         self._t.products[product.id] = product
 
     def get(self, product_id: str) -> Product | None:
@@ -123,6 +123,8 @@ class _Customers(_Bound, CustomerRepository):
 
 class _Purchases(_Bound, PurchaseRepository):
     def add(self, purchase: Purchase) -> None:
+        if purchase.id in self._t.purchases:
+            raise ConflictError(f"Purchase {purchase.id!r} already exists.")
         for other in self._t.purchases.values():
             if other.reference == purchase.reference:
                 raise ConflictError(f"Reference {purchase.reference!r} already exists.")
@@ -235,6 +237,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 class _Refunds(_Bound, RefundRepository):
     def add(self, refund: Refund) -> None:
+        if refund.id in self._t.refunds:
+            raise ConflictError(f"Refund {refund.id!r} already exists.")
         self.save(refund)
 
     def get(self, refund_id: str) -> Refund | None:
@@ -257,6 +261,13 @@ class _Refunds(_Bound, RefundRepository):
         return [_copy(r) for r in sorted(items, key=lambda r: (r.created_at, r.id))]
 
     def save(self, refund: Refund) -> None:
+        if refund.gateway_reference is not None and any(
+            other.id != refund.id
+            and other.gateway == refund.gateway
+            and other.gateway_reference == refund.gateway_reference
+            for other in self._t.refunds.values()
+        ):
+            raise ConflictError(f"Refund reference {refund.gateway_reference!r} is taken.")
         self._t.refunds[refund.id] = _copy(refund)
 
 
@@ -342,6 +353,10 @@ class _Idempotency(_Bound, IdempotencyRepository):
 
 class _ApiKeys(_Bound, ApiKeyRepository):
     def add(self, key: ApiKey) -> None:
+        if key.secret_hash in self._t.api_keys or any(
+            k.id == key.id for k in self._t.api_keys.values()
+        ):
+            raise ConflictError(f"API key {key.id!r} already exists.")
         self._t.api_keys[key.secret_hash] = key
 
     def get_by_hash(self, secret_hash: str) -> ApiKey | None:

@@ -8,7 +8,7 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ from payments.domain.customer import Customer
 from payments.domain.errors import ConflictError, FieldError, ValidationError
 from payments.domain.events import DomainEvent
 from payments.domain.idempotency import IdempotencyRecord
-from payments.domain.inbox import InboxMessage, InboxStatus
+from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
 from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
 from payments.domain.money import Money
 from payments.domain.ports import (
@@ -62,8 +62,6 @@ from payments.domain.purchase import (
     RoutingDecision,
 )
 from payments.domain.refund import Refund, RefundStatus
-
-CLAIM_LEASE = timedelta(minutes=5)
 
 # -- translations: pure functions between rows and domain objects ----------------------------------
 
