@@ -142,6 +142,34 @@ def test_guest_checkout_with_public_key_buys_by_email(api: Api) -> None:
     assert customer.email == "ana@example.com"
 
 
+def test_a_guest_can_never_buy_into_an_account_by_typing_its_email(api: Api) -> None:
+    """The old system attached a guest purchase to whichever account owned the e-mail typed."""
+    product = api.create_premium()
+    api.buy(product["id"])  # cus_ana, an account of the merchant's, known by its id
+    guest = {"email": "ana@example.com", "name": "Ana"}
+
+    first = api.post(
+        "/v1/purchases",
+        {"product_id": product["id"], "customer": guest, "country": "CO"},
+        role="public",
+    )
+    again = api.post(
+        "/v1/purchases",
+        {"product_id": product["id"], "customer": guest, "country": "CO"},
+        role="public",
+    )
+    api.gateway.approve(api.gateway_reference(first.json["id"]))
+    api.deliver_all()
+
+    assert first.status_code == again.status_code == 201
+    assert first.json["customer_id"] != "cus_ana"
+    assert again.json["customer_id"] == first.json["customer_id"]  # the same guest
+    assert api.get("/v1/accounts/cus_ana").json["credits"] == "0.00"
+    assert api.get(f"/v1/accounts/{first.json['customer_id']}").json["credits"] == "8.00"
+    mine = api.get("/v1/purchases?customer_id=cus_ana", role="ana").json["data"]
+    assert [p["customer_id"] for p in mine] == ["cus_ana"]
+
+
 def test_customer_key_buys_for_its_own_customer_only(api: Api) -> None:
     product = api.create_premium()
     own = api.post("/v1/purchases", {"product_id": product["id"], "country": "PT"}, role="ana")
