@@ -1,4 +1,4 @@
-"""``POST /v1/webhooks/stripe`` on the real service: what is not ours is ``ignored``, never an error.
+"""``POST /v1/webhooks/stripe`` on the real service: what is not ours is ``ignored``.
 
 Stripe retries anything but a 2xx for three days, so events of other apps on the same account,
 event types we do not use, and intents we never created must answer 200 ``ignored`` (and be
