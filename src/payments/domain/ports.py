@@ -33,7 +33,10 @@ from payments.domain.refund import Refund, RefundObservation, RefundStatus
 class GatewayCapabilities:
     """What a gateway can serve; a request it cannot serve is refused before any I/O.
 
-    ``currencies`` and ``countries`` of ``None`` mean "any".
+    ``currencies`` and ``countries`` of ``None`` mean "any". ``amount_steps`` maps a currency
+    code to the multiple of minor units the provider can charge in it (Stripe charges the
+    three-decimal currencies in multiples of 10 thousandths): an amount off that step is refused
+    here, before any I/O, rather than rounded into a price the customer never saw.
     """
 
     currencies: frozenset[str] | None
@@ -44,6 +47,7 @@ class GatewayCapabilities:
     cancel: bool = True
     authoritative_lookup: bool = True
     minimum_amount: Money | None = None
+    amount_steps: Mapping[str, int] = field(default_factory=dict, hash=False, compare=True)
 
     def refusal(self, country: str, amount: Money, payment_method: str | None) -> str | None:
         """Why this gateway cannot take the payment, or None if it can."""
@@ -59,16 +63,30 @@ class GatewayCapabilities:
             and amount < self.minimum_amount
         ):
             return f"the minimum is {self.minimum_amount}"
+        step = self.amount_steps.get(amount.currency.code)
+        if step is not None and amount.to_minor_units() % step:
+            return f"charges {amount.currency.code} only in multiples of {step} minor units"
         return None
 
 
 @dataclass(frozen=True, slots=True)
 class Payer:
-    """Who pays, as far as a provider needs to know (e-mail and name may be unknown)."""
+    """Who pays, as far as a provider needs to know (e-mail and name may be unknown).
+
+    The Latin American methods need more of the payer: PSE (PayU, Wompi) asks for the
+    ``document_type`` and ``document_number`` (CC, CE, NIT, ...), whether the payer is a person
+    or a company (``person_type``: ``natural`` or ``juridical``) and the payer's ``ip_address``;
+    Nequi asks for a ``phone``; cash vouchers print the name and document.
+    """
 
     customer_id: str
     email: str | None
     name: str | None
+    phone: str | None = None
+    document_type: str | None = None
+    document_number: str | None = None
+    person_type: str | None = None
+    ip_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +107,16 @@ class PaymentRequest:
     idempotency_key: str
     return_url: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict, hash=False, compare=True)
+    bank_code: str | None = None
+    """The PSE financial institution the payer chose (from ``PaymentGateway.banks``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    """A financial institution a payer can pick for a bank transfer (PSE in Colombia)."""
+
+    code: str
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +207,13 @@ class PaymentGateway(abc.ABC):
     ) -> Notification:
         """Verify (unless ``verify`` is False, for a message already verified when it was stored)
         and translate a raw notification. ``headers`` have lower-case names."""
+
+    def banks(self, country: str) -> builtins.list[Bank]:
+        """The institutions a payer can choose for a bank transfer in ``country`` (PSE).
+
+        Gateways without bank transfers answer an empty list; those with them override this.
+        """
+        return []
 
 
 # -- repositories ----------------------------------------------------------------------------------
