@@ -154,11 +154,13 @@ def as_stored(purchase: Purchase) -> Purchase:
 def observation(
     outcome: PaymentOutcome, event_id: str, reference: str = "pi_1"
 ) -> GatewayObservation:
+    """What Stripe reports about the payment of ``a_purchase()`` (its amount, 79.99 EUR)."""
     return GatewayObservation(
         gateway="stripe",
         outcome=outcome,
         source=ObservationSource.NOTIFICATION,
         gateway_reference=reference,
+        amount=Money("79.99", "EUR"),
         event_id=event_id,
     )
 

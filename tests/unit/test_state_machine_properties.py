@@ -55,23 +55,53 @@ def test_random_notifications_never_regress_a_capture_nor_credit_twice(
     assert credits == (Decimal("8") if captured else Decimal("0"))
 
 
+observations = st.tuples(outcomes, st.booleans(), st.sampled_from(["own", "own", "other", None]))
+
+
 @settings(max_examples=200, deadline=None)
-@given(sequence=st.lists(outcomes, max_size=10))
-def test_apply_never_leaves_a_captured_state(sequence: list[PaymentOutcome]) -> None:
+@given(sequence=st.lists(observations, max_size=10))
+def test_apply_never_leaves_a_captured_state(
+    sequence: list[tuple[PaymentOutcome, bool, str | None]],
+) -> None:
     payments = bootstrap()
     purchase_id = payments.buy(payments.premium_package())
     purchase = payments.purchases.get(purchase_id, MERCHANT)
+    own = purchase.gateway_reference
     now = payments.clock.now()
-    for outcome in sequence:
-        before = purchase.status
+    checked_capture = False
+    for outcome, with_amount, which in sequence:
+        before, captured_reference = purchase.status, purchase.gateway_reference
+        reference = {"own": own, "other": "pay_someone_else", None: None}[which]
         result = purchase.apply(
-            GatewayObservation("fake", outcome, ObservationSource.NOTIFICATION), now, "test"
+            GatewayObservation(
+                "fake",
+                outcome,
+                ObservationSource.NOTIFICATION,
+                gateway_reference=reference,
+                amount=purchase.amount if with_amount else None,
+            ),
+            now,
+            "test",
         )
         if before in CAPTURED_STATUSES:
             assert purchase.status is before
         if result is not ApplyResult.APPLIED:
             assert purchase.status is before
+        if outcome is PaymentOutcome.SUCCEEDED and not with_amount:
+            assert result is ApplyResult.CONFLICT
+        second_capture = reference is not None and reference != captured_reference
+        if (
+            outcome is PaymentOutcome.SUCCEEDED
+            and with_amount
+            and second_capture
+            and (before in CAPTURED_STATUSES)
+        ):
+            assert result is ApplyResult.CONFLICT
+            assert purchase.needs_review
+        checked_capture = checked_capture or (
+            outcome is PaymentOutcome.SUCCEEDED and with_amount and which != "other"
+        )
     completions = [e for e in purchase.events if e.name == "purchase.completed"]
     assert len(completions) <= 1
-    if PaymentOutcome.SUCCEEDED in sequence:
+    if checked_capture:
         assert purchase.status is PurchaseStatus.COMPLETED

@@ -346,6 +346,16 @@ class Purchase:
             return ApplyResult.CONFLICT
         if observation.amount is not None and observation.amount != self.amount:
             return ApplyResult.CONFLICT
+        captured = observation.outcome is PaymentOutcome.SUCCEEDED
+        if captured and observation.amount is None:
+            return ApplyResult.CONFLICT  # a capture we cannot check against our price
+        if captured and self._is_second_capture(observation.gateway_reference):
+            self._flag_for_review(
+                f"{observation.gateway} captured a second payment "
+                f"{observation.gateway_reference} for this purchase",
+                now,
+            )
+            return ApplyResult.CONFLICT
         rule = _OBSERVED[self.status][observation.outcome]
         if rule == _IGNORE:
             return ApplyResult.IGNORED
@@ -357,10 +367,10 @@ class Purchase:
             self.gateway_reference = observation.gateway_reference
         cause = f"{observation.source.value}:{observation.outcome.value}"
         if rule == _REVIEW:
-            reason = f"captured by {observation.gateway} after the purchase was {self.status.value}"
-            self.needs_review = True
-            self.review_reason = reason
-            self.events.append(PurchaseFlaggedForReview(now, self.id, reason))
+            self._flag_for_review(
+                f"captured by {observation.gateway} after the purchase was {self.status.value}",
+                now,
+            )
             target = PurchaseStatus.COMPLETED
         else:
             target = PurchaseStatus(rule)
@@ -370,12 +380,29 @@ class Purchase:
         self._move(target, cause, actor, observation.event_id, now)
         return ApplyResult.APPLIED
 
-    def cancel(self, now: datetime, actor: str, cause: str = "cancelled") -> bool:
-        """Cancel a purchase whose payment was not captured; False if it already was cancelled.
+    def _is_second_capture(self, gateway_reference: str | None) -> bool:
+        """True when a capture names another provider payment than the one already captured."""
+        return (
+            self.status in CAPTURED_STATUSES
+            and gateway_reference is not None
+            and self.gateway_reference is not None
+            and gateway_reference != self.gateway_reference
+        )
 
-        Raises ``InvalidTransitionError`` once money was captured or the purchase expired.
+    def _flag_for_review(self, reason: str, now: datetime) -> None:
+        """Ask an operator to look: money moved in a way the books cannot settle on their own."""
+        self.needs_review = True
+        self.review_reason = reason
+        self.updated_at = now
+        self.events.append(PurchaseFlaggedForReview(now, self.id, reason))
+
+    def cancel(self, now: datetime, actor: str, cause: str = "cancelled") -> bool:
+        """Cancel a purchase whose payment was not captured; False if it is already cancelled or
+        expired (nothing left to stop).
+
+        Raises ``InvalidTransitionError`` once money was captured.
         """
-        if self.status is PurchaseStatus.CANCELLED:
+        if self.status in (PurchaseStatus.CANCELLED, PurchaseStatus.EXPIRED):
             return False
         if self.status not in _CANCELLABLE:
             raise InvalidTransitionError(
@@ -432,7 +459,16 @@ class Purchase:
             self.updated_at = now
 
     def release_refund(self, amount: Money, refund_id: str, now: datetime, actor: str) -> None:
-        """Give back a refund the provider finally rejected, so it no longer counts."""
+        """Give back a refund the provider finally rejected, so it no longer counts.
+
+        Raises ``ValidationError`` for an amount that was never counted as refunded.
+        """
+        if amount.currency != self.amount.currency or not amount.is_positive or (
+            amount > self.refunded
+        ):
+            raise ValidationError(
+                f"{amount} was not refunded from this purchase, so it cannot be given back."
+            )
         self.refunded_amount = self.refunded - amount
         if self.refunded.is_zero:
             target = PurchaseStatus.COMPLETED

@@ -59,6 +59,7 @@ def settle_payment(
     result = purchase.apply(observation, now, actor)
     if result is ApplyResult.APPLIED:
         _credit_completion(uow, purchase, now, ids)
+    if result is ApplyResult.APPLIED or purchase.events:  # a conflict may flag it for review
         persist(uow, purchase)
     return result
 
