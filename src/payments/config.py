@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,8 +16,11 @@ SANDBOX_SECRET = "sandbox_whsec_not_a_real_secret"  # noqa: S105 - sandbox only,
 
 @dataclass(frozen=True, slots=True)
 class StripeSettings:
+    """Stripe's settings; ``webhook_secrets`` is every valid endpoint secret (several while
+    rotating), each stripped, none empty."""
+
     secret_key: str | None
-    webhook_secret: str | None
+    webhook_secrets: tuple[str, ...]
     api_base: str | None
     publishable_key: str | None
     api_version: str | None = None
@@ -56,40 +59,64 @@ class Settings:
             raise ConfigurationError("PAYMENTS_MODE must be 'sandbox' or 'live'.")
         stripe = StripeSettings(
             secret_key=get("STRIPE_SECRET_KEY"),
-            webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
+            webhook_secrets=webhook_secrets(get("STRIPE_WEBHOOK_SECRET")),
             api_base=get("STRIPE_API_BASE"),
             publishable_key=get("STRIPE_PUBLISHABLE_KEY"),
             api_version=get("STRIPE_API_VERSION"),
         )
         payment_methods_param_for(stripe.api_version)  # refuses a malformed version at start
-        check_stripe_keys(mode, stripe.secret_key, stripe.webhook_secret)
+        check_stripe_keys(mode, stripe.secret_key, stripe.webhook_secrets)
         if mode == "live" and not stripe.secret_key:
             raise ConfigurationError("Live mode needs a gateway: set PAYMENTS_STRIPE_SECRET_KEY.")
         default_routing = "*: stripe" if stripe.secret_key else "*: sandbox"
         routing_text = get("ROUTING", default_routing) or default_routing
+        routing = _routing(routing_text)
         log_format = (get("LOG_FORMAT", "console") or "console").lower()
         if log_format not in ("json", "console"):
             raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
         return cls(
             mode=mode,
             database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
-            routing=RoutingTable.parse(routing_text),
+            routing=routing,
             routing_text=routing_text,
             public_base_url=(get("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             sandbox_secret=get("SANDBOX_SECRET", SANDBOX_SECRET) or SANDBOX_SECRET,
             stripe=stripe,
-            idempotency_ttl=timedelta(hours=_int(get("IDEMPOTENCY_TTL_HOURS", "24"), "24")),
-            payment_window=timedelta(hours=_int(get("PAYMENT_WINDOW_HOURS", "24"), "24")),
+            idempotency_ttl=timedelta(hours=_hours(get, "IDEMPOTENCY_TTL_HOURS")),
+            payment_window=timedelta(hours=_hours(get, "PAYMENT_WINDOW_HOURS")),
             log_format=log_format,
             redis_url=get("REDIS_URL"),
         )
 
 
-def _int(value: str | None, default: str) -> int:
+def webhook_secrets(text: str | None) -> tuple[str, ...]:
+    """The comma-separated ``PAYMENTS_STRIPE_WEBHOOK_SECRET`` as secrets, each stripped (a space
+    after a comma is not part of the secret), empty items dropped."""
+    if not text:
+        return ()
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _routing(text: str) -> RoutingTable:
+    """``PAYMENTS_ROUTING`` parsed; a refusal names the variable, never the rule it holds."""
     try:
-        number = int(value or default)
+        return RoutingTable.parse(text)
+    except ConfigurationError:
+        # The parser's message quotes the rule; settings messages never echo a value.
+        raise ConfigurationError(
+            "PAYMENTS_ROUTING is malformed: rules look like 'CO: wompi, payu' or "
+            "'CO+cash: efecty' (a two-letter country or *, an optional known payment method, "
+            "then gateways), separated by ';', each market at most once."
+        ) from None
+
+
+def _hours(get: Callable[[str, str], str | None], name: str, default: str = "24") -> int:
+    """A positive whole number of hours from ``PAYMENTS_<name>``; refusals name the variable."""
+    value = get(name, default) or default
+    try:
+        number = int(value)
     except ValueError:
-        raise ConfigurationError(f"{value!r} is not a whole number.") from None
+        raise ConfigurationError(f"PAYMENTS_{name} must be a whole number of hours.") from None
     if number <= 0:
-        raise ConfigurationError(f"{value!r} must be positive.")
+        raise ConfigurationError(f"PAYMENTS_{name} must be a positive number of hours.")
     return number

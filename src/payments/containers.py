@@ -19,6 +19,7 @@ from payments.adapters.stripe_gateway import (
     make_stripe_client,
     payment_methods_param_for,
 )
+from payments.adapters.stripe_sandbox import StripeSandboxActions
 from payments.adapters.stripe_simulator import make_stripe_simulator
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.config import Settings
@@ -41,7 +42,13 @@ SANDBOX_STRIPE_KEY = "sk_test_sandbox_not_a_real_key"
 
 
 class Sandbox:
-    """The built-in provider simulators of sandbox mode, and how actions reach them."""
+    """The built-in provider simulators of sandbox mode, and how actions reach them.
+
+    Stripe's actions go to the built-in Stripe simulator, unless a Stripe key is configured:
+    then the gateway talks to that API (localstripe at ``PAYMENTS_STRIPE_API_BASE``, or
+    Stripe's test mode), so the actions act there (``stripe_actions``) and deliver an event
+    signed with the configured webhook secrets.
+    """
 
     def __init__(
         self, settings: Settings, session: requests.Session, deliver: Deliver | None = None
@@ -61,13 +68,32 @@ class Sandbox:
             decline=lambda ref, _our: sim.decline(ref),
             expire=lambda ref, _our: sim.expire(ref),
         )
-        stripe_sim = self.stripe_simulator
-        self.controller.register(
-            "stripe",
-            approve=lambda ref, _our: stripe_sim.approve(ref),
-            decline=lambda ref, _our: stripe_sim.decline(ref),
-            expire=lambda ref, _our: stripe_sim.expire(ref),
-        )
+        self.stripe_actions: StripeSandboxActions | None = None
+        stripe = settings.stripe
+        if stripe.secret_key:
+            actions = StripeSandboxActions(
+                make_stripe_client(
+                    stripe.secret_key, api_base=stripe.api_base, api_version=stripe.api_version
+                ),
+                stripe.webhook_secrets,
+                deliver,
+                api_version=stripe.api_version,
+            )
+            self.stripe_actions = actions
+            self.controller.register(
+                "stripe",
+                approve=lambda ref, _our: actions.approve(ref),
+                decline=lambda ref, _our: actions.decline(ref),
+                expire=lambda ref, _our: actions.expire(ref),
+            )
+        else:
+            stripe_sim = self.stripe_simulator
+            self.controller.register(
+                "stripe",
+                approve=lambda ref, _our: stripe_sim.approve(ref),
+                decline=lambda ref, _our: stripe_sim.decline(ref),
+                expire=lambda ref, _our: stripe_sim.expire(ref),
+            )
 
     def mounts(self) -> dict[str, Any]:
         return {
@@ -91,11 +117,10 @@ def build_gateways(
         client = make_stripe_client(
             settings.stripe.secret_key, api_base=settings.stripe.api_base, api_version=version
         )
-        secrets = [s for s in (settings.stripe.webhook_secret or "").split(",") if s.strip()]
         gateways.append(
             StripeGateway(
                 client,
-                secrets,
+                settings.stripe.webhook_secrets,
                 publishable_key=settings.stripe.publishable_key,
                 payment_methods_param=payment_methods_param_for(version),
             )

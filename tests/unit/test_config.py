@@ -17,8 +17,57 @@ def test_empty_environment_is_the_embedded_sandbox() -> None:
 
 
 def test_a_stripe_key_routes_to_stripe_by_default() -> None:
-    settings = Settings.from_env({"PAYMENTS_STRIPE_SECRET_KEY": "sk_test_fake_123"})
+    settings = Settings.from_env(
+        {
+            "PAYMENTS_STRIPE_SECRET_KEY": "sk_test_fake_123",
+            "PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_test_fake",
+        }
+    )
     assert settings.routing_text == "*: stripe"
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets"),
+    [
+        ("whsec_test_old, whsec_test_new", ("whsec_test_old", "whsec_test_new")),
+        (" whsec_test_old ,whsec_test_new ", ("whsec_test_old", "whsec_test_new")),
+        ("whsec_test_only", ("whsec_test_only",)),
+        ("whsec_test_old,,whsec_test_new,", ("whsec_test_old", "whsec_test_new")),
+    ],
+)
+def test_rotating_webhook_secrets_are_parsed_once_stripped(
+    text: str, secrets: tuple[str, ...]
+) -> None:
+    settings = Settings.from_env(
+        {
+            "PAYMENTS_STRIPE_SECRET_KEY": "sk_test_fake_123",
+            "PAYMENTS_STRIPE_WEBHOOK_SECRET": text,
+        }
+    )
+    assert settings.stripe.webhook_secrets == secrets
+
+
+def test_no_webhook_secret_without_a_stripe_key_is_fine() -> None:
+    assert Settings.from_env({}).stripe.webhook_secrets == ()
+
+
+def test_sandbox_with_a_test_key_and_no_webhook_secret_names_the_variable() -> None:
+    for blank in ({}, {"PAYMENTS_STRIPE_WEBHOOK_SECRET": " , "}):
+        with pytest.raises(ConfigurationError, match="PAYMENTS_STRIPE_WEBHOOK_SECRET"):
+            Settings.from_env({"PAYMENTS_STRIPE_SECRET_KEY": "sk_test_fake_123", **blank})
+
+
+def test_live_mode_checks_each_rotating_webhook_secret() -> None:
+    env = {
+        "PAYMENTS_MODE": "live",
+        "PAYMENTS_STRIPE_SECRET_KEY": "sk_live_fake_for_test",
+        "PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_test_old, not_a_signing_secret_fake",
+    }
+    with pytest.raises(ConfigurationError, match="PAYMENTS_STRIPE_WEBHOOK_SECRET") as caught:
+        Settings.from_env(env)
+    assert "not_a_signing_secret_fake" not in str(caught.value)
+    env["PAYMENTS_STRIPE_WEBHOOK_SECRET"] = "whsec_test_old, whsec_test_new"
+    assert Settings.from_env(env).stripe.webhook_secrets == ("whsec_test_old", "whsec_test_new")
 
 
 @pytest.mark.parametrize(
@@ -39,8 +88,9 @@ def test_a_stripe_key_routes_to_stripe_by_default() -> None:
         ),
         ({"PAYMENTS_STRIPE_SECRET_KEY": "sk_live_fake"}, "live Stripe key"),
         ({"PAYMENTS_MODE": "production"}, "PAYMENTS_MODE"),
-        ({"PAYMENTS_ROUTING": "CO wompi"}, "Routing rule"),
-        ({"PAYMENTS_IDEMPOTENCY_TTL_HOURS": "soon"}, "whole number"),
+        ({"PAYMENTS_ROUTING": "CO wompi"}, "PAYMENTS_ROUTING"),
+        ({"PAYMENTS_IDEMPOTENCY_TTL_HOURS": "soon"}, "PAYMENTS_IDEMPOTENCY_TTL_HOURS"),
+        ({"PAYMENTS_PAYMENT_WINDOW_HOURS": "0"}, "PAYMENTS_PAYMENT_WINDOW_HOURS"),
         ({"PAYMENTS_LOG_FORMAT": "xml"}, "PAYMENTS_LOG_FORMAT"),
     ],
 )
@@ -49,6 +99,32 @@ def test_bad_settings_stop_the_start_with_a_clear_message(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PAYMENTS_IDEMPOTENCY_TTL_HOURS", "abc"),
+        ("PAYMENTS_IDEMPOTENCY_TTL_HOURS", "-3"),
+        ("PAYMENTS_PAYMENT_WINDOW_HOURS", "1.5"),
+        ("PAYMENTS_ROUTING", "XYZ: secretgateway"),
+        ("PAYMENTS_ROUTING", "CO+teleport: acmepay"),
+        ("PAYMENTS_ROUTING", "CO: acmepay; CO: otherpay"),
+        ("PAYMENTS_ROUTING", "no colon at all"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable_never_echoing_the_value(
+    name: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({name: value})
+    message = str(caught.value)
+    assert name in message
+    assert value not in message
+    for word in value.replace(":", " ").replace(";", " ").replace("+", " ").split():
+        if len(word) > 2:  # 'CO' may appear in the message's example rule
+            assert word not in message
+    assert caught.value.__cause__ is None  # nor through a chained error in a traceback
 
 
 def test_live_mode_with_keys_starts() -> None:

@@ -18,6 +18,7 @@ import requests
 import stripe
 import urllib3.exceptions
 
+from payments.domain.currency import get_currency
 from payments.domain.errors import (
     ConfigurationError,
     GatewayConfigurationError,
@@ -70,6 +71,8 @@ __all__ = [
     "make_stripe_client",
     "observation_from_intent",
     "refund_status",
+    "sign_payload",
+    "stripe_amount_steps",
     "to_stripe_amount",
     "translate_event",
     "translate_stripe_error",
@@ -196,6 +199,25 @@ def to_stripe_amount(money: Money) -> int:
     return units
 
 
+def stripe_amount_steps() -> dict[str, int]:
+    """Per currency, the multiple of ISO 4217 minor units Stripe can charge, where it is not 1.
+
+    BHD JOD KWD OMR TND: 10 (the last of three decimals must be 0). A zero-decimal currency
+    that ISO 4217 gives decimals (MGA) is charged in whole units: 10 to the ISO exponent. This is
+    what ``GatewayCapabilities.amount_steps`` declares so that routing skips Stripe for such an
+    amount before any I/O; ``to_stripe_amount`` refuses the same amounts as a last defence.
+    """
+    steps = dict.fromkeys(THREE_DECIMAL_CURRENCIES, 10)
+    for code in ZERO_DECIMAL_CURRENCIES:
+        try:
+            exponent = get_currency(code).exponent
+        except UnknownCurrencyError:  # on Stripe's list but not (or no longer) in ISO 4217
+            continue
+        if exponent:
+            steps[code] = 10**exponent
+    return steps
+
+
 def from_stripe_amount(units: int, currency_code: str) -> Money:
     """The money a Stripe ``amount`` and ``currency`` (either case) stand for; the exact inverse
     of ``to_stripe_amount``. Raises ``UnknownCurrencyError`` for a currency we do not know."""
@@ -262,11 +284,46 @@ def verify_signature(
         raise InvalidSignatureError("The Stripe-Signature timestamp is outside the tolerance.")
 
 
+def sign_payload(body: bytes, secrets: Sequence[str], timestamp: int) -> str:
+    """The ``Stripe-Signature`` value Stripe sends with ``body`` at ``timestamp``:
+    ``t=<timestamp>,v1=<hex>``, with one ``v1`` per secret (as Stripe signs while a secret is
+    rolled), each hex HMAC-SHA256 keyed with the whole secret over ``"<t>." + body``."""
+    if not secrets or any(not secret for secret in secrets):
+        raise ConfigurationError("Signing a Stripe event needs at least one non-empty secret.")
+    signed = b"%d." % timestamp + body
+    values = [
+        hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest() for secret in secrets
+    ]
+    return ",".join([f"t={timestamp}", *(f"v1={value}" for value in values)])
+
+
 # -- translation of Stripe objects -----------------------------------------------------------------
 
 
 class _ShapeError(ValueError):
     """A Stripe object is not shaped as documented."""
+
+
+class _ForeignCurrencyError(_ShapeError):
+    """A Stripe object in a currency our ISO 4217 table does not know (ANG, STD: codes Stripe
+    still lists). We never charge in such a currency, so the object cannot be one of ours."""
+
+
+_CURRENCY_CODE: Final = re.compile(r"[A-Za-z]{3}")
+
+
+def _stripe_money(units: int, currency: object) -> Money:
+    """``from_stripe_amount`` with its refusals as shape errors (foreign currencies apart)."""
+    if not isinstance(currency, str):
+        raise _ShapeError("currency is not a string")
+    try:
+        return from_stripe_amount(units, currency)
+    except UnknownCurrencyError as error:
+        if _CURRENCY_CODE.fullmatch(currency):
+            raise _ForeignCurrencyError(f"{currency} is not a currency we charge in") from error
+        raise _ShapeError(f"unusable currency: {error.message}") from error
+    except ValidationError as error:
+        raise _ShapeError(f"unusable amount or currency: {error.message}") from error
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -311,10 +368,7 @@ def _metadata(data: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _object_amount(data: Mapping[str, Any]) -> Money:
-    try:
-        return from_stripe_amount(_integer(data, "amount"), _text(data, "currency"))
-    except ValidationError as error:
-        raise _ShapeError(f"unusable amount or currency: {error.message}") from error
+    return _stripe_money(_integer(data, "amount"), _text(data, "currency"))
 
 
 def intent_outcome(status: str, *, has_payment_error: bool) -> PaymentOutcome:
@@ -391,12 +445,7 @@ def _refund_observation(
     if charge is not None:
         payment_reference = payment_reference or _optional_text(charge, "payment_intent")
         currency = currency or charge.get("currency")
-    if not isinstance(currency, str):
-        raise _ShapeError("currency is not a string")
-    try:
-        amount = from_stripe_amount(_integer(refund, "amount"), currency)
-    except ValidationError as error:
-        raise _ShapeError(f"unusable refund currency: {error.message}") from error
+    amount = _stripe_money(_integer(refund, "amount"), currency)
     return RefundObservation(
         gateway=GATEWAY_NAME,
         gateway_refund_reference=_text(refund, "id"),
@@ -456,6 +505,9 @@ def translate_event(event: object) -> Notification:
       ``refunds`` in a Charge, so on those (ours) the event carries no observation: the
       ``refund.*`` events carry every refund in full, so subscribe to those.
     - any other type: a notification without observations (recognised, genuine, not acted on).
+    - an object in a currency our ISO 4217 table does not know (ANG, STD, which Stripe still
+      lists): a notification without observations too. We never charge in such a currency, so
+      it is not ours, and Stripe must not be told to retry it for three days.
 
     Raises ``MalformedNotificationError`` when the event or its object is not shaped as Stripe
     documents.
@@ -465,29 +517,38 @@ def translate_event(event: object) -> Notification:
             raise _ShapeError("the event is not an object")
         event_id = _text(event, "id")
         event_type = _text(event, "type")
-        if event_type in _INTENT_EVENTS:
-            intent = _mapping(_mapping(event, "data"), "object")
-            payment = observation_from_intent(
-                intent,
-                ObservationSource.NOTIFICATION,
-                outcome=_INTENT_EVENTS[event_type],
-                event_id=event_id,
-            )
-            return Notification(GATEWAY_NAME, event_id, event_type, payment=payment)
-        if event_type in _REFUND_EVENTS:
-            refund = _mapping(_mapping(event, "data"), "object")
-            observation = _refund_observation(refund, event_id)
-            return Notification(GATEWAY_NAME, event_id, event_type, refund=observation)
-        if event_type == "charge.refunded":
-            charge = _mapping(_mapping(event, "data"), "object")
-            latest = _latest_refund_of_charge(charge)
-            if latest is None:
-                return Notification(GATEWAY_NAME, event_id, event_type)
-            observation = _refund_observation(latest, event_id, charge)
-            return Notification(GATEWAY_NAME, event_id, event_type, refund=observation)
-        return Notification(GATEWAY_NAME, event_id, event_type)
+        try:
+            return _translate_object(event, event_id, event_type)
+        except _ForeignCurrencyError as foreign:
+            log.info("stripe event %s ignored: %s", event_id, foreign)
+            return Notification(GATEWAY_NAME, event_id, event_type)
     except (_ShapeError, KeyError, TypeError) as error:
         raise MalformedNotificationError(f"Not a usable Stripe event: {error}.") from error
+
+
+def _translate_object(event: Mapping[str, Any], event_id: str, event_type: str) -> Notification:
+    """``translate_event`` once the event's id and type are known; raises ``_ShapeError``."""
+    if event_type in _INTENT_EVENTS:
+        intent = _mapping(_mapping(event, "data"), "object")
+        payment = observation_from_intent(
+            intent,
+            ObservationSource.NOTIFICATION,
+            outcome=_INTENT_EVENTS[event_type],
+            event_id=event_id,
+        )
+        return Notification(GATEWAY_NAME, event_id, event_type, payment=payment)
+    if event_type in _REFUND_EVENTS:
+        refund = _mapping(_mapping(event, "data"), "object")
+        observation = _refund_observation(refund, event_id)
+        return Notification(GATEWAY_NAME, event_id, event_type, refund=observation)
+    if event_type == "charge.refunded":
+        charge = _mapping(_mapping(event, "data"), "object")
+        latest = _latest_refund_of_charge(charge)
+        if latest is None:
+            return Notification(GATEWAY_NAME, event_id, event_type)
+        observation = _refund_observation(latest, event_id, charge)
+        return Notification(GATEWAY_NAME, event_id, event_type, refund=observation)
+    return Notification(GATEWAY_NAME, event_id, event_type)
 
 
 # -- errors ----------------------------------------------------------------------------------------
@@ -667,23 +728,30 @@ def _optional_str(value: object) -> str | None:
 # -- configuration ---------------------------------------------------------------------------------
 
 
-def check_stripe_keys(mode: str, secret_key: str | None, webhook_secret: str | None) -> None:
+def check_stripe_keys(mode: str, secret_key: str | None, webhook_secrets: Sequence[str]) -> None:
     """Refuse Stripe settings that must not start the service (``ConfigurationError``).
 
-    ``live`` needs a secret key and a webhook secret (``whsec_...``) and refuses test keys
-    (``sk_test_``/``rk_test_``); ``sandbox`` refuses live keys. A key that is not a secret or
-    restricted key (a publishable ``pk_`` key, say) is refused in any mode. Messages name the
-    setting, never its value.
+    ``webhook_secrets`` are the endpoint secrets, already split and stripped (several while
+    rotating). With a secret key, at least one webhook secret is needed in either mode: the
+    notifications could not be verified without one. ``live`` needs a secret key, refuses test
+    keys (``sk_test_``/``rk_test_``) and needs every webhook secret to be a signing secret
+    (``whsec_...``); ``sandbox`` refuses live keys and takes any secret (localstripe's, say). A
+    key that is not a secret or restricted key (a publishable ``pk_`` key) is refused in any
+    mode. Messages name the setting, never its value.
     """
     if mode not in ("live", "sandbox"):
-        raise ConfigurationError(f"The mode must be 'live' or 'sandbox', not {mode!r}.")
+        raise ConfigurationError("The mode must be 'live' or 'sandbox'.")
+    if isinstance(webhook_secrets, str):
+        raise TypeError("Pass the Stripe webhook secrets as a sequence, not one string.")
     key = secret_key.strip() if secret_key else ""
-    hook = webhook_secret.strip() if webhook_secret else ""
+    hooks = [hook.strip() for hook in webhook_secrets]
     if key and not key.startswith(("sk_", "rk_")):
         raise ConfigurationError(
             "PAYMENTS_STRIPE_SECRET_KEY must be a Stripe secret key (sk_...) or restricted key "
             "(rk_...); publishable keys (pk_...) cannot call the API."
         )
+    if any(not hook for hook in hooks):
+        raise ConfigurationError("PAYMENTS_STRIPE_WEBHOOK_SECRET has an empty secret in its list.")
     if mode == "live":
         if not key:
             raise ConfigurationError("Live mode needs PAYMENTS_STRIPE_SECRET_KEY (sk_live_...).")
@@ -691,18 +759,26 @@ def check_stripe_keys(mode: str, secret_key: str | None, webhook_secret: str | N
             raise ConfigurationError(
                 "Live mode refuses a Stripe test key (sk_test_...): set the live secret key."
             )
-        if not hook:
+        if not hooks:
             raise ConfigurationError(
                 "Live mode needs PAYMENTS_STRIPE_WEBHOOK_SECRET: Stripe webhooks cannot be "
                 "verified without it."
             )
-        if not hook.startswith("whsec_"):
+        if not all(hook.startswith("whsec_") for hook in hooks):
             raise ConfigurationError(
-                "PAYMENTS_STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_...)."
+                "Every PAYMENTS_STRIPE_WEBHOOK_SECRET must be an endpoint's signing secret "
+                "(whsec_...)."
             )
-    elif key.startswith(("sk_live_", "rk_live_")):
+        return
+    if key.startswith(("sk_live_", "rk_live_")):
         raise ConfigurationError(
             "Sandbox mode refuses a live Stripe key (sk_live_...): use a test key (sk_test_...)."
+        )
+    if key and not hooks:
+        raise ConfigurationError(
+            "PAYMENTS_STRIPE_SECRET_KEY is set but PAYMENTS_STRIPE_WEBHOOK_SECRET is not: Stripe "
+            "webhooks cannot be verified without it (use the endpoint's signing secret, or the "
+            "secret localstripe's webhook was registered with)."
         )
 
 
@@ -770,6 +846,7 @@ class StripeGateway(PaymentGateway):
             partial_refunds=True,
             cancel=True,
             authoritative_lookup=True,
+            amount_steps=stripe_amount_steps(),
         )
 
     # -- I/O helpers ---------------------------------------------------------------------------
@@ -811,13 +888,30 @@ class StripeGateway(PaymentGateway):
         return translate_stripe_error(error, operation=operation, attempts=attempts)
 
     @staticmethod
-    def _intent_data(intent: stripe.PaymentIntent, operation: str) -> Mapping[str, Any]:
-        data = intent.to_dict()
-        if not isinstance(data.get("id"), str):
+    def _answer_data(
+        answer: object, operation: str, what: str, *, charged_possible: bool
+    ) -> Mapping[str, Any]:
+        """The JSON object of a Stripe answer, which must be an object with a string ``id``.
+
+        A 200 whose body is a list, a string, a number or null reaches us as that Python value,
+        not a ``StripeObject``; it is a ``GatewayUnavailableError`` (``charged_possible`` as
+        the caller says: whether the call may have acted at Stripe), never a raw error or None.
+        """
+        data = answer.to_dict() if isinstance(answer, stripe.StripeObject) else None
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
             raise GatewayUnavailableError(
-                f"Stripe answered {operation} without a PaymentIntent.", charged_possible=True
+                f"Stripe answered {operation} without a {what}.",
+                charged_possible=charged_possible,
+                details={"operation": operation},
             )
         return data
+
+    def _intent_data(
+        self, answer: object, operation: str, *, charged_possible: bool = True
+    ) -> Mapping[str, Any]:
+        return self._answer_data(
+            answer, operation, "PaymentIntent", charged_possible=charged_possible
+        )
 
     @staticmethod
     def _observe(
@@ -861,13 +955,15 @@ class StripeGateway(PaymentGateway):
             "metadata": metadata,
         }
         params = cast("PaymentIntentCreateParams", wire)
-        intent = self._call(
+        data = self._call(
             "start_payment",
-            lambda: self._client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": request.idempotency_key}
+            lambda: self._intent_data(
+                self._client.v1.payment_intents.create(
+                    params=params, options={"idempotency_key": request.idempotency_key}
+                ),
+                "start_payment",
             ),
         )
-        data = self._intent_data(intent, "start_payment")
         secret = data.get("client_secret")
         if not isinstance(secret, str) or not secret:
             raise GatewayUnavailableError(
@@ -892,19 +988,20 @@ class StripeGateway(PaymentGateway):
         if gateway_reference is None:
             return None
 
-        def unknown(error: stripe.InvalidRequestError) -> None:
+        def unknown(error: stripe.InvalidRequestError) -> Mapping[str, Any] | None:
             if error.http_status == 404:
                 return None
             raise self._translate(error, "lookup") from error
 
-        intent = self._call(
-            "lookup", lambda: self._client.v1.payment_intents.retrieve(gateway_reference), unknown
-        )
-        if intent is None:
+        def retrieve() -> Mapping[str, Any] | None:
+            # A GET acts on nothing: a malformed answer to it cannot have charged.
+            answer = self._client.v1.payment_intents.retrieve(gateway_reference)
+            return self._intent_data(answer, "lookup", charged_possible=False)
+
+        data = self._call("lookup", retrieve, unknown)
+        if data is None:
             return None
-        observation = self._observe(
-            self._intent_data(intent, "lookup"), ObservationSource.LOOKUP, "lookup"
-        )
+        observation = self._observe(data, ObservationSource.LOOKUP, "lookup")
         if observation.reference is not None and observation.reference != reference:
             raise GatewayConfigurationError(
                 f"Stripe PaymentIntent {gateway_reference} belongs to another purchase.",
@@ -924,10 +1021,12 @@ class StripeGateway(PaymentGateway):
             refusal = self._translate(error, "cancel")
             if error.http_status == 404:
                 raise refusal from error
-            current = self._call(
-                "cancel", lambda: self._client.v1.payment_intents.retrieve(gateway_reference)
+            data = self._call(
+                "cancel",
+                lambda: self._intent_data(
+                    self._client.v1.payment_intents.retrieve(gateway_reference), "cancel"
+                ),
             )
-            data = self._intent_data(current, "cancel")
             if data.get("status") not in ("canceled", "succeeded"):
                 raise refusal from error
             return self._observe(data, ObservationSource.LOOKUP, "cancel")
@@ -970,13 +1069,17 @@ class StripeGateway(PaymentGateway):
         reason = _refund_reason(request.reason)
         if reason is not None:
             params["reason"] = reason
-        refund = self._call(
+        data = self._call(
             "refund",
-            lambda: self._client.v1.refunds.create(
-                params=params, options={"idempotency_key": request.idempotency_key}
+            lambda: self._answer_data(
+                self._client.v1.refunds.create(
+                    params=params, options={"idempotency_key": request.idempotency_key}
+                ),
+                "refund",
+                "Refund",
+                charged_possible=True,  # the refund may have been made
             ),
         )
-        data = refund.to_dict()
         refund_id = data.get("id")
         status = data.get("status")
         if not isinstance(refund_id, str) or not isinstance(status, str):
