@@ -6,6 +6,7 @@ import json
 
 import falcon.testing
 
+from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.entrypoints.http.idempotency import fingerprint
 from tests.unit.http.conftest import PREMIUM, Api, assert_problem
 
@@ -60,41 +61,147 @@ def test_keys_are_scoped_to_the_caller(api: Api) -> None:
     assert merchant.json["id"] != admin.json["id"]
 
 
-def test_request_in_flight_is_409(api: Api) -> None:
-    product_id = api.create_premium()["id"]
-    body = {"product_id": product_id, "customer_id": "cus_ana", "country": "PT"}
-    encoded = json.dumps(body).encode()
+def _claim_in_flight(api: Api, key: str, encoded: bytes) -> None:
+    """Claim ``key`` for the merchant as a request that is still running (or crashed) would."""
     assert api.services is not None
     scope = f"key:{api.key_ids['merchant']}"
-    assert (
-        api.services.idempotency.begin(
-            scope, "slow-key", fingerprint("POST", "/v1/purchases", encoded)
-        )
-        is None
-    )
+    print_ = fingerprint("POST", "/v1/purchases", encoded, "application/json")
+    assert api.services.idempotency.begin(scope, key, print_) is None
 
-    result = api.post(
+
+def _post_raw(api: Api, key: str, encoded: bytes) -> falcon.testing.Result:
+    return api.post(
         "/v1/purchases",
         raw=encoded,
         role="merchant",
-        headers={"Idempotency-Key": "slow-key", "Content-Type": "application/json"},
+        headers={"Idempotency-Key": key, "Content-Type": "application/json"},
     )
+
+
+def test_request_in_flight_is_409(api: Api) -> None:
+    product_id = api.create_premium()["id"]
+    encoded = json.dumps({"product_id": product_id, "customer_id": "cus_ana", "country": "PT"})
+    _claim_in_flight(api, "slow-key", encoded.encode())
+    api.clock.advance(seconds=IN_FLIGHT_LEASE.total_seconds() - 1)
+
+    result = _post_raw(api, "slow-key", encoded.encode())
 
     assert_problem(result, 409, "idempotency_in_flight")
     assert "retry-after" in result.headers
     assert api.store.tables.purchases == {}
 
 
+def test_claim_left_by_a_crashed_request_is_taken_over_after_its_lease(api: Api) -> None:
+    product_id = api.create_premium()["id"]
+    encoded = json.dumps({"product_id": product_id, "customer_id": "cus_ana", "country": "PT"})
+    _claim_in_flight(api, "crashed-key", encoded.encode())  # its process died: never finished
+    api.clock.advance(seconds=IN_FLIGHT_LEASE.total_seconds())
+
+    taken_over = _post_raw(api, "crashed-key", encoded.encode())
+    replayed = _post_raw(api, "crashed-key", encoded.encode())
+
+    assert taken_over.status_code == 201, taken_over.text
+    assert "idempotent-replayed" not in taken_over.headers
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json["id"] == taken_over.json["id"]
+    assert len(api.store.tables.purchases) == 1
+
+
+def test_finished_answer_outlives_the_in_flight_lease(api: Api) -> None:
+    product_id = api.create_premium()["id"]
+    first = _purchase(api, product_id, "order-7")
+    api.clock.advance(hours=23)
+
+    again = _purchase(api, product_id, "order-7")
+
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json["id"] == first.json["id"]
+    assert len(api.store.tables.purchases) == 1
+
+
+def test_same_json_with_other_spacing_and_key_order_is_the_same_request(api: Api) -> None:
+    product_id = api.create_premium()["id"]
+    compact = f'{{"product_id":"{product_id}","customer_id":"cus_ana","country":"PT"}}'
+    spaced = (
+        f'{{\n  "country": "PT",\n  "customer_id": "cus_\\u0061na",\n'
+        f'  "product_id": "{product_id}"\n}}'
+    )
+
+    first = _post_raw(api, "spacing", compact.encode())
+    again = _post_raw(api, "spacing", spaced.encode())
+
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json == first.json
+    assert len(api.store.tables.purchases) == 1
+
+
+def test_canonical_fingerprint_keeps_numbers_apart_from_strings_and_exact() -> None:
+    def of(body: str) -> str:
+        return fingerprint("POST", "/v1/products", body.encode(), "application/json")
+
+    assert of('{"a": 1, "b": [true, null]}') == of('{"b":[true,null],"a":1}')
+    assert of('{"amount": "79.99"}') != of('{"amount": 79.99}')
+    assert of('{"amount": 79.99}') != of('{"amount": 79.990000000000001}')
+    assert of('{"amount": 0.1}') != of('{"amount": 0.10000000000000001}')  # floats would merge
+    assert of("not json") == of("not json")
+    assert of("not json") != of("not  json")
+    assert fingerprint("POST", "/v1/products", b"{}", "text/plain") != of("{}")
+
+
 def test_server_error_releases_the_key_for_a_retry(api: Api) -> None:
     product_id = api.create_premium()["id"]
-    api.gateway.fail_next(charged=False)
+    api.gateway.fail_next(charged=False)  # proves the provider never saw the payment
 
     failed = _purchase(api, product_id, "retry-me")
     retried = _purchase(api, product_id, "retry-me")
 
-    assert_problem(failed, 503, "gateway_unavailable")
+    problem = assert_problem(failed, 503, "gateway_unavailable")
+    assert "purchase_id" not in problem
     assert retried.status_code == 201
     assert "idempotent-replayed" not in retried.headers
+    assert retried.json["gateway_reference"] is not None
+
+
+def test_retry_after_a_503_that_may_have_charged_buys_once(api: Api) -> None:
+    product_id = api.create_premium()["id"]
+    api.gateway.fail_next(charged=True)  # the provider took the payment, the answer was lost
+
+    failed = _purchase(api, product_id, "maybe-charged")
+    retried = _purchase(api, product_id, "maybe-charged")
+
+    problem = assert_problem(failed, 503, "gateway_unavailable")
+    assert retried.status_code == 503
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert retried.json["purchase_id"] == problem["purchase_id"]
+    assert int(retried.headers["retry-after"]) > 0
+    assert list(api.store.tables.purchases) == [problem["purchase_id"]]
+    assert len(api.gateway.payments) == 1
+    assert [c for c in api.gateway.calls if c[0] == "start_payment"] == [
+        ("start_payment", f"{problem['purchase_id']}:start:0")
+    ]
+
+
+def test_retry_after_reconciliation_answers_the_purchase_as_it_is_now(api: Api) -> None:
+    product_id = api.create_premium()["id"]
+    api.gateway.fail_next(charged=True)
+    purchase_id = assert_problem(
+        _purchase(api, product_id, "maybe-charged"), 503, "gateway_unavailable"
+    )["purchase_id"]
+    synced = api.post(f"/v1/purchases/{purchase_id}/sync", role="admin")
+    assert synced.status_code == 200, synced.text
+
+    retried = _purchase(api, product_id, "maybe-charged")
+
+    assert retried.status_code == 201, retried.text
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert retried.headers["location"] == f"/v1/purchases/{purchase_id}"
+    assert retried.json["id"] == purchase_id
+    assert retried.json["status"] != "pending"  # reconciliation found the provider's payment
+    assert retried.json == api.get(f"/v1/purchases/{purchase_id}").json
+    assert len(api.store.tables.purchases) == 1
+    assert len(api.gateway.payments) == 1
 
 
 def test_validation_refusal_is_stored_and_replayed(api: Api) -> None:

@@ -6,28 +6,39 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from payments.domain.errors import IdempotencyConflictError, IdempotencyInFlightError
-from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.idempotency import IN_FLIGHT_LEASE, IdempotencyRecord
 from payments.domain.ports import Clock, UnitOfWork
 
 
 class IdempotencyService:
-    """Stores the first response to each (caller, Idempotency-Key) for ``lifetime``."""
+    """Stores the first response to each (caller, Idempotency-Key) for ``lifetime``.
+
+    A claim whose request never finished (its process died) holds the key for ``lease`` only;
+    after that a request with the same key and body takes the claim over and runs.
+    """
 
     def __init__(
-        self, uow: Callable[[], UnitOfWork], clock: Clock, lifetime: timedelta = timedelta(hours=24)
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        lifetime: timedelta = timedelta(hours=24),
+        lease: timedelta = IN_FLIGHT_LEASE,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._lifetime = lifetime
+        self._lease = min(lease, lifetime)
 
     def begin(self, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
         """Claim the key; returns the finished record to replay, or None to go ahead.
 
         Raises ``IdempotencyConflictError`` for a different request under the same key and
-        ``IdempotencyInFlightError`` while the first request is still running.
+        ``IdempotencyInFlightError`` while the first request is still running. A claim older
+        than the lease is taken over: the repository replaces a record whose ``expires_at`` has
+        passed, and an unfinished claim expires at the end of its lease.
         """
         now = self._clock.now()
-        record = IdempotencyRecord(scope, key, fingerprint, now, now + self._lifetime)
+        record = IdempotencyRecord(scope, key, fingerprint, now, now + self._lease)
         with self._uow() as uow:
             existing = uow.idempotency.claim(record)
             uow.commit()

@@ -107,7 +107,7 @@ def create_app(
         RequestIdMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
         AuthMiddleware(services.access, trust_forwarded_for=settings.trust_forwarded_for),
-        IdempotencyMiddleware(services.idempotency),
+        IdempotencyMiddleware(services.idempotency, current_purchase=services.purchases.get),
     ]
     app = falcon.App(middleware=middleware)
     dumps = partial(json.dumps, ensure_ascii=False, default=json_default, separators=(",", ":"))

@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://payments.dev/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 GATEWAY_RETRY_AFTER = 10
+OUTCOME_UNKNOWN_DETAIL = (
+    "The payment provider did not answer in time and may have charged. Retry with the same "
+    "Idempotency-Key, or read the purchase named by purchase_id: it is settled by "
+    "reconciliation, never charged twice."
+)
 STORAGE_RETRY_AFTER = 5
 IN_FLIGHT_RETRY_AFTER = 1
 
@@ -170,11 +175,18 @@ def _kind_of(error: PaymentsError) -> ProblemKind:
     return PROBLEMS[PaymentsError]
 
 
+def outcome_unknown(error: PaymentsError) -> bool:
+    """The provider may have acted on a request we could not see the answer to."""
+    return isinstance(error, GatewayUnavailableError) and error.charged_possible
+
+
 def _extensions(error: PaymentsError, status: int) -> dict[str, object]:
-    """Our own, safe details: never a provider's text, and for 5xx only the purchase id."""
+    """Our own, safe details: never a provider's text. A 5xx carries only the ``purchase_id``,
+    and only when that purchase's outcome is unknown (the provider may have charged): the
+    Idempotency-Key then stays with that purchase (``idempotency.releases``)."""
     out: dict[str, object] = {}
     for name, value in error.details.items():
-        if status >= 500 and name != "purchase_id":
+        if status >= 500 and (name != "purchase_id" or not outcome_unknown(error)):
             continue
         if isinstance(value, str | int | bool) or (
             isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values())
@@ -206,13 +218,16 @@ def handle_payments_error(
         )
     code = error.code if kind is not PROBLEMS[PaymentsError] else "internal_error"
     errors = error.errors if isinstance(error, ValidationError) else ()
+    detail = kind.detail or error.message
+    if outcome_unknown(error) and "purchase_id" in error.details:
+        detail = OUTCOME_UNKNOWN_DETAIL
     write_problem(
         req,
         resp,
         status=kind.status,
         code=code,
         title=kind.title,
-        detail=kind.detail or error.message,
+        detail=detail,
         errors=errors,
         extensions=_extensions(error, kind.status),
         headers=headers,

@@ -7,11 +7,14 @@ from typing import Any
 
 from payments.domain.purchase import PurchaseStatus
 from payments.domain.routing import PAYMENT_METHODS
+from payments.entrypoints.http.json_body import UNSIGNED_DECIMAL
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,63}$"
 AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+# What json_body accepts as a money amount: the same expression, anchored.
+MONEY_AMOUNT_PATTERN = f"^{UNSIGNED_DECIMAL.pattern}$"
 CREDITS_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
 
 Schema = dict[str, Any]
@@ -38,9 +41,12 @@ SCHEMAS: dict[str, Schema] = {
         {
             "amount": {
                 "type": "string",
-                "pattern": AMOUNT_PATTERN,
+                "pattern": MONEY_AMOUNT_PATTERN,
                 "maxLength": 64,
-                "description": "A decimal string, never a JSON number.",
+                "description": (
+                    "A plain decimal string (digits, optionally a point and digits), never a "
+                    "JSON number; no sign, exponent or spaces."
+                ),
                 "examples": ["79.99"],
             },
             "currency": {
