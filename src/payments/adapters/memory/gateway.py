@@ -11,10 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from payments.domain.errors import (
+    CurrencyMismatchError,
     GatewayUnavailableError,
+    IdempotencyConflictError,
+    InvalidAmountError,
     InvalidSignatureError,
+    InvalidTransitionError,
     MalformedNotificationError,
+    NotFoundError,
     PaymentDeclinedError,
+    PaymentsError,
+    RefundExceedsCapturedError,
+    UnsupportedByGatewayError,
 )
 from payments.domain.money import Money
 from payments.domain.ports import (
@@ -36,10 +44,13 @@ from payments.domain.refund import RefundObservation, RefundStatus
 
 SIGNATURE_HEADER = "x-fake-signature"
 
+# A provider cancels only what it has not settled; a capture always wins over a cancel.
+_CANCELLABLE = frozenset({PaymentOutcome.PROCESSING, PaymentOutcome.FAILED})
+
 
 @dataclass
 class FakePayment:
-    """A payment as the fake provider sees it."""
+    """A payment as the fake provider sees it; ``refunds`` are ``(reference, amount)`` pairs."""
 
     gateway_reference: str
     reference: str
@@ -48,15 +59,32 @@ class FakePayment:
     provider_code: str | None = None
     refunds: list[tuple[str, Money]] = field(default_factory=list)
 
+    @property
+    def refunded(self) -> Money:
+        """What the provider has given back of this payment so far."""
+        return sum((amount for _, amount in self.refunds), start=Money.zero(self.amount.currency))
+
 
 class FakeGateway(PaymentGateway):
     """Behaves like a provider with a client-secret flow; every fault is chosen by the test.
 
-    Faults, each for the next call only: ``decline_next(code)``, ``fail_next(charged=...)`` (an
-    outage before or after the provider acted), ``pending_next()`` (stays processing),
-    ``approve_next()`` (instant capture). Notifications are queued in ``deliveries`` as
-    ``(headers, body)`` pairs signed with ``secret``; ``drain(duplicates=, shuffle_seed=)`` hands
-    them out duplicated or reordered. Calls are recorded in ``calls`` as plain tuples.
+    Faults, each for the next ``start_payment`` or ``refund`` only: ``decline_next(code)``,
+    ``fail_next(charged=...)``, ``pending_next()`` (the answer says processing) and
+    ``approve_next()`` (instant capture). ``fail_next(charged=False)`` is an outage before the
+    provider acted. ``fail_next(charged=True)`` times out after the provider acted: a payment is
+    created *and captured* (a refund is made), but the answer is lost and no notification is
+    queued, so only ``lookup`` (reconciliation) or a notification the test sends itself with
+    ``notification()`` can tell; retrying with the same idempotency key replays the payment.
+
+    The provider's side: ``approve``, ``decline`` and ``expire`` settle a payment and queue a
+    signed notification; ``refund_at_provider`` and ``fail_refund`` do the same for refunds (a
+    dashboard refund, a refund the network rejected later). ``notification`` and
+    ``refund_notification`` build signed notifications without touching state (to forge,
+    duplicate or reorder them). Notifications are queued in ``deliveries`` as ``(headers, body)``
+    pairs signed with ``secret``; ``drain(duplicates=, shuffle_seed=)`` hands them out duplicated
+    or reordered. Port calls are recorded in ``calls`` as plain tuples; a request the declared
+    ``capabilities`` cannot serve is refused before anything is recorded, as a real adapter
+    refuses it before any I/O.
     """
 
     def __init__(
@@ -75,22 +103,30 @@ class FakeGateway(PaymentGateway):
         self.by_idempotency_key: dict[str, str] = {}
         self.calls: list[tuple[str, str]] = []
         self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        self._requests: dict[str, PaymentRequest] = {}
+        self._declined_at_start: dict[str, str] = {}
+        self._refund_answers: dict[str, tuple[RefundRequest, RefundResult]] = {}
         self._faults: list[tuple[str, object]] = []
         self._events = 0
-        self._lock = threading.Lock()
+        self._refund_numbers = 0
+        self._lock = threading.RLock()
 
     # -- fault injection -----------------------------------------------------------------------
 
     def decline_next(self, code: str = "card_declined") -> None:
+        """The next payment is declined with ``code`` (the next refund is rejected)."""
         self._faults.append(("decline", code))
 
     def fail_next(self, *, charged: bool = False) -> None:
+        """The next call fails as an outage: before the provider acted, or after (``charged``)."""
         self._faults.append(("fail", charged))
 
     def pending_next(self) -> None:
+        """The next payment's answer already says it is processing."""
         self._faults.append(("pending", None))
 
     def approve_next(self) -> None:
+        """The next payment is captured at once and the answer says so."""
         self._faults.append(("approve", None))
 
     def _fault(self) -> tuple[str, object] | None:
@@ -99,22 +135,71 @@ class FakeGateway(PaymentGateway):
     # -- the provider's side -------------------------------------------------------------------
 
     def approve(self, gateway_reference: str, *, amount: Money | None = None) -> None:
-        """The payer paid: queue a signed ``succeeded`` notification (``amount`` to forge one)."""
-        payment = self.payments[gateway_reference]
+        """The payer paid: capture and queue a signed ``succeeded`` notification (``amount`` to
+        forge one with another amount). A late capture after a decline, cancel or expiry counts.
+        """
+        payment = self._payment(gateway_reference)
         payment.outcome = PaymentOutcome.SUCCEEDED
+        payment.provider_code = None
         self._queue(payment, PaymentOutcome.SUCCEEDED, amount=amount)
 
     def decline(self, gateway_reference: str, code: str = "card_declined") -> None:
-        """The payment failed: queue a signed ``failed`` notification."""
-        payment = self.payments[gateway_reference]
-        payment.outcome = PaymentOutcome.FAILED
-        payment.provider_code = code
-        self._queue(payment, PaymentOutcome.FAILED)
+        """The payment failed: queue a signed ``failed`` notification.
+
+        A captured payment stays captured (the notification is then a stale one, as a provider
+        delivering out of order would send).
+        """
+        payment = self._payment(gateway_reference)
+        if payment.outcome is not PaymentOutcome.SUCCEEDED:
+            payment.outcome = PaymentOutcome.FAILED
+            payment.provider_code = code
+        self._queue(payment, PaymentOutcome.FAILED, code=code)
 
     def expire(self, gateway_reference: str) -> None:
-        payment = self.payments[gateway_reference]
-        payment.outcome = PaymentOutcome.EXPIRED
+        """The payment window ran out: queue a signed ``expired`` notification (a captured
+        payment stays captured)."""
+        payment = self._payment(gateway_reference)
+        if payment.outcome is not PaymentOutcome.SUCCEEDED:
+            payment.outcome = PaymentOutcome.EXPIRED
         self._queue(payment, PaymentOutcome.EXPIRED)
+
+    def refund_at_provider(self, gateway_reference: str, amount: Money) -> str:
+        """Someone refunded ``amount`` outside our service (the provider's dashboard): record it
+        and queue a signed ``refund.succeeded`` notification; returns the refund's reference.
+
+        Raises ``InvalidTransitionError`` for an uncaptured payment and
+        ``RefundExceedsCapturedError`` beyond what remains, as the provider would.
+        """
+        with self._lock:
+            payment = self._payment(gateway_reference)
+            self._check_refundable(payment, amount)
+            self._refund_numbers += 1
+            reference = f"{self.name}_re_dashboard_{self._refund_numbers:06d}"
+            payment.refunds.append((reference, amount))
+        self.deliveries.append(
+            self.refund_notification(gateway_reference, reference, amount, RefundStatus.SUCCEEDED)
+        )
+        return reference
+
+    def fail_refund(self, refund_reference: str) -> None:
+        """The network rejected a refund after accepting it: it no longer counts at the provider;
+        queue a signed ``refund.failed`` notification. ``NotFoundError`` for an unknown refund."""
+        with self._lock:
+            found = [
+                (payment, index)
+                for payment in self.payments.values()
+                for index, (reference, _) in enumerate(payment.refunds)
+                if reference == refund_reference
+            ]
+            if not found:
+                raise NotFoundError(f"The fake gateway has no refund {refund_reference!r}.")
+            payment, index = found[0]
+            _, amount = payment.refunds.pop(index)
+        self.deliveries.append(
+            self.refund_notification(
+                payment.gateway_reference, refund_reference, amount, RefundStatus.FAILED
+            )
+        )
 
     def notification(
         self,
@@ -123,22 +208,26 @@ class FakeGateway(PaymentGateway):
         *,
         event_id: str | None = None,
         amount: Money | None = None,
+        code: str | None = None,
     ) -> tuple[dict[str, str], bytes]:
-        """A signed notification about a payment, without queueing it."""
-        payment = self.payments[gateway_reference]
-        with self._lock:
-            self._events += 1
-            number = self._events
+        """A signed notification about a payment, without queueing it or changing the payment.
+
+        ``amount`` defaults to the payment's; ``code`` (a failure's provider code) to the
+        payment's own when ``outcome`` is FAILED.
+        """
+        payment = self._payment(gateway_reference)
+        if code is None and outcome is PaymentOutcome.FAILED:
+            code = payment.provider_code
         sent = amount or payment.amount
         body = json.dumps(
             {
-                "id": event_id or f"evt_{self.name}_{number:06d}",
+                "id": event_id or self._next_event_id(),
                 "type": f"payment.{outcome.value}",
                 "payment": {
                     "id": payment.gateway_reference,
                     "reference": payment.reference,
                     "amount": sent.to_dict(),
-                    "code": payment.provider_code,
+                    "code": code,
                 },
             },
             sort_keys=True,
@@ -146,31 +235,52 @@ class FakeGateway(PaymentGateway):
         return {SIGNATURE_HEADER: self.sign(body)}, body
 
     def refund_notification(
-        self, gateway_reference: str, refund_reference: str, amount: Money, status: RefundStatus
+        self,
+        gateway_reference: str,
+        refund_reference: str,
+        amount: Money,
+        status: RefundStatus,
+        *,
+        refund_id: str | None = None,
+        event_id: str | None = None,
     ) -> tuple[dict[str, str], bytes]:
-        """A signed notification about a refund."""
-        with self._lock:
-            self._events += 1
-            number = self._events
+        """A signed notification about a refund, without queueing it or changing any state.
+
+        ``refund_id`` is our refund's id, echoed back as real providers do from metadata.
+        """
+        refund: dict[str, object] = {
+            "id": refund_reference,
+            "payment": gateway_reference,
+            "amount": amount.to_dict(),
+            "status": status.value,
+        }
+        if refund_id is not None:
+            refund["refund_id"] = refund_id
         body = json.dumps(
             {
-                "id": f"evt_{self.name}_{number:06d}",
+                "id": event_id or self._next_event_id(),
                 "type": f"refund.{status.value}",
-                "refund": {
-                    "id": refund_reference,
-                    "payment": gateway_reference,
-                    "amount": amount.to_dict(),
-                    "status": status.value,
-                },
+                "refund": refund,
             },
             sort_keys=True,
         ).encode()
         return {SIGNATURE_HEADER: self.sign(body)}, body
 
+    def _next_event_id(self) -> str:
+        with self._lock:
+            self._events += 1
+            return f"evt_{self.name}_{self._events:06d}"
+
     def _queue(
-        self, payment: FakePayment, outcome: PaymentOutcome, amount: Money | None = None
+        self,
+        payment: FakePayment,
+        outcome: PaymentOutcome,
+        amount: Money | None = None,
+        code: str | None = None,
     ) -> None:
-        self.deliveries.append(self.notification(payment.gateway_reference, outcome, amount=amount))
+        self.deliveries.append(
+            self.notification(payment.gateway_reference, outcome, amount=amount, code=code)
+        )
 
     def drain(
         self, *, duplicates: int = 1, shuffle_seed: int | None = None
@@ -183,32 +293,80 @@ class FakeGateway(PaymentGateway):
         return out
 
     def sign(self, body: bytes) -> str:
+        """The ``x-fake-signature`` value of ``body``: hex HMAC-SHA256 keyed with ``secret``."""
         return hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+
+    def _payment(self, gateway_reference: str) -> FakePayment:
+        payment = self.payments.get(gateway_reference)
+        if payment is None:
+            raise NotFoundError(f"The fake gateway has no payment {gateway_reference!r}.")
+        return payment
 
     # -- the port ------------------------------------------------------------------------------
 
     def start_payment(self, request: PaymentRequest) -> PaymentStart:
-        self.calls.append(("start_payment", request.idempotency_key))
+        """Create the payment, or replay it for a known idempotency key; faults apply to new ones.
+
+        Refuses, before recording anything, what the declared capabilities cannot serve
+        (``UnsupportedByGatewayError``) and an amount that is not positive and exact
+        (``InvalidAmountError``). The same key with another request is an
+        ``IdempotencyConflictError``; a decline is replayed for its key like any answer.
+        """
+        refusal = self.capabilities.refusal(request.country, request.amount, request.payment_method)
+        if refusal is not None:
+            raise UnsupportedByGatewayError(f"The {self.name} gateway {refusal}.")
+        if not request.amount.is_positive or not request.amount.is_exact:
+            raise InvalidAmountError("A payment amount must be positive and exact in its currency.")
         with self._lock:
+            self.calls.append(("start_payment", request.idempotency_key))
             known = self.by_idempotency_key.get(request.idempotency_key)
-            fault = None if known else self._fault()
-            if fault and fault[0] == "decline":
-                raise PaymentDeclinedError("The card was declined.", provider_code=str(fault[1]))
-            if fault and fault[0] == "fail" and not fault[1]:
+            if known is not None:
+                if self._requests[request.idempotency_key] != request:
+                    raise IdempotencyConflictError(
+                        "The fake gateway saw this idempotency key with another request."
+                    )
+                if request.idempotency_key in self._declined_at_start:
+                    raise self._declined(known, self._declined_at_start[request.idempotency_key])
+                return self._answer(self.payments[known], tell=False)
+            fault = self._fault()
+            kind = fault[0] if fault else None
+            if fault and kind == "fail" and not fault[1]:
                 raise GatewayUnavailableError("The provider is down.", charged_possible=False)
-            if known is None:
-                known = f"{self.name}_pay_{len(self.payments) + 1:06d}"
-                self.payments[known] = FakePayment(known, request.reference, request.amount)
-                self.by_idempotency_key[request.idempotency_key] = known
-            payment = self.payments[known]
-            if fault and fault[0] == "fail":
-                raise GatewayUnavailableError("Timed out after sending.", charged_possible=True)
-            observation = None
-            if fault and fault[0] == "approve":
+            payment = FakePayment(
+                f"{self.name}_pay_{len(self.payments) + 1:06d}", request.reference, request.amount
+            )
+            self.payments[payment.gateway_reference] = payment
+            self.by_idempotency_key[request.idempotency_key] = payment.gateway_reference
+            self._requests[request.idempotency_key] = request
+            if fault and kind == "decline":
+                payment.outcome = PaymentOutcome.FAILED
+                payment.provider_code = str(fault[1])
+                self._declined_at_start[request.idempotency_key] = payment.provider_code
+                raise self._declined(payment.gateway_reference, payment.provider_code)
+            if kind in ("approve", "fail"):
                 payment.outcome = PaymentOutcome.SUCCEEDED
-            if fault and fault[0] in ("approve", "pending"):
-                observation = self._observe(payment, ObservationSource.RESPONSE)
-        return PaymentStart(known, ClientSecretAction(f"{known}_secret"), observation)
+            if kind == "fail":
+                raise GatewayUnavailableError("Timed out after sending.", charged_possible=True)
+            return self._answer(payment, tell=kind in ("approve", "pending"))
+
+    @staticmethod
+    def _declined(gateway_reference: str, code: str) -> PaymentDeclinedError:
+        return PaymentDeclinedError(
+            "The card was declined.",
+            provider_code=code,
+            details={"gateway_reference": gateway_reference},
+        )
+
+    def _answer(self, payment: FakePayment, *, tell: bool) -> PaymentStart:
+        """The answer to a start: a client secret while unsettled, and an observation when a
+        fault asked for one (``tell``) or when a replayed payment has settled meanwhile."""
+        action = None
+        if payment.outcome is PaymentOutcome.PROCESSING:
+            action = ClientSecretAction(f"{payment.gateway_reference}_secret")
+        observation = None
+        if tell or payment.outcome is not PaymentOutcome.PROCESSING:
+            observation = self._observe(payment, ObservationSource.RESPONSE)
+        return PaymentStart(payment.gateway_reference, action, observation)
 
     def _observe(self, payment: FakePayment, source: ObservationSource) -> GatewayObservation:
         return GatewayObservation(
@@ -222,76 +380,139 @@ class FakeGateway(PaymentGateway):
         )
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
+        """What the fake provider knows under our ``reference``: the payment we name if it is
+        one of them, else a captured one (money moved), else the newest; None if none."""
         self.calls.append(("lookup", reference))
-        for payment in self.payments.values():
-            if payment.reference == reference:
-                return self._observe(payment, ObservationSource.LOOKUP)
-        return None
+        with self._lock:
+            found = [p for p in self.payments.values() if p.reference == reference]
+            if not found:
+                return None
+            chosen = next((p for p in found if p.gateway_reference == gateway_reference), None)
+            if chosen is None:
+                captured = [p for p in found if p.outcome is PaymentOutcome.SUCCEEDED]
+                chosen = (captured or found)[-1]
+            return self._observe(chosen, ObservationSource.LOOKUP)
 
     def cancel(self, gateway_reference: str, idempotency_key: str) -> GatewayObservation:
+        """Cancel an unsettled payment; a captured one comes back captured (``NotFoundError`` for
+        an unknown one)."""
         self.calls.append(("cancel", gateway_reference))
-        payment = self.payments[gateway_reference]
-        if payment.outcome is not PaymentOutcome.SUCCEEDED:
-            payment.outcome = PaymentOutcome.CANCELLED
-        return self._observe(payment, ObservationSource.RESPONSE)
+        with self._lock:
+            payment = self._payment(gateway_reference)
+            if payment.outcome in _CANCELLABLE:
+                payment.outcome = PaymentOutcome.CANCELLED
+            return self._observe(payment, ObservationSource.RESPONSE)
 
     def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund part or all of a captured payment; the same key replays the first answer.
+
+        Raises ``NotFoundError`` (unknown payment), ``InvalidTransitionError`` (not captured),
+        ``CurrencyMismatchError`` and ``RefundExceedsCapturedError`` (beyond what remains), as a
+        provider refuses those. Faults: a decline answers FAILED; an outage raises, after making
+        the refund when ``charged``.
+        """
         self.calls.append(("refund", request.idempotency_key))
-        fault = self._fault()
-        if fault and fault[0] == "fail":
-            raise GatewayUnavailableError("The provider is down.", charged_possible=bool(fault[1]))
-        if fault and fault[0] == "decline":
-            return RefundResult(f"{self.name}_re_rejected", RefundStatus.FAILED, str(fault[1]))
-        payment = self.payments[request.gateway_reference]
-        refund_reference = f"{self.name}_re_{request.idempotency_key}"
-        if all(ref != refund_reference for ref, _ in payment.refunds):
-            payment.refunds.append((refund_reference, request.amount))
-        return RefundResult(refund_reference, RefundStatus.SUCCEEDED)
+        with self._lock:
+            answered = self._refund_answers.get(request.idempotency_key)
+            if answered is not None:
+                if answered[0] != request:
+                    raise IdempotencyConflictError(
+                        "The fake gateway saw this idempotency key with another refund."
+                    )
+                return answered[1]
+            fault = self._fault()
+            if fault and fault[0] == "fail" and not fault[1]:
+                raise GatewayUnavailableError("The provider is down.", charged_possible=False)
+            payment = self._payment(request.gateway_reference)
+            reference = f"{self.name}_re_{request.idempotency_key}"
+            if fault and fault[0] == "decline":
+                result = RefundResult(reference, RefundStatus.FAILED, str(fault[1]))
+            else:
+                self._check_refundable(payment, request.amount)
+                payment.refunds.append((reference, request.amount))
+                result = RefundResult(reference, RefundStatus.SUCCEEDED)
+            self._refund_answers[request.idempotency_key] = (request, result)
+            if fault and fault[0] == "fail":
+                raise GatewayUnavailableError("Timed out after sending.", charged_possible=True)
+            return result
+
+    @staticmethod
+    def _check_refundable(payment: FakePayment, amount: Money) -> None:
+        if payment.outcome is not PaymentOutcome.SUCCEEDED:
+            raise InvalidTransitionError("Only a captured payment can be refunded.")
+        if amount.currency != payment.amount.currency:
+            raise CurrencyMismatchError("The refund is in another currency than the payment.")
+        if not amount.is_positive or not amount.is_exact:
+            raise InvalidAmountError("A refund must be positive and exact in its currency.")
+        if amount > payment.amount - payment.refunded:
+            raise RefundExceedsCapturedError("The refund exceeds what remains captured.")
 
     def parse_notification(
         self, headers: Mapping[str, str], body: bytes, *, verify: bool = True
     ) -> Notification:
+        """Verify the ``x-fake-signature`` (unless ``verify`` is False) and translate the body.
+
+        Raises ``InvalidSignatureError`` or ``MalformedNotificationError``, nothing else.
+        """
         if verify:
-            given = headers.get(SIGNATURE_HEADER, "")
-            if not hmac.compare_digest(given, self.sign(body)):
+            given = headers.get(SIGNATURE_HEADER) or ""
+            expected = self.sign(body).encode()
+            if not hmac.compare_digest(given.encode("utf-8", "replace"), expected):
                 raise InvalidSignatureError("The fake signature does not match.")
         try:
-            data = json.loads(body)
-            event_id = str(data["id"])
-            event_type = str(data["type"])
-            if "payment" in data:
-                p = data["payment"]
-                outcome = PaymentOutcome(event_type.removeprefix("payment."))
-                return Notification(
-                    self.name,
-                    event_id,
-                    event_type,
-                    payment=GatewayObservation(
-                        gateway=self.name,
-                        outcome=outcome,
-                        source=ObservationSource.NOTIFICATION,
-                        gateway_reference=p["id"],
-                        reference=p["reference"],
-                        amount=Money.from_dict(p["amount"]),
-                        event_id=event_id,
-                        provider_code=p.get("code"),
-                    ),
-                )
-            if "refund" in data:
-                r = data["refund"]
-                return Notification(
-                    self.name,
-                    event_id,
-                    event_type,
-                    refund=RefundObservation(
-                        gateway=self.name,
-                        gateway_refund_reference=r["id"],
-                        gateway_payment_reference=r["payment"],
-                        amount=Money.from_dict(r["amount"]),
-                        status=RefundStatus(r["status"]),
-                        event_id=event_id,
-                    ),
-                )
-            return Notification(self.name, event_id, event_type)
-        except (ValueError, KeyError, TypeError) as error:
+            return self._translate(json.loads(body))
+        except (ValueError, KeyError, TypeError, PaymentsError) as error:
             raise MalformedNotificationError("Not a fake-gateway notification.") from error
+
+    def _translate(self, data: object) -> Notification:
+        if not isinstance(data, dict):
+            raise TypeError("a notification is a JSON object")
+        event_id = _text(data, "id")
+        event_type = _text(data, "type")
+        if "payment" in data:
+            p = data["payment"]
+            if not isinstance(p, dict):
+                raise TypeError("the payment is a JSON object")
+            code = p.get("code")
+            return Notification(
+                self.name,
+                event_id,
+                event_type,
+                payment=GatewayObservation(
+                    gateway=self.name,
+                    outcome=PaymentOutcome(event_type.removeprefix("payment.")),
+                    source=ObservationSource.NOTIFICATION,
+                    gateway_reference=_text(p, "id"),
+                    reference=_text(p, "reference"),
+                    amount=Money.from_dict(p["amount"]),
+                    event_id=event_id,
+                    provider_code=code if isinstance(code, str) else None,
+                ),
+            )
+        if "refund" in data:
+            r = data["refund"]
+            if not isinstance(r, dict):
+                raise TypeError("the refund is a JSON object")
+            refund_id = r.get("refund_id")
+            return Notification(
+                self.name,
+                event_id,
+                event_type,
+                refund=RefundObservation(
+                    gateway=self.name,
+                    gateway_refund_reference=_text(r, "id"),
+                    gateway_payment_reference=_text(r, "payment"),
+                    amount=Money.from_dict(r["amount"]),
+                    status=RefundStatus(r["status"]),
+                    event_id=event_id,
+                    refund_id=refund_id if isinstance(refund_id, str) else None,
+                ),
+            )
+        return Notification(self.name, event_id, event_type)
+
+
+def _text(data: Mapping[str, object], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{key!r} is a non-empty string")
+    return value
