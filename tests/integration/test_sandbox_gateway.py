@@ -44,6 +44,7 @@ from payments.entrypoints.wsgi_dispatch import PathDispatcher
 
 SECRET = "sandbox_test_secret"
 PREFIX = "/sandbox/gateway"
+AUTH = {"Authorization": f"Bearer {SECRET}"}
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -197,7 +198,7 @@ def test_replayed_answer_is_marked_replayed(sandbox: Sandbox) -> None:
         "amount": {"amount": "10.00", "currency": "USD"},
         "country": "US",
     }
-    headers = {"Idempotency-Key": "raw-key-1"}
+    headers = {"Idempotency-Key": "raw-key-1", **AUTH}
     url = f"{sandbox.base_url}/v1/payments"
     first = requests.post(url, json=body, headers=headers, timeout=5)
     second = requests.post(url, json=body, headers=headers, timeout=5)
@@ -217,9 +218,63 @@ def test_same_key_with_another_body_is_an_idempotency_conflict(sandbox: Sandbox)
 
 def test_float_amount_is_refused_by_the_simulator(sandbox: Sandbox) -> None:
     body = {"reference": "ref_float", "amount": {"amount": 79.99, "currency": "EUR"}}
-    answer = requests.post(f"{sandbox.base_url}/v1/payments", json=body, timeout=5)
+    answer = requests.post(f"{sandbox.base_url}/v1/payments", json=body, headers=AUTH, timeout=5)
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "amount_invalid"
+
+
+# -- authentication ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer not-the-secret", f"Basic {SECRET}", f"Bearer {SECRET}x", SECRET]
+)
+def test_simulator_refuses_callers_without_the_secret(
+    sandbox: Sandbox, authorization: str | None
+) -> None:
+    payment = sandbox.gateway.start_payment(payment_request())
+    sandbox.simulator.approve(payment.gateway_reference)
+    headers = {"Idempotency-Key": "refund-1"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    calls = [
+        ("POST", "/v1/refunds", {"payment": payment.gateway_reference}),
+        ("POST", f"/v1/payments/{payment.gateway_reference}/cancel", {}),
+        ("POST", "/v1/payments", {"reference": "ref_x", "country": "CO"}),
+        ("GET", "/v1/payments?reference=ref_001", None),
+    ]
+
+    for method, path, body in calls:
+        answer = requests.request(
+            method, sandbox.base_url + path, json=body, headers=headers, timeout=5
+        )
+        assert answer.status_code == 401, (path, answer.text)
+        assert answer.json()["error"]["type"] == "authentication_error"
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+    assert sandbox.simulator.refunds == {}
+    assert sandbox.simulator.payments[payment.gateway_reference].status == "succeeded"
+    assert len(sandbox.simulator.payments) == 1
+
+
+def test_gateway_with_another_secret_is_refused_as_misconfigured(sandbox: Sandbox) -> None:
+    intruder = SandboxGateway(
+        sandbox.session, sandbox.base_url, "someone_elses_secret", sleep=lambda _: None
+    )
+
+    with pytest.raises(GatewayConfigurationError):
+        intruder.start_payment(payment_request())
+    assert sandbox.simulator.payments == {}
+
+
+def test_checkout_page_needs_no_credentials(sandbox: Sandbox) -> None:
+    start = sandbox.gateway.start_payment(payment_request(method="pse"))
+    assert isinstance(start.next_action, RedirectAction)
+
+    page = requests.get(start.next_action.url, timeout=5)
+
+    assert page.status_code == 200
+    assert start.gateway_reference in page.text
 
 
 def test_concurrent_starts_with_one_key_create_one_payment(sandbox: Sandbox) -> None:
@@ -423,6 +478,9 @@ def test_server_error_is_retried_with_the_same_idempotency_key() -> None:
     keys = {call.request.headers["Idempotency-Key"] for call in responses.calls}
     assert keys == {"pur_ref_001:start:0"}
     assert responses.calls[0].request.body == responses.calls[1].request.body
+    assert {call.request.headers["Authorization"] for call in responses.calls} == {
+        f"Bearer {SECRET}"
+    }
     assert len(pauses) == 1
     assert 0 < pauses[0] <= 0.2
 

@@ -1,6 +1,7 @@
 """The sandbox gateway: our own small JSON payments API over real HTTP (see docs/sandbox.md).
 
-Wire format, version 1. Every amount is Money JSON with a string amount, never a number:
+Wire format, version 1. Every API call carries ``Authorization: Bearer <sandbox secret>``
+(a missing or wrong one is 401). Every amount is Money JSON with a string amount, never a number:
 ``{"amount": "79.99", "currency": "EUR"}``. ``{base}`` is where the simulator is mounted.
 
 ``POST {base}/v1/payments`` with ``Idempotency-Key``, body ``{"reference", "amount",
@@ -509,10 +510,11 @@ def notification_from_event(body: bytes, *, gateway: str) -> Notification:
 class SandboxGateway(PaymentGateway):
     """The built-in sandbox provider, reached over HTTP like any real one.
 
-    Every call has an explicit timeout. Requests that are safe to repeat (GETs, and POSTs that
-    carry an ``Idempotency-Key``: all of ours) are tried up to ``attempts`` times on a failure
-    to connect, a timeout, 409, 429 or 5xx, with exponential backoff and jitter. Errors leave as
-    domain errors only.
+    Every call authenticates with ``Authorization: Bearer <secret>`` (the sandbox secret, which
+    also signs the notifications) and has an explicit timeout. Requests that are safe to repeat
+    (GETs, and POSTs that carry an ``Idempotency-Key``: all of ours) are tried up to
+    ``attempts`` times on a failure to connect, a timeout, 409, 429 or 5xx, with exponential
+    backoff and jitter. Errors leave as domain errors only.
     """
 
     name = GATEWAY_NAME
@@ -635,7 +637,11 @@ class SandboxGateway(PaymentGateway):
         idempotency_key: str | None = None,
     ) -> Mapping[str, object]:
         """One API call with safe retries; the decoded 2xx body, or a domain error."""
-        headers = {"Accept": "application/json", "User-Agent": "payments-sandbox-gateway/1"}
+        headers = {
+            "Accept": "application/json",
+            "Authorization": f"Bearer {self._secret}",
+            "User-Agent": "payments-sandbox-gateway/1",
+        }
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"

@@ -169,6 +169,10 @@ class SandboxSimulator:
     these Python methods, never from inside an HTTP request to the simulator, so a request to it
     never waits for our own webhook endpoint.
 
+    The API demands ``Authorization: Bearer <secret>``, the secret the simulator signs with (our
+    gateway adapter holds it), and answers anyone else 401, as a provider's API would. Only the
+    payer's checkout page is open.
+
     Test triggers at creation: a payer e-mail whose local part is ``decline`` (or
     ``decline+<code>``) is declined at once with 402; ``approve`` is captured at once.
 
@@ -315,7 +319,9 @@ class SandboxSimulator:
 
     def wsgi_app(self) -> falcon.App[falcon.Request, falcon.Response]:
         """A Falcon WSGI app serving the wire format, to mount under any path prefix."""
-        app: falcon.App[falcon.Request, falcon.Response] = falcon.App()
+        app: falcon.App[falcon.Request, falcon.Response] = falcon.App(
+            middleware=[_RequireSecret(self._secret)]
+        )
         app.add_route("/v1/payments", _PaymentsResource(self))
         app.add_route("/v1/payments/{payment_id}/cancel", _CancelResource(self))
         app.add_route("/v1/refunds", _RefundsResource(self))
@@ -459,6 +465,31 @@ class SandboxSimulator:
 
 
 # -- Falcon resources ----------------------------------------------------------------------------
+
+
+class _RequireSecret:
+    """The provider's authentication: ``Authorization: Bearer <secret>`` on every API route."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._expected = b"Bearer " + secret
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, params: object
+    ) -> None:
+        if isinstance(resource, _CheckoutResource):
+            return  # the payer's browser carries no credentials
+        given = (req.get_header("Authorization") or "").strip().encode("utf-8", "replace")
+        if hmac.compare_digest(given, self._expected):
+            return
+        error = _ApiError(
+            401,
+            "unauthenticated",
+            "Send the sandbox secret as 'Authorization: Bearer <secret>'.",
+            kind="authentication_error",
+        )
+        resp.set_header("WWW-Authenticate", "Bearer")
+        _write(resp, 401, _encode(error.body))
+        resp.complete = True
 
 
 class _PaymentsResource:
