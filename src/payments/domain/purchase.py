@@ -205,10 +205,8 @@ _OBSERVED: dict[PurchaseStatus, dict[PaymentOutcome, str]] = {
         _O.EXPIRED: _IGNORE,
     },
 }
-for _captured in (_S.PARTIALLY_REFUNDED, _S.REFUNDED):
-    _OBSERVED[_captured] = dict.fromkeys(PaymentOutcome, _IGNORE)
-_OBSERVED[_S.PARTIALLY_REFUNDED][_O.SUCCEEDED] = _NOOP
-_OBSERVED[_S.REFUNDED][_O.SUCCEEDED] = _NOOP
+for _refunded in (_S.PARTIALLY_REFUNDED, _S.REFUNDED):  # moved by refunds only
+    _OBSERVED[_refunded] = dict.fromkeys(PaymentOutcome, _IGNORE)
 
 _CANCELLABLE = frozenset({_S.PENDING, _S.PROCESSING, _S.FAILED})
 

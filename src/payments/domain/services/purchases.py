@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from payments.domain.access import Principal, Role
 from payments.domain.customer import Customer, clean_name, normalise_email
 from payments.domain.errors import (
+    ConflictError,
     FieldError,
     ForbiddenError,
     GatewayConfigurationError,
     GatewayUnavailableError,
     NotFoundError,
     PaymentDeclinedError,
+    PaymentsError,
     ValidationError,
 )
 from payments.domain.ports import (
@@ -43,6 +45,9 @@ from payments.domain.services.settlement import persist, settle_payment
 
 log = logging.getLogger(__name__)
 
+DEFAULT_LOOK_UP_AFTER = timedelta(minutes=15)
+"""How long a purchase may stay open before reconciliation asks its provider about it."""
+
 _CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -59,6 +64,37 @@ class CreatePurchase:
     payment_method: str | None = None
     gateway: str | None = None
     return_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    """What one reconciliation sweep did: how many open purchases it looked up, which it settled
+    from the provider's answer, which it expired, and which failed (purchase id to error code)."""
+
+    looked_up: int
+    settled: list[str]
+    expired: list[str]
+    errors: dict[str, str]
+
+
+def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
+    """The customer our caller names, created on its first purchase.
+
+    Two first purchases of one customer may race: the loser of the insert reads the winner's row
+    (the repository's insert leaves the transaction usable) instead of refusing the purchase.
+    """
+    existing = uow.customers.get(customer_id)
+    if existing is not None:
+        return existing
+    customer = Customer(customer_id, None, None, now)
+    try:
+        uow.customers.add(customer)
+    except ConflictError:
+        existing = uow.customers.get(customer_id)
+        if existing is None:
+            raise
+        return existing
+    return customer
 
 
 class PurchaseService:
@@ -142,11 +178,7 @@ class PurchaseService:
                 raise ForbiddenError("A customer key buys only for its own customer.")
             customer_id = principal.customer_id
             assert customer_id is not None
-            existing = uow.customers.get(customer_id)
-            if existing is None:
-                existing = Customer(customer_id, None, None, now)
-                uow.customers.add(existing)
-            return existing
+            return _customer_by_id(uow, customer_id, now)
         if command.customer_id is not None:
             if principal.role is Role.PUBLIC:
                 raise ForbiddenError("A publishable key buys as a guest: send customer.email.")
@@ -162,11 +194,7 @@ class PurchaseService:
                     "The customer id is invalid.",
                     errors=[FieldError("customer_id", "1 to 64 letters, digits or _.:@-")],
                 )
-            existing = uow.customers.get(command.customer_id)
-            if existing is None:
-                existing = Customer(command.customer_id, None, None, now)
-                uow.customers.add(existing)
-            return existing
+            return _customer_by_id(uow, command.customer_id, now)
         if command.customer_email is None:
             raise ValidationError(
                 "Say who is buying.",
@@ -175,10 +203,17 @@ class PurchaseService:
         email = normalise_email(command.customer_email)
         name = clean_name(command.customer_name) if command.customer_name is not None else None
         existing = uow.customers.get_by_email(email)
-        if existing is None:
-            existing = Customer(self._ids.new("cus"), email, name, now)
-            uow.customers.add(existing)
-        return existing
+        if existing is not None:
+            return existing
+        guest = Customer(self._ids.new("cus"), email, name, now)
+        try:
+            uow.customers.add(guest)
+        except ConflictError:  # a concurrent checkout with this e-mail created the guest first
+            existing = uow.customers.get_by_email(email)
+            if existing is None:
+                raise
+            return existing
+        return guest
 
     def _start(self, purchase: Purchase) -> Purchase:
         chain = purchase.routing.chain
@@ -323,14 +358,26 @@ class PurchaseService:
             if changed:
                 persist(uow, purchase)
                 uow.commit()
-        if changed and purchase.gateway and purchase.gateway_reference:
-            gateway = self._gateways.get(purchase.gateway)
-            if gateway is not None and gateway.capabilities.cancel:
-                try:
-                    gateway.cancel(purchase.gateway_reference, f"{purchase.id}:cancel")
-                except Exception as error:  # the local cancel stands; reconciliation follows up
-                    log.warning("provider cancel of %s failed: %s", purchase.id, error)
+        if changed:
+            return self._cancel_at_provider(purchase)
         return purchase
+
+    def _cancel_at_provider(self, purchase: Purchase) -> Purchase:
+        """Tell the provider a purchase we closed locally is off, and apply its answer.
+
+        The answer goes through the one apply step: if the provider had captured meanwhile, the
+        purchase completes and is flagged for review. A provider that cannot be told leaves the
+        local status standing; its notification or reconciliation follows up.
+        """
+        gateway = self._gateways.get(purchase.gateway) if purchase.gateway else None
+        if gateway is None or not gateway.capabilities.cancel or not purchase.gateway_reference:
+            return purchase
+        try:
+            answer = gateway.cancel(purchase.gateway_reference, f"{purchase.id}:cancel")
+        except Exception as error:  # the local status stands
+            log.warning("provider cancel of %s failed: %s", purchase.id, error)
+            return purchase
+        return self._observe(purchase.id, answer)
 
     def sync(self, purchase_id: str) -> tuple[Purchase, ApplyResult | None]:
         """Ask the purchase's provider what it knows now and apply it through the one apply step."""
@@ -354,24 +401,55 @@ class PurchaseService:
             uow.commit()
         return locked, result
 
-    def expire_stale(self, max_age: timedelta, limit: int = 100) -> builtins.list[str]:
-        """Expire open purchases untouched for ``max_age`` whose provider shows no capture."""
+    def reconcile(
+        self,
+        *,
+        expire_after: timedelta,
+        look_up_after: timedelta = DEFAULT_LOOK_UP_AFTER,
+        limit: int = 100,
+    ) -> ReconcileReport:
+        """Settle purchases stuck open by asking their provider (DESIGN §5.5), then expire those
+        created more than ``expire_after`` ago whose provider shows no capture (and call them off
+        at the provider, so the payer cannot pay a closed purchase).
+
+        One purchase's failure (provider down, a revoked key, a refused lookup) is reported and
+        never stops the sweep.
+        """
         now = self._clock.now()
+        horizon = min(look_up_after, expire_after)
         with self._uow() as uow:
-            stale = uow.purchases.list_open(updated_before=now - max_age, limit=limit)
+            stale = uow.purchases.list_open(updated_before=now - horizon, limit=limit)
+        settled: builtins.list[str] = []
         expired: builtins.list[str] = []
+        errors: dict[str, str] = {}
         for candidate in stale:
             try:
-                purchase, _ = self.sync(candidate.id)
-            except GatewayUnavailableError:
+                purchase, result = self.sync(candidate.id)
+            except PaymentsError as error:
+                log.warning("reconciliation of %s failed: %s", candidate.id, error)
+                errors[candidate.id] = error.code
                 continue
-            if not purchase.is_open and purchase.status is not PurchaseStatus.FAILED:
-                continue
-            with self._uow() as uow:
-                locked = uow.purchases.get(candidate.id, for_update=True)
-                assert locked is not None
-                if locked.updated_at <= now - max_age and locked.expire(now):
-                    persist(uow, locked)
-                    uow.commit()
-                    expired.append(locked.id)
-        return expired
+            if result is ApplyResult.APPLIED:
+                settled.append(purchase.id)
+            expirable = purchase.is_open or purchase.status is PurchaseStatus.FAILED
+            if expirable and purchase.created_at <= now - expire_after:
+                expired_purchase = self._expire(candidate.id, now)
+                if expired_purchase is not None:
+                    expired.append(candidate.id)
+        return ReconcileReport(len(stale), settled, expired, errors)
+
+    def _expire(self, purchase_id: str, now: datetime) -> Purchase | None:
+        """Expire a purchase whose payment window ran out, and call it off at the provider."""
+        with self._uow() as uow:
+            locked = uow.purchases.get(purchase_id, for_update=True)
+            assert locked is not None
+            if not locked.expire(now):
+                return None
+            persist(uow, locked)
+            uow.commit()
+        return self._cancel_at_provider(locked)
+
+    def expire_stale(self, max_age: timedelta, limit: int = 100) -> builtins.list[str]:
+        """Expire open purchases older than ``max_age`` whose provider shows no capture."""
+        report = self.reconcile(expire_after=max_age, look_up_after=max_age, limit=limit)
+        return report.expired
