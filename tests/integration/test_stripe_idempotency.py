@@ -373,3 +373,83 @@ def test_no_stripe_exception_crosses_the_port(
         gateway.start_payment(REQUEST)
     with pytest.raises(GatewayUnavailableError):  # a proxy's page, not Stripe's answer
         gateway.lookup(REQUEST.reference, INTENT_ID)
+
+
+# -- cancel and refund retries keep the key ------------------------------------------------------
+
+
+class FlakyStripe:
+    """Stripe at the HTTP layer: the first POST of each path answers 503 before doing any work,
+    later ones act once per ``Idempotency-Key`` and replay that answer for a repeated key."""
+
+    def __init__(self) -> None:
+        self.failed_paths: set[str] = set()
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.cancels: list[str] = []
+        self.refunds: list[dict[str, str]] = []
+
+    def __call__(self, request: Any) -> tuple[int, dict[str, str], str]:
+        path = request.path_url
+        if path not in self.failed_paths:
+            self.failed_paths.add(path)
+            return 503, {}, json.dumps(stripe_error("api_error", "try again"))
+        key = request.headers.get("Idempotency-Key")
+        if key in self.answers:
+            return 200, {"Idempotent-Replayed": "true"}, json.dumps(self.answers[key])
+        if path.endswith("/cancel"):
+            self.cancels.append(path)
+            answer = intent("canceled")
+        else:
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body
+            self.refunds.append(dict(parse_qsl(body)))
+            answer = {
+                "id": f"re_{len(self.refunds)}",
+                "object": "refund",
+                "amount": 500,
+                "currency": "eur",
+                "payment_intent": INTENT_ID,
+                "status": "succeeded",
+            }
+        self.answers[key] = answer
+        return 200, {}, json.dumps(answer)
+
+
+def test_sdk_retry_of_cancel_after_503_reuses_the_key_and_cancels_once(
+    http: responses.RequestsMock, gateway: StripeGateway
+) -> None:
+    provider = FlakyStripe()
+    http.add_callback(responses.POST, f"{INTENTS}/{INTENT_ID}/cancel", callback=provider)
+
+    observation = gateway.cancel(INTENT_ID, "pur_01JABC:cancel")
+
+    assert observation.outcome is PaymentOutcome.CANCELLED
+    assert keys(http) == ["pur_01JABC:cancel", "pur_01JABC:cancel"]
+    assert provider.cancels == [f"/v1/payment_intents/{INTENT_ID}/cancel"]
+
+
+def test_sdk_retry_of_refund_after_503_reuses_the_key_and_refunds_once(
+    http: responses.RequestsMock, gateway: StripeGateway
+) -> None:
+    provider = FlakyStripe()
+    http.add_callback(responses.POST, API + "/v1/refunds", callback=provider)
+    request = RefundRequest(
+        refund_id="rfd_1",
+        purchase_reference=REQUEST.reference,
+        gateway_reference=INTENT_ID,
+        amount=Money("5.00", "EUR"),
+        full=False,
+        reason=None,
+        idempotency_key="rfd_1:refund",
+    )
+
+    result = gateway.refund(request)
+
+    assert result.gateway_refund_reference == "re_1"
+    assert keys(http) == ["rfd_1:refund", "rfd_1:refund"]
+    assert http.calls[0].request.body == http.calls[1].request.body
+    assert len(provider.refunds) == 1
+    assert provider.refunds[0]["amount"] == "500"
+
+    again = gateway.refund(request)  # our own retry, later: Stripe replays, refunds nothing more
+    assert again.gateway_refund_reference == "re_1"
+    assert len(provider.refunds) == 1

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 import pytest
 import requests
 import stripe
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from payments.adapters.sql.tables import webhook_inbox
 from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
 from payments.domain.money import Money
 from payments.domain.ports import Notification, Payer, PaymentRequest, RefundRequest
@@ -312,9 +314,10 @@ PACKAGE = {
 }
 
 
-@pytest.fixture
-def stripe_service(localstripe: str, sqlite_engine: Engine) -> Iterator[RunningService]:
-    """The real container routing every market to Stripe, with localstripe as Stripe."""
+@contextmanager
+def _service_against(
+    localstripe: str, sqlite_engine: Engine, *, localstripe_webhook: bool
+) -> Iterator[RunningService]:
     env = {
         "PAYMENTS_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
         "PAYMENTS_STRIPE_SECRET_KEY": KEY,
@@ -323,11 +326,27 @@ def stripe_service(localstripe: str, sqlite_engine: Engine) -> Iterator[RunningS
         "PAYMENTS_STRIPE_API_VERSION": "2020-08-27",  # localstripe's; before allowed_* existed
     }
     with running_service(env) as service:
-        requests.post(
-            localstripe + "/_config/webhooks/payments-service",
-            json={"url": service.base_url + "/v1/webhooks/stripe", "secret": SECRET},
-            timeout=5,
-        ).raise_for_status()
+        if localstripe_webhook:
+            requests.post(
+                localstripe + "/_config/webhooks/payments-service",
+                json={"url": service.base_url + "/v1/webhooks/stripe", "secret": SECRET},
+                timeout=5,
+            ).raise_for_status()
+        yield service
+
+
+@pytest.fixture
+def stripe_service(localstripe: str, sqlite_engine: Engine) -> Iterator[RunningService]:
+    """The real container routing every market to Stripe, with localstripe as Stripe, which
+    delivers its own webhooks to the service."""
+    with _service_against(localstripe, sqlite_engine, localstripe_webhook=True) as service:
+        yield service
+
+
+@pytest.fixture
+def quiet_stripe_service(localstripe: str, sqlite_engine: Engine) -> Iterator[RunningService]:
+    """The same, but localstripe delivers no webhooks: only our sandbox actions send events."""
+    with _service_against(localstripe, sqlite_engine, localstripe_webhook=False) as service:
         yield service
 
 
@@ -395,3 +414,158 @@ def test_localstripe_decline_leaves_the_purchase_failed_with_the_card_code(
     assert settled["failure_code"] == "card_declined"
     account = stripe_service.call("GET", "/v1/accounts/cus_ls_declined", admin).json()
     assert account["credits"] == "0.00"
+
+
+# -- sandbox actions against localstripe, through the service ----------------------------------
+
+
+def _act(service: RunningService, admin: str, purchase_id: str, action: str) -> Any:
+    return service.call("POST", f"/v1/sandbox/purchases/{purchase_id}/{action}", admin)
+
+
+def _inbox(sqlite_engine: Engine) -> list[tuple[str, str]]:
+    with sqlite_engine.connect() as connection:
+        rows = connection.execute(
+            select(webhook_inbox.c.event_id, webhook_inbox.c.status).order_by(
+                webhook_inbox.c.received_at
+            )
+        ).all()
+    return [(row.event_id, row.status) for row in rows]
+
+
+def test_sandbox_approve_pays_at_localstripe_and_delivers_a_signed_event(
+    quiet_stripe_service: RunningService, client: stripe.StripeClient, sqlite_engine: Engine
+) -> None:
+    service = quiet_stripe_service
+    admin = service.admin_key()
+    purchase = _purchase(service, admin, "cus_sandbox_ok")
+
+    answer = _act(service, admin, purchase["id"], "approve")
+
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert (result["type"], result["delivered_status"]) == ("payment_intent.succeeded", 200)
+    assert answer.json()["purchase"]["status"] == "completed"
+    intent = client.v1.payment_intents.retrieve(purchase["gateway_reference"])
+    assert intent.status == "succeeded"  # paid at localstripe, not in a simulator of ours
+    account = service.call("GET", "/v1/accounts/cus_sandbox_ok", admin).json()
+    assert account["credits"] == "8.00"
+    assert account["total_paid"] == [{"amount": "79.99", "currency": "EUR"}]
+    assert _inbox(sqlite_engine) == [(result["event_id"], "processed")]
+    sent = service.container.sandbox().stripe_actions.sent
+    assert [event.event_id for event in sent] == [result["event_id"]]
+    # Stripe's own verification accepts what we delivered.
+    stripe.Webhook.construct_event(
+        sent[0].body.decode(), sent[0].headers["Stripe-Signature"], SECRET
+    )
+
+
+def test_sandbox_approve_with_localstripes_own_delivery_credits_once(
+    stripe_service: RunningService, sqlite_engine: Engine
+) -> None:
+    admin = stripe_service.admin_key()
+    purchase = _purchase(stripe_service, admin, "cus_sandbox_twice")
+
+    answer = _act(stripe_service, admin, purchase["id"], "approve")
+
+    assert answer.status_code == 200, answer.text
+    ours = answer.json()["result"]["event_id"]
+    wait_until(lambda: len(_inbox(sqlite_engine)) == 2, 10, "localstripe's own delivery")
+    theirs = [entry for entry in _inbox(sqlite_engine) if entry[0] != ours]
+    assert len(theirs) == 1 and theirs[0][0].startswith("evt_")
+    account = stripe_service.call("GET", "/v1/accounts/cus_sandbox_twice", admin).json()
+    assert account["credits"] == "8.00"
+    assert account["total_paid"] == [{"amount": "79.99", "currency": "EUR"}]
+
+
+def test_sandbox_decline_fails_the_purchase_with_the_card_code(
+    quiet_stripe_service: RunningService, client: stripe.StripeClient
+) -> None:
+    service = quiet_stripe_service
+    admin = service.admin_key()
+    purchase = _purchase(service, admin, "cus_sandbox_declined")
+
+    answer = _act(service, admin, purchase["id"], "decline")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["result"]["type"] == "payment_intent.payment_failed"
+    settled = answer.json()["purchase"]
+    assert (settled["status"], settled["failure_code"]) == ("failed", "card_declined")
+    intent = client.v1.payment_intents.retrieve(purchase["gateway_reference"])
+    assert intent.to_dict()["last_payment_error"]["code"] == "card_declined"
+    account = service.call("GET", "/v1/accounts/cus_sandbox_declined", admin).json()
+    assert account["credits"] == "0.00"
+
+
+def test_sandbox_expire_cancels_the_intent_at_localstripe(
+    quiet_stripe_service: RunningService, client: stripe.StripeClient
+) -> None:
+    service = quiet_stripe_service
+    admin = service.admin_key()
+    purchase = _purchase(service, admin, "cus_sandbox_expired")
+
+    answer = _act(service, admin, purchase["id"], "expire")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["result"]["type"] == "payment_intent.canceled"
+    assert answer.json()["purchase"]["status"] == "cancelled"
+    assert client.v1.payment_intents.retrieve(purchase["gateway_reference"]).status == "canceled"
+
+    again = _act(service, admin, purchase["id"], "approve")  # localstripe refuses: 409
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "invalid_transition"
+
+
+# -- cancel and refunds against localstripe, through the service's HTTP API ---------------------
+
+
+def test_cancel_through_the_service_cancels_the_intent_at_localstripe(
+    quiet_stripe_service: RunningService, client: stripe.StripeClient
+) -> None:
+    service = quiet_stripe_service
+    admin = service.admin_key()
+    purchase = _purchase(service, admin, "cus_cancels")
+
+    answer = service.call("POST", f"/v1/purchases/{purchase['id']}/cancel", admin)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "cancelled"
+    assert client.v1.payment_intents.retrieve(purchase["gateway_reference"]).status == "canceled"
+
+
+def test_partial_then_full_refund_through_the_service_at_localstripe(
+    quiet_stripe_service: RunningService, client: stripe.StripeClient
+) -> None:
+    service = quiet_stripe_service
+    admin = service.admin_key()
+    purchase = _purchase(service, admin, "cus_refunds")
+    assert _act(service, admin, purchase["id"], "approve").json()["purchase"]["status"] == (
+        "completed"
+    )
+    refunds_path = f"/v1/purchases/{purchase['id']}/refunds"
+
+    partial = service.call(
+        "POST", refunds_path, admin, {"amount": {"amount": "20.00", "currency": "EUR"}}
+    )
+
+    assert partial.status_code == 201, partial.text
+    assert partial.json()["status"] == "succeeded"  # settled from localstripe's answer
+    after_partial = service.call("GET", f"/v1/purchases/{purchase['id']}", admin).json()
+    assert after_partial["status"] == "partially_refunded"
+
+    rest = service.call("POST", refunds_path, admin)
+
+    assert rest.status_code == 201, rest.text
+    assert rest.json()["amount"] == {"amount": "59.99", "currency": "EUR"}
+    assert rest.json()["status"] == "succeeded"
+    after_full = service.call("GET", f"/v1/purchases/{purchase['id']}", admin).json()
+    assert after_full["status"] == "refunded"
+    account = service.call("GET", "/v1/accounts/cus_refunds", admin).json()
+    assert account["credits"] == "0.00"
+    at_stripe = [
+        client.v1.refunds.retrieve(answer.json()["gateway_reference"]) for answer in (partial, rest)
+    ]
+    assert [(r.amount, r.payment_intent) for r in at_stripe] == [
+        (2000, purchase["gateway_reference"]),
+        (5999, purchase["gateway_reference"]),
+    ]
