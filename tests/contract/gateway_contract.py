@@ -1,0 +1,448 @@
+"""The gateway contract: one abstract suite that every PaymentGateway, fake or real, must pass.
+
+Each adapter has a concrete ``Test...`` class that subclasses ``GatewayContract`` and provides
+the ``subject`` fixture: the gateway wired to its provider (the fake's own state, or a simulator
+over real loopback HTTP) and a ``ProviderDriver`` that acts on the provider's side (approve,
+decline, sign, count requests), so that these tests never name an adapter.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from payments.domain.errors import (
+    IdempotencyConflictError,
+    InvalidSignatureError,
+    InvalidTransitionError,
+    MalformedNotificationError,
+    PaymentsError,
+    RefundExceedsCapturedError,
+    UnsupportedByGatewayError,
+    ValidationError,
+)
+from payments.domain.money import Money
+from payments.domain.ports import (
+    GatewayCapabilities,
+    Payer,
+    PaymentGateway,
+    PaymentRequest,
+    RefundRequest,
+)
+from payments.domain.purchase import ObservationSource, PaymentOutcome
+from payments.domain.refund import RefundStatus
+
+Delivery = tuple[dict[str, str], bytes]
+"""A notification as our webhook endpoint receives it: lower-case header names, raw body."""
+
+PRICE = Money("79.99", "EUR")
+
+
+class ProviderDriver(abc.ABC):
+    """The provider's side of one gateway under test: what the payer or the network would do."""
+
+    @abc.abstractmethod
+    def approve(self, gateway_reference: str) -> Delivery:
+        """The payer paid: capture, and return the notification the provider sent about it."""
+
+    @abc.abstractmethod
+    def decline(self, gateway_reference: str) -> Delivery:
+        """The payment failed: return the notification the provider sent about it."""
+
+    @abc.abstractmethod
+    def signed(self, body: bytes) -> dict[str, str]:
+        """The headers (lower-case names) with which the provider would send ``body`` now."""
+
+    @abc.abstractmethod
+    def requests_seen(self) -> int:
+        """How many requests have reached the provider so far."""
+
+    @abc.abstractmethod
+    def payments_under(self, reference: str) -> int:
+        """How many payments the provider holds under our purchase reference."""
+
+    @abc.abstractmethod
+    def refunded(self, gateway_reference: str) -> Money:
+        """What the provider has given back of one payment so far."""
+
+
+@dataclass
+class GatewayUnderTest:
+    """A gateway, its provider's driver, and the next action each declared method starts with."""
+
+    gateway: PaymentGateway
+    provider: ProviderDriver
+    next_actions: Mapping[str, type]
+
+
+def payment_request(
+    reference: str,
+    *,
+    amount: Money = PRICE,
+    method: str | None = "card",
+    key: str | None = None,
+    country: str = "ES",
+) -> PaymentRequest:
+    return PaymentRequest(
+        purchase_id=f"pur_{reference}",
+        reference=reference,
+        amount=amount,
+        description="8 Hour Premium Package",
+        payer=Payer("cus_contract", "ana@example.com", "Ana"),
+        country=country,
+        payment_method=method,
+        idempotency_key=key or f"pur_{reference}:start:0",
+        return_url="https://shop.example/done",
+        metadata={"purchase_id": f"pur_{reference}"},
+    )
+
+
+def refund_request(
+    gateway_reference: str, amount: Money, *, key: str, full: bool = False
+) -> RefundRequest:
+    return RefundRequest(
+        refund_id=f"rfd_{key}",
+        purchase_reference="ref_contract",
+        gateway_reference=gateway_reference,
+        amount=amount,
+        full=full,
+        reason="requested_by_customer",
+        idempotency_key=f"rfd_{key}:refund",
+    )
+
+
+# Vocabularies to find what a gateway's declaration refuses; "carrier_pigeon" is refused by all.
+_METHODS = ("card", "pse", "nequi", "bank_transfer", "cash", "carrier_pigeon")
+_CURRENCIES = ("EUR", "USD", "COP", "MXN", "GBP", "JPY", "KWD")
+_COUNTRIES = ("ES", "PT", "CO", "MX", "US")
+
+
+def refused_requests(caps: GatewayCapabilities) -> list[tuple[str, PaymentRequest, type]]:
+    """Requests the declared capabilities refuse, each with the error the gateway must raise."""
+    unsupported = UnsupportedByGatewayError
+    cases: list[tuple[str, PaymentRequest, type]] = []
+    for method in _METHODS:
+        if method not in caps.payment_methods:
+            request = payment_request(f"ref_{method}", method=method)
+            cases.append((f"method {method}", request, unsupported))
+    for code in _CURRENCIES:
+        if caps.currencies is not None and code not in caps.currencies:
+            request = payment_request(f"ref_{code}", amount=Money("10", code))
+            cases.append((f"currency {code}", request, unsupported))
+    for country in _COUNTRIES:
+        if caps.countries is not None and country not in caps.countries:
+            request = payment_request(f"ref_{country}", country=country)
+            cases.append((f"country {country}", request, unsupported))
+    for code, step in sorted(caps.amount_steps.items())[:2]:
+        if step > 1:
+            unit = Money.zero(code)
+            off_step = Money(Decimal(1).scaleb(-unit.currency.exponent), code)
+            request = payment_request(f"ref_step_{code}", amount=off_step)
+            cases.append((f"{off_step} off its step", request, ValidationError))
+    if caps.minimum_amount is not None:
+        minimum = caps.minimum_amount
+        below = minimum - Money(Decimal(1).scaleb(-minimum.currency.exponent), minimum.currency)
+        if below.is_positive:
+            request = payment_request("ref_below_minimum", amount=below)
+            cases.append((f"{below} below the minimum", request, ValidationError))
+    return cases
+
+
+def outcome(call: Callable[[], object]) -> str:
+    """The name of the exception ``call`` raised, or ``"accepted"``: readable in a failed diff."""
+    try:
+        call()
+    except Exception as error:
+        return type(error).__name__
+    return "accepted"
+
+
+_GARBAGE = (
+    b"",
+    b"not json at all",
+    b"\xff\xfe\x00\x81",
+    b"[]",
+    b'"a string"',
+    b"42",
+    b"{}",
+    b'{"id": 7, "type": ["payment.succeeded"]}',
+)
+
+
+class GatewayContract:
+    """What every ``PaymentGateway`` promises; subclasses provide the ``subject`` fixture."""
+
+    # -- starting payments ---------------------------------------------------------------------
+
+    def test_every_declared_method_starts_with_its_declared_next_action(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        gateway = subject.gateway
+        assert set(subject.next_actions) == set(gateway.capabilities.payment_methods)
+        for method, kind in sorted(subject.next_actions.items()):
+            start = gateway.start_payment(payment_request(f"ref_start_{method}", method=method))
+            assert isinstance(start.gateway_reference, str)
+            assert start.gateway_reference
+            assert isinstance(start.next_action, kind), method
+            if start.observation is not None:
+                assert start.observation.outcome is PaymentOutcome.PROCESSING
+                assert start.observation.gateway == gateway.name
+                assert start.observation.reference == f"ref_start_{method}"
+                assert start.observation.amount == PRICE
+
+    def test_repeated_start_with_one_idempotency_key_makes_one_payment(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        first = subject.gateway.start_payment(payment_request("ref_again"))
+        again = subject.gateway.start_payment(payment_request("ref_again"))
+        assert again.gateway_reference == first.gateway_reference
+        assert subject.provider.payments_under("ref_again") == 1
+        seen = subject.gateway.lookup("ref_again", first.gateway_reference)
+        assert seen is not None
+        assert seen.gateway_reference == first.gateway_reference
+
+    def test_same_key_with_another_request_is_an_idempotency_conflict(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        subject.gateway.start_payment(payment_request("ref_shared", key="shared-key"))
+        with pytest.raises(IdempotencyConflictError):
+            subject.gateway.start_payment(
+                payment_request("ref_shared", key="shared-key", amount=Money("80.00", "EUR"))
+            )
+        assert subject.provider.payments_under("ref_shared") == 1
+
+    def test_request_its_capabilities_refuse_fails_before_any_io(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        caps = subject.gateway.capabilities
+        cases = refused_requests(caps)
+        assert cases, "every gateway refuses at least an unknown method"
+        before = subject.provider.requests_seen()
+        for name, request, error in cases:
+            assert caps.refusal(request.country, request.amount, request.payment_method), name
+            with pytest.raises(error):
+                subject.gateway.start_payment(request)
+        assert subject.provider.requests_seen() == before
+        assert all(subject.provider.payments_under(r.reference) == 0 for _, r, _ in cases)
+
+    # -- looking up ----------------------------------------------------------------------------
+
+    def test_lookup_before_any_start_finds_nothing(self, subject: GatewayUnderTest) -> None:
+        assert subject.gateway.lookup("ref_never_started", None) is None
+        assert subject.gateway.lookup("ref_never_started", "unknown_payment_0001") is None
+
+    @pytest.mark.parametrize(
+        "amount",
+        [
+            Money("79.99", "EUR"),
+            Money("19.99", "USD"),
+            Money("5000", "JPY"),
+            Money("12.340", "KWD"),
+        ],
+        ids=str,
+    )
+    def test_lookup_after_approval_reports_the_capture_of_the_exact_amount(
+        self, subject: GatewayUnderTest, amount: Money
+    ) -> None:
+        reference = f"ref_paid_{amount.currency.code}"
+        start = subject.gateway.start_payment(payment_request(reference, amount=amount))
+        subject.provider.approve(start.gateway_reference)
+        seen = subject.gateway.lookup(reference, start.gateway_reference)
+        assert seen is not None
+        assert seen.outcome is PaymentOutcome.SUCCEEDED
+        assert seen.source is ObservationSource.LOOKUP
+        assert seen.gateway == subject.gateway.name
+        assert seen.gateway_reference == start.gateway_reference
+        assert seen.reference == reference
+        assert seen.amount == amount
+        assert seen.amount.to_dict() == amount.to_dict()
+
+    def test_declared_authoritative_lookup_finds_a_capture_by_our_reference_alone(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        if not subject.gateway.capabilities.authoritative_lookup:
+            pytest.skip("the gateway does not declare an authoritative lookup")
+        start = subject.gateway.start_payment(payment_request("ref_lost_answer"))
+        subject.provider.approve(start.gateway_reference)
+        seen = subject.gateway.lookup("ref_lost_answer", None)
+        assert seen is not None
+        assert seen.outcome is PaymentOutcome.SUCCEEDED
+        assert seen.gateway_reference == start.gateway_reference
+
+    def test_decline_is_observed_as_a_failure_with_its_code(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        start = subject.gateway.start_payment(payment_request("ref_declined"))
+        headers, body = subject.provider.decline(start.gateway_reference)
+        seen = subject.gateway.lookup("ref_declined", start.gateway_reference)
+        assert seen is not None
+        assert seen.outcome is PaymentOutcome.FAILED
+        assert seen.provider_code
+        notified = subject.gateway.parse_notification(headers, body).payment
+        assert notified is not None
+        assert notified.outcome is PaymentOutcome.FAILED
+        assert notified.gateway_reference == start.gateway_reference
+        assert notified.provider_code
+
+    # -- cancelling ----------------------------------------------------------------------------
+
+    def test_cancel_of_an_uncaptured_payment_is_observed_cancelled(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        if not subject.gateway.capabilities.cancel:
+            pytest.skip("the gateway does not declare cancel")
+        start = subject.gateway.start_payment(payment_request("ref_cancel"))
+        seen = subject.gateway.cancel(start.gateway_reference, "pur_ref_cancel:cancel")
+        assert seen.outcome is PaymentOutcome.CANCELLED
+        assert seen.gateway_reference == start.gateway_reference
+        looked_up = subject.gateway.lookup("ref_cancel", start.gateway_reference)
+        assert looked_up is not None
+        assert looked_up.outcome is PaymentOutcome.CANCELLED
+
+    def test_cancel_of_a_captured_payment_reports_the_capture(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        start = subject.gateway.start_payment(payment_request("ref_too_late"))
+        subject.provider.approve(start.gateway_reference)
+        seen = subject.gateway.cancel(start.gateway_reference, "pur_ref_too_late:cancel")
+        assert seen.outcome is PaymentOutcome.SUCCEEDED
+        assert seen.amount == PRICE
+
+    # -- refunding -----------------------------------------------------------------------------
+
+    def _captured(self, subject: GatewayUnderTest, reference: str) -> str:
+        start = subject.gateway.start_payment(payment_request(reference))
+        subject.provider.approve(start.gateway_reference)
+        return start.gateway_reference
+
+    @pytest.mark.parametrize(
+        ("amount", "full"), [(PRICE, True), (Money("30.00", "EUR"), False)], ids=["full", "partial"]
+    )
+    def test_refund_sent_twice_with_one_key_refunds_once(
+        self, subject: GatewayUnderTest, amount: Money, full: bool
+    ) -> None:
+        paid = self._captured(subject, "ref_refund_once")
+        first = subject.gateway.refund(refund_request(paid, amount, key="once", full=full))
+        again = subject.gateway.refund(refund_request(paid, amount, key="once", full=full))
+        assert first.status is not RefundStatus.FAILED
+        assert again.gateway_refund_reference == first.gateway_refund_reference
+        assert subject.provider.refunded(paid) == amount
+
+    def test_partial_refunds_add_up_to_the_whole_capture(self, subject: GatewayUnderTest) -> None:
+        paid = self._captured(subject, "ref_refund_parts")
+        parts = [Money("30.00", "EUR"), Money("49.99", "EUR")]
+        results = [
+            subject.gateway.refund(refund_request(paid, part, key=f"part{n}"))
+            for n, part in enumerate(parts)
+        ]
+        assert len({r.gateway_refund_reference for r in results}) == 2
+        assert subject.provider.refunded(paid) == PRICE
+
+    def test_refund_beyond_what_remains_is_refused_as_exceeding(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        paid = self._captured(subject, "ref_refund_too_much")
+        subject.gateway.refund(refund_request(paid, Money("30.00", "EUR"), key="some"))
+        with pytest.raises(RefundExceedsCapturedError):
+            subject.gateway.refund(refund_request(paid, Money("50.00", "EUR"), key="too_much"))
+        assert subject.provider.refunded(paid) == Money("30.00", "EUR")
+
+    def test_refund_of_an_uncaptured_payment_is_an_invalid_transition(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        start = subject.gateway.start_payment(payment_request("ref_refund_unpaid"))
+        with pytest.raises(InvalidTransitionError):
+            subject.gateway.refund(
+                refund_request(start.gateway_reference, Money("1.00", "EUR"), key="unpaid")
+            )
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def test_genuine_approval_notification_parses_to_the_capture(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        start = subject.gateway.start_payment(payment_request("ref_notified"))
+        headers, body = subject.provider.approve(start.gateway_reference)
+        notification = subject.gateway.parse_notification(headers, body)
+        assert notification.provider == subject.gateway.name
+        assert notification.event_id
+        observation = notification.payment
+        assert observation is not None
+        assert observation.outcome is PaymentOutcome.SUCCEEDED
+        assert observation.source is ObservationSource.NOTIFICATION
+        assert observation.gateway == subject.gateway.name
+        assert observation.gateway_reference == start.gateway_reference
+        assert observation.reference == "ref_notified"
+        assert observation.amount == PRICE
+        assert observation.event_id == notification.event_id
+        # An operator replay reads the stored message without checking the signature again.
+        assert subject.gateway.parse_notification({}, body, verify=False) == notification
+
+    def test_tampered_unsigned_or_garbled_signature_is_refused(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        start = subject.gateway.start_payment(payment_request("ref_forged"))
+        headers, body = subject.provider.approve(start.gateway_reference)
+        parse = subject.gateway.parse_notification
+        garbled = dict.fromkeys(headers, "t=1,v1=\u00e9\u00e9")
+        forged = {
+            "tampered body": outcome(lambda: parse(headers, body + b" ")),
+            "no signature": outcome(lambda: parse({}, body)),
+            "garbled signature": outcome(lambda: parse(garbled, body)),
+            "another body's signature": outcome(
+                lambda: parse(subject.provider.signed(b"{}"), body)
+            ),
+        }
+        assert forged == dict.fromkeys(forged, InvalidSignatureError.__name__)
+
+    def test_garbage_body_is_malformed_or_refused_as_unsigned(
+        self, subject: GatewayUnderTest
+    ) -> None:
+        parse = subject.gateway.parse_notification
+        refusals = {MalformedNotificationError.__name__, InvalidSignatureError.__name__}
+        for body in _GARBAGE:
+            signed = outcome(lambda body=body: parse(subject.provider.signed(body), body))
+            assert signed in refusals, body
+            unverified = outcome(lambda body=body: parse({}, body, verify=False))
+            assert unverified == MalformedNotificationError.__name__, body
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def test_only_domain_errors_leave_the_gateway(self, subject: GatewayUnderTest) -> None:
+        gateway = subject.gateway
+        paid = self._captured(subject, "ref_hostile")
+        unknown = "unknown_payment_0001"
+        garbled = dict.fromkeys(subject.provider.signed(b"{}"), "\u00e9")
+        attempts: dict[str, Callable[[], object]] = {
+            "cancel an unknown payment": lambda: gateway.cancel(unknown, "k1"),
+            "refund an unknown payment": lambda: gateway.refund(
+                refund_request(unknown, Money("1.00", "EUR"), key="k2")
+            ),
+            "refund in another currency": lambda: gateway.refund(
+                refund_request(paid, Money("1.00", "USD"), key="k3")
+            ),
+            "refund nothing": lambda: gateway.refund(
+                refund_request(paid, Money("0.00", "EUR"), key="k4")
+            ),
+            "look up another purchase's payment": lambda: gateway.lookup("ref_other", paid),
+            "start at zero": lambda: gateway.start_payment(
+                payment_request("ref_zero", amount=Money("0.00", "EUR"))
+            ),
+            "start below a cent": lambda: gateway.start_payment(
+                payment_request("ref_inexact", amount=Money("1.001", "EUR"))
+            ),
+            "parse a non-ASCII signature": lambda: gateway.parse_notification(garbled, b"{}"),
+        }
+        escaped: dict[str, str] = {}
+        for name, attempt in attempts.items():
+            try:
+                attempt()
+            except PaymentsError:
+                pass
+            except Exception as error:
+                escaped[name] = f"{type(error).__module__}.{type(error).__name__}: {error}"
+        assert escaped == {}
