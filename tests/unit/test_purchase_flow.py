@@ -54,9 +54,11 @@ def test_duplicate_webhook_credits_hours_once(payments: Payments) -> None:
     headers, body = payments.gateway.notification(ref, PaymentOutcome.SUCCEEDED)
     assert payments.notifications.receive("fake", headers, body).status == "duplicate"
 
-    assert credits_of(payments) == Decimal("8")
-    entries = payments.accounts.get("cus_ana", MERCHANT).entries
-    assert [e.kind for e in entries].count(EntryKind.PURCHASE_CREDITS) == 1
+    account = payments.accounts.get("cus_ana", MERCHANT)
+    assert account.credits == Decimal("8")
+    assert account.total_paid == (Money("79.99", "EUR"),)
+    assert [e.kind for e in account.entries].count(EntryKind.PURCHASE_CREDITS) == 1
+    assert _status(payments, purchase_id) is PurchaseStatus.COMPLETED
 
 
 def test_failure_then_success_on_same_payment_completes_once(payments: Payments) -> None:

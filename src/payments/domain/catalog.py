@@ -28,6 +28,7 @@ class BillingCycle(StrEnum):
 
 MAX_VALIDITY_DAYS = 3650
 MAX_TRIAL_DAYS = 365
+MAX_PRICE = Decimal("999999999999")  # well inside NUMERIC(20, 6), whatever the currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +71,19 @@ class Product:
         except ValueError:
             errors.append(FieldError("kind", "must be 'package' or 'plan'"))
             product_kind = ProductKind.PACKAGE
-        if not price.is_positive or not price.is_exact:
+        if not isinstance(price, Money):
+            errors.append(FieldError("price", "must be money: an amount and a currency"))
+        elif not price.is_positive or not price.is_exact:
             errors.append(
                 FieldError("price", "must be positive with at most the currency's decimals")
             )
+        elif price.amount > MAX_PRICE:
+            errors.append(FieldError("price", f"must be at most {MAX_PRICE}"))
+        for name_, days in (("validity_days", validity_days), ("trial_days", trial_days)):
+            if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
+                errors.append(FieldError(name_, "must be a whole number of days"))
+        if any(e.field in ("validity_days", "trial_days") for e in errors):
+            raise ValidationError("The product is invalid.", errors=errors)
         credit_amount = _parse_credits(credits, errors)
         cycle: BillingCycle | None = None
         if product_kind is ProductKind.PACKAGE:

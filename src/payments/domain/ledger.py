@@ -208,7 +208,10 @@ class Account:
         """Sum the entries as of ``now``: credits that expired unused no longer count.
 
         Consumption draws from the grants that expire first; a refund's credit debit draws from
-        its own purchase's grant first. Whatever a debit could not draw leaves the balance lower.
+        its own purchase's grant first, and a rejected refund gives them back to that grant (so
+        they expire with it). Whatever a debit could not draw leaves the balance lower, below
+        zero if need be: refunding a package whose hours were used leaves the customer owing
+        them, and the next purchase's credits cover the debt first.
         """
         ordered = sorted(entries, key=lambda e: (e.created_at, e.id))
         grants: list[_Grant] = []
@@ -219,6 +222,8 @@ class Account:
                 money[entry.asset] += entry.amount
             elif entry.kind is EntryKind.PURCHASE_CREDITS and entry.amount > 0:
                 grants.append(_Grant(entry.amount, entry.expires_at, entry.purchase_id))
+            elif entry.kind is EntryKind.REFUND_REVERSAL_CREDITS and _give_back(grants, entry):
+                pass  # a rejected refund's credits return to their grant, with its expiry
             elif entry.amount > 0:
                 loose += entry.amount
             else:
@@ -232,6 +237,15 @@ class Account:
                 expired += grant.remaining
         paid = tuple(Money(amount, code) for code, amount in sorted(money.items()))
         return cls(customer_id, available, expired, paid, tuple(ordered))
+
+
+def _give_back(grants: list[_Grant], entry: LedgerEntry) -> bool:
+    """Return a reversal's credits to its purchase's grant; False when there is none."""
+    for grant in grants:
+        if entry.purchase_id is not None and grant.purchase_id == entry.purchase_id:
+            grant.remaining += entry.amount
+            return True
+    return False
 
 
 def _draw(grants: list[_Grant], wanted: Decimal, entry: LedgerEntry) -> Decimal:

@@ -14,7 +14,7 @@ from payments.domain.errors import (
     ValidationError,
 )
 from payments.domain.events import CreditsConsumed
-from payments.domain.ledger import Account, consumption_entry
+from payments.domain.ledger import CREDIT_QUANTUM, Account, consumption_entry
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 
 
@@ -42,11 +42,17 @@ class AccountService:
         Raises ``InsufficientCreditsError`` when the unexpired balance is short, and
         ``IdempotencyConflictError`` when ``reference`` was used for another amount.
         """
-        if not credits.is_finite() or credits <= 0 or credits != credits.quantize(Decimal("0.01")):
+        if (
+            not isinstance(credits, Decimal)
+            or not credits.is_finite()
+            or credits <= 0
+            or credits != credits.quantize(Decimal("0.01"))
+        ):
             raise ValidationError(
-                "Bad credits.", errors=[FieldError("credits", "positive, at most two decimals")]
+                "Bad credits.",
+                errors=[FieldError("credits", "a positive Decimal with at most two decimals")],
             )
-        if not reference or len(reference) > 200:
+        if not isinstance(reference, str) or not reference or len(reference) > 200:
             raise ValidationError(
                 "Bad reference.", errors=[FieldError("reference", "1 to 200 characters")]
             )
@@ -70,9 +76,10 @@ class AccountService:
                 return Account.from_entries(customer_id, uow.ledger.for_customer(customer_id), now)
             account = Account.from_entries(customer_id, uow.ledger.for_customer(customer_id), now)
             if account.credits < credits:
+                available = account.credits.quantize(CREDIT_QUANTUM)
                 raise InsufficientCreditsError(
-                    f"Only {account.credits} credits are available.",
-                    details={"available": str(account.credits)},
+                    f"Only {available} credits are available.",
+                    details={"available": str(available)},
                 )
             uow.ledger.append(entry)
             uow.outbox.add([CreditsConsumed(now, customer_id, credits, reference)])

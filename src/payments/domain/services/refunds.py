@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from payments.domain.errors import (
     CurrencyMismatchError,
+    FieldError,
     GatewayUnavailableError,
     InvalidTransitionError,
     NotFoundError,
@@ -48,6 +49,11 @@ class RefundService:
         rejection marks the refund failed and reverses its debits; a provider outage leaves it
         pending (the provider's notification or a sync settles it) and re-raises.
         """
+        if amount is not None and not isinstance(amount, Money):
+            raise ValidationError(
+                "The refund amount is invalid.",
+                errors=[FieldError("amount", "must be money: an amount and a currency")],
+            )
         now = self._clock.now()
         with self._uow() as uow:
             purchase = uow.purchases.get(purchase_id, for_update=True)
