@@ -15,6 +15,7 @@ from payments.domain.errors import (
     ValidationError,
 )
 from payments.domain.money import Money
+from payments.domain.ports import PaymentRequest, PaymentStart
 from payments.domain.purchase import (
     ApplyResult,
     GatewayObservation,
@@ -24,7 +25,7 @@ from payments.domain.purchase import (
     PurchaseStatus,
     RoutingDecision,
 )
-from payments.domain.services.purchases import CreatePurchase
+from payments.domain.services.purchases import CreatePurchase, PayerDetails
 from tests.unit.conftest import MERCHANT, Payments, bootstrap, credits_of
 
 S = PurchaseStatus
@@ -320,3 +321,72 @@ def test_repeated_first_purchases_of_a_new_customer_share_one_customer(
     ]
     assert ids == ["cus_new"] * 3
     assert list(payments.store.tables.customers) == ["cus_new"]
+
+
+class RecordingGateway(FakeGateway):
+    """Keeps every payment request it was sent, to check what reached the provider."""
+
+    def __init__(self) -> None:
+        super().__init__("fake")
+        self.sent: list[PaymentRequest] = []
+
+    def start_payment(self, request: PaymentRequest) -> PaymentStart:
+        self.sent.append(request)
+        return super().start_payment(request)
+
+
+def test_pse_payer_details_and_bank_reach_the_gateway() -> None:
+    gateway = RecordingGateway()
+    payments = bootstrap([gateway])
+    product = payments.premium_package()
+    details = PayerDetails(
+        phone="3001234567",
+        document_type="CC",
+        document_number="1020304050",
+        person_type="natural",
+        ip_address="203.0.113.7",
+    )
+    payments.purchases.create(
+        CreatePurchase(
+            product_id=product.id,
+            country="CO",
+            customer_id="cus_ana",
+            payment_method="pse",
+            payer=details,
+            bank_code="1007",
+        ),
+        MERCHANT,
+    )
+    [request] = gateway.sent
+    assert request.bank_code == "1007"
+    assert (request.payer.document_type, request.payer.document_number) == ("CC", "1020304050")
+    assert (request.payer.person_type, request.payer.phone) == ("natural", "3001234567")
+    assert request.payer.ip_address == "203.0.113.7"
+
+
+@pytest.mark.parametrize(
+    ("details", "bank_code", "field"),
+    [
+        (PayerDetails(person_type="company"), None, "payer.person_type"),
+        (PayerDetails(document_number="1" * 65), None, "payer.document_number"),
+        (PayerDetails(phone=3001234567), None, "payer.phone"),  # type: ignore[arg-type]
+        (None, "", "bank_code"),
+    ],
+)
+def test_bad_payer_details_are_refused_before_anything_is_created(
+    payments: Payments, details: PayerDetails | None, bank_code: str | None, field: str
+) -> None:
+    product = payments.premium_package()
+    with pytest.raises(ValidationError) as refused:
+        payments.purchases.create(
+            CreatePurchase(
+                product_id=product.id,
+                country="CO",
+                customer_id="cus_ana",
+                payer=details,
+                bank_code=bank_code,
+            ),
+            MERCHANT,
+        )
+    assert field in [e.field for e in refused.value.errors]
+    assert payments.store.tables.purchases == {}

@@ -64,6 +64,33 @@ class CreatePurchase:
     payment_method: str | None = None
     gateway: str | None = None
     return_url: str | None = None
+    payer: PayerDetails | None = None
+    bank_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayerDetails:
+    """What some payment methods ask of the payer besides a name and e-mail (PSE: document and
+    person type and IP address; Nequi: a phone). Passed to the gateway, never stored."""
+
+    phone: str | None = None
+    document_type: str | None = None
+    document_number: str | None = None
+    person_type: str | None = None
+    ip_address: str | None = None
+
+    def check(self) -> None:
+        """``ValidationError`` naming each field that is not a short printable string."""
+        errors = [
+            FieldError(f"payer.{name}", "must be 1 to 64 printable characters")
+            for name in self.__slots__
+            if (value := getattr(self, name)) is not None
+            and not (isinstance(value, str) and 1 <= len(value) <= 64 and value.isprintable())
+        ]
+        if self.person_type not in (None, "natural", "juridical"):
+            errors.append(FieldError("payer.person_type", "must be 'natural' or 'juridical'"))
+        if errors:
+            raise ValidationError("The payer details are invalid.", errors=errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +148,17 @@ class PurchaseService:
         any transaction. Failover to the next gateway happens only when the error proves nothing
         was charged. A decline leaves the purchase ``failed`` (returned, not raised).
         """
+        if command.payer is not None:
+            command.payer.check()
+        if command.bank_code is not None and not (
+            isinstance(command.bank_code, str) and 1 <= len(command.bank_code) <= 32
+        ):
+            raise ValidationError(
+                "The bank code is invalid.",
+                errors=[FieldError("bank_code", "must be a code from GET /v1/pse/banks")],
+            )
         purchase = self._create_pending(command, principal)
-        return self._start(purchase)
+        return self._start(purchase, command.payer or PayerDetails(), command.bank_code)
 
     def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
         now = self._clock.now()
@@ -215,7 +251,7 @@ class PurchaseService:
             return existing
         return guest
 
-    def _start(self, purchase: Purchase) -> Purchase:
+    def _start(self, purchase: Purchase, details: PayerDetails, bank_code: str | None) -> Purchase:
         chain = purchase.routing.chain
         for attempt, gateway_name in enumerate(chain):
             gateway = self._gateways[gateway_name]
@@ -226,12 +262,13 @@ class PurchaseService:
                 reference=purchase.reference,
                 amount=purchase.amount,
                 description=f"Purchase {purchase.id}",
-                payer=self._payer(purchase.customer_id),
+                payer=self._payer(purchase.customer_id, details),
                 country=purchase.country,
                 payment_method=purchase.payment_method,
                 idempotency_key=f"{purchase.id}:start:{attempt}",
                 return_url=purchase.return_url,
                 metadata={"purchase_id": purchase.id, "purchase_reference": purchase.reference},
+                bank_code=bank_code,
             )
             last = attempt == len(chain) - 1
             try:
@@ -259,12 +296,19 @@ class PurchaseService:
             return self._record_start(purchase.id, gateway_name, start)
         raise AssertionError("a routing decision always has at least one gateway")
 
-    def _payer(self, customer_id: str) -> Payer:
+    def _payer(self, customer_id: str, details: PayerDetails) -> Payer:
         with self._uow() as uow:
             customer = uow.customers.get(customer_id)
-        if customer is None:
-            return Payer(customer_id, None, None)
-        return Payer(customer.id, customer.email, customer.name)
+        return Payer(
+            customer_id,
+            customer.email if customer else None,
+            customer.name if customer else None,
+            phone=details.phone,
+            document_type=details.document_type,
+            document_number=details.document_number,
+            person_type=details.person_type,
+            ip_address=details.ip_address,
+        )
 
     def _reroute(self, purchase_id: str, gateway_name: str) -> None:
         with self._uow() as uow:
