@@ -10,6 +10,7 @@ from dependency_injector import containers, providers
 from sqlalchemy import Engine, text
 
 from payments.adapters.memory import InMemoryRateLimiter
+from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
 from payments.adapters.sandbox_gateway import SandboxGateway
 from payments.adapters.sandbox_simulator import Deliver, SandboxSimulator, http_deliverer
 from payments.adapters.sql.engine import make_engine
@@ -162,7 +163,15 @@ class Container(containers.DeclarativeContainer):
         http_session,
     )
     gateways = providers.Singleton(build_gateways, settings, http_session, sandbox)
-    rate_limiter = providers.Singleton(InMemoryRateLimiter, clock)
+    rate_limiter = providers.Singleton(
+        lambda settings, clock: (
+            RedisRateLimiter(make_redis_client(settings.redis_url), clock)
+            if settings.redis_url
+            else InMemoryRateLimiter(clock)
+        ),
+        settings,
+        clock,
+    )
 
     catalog = providers.Singleton(CatalogService, unit_of_work.provider, clock, ids)
     purchases = providers.Singleton(
