@@ -1,12 +1,20 @@
-"""Run the real service (the container's WSGI app) on loopback in a thread, for tests."""
+"""Run the real service for tests: the container's WSGI app on loopback in a thread, or the
+real ``payments`` command (``serve`` under gunicorn) as a subprocess."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import socketserver
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -70,3 +78,82 @@ def running_service(env: Mapping[str, str], configure: Any = None) -> Iterator[R
         server.server_close()
         session.close()
         container.engine().dispose()
+
+
+# -- the real command line and `payments serve` as subprocesses ---------------------------------
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (on loopback)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def payments_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a sandbox-mode ``payments`` process on ``database_url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    env.update({"PAYMENTS_DATABASE_URL": database_url, **extra})
+    return env
+
+
+def run_payments(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``payments ARGS`` as a real process; its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "payments.entrypoints.cli", *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(base_url + "/health", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the server did not answer within 60 s:\n{log.read_text()}")
+
+
+@contextmanager
+def served(command: Sequence[str], env: Mapping[str, str], port: int, log: Path) -> Iterator[str]:
+    """Start a server process, wait for ``/health``, yield its base URL, stop it (its group)."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            list(command),
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(base_url, process, log)
+        yield base_url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)  # gunicorn's master and its workers
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+
+@contextmanager
+def payments_serve(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[str]:
+    """``payments serve`` (gunicorn) on a free loopback port; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "payments.entrypoints.cli", "serve", "--port", str(port)]
+    env = payments_env(database_url, **extra_env)
+    with served(command, env, port, tmp_path / f"serve-{port}.log") as base_url:
+        yield base_url

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
+from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.tables import api_keys
 from tests.integration.service import running_service
 
@@ -87,3 +89,19 @@ def test_migrate_is_idempotent_on_postgresql(postgres_engine: Engine) -> None:
     assert second.returncode == 0, second.stderr
     assert "is up to date" in second.stdout
     assert "***@127.0.0.1" in second.stdout  # the user name is not printed
+
+
+def test_worker_logs_a_failing_round_and_runs_the_next(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as connection:  # every step of every round now fails in the database
+        connection.execute(text("DROP TABLE webhook_inbox"))
+        connection.execute(text("DROP TABLE purchases"))
+    engine.dispose()
+
+    done = _payments("worker", "--rounds", "3", "--interval", "0", database_url=url)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("worker: retrying notifications failed") == 3
+    assert done.stderr.count("worker: reconciliation failed") == 3

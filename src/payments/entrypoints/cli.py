@@ -8,10 +8,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from payments.config import Settings
 from payments.domain.errors import PaymentsError
+
+if TYPE_CHECKING:
+    from payments.domain.services.notifications import NotificationService
+    from payments.domain.services.purchases import PurchaseService, ReconcileReport
 
 log = logging.getLogger("payments")
 
@@ -42,7 +46,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from payments.adapters.sql.migrate import upgrade
-    from payments.containers import build_container
 
     settings = _settings()
     if args.port != 8000 or args.host != "127.0.0.1":
@@ -50,20 +53,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = _settings()
     if settings.database_url.startswith("sqlite") or args.migrate:
         upgrade(settings.database_url)
-    app = build_container(settings).wsgi_app()
     print(
         f"payments {settings.mode} mode on http://{args.host}:{args.port} "
         f"(database {_redact(settings.database_url)}; docs at /docs)",
         flush=True,
     )
-    # The sandbox simulators keep their state in this process: one worker, many threads.
+    # The sandbox simulators keep their state in the serving process: one worker, many threads.
     workers = 1 if settings.sandbox else args.workers
-    _run_gunicorn(app, f"{args.host}:{args.port}", workers, args.threads)
+    _run_gunicorn(settings, f"{args.host}:{args.port}", workers, args.threads)
     return 0
 
 
-def _run_gunicorn(app: Any, bind: str, workers: int, threads: int) -> None:
+def _run_gunicorn(settings: Settings, bind: str, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
+
+    from payments.wsgi import build_application
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -78,7 +82,9 @@ def _run_gunicorn(app: Any, bind: str, workers: int, threads: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return app
+            # Runs in each worker after the fork: its own engine, and in sandbox mode its own
+            # simulators and their loopback server (threads do not survive a fork).
+            return build_application(settings)
 
     _Server().run()
 
@@ -91,6 +97,37 @@ def cmd_api_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(purchases: PurchaseService, settings: Settings, limit: int) -> ReconcileReport:
+    """Settle stuck purchases from their providers and expire the stale ones, once; returns the
+    service's ``ReconcileReport``."""
+    return purchases.reconcile(expire_after=settings.payment_window, limit=limit)
+
+
+def _worker_round(
+    notifications: NotificationService, purchases: PurchaseService, settings: Settings
+) -> None:
+    """One round of the worker; each step's failure is logged and the next step still runs."""
+    retried: dict[str, int] = {}
+    try:
+        retried = notifications.retry_due()
+    except Exception:
+        log.exception("worker: retrying notifications failed; trying again next round")
+    settled = expired = failed = 0
+    try:
+        report = _sweep(purchases, settings, limit=100)
+        settled, expired, failed = len(report.settled), len(report.expired), len(report.errors)
+    except Exception:
+        log.exception("worker: reconciliation failed; trying again next round")
+    if retried or settled or expired or failed:
+        log.info(
+            "worker: retried %s, settled %s, expired %s, could not look up %s",
+            retried,
+            settled,
+            expired,
+            failed,
+        )
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     container = _container(settings)
@@ -99,10 +136,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     rounds = 0
     while args.rounds == 0 or rounds < args.rounds:
         rounds += 1
-        retried = notifications.retry_due()
-        expired = purchases.expire_stale(settings.payment_window)
-        if retried or expired:
-            log.info("worker: retried %s, expired %s", retried, expired)
+        _worker_round(notifications, purchases, settings)
         if args.rounds == 0 or rounds < args.rounds:
             time.sleep(args.interval)
     return 0
@@ -111,8 +145,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     settings = _settings()
     container = _container(settings)
-    expired = container.purchases().expire_stale(settings.payment_window, limit=args.limit)
-    print(f"expired {len(expired)} stale purchases")
+    report = _sweep(container.purchases(), settings, limit=args.limit)
+    line = (
+        f"looked up {report.looked_up} open purchases: settled {len(report.settled)}, "
+        f"expired {len(report.expired)}"
+    )
+    if report.errors:
+        line += f", {len(report.errors)} could not be looked up (see the log)"
+    print(line)
     return 0
 
 
