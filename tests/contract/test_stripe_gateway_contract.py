@@ -84,13 +84,3 @@ def subject() -> Iterator[GatewayUnderTest]:
 
 class TestStripeGatewayContract(GatewayContract):
     """Stripe, through the official SDK over loopback HTTP, keeps every promise of the port."""
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="StripeGateway declares authoritative_lookup=True, but lookup(reference, None) "
-        "always answers None (it never searches by metadata.purchase_reference)",
-    )
-    def test_declared_authoritative_lookup_finds_a_capture_by_our_reference_alone(
-        self, subject: GatewayUnderTest
-    ) -> None:
-        super().test_declared_authoritative_lookup_finds_a_capture_by_our_reference_alone(subject)

@@ -218,11 +218,6 @@ def test_replaying_a_processed_message_credits_nothing_twice(inbox: Inbox) -> No
     assert credits_of(inbox.payments) == Decimal("8.00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="NotificationService.process_stored raises the root PaymentsError, not NotFoundError, "
-    "for an unknown message id (src/payments/domain/services/notifications.py, process_stored)",
-)
 def test_replay_of_an_unknown_message_is_not_found(inbox: Inbox) -> None:
     with pytest.raises(NotFoundError):
         inbox.notifications.process_stored("whk_never_stored")

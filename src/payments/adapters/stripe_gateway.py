@@ -845,7 +845,7 @@ class StripeGateway(PaymentGateway):
             refunds=True,
             partial_refunds=True,
             cancel=True,
-            authoritative_lookup=True,
+            authoritative_lookup=False,  # no search by our reference: see lookup()
             amount_steps=stripe_amount_steps(),
         )
 

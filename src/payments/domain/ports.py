@@ -33,7 +33,9 @@ from payments.domain.refund import Refund, RefundObservation, RefundStatus
 class GatewayCapabilities:
     """What a gateway can serve; a request it cannot serve is refused before any I/O.
 
-    ``currencies`` and ``countries`` of ``None`` mean "any". ``amount_steps`` maps a currency
+    ``currencies`` and ``countries`` of ``None`` mean "any". ``authoritative_lookup`` says that
+    ``lookup`` finds a payment by our reference alone, without the provider's id, so
+    reconciliation can recover a start whose answer was lost. ``amount_steps`` maps a currency
     code to the multiple of minor units the provider can charge in it (Stripe charges the
     three-decimal currencies in multiples of 10 thousandths): an amount off that step is refused
     here, before any I/O, rather than rounded into a price the customer never saw.

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from payments.domain.errors import PaymentsError
+from payments.domain.errors import NotFoundError, PaymentsError
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ports import Clock, IdGenerator, Notification, UnitOfWork
 from payments.domain.purchase import ApplyResult
@@ -146,7 +146,7 @@ class NotificationService:
         with self._uow() as uow:
             message = uow.inbox.get(message_id)
         if message is None:
-            raise PaymentsError(f"No stored notification {message_id!r}.")
+            raise NotFoundError(f"No stored notification {message_id!r}.")
         now = self._clock.now()
         try:
             gateway = self._gateways[message.provider]
