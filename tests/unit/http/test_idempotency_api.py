@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import falcon.testing
+import pytest
 
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.entrypoints.http.idempotency import fingerprint
@@ -219,14 +220,26 @@ def test_validation_refusal_is_stored_and_replayed(api: Api) -> None:
     assert again.json == first.json
 
 
-def test_overlong_key_is_400(api: Api) -> None:
-    result = api.post("/v1/products", PREMIUM, headers={"Idempotency-Key": "k" * 256})
+@pytest.mark.parametrize("key", ["k" * 256, "two words", "caf\u00e9"])
+def test_overlong_or_unprintable_key_is_400(api: Api, key: str) -> None:
+    result = api.post("/v1/products", PREMIUM, headers={"Idempotency-Key": key})
 
     problem = assert_problem(result, 400, "malformed_request")
     assert problem["errors"] == [
-        {"field": "Idempotency-Key", "message": "must be 1 to 255 characters"}
+        {
+            "field": "Idempotency-Key",
+            "message": "must be 1 to 255 visible ASCII characters, no spaces",
+        }
     ]
     assert api.store.tables.products == {}
+
+
+def test_key_of_any_visible_ascii_is_accepted(api: Api) -> None:
+    key = "order:42/2026-01-01T12:00:00Z#" + "k" * 225
+
+    result = api.post("/v1/products", PREMIUM, headers={"Idempotency-Key": key})
+
+    assert result.status_code == 201, result.text
 
 
 def test_refused_callers_never_claim_a_key(api: Api) -> None:

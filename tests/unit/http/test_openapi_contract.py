@@ -1,4 +1,5 @@
-"""The app against its own OpenAPI document: no 5xx, and every answer conforms (schemathesis)."""
+"""The app against its own OpenAPI document (schemathesis): no 5xx, every answer conforms, and
+requests that break the document are refused (negative mode)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -25,7 +27,9 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-MAX_EXAMPLES = 20
+# A request that breaks the document (a wrong type, a pattern, a missing field) is refused 4xx.
+NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
+MAX_EXAMPLES = 40
 
 
 def _seeded_api() -> Any:
@@ -39,7 +43,9 @@ def _seeded_api() -> Any:
     return api
 
 
-def _load(parameters: dict[str, str] | None = None) -> Any:
+def _load(
+    parameters: dict[str, str] | None = None, mode: GenerationMode = GenerationMode.POSITIVE
+) -> Any:
     api = _seeded_api()
     schema = schemathesis.openapi.from_wsgi("/openapi.json", api.client.app)
     schema.config.update(
@@ -47,7 +53,7 @@ def _load(parameters: dict[str, str] | None = None) -> Any:
         parameters=parameters,
     )
     schema.config.generation.update(
-        modes=[GenerationMode.POSITIVE],
+        modes=[mode],
         max_examples=MAX_EXAMPLES,
         with_security_parameters=False,
     )
@@ -57,14 +63,15 @@ def _load(parameters: dict[str, str] | None = None) -> Any:
 # Random ids: mostly 404s and validation answers from every operation.
 fuzzed = _load()
 # Known ids (seeded above): the same operations reach their success answers too.
-known = _load(
-    {
-        "product_id": "prd_000001",
-        "purchase_id": "pur_000001",
-        "customer_id": "cus_ana",
-        "provider": "fake",
-    }
-)
+KNOWN_IDS = {
+    "product_id": "prd_000001",
+    "purchase_id": "pur_000001",
+    "customer_id": "cus_ana",
+    "provider": "fake",
+}
+known = _load(KNOWN_IDS)
+# Bodies, queries and headers that break the document, on known resources.
+broken = _load(KNOWN_IDS, GenerationMode.NEGATIVE)
 
 
 @fuzzed.parametrize()  # type: ignore[untyped-decorator]
@@ -81,6 +88,14 @@ def test_random_requests_conform_to_the_document(case: Any) -> None:
 )
 def test_requests_on_known_resources_conform_to_the_document(case: Any) -> None:
     case.call_and_validate(checks=CHECKS)
+
+
+@broken.parametrize()  # type: ignore[untyped-decorator]
+@hypothesis.settings(
+    max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(hypothesis.HealthCheck)
+)
+def test_requests_that_break_the_document_are_refused_without_5xx(case: Any) -> None:
+    case.call_and_validate(checks=NEGATIVE_CHECKS)
 
 
 def test_document_lists_exactly_the_routes_of_the_role_table() -> None:

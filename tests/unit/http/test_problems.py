@@ -280,3 +280,13 @@ def test_bad_query_parameters_are_422_naming_them(api: Api) -> None:
             api.get("/v1/accounts/cus_ana", params={"entries": "maybe"}), 422, "validation_error"
         )
     ) == {"entries"}
+
+
+def test_blank_query_parameters_are_422_not_ignored(api: Api) -> None:
+    for path, name in (
+        ("/v1/purchases", "limit"),
+        ("/v1/purchases", "status"),
+        ("/v1/accounts/cus_ana", "entries"),
+    ):
+        result = api.client.simulate_get(path, headers=api.auth("admin"), query_string=f"{name}=")
+        assert _fields(assert_problem(result, 422, "validation_error")) == {name}, path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# Visible ASCII without spaces: what a header carries intact through every proxy.
+KEY_PATTERN = re.compile(rf"[!-~]{{1,{MAX_KEY_LENGTH}}}")
 # Headers worth replaying with the stored body; the request id is always the new request's.
 REPLAYED_HEADERS = ("Content-Type", "Location", "Retry-After", "WWW-Authenticate")
 # The checkout route: a stored "outcome unknown" answer there is replaced by the purchase's state.
@@ -145,11 +148,14 @@ class IdempotencyMiddleware:
         key = req.get_header(IDEMPOTENCY_HEADER)
         if key is None:
             return
-        if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        if KEY_PATTERN.fullmatch(key) is None:
             raise MalformedRequestError(
                 "The Idempotency-Key header is invalid.",
                 errors=[
-                    FieldError(IDEMPOTENCY_HEADER, f"must be 1 to {MAX_KEY_LENGTH} characters")
+                    FieldError(
+                        IDEMPOTENCY_HEADER,
+                        f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters, no spaces",
+                    )
                 ],
             )
         scope = _scope(req)

@@ -7,6 +7,7 @@ from typing import Any
 
 from payments.domain.purchase import PurchaseStatus
 from payments.domain.routing import PAYMENT_METHODS
+from payments.entrypoints.http.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from payments.entrypoints.http.json_body import UNSIGNED_DECIMAL
 
 JSON = "application/json"
@@ -365,7 +366,13 @@ _IDEMPOTENCY_KEY: Schema = {
         "Replays the first response to the same key and body (Idempotent-Replayed: true); "
         "another body is 422, a request still running 409."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[A-Za-z0-9_-]+$"},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": f"^{KEY_PATTERN.pattern}$",
+        "description": "Visible ASCII characters, no spaces.",
+    },
 }
 
 _ANYONE: list[dict[str, list[str]]] = [{}, {"bearer": []}]

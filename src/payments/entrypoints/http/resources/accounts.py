@@ -10,11 +10,12 @@ from payments.entrypoints.http.context import principal_of
 from payments.entrypoints.http.presenters import present_account
 
 _TRUE = frozenset({"true", "1", "yes"})
-_FALSE = frozenset({"false", "0", "no", ""})
+_FALSE = frozenset({"false", "0", "no"})
 
 
 def query_flag(req: falcon.Request, name: str) -> bool:
-    """A boolean query parameter (``true``/``false``); anything else is a 422 naming it."""
+    """A boolean query parameter (``true``/``false``); anything else, a blank value included, is
+    a 422 naming it."""
     value = req.get_param(name)
     if value is None:
         return False

@@ -70,7 +70,7 @@ class PurchasesResource:
         errors: list[FieldError] = []
         limit = 50
         raw_limit = req.get_param("limit")
-        if raw_limit:
+        if raw_limit is not None:  # present but blank ("limit=") is refused, not ignored
             if raw_limit.isdigit() and len(raw_limit) <= 4 and 1 <= int(raw_limit) <= MAX_PAGE:
                 limit = int(raw_limit)
             else:
@@ -80,7 +80,7 @@ class PurchasesResource:
         page = self._purchases.list(
             principal_of(req),
             customer_id=req.get_param("customer_id") or None,
-            status=req.get_param("status") or None,
+            status=req.get_param("status"),  # a blank status is no status: 422
             limit=limit,
             cursor=req.get_param("cursor") or None,
         )
