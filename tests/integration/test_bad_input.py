@@ -79,6 +79,14 @@ def test_each_bad_request_gets_its_problem_and_changes_nothing(
         ),
         ("/v1/products", b"x" * (2 * 1024 * 1024), {}, 413, "payload_too_large"),
         (
+            "/v1/products",
+            b'{"name": "P", "kind": "package", "price": {"amount": "1e3", "currency": "EUR"},'
+            b' "credits": " 8"}',
+            {},
+            422,
+            "validation_error",
+        ),
+        (
             "/v1/webhooks/sandbox",
             b'{"id": "evt_forged", "type": "payment.succeeded", "data": {}}',
             {"Sandbox-Signature": "t=1,v1=" + "0" * 64},
