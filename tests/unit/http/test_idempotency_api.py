@@ -205,6 +205,31 @@ def test_retry_after_reconciliation_answers_the_purchase_as_it_is_now(api: Api) 
     assert len(api.gateway.payments) == 1
 
 
+def test_retry_of_a_refund_that_may_have_been_made_refunds_once(api: Api) -> None:
+    purchase_id = api.buy(api.create_premium()["id"])
+    api.gateway.approve(api.gateway_reference(purchase_id))
+    api.deliver_all()
+    api.gateway.fail_next(charged=True)  # the provider made the refund, the answer was lost
+    body = {"amount": {"amount": "10.00", "currency": "EUR"}}
+    headers = {"Idempotency-Key": "refund-1"}
+
+    failed = api.post(f"/v1/purchases/{purchase_id}/refunds", body, headers=headers)
+    retried = api.post(f"/v1/purchases/{purchase_id}/refunds", body, headers=headers)
+
+    problem = assert_problem(failed, 503, "gateway_unavailable")
+    assert problem["purchase_id"] == purchase_id
+    assert problem["refund_id"].startswith("rfd")
+    assert retried.status_code == 503
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert retried.json["refund_id"] == problem["refund_id"]
+    assert list(api.store.tables.refunds) == [problem["refund_id"]]
+    refunds_at_provider = [c for c in api.gateway.calls if c[0] == "refund"]
+    assert len(refunds_at_provider) == 1
+    purchase = api.get(f"/v1/purchases/{purchase_id}").json
+    assert purchase["refunded"] == {"amount": "10.00", "currency": "EUR"}  # booked once
+    assert api.get("/v1/accounts/cus_ana").json["credits"] == "7.00"
+
+
 def test_validation_refusal_is_stored_and_replayed(api: Api) -> None:
     first = api.post(
         "/v1/products", {**PREMIUM, "credits": 8}, headers={"Idempotency-Key": "bad-product"}

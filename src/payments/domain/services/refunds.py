@@ -101,7 +101,12 @@ class RefundService:
         try:
             result = gateway.refund(request)
         except GatewayUnavailableError as error:
-            if error.charged_possible:
+            if error.charged_possible:  # the refund stays booked and pending: never made twice
+                error.details = {
+                    **error.details,
+                    "purchase_id": purchase_id,
+                    "refund_id": refund.id,
+                }
                 raise
             self._record_failure(refund.id, str(error), actor)
             raise

@@ -42,6 +42,12 @@ OUTCOME_UNKNOWN_DETAIL = (
     "Idempotency-Key, or read the purchase named by purchase_id: it is settled by "
     "reconciliation, never charged twice."
 )
+REFUND_OUTCOME_UNKNOWN_DETAIL = (
+    "The payment provider did not answer in time and may have made the refund. Retry with the "
+    "same Idempotency-Key, or read the refund named by refund_id: it stays pending until the "
+    "provider's notification settles it, and is never made twice."
+)
+_OUTCOME_MEMBERS = frozenset({"purchase_id", "refund_id"})
 STORAGE_RETRY_AFTER = 5
 IN_FLIGHT_RETRY_AFTER = 1
 
@@ -181,12 +187,12 @@ def outcome_unknown(error: PaymentsError) -> bool:
 
 
 def _extensions(error: PaymentsError, status: int) -> dict[str, object]:
-    """Our own, safe details: never a provider's text. A 5xx carries only the ``purchase_id``,
-    and only when that purchase's outcome is unknown (the provider may have charged): the
-    Idempotency-Key then stays with that purchase (``idempotency.releases``)."""
+    """Our own, safe details: never a provider's text. A 5xx carries only the ``purchase_id``
+    (and the ``refund_id`` of a refund), and only when the outcome is unknown (the provider may
+    have acted): the Idempotency-Key then stays with it (``idempotency.releases``)."""
     out: dict[str, object] = {}
     for name, value in error.details.items():
-        if status >= 500 and (name != "purchase_id" or not outcome_unknown(error)):
+        if status >= 500 and (name not in _OUTCOME_MEMBERS or not outcome_unknown(error)):
             continue
         if isinstance(value, str | int | bool) or (
             isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values())
@@ -219,7 +225,9 @@ def handle_payments_error(
     code = error.code if kind is not PROBLEMS[PaymentsError] else "internal_error"
     errors = error.errors if isinstance(error, ValidationError) else ()
     detail = kind.detail or error.message
-    if outcome_unknown(error) and "purchase_id" in error.details:
+    if outcome_unknown(error) and "refund_id" in error.details:
+        detail = REFUND_OUTCOME_UNKNOWN_DETAIL
+    elif outcome_unknown(error) and "purchase_id" in error.details:
         detail = OUTCOME_UNKNOWN_DETAIL
     write_problem(
         req,
