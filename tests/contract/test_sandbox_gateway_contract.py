@@ -89,33 +89,3 @@ def subject() -> Iterator[GatewayUnderTest]:
 
 class TestSandboxGatewayContract(GatewayContract):
     """The built-in sandbox provider keeps every promise of the port."""
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="sandbox_gateway.error_for_status maps the simulator's 400 amount_too_large to "
-        "GatewayConfigurationError ('alert an operator') instead of RefundExceedsCapturedError",
-    )
-    def test_refund_beyond_what_remains_is_refused_as_exceeding(
-        self, subject: GatewayUnderTest
-    ) -> None:
-        super().test_refund_beyond_what_remains_is_refused_as_exceeding(subject)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="sandbox_gateway.error_for_status maps the simulator's 400 payment_not_captured "
-        "to GatewayConfigurationError instead of InvalidTransitionError",
-    )
-    def test_refund_of_an_uncaptured_payment_is_an_invalid_transition(
-        self, subject: GatewayUnderTest
-    ) -> None:
-        super().test_refund_of_an_uncaptured_payment_is_an_invalid_transition(subject)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="sandbox_gateway.verify_signature compares str with hmac.compare_digest, which "
-        "raises TypeError for a non-ASCII v1 value instead of InvalidSignatureError",
-    )
-    def test_tampered_unsigned_or_garbled_signature_is_refused(
-        self, subject: GatewayUnderTest
-    ) -> None:
-        super().test_tampered_unsigned_or_garbled_signature_is_refused(subject)

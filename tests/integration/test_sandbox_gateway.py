@@ -26,6 +26,7 @@ from payments.domain.errors import (
     InvalidTransitionError,
     NotFoundError,
     PaymentDeclinedError,
+    RefundExceedsCapturedError,
     ValidationError,
 )
 from payments.domain.money import Money
@@ -407,7 +408,7 @@ def test_partial_then_full_refund_and_its_notification(sandbox: Sandbox) -> None
     assert rest.status is RefundStatus.SUCCEEDED
     payment = sandbox.simulator.payments[start.gateway_reference]
     assert payment.amount_refunded == Money("79.99", "EUR")
-    with pytest.raises(GatewayConfigurationError):  # nothing is left: the provider refuses
+    with pytest.raises(RefundExceedsCapturedError):  # nothing is left: the provider refuses
         sandbox.gateway.refund(
             refund_request(start.gateway_reference, Money("0.01", "EUR"), "rfd_3")
         )
@@ -426,7 +427,7 @@ def test_partial_then_full_refund_and_its_notification(sandbox: Sandbox) -> None
 
 def test_refund_of_an_uncaptured_payment_is_refused(sandbox: Sandbox) -> None:
     start = sandbox.gateway.start_payment(payment_request())
-    with pytest.raises(GatewayConfigurationError):
+    with pytest.raises(InvalidTransitionError):
         sandbox.gateway.refund(
             refund_request(start.gateway_reference, Money("1.00", "EUR"), "rfd_1")
         )

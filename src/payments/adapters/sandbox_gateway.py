@@ -47,16 +47,19 @@ from urllib3.exceptions import ClosedPoolError, MaxRetryError, NewConnectionErro
 
 from payments.domain.errors import (
     ConfigurationError,
+    CurrencyMismatchError,
     GatewayConfigurationError,
     GatewayUnavailableError,
     IdempotencyConflictError,
     IdempotencyInFlightError,
     InvalidAmountError,
     InvalidSignatureError,
+    InvalidTransitionError,
     MalformedNotificationError,
     NotFoundError,
     PaymentDeclinedError,
     PaymentsError,
+    RefundExceedsCapturedError,
     UnsupportedByGatewayError,
     ValidationError,
 )
@@ -320,6 +323,23 @@ def _error_object(payload: object) -> Mapping[str, object]:
     return {}
 
 
+# The refund refusals that say what the caller must do, rather than that we are misconfigured.
+_REFUND_REFUSALS: dict[str, tuple[type[PaymentsError], str]] = {
+    "amount_too_large": (
+        RefundExceedsCapturedError,
+        "The sandbox gateway refused a refund beyond what remains captured.",
+    ),
+    "payment_not_captured": (
+        InvalidTransitionError,
+        "The sandbox gateway has no captured payment to refund.",
+    ),
+    "currency_mismatch": (
+        CurrencyMismatchError,
+        "The sandbox gateway refused a refund in another currency.",
+    ),
+}
+
+
 def error_for_status(status: int, payload: object) -> PaymentsError:
     """The domain error for a non-2xx answer; the provider's message is kept out of it."""
     error = _error_object(payload)
@@ -352,6 +372,10 @@ def error_for_status(status: int, payload: object) -> PaymentsError:
         return GatewayUnavailableError(
             "The sandbox gateway is rate limiting us.", charged_possible=False, details=details
         )
+    refusal = _REFUND_REFUSALS.get(code) if isinstance(code, str) else None
+    if status == 400 and refusal is not None:
+        kind, message = refusal
+        return kind(message, details=details)
     if status >= 500:
         return GatewayUnavailableError(
             "The sandbox gateway failed.", charged_possible=True, details=details
@@ -457,8 +481,8 @@ def verify_signature(
     timestamp, signatures = parse_signature_header(header)
     expected = sign(secret, timestamp, body)
     matched = False
-    for candidate in signatures:
-        matched |= hmac.compare_digest(expected, candidate)
+    for candidate in signatures:  # as bytes: a non-ASCII value is a mismatch, not a TypeError
+        matched |= hmac.compare_digest(expected.encode(), candidate.encode("utf-8", "replace"))
     if not matched:
         raise InvalidSignatureError("No signature matches the body.")
     if abs(now - timestamp) > tolerance:
