@@ -33,7 +33,7 @@ test: lint types arch
 	$(BIN)/pytest --cov=payments --cov-branch --cov-report=term -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/webhooks.py
+	$(BIN)/python benchmarks/webhooks.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

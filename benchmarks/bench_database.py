@@ -1,0 +1,220 @@
+"""The benchmark's throwaway PostgreSQL database: create, seed, check the books, drop."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from signed_events import SeededPurchase
+from sqlalchemy import Engine, make_url, text
+
+from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.migrate import upgrade
+from payments.adapters.sql.unit_of_work import SqlUnitOfWork
+from payments.adapters.stripe_gateway import to_stripe_amount
+from payments.adapters.system import SystemClock, UlidGenerator
+from payments.domain.catalog import Product
+from payments.domain.customer import Customer
+from payments.domain.money import Money
+from payments.domain.purchase import (
+    ClientSecretAction,
+    GatewayObservation,
+    ObservationSource,
+    PaymentOutcome,
+    Purchase,
+    RoutingDecision,
+)
+from payments.domain.services.catalog import CatalogService
+
+SEED_BATCH = 500
+PRICE = Money("79.99", "EUR")
+CREDITS = Decimal(8)
+
+
+@contextmanager
+def throwaway_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
+    """A new, migrated database on the server of ``server_url``; dropped afterwards unless
+    ``keep``. Yields its URL."""
+    name = f"payments_bench_{secrets.token_hex(4)}"
+    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed_processing_purchases(engine: Engine, count: int) -> list[SeededPurchase]:
+    """One product, and ``count`` purchases (one customer each) ``processing`` at Stripe as
+    ``pi_bench_<n>``, stored through the unit of work as the purchase service would."""
+    clock, ids = SystemClock(), UlidGenerator()
+    catalog = CatalogService(lambda: SqlUnitOfWork(engine), clock, ids)
+    product = catalog.create(
+        name="8 Hour Premium Package",
+        kind="package",
+        price=PRICE,
+        credits=CREDITS,
+        validity_days=60,
+    )
+    seeded: list[SeededPurchase] = []
+    for start in range(0, count, SEED_BATCH):
+        with SqlUnitOfWork(engine) as uow:
+            for n in range(start, min(start + SEED_BATCH, count)):
+                purchase = _processing_purchase(product, n, clock.now(), ids)
+                uow.customers.add(Customer(purchase.customer_id, None, None, purchase.created_at))
+                uow.purchases.add(purchase)
+                uow.outbox.add(purchase.events)
+                purchase.events.clear()
+                seeded.append(
+                    SeededPurchase(
+                        purchase_id=purchase.id,
+                        reference=purchase.reference,
+                        intent_id=f"pi_bench_{n}",
+                        amount_minor=to_stripe_amount(purchase.amount),
+                        currency=purchase.amount.currency.code.lower(),
+                    )
+                )
+            uow.commit()
+    return seeded
+
+
+def _processing_purchase(product: Product, n: int, now: datetime, ids: UlidGenerator) -> Purchase:
+    purchase = Purchase.create(
+        id=ids.new("pur"),
+        reference=ids.new("ref"),
+        customer_id=f"cus_bench_{n}",
+        product_id=product.id,
+        amount=product.price,
+        credits=product.credits,
+        validity_days=product.validity_days,
+        country="PT",
+        payment_method="card",
+        routing=RoutingDecision(("stripe",), "benchmark"),
+        now=now,
+    )
+    intent = f"pi_bench_{n}"
+    purchase.start_at_gateway("stripe", intent, ClientSecretAction(f"{intent}_secret_x"), now)
+    purchase.apply(
+        GatewayObservation(
+            gateway="stripe",
+            outcome=PaymentOutcome.PROCESSING,
+            source=ObservationSource.RESPONSE,
+            gateway_reference=intent,
+            reference=purchase.reference,
+            amount=purchase.amount,
+        ),
+        now,
+        "stripe",
+    )
+    return purchase
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One correctness check of the books after a phase."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    """Row counts the duplicate phase must leave unchanged."""
+
+    inbox: int
+    ledger: int
+    audit: int
+    outbox: int
+
+
+def books(engine: Engine) -> Books:
+    with engine.connect() as connection:
+
+        def scalar(sql: str) -> int:
+            return int(connection.execute(text(sql)).scalar_one())
+
+        return Books(
+            inbox=scalar("SELECT count(*) FROM webhook_inbox"),
+            ledger=scalar("SELECT count(*) FROM ledger_entries"),
+            audit=scalar("SELECT count(*) FROM purchase_audit"),
+            outbox=scalar("SELECT count(*) FROM outbox"),
+        )
+
+
+def check_settled_once(engine: Engine, count: int) -> list[Check]:
+    """Every purchase completed once, two ledger entries each, one processed inbox message each."""
+    with engine.connect() as connection:
+
+        def scalar(sql: str) -> object:
+            return connection.execute(text(sql)).scalar_one()
+
+        completed = scalar("SELECT count(*) FROM purchases WHERE status = 'completed'")
+        total = scalar("SELECT count(*) FROM purchases")
+        audit_completions = scalar(
+            "SELECT count(*) FROM purchase_audit WHERE to_status = 'completed'"
+        )
+        twice_completed = scalar(
+            "SELECT count(*) FROM (SELECT purchase_id FROM purchase_audit "
+            "WHERE to_status = 'completed' GROUP BY purchase_id HAVING count(*) > 1) AS t"
+        )
+        ledger = scalar("SELECT count(*) FROM ledger_entries")
+        misbooked = scalar(
+            "SELECT count(*) FROM purchases p WHERE 2 <> (SELECT count(*) FROM ledger_entries l "
+            "WHERE l.purchase_id = p.id AND l.customer_id = p.customer_id AND ("
+            "(l.kind = 'purchase_credits' AND l.asset = 'credits' AND l.amount = p.credits) OR "
+            "(l.kind = 'purchase_payment' AND l.asset = p.currency AND l.amount = p.amount)))"
+        )
+        credits = scalar(
+            "SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE asset = 'credits'"
+        )
+        money = scalar("SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE asset = 'EUR'")
+        inbox = scalar("SELECT count(*) FROM webhook_inbox")
+        inbox_processed = scalar(
+            "SELECT count(DISTINCT purchase_id) FROM webhook_inbox WHERE status = 'processed'"
+        )
+    want_credits = CREDITS * count
+    want_money = PRICE.amount * count
+    return [
+        Check("purchases completed", completed == count == total, f"{completed} of {total}"),
+        Check(
+            "each completed exactly once (audit)",
+            audit_completions == count and twice_completed == 0,
+            f"{audit_completions} completions, {twice_completed} purchases twice",
+        ),
+        Check(
+            "2 ledger entries per purchase (credits + money)",
+            ledger == 2 * count and misbooked == 0,
+            f"{ledger} entries, {misbooked} purchases booked wrongly",
+        ),
+        Check(
+            "ledger totals",
+            credits == want_credits and money == want_money,
+            f"{credits} credits (want {want_credits}), {money} EUR (want {want_money})",
+        ),
+        Check(
+            "inbox messages processed",
+            inbox == count and inbox_processed == count,
+            f"{inbox} stored, {inbox_processed} processed for distinct purchases",
+        ),
+    ]
+
+
+def check_unchanged(before: Books, after: Books) -> Check:
+    """Duplicates must store nothing new and book nothing."""
+    return Check(
+        "duplicates changed nothing",
+        before == after,
+        f"inbox {before.inbox}->{after.inbox}, ledger {before.ledger}->{after.ledger}, "
+        f"audit {before.audit}->{after.audit}, outbox {before.outbox}->{after.outbox}",
+    )

@@ -1,0 +1,195 @@
+"""Load generators: wrk with ``webhooks.lua`` when installed, else a bounded Python one."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signed_events import WEBHOOK_PATH, SignedDelivery, write_for_wrk
+
+LUA_SCRIPT = Path(__file__).resolve().parent / "webhooks.lua"
+REQUEST_TIMEOUT_SECONDS = 10
+# Stripe refuses a signature older than 300 s: a phase that cannot finish well inside that is
+# stopped (its unanswered deliveries show up as errors and failed checks).
+MAX_PHASE_SECONDS = 240
+
+
+@dataclass
+class LoadResult:
+    """What one phase of load did, from the load generator's side."""
+
+    driver: str
+    sent: int
+    seconds: float
+    answers: dict[str, int] = field(default_factory=dict)  # webhook answer status -> count
+    errors: dict[str, int] = field(default_factory=dict)  # transport or HTTP errors -> count
+    p50_ms: float = 0.0
+    p90_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    probes: int = 0  # GET /health sent by wrk while its last connections drained
+
+    @property
+    def per_second(self) -> float:
+        answered = sum(self.answers.values())
+        return answered / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def run_wrk(
+    base_url: str, deliveries: Sequence[SignedDelivery], *, threads: int, connections: int
+) -> LoadResult:
+    """Post every delivery once with wrk (its threads split the deliveries between them)."""
+    threads = max(1, min(threads, len(deliveries)))
+    connections = max(connections, threads)
+    with tempfile.TemporaryDirectory(prefix="payments-bench-") as scratch:
+        file = Path(scratch) / "deliveries.bin"
+        markers = Path(scratch) / "done"
+        markers.mkdir()
+        write_for_wrk(deliveries, file)
+        command = [
+            "wrk",
+            f"--threads={threads}",
+            f"--connections={connections}",
+            f"--duration={MAX_PHASE_SECONDS}s",
+            f"--timeout={REQUEST_TIMEOUT_SECONDS}s",
+            f"--script={LUA_SCRIPT}",
+            base_url,
+            "--",
+            str(file),
+            str(threads),
+            WEBHOOK_PATH,
+            str(markers),
+        ]
+        wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # wrk runs for its whole --duration: interrupt it (it then reports) once every thread
+        # left its marker, or at the bound.
+        deadline = time.monotonic() + MAX_PHASE_SECONDS
+        while (
+            wrk.poll() is None
+            and time.monotonic() < deadline
+            and len(list(markers.iterdir())) < threads
+        ):
+            time.sleep(0.02)
+        if wrk.poll() is None:
+            wrk.send_signal(signal.SIGINT)
+        stdout, stderr = wrk.communicate(timeout=60)
+    line = next((ln for ln in stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}): {stderr or stdout}")
+    data = json.loads(line.removeprefix("BENCH_RESULT "))
+    errors = {name: count for name, count in data["errors"].items() if count}
+    if data["failed"]:
+        errors["non-200 webhook answers"] = data["failed"]
+    unanswered = data["assigned"] - data["answered"]
+    if unanswered:
+        errors["unanswered"] = unanswered
+    answers = {name: data[name] for name in ("processed", "duplicate", "other") if data[name]}
+    return LoadResult(
+        driver=f"wrk ({threads} threads, {connections} connections)",
+        sent=data["assigned"],
+        seconds=data["duration_us"] / 1e6,
+        answers=answers,
+        errors=errors,
+        p50_ms=data["p50_us"] / 1000,
+        p90_ms=data["p90_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        max_ms=data["max_us"] / 1000,
+        probes=data["probes"],
+    )
+
+
+def run_python(
+    base_url: str, deliveries: Sequence[SignedDelivery], *, connections: int
+) -> LoadResult:
+    """Post every delivery once from ``connections`` threads, each on one keep-alive connection.
+
+    Much slower than wrk (the GIL and http.client cost more than the service), so its figure is
+    a floor, not the service's capacity.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    connections = max(1, min(connections, len(deliveries)))
+    deadline = time.monotonic() + MAX_PHASE_SECONDS
+    latencies: list[float] = []
+    answers: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def count(into: dict[str, int], key: str) -> None:
+        with lock:
+            into[key] = into.get(key, 0) + 1
+
+    def post_share(share: Sequence[SignedDelivery]) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=REQUEST_TIMEOUT_SECONDS)
+        mine: list[float] = []
+        for delivery in share:
+            if time.monotonic() > deadline:
+                count(errors, "unanswered")
+                continue
+            started = time.perf_counter()
+            try:
+                connection.request("POST", WEBHOOK_PATH, delivery.body, delivery.headers())
+                answer = connection.getresponse()
+                body = answer.read()
+            except (OSError, http.client.HTTPException) as error:
+                count(errors, type(error).__name__)
+                connection.close()
+                connection = http.client.HTTPConnection(
+                    host, int(port), timeout=REQUEST_TIMEOUT_SECONDS
+                )
+                continue
+            mine.append(time.perf_counter() - started)
+            if answer.status != 200:
+                count(errors, f"HTTP {answer.status}")
+                continue
+            status = json.loads(body).get("status")
+            count(answers, status if status in ("processed", "duplicate") else "other")
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    workers = [
+        threading.Thread(target=post_share, args=(deliveries[i::connections],))
+        for i in range(connections)
+    ]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - started
+    latencies.sort()
+    return LoadResult(
+        driver=f"python ({connections} connections; wrk not found)",
+        sent=len(deliveries),
+        seconds=seconds,
+        answers=answers,
+        errors=errors,
+        p50_ms=_percentile(latencies, 50) * 1000,
+        p90_ms=_percentile(latencies, 90) * 1000,
+        p99_ms=_percentile(latencies, 99) * 1000,
+        max_ms=(latencies[-1] if latencies else 0.0) * 1000,
+    )
+
+
+def _percentile(ordered: Sequence[float], percent: float) -> float:
+    if not ordered:
+        return 0.0
+    rank = max(0, min(len(ordered) - 1, round(percent / 100 * len(ordered)) - 1))
+    return ordered[rank]
