@@ -41,10 +41,18 @@ class Settings:
     payment_window: timedelta
     log_format: str
     redis_url: str | None
+    internal_base_url: str | None = None
+    """Where this process reaches its own endpoints (sandbox simulators and webhooks), when
+    that is not ``public_base_url``: ``payments serve`` points it at a private loopback port."""
 
     @property
     def sandbox(self) -> bool:
         return self.mode == "sandbox"
+
+    @property
+    def self_base_url(self) -> str:
+        """The base URL this process calls itself at; payer-facing links use the public one."""
+        return self.internal_base_url or self.public_base_url
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

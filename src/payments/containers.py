@@ -54,8 +54,12 @@ class Sandbox:
     def __init__(
         self, settings: Settings, session: requests.Session, deliver: Deliver | None = None
     ) -> None:
-        deliver = deliver or http_deliverer(settings.public_base_url, session)
-        self.gateway_simulator = SandboxSimulator(settings.sandbox_secret, deliver)
+        deliver = deliver or http_deliverer(settings.self_base_url, session)
+        self.gateway_simulator = SandboxSimulator(
+            settings.sandbox_secret,
+            deliver,
+            checkout_base=settings.public_base_url + SANDBOX_GATEWAY_PREFIX,
+        )
         self.stripe_app = make_stripe_simulator(
             webhook_secret=settings.sandbox_secret,
             deliver=lambda path, body, headers: deliver(path, headers, body),
@@ -108,7 +112,7 @@ def build_gateways(
 ) -> GatewayRegistry:
     """Every gateway the settings enable; in sandbox mode the simulators stand in for providers."""
     gateways: list[PaymentGateway] = []
-    base = settings.public_base_url
+    base = settings.self_base_url
     if sandbox is not None:
         gateways.append(
             SandboxGateway(session, base + SANDBOX_GATEWAY_PREFIX, settings.sandbox_secret)

@@ -35,9 +35,9 @@ def build_application(settings: Settings) -> Any:
     if not settings.sandbox:
         return build_container(settings).wsgi_app()
     loopback = LoopbackServer()
-    # The container points the sandbox gateways and the simulators' deliveries at
-    # public_base_url: in this process that is the loopback server.
-    container = build_container(dataclasses.replace(settings, public_base_url=loopback.url))
+    # The sandbox gateways and the simulators' deliveries call this process at the loopback
+    # server; links a payer follows (checkout pages) keep the public address.
+    container = build_container(dataclasses.replace(settings, internal_base_url=loopback.url))
     app = container.wsgi_app()
     loopback.start(app)
     return app

@@ -120,6 +120,26 @@ def test_concurrent_sandbox_checkouts_and_approvals_all_answer_promptly(serve: S
     assert pending["data"] == []
 
 
+def test_a_sandbox_redirect_sends_the_payer_to_the_public_address(serve: Served) -> None:
+    product = _post(serve.base_url, "/v1/products", serve.key, PACKAGE).json()
+    purchase = _post(
+        serve.base_url,
+        "/v1/purchases",
+        serve.key,
+        {
+            "product_id": product["id"],
+            "customer_id": "cus_pse",
+            "country": "CO",
+            "payment_method": "pse",
+        },
+    ).json()
+    url = purchase["next_action"]["url"]
+    assert url.startswith(serve.base_url + "/sandbox/gateway/checkout/")  # not a private port
+    page = requests.get(url, timeout=30)
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+
+
 def _post_chunked(
     base_url: str, path: str, chunks: Iterable[bytes], headers: dict[str, str]
 ) -> tuple[int, dict[str, object]]:

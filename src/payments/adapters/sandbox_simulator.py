@@ -186,6 +186,7 @@ class SandboxSimulator:
         *,
         clock: Callable[[], float] = time.time,
         webhook_path: str = WEBHOOK_PATH,
+        checkout_base: str | None = None,
     ) -> None:
         if not secret:
             raise ConfigurationError("The sandbox simulator needs a secret to sign notifications.")
@@ -193,6 +194,9 @@ class SandboxSimulator:
         self._deliver = deliver
         self._clock = clock
         self._webhook_path = webhook_path
+        # Where the payer's browser reaches the checkout pages; by default the address the API
+        # call came in at (which, for a call over a private loopback port, a payer cannot use).
+        self._checkout_base = checkout_base.rstrip("/") if checkout_base else None
         self._lock = threading.RLock()
         self._state = _State()
         self.deliveries: list[Delivery] = []
@@ -401,7 +405,7 @@ class SandboxSimulator:
             payer_name=_optional_text(payer, "name"),
             metadata={str(k): str(v) for k, v in metadata.items()},
             client_secret=f"{payment_id}_secret_{secrets.token_hex(12)}",
-            checkout_url=f"{prefix}/checkout/{payment_id}",
+            checkout_url=f"{self._checkout_base or prefix}/checkout/{payment_id}",
             created=int(self._clock()),
         )
         trigger, _, code = (payment.payer_email or "").partition("@")[0].partition("+")

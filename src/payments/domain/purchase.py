@@ -461,8 +461,10 @@ class Purchase:
 
         Raises ``ValidationError`` for an amount that was never counted as refunded.
         """
-        if amount.currency != self.amount.currency or not amount.is_positive or (
-            amount > self.refunded
+        if (
+            amount.currency != self.amount.currency
+            or not amount.is_positive
+            or (amount > self.refunded)
         ):
             raise ValidationError(
                 f"{amount} was not refunded from this purchase, so it cannot be given back."
