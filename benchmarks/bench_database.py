@@ -218,3 +218,21 @@ def check_unchanged(before: Books, after: Books) -> Check:
         f"inbox {before.inbox}->{after.inbox}, ledger {before.ledger}->{after.ledger}, "
         f"audit {before.audit}->{after.audit}, outbox {before.outbox}->{after.outbox}",
     )
+
+
+def check_reference_settled(engine: Engine, count: int) -> list[Check]:
+    """What the hand-written reference handler promises: completed, one inbox row and one
+    money entry per purchase (it keeps no audit, outbox or credits)."""
+    with engine.connect() as connection:
+
+        def scalar(sql: str) -> object:
+            return connection.execute(text(sql)).scalar_one()
+
+        completed = scalar("SELECT count(*) FROM purchases WHERE status = 'completed'")
+        ledger = scalar("SELECT count(DISTINCT purchase_id) FROM ledger_entries")
+        inbox = scalar("SELECT count(*) FROM webhook_inbox")
+    return [
+        Check("purchases completed", completed == count, f"{completed} of {count}"),
+        Check("1 ledger entry per purchase", ledger == count, f"{ledger} purchases booked"),
+        Check("inbox messages", inbox == count, f"{inbox} stored"),
+    ]

@@ -59,14 +59,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn_service(env: Mapping[str, str], *, workers: int, threads: int) -> Iterator[Service]:
-    """Serve ``payments.wsgi:application`` with ``workers`` gthread workers on 127.0.0.1."""
+def gunicorn_service(
+    env: Mapping[str, str],
+    *,
+    workers: int,
+    threads: int,
+    app: str = "payments.wsgi:application",
+) -> Iterator[Service]:
+    """Serve ``app`` (the real service by default) with ``workers`` gthread workers on
+    127.0.0.1; ``benchmarks/`` is on the path for the reference handler."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
         str(gunicorn),
-        "payments.wsgi:application",
+        app,
+        "--pythonpath",
+        str(Path(__file__).resolve().parent),
         "--bind",
         f"127.0.0.1:{port}",
         "--worker-class",

@@ -3,12 +3,12 @@
 -- Usage: wrk -t T -c C -s webhooks.lua URL -- <deliveries file> <T> <webhook path> <done dir>
 -- The file holds "<body length> <Stripe-Signature>\n<body>" records (signed_events.py).
 -- Thread i of T takes records i, i+T, i+2T, ... so every record is posted once in all.
--- When a thread's records run out while other connections still wait for answers, each idle
--- connection sends GET /health every 50 ms (answered {"status":"ok"}, not counted: wrk must
--- send something) and the thread stops once every webhook it sent
--- has been answered, leaving a file named after itself in <done dir>. wrk itself always runs
--- for its --duration: the caller interrupts it (SIGINT) once every thread is done, so the
--- elapsed time is measured here, from the first webhook sent to the last one answered.
+--
+-- wrk must always send something: once a thread's records run out, its idle connections send
+-- GET /health every 50 ms (answered {"status": "ok"}, not counted) until every webhook it sent
+-- has been answered; then it leaves a file named after itself in <done dir> and stops. wrk
+-- itself runs for its whole --duration, so the caller interrupts it (SIGINT) once every thread
+-- is done, and the elapsed time is measured here: first webhook sent to last one answered.
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -97,21 +97,19 @@ function delay()
 end
 
 function response(status, headers, body)
-  if body == '{"status":"ok"}' then
+  local answer = body:match('"status"%s*:%s*"(%a+)"')
+  if status == 200 and answer == "ok" then
     return
   end
   answered = answered + 1
   if status ~= 200 then
     failed = failed + 1
+  elseif answer == "processed" then
+    processed = processed + 1
+  elseif answer == "duplicate" then
+    duplicate = duplicate + 1
   else
-    local answer = body:match('"status":"(%a+)"')
-    if answer == "processed" then
-      processed = processed + 1
-    elseif answer == "duplicate" then
-      duplicate = duplicate + 1
-    else
-      other = other + 1
-    end
+    other = other + 1
   end
   if answered >= assigned then
     last_us = now_us()

@@ -10,6 +10,7 @@ import argparse
 import http.client
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from bench_database import (
     Check,
     books,
+    check_reference_settled,
     check_settled_once,
     check_unchanged,
     seed_processing_purchases,
@@ -37,6 +39,10 @@ STRIPE_KEY = "sk_test_bench_not_a_real_key"
 WEBHOOK_SECRET = "whsec_bench_not_a_real_secret"
 # Anything that tried to call Stripe would hit this closed loopback port, never the internet.
 UNREACHABLE_STRIPE_API = "http://127.0.0.1:9"
+APPS = {
+    "payments": "payments.wsgi:application",
+    "reference": "reference_handler:application",
+}
 DESIGN_FIGURES = (
     ("hand-written Falcon + psycopg handler", 1100),
     ("typical Django view", 560),
@@ -54,10 +60,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--duplicates", type=int, default=2000, help="events posted again in phase 2"
     )
+    parser.add_argument(
+        "--load-generator",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="auto: wrk when installed, else the (slower) Python one",
+    )
+    parser.add_argument(
+        "--app",
+        choices=tuple(APPS),
+        default="payments",
+        help="payments: the real service; reference: the hand-written yardstick of DESIGN §9",
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
     if args.purchases < 1 or args.connections < 1 or args.threads < 1 or args.workers < 1:
         parser.error("--purchases, --connections, --threads and --workers must be positive")
+    if args.load_generator == "wrk" and not wrk_available():
+        parser.error("wrk is not installed (apt-get install -y wrk)")
+    if args.load_generator == "auto":
+        args.load_generator = "wrk" if wrk_available() else "python"
     return args
 
 
@@ -101,7 +123,7 @@ def warm_up(service: Service, connections: int) -> None:
 def drive(
     service: Service, deliveries: Sequence[SignedDelivery], args: argparse.Namespace
 ) -> LoadResult:
-    if wrk_available():
+    if args.load_generator == "wrk":
         return run_wrk(
             service.base_url, deliveries, threads=args.threads, connections=args.connections
         )
@@ -162,6 +184,8 @@ def report_checks(checks: Sequence[Check]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # Stopped from outside: unwind, so that the server stops and the database is dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
     shown = make_url(server_url).render_as_string(hide_password=True)
     print(f"payments webhook benchmark: {args.purchases} signed payment_intent.succeeded")
@@ -169,11 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  PostgreSQL server   {shown}")
     print(f"  machine             {os.cpu_count()} CPUs, load average {load:.2f} before the run")
     print(
-        f"  service             gunicorn gthread, {args.workers} workers x "
-        f"{args.server_threads} threads, 127.0.0.1"
+        f"  service             {APPS[args.app]} under gunicorn gthread, {args.workers} "
+        f"workers x {args.server_threads} threads, 127.0.0.1"
     )
     if not wrk_available():
         print("  wrk is not installed (apt-get install -y wrk): using the Python load generator")
+    elif args.load_generator == "python":
+        print("  load generator      the Python one, as asked (--load-generator python)")
     with throwaway_database(server_url, keep=args.keep_db) as database_url:
         engine = make_engine(database_url)
         try:
@@ -201,7 +227,9 @@ def benchmark(engine: Engine, database_url: str, args: argparse.Namespace) -> tu
     )
     events = build_events(seeded)
     env = service_env(database_url)
-    with gunicorn_service(env, workers=args.workers, threads=args.server_threads) as service:
+    with gunicorn_service(
+        env, workers=args.workers, threads=args.server_threads, app=APPS[args.app]
+    ) as service:
         warm_up(service, args.connections)
         idle_rss, _ = service.worker_memory_kib()
 
@@ -218,7 +246,12 @@ def benchmark(engine: Engine, database_url: str, args: argparse.Namespace) -> tu
             first.error_count == 0 and first.answers.get("processed") == len(seeded),
             f"{first.answers.get('processed', 0)} of {len(seeded)}, {first.error_count} errors",
         )
-        ok = report_checks([answered, *check_settled_once(engine, args.purchases)])
+        settled = (
+            check_settled_once(engine, args.purchases)
+            if args.app == "payments"
+            else check_reference_settled(engine, args.purchases)
+        )
+        ok = report_checks([answered, *settled])
 
         before = books(engine)
         sample = random.Random(7).sample(events, min(args.duplicates, len(events)))
