@@ -92,4 +92,13 @@ def postgres_engine(_postgres_session_engine: Engine) -> Engine:
     return _postgres_session_engine
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> Engine:
+    """Each database the service runs on, fresh: the test runs once on SQLite, once on
+    PostgreSQL."""
+    name = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
+    engine: Engine = request.getfixturevalue(name)
+    return engine
+
+
 # == end of SQL adapter fixtures =================================================================

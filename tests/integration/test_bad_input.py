@@ -14,13 +14,6 @@ from tests.integration.service import RunningService, running_service
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest) -> Engine:
-    name = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
-    engine: Engine = request.getfixturevalue(name)
-    return engine
-
-
 @pytest.fixture
 def service(database: Engine) -> Iterator[RunningService]:
     url = database.url.render_as_string(hide_password=False)

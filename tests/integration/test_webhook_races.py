@@ -62,13 +62,6 @@ def _recording(recorder: Recorder) -> Any:
     return configure
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest) -> Engine:
-    name = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
-    engine: Engine = request.getfixturevalue(name)
-    return engine
-
-
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
