@@ -66,17 +66,11 @@ class Sandbox:
         )
         self.stripe_simulator = self.stripe_app.state
         self.controller = SimulatorSandbox()
-        sim = self.gateway_simulator
-        self.controller.register(
-            "sandbox",
-            approve=lambda ref, _our: sim.approve(ref),
-            decline=lambda ref, _our: sim.decline(ref),
-            expire=lambda ref, _our: sim.expire(ref),
-        )
+        self.controller.register_simulator("sandbox", self.gateway_simulator)
         self.stripe_actions: StripeSandboxActions | None = None
         stripe = settings.stripe
         if stripe.secret_key:
-            actions = StripeSandboxActions(
+            self.stripe_actions = StripeSandboxActions(
                 make_stripe_client(
                     stripe.secret_key, api_base=stripe.api_base, api_version=stripe.api_version
                 ),
@@ -84,21 +78,9 @@ class Sandbox:
                 deliver,
                 api_version=stripe.api_version,
             )
-            self.stripe_actions = actions
-            self.controller.register(
-                "stripe",
-                approve=lambda ref, _our: actions.approve(ref),
-                decline=lambda ref, _our: actions.decline(ref),
-                expire=lambda ref, _our: actions.expire(ref),
-            )
+            self.controller.register_simulator("stripe", self.stripe_actions)
         else:
-            stripe_sim = self.stripe_simulator
-            self.controller.register(
-                "stripe",
-                approve=lambda ref, _our: stripe_sim.approve(ref),
-                decline=lambda ref, _our: stripe_sim.decline(ref),
-                expire=lambda ref, _our: stripe_sim.expire(ref),
-            )
+            self.controller.register_simulator("stripe", self.stripe_simulator)
 
     def mounts(self) -> dict[str, Any]:
         return {

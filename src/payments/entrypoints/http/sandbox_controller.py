@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Final, Protocol
 
 from payments.domain.errors import FieldError, NotFoundError, ValidationError
 from payments.domain.purchase import Purchase
@@ -12,6 +12,14 @@ SimulatorAction = Callable[[str, str], dict[str, object]]
 """Acts on one simulated payment: ``(gateway_reference, our reference) -> JSON-able summary``."""
 
 ACTIONS: Final = ("approve", "decline", "expire")
+
+
+class PaymentSimulator(Protocol):
+    """A provider simulator (or a sandbox account) that acts on its payments by their id."""
+
+    def approve(self, gateway_reference: str) -> dict[str, object]: ...
+    def decline(self, gateway_reference: str) -> dict[str, object]: ...
+    def expire(self, gateway_reference: str) -> dict[str, object]: ...
 
 
 class SimulatorSandbox:
@@ -36,6 +44,15 @@ class SimulatorSandbox:
     ) -> None:
         """Route the actions on ``gateway``'s purchases to these callables (replacing any)."""
         self._simulators[gateway] = {"approve": approve, "decline": decline, "expire": expire}
+
+    def register_simulator(self, gateway: str, simulator: PaymentSimulator) -> None:
+        """Route the actions on ``gateway``'s purchases to ``simulator``'s methods."""
+        self.register(
+            gateway,
+            approve=lambda ref, _our: simulator.approve(ref),
+            decline=lambda ref, _our: simulator.decline(ref),
+            expire=lambda ref, _our: simulator.expire(ref),
+        )
 
     @property
     def gateways(self) -> frozenset[str]:
