@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
+from sqlalchemy import select
 
 from payments.adapters.memory import FixedClock
 from payments.adapters.sql.migrate import upgrade
+from payments.adapters.sql.tables import idempotency_keys
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.containers import Container, Sandbox
+from payments.domain.idempotency import IdempotencyRecord
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ports import Clock, UnitOfWork
 from payments.domain.services.notifications import NotificationService
@@ -235,3 +238,27 @@ def test_reconcile_settles_a_lost_capture_expires_an_abandoned_purchase_and_prin
     assert operations.credits("cus_ana") == "8.00"
     assert operations.status(abandoned) == "expired"
     assert operations.credits("cus_bob") == "0.00"
+
+
+def test_worker_round_forgets_idempotency_keys_past_their_lifetime(
+    operations: Operations,
+) -> None:
+    now = datetime.now(UTC)
+    old = IdempotencyRecord(
+        "key:k1", "order-1", "f", now - timedelta(days=2), now - timedelta(days=1), 201, b"{}", {}
+    )
+    live = IdempotencyRecord(
+        "key:k1", "order-2", "f", now, now + timedelta(hours=23), 201, b"{}", {}
+    )
+    with operations.container.unit_of_work() as uow:
+        for record in (old, live):
+            assert uow.idempotency.claim(record) is None
+            uow.idempotency.finish(record)
+        uow.commit()
+
+    done = operations.cli("worker", "--rounds", "1", "--interval", "0")
+
+    assert done.returncode == 0, done.stderr
+    with operations.container.engine().connect() as connection:
+        kept = connection.execute(select(idempotency_keys.c.key)).scalars().all()
+    assert kept == ["order-2"]  # the spent key's row is gone, the live one still answers

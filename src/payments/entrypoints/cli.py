@@ -14,6 +14,7 @@ from payments.config import Settings
 from payments.domain.errors import PaymentsError
 
 if TYPE_CHECKING:
+    from payments.domain.services.idempotency import IdempotencyService
     from payments.domain.services.notifications import NotificationService
     from payments.domain.services.purchases import PurchaseService, ReconcileReport
 
@@ -104,7 +105,10 @@ def _sweep(purchases: PurchaseService, settings: Settings, limit: int) -> Reconc
 
 
 def _worker_round(
-    notifications: NotificationService, purchases: PurchaseService, settings: Settings
+    notifications: NotificationService,
+    purchases: PurchaseService,
+    idempotency: IdempotencyService,
+    settings: Settings,
 ) -> None:
     """One round of the worker; each step's failure is logged and the next step still runs."""
     retried: dict[str, int] = {}
@@ -112,6 +116,10 @@ def _worker_round(
         retried = notifications.retry_due()
     except Exception:
         log.exception("worker: retrying notifications failed; trying again next round")
+    try:
+        idempotency.purge_expired()
+    except Exception:
+        log.exception("worker: forgetting expired idempotency keys failed")
     settled = expired = failed = 0
     try:
         report = _sweep(purchases, settings, limit=100)
@@ -136,7 +144,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     rounds = 0
     while args.rounds == 0 or rounds < args.rounds:
         rounds += 1
-        _worker_round(notifications, purchases, settings)
+        _worker_round(notifications, purchases, container.idempotency(), settings)
         if args.rounds == 0 or rounds < args.rounds:
             time.sleep(args.interval)
     return 0

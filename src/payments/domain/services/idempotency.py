@@ -76,3 +76,10 @@ class IdempotencyService:
         with self._uow() as uow:
             uow.idempotency.release(scope, key)
             uow.commit()
+
+    def purge_expired(self) -> int:
+        """Forget the keys whose lifetime is over (the worker calls this); returns how many."""
+        with self._uow() as uow:
+            purged = uow.idempotency.purge_expired(self._clock.now())
+            uow.commit()
+        return purged
