@@ -140,3 +140,15 @@ def test_the_container_shares_limits_through_redis_when_a_url_is_set(
     assert isinstance(build_container(settings).rate_limiter(), RedisRateLimiter)
     embedded = Settings.from_env({"PAYMENTS_DATABASE_URL": f"sqlite:///{tmp_path / 'p2.db'}"})
     assert isinstance(build_container(embedded).rate_limiter(), InMemoryRateLimiter)
+
+
+def test_the_in_memory_limiter_forgets_keys_whose_window_has_passed() -> None:
+    clock = FixedClock()
+    limiter = InMemoryRateLimiter(clock)
+    for n in range(InMemoryRateLimiter.SWEEP_EVERY - 1):
+        limiter.hit(f"ip:198.51.100.{n}", 10, 60)
+    assert len(limiter) == InMemoryRateLimiter.SWEEP_EVERY - 1
+    clock.advance(seconds=61)
+    limiter.hit("ip:203.0.113.7", 10, 60)  # the sweep runs on this hit
+    assert len(limiter) == 1
+    assert limiter.hit("ip:198.51.100.1", 1, 60).allowed  # a forgotten key starts afresh

@@ -43,17 +43,44 @@ class SequentialIds(IdGenerator):
 
 
 class InMemoryRateLimiter(RateLimiter):
-    """A sliding-window limiter on a clock, for one process."""
+    """A sliding-window limiter on a clock, for one process.
+
+    Keys whose hits have all left their window are forgotten every ``SWEEP_EVERY`` hits, so a
+    public endpoint seeing many addresses does not grow the process without bound.
+    """
+
+    SWEEP_EVERY = 1024
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._hits: dict[str, deque[datetime]] = defaultdict(deque)
+        self._windows: dict[str, timedelta] = {}
+        self._since_sweep = 0
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many keys are remembered now."""
+        return len(self._hits)
+
+    def _sweep(self, now: datetime) -> None:
+        spent = [
+            key
+            for key, hits in self._hits.items()
+            if not hits or hits[-1] <= now - self._windows[key]
+        ]
+        for key in spent:
+            del self._hits[key]
+            del self._windows[key]
 
     def hit(self, key: str, limit: int, window_seconds: int) -> RateDecision:
         now = self._clock.now()
         window = timedelta(seconds=window_seconds)
         with self._lock:
+            self._since_sweep += 1
+            if self._since_sweep >= self.SWEEP_EVERY:
+                self._since_sweep = 0
+                self._sweep(now)
+            self._windows[key] = window
             hits = self._hits[key]
             while hits and hits[0] <= now - window:
                 hits.popleft()
