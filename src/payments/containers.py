@@ -27,6 +27,7 @@ from payments.config import Settings
 from payments.domain.ports import PaymentGateway
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
+from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.idempotency import IdempotencyService
@@ -174,6 +175,7 @@ class Container(containers.DeclarativeContainer):
         NotificationService, unit_of_work.provider, gateways, clock, ids
     )
     access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
+    banks = providers.Singleton(BankDirectory, gateways, clock)
     idempotency = providers.Singleton(
         IdempotencyService, unit_of_work.provider, clock, settings.provided.idempotency_ttl
     )
@@ -189,6 +191,7 @@ class Container(containers.DeclarativeContainer):
         idempotency=idempotency,
         rate_limiter=rate_limiter,
         readiness=providers.Callable(database_ready, engine),
+        banks=banks,
     )
     api = providers.Singleton(
         lambda services, sandbox: create_app(

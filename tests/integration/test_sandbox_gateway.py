@@ -6,7 +6,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from socketserver import ThreadingMixIn
@@ -637,3 +637,36 @@ def test_controller_passes_on_a_forbidden_transition(sandbox: Sandbox) -> None:
     controller.act(purchase, "approve")
     with pytest.raises(InvalidTransitionError):
         controller.act(purchase, "expire")
+
+
+def test_pse_banks_come_from_the_simulator_over_http(sandbox: Sandbox) -> None:
+    banks = sandbox.gateway.banks("CO")
+    assert [bank.code for bank in banks] == ["1", "2", "1007", "1051"]
+    assert all(bank.name for bank in banks)
+    assert sandbox.gateway.banks("MX") == []
+
+
+def test_a_pse_payment_carries_the_chosen_bank_and_the_payers_document(sandbox: Sandbox) -> None:
+    request = replace(
+        payment_request("ref_pse", method="pse"),
+        bank_code="1007",
+        payer=Payer(
+            "cus_1",
+            "ana@example.com",
+            "Ana",
+            document_type="CC",
+            document_number="1020304050",
+            person_type="natural",
+            ip_address="203.0.113.7",
+        ),
+    )
+    start = sandbox.gateway.start_payment(request)
+    assert sandbox.simulator.payments[start.gateway_reference].bank == "1007"
+
+
+def test_a_pse_bank_the_provider_does_not_know_is_refused(sandbox: Sandbox) -> None:
+    request = replace(payment_request("ref_pse_bad", method="pse"), bank_code="9999")
+    with pytest.raises(ValidationError) as refused:
+        sandbox.gateway.start_payment(request)
+    assert [e.field for e in refused.value.errors] == ["bank_code"]
+    assert not [p for p in sandbox.simulator.payments.values() if p.reference == "ref_pse_bad"]

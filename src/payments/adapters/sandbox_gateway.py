@@ -48,6 +48,7 @@ from urllib3.exceptions import ClosedPoolError, MaxRetryError, NewConnectionErro
 from payments.domain.errors import (
     ConfigurationError,
     CurrencyMismatchError,
+    FieldError,
     GatewayConfigurationError,
     GatewayUnavailableError,
     IdempotencyConflictError,
@@ -65,8 +66,10 @@ from payments.domain.errors import (
 )
 from payments.domain.money import Money
 from payments.domain.ports import (
+    Bank,
     GatewayCapabilities,
     Notification,
+    Payer,
     PaymentGateway,
     PaymentRequest,
     PaymentStart,
@@ -166,16 +169,38 @@ def refund_status_from_wire(status: object) -> RefundStatus:
 
 def payment_request_body(request: PaymentRequest) -> dict[str, object]:
     """The JSON body of ``POST /v1/payments`` for a payment request."""
-    return {
+    body: dict[str, object] = {
         "reference": request.reference,
         "amount": money_to_wire(request.amount),
         "description": request.description,
         "payment_method": request.payment_method,
         "country": request.country,
         "return_url": request.return_url,
-        "payer": {"email": request.payer.email, "name": request.payer.name},
+        "payer": payer_to_wire(request.payer),
         "metadata": dict(request.metadata),
     }
+    if request.bank_code is not None:
+        body["bank"] = request.bank_code
+    return body
+
+
+def payer_to_wire(payer: Payer) -> dict[str, object]:
+    """The payer object: e-mail and name, and the details a PSE or Nequi payment needs."""
+    wire: dict[str, object] = {"email": payer.email, "name": payer.name}
+    for name in ("phone", "document_type", "document_number", "person_type", "ip_address"):
+        value = getattr(payer, name)
+        if value is not None:
+            wire[name] = value
+    return wire
+
+
+def banks_from_list(listing: Mapping[str, object]) -> list[Bank]:
+    """The institutions of a ``GET /v1/banks`` answer."""
+    data = listing.get("data")
+    if not isinstance(data, list):
+        raise WireFormatError("The bank list has no 'data' list.")
+    items = [_object(item, "a bank") for item in data]
+    return [Bank(_text(item, "code"), _text(item, "name")) for item in items]
 
 
 def refund_request_body(request: RefundRequest) -> dict[str, object]:
@@ -371,6 +396,12 @@ def error_for_status(status: int, payload: object) -> PaymentsError:
     if status == 429:
         return GatewayUnavailableError(
             "The sandbox gateway is rate limiting us.", charged_possible=False, details=details
+        )
+    if status == 400 and code == "unknown_bank":
+        return ValidationError(
+            "The provider does not know this PSE bank.",
+            errors=[FieldError("bank_code", "must be a code from GET /v1/pse/banks")],
+            details=details,
         )
     refusal = _REFUND_REFUSALS.get(code) if isinstance(code, str) else None
     if status == 400 and refusal is not None:
@@ -612,6 +643,11 @@ class SandboxGateway(PaymentGateway):
         return self._translate(
             observation_from_payment, chosen, gateway=self.name, source=ObservationSource.LOOKUP
         )
+
+    def banks(self, country: str) -> list[Bank]:
+        """The PSE institutions the sandbox provider offers in ``country``."""
+        listing = self._call("GET", "/v1/banks", params={"country": country})
+        return self._translate(banks_from_list, listing)
 
     def cancel(self, gateway_reference: str, idempotency_key: str) -> GatewayObservation:
         """Cancel an unsettled payment; a settled one comes back as it is."""

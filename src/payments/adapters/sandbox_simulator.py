@@ -63,6 +63,7 @@ class SimulatedPayment:
     decline_code: str | None = None
     failure_message: str | None = None
     amount_refunded: Money | None = None
+    bank: str | None = None
 
     def to_wire(self) -> dict[str, object]:
         """The payment object of the wire format."""
@@ -326,6 +327,7 @@ class SandboxSimulator:
         app: falcon.App[falcon.Request, falcon.Response] = falcon.App(
             middleware=[_RequireSecret(self._secret)]
         )
+        app.add_route("/v1/banks", _BanksResource())
         app.add_route("/v1/payments", _PaymentsResource(self))
         app.add_route("/v1/payments/{payment_id}/cancel", _CancelResource(self))
         app.add_route("/v1/refunds", _RefundsResource(self))
@@ -387,6 +389,9 @@ class SandboxSimulator:
         payer = body.get("payer") or {}
         if not isinstance(payer, Mapping):
             raise _ApiError(400, "invalid_payer", "'payer' must be an object.")
+        bank = _optional_text(body, "bank")
+        if method == "pse" and bank is not None and bank not in SANDBOX_BANKS.get(country, {}):
+            raise _ApiError(400, "unknown_bank", f"No PSE bank {bank!r} in {country}.")
         metadata = body.get("metadata") or {}
         if not isinstance(metadata, Mapping) or not all(
             isinstance(v, str) for v in metadata.values()
@@ -407,6 +412,7 @@ class SandboxSimulator:
             client_secret=f"{payment_id}_secret_{secrets.token_hex(12)}",
             checkout_url=f"{self._checkout_base or prefix}/checkout/{payment_id}",
             created=int(self._clock()),
+            bank=bank,
         )
         trigger, _, code = (payment.payer_email or "").partition("@")[0].partition("+")
         self._state.payments[payment_id] = payment
@@ -494,6 +500,27 @@ class _RequireSecret:
         resp.set_header("WWW-Authenticate", "Bearer")
         _write(resp, 401, _encode(error.body))
         resp.complete = True
+
+
+# The PSE institutions the sandbox offers, by country: PSE's own test banks are named for what
+# they do, and so are these (the outcome is still chosen by the sandbox action).
+SANDBOX_BANKS: dict[str, dict[str, str]] = {
+    "CO": {
+        "1": "Banco que aprueba (sandbox)",
+        "2": "Banco que rechaza (sandbox)",
+        "1007": "Bancolombia (sandbox)",
+        "1051": "Davivienda (sandbox)",
+    }
+}
+
+
+class _BanksResource:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        country = req.get_param("country") or ""
+        banks = [
+            {"code": code, "name": name} for code, name in SANDBOX_BANKS.get(country, {}).items()
+        ]
+        _write(resp, 200, _encode({"object": "list", "data": banks}))
 
 
 class _PaymentsResource:

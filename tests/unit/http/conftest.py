@@ -21,6 +21,7 @@ from payments.domain.purchase import Purchase
 from payments.domain.routing import RoutingTable
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
+from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.idempotency import IdempotencyService
@@ -174,6 +175,7 @@ def build_api(
         idempotency=IdempotencyService(uow, clock),
         rate_limiter=limiter,
         readiness=lambda: ready,
+        banks=BankDirectory(registry, clock),
     )
     controller = RecordingSandbox(gateway) if sandbox else None
     sandbox_port: SandboxController | None = controller

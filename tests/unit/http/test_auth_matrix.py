@@ -65,6 +65,10 @@ ROUTES: dict[str, tuple[Call, dict[str | None, int]]] = {
         {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 403, "admin": 201},
     ),
     "GET /v1/products": (lambda w, r: ("GET", "/v1/products", None), dict.fromkeys(ROLES, 200)),
+    "GET /v1/pse/banks": (
+        lambda w, r: ("GET", "/v1/pse/banks?country=CO", None),
+        dict.fromkeys(ROLES, 200),
+    ),
     "GET /v1/products/{id}": (
         lambda w, r: ("GET", f"/v1/products/{w.product_id}", None),
         dict.fromkeys(ROLES, 200),

@@ -26,6 +26,7 @@ from payments.domain.errors import (
 )
 from payments.domain.money import Money
 from payments.domain.ports import (
+    Bank,
     GatewayCapabilities,
     Notification,
     PaymentGateway,
@@ -99,6 +100,12 @@ class FakeGateway(PaymentGateway):
         self.capabilities = capabilities or GatewayCapabilities(
             currencies=None, countries=None, payment_methods=frozenset({"card", "pse", "cash"})
         )
+        self.bank_list: list[Bank] = [
+            Bank("1", "Banco que aprueba"),
+            Bank("2", "Banco que rechaza"),
+        ]
+        """What ``banks`` answers for any country; set ``banks_unavailable`` to make it fail."""
+        self.banks_unavailable = False
         self.payments: dict[str, FakePayment] = {}
         self.by_idempotency_key: dict[str, str] = {}
         self.calls: list[tuple[str, str]] = []
@@ -378,6 +385,18 @@ class FakeGateway(PaymentGateway):
             amount=payment.amount,
             provider_code=payment.provider_code,
         )
+
+    @property
+    def payment_requests(self) -> list[PaymentRequest]:
+        """Every distinct payment request started, oldest first (what reached the provider)."""
+        return list(self._requests.values())
+
+    def banks(self, country: str) -> list[Bank]:
+        """``bank_list`` (when the payment methods include PSE), or an outage."""
+        self.calls.append(("banks", country))
+        if self.banks_unavailable:
+            raise GatewayUnavailableError("The fake provider is down.", charged_possible=False)
+        return list(self.bank_list) if "pse" in self.capabilities.payment_methods else []
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
         """What the fake provider knows under our ``reference``: the payment we name if it is

@@ -284,6 +284,22 @@ class PurchaseService:
                         message=declined.message,
                     ),
                 )
+            except ValidationError as refused:  # refused as asked: provably nothing charged
+                log.warning("gateway %s refused %s: %s", gateway_name, purchase.id, refused)
+                if not last:
+                    continue
+                self._observe(
+                    purchase.id,
+                    GatewayObservation(
+                        gateway=gateway_name,
+                        outcome=PaymentOutcome.FAILED,
+                        source=ObservationSource.RESPONSE,
+                        provider_code=refused.code,
+                        message=refused.message,
+                    ),
+                )
+                refused.details = {**refused.details, "purchase_id": purchase.id}
+                raise
             except (GatewayUnavailableError, GatewayConfigurationError) as error:
                 provably_uncharged = isinstance(error, GatewayConfigurationError) or (
                     not error.charged_possible

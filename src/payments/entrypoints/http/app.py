@@ -16,6 +16,7 @@ from payments.domain.errors import ConfigurationError
 from payments.domain.ports import RateLimiter
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
+from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
@@ -32,6 +33,7 @@ from payments.entrypoints.http.middleware import (
 from payments.entrypoints.http.openapi import openapi_document
 from payments.entrypoints.http.presenters import json_default
 from payments.entrypoints.http.resources.accounts import AccountResource
+from payments.entrypoints.http.resources.banks import PseBanksResource
 from payments.entrypoints.http.resources.docs import DocsPageResource, OpenApiResource
 from payments.entrypoints.http.resources.health import HealthResource, ReadinessResource
 from payments.entrypoints.http.resources.products import ProductResource, ProductsResource
@@ -65,6 +67,7 @@ class ApiServices:
     idempotency: IdempotencyService
     rate_limiter: RateLimiter
     readiness: Callable[[], bool]
+    banks: BankDirectory
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,7 @@ def create_app(
         ("/v1/purchases/{purchase_id}/sync", PurchaseSyncResource(services.purchases)),
         ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
         ("/v1/webhooks/{provider}", WebhookResource(services.notifications)),
+        ("/v1/pse/banks", PseBanksResource(services.banks)),
     ]
     if sandbox is not None:
         routes.append(

@@ -47,6 +47,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/v1/purchases/{purchase_id}/sync"): ADMIN_ONLY,
     ("GET", "/v1/accounts/{customer_id}"): OWNER_MERCHANT_ADMIN,
     ("POST", "/v1/webhooks/{provider}"): PROVIDER_SIGNED,
+    ("GET", "/v1/pse/banks"): ANYONE,
     ("POST", "/v1/sandbox/purchases/{purchase_id}/{action}"): OWNER_MERCHANT_ADMIN,
 }
 

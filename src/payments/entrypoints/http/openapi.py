@@ -36,6 +36,7 @@ def _object(properties: dict[str, Schema], required: list[str] | None = None) ->
 _TIME: Schema = {"type": "string", "format": "date-time", "examples": ["2026-01-01T12:00:00Z"]}
 _CREDITS: Schema = {"type": "string", "pattern": CREDITS_PATTERN, "examples": ["8.00"]}
 _ID: Schema = {"type": "string", "minLength": 1, "maxLength": 200}
+_SHORT_TEXT: Schema = {"type": "string", "minLength": 1, "maxLength": 64}
 
 SCHEMAS: dict[str, Schema] = {
     "Money": _object(
@@ -138,6 +139,13 @@ SCHEMAS: dict[str, Schema] = {
                 "payment_method": {"enum": sorted(PAYMENT_METHODS)},
                 "gateway": {"type": "string", "minLength": 1, "maxLength": 32},
                 "return_url": {"type": "string", "format": "uri", "maxLength": 2000},
+                "payer": _ref("PayerDetails"),
+                "bank_code": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 32,
+                    "description": "The PSE bank the payer chose (a code of GET /v1/pse/banks)",
+                },
             },
             ["product_id", "country"],
         ),
@@ -147,6 +155,35 @@ SCHEMAS: dict[str, Schema] = {
             "ignored: the catalog sets the price."
         ),
     },
+    "PayerDetails": {
+        **_object(
+            {
+                "phone": _SHORT_TEXT,
+                "document_type": _SHORT_TEXT,
+                "document_number": _SHORT_TEXT,
+                "person_type": {"enum": ["natural", "juridical"]},
+            },
+            [],
+        ),
+        "description": (
+            "What PSE (document, person type) and Nequi (phone) ask of the payer; passed to the "
+            "gateway, never stored. The payer's IP address is taken from the request."
+        ),
+    },
+    "Bank": _object({"code": {"type": "string"}, "name": {"type": "string"}}, ["code", "name"]),
+    "BankList": _object(
+        {
+            "country": {"type": "string"},
+            "gateway": {"type": "string"},
+            "banks": {"type": "array", "items": _ref("Bank")},
+            "fetched_at": _TIME,
+            "stale": {
+                "type": "boolean",
+                "description": "The gateway could not be asked just now: its last list",
+            },
+        },
+        ["country", "gateway", "banks", "fetched_at", "stale"],
+    ),
     "ClientSecretAction": _object(
         {
             "type": {"const": "client_secret"},
@@ -597,6 +634,24 @@ def _paths(*, sandbox: bool) -> dict[str, Schema]:
                         "description": "Include the ledger entries.",
                         "schema": {"type": "boolean"},
                     },
+                ],
+            )
+        },
+        "/v1/pse/banks": {
+            "get": _operation(
+                "listPseBanks",
+                "The PSE banks a payer can choose, from the configured gateway (anyone)",
+                "purchases",
+                ("The banks.", _ref("BankList")),
+                (401, 422, 503),
+                security=_ANYONE,
+                parameters=[
+                    {
+                        "name": "country",
+                        "in": "query",
+                        "description": "ISO 3166 alpha-2; CO by default.",
+                        "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                    }
                 ],
             )
         },

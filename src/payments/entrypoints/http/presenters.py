@@ -12,6 +12,7 @@ from payments.domain.ledger import CREDITS, Account, LedgerEntry
 from payments.domain.money import Money
 from payments.domain.purchase import Purchase
 from payments.domain.refund import Refund
+from payments.domain.services.banks import BankList
 
 _CREDIT_QUANTUM = Decimal("0.01")
 _WIDE = Context(prec=120)
@@ -136,3 +137,14 @@ def json_default(value: object) -> object:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def present_bank_list(listing: BankList) -> dict[str, object]:
+    """The PSE institutions of one country, with where and when they were fetched."""
+    return {
+        "country": listing.country,
+        "gateway": listing.gateway,
+        "banks": [{"code": bank.code, "name": bank.name} for bank in listing.banks],
+        "fetched_at": rfc3339(listing.fetched_at),
+        "stale": listing.stale,
+    }

@@ -10,7 +10,7 @@ from payments.domain.access import Principal, Role
 from payments.domain.errors import FieldError, RateLimitedError, ValidationError
 from payments.domain.ports import RateLimiter
 from payments.domain.routing import PAYMENT_METHODS
-from payments.domain.services.purchases import CreatePurchase, PurchaseService
+from payments.domain.services.purchases import CreatePurchase, PayerDetails, PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http.context import client_ip_of, principal_of
 from payments.entrypoints.http.json_body import Fields, read_json_object
@@ -46,7 +46,7 @@ class PurchasesResource:
         guest = principal.role is Role.PUBLIC
         if guest:
             self._limit(f"ip:{client_ip_of(req)}", self._limits.per_ip, self._limits.per_ip_window)
-        command = _create_command(Fields(read_json_object(req)))
+        command = _create_command(Fields(read_json_object(req)), client_ip_of(req))
         if guest and isinstance(command.customer_email, str):
             self._limit(
                 f"email:{command.customer_email.strip().lower()}",
@@ -90,7 +90,20 @@ class PurchasesResource:
         }
 
 
-def _create_command(body: Fields) -> CreatePurchase:
+def _payer(fields: Fields | None, ip_address: str | None) -> PayerDetails:
+    """What PSE and Nequi ask of the payer; the address is the request's, never the body's."""
+    if fields is None:
+        return PayerDetails(ip_address=ip_address)
+    return PayerDetails(
+        phone=fields.text("phone", min_length=1, max_length=64),
+        document_type=fields.text("document_type", min_length=1, max_length=64),
+        document_number=fields.text("document_number", min_length=1, max_length=64),
+        person_type=fields.text("person_type", min_length=1, max_length=64),
+        ip_address=ip_address,
+    )
+
+
+def _create_command(body: Fields, ip_address: str | None = None) -> CreatePurchase:
     """The checkout body; an ``amount`` or ``price`` sent along is ignored: the catalog prices."""
     product_id = body.text("product_id", required=True, min_length=1, max_length=MAX_ID_LENGTH)
     customer_id = body.text("customer_id", min_length=1, max_length=MAX_ID_LENGTH)
@@ -107,6 +120,8 @@ def _create_command(body: Fields) -> CreatePurchase:
     return_url = body.text("return_url", min_length=1, max_length=MAX_URL_LENGTH)
     if return_url is not None and not return_url.startswith(("https://", "http://")):
         body.error("return_url", "must be an http(s) URL")
+    bank_code = body.text("bank_code", min_length=1, max_length=32)
+    payer = _payer(body.nested("payer"), ip_address)
     body.raise_for_errors()
     assert product_id is not None
     assert country is not None
@@ -119,6 +134,8 @@ def _create_command(body: Fields) -> CreatePurchase:
         payment_method=payment_method,
         gateway=gateway,
         return_url=return_url,
+        payer=payer,
+        bank_code=bank_code,
     )
 
 

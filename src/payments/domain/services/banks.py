@@ -1,0 +1,102 @@
+"""The banks a payer can choose for a PSE transfer, from the gateways, cached with a fallback."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from payments.domain.errors import (
+    FieldError,
+    GatewayUnavailableError,
+    PaymentsError,
+    ValidationError,
+)
+from payments.domain.ports import Bank, Clock
+from payments.domain.services.gateways import GatewayRegistry
+
+log = logging.getLogger(__name__)
+
+BANK_TRANSFER = "pse"
+DEFAULT_FRESH_FOR = timedelta(hours=1)
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class BankList:
+    """The institutions one gateway offers, when they were fetched, and whether they are a
+    fallback (the gateway could not be asked just now, so the last good list is served)."""
+
+    country: str
+    gateway: str
+    banks: tuple[Bank, ...]
+    fetched_at: datetime
+    stale: bool = False
+
+
+class BankDirectory:
+    """Asks the gateways that take PSE in a country for their institutions.
+
+    A list is kept for ``fresh_for``; after that the gateway is asked again, and if it cannot
+    answer the last good list is served (marked stale) rather than leaving payers without a
+    bank to choose. With no good list at all, ``GatewayUnavailableError``.
+    """
+
+    def __init__(
+        self,
+        gateways: GatewayRegistry,
+        clock: Clock,
+        fresh_for: timedelta = DEFAULT_FRESH_FOR,
+    ) -> None:
+        self._gateways = gateways
+        self._clock = clock
+        self._fresh_for = fresh_for
+        self._cache: dict[str, BankList] = {}
+        self._lock = threading.Lock()
+
+    def banks(self, country: str) -> BankList:
+        """The PSE institutions for ``country`` (ISO 3166 alpha-2)."""
+        if not isinstance(country, str) or not _COUNTRY.match(country):
+            raise ValidationError(
+                "The country is invalid.",
+                errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
+            )
+        now = self._clock.now()
+        with self._lock:
+            cached = self._cache.get(country)
+        if cached is not None and now - cached.fetched_at < self._fresh_for:
+            return cached
+        fetched = self._fetch(country, now)
+        if fetched is not None:
+            with self._lock:
+                self._cache[country] = fetched
+            return fetched
+        if cached is not None:
+            return BankList(cached.country, cached.gateway, cached.banks, cached.fetched_at, True)
+        raise GatewayUnavailableError(
+            f"No gateway could list the PSE banks of {country} just now.", charged_possible=False
+        )
+
+    def _fetch(self, country: str, now: datetime) -> BankList | None:
+        offered = False
+        for name, caps in self._gateways.capabilities().items():
+            if BANK_TRANSFER not in caps.payment_methods or (
+                caps.countries is not None and country not in caps.countries
+            ):
+                continue
+            offered = True
+            try:
+                banks = self._gateways[name].banks(country)
+            except PaymentsError as error:
+                log.warning("gateway %s could not list PSE banks: %s", name, error)
+                continue
+            if banks:
+                return BankList(country, name, tuple(banks), now)
+        if not offered:
+            raise ValidationError(
+                f"No configured gateway takes PSE payments in {country}.",
+                errors=[FieldError("country", "no gateway offers PSE there")],
+            )
+        return None

@@ -1,0 +1,80 @@
+"""PSE through the real service in sandbox mode: banks from the simulator, a bank it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.integration.service import RunningService, running_service
+
+PACKAGE = {
+    "name": "8 Hour Premium Package",
+    "kind": "package",
+    "price": {"amount": "320000", "currency": "COP"},
+    "credits": "8",
+    "validity_days": 60,
+}
+
+
+@pytest.fixture
+def service(sqlite_engine: Engine) -> Iterator[RunningService]:
+    env = {"PAYMENTS_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False)}
+    with running_service(env) as running:
+        yield running
+
+
+def test_the_sandbox_lists_its_pse_banks(service: RunningService) -> None:
+    listing = service.call("GET", "/v1/pse/banks?country=CO")
+    assert listing.status_code == 200
+    assert listing.json()["gateway"] == "sandbox"
+    assert [b["code"] for b in listing.json()["banks"]] == ["1", "2", "1007", "1051"]
+
+
+def test_a_pse_checkout_with_a_listed_bank_redirects_the_payer(service: RunningService) -> None:
+    key = service.admin_key()
+    product = service.call("POST", "/v1/products", key, PACKAGE).json()
+    bank = service.call("GET", "/v1/pse/banks").json()["banks"][2]["code"]
+    purchase = service.call(
+        "POST",
+        "/v1/purchases",
+        key,
+        {
+            "product_id": product["id"],
+            "customer_id": "cus_ana",
+            "country": "CO",
+            "payment_method": "pse",
+            "bank_code": bank,
+            "payer": {"document_type": "CC", "document_number": "1020304050"},
+        },
+    )
+    assert purchase.status_code == 201, purchase.text
+    assert purchase.json()["next_action"]["type"] == "redirect"
+    simulated = service.container.sandbox().gateway_simulator.payments
+    assert simulated[purchase.json()["gateway_reference"]].bank == bank
+
+
+def test_a_bank_the_provider_refuses_is_422_and_leaves_no_open_purchase(
+    service: RunningService,
+) -> None:
+    key = service.admin_key()
+    product = service.call("POST", "/v1/products", key, PACKAGE).json()
+    answer = service.call(
+        "POST",
+        "/v1/purchases",
+        key,
+        {
+            "product_id": product["id"],
+            "customer_id": "cus_ana",
+            "country": "CO",
+            "payment_method": "pse",
+            "bank_code": "9999",
+        },
+    )
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert [e["field"] for e in problem["errors"]] == ["bank_code"]
+    purchase = service.call("GET", f"/v1/purchases/{problem['purchase_id']}", key).json()
+    assert purchase["status"] == "failed"
+    assert purchase["failure_code"] == "validation_error"
