@@ -146,8 +146,16 @@ def fail_refund(
     actor: str,
     ids: IdGenerator,
 ) -> None:
-    """The provider rejected a refund: stop counting it and reverse its ledger debits."""
+    """The provider rejected a refund: stop counting it and reverse its ledger debits.
+
+    The caller holds the purchase's lock. A refund already failed is left alone, also when only
+    the stored copy says so (``refund`` was read before the lock, and another transaction failed
+    it in between): releasing it twice would hand the amount back twice.
+    """
     if refund.status is RefundStatus.FAILED:
+        return
+    stored = uow.refunds.get(refund.id)
+    if stored is not None and stored.status is RefundStatus.FAILED:
         return
     refund.status = RefundStatus.FAILED
     refund.failure_message = message
@@ -179,13 +187,7 @@ def settle_refund(
     A refund made outside this service (for example in the provider's dashboard) is booked like
     our own when it fits in what remains captured, and is a conflict otherwise.
     """
-    refund = None
-    if observation.refund_id:
-        refund = uow.refunds.get(observation.refund_id)
-    if refund is None:
-        refund = uow.refunds.get_by_gateway_reference(
-            observation.gateway, observation.gateway_refund_reference
-        )
+    refund = _find_refund(uow, observation)
     purchase = None
     if refund is not None:
         purchase = uow.purchases.get(refund.purchase_id, for_update=True)
@@ -195,6 +197,12 @@ def settle_refund(
         )
     if purchase is None:
         return Settled(ApplyResult.IGNORED, None)
+    # A refund changes only under its purchase's lock: read it again now that we hold the lock,
+    # or a concurrent delivery about it that committed while we waited would be undone or
+    # booked a second time.
+    refund = _find_refund(uow, observation)
+    if refund is not None and refund.purchase_id != purchase.id:
+        return Settled(ApplyResult.CONFLICT, purchase.id)  # the provider's ids disagree with ours
     if refund is None:
         refund = _match_pending_refund(uow, purchase, observation)
     if refund is None:
@@ -237,6 +245,18 @@ def settle_refund(
     else:
         return Settled(ApplyResult.IGNORED, purchase.id)
     return Settled(ApplyResult.APPLIED, purchase.id)
+
+
+def _find_refund(uow: UnitOfWork, observation: RefundObservation) -> Refund | None:
+    """The refund of ours an observation is about: by our id, else by the provider's."""
+    refund = None
+    if observation.refund_id:
+        refund = uow.refunds.get(observation.refund_id)
+    if refund is None:
+        refund = uow.refunds.get_by_gateway_reference(
+            observation.gateway, observation.gateway_refund_reference
+        )
+    return refund
 
 
 def _match_pending_refund(
