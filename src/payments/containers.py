@@ -9,6 +9,7 @@ import requests
 from dependency_injector import containers, providers
 from sqlalchemy import Engine, text
 
+from payments.adapters.circuit_breaker import CircuitBreakingGateway
 from payments.adapters.memory import InMemoryRateLimiter
 from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
 from payments.adapters.sandbox_gateway import SandboxGateway
@@ -116,7 +117,9 @@ def build_gateways(
     elif sandbox is not None:
         client = make_stripe_client(SANDBOX_STRIPE_KEY, api_base=base + SANDBOX_STRIPE_PREFIX)
         gateways.append(StripeGateway(client, [settings.sandbox_secret]))
-    return GatewayRegistry(gateways)
+    # Each provider sits behind a circuit breaker (DESIGN §4): one that keeps failing is left
+    # alone for a while, so checkouts fail over fast instead of holding threads on timeouts.
+    return GatewayRegistry([CircuitBreakingGateway(gateway) for gateway in gateways])
 
 
 def database_ready(engine: Engine) -> Callable[[], bool]:
