@@ -326,6 +326,13 @@ class RefundRepository(abc.ABC):
     def save(self, refund: Refund) -> None:
         """Persist the refund's changes."""
 
+    @abc.abstractmethod
+    def list_unanswered(
+        self, *, created_after: datetime, created_before: datetime, limit: int = 100
+    ) -> list[Refund]:
+        """Pending refunds without the provider's id (its answer never came), created after
+        ``created_after`` and before ``created_before``, oldest first, at most ``limit``."""
+
 
 class LedgerRepository(abc.ABC):
     @abc.abstractmethod

@@ -270,6 +270,19 @@ class _Refunds(_Bound, RefundRepository):
             raise ConflictError(f"Refund reference {refund.gateway_reference!r} is taken.")
         self._t.refunds[refund.id] = _copy(refund)
 
+    def list_unanswered(
+        self, *, created_after: datetime, created_before: datetime, limit: int = 100
+    ) -> list[Refund]:
+        items = sorted(
+            (
+                r
+                for r in self._t.refunds.values()
+                if r.awaiting_answer and created_after < r.created_at < created_before
+            ),
+            key=lambda r: (r.created_at, r.id),
+        )
+        return [_copy(r) for r in items[:limit]]
+
 
 class _Ledger(_Bound, LedgerRepository):
     def append(self, entry: LedgerEntry) -> bool:

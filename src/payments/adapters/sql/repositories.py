@@ -742,6 +742,23 @@ class SqlRefundRepository(_SqlRepository, RefundRepository):
         if result.rowcount != 1:
             raise ConflictError(f"Refund {refund.id!r} was never added.")
 
+    def list_unanswered(
+        self, *, created_after: datetime, created_before: datetime, limit: int = 100
+    ) -> list[Refund]:
+        """Pending refunds without the provider's id, created in the window, oldest first."""
+        query = (
+            select(refunds)
+            .where(
+                refunds.c.status == RefundStatus.PENDING.value,
+                refunds.c.gateway_reference.is_(None),
+                refunds.c.created_at > created_after,
+                refunds.c.created_at < created_before,
+            )
+            .order_by(refunds.c.created_at, refunds.c.id)
+            .limit(limit)
+        )
+        return [refund_from_row(row) for row in self._all(query)]
+
 
 class SqlLedgerRepository(_SqlRepository, LedgerRepository):
     def append(self, entry: LedgerEntry) -> bool:
