@@ -6,12 +6,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from redis import ConnectionPool
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from payments.adapters.stripe_gateway import check_stripe_keys, payment_methods_param_for
 from payments.domain.errors import ConfigurationError
 from payments.domain.routing import RoutingTable
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
 SANDBOX_SECRET = "sandbox_whsec_not_a_real_secret"  # noqa: S105 - sandbox only, documented
+KNOWN_GATEWAYS = frozenset({"sandbox", "stripe", "payu", "wompi", "efecty"})
+"""Gateway names DESIGN.md knows; only these are ever quoted back in a settings message."""
+_DATABASE_DRIVERS = frozenset(
+    {"sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"}
+)
+_YES = frozenset({"1", "true", "yes", "on"})
+_NO = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +55,21 @@ class Settings:
     internal_base_url: str | None = None
     """Where this process reaches its own endpoints (sandbox simulators and webhooks), when
     that is not ``public_base_url``: ``payments serve`` points it at a private loopback port."""
+    trust_forwarded_for: bool = False
+    """The API runs behind our own proxy: the last ``X-Forwarded-For`` hop is the client."""
+    guest_checkouts_per_ip_hour: int = 10
+    guest_checkouts_per_email_hour: int = 5
 
     @property
     def sandbox(self) -> bool:
         return self.mode == "sandbox"
+
+    @property
+    def gateways(self) -> frozenset[str]:
+        """The gateways these settings configure, the only ones routing may name: Stripe with a
+        secret key (in sandbox mode its built-in simulator otherwise) and, in sandbox mode only,
+        the built-in sandbox gateway."""
+        return configured_gateways(self.mode, self.stripe)
 
     @property
     def self_base_url(self) -> str:
@@ -76,25 +98,109 @@ class Settings:
         check_stripe_keys(mode, stripe.secret_key, stripe.webhook_secrets)
         if mode == "live" and not stripe.secret_key:
             raise ConfigurationError("Live mode needs a gateway: set PAYMENTS_STRIPE_SECRET_KEY.")
+        _check_publishable_key(mode, stripe.publishable_key)
         default_routing = "*: stripe" if stripe.secret_key else "*: sandbox"
         routing_text = get("ROUTING", default_routing) or default_routing
         routing = _routing(routing_text)
+        check_routed_gateways(routing, configured_gateways(mode, stripe), mode)
         log_format = (get("LOG_FORMAT", "console") or "console").lower()
         if log_format not in ("json", "console"):
             raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
+        database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL
+        _check_database_url(database_url)
+        redis_url = get("REDIS_URL")
+        if redis_url is not None:
+            _check_redis_url(redis_url)
         return cls(
             mode=mode,
-            database_url=get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL,
+            database_url=database_url,
             routing=routing,
             routing_text=routing_text,
             public_base_url=(get("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             sandbox_secret=get("SANDBOX_SECRET", SANDBOX_SECRET) or SANDBOX_SECRET,
             stripe=stripe,
-            idempotency_ttl=timedelta(hours=_hours(get, "IDEMPOTENCY_TTL_HOURS")),
-            payment_window=timedelta(hours=_hours(get, "PAYMENT_WINDOW_HOURS")),
+            idempotency_ttl=timedelta(hours=_whole(get, "IDEMPOTENCY_TTL_HOURS", "24", "hours")),
+            payment_window=timedelta(hours=_whole(get, "PAYMENT_WINDOW_HOURS", "24", "hours")),
             log_format=log_format,
-            redis_url=get("REDIS_URL"),
+            redis_url=redis_url,
+            trust_forwarded_for=_flag(get, "TRUST_FORWARDED_FOR"),
+            guest_checkouts_per_ip_hour=_whole(
+                get, "GUEST_CHECKOUTS_PER_IP_HOUR", "10", "checkouts"
+            ),
+            guest_checkouts_per_email_hour=_whole(
+                get, "GUEST_CHECKOUTS_PER_EMAIL_HOUR", "5", "checkouts"
+            ),
         )
+
+
+def configured_gateways(mode: str, stripe: StripeSettings) -> frozenset[str]:
+    """The gateways ``mode`` and the Stripe settings enable (what ``build_gateways`` builds)."""
+    if mode == "sandbox":
+        return frozenset({"sandbox", "stripe"})
+    return frozenset({"stripe"}) if stripe.secret_key else frozenset()
+
+
+def check_routed_gateways(routing: RoutingTable, configured: frozenset[str], mode: str) -> None:
+    """Refuse a routing table naming a gateway that is not configured: a market routed to it
+    would silently fall through to the next rule's gateway, or fail every checkout."""
+    missing = routing.gateways() - configured
+    if not missing:
+        return
+    # Known names are quoted to say what to configure; anything else may be a typo of a
+    # secret pasted in the wrong variable, so it is only counted.
+    known = sorted(missing & KNOWN_GATEWAYS)
+    unknown = len(missing) - len(known)
+    named = ", ".join(known + ([f"{unknown} unknown gateway name(s)"] if unknown else []))
+    available = ", ".join(sorted(configured)) or "none"
+    raise ConfigurationError(
+        f"PAYMENTS_ROUTING names gateways that are not configured in {mode} mode: {named} "
+        f"(configured: {available})."
+    )
+
+
+def _check_publishable_key(mode: str, key: str | None) -> None:
+    """A publishable key goes to browsers: it must be one, and of the mode's kind."""
+    if key is None:
+        return
+    if not key.startswith("pk_"):
+        raise ConfigurationError(
+            "PAYMENTS_STRIPE_PUBLISHABLE_KEY must be a publishable key (pk_...): it is sent "
+            "to payers' browsers."
+        )
+    if mode == "live" and key.startswith("pk_test_"):
+        raise ConfigurationError(
+            "Live mode refuses a Stripe test publishable key: set PAYMENTS_STRIPE_PUBLISHABLE_KEY "
+            "to the live one (pk_live_...)."
+        )
+    if mode == "sandbox" and key.startswith("pk_live_"):
+        raise ConfigurationError(
+            "Sandbox mode refuses a live Stripe publishable key in PAYMENTS_STRIPE_PUBLISHABLE_KEY."
+        )
+
+
+def _check_database_url(url: str) -> None:
+    """A URL the engine can use: SQLite or PostgreSQL (psycopg), well formed. The message never
+    quotes the URL: it may hold a password."""
+    try:
+        parsed = make_url(url)
+        _ = parsed.port  # a non-numeric port fails here
+    except (ArgumentError, ValueError):
+        parsed = None
+    if parsed is None or parsed.drivername not in _DATABASE_DRIVERS:
+        raise ConfigurationError(
+            "PAYMENTS_DATABASE_URL is malformed: use sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user:password@host:5432/database."
+        )
+
+
+def _check_redis_url(url: str) -> None:
+    """A ``redis://``, ``rediss://`` or ``unix://`` URL; the message never quotes it."""
+    try:
+        ConnectionPool.from_url(url)  # parses only: nothing connects until a command
+    except ValueError:
+        raise ConfigurationError(
+            "PAYMENTS_REDIS_URL is malformed: use redis://host:6379/0 (or rediss://, unix://)."
+        ) from None
 
 
 def webhook_secrets(text: str | None) -> tuple[str, ...]:
@@ -118,13 +224,23 @@ def _routing(text: str) -> RoutingTable:
         ) from None
 
 
-def _hours(get: Callable[[str, str], str | None], name: str, default: str = "24") -> int:
-    """A positive whole number of hours from ``PAYMENTS_<name>``; refusals name the variable."""
+def _whole(get: Callable[[str, str], str | None], name: str, default: str, unit: str) -> int:
+    """A positive whole number of ``unit`` from ``PAYMENTS_<name>``; refusals name the variable."""
     value = get(name, default) or default
     try:
         number = int(value)
     except ValueError:
-        raise ConfigurationError(f"PAYMENTS_{name} must be a whole number of hours.") from None
+        raise ConfigurationError(f"PAYMENTS_{name} must be a whole number of {unit}.") from None
     if number <= 0:
-        raise ConfigurationError(f"PAYMENTS_{name} must be a positive number of hours.")
+        raise ConfigurationError(f"PAYMENTS_{name} must be a positive number of {unit}.")
     return number
+
+
+def _flag(get: Callable[[str, str], str | None], name: str) -> bool:
+    """``PAYMENTS_<name>`` as a yes/no switch (1/true/yes/on or 0/false/no/off), off by default."""
+    value = (get(name, "0") or "0").lower()
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise ConfigurationError(f"PAYMENTS_{name} must be 1 or 0 (true or false).")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import requests
 from dependency_injector import containers, providers
-from sqlalchemy import Engine, text
 
 from payments.adapters.circuit_breaker import CircuitBreakingGateway
 from payments.adapters.memory import InMemoryRateLimiter
@@ -15,6 +13,7 @@ from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_cl
 from payments.adapters.sandbox_gateway import SandboxGateway
 from payments.adapters.sandbox_simulator import Deliver, SandboxSimulator, http_deliverer
 from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.migrate import database_ready
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.stripe_gateway import (
     StripeGateway,
@@ -24,7 +23,7 @@ from payments.adapters.stripe_gateway import (
 from payments.adapters.stripe_sandbox import StripeSandboxActions
 from payments.adapters.stripe_simulator import make_stripe_simulator
 from payments.adapters.system import SystemClock, UlidGenerator
-from payments.config import Settings
+from payments.config import Settings, check_routed_gateways
 from payments.domain.ports import PaymentGateway
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
@@ -122,18 +121,25 @@ def build_gateways(
     return GatewayRegistry([CircuitBreakingGateway(gateway) for gateway in gateways])
 
 
-def database_ready(engine: Engine) -> Callable[[], bool]:
-    """A readiness probe: can we run a query now?"""
+def checked_gateways(
+    settings: Settings, session: requests.Session, sandbox: Sandbox | None
+) -> GatewayRegistry:
+    """``build_gateways``, refusing (``ConfigurationError``) routing that names a gateway it did
+    not build: settings assembled by hand get the same check as ``Settings.from_env``."""
+    registry = build_gateways(settings, session, sandbox)
+    check_routed_gateways(settings.routing, frozenset(registry), settings.mode)
+    return registry
 
-    def ready() -> bool:
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:
-            return False
-        return True
 
-    return ready
+def http_settings(settings: Settings) -> HttpSettings:
+    """The HTTP API's limits from the settings (guest checkout quotas, the trusted proxy)."""
+    return HttpSettings(
+        public_ip_limit=settings.guest_checkouts_per_ip_hour,
+        public_ip_window=3600,
+        public_email_limit=settings.guest_checkouts_per_email_hour,
+        public_email_window=3600,
+        trust_forwarded_for=settings.trust_forwarded_for,
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -152,7 +158,7 @@ class Container(containers.DeclarativeContainer):
         settings,
         http_session,
     )
-    gateways = providers.Singleton(build_gateways, settings, http_session, sandbox)
+    gateways = providers.Singleton(checked_gateways, settings, http_session, sandbox)
     rate_limiter = providers.Singleton(
         lambda settings, clock: (
             RedisRateLimiter(make_redis_client(settings.redis_url), clock)
@@ -197,12 +203,13 @@ class Container(containers.DeclarativeContainer):
         banks=banks,
     )
     api = providers.Singleton(
-        lambda services, sandbox: create_app(
+        lambda services, settings, sandbox: create_app(
             services=services,
-            settings=HttpSettings(),
+            settings=http_settings(settings),
             sandbox=sandbox.controller if sandbox is not None else None,
         ),
         api_services,
+        settings,
         sandbox,
     )
     wsgi_app = providers.Singleton(

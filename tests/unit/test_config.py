@@ -161,3 +161,131 @@ def test_the_stripe_api_version_chooses_how_intents_are_limited_to_cards(
 def test_a_malformed_stripe_api_version_stops_the_start(version: str) -> None:
     with pytest.raises(ConfigurationError, match="PAYMENTS_STRIPE_API_VERSION"):
         Settings.from_env({"PAYMENTS_STRIPE_API_VERSION": version})
+
+
+LIVE = {
+    "PAYMENTS_MODE": "live",
+    "PAYMENTS_STRIPE_SECRET_KEY": "sk_live_fake_for_test",
+    "PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_test_fake",
+}
+
+
+def test_guest_limits_and_the_trusted_proxy_default_to_the_design_and_are_configurable() -> None:
+    default = Settings.from_env({})
+    assert not default.trust_forwarded_for
+    assert (default.guest_checkouts_per_ip_hour, default.guest_checkouts_per_email_hour) == (10, 5)
+
+    tuned = Settings.from_env(
+        {
+            "PAYMENTS_TRUST_FORWARDED_FOR": "1",
+            "PAYMENTS_GUEST_CHECKOUTS_PER_IP_HOUR": "200",
+            "PAYMENTS_GUEST_CHECKOUTS_PER_EMAIL_HOUR": "3",
+        }
+    )
+    assert tuned.trust_forwarded_for
+    assert (tuned.guest_checkouts_per_ip_hour, tuned.guest_checkouts_per_email_hour) == (200, 3)
+    assert not Settings.from_env({"PAYMENTS_TRUST_FORWARDED_FOR": "false"}).trust_forwarded_for
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PAYMENTS_TRUST_FORWARDED_FOR", "maybe"),
+        ("PAYMENTS_GUEST_CHECKOUTS_PER_IP_HOUR", "lots"),
+        ("PAYMENTS_GUEST_CHECKOUTS_PER_EMAIL_HOUR", "0"),
+    ],
+)
+def test_a_bad_proxy_or_guest_limit_setting_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name) as caught:
+        Settings.from_env({name: value})
+    assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({**LIVE, "PAYMENTS_ROUTING": "*: sandbox"}, "sandbox"),
+        ({**LIVE, "PAYMENTS_ROUTING": "CO: wompi; *: stripe"}, "wompi"),
+        ({**LIVE, "PAYMENTS_ROUTING": "MX: payu, stripe; *: stripe"}, "payu"),
+        ({"PAYMENTS_ROUTING": "CO+cash: efecty; *: sandbox"}, "efecty"),
+    ],
+)
+def test_routing_to_a_gateway_that_is_not_configured_stops_the_start(
+    env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigurationError, match="PAYMENTS_ROUTING") as caught:
+        Settings.from_env(env)
+    assert named in str(caught.value)
+
+
+def test_an_unknown_routed_gateway_is_counted_never_quoted() -> None:
+    with pytest.raises(ConfigurationError, match="PAYMENTS_ROUTING") as caught:
+        Settings.from_env({**LIVE, "PAYMENTS_ROUTING": "*: sk_live_pasted_by_mistake"})
+    assert "sk_live_pasted_by_mistake" not in str(caught.value)
+    assert "1 unknown gateway" in str(caught.value)
+
+
+def test_routing_to_configured_gateways_starts_in_each_mode() -> None:
+    assert Settings.from_env({"PAYMENTS_ROUTING": "KW: stripe; *: sandbox"}).gateways == {
+        "sandbox",
+        "stripe",
+    }
+    assert Settings.from_env({**LIVE, "PAYMENTS_ROUTING": "ES: stripe; *: stripe"}).gateways == {
+        "stripe"
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({**LIVE, "PAYMENTS_STRIPE_PUBLISHABLE_KEY": "pk_test_fake"}, "Live mode refuses"),
+        ({"PAYMENTS_STRIPE_PUBLISHABLE_KEY": "pk_live_fake"}, "Sandbox mode refuses"),
+        ({**LIVE, "PAYMENTS_STRIPE_PUBLISHABLE_KEY": "sk_live_fake_secret"}, "publishable key"),
+    ],
+)
+def test_a_publishable_key_of_the_wrong_kind_stops_the_start(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match="PAYMENTS_STRIPE_PUBLISHABLE_KEY") as caught:
+        Settings.from_env(env)
+    assert message in str(caught.value)
+    assert env["PAYMENTS_STRIPE_PUBLISHABLE_KEY"] not in str(caught.value)
+
+
+def test_live_mode_takes_a_live_publishable_key() -> None:
+    settings = Settings.from_env({**LIVE, "PAYMENTS_STRIPE_PUBLISHABLE_KEY": "pk_live_fake"})
+    assert settings.stripe.publishable_key == "pk_live_fake"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PAYMENTS_DATABASE_URL", "postgresql+psycopg://pay:s3cr3tpw@db:port/payments"),
+        ("PAYMENTS_DATABASE_URL", "s3cr3tpw"),
+        ("PAYMENTS_DATABASE_URL", "mysql://pay:s3cr3tpw@db/payments"),
+        ("PAYMENTS_DATABASE_URL", "postgresql+asyncpg://pay:s3cr3tpw@db/payments"),
+        ("PAYMENTS_REDIS_URL", "redis://:s3cr3tpw@cache:port/0"),
+        ("PAYMENTS_REDIS_URL", "http://:s3cr3tpw@cache/0"),
+    ],
+)
+def test_a_malformed_database_or_redis_url_names_the_variable_never_its_password(
+    name: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=name) as caught:
+        Settings.from_env({name: value})
+    assert "s3cr3tpw" not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///payments.db",
+        "sqlite://",
+        "postgresql://pay@db/payments",
+        "postgresql+psycopg://pay:pw@db:5432/payments",
+    ],
+)
+def test_well_formed_database_urls_start(url: str) -> None:
+    assert Settings.from_env({"PAYMENTS_DATABASE_URL": url}).database_url == url

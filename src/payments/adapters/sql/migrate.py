@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, exc, text
 
 from payments.adapters.sql.engine import make_engine
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant: PostgreSQL processes that migrate at the same moment take turns on this lock.
@@ -56,3 +63,68 @@ def current_revision(url: str) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+
+
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    """The head revision(s) of the packaged migrations: what this code needs the database at."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def revisions_of(connection: Connection) -> frozenset[str]:
+    """The revision(s) the database of ``connection`` is at; empty before the first migration."""
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    """Where a database stands against the packaged migrations."""
+
+    current: frozenset[str]
+    heads: frozenset[str]
+
+    @property
+    def at_head(self) -> bool:
+        return self.current == self.heads
+
+    def describe(self) -> str:
+        """``at revision 0002, this code needs 0003`` (or ``never migrated``)."""
+        current = ", ".join(sorted(self.current)) or "none (never migrated)"
+        return f"at revision {current}; this code needs {', '.join(sorted(self.heads))}"
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """The revision of the database of ``engine`` against the packaged head (one query)."""
+    with engine.connect() as connection:
+        return SchemaState(revisions_of(connection), head_revisions())
+
+
+def database_ready(engine: Engine) -> Callable[[], bool]:
+    """A readiness probe: the database answers and is at this code's migration head.
+
+    A database that answers but was never migrated (or is behind, or ahead after a newer
+    release migrated it) is not ready: every request would fail on a missing table or column.
+    """
+
+    def ready() -> bool:
+        try:
+            state = schema_state(engine)
+        except Exception as error:
+            log.warning("readiness: the database cannot be reached: %s", type(error).__name__)
+            return False
+        if not state.at_head:
+            log.warning("readiness: the database is %s; run `payments migrate`", state.describe())
+        return state.at_head
+
+    return ready
+
+
+def database_error_reason(error: BaseException) -> tuple[bool, str] | None:
+    """For a database error, (could the database not be reached?, the driver's error class);
+    None for anything else. The reason never carries the driver's message: it may quote the
+    URL, a statement or its values."""
+    if not isinstance(error, exc.DBAPIError):
+        return None
+    unreachable = isinstance(error, exc.OperationalError | exc.InterfaceError)
+    original = error.orig if error.orig is not None else error
+    return unreachable, type(original).__name__

@@ -20,7 +20,8 @@ class HealthResource:
 
 
 class ReadinessResource:
-    """``GET /ready``: the service can reach what it needs (its database)."""
+    """``GET /ready``: the service can reach what it needs (its database, migrated to this
+    code's revision)."""
 
     def __init__(self, readiness: Callable[[], bool]) -> None:
         self._readiness = readiness
@@ -32,5 +33,8 @@ class ReadinessResource:
             log.exception("the readiness check failed")
             ready = False
         if not ready:
-            raise NotReadyError("The service is not ready to serve requests.")
+            raise NotReadyError(
+                "The service is not ready to serve requests: its database cannot be reached "
+                "or is not migrated to this version (run `payments migrate`)."
+            )
         resp.media = {"status": "ready"}

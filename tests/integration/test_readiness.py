@@ -1,0 +1,82 @@
+"""``GET /ready`` over real HTTP: ready only when the database answers and is migrated to the
+revision this code needs."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+
+from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.migrate import upgrade
+from tests.integration.service import running_service
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_database_url: str) -> Iterator[str]:
+    """A PostgreSQL database on the test server that nobody has migrated."""
+    name = f"payments_empty_{secrets.token_hex(6)}"
+    admin = make_engine(postgres_database_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            make_url(postgres_database_url).set(database=name).render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _ready(url: str) -> tuple[int, str]:
+    with running_service({"PAYMENTS_DATABASE_URL": url}) as service:
+        response = service.call("GET", "/ready")
+    return response.status_code, response.text
+
+
+def test_a_never_migrated_sqlite_database_is_not_ready_until_migrated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+
+    status, body = _ready(url)
+    assert status == 503
+    assert "payments migrate" in body
+
+    upgrade(url)
+    assert _ready(url)[0] == 200
+
+
+@pytest.mark.postgres
+def test_a_never_migrated_postgresql_database_is_not_ready(empty_postgres_url: str) -> None:
+    assert _ready(empty_postgres_url)[0] == 503
+    upgrade(empty_postgres_url)
+    assert _ready(empty_postgres_url)[0] == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM alembic_version",  # tables made by hand, never stamped
+        "UPDATE alembic_version SET version_num = 'f00dfeed'",  # a revision this code lacks
+    ],
+)
+def test_a_database_at_another_revision_is_not_ready(
+    empty_postgres_url: str, statement: str
+) -> None:
+    upgrade(empty_postgres_url)
+    engine: Engine = make_engine(empty_postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+    assert _ready(empty_postgres_url)[0] == 503
+
+
+def test_an_unreachable_database_is_not_ready() -> None:
+    status, body = _ready("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    assert status == 503
+    assert "postgres@" not in body
