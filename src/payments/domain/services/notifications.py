@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from payments.domain.errors import NotFoundError, PaymentsError
 from payments.domain.inbox import InboxMessage, InboxStatus
@@ -66,7 +66,12 @@ class NotificationService:
         self._ids = ids
 
     def receive(self, provider: str, headers: Mapping[str, str], body: bytes) -> Receipt:
-        """Verify, store and apply one delivery, in a single transaction on the happy path.
+        """Verify, apply and store one delivery, in a single transaction on the happy path.
+
+        The message is stored once, with its outcome, after the apply step: the purchase's row
+        lock serializes deliveries about one payment, and the inbox's unique (provider, event
+        id) tells a redelivery apart, which then rolls the whole unit of work back and answers
+        ``duplicate`` (a redelivery of a message stored as failed too: the worker retries it).
 
         Raises ``InvalidSignatureError`` / ``MalformedNotificationError`` (nothing stored) and
         ``StorageUnavailableError`` when even the failed message could not be stored.
@@ -86,11 +91,11 @@ class NotificationService:
         )
         try:
             with self._uow() as uow:
-                if not uow.inbox.add(message):
-                    return Receipt("duplicate", None, None)
                 settled = self._apply(uow, notification)
                 message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
-                uow.inbox.save(message)
+                if not uow.inbox.add(message):
+                    uow.rollback()
+                    return Receipt("duplicate", None, None)
                 uow.commit()
         except Exception as error:  # stored as failed for the worker: never lose a delivery
             log.exception("notification %s/%s failed", provider, notification.event_id)
@@ -98,7 +103,8 @@ class NotificationService:
         return Receipt(settled.result.value, message.id, settled.purchase_id)
 
     def _store_failed(self, message: InboxMessage, error: Exception) -> Receipt:
-        message.status = InboxStatus.RECEIVED
+        # Forget an outcome settled before the failure (the transaction that had it rolled back).
+        message = replace(message, status=InboxStatus.RECEIVED, processed_at=None, purchase_id=None)
         message.fail(f"{type(error).__name__}: {error}", self._clock.now())
         try:
             with self._uow() as uow:
