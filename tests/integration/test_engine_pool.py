@@ -1,13 +1,14 @@
-"""The PostgreSQL pool without a per-checkout ping: dead connections are replaced, not reused."""
+"""PostgreSQL connections: no per-checkout ping but dead ones replaced; rollbacks keep prepared
+statements."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from payments.adapters.sql import engine as engine_module
-from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.engine import make_engine, rollback
 
 pytestmark = pytest.mark.postgres
 
@@ -65,3 +66,31 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_failure_renews_the
         assert not now & pids
     finally:
         engine.dispose()
+
+
+def _prepared(connection: Connection) -> set[str]:
+    rows = connection.execute(text("SELECT statement FROM pg_prepared_statements"))
+    return {statement for (statement,) in rows}
+
+
+def test_a_rollback_undoes_the_transaction_and_keeps_the_prepared_statements(
+    postgres_engine: Engine,
+) -> None:
+    with postgres_engine.connect() as connection:
+        for _ in range(6):  # psycopg prepares a statement on its fifth execution
+            connection.execute(text("SELECT count(*) FROM customers WHERE id = :id"), {"id": "x"})
+            connection.commit()
+        prepared = _prepared(connection)
+        connection.commit()
+        assert any("FROM customers" in statement for statement in prepared)
+        connection.execute(
+            text("INSERT INTO customers (id, created_at) VALUES ('cus_rolled_back', now())")
+        )
+
+        rollback(connection)
+
+        assert not connection.execute(
+            text("SELECT count(*) FROM customers WHERE id = 'cus_rolled_back'")
+        ).scalar_one()
+        assert prepared <= _prepared(connection)
+        connection.rollback()

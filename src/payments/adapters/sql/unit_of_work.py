@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from payments.adapters.sql.engine import rollback
 from payments.adapters.sql.repositories import (
     SqlApiKeyRepository,
     SqlCustomerRepository,
@@ -62,7 +63,7 @@ class SqlUnitOfWork(UnitOfWork):
         if connection is None:
             return
         try:
-            connection.rollback()
+            rollback(connection)
         except Exception:
             if exc is None:
                 raise
@@ -79,4 +80,4 @@ class SqlUnitOfWork(UnitOfWork):
     def rollback(self) -> None:
         """Forget every uncommitted change; harmless after a commit or outside a block."""
         if self._connection is not None:
-            self._connection.rollback()
+            rollback(self._connection)
