@@ -36,6 +36,12 @@ class Refund:
     gateway_reference: str | None = None
     failure_message: str | None = None
 
+    @property
+    def awaiting_answer(self) -> bool:
+        """Booked but never answered by the provider: pending, and without the provider's id
+        (the call timed out, or its answer could not be recorded)."""
+        return self.status is RefundStatus.PENDING and self.gateway_reference is None
+
 
 @dataclass(frozen=True, slots=True)
 class RefundObservation:

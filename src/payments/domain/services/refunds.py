@@ -4,23 +4,108 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Final
 
+from payments.domain.access import Principal
 from payments.domain.errors import (
     CurrencyMismatchError,
     FieldError,
+    GatewayConfigurationError,
     GatewayUnavailableError,
+    IdempotencyConflictError,
     InvalidTransitionError,
     NotFoundError,
     PaymentsError,
+    UnsupportedByGatewayError,
     ValidationError,
 )
+from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.money import Money
-from payments.domain.ports import Clock, IdGenerator, RefundRequest, UnitOfWork
+from payments.domain.ports import (
+    Clock,
+    IdGenerator,
+    PaymentGateway,
+    RefundRequest,
+    RefundResult,
+    UnitOfWork,
+)
+from payments.domain.purchase import Purchase
 from payments.domain.refund import Refund, RefundStatus
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.settlement import book_refund, fail_refund
 
 log = logging.getLogger(__name__)
+
+RESEND_WINDOW: Final = timedelta(hours=23)
+"""How long after it was booked an unanswered refund may be sent again under its provider
+idempotency key. Providers keep a key for 24 hours at least (Stripe prunes keys "after they're
+at least 24 hours old", and a pruned key makes a new request), so within this window a refund the
+provider did make is answered again, never made twice; past it, it is left to its provider's
+notification or an operator."""
+
+RETRY_UNANSWERED_AFTER: Final = timedelta(minutes=15)
+"""How old an unanswered refund must be before the worker sends it again: well past the
+in-flight lease, so the request that booked it has certainly ended."""
+
+RETRY_ACTOR: Final = "refund-retry"
+
+# Failures that tell nothing about whether the provider made an earlier attempt: try later.
+_INCONCLUSIVE = (GatewayUnavailableError, GatewayConfigurationError, IdempotencyConflictError)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRetryReport:
+    """One ``retry_pending`` sweep: how many unanswered refunds it found, which ones the provider
+    answered (succeeded, pending with its id, or refused), and which are still unanswered (with
+    the error code)."""
+
+    looked_at: int
+    answered: list[str] = field(default_factory=list)
+    unanswered: dict[str, str] = field(default_factory=dict)
+
+
+def _is_full(purchase: Purchase, amount: Money) -> bool:
+    """A refund of the whole captured amount at once (so no other refund counts)."""
+    return amount == purchase.amount
+
+
+def _request(purchase: Purchase, refund: Refund) -> RefundRequest:
+    """The provider request of a refund, the same every time it is sent: a resend under the same
+    idempotency key must carry the very same parameters."""
+    assert purchase.gateway_reference is not None
+    return RefundRequest(
+        refund_id=refund.id,
+        purchase_reference=purchase.reference,
+        gateway_reference=purchase.gateway_reference,
+        amount=refund.amount,
+        full=_is_full(purchase, refund.amount),
+        reason=refund.reason,
+        idempotency_key=f"{refund.id}:refund",
+    )
+
+
+def _refusal(
+    gateway: PaymentGateway, amount: Money, *, full: bool
+) -> UnsupportedByGatewayError | None:
+    """Why ``gateway`` cannot make this refund, checked before anything is booked."""
+    capabilities = gateway.capabilities
+    if not capabilities.refunds:
+        return UnsupportedByGatewayError(f"Gateway {gateway.name} cannot make refunds.")
+    if not full and not capabilities.partial_refunds:
+        return UnsupportedByGatewayError(
+            f"Gateway {gateway.name} refunds only the whole amount.",
+            errors=[FieldError("amount", "must be left out: only a full refund is possible")],
+        )
+    step = capabilities.amount_steps.get(amount.currency.code)
+    if step is not None and amount.to_minor_units() % step:
+        unit = Money.from_minor_units(step, amount.currency)
+        return UnsupportedByGatewayError(
+            f"Gateway {gateway.name} refunds {amount.currency.code} only in multiples of {unit}.",
+            errors=[FieldError("amount", f"must be a multiple of {unit.format_amount()}")],
+        )
+    return None
 
 
 class RefundService:
@@ -45,9 +130,11 @@ class RefundService:
 
         The refund is booked (counted and debited) under the purchase's lock before the provider
         is called, so concurrent refunds can never exceed the captured amount. Raises
-        ``RefundExceedsCapturedError`` or ``InvalidTransitionError`` changing nothing. A provider
-        rejection marks the refund failed and reverses its debits; a provider outage leaves it
-        pending (the provider's notification or a sync settles it) and re-raises.
+        ``RefundExceedsCapturedError``, ``InvalidTransitionError`` or (a refund the gateway
+        cannot make: no refunds, no partial ones, an amount off its steps)
+        ``UnsupportedByGatewayError``, changing nothing. A provider rejection marks the refund
+        failed and reverses its debits; a provider outage that may have reached the provider
+        leaves it pending (its notification, or ``retry_pending``, settles it) and re-raises.
         """
         if amount is not None and not isinstance(amount, Money):
             raise ValidationError(
@@ -71,11 +158,9 @@ class RefundService:
                     "The provider's payment id is unknown, so it cannot be refunded there."
                 )
             gateway = self._gateways[purchase.gateway]
-            full = wanted == purchase.refundable and purchase.refunded.is_zero
-            if not gateway.capabilities.refunds or (
-                not full and not gateway.capabilities.partial_refunds
-            ):
-                raise ValidationError(f"Gateway {gateway.name} cannot make this refund.")
+            refusal = _refusal(gateway, wanted, full=_is_full(purchase, wanted))
+            if refusal is not None:
+                raise refusal
             refund = Refund(
                 id=self._ids.new("rfd"),
                 purchase_id=purchase.id,
@@ -87,17 +172,9 @@ class RefundService:
                 created_at=now,
                 updated_at=now,
             )
+            request = _request(purchase, refund)
             book_refund(uow, purchase, refund, now=now, actor=actor, ids=self._ids)
             uow.commit()
-        request = RefundRequest(
-            refund_id=refund.id,
-            purchase_reference=purchase.reference,
-            gateway_reference=purchase.gateway_reference,
-            amount=wanted,
-            full=full,
-            reason=reason,
-            idempotency_key=f"{refund.id}:refund",
-        )
         try:
             result = gateway.refund(request)
         except GatewayUnavailableError as error:
@@ -113,11 +190,17 @@ class RefundService:
         except PaymentsError as error:
             self._record_failure(refund.id, error.message, actor)
             raise
+        return self._record_answer(refund.id, result, actor)
+
+    def _record_answer(self, refund_id: str, result: RefundResult, actor: str) -> Refund:
+        """Store what the provider answered about a booked refund, under its purchase's lock."""
         now = self._clock.now()
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id, for_update=True)
-            stored = uow.refunds.get(refund.id)
+            stored = uow.refunds.get(refund_id)
+            assert stored is not None
+            purchase = uow.purchases.get(stored.purchase_id, for_update=True)
             assert purchase is not None
+            stored = uow.refunds.get(refund_id)  # again, now that we hold the lock
             assert stored is not None
             stored.gateway_reference = result.gateway_refund_reference
             if result.status is RefundStatus.FAILED:
@@ -148,7 +231,80 @@ class RefundService:
             fail_refund(uow, purchase, refund, message=message, now=now, actor=actor, ids=self._ids)
             uow.commit()
 
+    def retry_pending(
+        self, *, older_than: timedelta = RETRY_UNANSWERED_AFTER, limit: int = 100
+    ) -> RefundRetryReport:
+        """Send again the refunds whose provider answer never came (booked, pending, without the
+        provider's id) and record the answer; the worker calls this.
+
+        Each goes out under its own provider idempotency key (``{refund id}:refund``) with the
+        same parameters, so a refund the provider did make is answered again, never made twice;
+        hence only refunds booked within ``RESEND_WINDOW`` (the providers' key lifetime), and
+        older than ``older_than`` (at least the in-flight lease: the booking request has ended).
+        A provider refusal now fails the refund and reverses its debits (had the first attempt
+        been made, the key would replay it); an outage leaves it pending for the next sweep. One
+        refund's failure never stops the sweep.
+        """
+        now = self._clock.now()
+        wait = max(older_than, IN_FLIGHT_LEASE)
+        with self._uow() as uow:
+            candidates = uow.refunds.list_unanswered(
+                created_after=now - RESEND_WINDOW, created_before=now - wait, limit=limit
+            )
+        report = RefundRetryReport(len(candidates))
+        for candidate in candidates:
+            try:
+                if self._resend(candidate.id):
+                    report.answered.append(candidate.id)
+            except PaymentsError as error:
+                log.warning("refund %s is still unanswered: %s", candidate.id, error)
+                report.unanswered[candidate.id] = error.code
+        if report.answered:
+            log.info("recorded the provider's answer to unanswered refunds %s", report.answered)
+        return report
+
+    def _resend(self, refund_id: str) -> bool:
+        """Send one unanswered refund again; True once the provider's answer is recorded, False
+        when someone else recorded it first. Raises what leaves it unanswered."""
+        with self._uow() as uow:
+            refund = uow.refunds.get(refund_id)
+            purchase = uow.purchases.get(refund.purchase_id) if refund is not None else None
+        if refund is None or purchase is None or not refund.awaiting_answer:
+            return False
+        if purchase.gateway_reference is None:
+            raise InvalidTransitionError(f"Purchase {purchase.id} has no provider payment id.")
+        gateway = self._gateways[refund.gateway]
+        try:
+            result = gateway.refund(_request(purchase, refund))
+        except _INCONCLUSIVE:
+            raise
+        except PaymentsError as error:  # refused now: no earlier attempt was made either
+            log.warning("provider refused refund %s on its retry: %s", refund_id, error)
+            self._record_failure(refund_id, error.message, RETRY_ACTOR)
+            return True
+        self._record_answer(refund_id, result, RETRY_ACTOR)
+        return True
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, refund_id: str, principal: Principal) -> Refund:
+        """The refund if the caller may see its purchase; otherwise ``NotFoundError``."""
+        with self._uow() as uow:
+            refund = uow.refunds.get(refund_id)
+        if refund is None or not principal.can_read_customer(refund.customer_id):
+            raise NotFoundError(f"Refund {refund_id!r} does not exist.")
+        return refund
+
+    def list_for_purchase(self, purchase_id: str, principal: Principal) -> list[Refund]:
+        """The refunds of a purchase the caller may see, oldest first; ``NotFoundError`` for a
+        purchase that does not exist or is not the caller's (never a hint)."""
+        with self._uow() as uow:
+            purchase = uow.purchases.get(purchase_id)
+            if purchase is None or not principal.can_read_customer(purchase.customer_id):
+                raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
+            return uow.refunds.for_purchase(purchase_id)
+
     def for_purchase(self, purchase_id: str) -> list[Refund]:
-        """The purchase's refunds, oldest first."""
+        """The purchase's refunds, oldest first (no access check: for embedding code)."""
         with self._uow() as uow:
             return uow.refunds.for_purchase(purchase_id)
