@@ -6,10 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-IN_FLIGHT_LEASE: Final = timedelta(seconds=60)
+IN_FLIGHT_LEASE: Final = timedelta(minutes=5)
 """How long an unfinished claim holds its key. A request that crashed its process never finishes
-its claim; past the lease a new request with the same key may take the claim over. It matches
-the serving timeout (gunicorn kills a request running longer), so a live request keeps its key."""
+its claim; past the lease a new request with the same key may take the claim over, so the lease
+must outlast any request still running, or one key could act twice at the provider.
+
+Nothing kills a slow request for us (gunicorn's gthread workers time out idle workers, not long
+requests), so the lease is sized from the slowest outbound call: a Stripe call is up to 3 HTTP
+attempts (``make_stripe_client``: 2 SDK retries) of 5 s to connect plus 30 s to read, with at
+most 0.5 s and 1 s of backoff between them, about 107 s; the sandbox gateway's is 3 x 5 s. A
+checkout that fails over calls a second gateway only after the first provably did nothing
+(a connect failure, at most 3 x 5 s), and each of the few transactions around the calls may wait
+for a pooled connection (30 s at most). Five minutes is well above that sum, about 2.8 times the
+slowest Stripe call; its cost is that the key of a request whose process died answers 409 for
+five minutes before a retry may take it over."""
 
 
 @dataclass(slots=True)
