@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,12 +16,14 @@ ROLES = (None, "public", "ana", "bob", "merchant", "admin")
 
 @dataclass
 class World:
-    """An app with a product, a pending and a completed purchase of cus_ana."""
+    """An app with a product, a pending and a completed purchase of cus_ana, and a partial
+    refund of the completed one."""
 
     api: Api
     product_id: str
     pending_id: str
     completed_id: str
+    refund_id: str
 
 
 def _world(*, sandbox: bool = False) -> World:
@@ -30,7 +33,11 @@ def _world(*, sandbox: bool = False) -> World:
     completed_id = api.buy(product_id)
     api.gateway.approve(api.gateway_reference(completed_id))
     api.deliver_all()
-    return World(api, product_id, pending_id, completed_id)
+    refund = api.post(
+        f"/v1/purchases/{completed_id}/refunds", {"amount": {"amount": "9.99", "currency": "EUR"}}
+    )
+    assert refund.status_code == 201, refund.text
+    return World(api, product_id, pending_id, completed_id, refund.json["id"])
 
 
 def _purchase_body(world: World, role: str | None) -> dict[str, object]:
@@ -92,6 +99,14 @@ ROUTES: dict[str, tuple[Call, dict[str | None, int]]] = {
     "POST /v1/purchases/{id}/refunds": (
         lambda w, r: ("POST", f"/v1/purchases/{w.completed_id}/refunds", {}),
         {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 403, "admin": 201},
+    ),
+    "GET /v1/purchases/{id}/refunds": (
+        lambda w, r: ("GET", f"/v1/purchases/{w.completed_id}/refunds", None),
+        {None: 401, "public": 403, "ana": 200, "bob": 404, "merchant": 200, "admin": 200},
+    ),
+    "GET /v1/refunds/{id}": (
+        lambda w, r: ("GET", f"/v1/refunds/{w.refund_id}", None),
+        {None: 401, "public": 403, "ana": 200, "bob": 404, "merchant": 200, "admin": 200},
     ),
     "POST /v1/purchases/{id}/sync": (
         lambda w, r: ("POST", f"/v1/purchases/{w.pending_id}/sync", None),
@@ -159,7 +174,7 @@ def test_webhooks_need_no_api_key_and_ignore_one(role: str | None) -> None:
 
 def test_every_route_of_the_role_table_is_in_this_matrix() -> None:
     labelled = {
-        (method, template.replace("{product_id}", "{id}").replace("{purchase_id}", "{id}"))
+        (method, re.sub(r"\{(product|purchase|refund)_id\}", "{id}", template))
         for method, template in ROUTE_POLICIES
     }
     covered = {tuple(label.split(" ", 1)) for label in ROUTES}
@@ -203,11 +218,14 @@ def test_foreign_purchase_and_account_answer_404_without_data() -> None:
 
     purchase = world.api.get(f"/v1/purchases/{world.completed_id}", role="bob")
     account = world.api.get("/v1/accounts/cus_ana", role="bob")
+    refunds = world.api.get(f"/v1/purchases/{world.completed_id}/refunds", role="bob")
+    refund = world.api.get(f"/v1/refunds/{world.refund_id}", role="bob")
 
-    for result in (purchase, account):
+    for result in (purchase, account, refunds, refund):
         assert_problem(result, 404, "not_found")
         assert "79.99" not in result.text
         assert "8.00" not in result.text
+        assert "9.99" not in result.text
 
 
 def test_merchant_lists_every_customer_and_filters_by_one() -> None:

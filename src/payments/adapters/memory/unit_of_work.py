@@ -65,12 +65,26 @@ class _Tables:
 
 
 class InMemoryStore:
-    """Committed state shared by every unit of work made on it; ``lock`` serializes them."""
+    """Committed state shared by every unit of work made on it; ``lock`` serializes them.
+
+    ``fail_next_commit()`` makes the next commit raise, as a database that went away would.
+    """
 
     def __init__(self) -> None:
         self.tables = _Tables()
         self.lock = threading.RLock()
         self.commits = 0
+        self._commit_faults: list[Exception] = []
+
+    def fail_next_commit(self, error: Exception | None = None) -> None:
+        """The next commit on this store raises ``error`` (by default a ``ConnectionError``, a
+        dropped database connection) and stores nothing; the one after works again."""
+        self._commit_faults.append(error or ConnectionError("the database connection was lost"))
+
+    def take_commit_fault(self) -> Exception | None:
+        """The fault the next commit must raise, if one was asked for (used by the unit of work)."""
+        with self.lock:
+            return self._commit_faults.pop(0) if self._commit_faults else None
 
     @property
     def outbox(self) -> list[DomainEvent]:
@@ -425,6 +439,9 @@ class InMemoryUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         if self._work is None:
             raise RuntimeError("commit() outside a 'with' block")
+        fault = self.store.take_commit_fault()
+        if fault is not None:
+            raise fault
         self.store.tables = self._work
         self._work = self._work.copy()
         self._rebind(self._work)

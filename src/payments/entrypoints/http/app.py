@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 import falcon.media
 
+from payments.domain.access import Principal, Role
 from payments.domain.errors import ConfigurationError
 from payments.domain.ports import RateLimiter
 from payments.domain.services.access import AccessService
@@ -44,6 +45,7 @@ from payments.entrypoints.http.resources.purchases import (
     PurchaseResource,
     PurchasesResource,
     PurchaseSyncResource,
+    RefundResource,
 )
 from payments.entrypoints.http.resources.sandbox import SandboxActionResource
 from payments.entrypoints.http.resources.webhooks import WebhookResource
@@ -52,6 +54,12 @@ from payments.entrypoints.http.sandbox import SandboxController
 __all__ = ["ApiServices", "HttpSettings", "create_app"]
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+CLAIM_HOLDER = Principal(Role.ADMIN, key_id="idempotency-replay")
+"""Who reads the purchase or refund a stored "outcome unknown" answer names, on a replay. Not the
+caller: the replay is for the caller scope that made that very request (same key, same body), so
+it sees what the stored answer would have shown had the provider answered in time, even with a
+publishable key, which reads no purchase otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +118,11 @@ def create_app(
         RequestIdMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
         AuthMiddleware(services.access, trust_forwarded_for=settings.trust_forwarded_for),
-        IdempotencyMiddleware(services.idempotency, current_purchase=services.purchases.get),
+        IdempotencyMiddleware(
+            services.idempotency,
+            current_purchase=partial(services.purchases.get, principal=CLAIM_HOLDER),
+            current_refund=partial(services.refunds.get, principal=CLAIM_HOLDER),
+        ),
     ]
     app = falcon.App(middleware=middleware)
     dumps = partial(json.dumps, ensure_ascii=False, default=json_default, separators=(",", ":"))
@@ -137,6 +149,7 @@ def create_app(
         ("/v1/purchases/{purchase_id}", PurchaseResource(services.purchases)),
         ("/v1/purchases/{purchase_id}/cancel", PurchaseCancelResource(services.purchases)),
         ("/v1/purchases/{purchase_id}/refunds", PurchaseRefundsResource(services.refunds)),
+        ("/v1/refunds/{refund_id}", RefundResource(services.refunds)),
         ("/v1/purchases/{purchase_id}/sync", PurchaseSyncResource(services.purchases)),
         ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
         ("/v1/webhooks/{provider}", WebhookResource(services.notifications)),

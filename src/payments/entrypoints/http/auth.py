@@ -44,6 +44,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/purchases/{purchase_id}"): OWNER_MERCHANT_ADMIN,
     ("POST", "/v1/purchases/{purchase_id}/cancel"): OWNER_MERCHANT_ADMIN,
     ("POST", "/v1/purchases/{purchase_id}/refunds"): ADMIN_ONLY,
+    ("GET", "/v1/purchases/{purchase_id}/refunds"): OWNER_MERCHANT_ADMIN,
+    ("GET", "/v1/refunds/{refund_id}"): OWNER_MERCHANT_ADMIN,
     ("POST", "/v1/purchases/{purchase_id}/sync"): ADMIN_ONLY,
     ("GET", "/v1/accounts/{customer_id}"): OWNER_MERCHANT_ADMIN,
     ("POST", "/v1/webhooks/{provider}"): PROVIDER_SIGNED,

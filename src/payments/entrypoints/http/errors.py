@@ -186,10 +186,30 @@ def outcome_unknown(error: PaymentsError) -> bool:
     return isinstance(error, GatewayUnavailableError) and error.charged_possible
 
 
+def proves_nothing_happened(error: PaymentsError) -> bool:
+    """The request failed before anything could have acted on it: a provider that provably never
+    saw it, a rate limit, or the same Idempotency-Key still in flight. Only these release the
+    key (``mark_nothing_happened``); any other failure may follow a provider call, so its answer
+    is stored and replayed."""
+    if isinstance(error, GatewayUnavailableError):
+        return not error.charged_possible
+    return isinstance(error, RateLimitedError | IdempotencyInFlightError)
+
+
+def mark_nothing_happened(req: falcon.Request) -> None:
+    """Tell the idempotency middleware that this request's key may be used again afresh."""
+    req.context.nothing_happened = True
+
+
+def nothing_happened(req: falcon.Request) -> bool:
+    """True when the error handler proved the request did nothing (``mark_nothing_happened``)."""
+    return getattr(req.context, "nothing_happened", False) is True
+
+
 def _extensions(error: PaymentsError, status: int) -> dict[str, object]:
     """Our own, safe details: never a provider's text. A 5xx carries only the ``purchase_id``
     (and the ``refund_id`` of a refund), and only when the outcome is unknown (the provider may
-    have acted): the Idempotency-Key then stays with it (``idempotency.releases``)."""
+    have acted): a retry under the same Idempotency-Key then answers what became of it."""
     out: dict[str, object] = {}
     for name, value in error.details.items():
         if status >= 500 and (name not in _OUTCOME_MEMBERS or not outcome_unknown(error)):
@@ -208,6 +228,8 @@ def handle_payments_error(
 ) -> None:
     """Answer a domain error with its status, stable code and (when safe) its message."""
     kind = _kind_of(error)
+    if proves_nothing_happened(error):
+        mark_nothing_happened(req)
     headers: dict[str, str] = {}
     if isinstance(error, AuthenticationRequiredError):
         headers["WWW-Authenticate"] = "Bearer"

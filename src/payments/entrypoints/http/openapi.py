@@ -76,10 +76,45 @@ SCHEMAS: dict[str, Schema] = {
                         ["field", "message"],
                     ),
                 },
+                "purchase_id": {
+                    "type": "string",
+                    "description": (
+                        "The purchase this failure left behind: on a 503 whose outcome is "
+                        "unknown (the provider may have charged; read it or retry with the same "
+                        "Idempotency-Key), or on a 422 that failed it"
+                    ),
+                },
+                "refund_id": {
+                    "type": "string",
+                    "description": (
+                        "On a refund's 503 whose outcome is unknown: the refund, booked and "
+                        "pending until the provider's answer is recorded (GET /v1/refunds/{id})"
+                    ),
+                },
+                "refundable": {
+                    **_ref("Money"),
+                    "description": "On refund_exceeds_captured: what can still be refunded",
+                },
+                "decline_code": {
+                    "type": "string",
+                    "maxLength": 64,
+                    "description": "On payment_declined: the provider's decline code",
+                },
+                "available": {
+                    "type": "string",
+                    "description": "On insufficient_credits: the credits available",
+                },
+                "gateway_reference": {
+                    "type": "string",
+                    "description": "The provider's id of the payment a refusal is about",
+                },
             },
             ["type", "title", "status", "detail", "code", "request_id"],
         ),
-        "description": "RFC 9457 problem details.",
+        "description": (
+            "RFC 9457 problem details. A replayed problem (Idempotent-Replayed) carries the "
+            "request_id of the request that replayed it. Other members may appear."
+        ),
     },
     "Health": _object({"status": {"const": "ok"}}, ["status"]),
     "Ready": _object({"status": {"const": "ready"}}, ["status"]),
@@ -267,6 +302,7 @@ SCHEMAS: dict[str, Schema] = {
         },
         ["data", "next_cursor"],
     ),
+    "RefundList": _object({"data": {"type": "array", "items": _ref("Refund")}}, ["data"]),
     "SyncResult": _object(
         {
             "purchase": _ref("Purchase"),
@@ -335,11 +371,14 @@ _TITLES = {
     402: "The provider declined",
     403: "The key's role may not do this",
     404: "Not found, or not visible to this key",
+    405: "The path does not serve this method (Allow lists those it does)",
     409: "Invalid state transition, conflict, or the same Idempotency-Key still in flight",
+    411: "A chunked body the server cannot read to its end: send Content-Length",
     413: "The body is larger than the limit (1 MiB by default)",
     422: "Invalid fields (each named in errors), or an Idempotency-Key reused with another body",
     429: "Rate limited (Retry-After)",
-    500: "Unexpected error",
+    500: "Unexpected error (stored under an Idempotency-Key like any answer: retrying with "
+    "the same key replays it, so an action that may have happened is never repeated)",
     502: "The provider refused our configuration",
     503: "The provider or the storage is unavailable (Retry-After)",
 }
@@ -351,7 +390,11 @@ HEADERS: dict[str, Schema] = {
     },
     "RetryAfter": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
     "WwwAuthenticate": {"schema": {"type": "string"}},
-    "Location": {"schema": {"type": "string"}},
+    "Location": {
+        "description": "Where the created resource can be read.",
+        "schema": {"type": "string"},
+    },
+    "Allow": {"description": "The methods the path serves.", "schema": {"type": "string"}},
     "IdempotentReplayed": {
         "description": "Present (true) when this is the stored answer to an Idempotency-Key.",
         "schema": {"type": "string", "enum": ["true"]},
@@ -369,6 +412,8 @@ def _problem_response(status: int) -> Schema:
         headers["WWW-Authenticate"] = _header("WwwAuthenticate")
     if status in (429, 503):
         headers["Retry-After"] = _header("RetryAfter")
+    if status == 405:
+        headers["Allow"] = _header("Allow")
     return {
         "description": _TITLES[status],
         "headers": headers,
@@ -431,7 +476,9 @@ def _operation(
     idempotent: bool = False,
 ) -> Schema:
     responses: dict[str, Schema] = {str(status): _ok(ok[0], ok[1], status=status, post=idempotent)}
-    for code in sorted(problems):
+    # Any operation may fail unexpectedly; any that reads a body may find it unreadable.
+    always = {500} | ({411} if body is not None or idempotent else set())
+    for code in sorted({*problems, *always}):
         responses[str(code)] = _problem_response(code)
     operation: Schema = {
         "operationId": operation_id,
@@ -498,6 +545,7 @@ def _paths(*, sandbox: bool) -> dict[str, Schema]:
                         "content": {"text/html": {"schema": {"type": "string"}}},
                     },
                     "401": _problem_response(401),
+                    "500": _problem_response(500),
                 },
             }
         },
@@ -592,6 +640,15 @@ def _paths(*, sandbox: bool) -> dict[str, Schema]:
             )
         },
         "/v1/purchases/{purchase_id}/refunds": {
+            "get": _operation(
+                "listRefunds",
+                "A purchase's refunds, oldest first (owner, merchant, admin; others 404)",
+                "purchases",
+                ("The refunds.", _ref("RefundList")),
+                (401, 403, 404),
+                security=_KEY,
+                parameters=[_PURCHASE_ID],
+            ),
             "post": _operation(
                 "refundPurchase",
                 "Refund all or part of a captured purchase (admin)",
@@ -604,6 +661,17 @@ def _paths(*, sandbox: bool) -> dict[str, Schema]:
                 body=_ref("RefundInput"),
                 body_required=False,
                 idempotent=True,
+            ),
+        },
+        "/v1/refunds/{refund_id}": {
+            "get": _operation(
+                "getRefund",
+                "One refund (the owner of its purchase, merchant, admin; others 404)",
+                "purchases",
+                ("The refund.", _ref("Refund")),
+                (401, 403, 404),
+                security=_KEY,
+                parameters=[_path_param("refund_id", "The refund's id.")],
             )
         },
         "/v1/purchases/{purchase_id}/sync": {
@@ -706,7 +774,9 @@ def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
                 "description": (
                     "Purchases, credits and refunds over Stripe, PayU Latam, Wompi and Efecty. "
                     'Money is {"amount": "79.99", "currency": "EUR"} with the amount always a '
-                    "string; times are RFC 3339 UTC; errors are RFC 9457 problem documents."
+                    "string; times are RFC 3339 UTC; errors are RFC 9457 problem documents. "
+                    "A method a path does not serve is answered 405 with Allow "
+                    "(components.responses.MethodNotAllowed)."
                 ),
             },
             "servers": [{"url": "/"}],
@@ -719,6 +789,7 @@ def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
             "components": {
                 "schemas": SCHEMAS,
                 "headers": HEADERS,
+                "responses": {"MethodNotAllowed": _problem_response(405)},
                 "securitySchemes": {
                     "bearer": {
                         "type": "http",

@@ -164,7 +164,8 @@ class PurchaseCancelResource:
 
 
 class PurchaseRefundsResource:
-    """``POST /v1/purchases/{purchase_id}/refunds`` (admin): ``{amount?, reason?}``."""
+    """``/v1/purchases/{purchase_id}/refunds``: refund (admin, ``{amount?, reason?}``) and list
+    (the owner, merchants and admins; others get 404)."""
 
     def __init__(self, refunds: RefundService) -> None:
         self._refunds = refunds
@@ -176,7 +177,22 @@ class PurchaseRefundsResource:
         body.raise_for_errors()
         refund = self._refunds.refund(purchase_id, amount, reason, _actor(principal_of(req)))
         resp.status = falcon.HTTP_201
+        resp.location = f"/v1/refunds/{refund.id}"
         resp.media = present_refund(refund)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, purchase_id: str) -> None:
+        refunds = self._refunds.list_for_purchase(purchase_id, principal_of(req))
+        resp.media = {"data": [present_refund(r) for r in refunds]}
+
+
+class RefundResource:
+    """``GET /v1/refunds/{refund_id}``: the owner of its purchase, merchants and admins."""
+
+    def __init__(self, refunds: RefundService) -> None:
+        self._refunds = refunds
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, refund_id: str) -> None:
+        resp.media = present_refund(self._refunds.get(refund_id, principal_of(req)))
 
 
 class PurchaseSyncResource:
