@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from payments.domain.services.idempotency import IdempotencyService
     from payments.domain.services.notifications import NotificationService
     from payments.domain.services.purchases import PurchaseService, ReconcileReport
+    from payments.domain.services.refunds import RefundService
 
 log = logging.getLogger("payments")
 
@@ -109,8 +110,14 @@ def _worker_round(
     purchases: PurchaseService,
     idempotency: IdempotencyService,
     settings: Settings,
+    refunds: RefundService | None = None,
 ) -> None:
     """One round of the worker; each step's failure is logged and the next step still runs."""
+    if refunds is not None:
+        try:  # refunds whose provider answer was lost: sent again under the same provider key
+            refunds.retry_pending()
+        except Exception:
+            log.exception("worker: retrying unanswered refunds failed; trying again next round")
     retried: dict[str, int] = {}
     try:
         retried = notifications.retry_due()
@@ -144,7 +151,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     rounds = 0
     while args.rounds == 0 or rounds < args.rounds:
         rounds += 1
-        _worker_round(notifications, purchases, container.idempotency(), settings)
+        _worker_round(
+            notifications, purchases, container.idempotency(), settings, container.refunds()
+        )
         if args.rounds == 0 or rounds < args.rounds:
             time.sleep(args.interval)
     return 0
