@@ -498,6 +498,35 @@ def test_ledger_source_is_entered_once_and_the_transaction_goes_on(uow: UnitOfWo
     assert unknown is None
 
 
+def test_ledger_entries_appended_together_skip_known_sources(uow: UnitOfWork) -> None:
+    seed(uow, a_purchase())
+    payment = LedgerEntry(
+        "led_1", "cus_ana", EntryKind.PURCHASE_PAYMENT, "EUR", Decimal("79.99"),
+        "purchase:pur_1:payment", T0, "pur_1",
+    )  # fmt: skip
+    credits = LedgerEntry(
+        "led_2", "cus_ana", EntryKind.PURCHASE_CREDITS, CREDITS, Decimal("8"),
+        "purchase:pur_1:credits", T0, "pur_1", T0 + timedelta(days=60),
+    )  # fmt: skip
+    refund = LedgerEntry(
+        "led_3", "cus_ana", EntryKind.REFUND_PAYMENT, "EUR", Decimal("-10.00"),
+        "refund:rfd_1:payment", T0 + timedelta(seconds=1), "pur_1",
+    )  # fmt: skip
+    with uow:
+        assert uow.ledger.append_all([]) == 0
+        assert uow.ledger.append_all([payment, credits, replace(payment, id="led_9")]) == 2
+        uow.commit()
+    with uow:
+        assert uow.ledger.append_all([replace(credits, id="led_8"), refund]) == 1
+        uow.commit()
+    with uow:
+        entries = uow.ledger.for_purchase("pur_1")
+    assert entries == [payment, credits, refund]
+    assert str(entries[0].amount) == "79.99"
+    assert str(entries[2].amount) == "-10.00"
+    assert is_utc(entries[1].expires_at)
+
+
 def test_duplicate_inbox_event_is_refused_and_the_transaction_goes_on(uow: UnitOfWork) -> None:
     first = a_message("msg_1", event_id="evt_1")
     with uow:
@@ -549,13 +578,16 @@ def test_stale_copy_of_a_purchase_cannot_overwrite_a_newer_one(uow: UnitOfWork) 
         uow.commit()
     assert stale is not None and fresh.version == 1
     with uow:
+        trail = uow.purchases.audit_trail("pur_1")
         stale.apply(observation(PaymentOutcome.SUCCEEDED, "evt_1"), T0, "stripe")
         with pytest.raises(ConflictError):
             uow.purchases.save(stale)
+        trail_after = uow.purchases.audit_trail("pur_1")  # in the same transaction
     with uow:
         stored = uow.purchases.get("pur_1")
     assert stored is not None and stored.status is PurchaseStatus.CANCELLED
     assert stored.version == 1
+    assert trail_after == trail  # the refused change recorded no transition
 
 
 def test_purchase_never_added_cannot_be_saved(uow: UnitOfWork) -> None:
@@ -779,6 +811,20 @@ def test_outbox_keeps_events_of_committed_work_only(sql_engine: Engine) -> None:
     assert json.loads(rows[0]["payload"]) == created.payload()
     assert rows[0]["occurred_at"] == T0 and is_utc(rows[0]["occurred_at"])
     assert rows[0]["published_at"] is None
+
+
+def test_outbox_keeps_the_order_of_many_events_stored_at_once(sql_engine: Engine) -> None:
+    created = PurchaseCreated(T0, "pur_0", "cus_ana", "prd_hours", Money("5.120", "KWD"), "stripe")
+    many = [replace(created, purchase_id=f"pur_{n}") for n in range(40)]
+    uow = SqlUnitOfWork(sql_engine)
+    with uow:
+        uow.outbox.add(many)
+        uow.commit()
+    with sql_engine.connect() as connection:
+        rows = connection.execute(select(outbox).order_by(outbox.c.id)).mappings().all()
+    assert [json.loads(r["payload"])["purchase_id"] for r in rows] == [
+        f"pur_{n}" for n in range(40)
+    ]
 
 
 def test_an_amount_the_column_would_round_is_refused(sql_engine: Engine) -> None:

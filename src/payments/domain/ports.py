@@ -339,6 +339,13 @@ class LedgerRepository(abc.ABC):
     def append(self, entry: LedgerEntry) -> bool:
         """Append an entry; False (and nothing written) when its source is already in the ledger."""
 
+    def append_all(self, entries: Sequence[LedgerEntry]) -> int:
+        """Append several entries at once, each as ``append`` would; returns how many were new.
+
+        Repositories that can write them in one statement override this.
+        """
+        return sum(self.append(entry) for entry in entries)
+
     @abc.abstractmethod
     def for_customer(self, customer_id: str) -> list[LedgerEntry]:
         """The customer's entries, oldest first."""

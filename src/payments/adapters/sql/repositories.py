@@ -12,7 +12,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, RowMapping, Select, Table, bindparam, select
+from sqlalchemy import (
+    Connection,
+    Insert,
+    RowMapping,
+    Select,
+    Table,
+    TextClause,
+    bindparam,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -465,6 +475,50 @@ def _insert_ignoring_duplicates(table: Table, dialect: _Dialect, *columns: str) 
     return cast(Insert, statement.execution_options(preserve_rowcount=True))
 
 
+_MAX_ROWS_PER_INSERT = 16
+"""Rows written by one multi-row INSERT; more are split, so a handful of shapes is ever cached."""
+
+
+@functools.cache
+def _insert_rows(table: Table, columns: tuple[str, ...], rows: int, *conflict: str) -> TextClause:
+    """INSERT INTO table (columns) VALUES (...), ... with ``rows`` rows, whose parameters are
+    named ``<column>_<row>``; with ``conflict`` columns, ON CONFLICT (...) DO NOTHING.
+
+    Text, built once per shape: SQLAlchemy cannot cache a multi-row ``insert().values([...])``
+    and compiles it on every call, which costs more than the round trips it saves. The typed
+    parameters keep the columns' conversions (exact decimals, UTC times).
+    """
+    values = ", ".join(
+        "(" + ", ".join(f":{name}_{row}" for name in columns) + ")" for row in range(rows)
+    )
+    # Names of our own tables and columns only (table.c[name] below refuses any other).
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    parameters = [
+        bindparam(f"{name}_{row}", type_=table.c[name].type)
+        for row in range(rows)
+        for name in columns
+    ]
+    return text(sql).bindparams(*parameters).execution_options(preserve_rowcount=True)
+
+
+def _insert_all(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *conflict: str
+) -> int:
+    """Insert ``rows`` (same keys each) in as few statements as ``_MAX_ROWS_PER_INSERT`` allows;
+    returns how many were written (rows meeting a ``conflict`` are skipped)."""
+    written = 0
+    for start in range(0, len(rows), _MAX_ROWS_PER_INSERT):
+        chunk = rows[start : start + _MAX_ROWS_PER_INSERT]
+        statement = _insert_rows(table, tuple(chunk[0]), len(chunk), *conflict)
+        parameters = {
+            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
+        }
+        written += connection.execute(statement, parameters).rowcount
+    return written
+
+
 _PURCHASE_FIXED = frozenset({"id", "reference", "customer_id", "created_at", "version"})
 _PURCHASE_MUTABLE = tuple(c.name for c in purchases.c if c.name not in _PURCHASE_FIXED)
 _PURCHASE_UPDATE = (
@@ -477,6 +531,20 @@ _PURCHASE_UPDATE = (
         }
     )
 )
+_AUDIT_COLUMNS = ("from_status", "to_status", "cause", "actor", "event_id", "at")
+_PURCHASE_UPDATE_WITH_AUDIT = (
+    purchase_audit.insert()
+    .from_select(
+        ["purchase_id", *_AUDIT_COLUMNS],
+        select(
+            _PURCHASE_UPDATE.returning(purchases.c.id).cte("updated").c.id,
+            *(bindparam(f"a_{name}", type_=purchase_audit.c[name].type) for name in _AUDIT_COLUMNS),
+        ),
+    )
+    .execution_options(preserve_rowcount=True)
+)
+"""PostgreSQL: the purchase UPDATE and its one audit record in one statement (a data-modifying
+CTE); it inserts the audit row, and counts 1, only when the UPDATE matched the version."""
 _REFUND_MUTABLE = ("status", "gateway_reference", "failure_message", "updated_at", "reason")
 _REFUND_UPDATE = (
     refunds.update()
@@ -635,8 +703,14 @@ class SqlPurchaseRepository(_SqlRepository, PurchaseRepository):
         row = {name: full[name] for name in _PURCHASE_MUTABLE}
         row["b_id"] = purchase.id
         row["b_version"] = purchase.version
+        statement: Any = _PURCHASE_UPDATE
+        with_audit = self._row_locks and len(purchase.pending_audit) == 1
+        if with_audit:  # the usual transition: one round trip for both
+            statement = _PURCHASE_UPDATE_WITH_AUDIT
+            audit = audit_to_row(purchase.pending_audit[0])
+            row.update({f"a_{name}": audit[name] for name in _AUDIT_COLUMNS})
         try:
-            result = self._connection.execute(_PURCHASE_UPDATE, row)
+            result = self._connection.execute(statement, row)
         except IntegrityError as error:
             raise ConflictError(
                 f"Purchase {purchase.id!r} breaks a database constraint "
@@ -645,12 +719,16 @@ class SqlPurchaseRepository(_SqlRepository, PurchaseRepository):
         if result.rowcount != 1:
             raise ConflictError(f"Purchase {purchase.id!r} changed since it was read.")
         purchase.version += 1
+        if with_audit:
+            purchase.pending_audit.clear()
         self._append_audit(purchase)
 
     def _append_audit(self, purchase: Purchase) -> None:
         if purchase.pending_audit:
-            self._connection.execute(
-                purchase_audit.insert(), [audit_to_row(r) for r in purchase.pending_audit]
+            _insert_all(
+                self._connection,
+                purchase_audit,
+                [audit_to_row(r) for r in purchase.pending_audit],
             )
             purchase.pending_audit.clear()
 
@@ -769,6 +847,18 @@ class SqlLedgerRepository(_SqlRepository, LedgerRepository):
         except IntegrityError as error:
             raise ConflictError(f"Ledger entry {entry.id!r} breaks a constraint.") from error
         return result.rowcount == 1
+
+    def append_all(self, entries: Sequence[LedgerEntry]) -> int:
+        """Append the entries in one statement; returns how many were new (known sources are
+        skipped, the transaction stays intact)."""
+        if not entries:
+            return 0
+        rows = [ledger_entry_to_row(entry) for entry in entries]
+        try:
+            return _insert_all(self._connection, ledger_entries, rows, "source")
+        except IntegrityError as error:
+            ids = ", ".join(repr(entry.id) for entry in entries)
+            raise ConflictError(f"Ledger entries {ids} break a constraint.") from error
 
     def for_customer(self, customer_id: str) -> list[LedgerEntry]:
         """The customer's entries, oldest first."""
@@ -925,4 +1015,4 @@ class SqlOutbox(_SqlRepository, Outbox):
     def add(self, events: Sequence[DomainEvent]) -> None:
         """Store the events in this transaction, in order, unpublished."""
         if events:
-            self._connection.execute(outbox.insert(), [event_to_row(e) for e in events])
+            _insert_all(self._connection, outbox, [event_to_row(e) for e in events])

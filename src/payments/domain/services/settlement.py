@@ -77,16 +77,17 @@ def _credit_completion(
 ) -> None:
     if not any(isinstance(e, PurchaseCompleted) for e in purchase.events):
         return
-    for entry in purchase_entries(
-        ids=ids.many("led", 2),
-        customer_id=purchase.customer_id,
-        purchase_id=purchase.id,
-        amount=purchase.amount,
-        credits=purchase.credits,
-        validity_days=purchase.validity_days,
-        now=now,
-    ):
-        uow.ledger.append(entry)
+    uow.ledger.append_all(
+        purchase_entries(
+            ids=ids.many("led", 2),
+            customer_id=purchase.customer_id,
+            purchase_id=purchase.id,
+            amount=purchase.amount,
+            credits=purchase.credits,
+            validity_days=purchase.validity_days,
+            now=now,
+        )
+    )
 
 
 def book_refund(
@@ -119,16 +120,17 @@ def book_refund(
         already_debited=already,
         fully_refunded=purchase.refunded == purchase.amount,
     )
-    for entry in refund_entries(
-        ids=ids.many("led", 2),
-        customer_id=purchase.customer_id,
-        purchase_id=purchase.id,
-        refund_id=refund.id,
-        amount=refund.amount,
-        credits=credits,
-        now=now,
-    ):
-        uow.ledger.append(entry)
+    uow.ledger.append_all(
+        refund_entries(
+            ids=ids.many("led", 2),
+            customer_id=purchase.customer_id,
+            purchase_id=purchase.id,
+            refund_id=refund.id,
+            amount=refund.amount,
+            credits=credits,
+            now=now,
+        )
+    )
     purchase.events.append(
         RefundRecorded(now, purchase.id, refund.id, refund.amount, refund.status.value)
     )
@@ -166,10 +168,11 @@ def fail_refund(
         for e in uow.ledger.for_purchase(purchase.id)
         if e.source in (f"refund:{refund.id}:payment", f"refund:{refund.id}:credits")
     ]
-    for entry in reversal_entries(
-        ids=ids.many("led", len(debits)), refund_entries_=debits, refund_id=refund.id, now=now
-    ):
-        uow.ledger.append(entry)
+    uow.ledger.append_all(
+        reversal_entries(
+            ids=ids.many("led", len(debits)), refund_entries_=debits, refund_id=refund.id, now=now
+        )
+    )
     uow.refunds.save(refund)
     persist(uow, purchase)
 
