@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -105,3 +106,72 @@ def test_worker_logs_a_failing_round_and_runs_the_next(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("worker: retrying notifications failed") == 3
     assert done.stderr.count("worker: reconciliation failed") == 3
+
+
+def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The command failed with exit 2 and said why in one line, no traceback."""
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("payments: ")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
+def test_migrate_on_an_unreachable_database_says_so_in_one_line() -> None:
+    done = _payments(
+        "migrate", database_url="postgresql+psycopg://pay:s3cr3tpw@127.0.0.1:1/payments"
+    )
+
+    line = _one_line_error(done)
+    assert line == (
+        "payments: cannot reach the database at "
+        "postgresql+psycopg://***@127.0.0.1:1/payments: OperationalError"
+    )
+    assert "s3cr3tpw" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("customer_id", ["c" * 100, "ana smith/../x", ""])
+def test_api_keys_create_refuses_a_customer_id_the_purchase_api_would_refuse(
+    tmp_path: Path, customer_id: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+
+    done = _payments(
+        "api-keys", "create", "--role", "customer", "--customer-id", customer_id, database_url=url
+    )
+
+    assert "customer id" in _one_line_error(done)
+    assert done.stdout == ""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(select(api_keys.c.id)).all() == []
+    engine.dispose()
+
+
+def test_json_log_format_writes_one_json_object_per_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'json.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as connection:  # the round fails and logs its traceback
+        connection.execute(text("DROP TABLE webhook_inbox"))
+    engine.dispose()
+
+    done = subprocess.run(
+        [sys.executable, "-m", "payments.entrypoints.cli", "worker", "--rounds", "1"],
+        env={**os.environ, "PAYMENTS_DATABASE_URL": url, "PAYMENTS_LOG_FORMAT": "json"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    entries = [json.loads(line) for line in done.stderr.splitlines()]
+    assert entries
+    for entry in entries:
+        assert {"time", "level", "logger", "message"} <= entry.keys()
+        assert entry["time"].endswith("+00:00")
+    failed = [e for e in entries if e["message"].startswith("worker: retrying notifications")]
+    assert failed[0]["level"] == "ERROR"
+    assert failed[0]["logger"] == "payments"
+    assert "Traceback" in failed[0]["exception"]  # inside the object, not on lines of its own

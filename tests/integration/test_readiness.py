@@ -3,33 +3,17 @@ revision this code needs."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import upgrade
 from tests.integration.service import running_service
+from tests.integration.unmigrated import empty_postgres_url
 
-
-@pytest.fixture
-def empty_postgres_url(postgres_database_url: str) -> Iterator[str]:
-    """A PostgreSQL database on the test server that nobody has migrated."""
-    name = f"payments_empty_{secrets.token_hex(6)}"
-    admin = make_engine(postgres_database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(postgres_database_url).set(database=name).render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+__all__ = ["empty_postgres_url"]  # the fixture, used by name
 
 
 def _ready(url: str) -> tuple[int, str]:

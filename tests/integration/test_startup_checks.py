@@ -4,13 +4,21 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import requests
 
 from payments.config import Settings
 from payments.containers import build_container
 from payments.domain.errors import ConfigurationError
 from payments.domain.routing import RoutingTable
+from tests.integration.service import free_port, payments_env, served
+from tests.integration.unmigrated import empty_postgres_url
+
+__all__ = ["empty_postgres_url"]  # the fixture, used by name
 
 LIVE = {
     "PAYMENTS_MODE": "live",
@@ -33,3 +41,78 @@ def test_a_container_refuses_settings_routing_to_a_gateway_it_does_not_build(
 
     with pytest.raises(ConfigurationError, match="PAYMENTS_ROUTING"):
         container.wsgi_app()
+
+
+def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``payments serve`` as a real process; it must stop by itself (a refusal), not serve."""
+    return subprocess.run(
+        [sys.executable, "-m", "payments.entrypoints.cli", "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _refusal(done: subprocess.CompletedProcess[str]) -> str:
+    """The one ``payments: ...`` line of a refused start (exit 2, gunicorn never started)."""
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output
+    assert "Worker failed to boot" not in output
+    assert "Starting gunicorn" not in output
+    lines = [line for line in done.stderr.splitlines() if line.startswith("payments: ")]
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({**LIVE, "PAYMENTS_ROUTING": "*: sandbox"}, "PAYMENTS_ROUTING"),
+        ({**LIVE, "PAYMENTS_ROUTING": "CO: wompi; *: stripe"}, "PAYMENTS_ROUTING"),
+        ({**LIVE, "PAYMENTS_STRIPE_PUBLISHABLE_KEY": "pk_test_fake"}, "PUBLISHABLE_KEY"),
+        (
+            {"PAYMENTS_DATABASE_URL": "postgresql+psycopg://pay:s3cr3tpw@db:port/payments"},
+            "PAYMENTS_DATABASE_URL",
+        ),
+        ({"PAYMENTS_REDIS_URL": "redis://:s3cr3tpw@cache:port/0"}, "PAYMENTS_REDIS_URL"),
+    ],
+)
+def test_serve_refuses_settings_that_cannot_work_in_one_line(
+    tmp_path: Path, extra: dict[str, str], named: str
+) -> None:
+    env = payments_env(f"sqlite:///{tmp_path / 'serve.db'}", **extra)
+
+    line = _refusal(_serve(env))
+
+    assert named in line
+    assert "s3cr3tpw" not in line
+
+
+def test_serve_on_an_unreachable_database_says_so_in_one_line() -> None:
+    env = payments_env("postgresql+psycopg://pay:s3cr3tpw@127.0.0.1:1/payments", **LIVE)
+
+    line = _refusal(_serve(env))
+
+    assert line == (
+        "payments: cannot reach the database at "
+        "postgresql+psycopg://***@127.0.0.1:1/payments: OperationalError"
+    )
+
+
+@pytest.mark.postgres
+def test_serve_refuses_an_unmigrated_postgresql_database_until_migrated(
+    empty_postgres_url: str, tmp_path: Path
+) -> None:
+    env = payments_env(empty_postgres_url, **LIVE)
+
+    line = _refusal(_serve(env))
+    assert "payments migrate" in line
+    assert "never migrated" in line
+
+    port = free_port()
+    command = [sys.executable, "-m", "payments.entrypoints.cli", "serve", "--port", str(port)]
+    with served([*command, "--migrate"], env, port, tmp_path / "serve.log") as base_url:
+        assert requests.get(base_url + "/ready", timeout=10).status_code == 200

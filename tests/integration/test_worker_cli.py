@@ -262,3 +262,74 @@ def test_worker_round_forgets_idempotency_keys_past_their_lifetime(
     with operations.container.engine().connect() as connection:
         kept = connection.execute(select(idempotency_keys.c.key)).scalars().all()
     assert kept == ["order-2"]  # the spent key's row is gone, the live one still answers
+
+
+def _dead_message(message_id: str, error: str) -> InboxMessage:
+    message = InboxMessage(
+        id=message_id,
+        provider="stripe",
+        event_id=f"evt_{message_id}",
+        event_type="payment_intent.succeeded",
+        headers={},
+        body=b"{}",
+        received_at=TWO_DAYS_AGO,
+    )
+    for _ in range(5):
+        message.fail(error, TWO_DAYS_AGO)
+    assert message.status is InboxStatus.DEAD
+    return message
+
+
+def test_inbox_list_shows_failed_and_dead_messages_with_their_last_error(
+    operations: Operations,
+) -> None:
+    purchase = operations.buy("cus_ana")
+    failed = operations.store_failed(
+        operations.approve_at_provider(purchase), FixedClock(datetime.now(UTC))
+    )
+    with operations.container.unit_of_work() as uow:
+        uow.inbox.add(_dead_message("whk_dead_1", "Traceback line one\n  line two"))
+        uow.commit()
+
+    dead = operations.cli("inbox", "list", "--status", "dead")
+    everything = operations.cli("inbox", "list", "--limit", "10")
+
+    assert dead.returncode == 0, dead.stderr
+    header, *rows = dead.stdout.splitlines()
+    assert header.split("\t") == [
+        "id",
+        "provider",
+        "event_type",
+        "status",
+        "attempts",
+        "last_error",
+    ]
+    assert [row.split("\t") for row in rows] == [
+        [
+            "whk_dead_1",
+            "stripe",
+            "payment_intent.succeeded",
+            "dead",
+            "5",
+            "Traceback line one line two",
+        ]
+    ]
+    assert everything.returncode == 0, everything.stderr
+    listed = {row.split("\t")[0]: row.split("\t") for row in everything.stdout.splitlines()[1:]}
+    assert set(listed) == {failed, "whk_dead_1"}
+    assert listed[failed][1] == "sandbox"
+    assert listed[failed][3:5] == ["failed", "1"]
+    assert "server closed the connection" in listed[failed][5]
+    # The ids it prints are what replay takes.
+    assert operations.cli("replay", failed).stdout == f"{failed}: processed\n"
+
+
+@pytest.mark.parametrize("args", [["--status", "lost"], ["--limit", "0"]])
+def test_inbox_list_refuses_an_unknown_status_or_a_limit_below_one(
+    operations: Operations, args: list[str]
+) -> None:
+    done = operations.cli("inbox", "list", *args)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr

@@ -1,17 +1,20 @@
-"""The ``payments`` command line: migrate, serve, api-keys, worker, reconcile, replay."""
+"""The ``payments`` command line: migrate, serve, api-keys, inbox, worker, reconcile, replay."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from payments.config import Settings
-from payments.domain.errors import PaymentsError
+from payments.domain.errors import ConfigurationError, PaymentsError
+from payments.domain.inbox import InboxStatus
 
 if TYPE_CHECKING:
     from payments.domain.services.idempotency import IdempotencyService
@@ -21,9 +24,40 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("payments")
 
+CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line: ``time`` (RFC 3339 UTC), ``level``, ``logger``, ``message``,
+    and ``exception`` (the formatted traceback) when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(log_format: str) -> None:
+    """Log INFO and above to standard error, as console lines or (``json``) JSON lines."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonLogFormatter() if log_format == "json" else logging.Formatter(CONSOLE_FORMAT)
+    )
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    # Alembic announces each of its plugins at INFO on every command: noise for an operator.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
 
 def _settings() -> Settings:
-    return Settings.from_env(os.environ)
+    settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_format)
+    return settings
 
 
 def _container(settings: Settings | None = None) -> Any:
@@ -53,8 +87,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.port != 8000 or args.host != "127.0.0.1":
         os.environ.setdefault("PAYMENTS_PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
         settings = _settings()
+    # Everything that can refuse the start is checked here, in gunicorn's master: a worker that
+    # fails to boot would only say so in a traceback, and gunicorn would keep restarting it.
     if settings.database_url.startswith("sqlite") or args.migrate:
         upgrade(settings.database_url)
+    else:
+        _refuse_an_unmigrated_database(settings.database_url)
     print(
         f"payments {settings.mode} mode on http://{args.host}:{args.port} "
         f"(database {_redact(settings.database_url)}; docs at /docs)",
@@ -64,6 +102,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers = 1 if settings.sandbox else args.workers
     _run_gunicorn(settings, f"{args.host}:{args.port}", workers, args.threads)
     return 0
+
+
+def _refuse_an_unmigrated_database(url: str) -> None:
+    """``ConfigurationError`` unless the database is at this code's migration head: serving an
+    unmigrated database would fail every request (a database error stops the start too)."""
+    from payments.adapters.sql.engine import make_engine
+    from payments.adapters.sql.migrate import schema_state
+
+    engine = make_engine(url)
+    try:
+        state = schema_state(engine)
+    finally:
+        engine.dispose()
+    if not state.at_head:
+        raise ConfigurationError(
+            f"The database at {_redact(url)} is {state.describe()}: run `payments migrate` "
+            "first (or `payments serve --migrate`)."
+        )
+
+
+def _gunicorn_logging(log_format: str) -> dict[str, Any]:
+    """gunicorn's own settings for its logs: in ``json`` mode its error and access logs are
+    JSON lines too (the access line becomes the ``message``)."""
+    if log_format != "json":
+        return {"accesslog": "-"}
+    formatter = {"()": f"{__name__}.JsonLogFormatter"}
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "accesslog": "-",
+        "logconfig_dict": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": formatter},
+            "handlers": {"json": handler},
+            "root": {"level": "INFO", "handlers": ["json"]},
+            "loggers": {
+                "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+                "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+            },
+        },
+    }
 
 
 def _run_gunicorn(settings: Settings, bind: str, workers: int, threads: int) -> None:
@@ -78,8 +157,8 @@ def _run_gunicorn(settings: Settings, bind: str, workers: int, threads: int) -> 
                 "workers": workers,
                 "threads": threads,
                 "worker_class": "gthread",
-                "accesslog": "-",
                 "timeout": 60,
+                **_gunicorn_logging(settings.log_format),
             }.items():
                 self.cfg.set(key, value)
 
@@ -96,6 +175,21 @@ def cmd_api_keys_create(args: argparse.Namespace) -> int:
     _, secret = container.access().create_key(args.role, args.customer_id)
     print(f"created a {args.role} key; it is shown only this once:", file=sys.stderr)
     print(secret)
+    return 0
+
+
+def cmd_inbox_list(args: argparse.Namespace) -> int:
+    """Stored notifications, newest first: the ids ``payments replay`` takes."""
+    container = _container()
+    with container.unit_of_work() as uow:
+        messages = uow.inbox.list(status=args.status, limit=args.limit)
+    print("id\tprovider\tevent_type\tstatus\tattempts\tlast_error")
+    for message in messages:
+        error = " ".join((message.last_error or "").split())  # one line per message
+        if len(error) > 200:
+            error = error[:199] + "…"
+        fields = (message.id, message.provider, message.event_type, message.status.value)
+        print("\t".join((*fields, str(message.attempts), error or "-")))
     return 0
 
 
@@ -181,10 +275,33 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _redact(url: str) -> str:
+    """``url`` without its user, password and query (where a password may also be given)."""
+    url = url.split("?", 1)[0]
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
     return url
+
+
+def _database_failure(error: BaseException) -> str | None:
+    """One line for a database error (None for any other): the driver's message may quote
+    the URL, a statement or its values, so only its class is shown."""
+    from payments.adapters.sql.migrate import database_error_reason
+
+    reason = database_error_reason(error)
+    if reason is None:
+        return None
+    unreachable, name = reason
+    try:
+        where = _redact(Settings.from_env(os.environ).database_url)
+    except PaymentsError:
+        where = "PAYMENTS_DATABASE_URL"
+    if unreachable:
+        return f"cannot reach the database at {where}: {name}"
+    return (
+        f"the database at {where} refused a statement: {name} "
+        "(is it migrated? run `payments migrate`)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--customer-id", default=None)
     create.set_defaults(func=cmd_api_keys_create)
 
+    inbox = sub.add_parser("inbox", help="look at stored notifications")
+    inbox_sub = inbox.add_subparsers(dest="inbox_command", required=True)
+    listing = inbox_sub.add_parser(
+        "list", help="stored notifications, newest first (ids for `payments replay`)"
+    )
+    listing.add_argument("--status", choices=[status.value for status in InboxStatus])
+    listing.add_argument("--limit", type=_positive, default=50)
+    listing.set_defaults(func=cmd_inbox_list)
+
     worker = sub.add_parser("worker", help="retry failed notifications and expire stale purchases")
     worker.add_argument("--interval", type=float, default=5.0)
     worker.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: forever)")
@@ -225,13 +351,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return number
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("console")  # until the settings say otherwise
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
     except PaymentsError as error:
         print(f"payments: {error.message}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        failure = _database_failure(error)
+        if failure is None:
+            raise
+        print(f"payments: {failure}", file=sys.stderr)
         return 2
     return code
 
