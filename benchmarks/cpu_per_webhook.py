@@ -20,7 +20,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import falcon.testing
-from bench_database import check_settled_once, seed_processing_purchases, throwaway_database
+from bench_database import (
+    check_reference_settled,
+    check_settled_once,
+    seed_processing_purchases,
+    throwaway_database,
+)
 from cpu_accounting import database_backends, process_cpu_seconds
 from signed_events import WEBHOOK_PATH, SignedDelivery, build_events, sign
 from sqlalchemy import Engine
@@ -109,6 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--purchases", type=int, default=1000, help="events per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (fresh purchases each)")
     parser.add_argument("--trace", action="store_true", help="print one webhook's round trips")
+    parser.add_argument(
+        "--app",
+        choices=("payments", "reference"),
+        default="payments",
+        help="reference: the hand-written handler of webhooks.py --app reference",
+    )
     args = parser.parse_args(argv)
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
     print(f"load average {os.getloadavg()[0]:.2f} before the run", flush=True)
@@ -116,12 +127,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = make_engine(database_url)
         try:
             env = {**service_env(database_url), "PAYMENTS_PUBLIC_BASE_URL": "http://127.0.0.1"}
-            container = build_container(Settings.from_env(env))
-            client = falcon.testing.TestClient(container.wsgi_app())
+            served: Any = None
+            if args.app == "payments":
+                container = build_container(Settings.from_env(env))
+                client = falcon.testing.TestClient(container.wsgi_app())
+                served = container.engine()
+            else:
+                os.environ.update(env)  # the reference handler reads its settings from there
+                import reference_handler
+
+                client = falcon.testing.TestClient(reference_handler.create_app())
             client.simulate_get("/ready")  # the first request connects
-            served: Any = container.engine()
-            seeded = seed_processing_purchases(engine, args.purchases * args.rounds)
-            events = build_events(seeded)
+            seeded = seed_processing_purchases(engine, args.purchases * args.rounds + 1)
+            *events, warm_up = build_events(seeded)
+            # Connects (the reference handler on its first webhook) and warms the caches.
+            _post_all(client, sign([warm_up], WEBHOOK_SECRET), "processed")
             firsts: list[tuple[float, float]] = []
             duplicates: list[tuple[float, float]] = []
             trips = (0, 0)
@@ -141,15 +161,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                 )
                 show = args.trace and round_ == 0
-                first_trips = _round_trips(client, served, last, show)
+                if served is None:
+                    _post_all(client, [last], "processed")
+                    first_trips = 0
+                else:
+                    first_trips = _round_trips(client, served, last, show)
                 duplicates.append(
                     _measure(
                         lambda a=again: _post_all(client, a, "duplicate"), backends, len(again)
                     )
                 )
-                trips = (first_trips, _round_trips(client, served, again[0], show))
-            served.dispose()
-            failed = [c for c in check_settled_once(engine, len(seeded)) if not c.ok]
+                if served is None:
+                    _post_all(client, again[:1], "duplicate")
+                    trips = (0, 0)
+                else:
+                    trips = (first_trips, _round_trips(client, served, again[0], show))
+            if served is not None:
+                served.dispose()
+            check = check_settled_once if args.app == "payments" else check_reference_settled
+            failed = [c for c in check(engine, len(seeded)) if not c.ok]
         finally:
             engine.dispose()
     for title, figures, waits in (
