@@ -1,5 +1,5 @@
-"""PostgreSQL connections: no per-checkout ping but dead ones replaced; rollbacks keep prepared
-statements."""
+"""PostgreSQL connections: no ping on every checkout, yet dead ones are replaced; a rollback
+keeps the prepared statements."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from payments.adapters.sql import engine as engine_module
 from payments.adapters.sql.engine import make_engine, rollback
+from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 
 pytestmark = pytest.mark.postgres
 
@@ -94,3 +95,35 @@ def test_a_rollback_undoes_the_transaction_and_keeps_the_prepared_statements(
         ).scalar_one()
         assert prepared <= _prepared(connection)
         connection.rollback()
+
+
+def test_a_lost_connection_met_by_a_repository_renews_the_pool(
+    postgres_database_url: str, postgres_engine: Engine
+) -> None:
+    engine = make_engine(postgres_database_url)
+    try:
+        with engine.connect() as first, engine.connect() as second:
+            pids = {
+                int(first.execute(text("SELECT pg_backend_pid()")).scalar_one()),
+                int(second.execute(text("SELECT pg_backend_pid()")).scalar_one()),
+            }
+            first.rollback()
+            second.rollback()
+        for pid in pids:
+            _terminate(postgres_engine, pid)
+
+        # Repositories run their fixed statements straight on psycopg (direct.py).
+        with pytest.raises(DBAPIError) as failed, SqlUnitOfWork(engine) as uow:
+            uow.products.get("prd_none")
+        assert failed.value.connection_invalidated
+
+        with SqlUnitOfWork(engine) as uow:
+            assert uow.products.get("prd_none") is None
+        with engine.connect() as first, engine.connect() as second:
+            now = {
+                int(first.execute(text("SELECT pg_backend_pid()")).scalar_one()),
+                int(second.execute(text("SELECT pg_backend_pid()")).scalar_one()),
+            }
+        assert not now & pids  # the other pooled connection was replaced too, unused
+    finally:
+        engine.dispose()

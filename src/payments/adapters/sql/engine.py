@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from typing import Any
 
 from psycopg import pq
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, Pool, StaticPool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 IDLE_PING_SECONDS = 5.0
@@ -23,9 +24,9 @@ def make_engine(url: str) -> Engine:
     SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (writers queue up instead of
     failing with "database is locked" half-way), WAL for file databases, a 30 s busy timeout and
     enforced foreign keys. An in-memory database lives on one connection (``StaticPool``), which
-    threads take in turn. PostgreSQL (``postgresql://`` means psycopg 3): a pool that checks its
-    connection that sat idle in it for more than ``IDLE_PING_SECONDS`` is pinged before it is
-    lent again, and a dead one replaced.
+    threads take in turn. PostgreSQL (``postgresql://`` means psycopg 3): a pool in which a
+    connection that sat idle for more than ``IDLE_PING_SECONDS`` is pinged before it is lent
+    again, and a dead one replaced.
 
     Why not ``pool_pre_ping`` on PostgreSQL: it costs a round trip on every checkout, about 6 %
     of a webhook's CPU under load, to guard against a server that went away while the
@@ -54,12 +55,29 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
+_LOST: weakref.WeakKeyDictionary[Pool, float] = weakref.WeakKeyDictionary()
+"""When a statement run outside SQLAlchemy last found the server gone, per pool."""
+
+
+def connection_lost(connection: Connection, error: BaseException) -> None:
+    """A statement run outside SQLAlchemy (``direct.py``) found the server gone: invalidate
+    this connection and, on their next checkout, every pooled one opened before now, as
+    SQLAlchemy does when its own statements meet a disconnect."""
+    _LOST[connection.engine.pool] = time.monotonic()
+    connection.invalidate(error)
+
+
 def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
-    """Ping a pooled connection on checkout only when it was idle for ``idle_seconds``.
+    """Ping a pooled connection on checkout only when it was idle for ``idle_seconds``, and
+    replace one opened before a lost connection was reported (``connection_lost``).
 
     Under load connections come back within milliseconds and are never pinged; after a quiet
     spell (when a restarted server or a firewall may have dropped them) they are.
     """
+
+    @event.listens_for(engine, "connect")
+    def _opened(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["opened_at"] = time.monotonic()
 
     @event.listens_for(engine, "checkin")
     def _returned(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -67,6 +85,9 @@ def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
 
     @event.listens_for(engine, "checkout")
     def _lent(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        lost = _LOST.get(engine.pool)
+        if lost is not None and record.info.get("opened_at", lost) < lost:
+            raise exc.DisconnectionError("opened before the server was lost")  # replaced
         returned = record.info.get("returned_at")
         if returned is None or time.monotonic() - returned < idle_seconds:
             return  # fresh from connect(), or used a moment ago

@@ -6,14 +6,15 @@ import base64
 import builtins
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     Connection,
+    Executable,
     Insert,
     RowMapping,
     Select,
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from payments.adapters.sql import direct
 from payments.adapters.sql.tables import (
     api_keys,
     customers,
@@ -74,6 +76,9 @@ from payments.domain.purchase import (
 from payments.domain.refund import Refund, RefundStatus
 
 # -- translations: pure functions between rows and domain objects ----------------------------------
+
+Row = RowMapping | Mapping[str, Any]
+"""A row by column name: SQLAlchemy's ``RowMapping``, or a dict from ``direct.py``."""
 
 
 def _exact(amount: Decimal, exponent: int) -> Decimal:
@@ -160,7 +165,7 @@ def product_to_row(product: Product) -> dict[str, Any]:
     }
 
 
-def product_from_row(row: RowMapping) -> Product:
+def product_from_row(row: Row) -> Product:
     return Product(
         id=row["id"],
         name=row["name"],
@@ -184,7 +189,7 @@ def customer_to_row(customer: Customer) -> dict[str, Any]:
     }
 
 
-def customer_from_row(row: RowMapping) -> Customer:
+def customer_from_row(row: Row) -> Customer:
     return Customer(row["id"], row["email"], row["name"], row["created_at"])
 
 
@@ -221,7 +226,7 @@ def purchase_to_row(purchase: Purchase) -> dict[str, Any]:
     }
 
 
-def purchase_from_row(row: RowMapping) -> Purchase:
+def purchase_from_row(row: Row) -> Purchase:
     currency = row["currency"]
     refunded = row["refunded_amount"]
     return Purchase(
@@ -264,7 +269,7 @@ def audit_to_row(record: AuditRecord) -> dict[str, Any]:
     }
 
 
-def audit_from_row(row: RowMapping) -> AuditRecord:
+def audit_from_row(row: Row) -> AuditRecord:
     before = row["from_status"]
     return AuditRecord(
         purchase_id=row["purchase_id"],
@@ -294,7 +299,7 @@ def refund_to_row(refund: Refund) -> dict[str, Any]:
     }
 
 
-def refund_from_row(row: RowMapping) -> Refund:
+def refund_from_row(row: Row) -> Refund:
     return Refund(
         id=row["id"],
         purchase_id=row["purchase_id"],
@@ -325,7 +330,7 @@ def ledger_entry_to_row(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def ledger_entry_from_row(row: RowMapping) -> LedgerEntry:
+def ledger_entry_from_row(row: Row) -> LedgerEntry:
     asset = row["asset"]
     amount = row["amount"]
     exact = _plain(amount) if asset == CREDITS else _exact(amount, get_currency(asset).exponent)
@@ -361,7 +366,7 @@ def inbox_to_row(message: InboxMessage) -> dict[str, Any]:
     }
 
 
-def inbox_from_row(row: RowMapping) -> InboxMessage:
+def inbox_from_row(row: Row) -> InboxMessage:
     return InboxMessage(
         id=row["id"],
         provider=row["provider"],
@@ -393,7 +398,7 @@ def idempotency_to_row(record: IdempotencyRecord) -> dict[str, Any]:
     }
 
 
-def idempotency_from_row(row: RowMapping) -> IdempotencyRecord:
+def idempotency_from_row(row: Row) -> IdempotencyRecord:
     body = row["response_body"]
     headers = row["response_headers"]
     return IdempotencyRecord(
@@ -420,7 +425,7 @@ def api_key_to_row(key: ApiKey) -> dict[str, Any]:
     }
 
 
-def api_key_from_row(row: RowMapping) -> ApiKey:
+def api_key_from_row(row: Row) -> ApiKey:
     return ApiKey(
         id=row["id"],
         prefix=row["prefix"],
@@ -503,6 +508,21 @@ def _insert_rows(table: Table, columns: tuple[str, ...], rows: int, *conflict: s
     return text(sql).bindparams(*parameters).execution_options(preserve_rowcount=True)
 
 
+class _Outcome(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+
+def _execute(connection: Connection, statement: Executable, parameters: dict[str, Any]) -> _Outcome:
+    """Run a statement built once: straight on psycopg (``direct.py``), else through Core.
+
+    Either way the outcome has the ``rowcount``; ``_SqlRepository._one`` reads rows.
+    """
+    if direct.supports(connection):
+        return direct.execute(connection, statement, parameters)
+    return connection.execute(statement, parameters)
+
+
 def _insert_all(
     connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *conflict: str
 ) -> int:
@@ -515,7 +535,7 @@ def _insert_all(
         parameters = {
             f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
         }
-        written += connection.execute(statement, parameters).rowcount
+        written += _execute(connection, statement, parameters).rowcount
     return written
 
 
@@ -605,11 +625,12 @@ class _SqlRepository:
         # FOR UPDATE only means something on PostgreSQL; on SQLite BEGIN IMMEDIATE already
         # serializes writers.
         self._row_locks = self._dialect == "postgresql"
+        self._direct = direct.supports(connection)
 
-    def _one(
-        self, lookup: _Lookup, params: dict[str, Any], for_update: bool = False
-    ) -> RowMapping | None:
+    def _one(self, lookup: _Lookup, params: dict[str, Any], for_update: bool = False) -> Row | None:
         statement = lookup.locked if for_update and self._row_locks else lookup.plain
+        if self._direct:
+            return direct.execute(self._connection, statement, params).first()
         return self._connection.execute(statement, params).mappings().first()
 
     def _all(self, statement: Select[Any]) -> Sequence[RowMapping]:
@@ -618,8 +639,8 @@ class _SqlRepository:
     def _insert_new(self, table: Table, row: dict[str, Any], what: str) -> None:
         """Insert a row that must be new: ``ConflictError`` (transaction intact) if it is not."""
         try:
-            result = self._connection.execute(
-                _insert_ignoring_duplicates(table, self._dialect), row
+            result = _execute(
+                self._connection, _insert_ignoring_duplicates(table, self._dialect), row
             )
         except IntegrityError as error:
             raise ConflictError(f"{what} breaks a database constraint.") from error
@@ -710,7 +731,7 @@ class SqlPurchaseRepository(_SqlRepository, PurchaseRepository):
             audit = audit_to_row(purchase.pending_audit[0])
             row.update({f"a_{name}": audit[name] for name in _AUDIT_COLUMNS})
         try:
-            result = self._connection.execute(statement, row)
+            result = _execute(self._connection, statement, row)
         except IntegrityError as error:
             raise ConflictError(
                 f"Purchase {purchase.id!r} breaks a database constraint "
@@ -843,7 +864,7 @@ class SqlLedgerRepository(_SqlRepository, LedgerRepository):
         """Append an entry; False (nothing written, transaction intact) for a known source."""
         statement = _insert_ignoring_duplicates(ledger_entries, self._dialect, "source")
         try:
-            result = self._connection.execute(statement, ledger_entry_to_row(entry))
+            result = _execute(self._connection, statement, ledger_entry_to_row(entry))
         except IntegrityError as error:
             raise ConflictError(f"Ledger entry {entry.id!r} breaks a constraint.") from error
         return result.rowcount == 1
@@ -890,7 +911,7 @@ class SqlInboxRepository(_SqlRepository, InboxRepository):
             webhook_inbox, self._dialect, "provider", "event_id"
         )
         try:
-            result = self._connection.execute(statement, inbox_to_row(message))
+            result = _execute(self._connection, statement, inbox_to_row(message))
         except IntegrityError as error:
             raise ConflictError(f"Inbox message {message.id!r} already exists.") from error
         return result.rowcount == 1
