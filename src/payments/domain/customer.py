@@ -9,6 +9,7 @@ from datetime import datetime
 from payments.domain.errors import FieldError, ValidationError
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,17 @@ class Customer:
     email: str | None
     name: str | None
     created_at: datetime
+
+
+def check_customer_id(customer_id: object, field: str = "customer_id") -> str:
+    """The id our caller's system gives a customer, or ``ValidationError`` naming ``field``: 1 to
+    64 letters, digits or ``_.:@-``, so that it always fits in a URL path segment."""
+    if not isinstance(customer_id, str) or not _CUSTOMER_ID.match(customer_id):
+        raise ValidationError(
+            "The customer id is invalid.",
+            errors=[FieldError(field, "1 to 64 letters, digits or _.:@-")],
+        )
+    return customer_id
 
 
 def normalise_email(email: object, field: str = "customer.email") -> str:

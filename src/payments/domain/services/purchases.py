@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from payments.domain.access import Principal, Role
-from payments.domain.customer import Customer, clean_name, normalise_email
+from payments.domain.customer import Customer, check_customer_id, clean_name, normalise_email
 from payments.domain.errors import (
     ConflictError,
     FieldError,
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 DEFAULT_LOOK_UP_AFTER = timedelta(minutes=15)
 """How long a purchase may stay open before reconciliation asks its provider about it."""
 
-_CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -223,14 +222,7 @@ class PurchaseService:
                     "Send customer_id or customer, not both.",
                     errors=[FieldError("customer", "not allowed with customer_id")],
                 )
-            if not isinstance(command.customer_id, str) or not _CUSTOMER_ID.match(
-                command.customer_id
-            ):
-                raise ValidationError(
-                    "The customer id is invalid.",
-                    errors=[FieldError("customer_id", "1 to 64 letters, digits or _.:@-")],
-                )
-            return _customer_by_id(uow, command.customer_id, now)
+            return _customer_by_id(uow, check_customer_id(command.customer_id), now)
         if command.customer_email is None:
             raise ValidationError(
                 "Say who is buying.",
