@@ -115,7 +115,7 @@ def _refuse_an_unmigrated_database(url: str) -> None:
         state = schema_state(engine)
     finally:
         engine.dispose()
-    if not state.at_head:
+    if not state.usable:
         raise ConfigurationError(
             f"The database at {_redact(url)} is {state.describe()}: run `payments migrate` "
             "first (or `payments serve --migrate`)."

@@ -73,6 +73,14 @@ def head_revisions() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision of the packaged migrations, head or not."""
+    return frozenset(
+        r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    )
+
+
 def revisions_of(connection: Connection) -> frozenset[str]:
     """The revision(s) the database of ``connection`` is at; empty before the first migration.
 
@@ -90,10 +98,22 @@ class SchemaState:
 
     current: frozenset[str]
     heads: frozenset[str]
+    known: frozenset[str] = frozenset()
 
     @property
     def at_head(self) -> bool:
         return self.current == self.heads
+
+    @property
+    def ahead(self) -> bool:
+        """A newer release migrated it (a revision this code does not know)."""
+        return bool(self.current - self.known - self.heads)
+
+    @property
+    def usable(self) -> bool:
+        """At this code's head, or ahead of it: migrations only add (expand, then contract a
+        release later), so the running release keeps serving during a rolling deploy."""
+        return self.at_head or self.ahead
 
     def describe(self) -> str:
         """``at revision 0002, this code needs 0003`` (or ``never migrated``)."""
@@ -104,14 +124,15 @@ class SchemaState:
 def schema_state(engine: Engine) -> SchemaState:
     """The revision of the database of ``engine`` against the packaged head (one query)."""
     with engine.connect() as connection:
-        return SchemaState(revisions_of(connection), head_revisions())
+        return SchemaState(revisions_of(connection), head_revisions(), known_revisions())
 
 
 def database_ready(engine: Engine) -> Callable[[], bool]:
     """A readiness probe: the database answers and is at this code's migration head.
 
-    A database that answers but was never migrated (or is behind, or ahead after a newer
-    release migrated it) is not ready: every request would fail on a missing table or column.
+    A database that answers but was never migrated, or is behind, is not ready: every request
+    would fail on a missing table or column. One a newer release migrated (ahead) stays ready,
+    so that a rolling deploy does not take the old release's workers out of rotation.
     """
 
     def ready() -> bool:
@@ -120,9 +141,13 @@ def database_ready(engine: Engine) -> Callable[[], bool]:
         except Exception as error:
             log.warning("readiness: the database cannot be reached: %s", type(error).__name__)
             return False
-        if not state.at_head:
+        if state.ahead:
+            log.info(
+                "readiness: the database is %s (a newer release migrated it)", state.describe()
+            )
+        elif not state.at_head:
             log.warning("readiness: the database is %s; run `payments migrate`", state.describe())
-        return state.at_head
+        return state.usable
 
     return ready
 
