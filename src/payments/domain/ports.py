@@ -408,6 +408,18 @@ class ApiKeyRepository(abc.ABC):
     def get_by_hash(self, secret_hash: str) -> ApiKey | None:
         """The key whose secret hashes to ``secret_hash``, or None."""
 
+    @abc.abstractmethod
+    def get(self, key_id: str) -> ApiKey | None:
+        """The key with this id, or None."""
+
+    @abc.abstractmethod
+    def list(self) -> builtins.list[ApiKey]:
+        """Every key, revoked ones too, oldest first."""
+
+    @abc.abstractmethod
+    def revoke(self, key_id: str, at: datetime) -> None:
+        """Mark the key revoked at ``at``; one already revoked keeps its first time."""
+
 
 class Outbox(abc.ABC):
     @abc.abstractmethod

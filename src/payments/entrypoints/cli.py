@@ -178,6 +178,27 @@ def cmd_api_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api_keys_list(args: argparse.Namespace) -> int:
+    """Every key with its prefix, never a secret (only hashes are stored)."""
+    container = _container()
+    print("id\tprefix\trole\tcustomer_id\tcreated_at\trevoked_at")
+    for key in container.access().list_keys():
+        fields = (key.id, key.prefix, key.role.value, key.customer_id or "-")
+        print("\t".join((*fields, _when(key.created_at), _when(key.revoked_at))))
+    return 0
+
+
+def cmd_api_keys_revoke(args: argparse.Namespace) -> int:
+    container = _container()
+    key = container.access().revoke_key(args.key_id)
+    print(f"{key.id} ({key.prefix}...) revoked at {_when(key.revoked_at)}")
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment is not None else "-"
+
+
 def cmd_inbox_list(args: argparse.Namespace) -> int:
     """Stored notifications, newest first: the ids ``payments replay`` takes."""
     container = _container()
@@ -326,6 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--customer-id", default=None)
     create.set_defaults(func=cmd_api_keys_create)
+    keys_sub.add_parser(
+        "list", help="every key: id, prefix, role, customer, created, revoked (never a secret)"
+    ).set_defaults(func=cmd_api_keys_list)
+    revoke = keys_sub.add_parser("revoke", help="revoke a key: its bearer gets 401 from now on")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(func=cmd_api_keys_revoke)
 
     inbox = sub.add_parser("inbox", help="look at stored notifications")
     inbox_sub = inbox.add_subparsers(dest="inbox_command", required=True)

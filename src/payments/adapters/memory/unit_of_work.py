@@ -389,6 +389,17 @@ class _ApiKeys(_Bound, ApiKeyRepository):
     def get_by_hash(self, secret_hash: str) -> ApiKey | None:
         return self._t.api_keys.get(secret_hash)
 
+    def get(self, key_id: str) -> ApiKey | None:
+        return next((k for k in self._t.api_keys.values() if k.id == key_id), None)
+
+    def list(self) -> builtins.list[ApiKey]:
+        return sorted(self._t.api_keys.values(), key=lambda k: (k.created_at, k.id))
+
+    def revoke(self, key_id: str, at: datetime) -> None:
+        key = self.get(key_id)
+        if key is not None and key.revoked_at is None:
+            self._t.api_keys[key.secret_hash] = replace(key, revoked_at=at)
+
 
 class _Outbox(_Bound, Outbox):
     def add(self, events: Sequence[DomainEvent]) -> None:

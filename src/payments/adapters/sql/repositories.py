@@ -612,6 +612,7 @@ _LEDGER_BY_SOURCE = _Lookup.by(ledger_entries, "source")
 _INBOX_BY_ID = _Lookup.by(webhook_inbox, "id")
 _IDEMPOTENCY_BY_KEY = _Lookup.by(idempotency_keys, "scope", "key")
 _API_KEY_BY_HASH = _Lookup.by(api_keys, "secret_hash")
+_API_KEY_BY_ID = _Lookup.by(api_keys, "id")
 
 
 class _SqlRepository:
@@ -1030,6 +1031,24 @@ class SqlApiKeyRepository(_SqlRepository, ApiKeyRepository):
         """The key whose secret hashes to ``secret_hash``, or None."""
         row = self._one(_API_KEY_BY_HASH, {"secret_hash": secret_hash})
         return api_key_from_row(row) if row is not None else None
+
+    def get(self, key_id: str) -> ApiKey | None:
+        """The key with this id, or None."""
+        row = self._one(_API_KEY_BY_ID, {"id": key_id})
+        return api_key_from_row(row) if row is not None else None
+
+    def list(self) -> builtins.list[ApiKey]:
+        """Every key, revoked ones too, oldest first."""
+        query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)
+        return [api_key_from_row(row) for row in self._all(query)]
+
+    def revoke(self, key_id: str, at: datetime) -> None:
+        """Mark the key revoked at ``at``; one already revoked keeps its first time."""
+        self._connection.execute(
+            api_keys.update()
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
 
 
 class SqlOutbox(_SqlRepository, Outbox):

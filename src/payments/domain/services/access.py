@@ -5,10 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 
 from payments.domain.access import ApiKey, Principal, Role
 from payments.domain.customer import Customer, check_customer_id
-from payments.domain.errors import AuthenticationRequiredError, FieldError, ValidationError
+from payments.domain.errors import (
+    AuthenticationRequiredError,
+    FieldError,
+    NotFoundError,
+    ValidationError,
+)
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 
 KEY_PREFIX = "pay_"
@@ -58,6 +64,25 @@ class AccessService:
             uow.api_keys.add(key)
             uow.commit()
         return key, secret
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones too, oldest first (their secrets are not stored)."""
+        with self._uow() as uow:
+            return uow.api_keys.list()
+
+    def revoke_key(self, key_id: str) -> ApiKey:
+        """Revoke a key: its bearer gets 401 from now on. Revoking it again changes nothing;
+        an unknown id is a ``NotFoundError``."""
+        with self._uow() as uow:
+            key = uow.api_keys.get(key_id)
+            if key is None:
+                raise NotFoundError(f"No API key {key_id!r}.")
+            if key.revoked_at is None:
+                now = self._clock.now()
+                uow.api_keys.revoke(key_id, now)
+                uow.commit()
+                key = replace(key, revoked_at=now)
+        return key
 
     def authenticate(self, secret: str) -> Principal:
         """The principal of a bearer secret, or ``AuthenticationRequiredError``."""
