@@ -28,9 +28,11 @@ from signed_events import WEBHOOK_PATH, build_events, sign
 from sqlalchemy.engine import Connection
 from webhooks import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 
+from payments.adapters.sql import direct
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.repositories import (
     SqlInboxRepository,
+    SqlLedgerRepository,
     SqlOutbox,
     SqlPurchaseRepository,
 )
@@ -53,18 +55,17 @@ STEPS: tuple[tuple[str, Callable[..., Any] | None], ...] = (
     ("whole request (Falcon app)", falcon.App.__call__),
     ("  NotificationService.receive", NotificationService.receive),
     ("    verify + parse + translate", StripeGateway.parse_notification),
-    ("    unit of work: checkout, pre-ping", SqlUnitOfWork.__enter__),
-    ("    inbox INSERT", SqlInboxRepository.add),
+    ("    unit of work: checkout", SqlUnitOfWork.__enter__),
     ("    purchase SELECT ... FOR UPDATE", _maybe(settlement, "find_purchase")),
-    ("    2 ledger INSERTs", _maybe(settlement, "_credit_completion")),
-    ("    purchase UPDATE + audit INSERT", SqlPurchaseRepository.save),
-    ("    outbox INSERT (2 events)", SqlOutbox.add),
-    ("    inbox UPDATE", SqlInboxRepository.save),
+    ("    ledger INSERT (2 rows)", _maybe(SqlLedgerRepository, "append_all")),
+    ("    purchase UPDATE + audit (1 stmt)", SqlPurchaseRepository.save),
+    ("    outbox INSERT (2 rows)", SqlOutbox.add),
+    ("    inbox INSERT", SqlInboxRepository.add),
     ("    COMMIT", SqlUnitOfWork.commit),
     ("    unit of work exit", SqlUnitOfWork.__exit__),
-    ("all SQLAlchemy executes", Connection.execute),
-    ("  of which psycopg execute", psycopg.Cursor.execute),
-    ("  of which psycopg executemany", psycopg.Cursor.executemany),
+    ("statements run straight on psycopg", _maybe(direct, "execute")),
+    ("statements run through SQLAlchemy", Connection.execute),
+    ("psycopg execute, all of them", psycopg.Cursor.execute),
 )
 
 
