@@ -348,7 +348,7 @@ class Purchase:
         if captured and observation.amount is None:
             return ApplyResult.CONFLICT  # a capture we cannot check against our price
         if captured and self._is_second_capture(observation.gateway_reference):
-            self._flag_for_review(
+            self.flag_for_review(
                 f"{observation.gateway} captured a second payment "
                 f"{observation.gateway_reference} for this purchase",
                 now,
@@ -365,7 +365,7 @@ class Purchase:
             self.gateway_reference = observation.gateway_reference
         cause = f"{observation.source.value}:{observation.outcome.value}"
         if rule == _REVIEW:
-            self._flag_for_review(
+            self.flag_for_review(
                 f"captured by {observation.gateway} after the purchase was {self.status.value}",
                 now,
             )
@@ -387,7 +387,7 @@ class Purchase:
             and gateway_reference != self.gateway_reference
         )
 
-    def _flag_for_review(self, reason: str, now: datetime) -> None:
+    def flag_for_review(self, reason: str, now: datetime) -> None:
         """Ask an operator to look: money moved in a way the books cannot settle on their own."""
         self.needs_review = True
         self.review_reason = reason

@@ -34,7 +34,7 @@ from payments.domain.ports import (
 from payments.domain.purchase import Purchase
 from payments.domain.refund import Refund, RefundStatus
 from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.settlement import book_refund, fail_refund
+from payments.domain.services.settlement import book_refund, fail_refund, persist
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,20 @@ class RefundService:
             assert refund is not None
             purchase = uow.purchases.get(refund.purchase_id, for_update=True)
             assert purchase is not None
-            fail_refund(uow, purchase, refund, message=message, now=now, actor=actor, ids=self._ids)
+            refund = uow.refunds.get(refund_id) or refund  # read again under the lock
+            if refund.status is RefundStatus.SUCCEEDED:
+                # While our call was out, a notification said this refund was made (a refund
+                # made in the provider's dashboard matched it): money left, so the books keep
+                # it, and an operator looks at the refusal of our own call.
+                purchase.flag_for_review(
+                    f"refund {refund.id} was reported made, then our call was refused: {message}",
+                    now,
+                )
+                persist(uow, purchase)
+            else:
+                fail_refund(
+                    uow, purchase, refund, message=message, now=now, actor=actor, ids=self._ids
+                )
             uow.commit()
 
     def retry_pending(
