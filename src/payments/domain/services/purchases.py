@@ -266,30 +266,14 @@ class PurchaseService:
             try:
                 start = gateway.start_payment(request)
             except PaymentDeclinedError as declined:
-                return self._observe(
-                    purchase.id,
-                    GatewayObservation(
-                        gateway=gateway_name,
-                        outcome=PaymentOutcome.FAILED,
-                        source=ObservationSource.RESPONSE,
-                        provider_code=declined.provider_code,
-                        message=declined.message,
-                    ),
+                return self._fail_at_start(
+                    purchase.id, gateway_name, declined.provider_code, declined.message
                 )
             except ValidationError as refused:  # refused as asked: provably nothing charged
                 log.warning("gateway %s refused %s: %s", gateway_name, purchase.id, refused)
                 if not last:
                     continue
-                self._observe(
-                    purchase.id,
-                    GatewayObservation(
-                        gateway=gateway_name,
-                        outcome=PaymentOutcome.FAILED,
-                        source=ObservationSource.RESPONSE,
-                        provider_code=refused.code,
-                        message=refused.message,
-                    ),
-                )
+                self._fail_at_start(purchase.id, gateway_name, refused.code, refused.message)
                 refused.details = {**refused.details, "purchase_id": purchase.id}
                 raise
             except (GatewayUnavailableError, GatewayConfigurationError) as error:
@@ -303,6 +287,21 @@ class PurchaseService:
                 raise
             return self._record_start(purchase.id, gateway_name, start)
         raise AssertionError("a routing decision always has at least one gateway")
+
+    def _fail_at_start(
+        self, purchase_id: str, gateway_name: str, code: str | None, message: str
+    ) -> Purchase:
+        """The provider's answer to the start says no: the purchase fails with its code."""
+        return self._observe(
+            purchase_id,
+            GatewayObservation(
+                gateway=gateway_name,
+                outcome=PaymentOutcome.FAILED,
+                source=ObservationSource.RESPONSE,
+                provider_code=code,
+                message=message,
+            ),
+        )
 
     def _payer(self, customer_id: str, details: PayerDetails) -> Payer:
         with self._uow() as uow:
