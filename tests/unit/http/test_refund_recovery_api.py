@@ -195,6 +195,9 @@ def test_refunds_are_resent_only_after_the_booking_request_and_within_the_key_li
     assert too_young.looked_at == too_old.looked_at == 0
     assert len(_provider_refund_calls(api)) == 1
     assert api.get(f"/v1/refunds/{refund_id}").json["status"] == "pending"
+    assert too_old.flagged == [refund_id]  # too old to send again: an operator must look
+    assert api.get(f"/v1/purchases/{purchase_id}").json["needs_review"] is True
+    assert api.services.refunds.retry_pending().flagged == []  # flagged once
 
 
 def test_refund_answers_201_with_a_location_that_reads_it(api: Api) -> None:

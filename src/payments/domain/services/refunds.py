@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from payments.domain.access import Principal
@@ -64,6 +64,8 @@ class RefundRetryReport:
     looked_at: int
     answered: list[str] = field(default_factory=list)
     unanswered: dict[str, str] = field(default_factory=dict)
+    flagged: list[str] = field(default_factory=list)
+    """Refunds past the resend window, still unanswered: their purchases now need review."""
 
 
 def _is_full(purchase: Purchase, amount: Money) -> bool:
@@ -274,7 +276,34 @@ class RefundService:
                 report.unanswered[candidate.id] = error.code
         if report.answered:
             log.info("recorded the provider's answer to unanswered refunds %s", report.answered)
+        report.flagged.extend(self._flag_abandoned(now, limit))
         return report
+
+    def _flag_abandoned(self, now: datetime, limit: int) -> list[str]:
+        """Refunds never answered within the providers' key lifetime cannot be sent again
+        safely: flag their purchases once, for an operator to settle with the provider."""
+        flagged: list[str] = []
+        with self._uow() as uow:
+            abandoned = uow.refunds.list_unanswered(
+                created_after=now - 30 * RESEND_WINDOW,
+                created_before=now - RESEND_WINDOW,
+                limit=limit,
+            )
+            for refund in abandoned:
+                purchase = uow.purchases.get(refund.purchase_id, for_update=True)
+                if purchase is None or purchase.needs_review:
+                    continue
+                purchase.flag_for_review(
+                    f"refund {refund.id} got no answer from {refund.gateway} within "
+                    f"{RESEND_WINDOW}; ask the provider whether it was made",
+                    now,
+                )
+                persist(uow, purchase)
+                flagged.append(refund.id)
+            uow.commit()
+        if flagged:
+            log.warning("refunds %s were never answered; their purchases need review", flagged)
+        return flagged
 
     def _resend(self, refund_id: str) -> bool:
         """Send one unanswered refund again; True once the provider's answer is recorded, False
