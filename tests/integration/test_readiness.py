@@ -66,3 +66,13 @@ def test_an_unreachable_database_is_not_ready() -> None:
     status, body = _ready("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     assert status == 503
     assert "postgres@" not in body
+
+
+def test_a_database_behind_this_release_is_not_ready_until_migrated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    upgrade(url, "0001")
+    status, body = _ready(url)
+    assert status == 503
+    assert "payments migrate" in body
+    upgrade(url)
+    assert _ready(url)[0] == 200

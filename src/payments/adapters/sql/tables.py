@@ -240,6 +240,7 @@ refunds = Table(
     UniqueConstraint("gateway", "gateway_reference"),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index(None, "purchase_id", "created_at", "id"),
+    Index(None, "status", "created_at"),  # the worker's sweep of unanswered refunds
 )
 
 ledger_entries = Table(
