@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import falcon.testing
+import pytest
 
 from payments.domain.errors import GatewayUnavailableError
 from payments.domain.money import Money
@@ -246,3 +247,52 @@ def test_a_retry_during_the_slowest_provider_call_waits_and_never_refunds_twice(
     assert first[0].status_code == 201
     assert len(_provider_refund_calls(api)) == 1
     assert api.get(f"/v1/purchases/{purchase_id}").json["refunded"] == TEN_EUR["amount"]
+
+
+class ProcessDied(BaseException):
+    """The serving process was killed: nothing after this point ran."""
+
+
+def test_a_retry_after_the_process_died_mid_refund_finds_the_refund_it_booked(api: Api) -> None:
+    purchase_id = _completed(api)
+    real = api.gateway.refund
+
+    def refund_then_die(request: RefundRequest) -> RefundResult:
+        api.gateway.refund = real  # type: ignore[method-assign]
+        real(request)
+        raise ProcessDied
+
+    api.gateway.refund = refund_then_die  # type: ignore[method-assign]
+    with pytest.raises(ProcessDied):
+        _refund(api, purchase_id, key="refund-ana-1")
+    api.store.tables.idempotency.clear()  # its claim ran out: no stored answer to replay
+
+    retried = _refund(api, purchase_id, key="refund-ana-1")
+
+    assert retried.status_code == 201, retried.text
+    assert retried.json["status"] == "succeeded"
+    assert _refunds_at_provider(api, purchase_id) == 1  # the provider replayed it under its key
+    assert len(api.store.tables.refunds) == 1
+    purchase = api.get(f"/v1/purchases/{purchase_id}").json
+    assert purchase["refunded"] == {"amount": "10.00", "currency": "EUR"}
+    assert api.get("/v1/accounts/cus_ana").json["credits"] == "7.00"
+
+
+def test_the_same_key_for_another_refund_amount_is_a_conflict(api: Api) -> None:
+    purchase_id = _completed(api)
+    assert _refund(api, purchase_id, key="refund-ana-2").status_code == 201
+    api.store.tables.idempotency.clear()
+    other = api.post(
+        f"/v1/purchases/{purchase_id}/refunds",
+        {"amount": {"amount": "20.00", "currency": "EUR"}},
+        headers={"Idempotency-Key": "refund-ana-2"},
+    )
+    assert_problem(other, 422, "idempotency_conflict")
+    assert len(api.store.tables.refunds) == 1
+
+
+def test_refunds_without_a_key_are_each_their_own(api: Api) -> None:
+    purchase_id = _completed(api)
+    assert _refund(api, purchase_id).status_code == 201
+    assert _refund(api, purchase_id).status_code == 201
+    assert len(api.store.tables.refunds) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,6 +111,13 @@ def _refusal(
     return None
 
 
+def refund_id_for(purchase_id: str, request_key: str) -> str:
+    """The id of the refund a keyed request books: the same request always names the same
+    refund (and so the same provider idempotency key)."""
+    digest = hashlib.sha256(f"{purchase_id}\n{request_key}".encode()).hexdigest()
+    return f"rfd_k{digest[:25]}"
+
+
 class RefundService:
     """Full and partial refunds; their sum never exceeds the captured amount."""
 
@@ -126,7 +134,13 @@ class RefundService:
         self._ids = ids
 
     def refund(
-        self, purchase_id: str, amount: Money | None, reason: str | None, actor: str
+        self,
+        purchase_id: str,
+        amount: Money | None,
+        reason: str | None,
+        actor: str,
+        *,
+        request_key: str | None = None,
     ) -> Refund:
         """Refund ``amount`` (everything that remains when None) of a captured purchase.
 
@@ -137,12 +151,24 @@ class RefundService:
         ``UnsupportedByGatewayError``, changing nothing. A provider rejection marks the refund
         failed and reverses its debits; a provider outage that may have reached the provider
         leaves it pending (its notification, or ``retry_pending``, settles it) and re-raises.
+
+        ``request_key`` (the caller's idempotency key, scoped to the caller) makes the refund's
+        id, and so its provider key, a function of the request: the same request again, even
+        after the process that booked it died, finds that refund instead of booking a second
+        one, and sends it again under the same provider key if it was never answered.
+        ``IdempotencyConflictError`` when the key was used for another amount.
         """
         if amount is not None and not isinstance(amount, Money):
             raise ValidationError(
                 "The refund amount is invalid.",
                 errors=[FieldError("amount", "must be money: an amount and a currency")],
             )
+        refund_id = refund_id_for(purchase_id, request_key) if request_key else self._ids.new("rfd")
+        if request_key:
+            with self._uow() as uow:
+                earlier = uow.refunds.get(refund_id)
+            if earlier is not None:
+                return self._same_request_again(earlier, amount)
         now = self._clock.now()
         with self._uow() as uow:
             purchase = uow.purchases.get(purchase_id, for_update=True)
@@ -164,7 +190,7 @@ class RefundService:
             if refusal is not None:
                 raise refusal
             refund = Refund(
-                id=self._ids.new("rfd"),
+                id=refund_id,
                 purchase_id=purchase.id,
                 customer_id=purchase.customer_id,
                 amount=wanted,
@@ -193,6 +219,27 @@ class RefundService:
             self._record_failure(refund.id, error.message, actor)
             raise
         return self._record_answer(refund.id, result, actor)
+
+    def _same_request_again(self, earlier: Refund, amount: Money | None) -> Refund:
+        """A refund request that was booked before: answer that refund, as it is now."""
+        if amount is not None and amount != earlier.amount:
+            raise IdempotencyConflictError(
+                "This Idempotency-Key was used for a refund of another amount.",
+                details={"refund_id": earlier.id},
+            )
+        if earlier.awaiting_answer:
+            try:
+                self._resend(earlier.id)
+            except GatewayUnavailableError as error:
+                error.details = {
+                    **error.details,
+                    "purchase_id": earlier.purchase_id,
+                    "refund_id": earlier.id,
+                }
+                raise
+        with self._uow() as uow:
+            now = uow.refunds.get(earlier.id)
+        return now or earlier
 
     def _record_answer(self, refund_id: str, result: RefundResult, actor: str) -> Refund:
         """Store what the provider answered about a booked refund, under its purchase's lock."""

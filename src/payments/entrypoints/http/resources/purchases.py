@@ -175,7 +175,17 @@ class PurchaseRefundsResource:
         amount = body.money("amount")
         reason = body.text("reason", max_length=500)
         body.raise_for_errors()
-        refund = self._refunds.refund(purchase_id, amount, reason, _actor(principal_of(req)))
+        principal = principal_of(req)
+        key = req.get_header("Idempotency-Key")
+        refund = self._refunds.refund(
+            purchase_id,
+            amount,
+            reason,
+            _actor(principal),
+            # The caller's key names the refund itself: even a retry that finds no stored
+            # answer (the first request's process died) finds the refund it booked.
+            request_key=f"{principal.key_id}:{key}" if key else None,
+        )
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/refunds/{refund.id}"
         resp.media = present_refund(refund)
