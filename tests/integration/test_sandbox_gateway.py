@@ -5,13 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
@@ -42,36 +39,11 @@ from payments.domain.purchase import (
 from payments.domain.refund import RefundStatus
 from payments.entrypoints.http.sandbox_controller import SimulatorSandbox
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
+from tests.contract.loopback import serving
 
 SECRET = "sandbox_test_secret"
 PREFIX = "/sandbox/gateway"
 AUTH = {"Authorization": f"Bearer {SECRET}"}
-
-
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Serve a WSGI app on a free loopback port in a background thread; yields its base URL."""
-    server = make_server(
-        "127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def not_found(environ: dict[str, Any], start_response: Any) -> list[bytes]:
