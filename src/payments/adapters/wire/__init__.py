@@ -1,0 +1,1 @@
+"""Wire primitives every provider adapter shares: webhook signing and HTTP transport faults."""
