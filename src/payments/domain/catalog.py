@@ -71,37 +71,14 @@ class Product:
         except ValueError:
             errors.append(FieldError("kind", "must be 'package' or 'plan'"))
             product_kind = ProductKind.PACKAGE
-        if not isinstance(price, Money):
-            errors.append(FieldError("price", "must be money: an amount and a currency"))
-        elif not price.is_positive or not price.is_exact:
-            errors.append(
-                FieldError("price", "must be positive with at most the currency's decimals")
-            )
-        elif price.amount > MAX_PRICE:
-            errors.append(FieldError("price", f"must be at most {MAX_PRICE}"))
+        _check_price(price, errors)
         for name_, days in (("validity_days", validity_days), ("trial_days", trial_days)):
             if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
                 errors.append(FieldError(name_, "must be a whole number of days"))
         if any(e.field in ("validity_days", "trial_days") for e in errors):
             raise ValidationError("The product is invalid.", errors=errors)
         credit_amount = _parse_credits(credits, errors)
-        cycle: BillingCycle | None = None
-        if product_kind is ProductKind.PACKAGE:
-            if validity_days is None or not 1 <= validity_days <= MAX_VALIDITY_DAYS:
-                errors.append(
-                    FieldError("validity_days", f"a package needs 1 to {MAX_VALIDITY_DAYS} days")
-                )
-            if billing_cycle is not None:
-                errors.append(FieldError("billing_cycle", "only plans have a billing cycle"))
-        else:
-            try:
-                cycle = BillingCycle(billing_cycle or "")
-            except ValueError:
-                errors.append(
-                    FieldError("billing_cycle", "a plan needs 'monthly', 'quarterly' or 'yearly'")
-                )
-            if validity_days is not None and not 1 <= validity_days <= MAX_VALIDITY_DAYS:
-                errors.append(FieldError("validity_days", f"must be 1 to {MAX_VALIDITY_DAYS}"))
+        cycle = _check_terms(product_kind, validity_days, billing_cycle, errors)
         if not 0 <= trial_days <= MAX_TRIAL_DAYS:
             errors.append(FieldError("trial_days", f"must be 0 to {MAX_TRIAL_DAYS}"))
         if errors:
@@ -118,6 +95,42 @@ class Product:
             active=active,
             created_at=created_at,
         )
+
+
+def _check_price(price: object, errors: list[FieldError]) -> None:
+    if not isinstance(price, Money):
+        errors.append(FieldError("price", "must be money: an amount and a currency"))
+    elif not price.is_positive or not price.is_exact:
+        errors.append(FieldError("price", "must be positive with at most the currency's decimals"))
+    elif price.amount > MAX_PRICE:
+        errors.append(FieldError("price", f"must be at most {MAX_PRICE}"))
+
+
+def _check_terms(
+    kind: ProductKind,
+    validity_days: int | None,
+    billing_cycle: BillingCycle | str | None,
+    errors: list[FieldError],
+) -> BillingCycle | None:
+    """A package's validity (and no cycle), or a plan's billing cycle; returns the cycle."""
+    if kind is ProductKind.PACKAGE:
+        if validity_days is None or not 1 <= validity_days <= MAX_VALIDITY_DAYS:
+            errors.append(
+                FieldError("validity_days", f"a package needs 1 to {MAX_VALIDITY_DAYS} days")
+            )
+        if billing_cycle is not None:
+            errors.append(FieldError("billing_cycle", "only plans have a billing cycle"))
+        return None
+    cycle: BillingCycle | None = None
+    try:
+        cycle = BillingCycle(billing_cycle or "")
+    except ValueError:
+        errors.append(
+            FieldError("billing_cycle", "a plan needs 'monthly', 'quarterly' or 'yearly'")
+        )
+    if validity_days is not None and not 1 <= validity_days <= MAX_VALIDITY_DAYS:
+        errors.append(FieldError("validity_days", f"must be 1 to {MAX_VALIDITY_DAYS}"))
+    return cycle
 
 
 def _parse_credits(value: Decimal | int | str, errors: list[FieldError]) -> Decimal:
