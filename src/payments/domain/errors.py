@@ -42,6 +42,12 @@ class ValidationError(PaymentsError):
         self.errors: tuple[FieldError, ...] = tuple(errors)
 
 
+class MalformedRequestError(ValidationError):
+    """The request cannot be read: not JSON, not a JSON object, or a bad header."""
+
+    code = "malformed_request"
+
+
 class InvalidAmountError(ValidationError):
     """The amount is not a valid, finite decimal for its currency."""
 
@@ -191,3 +197,17 @@ class ConfigurationError(PaymentsError):
     """The service settings are invalid; the service must not start."""
 
     code = "configuration_error"
+
+
+class StorageUnavailableError(PaymentsError):
+    """The notification could not be stored; the provider must deliver it again."""
+
+    code = "storage_unavailable"
+    retryable = True
+
+
+class NotReadyError(PaymentsError):
+    """The service cannot serve requests now (its database is unreachable)."""
+
+    code = "not_ready"
+    retryable = True
