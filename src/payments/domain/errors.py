@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,17 @@ class PaymentsError(Exception):
         super().__init__(message or self.__class__.__doc__ or self.code)
         self.message = message or (self.__class__.__doc__ or self.code)
         self.details: Mapping[str, object] = dict(details or {})
+
+
+AnyError = TypeVar("AnyError", bound=PaymentsError)
+
+
+def with_details(error: AnyError, **details: object) -> AnyError:
+    """A copy of ``error`` carrying more ``details`` (say the ``purchase_id`` a failure left
+    behind); the caught error stays as it was. Raise the copy ``from`` the original."""
+    extended = copy.copy(error)
+    extended.details = {**error.details, **details}
+    return extended
 
 
 class ValidationError(PaymentsError):

@@ -317,8 +317,8 @@ class Purchase:
 
         Never raises for stale or duplicated observations: they are ``ALREADY_APPLIED`` or
         ``STALE``. An amount or currency different from ours, or a different gateway, is
-        ``CONFLICTING`` and changes nothing. A capture after a local cancel or expiry completes the purchase and flags
-        it for review, because money moved.
+        ``CONFLICTING`` and changes nothing. A capture after a local cancel or expiry completes
+        the purchase and flags it for review, because money moved.
         """
         if self.gateway is not None and observation.gateway != self.gateway:
             return ApplyResult.CONFLICTING

@@ -24,9 +24,9 @@ from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
-from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app

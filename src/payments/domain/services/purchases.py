@@ -20,6 +20,7 @@ from payments.domain.errors import (
     PaymentDeclinedError,
     PaymentsError,
     ValidationError,
+    with_details,
 )
 from payments.domain.ports import (
     Clock,
@@ -284,8 +285,7 @@ class PurchaseService:
                 if not last:
                     continue
                 self._fail_at_start(purchase.id, gateway_name, refused.code, refused.message)
-                refused.details = {**refused.details, "purchase_id": purchase.id}
-                raise
+                raise with_details(refused, purchase_id=purchase.id) from refused
             except (GatewayUnavailableError, GatewayConfigurationError) as error:
                 provably_uncharged = isinstance(error, GatewayConfigurationError) or (
                     not error.charged_possible
@@ -293,8 +293,7 @@ class PurchaseService:
                 log.warning("gateway %s failed for %s: %s", gateway_name, purchase.id, error)
                 if provably_uncharged and not last:
                     continue
-                error.details = {**error.details, "purchase_id": purchase.id}
-                raise
+                raise with_details(error, purchase_id=purchase.id) from error
             return self._record_start(purchase.id, gateway_name, start)
         raise AssertionError("a routing decision always has at least one gateway")
 

@@ -21,6 +21,7 @@ from payments.domain.errors import (
     PaymentsError,
     UnsupportedByGatewayError,
     ValidationError,
+    with_details,
 )
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.money import Money
@@ -213,12 +214,7 @@ class RefundService:
             result = gateway.refund(request)
         except GatewayUnavailableError as error:
             if error.charged_possible:  # the refund stays booked and pending: never made twice
-                error.details = {
-                    **error.details,
-                    "purchase_id": purchase_id,
-                    "refund_id": refund.id,
-                }
-                raise
+                raise with_details(error, purchase_id=purchase_id, refund_id=refund.id) from error
             self._record_failure(refund.id, str(error), actor)
             raise
         except PaymentsError as error:
