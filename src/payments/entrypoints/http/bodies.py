@@ -34,16 +34,20 @@ Amount = Annotated[
         extra={"message": 'must be a decimal string such as "79.99" (no exponent or space)'},
     ),
 ]
-CurrencyCode = Annotated[
-    str,
-    Meta(
-        min_length=3,
-        max_length=3,
-        description="ISO 4217 code.",
-        examples=["EUR"],
-        extra={"message": "must be an ISO 4217 code such as EUR"},
-    ),
-]
+
+
+def _code(length: int, standard: str, example: str) -> Meta:
+    """A code of ``length`` letters from ``standard`` (checked in the domain)."""
+    return Meta(
+        min_length=length,
+        max_length=length,
+        description=f"{standard} code.",
+        examples=[example],
+        extra={"message": f"must be an {standard} code such as {example}"},
+    )
+
+
+CurrencyCode = Annotated[str, _code(3, "ISO 4217", "EUR")]
 CreditsText = Annotated[
     str,
     Meta(
@@ -120,16 +124,7 @@ class PurchaseInput(Struct, frozen=True):
     catalog sets the price."""
 
     product_id: Annotated[str, _text(MAX_ID_LENGTH)]
-    country: Annotated[
-        str,
-        Meta(
-            min_length=2,
-            max_length=2,
-            description="ISO 3166 alpha-2 code.",
-            examples=["CO"],
-            extra={"message": "must be an ISO 3166 alpha-2 code such as 'CO'"},
-        ),
-    ]
+    country: Annotated[str, _code(2, "ISO 3166 alpha-2", "CO")]
     customer_id: Annotated[str, _text(MAX_ID_LENGTH)] | None = None
     customer: GuestCustomer | None = None
     payment_method: PaymentMethodName | None = None

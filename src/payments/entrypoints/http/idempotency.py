@@ -19,7 +19,7 @@ from payments.domain.services.idempotency import (
     StoredAnswer,
     UnknownOutcome,
 )
-from payments.entrypoints.http.auth import policy_for
+from payments.entrypoints.http.auth import api_key_policy
 from payments.entrypoints.http.context import (
     client_ip_of,
     is_anonymous,
@@ -130,10 +130,7 @@ class IdempotencyClaim:
 def _claimable_key(req: falcon.Request) -> str | None:
     """The request's Idempotency-Key when its route takes one (a POST with an API key); a key
     that is not 1 to 255 visible ASCII characters is a 400."""
-    if req.method != "POST":
-        return None
-    policy = policy_for(req.method, req.uri_template)
-    if policy is None or not policy.api_key:
+    if req.method != "POST" or api_key_policy(req.method, req.uri_template) is None:
         return None
     key = req.get_header(IDEMPOTENCY_HEADER)
     if key is not None and KEY_PATTERN.fullmatch(key) is None:

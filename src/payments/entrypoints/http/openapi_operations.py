@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from payments.domain.purchase import PurchaseStatus
@@ -114,303 +115,192 @@ _ANYONE: list[dict[str, list[str]]] = [{}, {"bearer": []}]
 KEY_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
-def _operation(
-    operation_id: str,
-    summary: str,
-    tag: str,
-    ok: tuple[str, Schema],
-    problems: tuple[int, ...],
-    *,
-    security: list[dict[str, list[str]]],
-    status: int = 200,
-    parameters: list[Schema] | None = None,
-    body: Schema | None = None,
-    body_required: bool = True,
-    idempotent: bool = False,
-) -> Schema:
-    responses: dict[str, Schema] = {str(status): _ok(ok[0], ok[1], status=status, post=idempotent)}
-    # Any operation may fail unexpectedly; any that reads a body may find it unreadable.
-    always = {500} | ({411} if body is not None or idempotent else set())
-    for code in sorted({*problems, *always}):
-        responses[str(code)] = problem_response(code)
-    operation: Schema = {
-        "operationId": operation_id,
-        "summary": summary,
-        "tags": [tag],
-        "security": security,
-        "parameters": [*(parameters or []), *([_IDEMPOTENCY_KEY] if idempotent else [])],
-        "responses": responses,
-    }
-    if body is not None:
-        operation["requestBody"] = {
-            "required": body_required,
-            "content": {JSON: {"schema": body}},
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One documented route and method: what it answers on success and which problems."""
+
+    operation_id: str
+    summary: str
+    tag: str
+    ok: tuple[str, str | None]
+    """The success answer's description and its body Struct (None: any JSON object)."""
+    problems: tuple[int, ...]
+    security: list[dict[str, list[str]]] = field(default_factory=lambda: KEY_SECURITY)
+    status: int = 200
+    parameters: tuple[Schema, ...] = ()
+    body: Schema | None = None
+    body_required: bool = True
+    idempotent: bool = False
+
+    def schema(self) -> Schema:
+        description, body_name = self.ok
+        ok_schema = _ref(body_name) if body_name else {"type": "object"}
+        ok = _ok(description, ok_schema, status=self.status, post=self.idempotent)
+        responses: dict[str, Schema] = {str(self.status): ok}
+        # Any operation may fail unexpectedly; any that reads a body may find it unreadable.
+        always = {500} | ({411} if self.body is not None or self.idempotent else set())
+        for code in sorted({*self.problems, *always}):
+            responses[str(code)] = problem_response(code)
+        idempotency = [_IDEMPOTENCY_KEY] if self.idempotent else []
+        operation: Schema = {
+            "operationId": self.operation_id,
+            "summary": self.summary,
+            "tags": [self.tag],
+            "security": self.security,
+            "parameters": [*self.parameters, *idempotency],
+            "responses": responses,
         }
-    return operation
+        if self.body is not None:
+            content = {JSON: {"schema": self.body}}
+            operation["requestBody"] = {"required": self.body_required, "content": content}
+        return operation
 
 
 _MUTATION = (400, 401, 403, 404, 409, 413, 422)
 _PURCHASE_ID = _path_param("purchase_id", "The purchase's id.")
+_LIST_PURCHASES_QUERY: tuple[Schema, ...] = (
+    {"name": "customer_id", "in": "query", "schema": {"type": "string"}},
+    {"name": "status", "in": "query", "schema": {"enum": [s.value for s in PurchaseStatus]}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+)
+_ACCOUNT_PARAMETERS: tuple[Schema, ...] = (
+    _path_param("customer_id", "The customer's id."),
+    {
+        "name": "entries",
+        "in": "query",
+        "description": "Include the ledger entries.",
+        "schema": {"type": "boolean"},
+    },
+)
+_COUNTRY_QUERY: Schema = {
+    "name": "country",
+    "in": "query",
+    "description": "ISO 3166 alpha-2; CO by default.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+}
+_PROVIDER = _path_param(
+    "provider",
+    "The gateway name (stripe, payu, wompi, ...).",
+    {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
+)
+_ACTION = _path_param("action", "What the payer does.", {"enum": ["approve", "decline", "expire"]})
+
+OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
+    ("/health", "get", Operation(
+        "health", "Liveness", "system", ("The process answers.", "Health"), (401,), _ANYONE
+    )),
+    ("/ready", "get", Operation(
+        "ready", "Readiness: the database is reachable", "system", ("Ready.", "Ready"),
+        (401, 503), _ANYONE,
+    )),
+    ("/openapi.json", "get", Operation(
+        "openapi", "This document", "system", ("The OpenAPI 3.1 document.", None), (401,), _ANYONE
+    )),
+    ("/v1/products", "get", Operation(
+        "listProducts", "Active products, oldest first", "catalog",
+        ("The catalog.", "ProductList"), (401,), _ANYONE,
+    )),
+    ("/v1/products", "post", Operation(
+        "createProduct", "Create a product (admin)", "catalog", ("The new product.", "Product"),
+        _MUTATION, status=201, body=_ref("ProductInput"), idempotent=True,
+    )),
+    ("/v1/products/{product_id}", "get", Operation(
+        "getProduct", "One active product", "catalog", ("The product.", "Product"), (401, 404),
+        _ANYONE, parameters=(_path_param("product_id", "The product's id."),),
+    )),
+    ("/v1/purchases", "post", Operation(
+        "createPurchase",
+        "Buy a product at its catalog price (public, customer, merchant, admin)",
+        "purchases", ("The purchase, with its next_action.", "Purchase"),
+        (*_MUTATION, 429, 502, 503), status=201, body=_ref("PurchaseInput"), idempotent=True,
+    )),
+    ("/v1/purchases", "get", Operation(
+        "listPurchases", "Purchases the key may see, newest first (customer keys: their own)",
+        "purchases", ("A page of purchases.", "PurchaseList"), (401, 403, 422),
+        parameters=_LIST_PURCHASES_QUERY,
+    )),
+    ("/v1/purchases/{purchase_id}", "get", Operation(
+        "getPurchase", "One purchase (owner, merchant, admin; others 404)", "purchases",
+        ("The purchase.", "Purchase"), (401, 403, 404), parameters=(_PURCHASE_ID,),
+    )),
+    ("/v1/purchases/{purchase_id}/cancel", "post", Operation(
+        "cancelPurchase", "Cancel a purchase that was not captured (owner, merchant, admin)",
+        "purchases", ("The purchase.", "Purchase"), _MUTATION, parameters=(_PURCHASE_ID,),
+        idempotent=True,
+    )),
+    ("/v1/purchases/{purchase_id}/refunds", "get", Operation(
+        "listRefunds", "A purchase's refunds, oldest first (owner, merchant, admin; others 404)",
+        "purchases", ("The refunds.", "RefundList"), (401, 403, 404), parameters=(_PURCHASE_ID,),
+    )),
+    ("/v1/purchases/{purchase_id}/refunds", "post", Operation(
+        "refundPurchase", "Refund all or part of a captured purchase (admin)", "purchases",
+        ("The refund.", "Refund"), (*_MUTATION, 402, 502, 503), status=201,
+        parameters=(_PURCHASE_ID,), body=_ref("RefundInput"), body_required=False,
+        idempotent=True,
+    )),
+    ("/v1/refunds/{refund_id}", "get", Operation(
+        "getRefund", "One refund (the owner of its purchase, merchant, admin; others 404)",
+        "purchases", ("The refund.", "Refund"), (401, 403, 404),
+        parameters=(_path_param("refund_id", "The refund's id."),),
+    )),
+    ("/v1/purchases/{purchase_id}/sync", "post", Operation(
+        "syncPurchase", "Reconcile one purchase with its provider now (admin)", "purchases",
+        ("The purchase and what the lookup did.", "SyncResult"), (*_MUTATION, 502, 503),
+        parameters=(_PURCHASE_ID,), idempotent=True,
+    )),
+    ("/v1/accounts/{customer_id}", "get", Operation(
+        "getAccount", "A customer's credits and payments (owner, merchant, admin; others 404)",
+        "accounts", ("The account.", "Account"), (401, 403, 404, 422),
+        parameters=_ACCOUNT_PARAMETERS,
+    )),
+    ("/v1/pse/banks", "get", Operation(
+        "listPseBanks", "The PSE banks a payer can choose, from the configured gateway (anyone)",
+        "purchases", ("The banks.", "BankList"), (401, 422, 503), _ANYONE,
+        parameters=(_COUNTRY_QUERY,),
+    )),
+    ("/v1/webhooks/{provider}", "post", Operation(
+        "receiveNotification",
+        "A provider's notification, authenticated by its signature (no API key)", "webhooks",
+        ("Stored; what it did.", "WebhookReceipt"), (400, 404, 413, 503), [],
+        parameters=(_PROVIDER,),
+        body={"type": "object", "description": "The provider's raw payload."},
+    )),
+)  # fmt: skip
+SANDBOX_OPERATION = Operation(
+    "sandboxAction",
+    "Sandbox: make the simulator approve, decline or expire the payment",
+    "sandbox",
+    ("The purchase after the simulated notification.", "SandboxResult"),
+    (*_MUTATION, 502, 503),
+    parameters=(_PURCHASE_ID, _ACTION),
+    idempotent=True,
+)
+
+_DOCS_PAGE: Schema = {
+    "operationId": "docs",
+    "summary": "A browsable page of this document (works offline)",
+    "tags": ["system"],
+    "security": _ANYONE,
+    "responses": {
+        "200": {
+            "description": "An HTML page.",
+            "headers": {"X-Request-Id": _header("RequestId")},
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        "401": problem_response(401),
+        "500": problem_response(500),
+    },
+}
 
 
 def paths(*, sandbox: bool) -> dict[str, Schema]:
-    paths: dict[str, Schema] = {
-        "/health": {
-            "get": _operation(
-                "health",
-                "Liveness",
-                "system",
-                ("The process answers.", _ref("Health")),
-                (401,),
-                security=_ANYONE,
-            )
-        },
-        "/ready": {
-            "get": _operation(
-                "ready",
-                "Readiness: the database is reachable",
-                "system",
-                ("Ready.", _ref("Ready")),
-                (401, 503),
-                security=_ANYONE,
-            )
-        },
-        "/openapi.json": {
-            "get": _operation(
-                "openapi",
-                "This document",
-                "system",
-                ("The OpenAPI 3.1 document.", {"type": "object"}),
-                (401,),
-                security=_ANYONE,
-            )
-        },
-        "/docs": {
-            "get": {
-                "operationId": "docs",
-                "summary": "A browsable page of this document (works offline)",
-                "tags": ["system"],
-                "security": _ANYONE,
-                "responses": {
-                    "200": {
-                        "description": "An HTML page.",
-                        "headers": {"X-Request-Id": _header("RequestId")},
-                        "content": {"text/html": {"schema": {"type": "string"}}},
-                    },
-                    "401": problem_response(401),
-                    "500": problem_response(500),
-                },
-            }
-        },
-        "/v1/products": {
-            "get": _operation(
-                "listProducts",
-                "Active products, oldest first",
-                "catalog",
-                ("The catalog.", _ref("ProductList")),
-                (401,),
-                security=_ANYONE,
-            ),
-            "post": _operation(
-                "createProduct",
-                "Create a product (admin)",
-                "catalog",
-                ("The new product.", _ref("Product")),
-                _MUTATION,
-                security=KEY_SECURITY,
-                status=201,
-                body=_ref("ProductInput"),
-                idempotent=True,
-            ),
-        },
-        "/v1/products/{product_id}": {
-            "get": _operation(
-                "getProduct",
-                "One active product",
-                "catalog",
-                ("The product.", _ref("Product")),
-                (401, 404),
-                security=_ANYONE,
-                parameters=[_path_param("product_id", "The product's id.")],
-            )
-        },
-        "/v1/purchases": {
-            "post": _operation(
-                "createPurchase",
-                "Buy a product at its catalog price (public, customer, merchant, admin)",
-                "purchases",
-                ("The purchase, with its next_action.", _ref("Purchase")),
-                (*_MUTATION, 429, 502, 503),
-                security=KEY_SECURITY,
-                status=201,
-                body=_ref("PurchaseInput"),
-                idempotent=True,
-            ),
-            "get": _operation(
-                "listPurchases",
-                "Purchases the key may see, newest first (customer keys: their own)",
-                "purchases",
-                ("A page of purchases.", _ref("PurchaseList")),
-                (401, 403, 422),
-                security=KEY_SECURITY,
-                parameters=[
-                    {"name": "customer_id", "in": "query", "schema": {"type": "string"}},
-                    {
-                        "name": "status",
-                        "in": "query",
-                        "schema": {"enum": [s.value for s in PurchaseStatus]},
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
-                    },
-                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                ],
-            ),
-        },
-        "/v1/purchases/{purchase_id}": {
-            "get": _operation(
-                "getPurchase",
-                "One purchase (owner, merchant, admin; others 404)",
-                "purchases",
-                ("The purchase.", _ref("Purchase")),
-                (401, 403, 404),
-                security=KEY_SECURITY,
-                parameters=[_PURCHASE_ID],
-            )
-        },
-        "/v1/purchases/{purchase_id}/cancel": {
-            "post": _operation(
-                "cancelPurchase",
-                "Cancel a purchase that was not captured (owner, merchant, admin)",
-                "purchases",
-                ("The purchase.", _ref("Purchase")),
-                _MUTATION,
-                security=KEY_SECURITY,
-                parameters=[_PURCHASE_ID],
-                idempotent=True,
-            )
-        },
-        "/v1/purchases/{purchase_id}/refunds": {
-            "get": _operation(
-                "listRefunds",
-                "A purchase's refunds, oldest first (owner, merchant, admin; others 404)",
-                "purchases",
-                ("The refunds.", _ref("RefundList")),
-                (401, 403, 404),
-                security=KEY_SECURITY,
-                parameters=[_PURCHASE_ID],
-            ),
-            "post": _operation(
-                "refundPurchase",
-                "Refund all or part of a captured purchase (admin)",
-                "purchases",
-                ("The refund.", _ref("Refund")),
-                (*_MUTATION, 402, 502, 503),
-                security=KEY_SECURITY,
-                status=201,
-                parameters=[_PURCHASE_ID],
-                body=_ref("RefundInput"),
-                body_required=False,
-                idempotent=True,
-            ),
-        },
-        "/v1/refunds/{refund_id}": {
-            "get": _operation(
-                "getRefund",
-                "One refund (the owner of its purchase, merchant, admin; others 404)",
-                "purchases",
-                ("The refund.", _ref("Refund")),
-                (401, 403, 404),
-                security=KEY_SECURITY,
-                parameters=[_path_param("refund_id", "The refund's id.")],
-            )
-        },
-        "/v1/purchases/{purchase_id}/sync": {
-            "post": _operation(
-                "syncPurchase",
-                "Reconcile one purchase with its provider now (admin)",
-                "purchases",
-                ("The purchase and what the lookup did.", _ref("SyncResult")),
-                (*_MUTATION, 502, 503),
-                security=KEY_SECURITY,
-                parameters=[_PURCHASE_ID],
-                idempotent=True,
-            )
-        },
-        "/v1/accounts/{customer_id}": {
-            "get": _operation(
-                "getAccount",
-                "A customer's credits and payments (owner, merchant, admin; others 404)",
-                "accounts",
-                ("The account.", _ref("Account")),
-                (401, 403, 404, 422),
-                security=KEY_SECURITY,
-                parameters=[
-                    _path_param("customer_id", "The customer's id."),
-                    {
-                        "name": "entries",
-                        "in": "query",
-                        "description": "Include the ledger entries.",
-                        "schema": {"type": "boolean"},
-                    },
-                ],
-            )
-        },
-        "/v1/pse/banks": {
-            "get": _operation(
-                "listPseBanks",
-                "The PSE banks a payer can choose, from the configured gateway (anyone)",
-                "purchases",
-                ("The banks.", _ref("BankList")),
-                (401, 422, 503),
-                security=_ANYONE,
-                parameters=[
-                    {
-                        "name": "country",
-                        "in": "query",
-                        "description": "ISO 3166 alpha-2; CO by default.",
-                        "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-                    }
-                ],
-            )
-        },
-        "/v1/webhooks/{provider}": {
-            "post": _operation(
-                "receiveNotification",
-                "A provider's notification, authenticated by its signature (no API key)",
-                "webhooks",
-                ("Stored; what it did.", _ref("WebhookReceipt")),
-                (400, 404, 413, 503),
-                security=[],
-                parameters=[
-                    _path_param(
-                        "provider",
-                        "The gateway name (stripe, payu, wompi, ...).",
-                        {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
-                    )
-                ],
-                body={"type": "object", "description": "The provider's raw payload."},
-            ),
-        },
-    }
+    """The document's paths; the sandbox route only in sandbox mode."""
+    out: dict[str, Schema] = {}
+    for path, method, operation in OPERATIONS:
+        out.setdefault(path, {})[method] = operation.schema()
+        if path == "/openapi.json":
+            out["/docs"] = {"get": _DOCS_PAGE}
     if sandbox:
-        paths["/v1/sandbox/purchases/{purchase_id}/{action}"] = {
-            "post": _operation(
-                "sandboxAction",
-                "Sandbox: make the simulator approve, decline or expire the payment",
-                "sandbox",
-                ("The purchase after the simulated notification.", _ref("SandboxResult")),
-                (*_MUTATION, 502, 503),
-                security=KEY_SECURITY,
-                parameters=[
-                    _PURCHASE_ID,
-                    _path_param(
-                        "action", "What the payer does.", {"enum": ["approve", "decline", "expire"]}
-                    ),
-                ],
-                idempotent=True,
-            )
-        }
-    return paths
+        out["/v1/sandbox/purchases/{purchase_id}/{action}"] = {"post": SANDBOX_OPERATION.schema()}
+    return out

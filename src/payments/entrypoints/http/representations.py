@@ -170,6 +170,39 @@ class ProblemFieldError(Struct, frozen=True):
     message: str
 
 
+PurchaseLeftBehind = Annotated[
+    str,
+    Meta(
+        description=(
+            "The purchase this failure left behind: on a 503 whose outcome is unknown (the "
+            "provider may have charged; read it or retry with the same Idempotency-Key), or on "
+            "a 422 that failed it"
+        )
+    ),
+]
+RefundLeftBehind = Annotated[
+    str,
+    Meta(
+        description=(
+            "On a refund's 503 whose outcome is unknown: the refund, booked and pending until "
+            "the provider's answer is recorded (GET /v1/refunds/{id})"
+        )
+    ),
+]
+Refundable = Annotated[
+    Money, Meta(description="On refund_exceeds_captured: what can still be refunded")
+]
+DeclineCode = Annotated[
+    str, Meta(max_length=64, description="On payment_declined: the provider's decline code")
+]
+AvailableCredits = Annotated[
+    str, Meta(description="On insufficient_credits: the credits available")
+]
+RefusedPayment = Annotated[
+    str, Meta(description="The provider's id of the payment a refusal is about")
+]
+
+
 class Problem(Struct, frozen=True):
     """RFC 9457 problem details. A replayed problem (Idempotent-Replayed) carries the request_id
     of the request that replayed it. Other members may appear."""
@@ -181,49 +214,12 @@ class Problem(Struct, frozen=True):
     code: Annotated[str, Meta(description="Stable machine-readable code.")]
     request_id: str
     errors: list[ProblemFieldError] | UnsetType = UNSET
-    purchase_id: (
-        Annotated[
-            str,
-            Meta(
-                description=(
-                    "The purchase this failure left behind: on a 503 whose outcome is unknown "
-                    "(the provider may have charged; read it or retry with the same "
-                    "Idempotency-Key), or on a 422 that failed it"
-                )
-            ),
-        ]
-        | UnsetType
-    ) = UNSET
-    refund_id: (
-        Annotated[
-            str,
-            Meta(
-                description=(
-                    "On a refund's 503 whose outcome is unknown: the refund, booked and pending "
-                    "until the provider's answer is recorded (GET /v1/refunds/{id})"
-                )
-            ),
-        ]
-        | UnsetType
-    ) = UNSET
-    refundable: (
-        Annotated[Money, Meta(description="On refund_exceeds_captured: what can still be refunded")]
-        | UnsetType
-    ) = UNSET
-    decline_code: (
-        Annotated[
-            str, Meta(max_length=64, description="On payment_declined: the provider's decline code")
-        ]
-        | UnsetType
-    ) = UNSET
-    available: (
-        Annotated[str, Meta(description="On insufficient_credits: the credits available")]
-        | UnsetType
-    ) = UNSET
-    gateway_reference: (
-        Annotated[str, Meta(description="The provider's id of the payment a refusal is about")]
-        | UnsetType
-    ) = UNSET
+    purchase_id: PurchaseLeftBehind | UnsetType = UNSET
+    refund_id: RefundLeftBehind | UnsetType = UNSET
+    refundable: Refundable | UnsetType = UNSET
+    decline_code: DeclineCode | UnsetType = UNSET
+    available: AvailableCredits | UnsetType = UNSET
+    gateway_reference: RefusedPayment | UnsetType = UNSET
 
 
 RESPONSE_BODIES: tuple[type[Struct], ...] = (
