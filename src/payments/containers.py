@@ -30,6 +30,7 @@ from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
@@ -132,12 +133,8 @@ def checked_gateways(
 
 
 def http_settings(settings: Settings) -> HttpSettings:
-    """The HTTP API's limits from the settings (guest checkout quotas, the trusted proxy)."""
+    """The HTTP API's limits from the settings (the trusted proxy)."""
     return HttpSettings(
-        public_ip_limit=settings.guest_checkouts_per_ip_hour,
-        public_ip_window=3600,
-        public_email_limit=settings.guest_checkouts_per_email_hour,
-        public_email_window=3600,
         trust_forwarded_for=settings.trust_forwarded_for,
     )
 
@@ -169,6 +166,16 @@ class Container(containers.DeclarativeContainer):
         clock,
     )
 
+    guest_checkouts = providers.Singleton(
+        GuestCheckoutGate,
+        rate_limiter,
+        providers.Factory(
+            GuestCheckoutLimits,
+            per_ip=settings.provided.guest_checkouts_per_ip_hour,
+            per_email=settings.provided.guest_checkouts_per_email_hour,
+        ),
+    )
+
     catalog = providers.Singleton(CatalogService, unit_of_work.provider, clock, ids)
     purchases = providers.Singleton(
         PurchaseService,
@@ -177,6 +184,7 @@ class Container(containers.DeclarativeContainer):
         settings.provided.routing,
         clock,
         ids,
+        guests=guest_checkouts,
     )
     refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
     accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)
@@ -198,7 +206,6 @@ class Container(containers.DeclarativeContainer):
         notifications=notifications,
         access=access,
         idempotency=idempotency,
-        rate_limiter=rate_limiter,
         readiness=providers.Callable(database_ready, engine),
         banks=banks,
     )

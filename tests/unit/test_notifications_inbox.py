@@ -15,7 +15,7 @@ from payments.domain.inbox import MAX_ATTEMPTS, InboxMessage, InboxStatus
 from payments.domain.ledger import EntryKind
 from payments.domain.money import Money
 from payments.domain.purchase import Purchase, PurchaseStatus
-from payments.domain.refund import Refund, RefundStatus
+from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundStatus
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService, Receipt
 from tests.unit.conftest import MERCHANT, Payments, bootstrap, credits_of
@@ -361,3 +361,16 @@ def test_refund_notification_about_a_payment_we_never_made_is_ignored(inbox: Inb
     receipt = inbox.receive(notification)
     assert receipt.status == "ignored"
     assert inbox.message(receipt.message_id).status is InboxStatus.IGNORED
+
+
+def test_refund_made_at_the_provider_gets_a_refund_id_not_a_purchase_reference(
+    inbox: Inbox,
+) -> None:
+    purchase_id, ref = inbox.completed()
+    inbox.payments.gateway.refund_at_provider(ref, Money("20.00", "EUR"))
+    inbox.deliver_all()
+
+    (booked,) = inbox.refunds(purchase_id)
+
+    assert booked.id.startswith(f"{REFUND_ID_PREFIX}_")
+    assert not booked.id.startswith("ref_")

@@ -40,33 +40,33 @@ TABLE: dict[tuple[PurchaseStatus, PaymentOutcome], tuple[ApplyResult, PurchaseSt
     (S.PENDING, Out.FAILED): (A.APPLIED, S.FAILED, False),
     (S.PENDING, Out.CANCELLED): (A.APPLIED, S.CANCELLED, False),
     (S.PENDING, Out.EXPIRED): (A.APPLIED, S.EXPIRED, False),
-    (S.PROCESSING, Out.PROCESSING): (A.NO_OP, S.PROCESSING, False),
+    (S.PROCESSING, Out.PROCESSING): (A.ALREADY_APPLIED, S.PROCESSING, False),
     (S.PROCESSING, Out.SUCCEEDED): (A.APPLIED, S.COMPLETED, False),
     (S.PROCESSING, Out.FAILED): (A.APPLIED, S.FAILED, False),
     (S.PROCESSING, Out.CANCELLED): (A.APPLIED, S.CANCELLED, False),
     (S.PROCESSING, Out.EXPIRED): (A.APPLIED, S.EXPIRED, False),
     (S.FAILED, Out.PROCESSING): (A.APPLIED, S.PROCESSING, False),  # the payer tries again
     (S.FAILED, Out.SUCCEEDED): (A.APPLIED, S.COMPLETED, False),  # a late success
-    (S.FAILED, Out.FAILED): (A.NO_OP, S.FAILED, False),
+    (S.FAILED, Out.FAILED): (A.ALREADY_APPLIED, S.FAILED, False),
     (S.FAILED, Out.CANCELLED): (A.APPLIED, S.CANCELLED, False),
     (S.FAILED, Out.EXPIRED): (A.APPLIED, S.EXPIRED, False),
-    (S.CANCELLED, Out.PROCESSING): (A.IGNORED, S.CANCELLED, False),
+    (S.CANCELLED, Out.PROCESSING): (A.STALE, S.CANCELLED, False),
     (S.CANCELLED, Out.SUCCEEDED): (A.APPLIED, S.COMPLETED, True),  # money moved: never lost
-    (S.CANCELLED, Out.FAILED): (A.IGNORED, S.CANCELLED, False),
-    (S.CANCELLED, Out.CANCELLED): (A.NO_OP, S.CANCELLED, False),
-    (S.CANCELLED, Out.EXPIRED): (A.NO_OP, S.CANCELLED, False),
-    (S.EXPIRED, Out.PROCESSING): (A.IGNORED, S.EXPIRED, False),
+    (S.CANCELLED, Out.FAILED): (A.STALE, S.CANCELLED, False),
+    (S.CANCELLED, Out.CANCELLED): (A.ALREADY_APPLIED, S.CANCELLED, False),
+    (S.CANCELLED, Out.EXPIRED): (A.ALREADY_APPLIED, S.CANCELLED, False),
+    (S.EXPIRED, Out.PROCESSING): (A.STALE, S.EXPIRED, False),
     (S.EXPIRED, Out.SUCCEEDED): (A.APPLIED, S.COMPLETED, True),
-    (S.EXPIRED, Out.FAILED): (A.IGNORED, S.EXPIRED, False),
-    (S.EXPIRED, Out.CANCELLED): (A.NO_OP, S.EXPIRED, False),
-    (S.EXPIRED, Out.EXPIRED): (A.NO_OP, S.EXPIRED, False),
-    (S.COMPLETED, Out.PROCESSING): (A.IGNORED, S.COMPLETED, False),
-    (S.COMPLETED, Out.SUCCEEDED): (A.NO_OP, S.COMPLETED, False),
-    (S.COMPLETED, Out.FAILED): (A.IGNORED, S.COMPLETED, False),
-    (S.COMPLETED, Out.CANCELLED): (A.IGNORED, S.COMPLETED, False),
-    (S.COMPLETED, Out.EXPIRED): (A.IGNORED, S.COMPLETED, False),
+    (S.EXPIRED, Out.FAILED): (A.STALE, S.EXPIRED, False),
+    (S.EXPIRED, Out.CANCELLED): (A.ALREADY_APPLIED, S.EXPIRED, False),
+    (S.EXPIRED, Out.EXPIRED): (A.ALREADY_APPLIED, S.EXPIRED, False),
+    (S.COMPLETED, Out.PROCESSING): (A.STALE, S.COMPLETED, False),
+    (S.COMPLETED, Out.SUCCEEDED): (A.ALREADY_APPLIED, S.COMPLETED, False),
+    (S.COMPLETED, Out.FAILED): (A.STALE, S.COMPLETED, False),
+    (S.COMPLETED, Out.CANCELLED): (A.STALE, S.COMPLETED, False),
+    (S.COMPLETED, Out.EXPIRED): (A.STALE, S.COMPLETED, False),
     **{
-        (status, outcome): (A.IGNORED, status, False)
+        (status, outcome): (A.STALE, status, False)
         for status in (S.PARTIALLY_REFUNDED, S.REFUNDED)
         for outcome in PaymentOutcome
     },
@@ -147,7 +147,7 @@ def test_a_different_amount_or_gateway_is_a_conflict_in_every_status(
         {"gateway": "payu"},
     ):
         purchase = a_purchase(payments, status)
-        assert purchase.apply(seen(Out.SUCCEEDED, **wrong), now, "x") is A.CONFLICT
+        assert purchase.apply(seen(Out.SUCCEEDED, **wrong), now, "x") is A.CONFLICTING
         assert purchase.status is status
         assert purchase.pending_audit == []
 
@@ -155,7 +155,7 @@ def test_a_different_amount_or_gateway_is_a_conflict_in_every_status(
 def test_a_capture_without_an_amount_never_completes(payments: Payments) -> None:
     purchase = a_purchase(payments, S.PROCESSING)
     result = purchase.apply(seen(Out.SUCCEEDED, amount=None), payments.clock.now(), "x")
-    assert result is A.CONFLICT
+    assert result is A.CONFLICTING
     assert purchase.status is S.PROCESSING
 
 
@@ -167,7 +167,7 @@ def test_a_second_capture_of_a_captured_purchase_is_flagged_for_review(
     result = purchase.apply(
         seen(Out.SUCCEEDED, gateway_reference="pi_2"), payments.clock.now(), "x"
     )
-    assert result is A.CONFLICT
+    assert result is A.CONFLICTING
     assert purchase.status is status
     assert purchase.needs_review
     assert purchase.review_reason is not None and "pi_2" in purchase.review_reason

@@ -88,7 +88,7 @@ def test_apply_never_leaves_a_captured_state(
         if result is not ApplyResult.APPLIED:
             assert purchase.status is before
         if outcome is PaymentOutcome.SUCCEEDED and not with_amount:
-            assert result is ApplyResult.CONFLICT
+            assert result is ApplyResult.CONFLICTING
         second_capture = reference is not None and reference != captured_reference
         if (
             outcome is PaymentOutcome.SUCCEEDED
@@ -96,7 +96,7 @@ def test_apply_never_leaves_a_captured_state(
             and second_capture
             and (before in CAPTURED_STATUSES)
         ):
-            assert result is ApplyResult.CONFLICT
+            assert result is ApplyResult.CONFLICTING
             assert purchase.needs_review
         checked_capture = checked_capture or (
             outcome is PaymentOutcome.SUCCEEDED and with_amount and which != "other"

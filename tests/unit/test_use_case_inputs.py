@@ -93,7 +93,7 @@ def test_a_bad_product_field_is_named_in_a_validation_error(
     with pytest.raises(ValidationError) as refused:
         payments.catalog.create(**fields)  # type: ignore[arg-type]
     assert field in [e.field for e in refused.value.errors]
-    assert payments.catalog.list() == []
+    assert payments.catalog.list_products() == []
 
 
 def test_the_largest_price_we_store_is_accepted(payments: Payments) -> None:

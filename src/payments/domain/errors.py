@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,17 @@ class PaymentsError(Exception):
         self.details: Mapping[str, object] = dict(details or {})
 
 
+AnyError = TypeVar("AnyError", bound=PaymentsError)
+
+
+def with_details(error: AnyError, **details: object) -> AnyError:
+    """A copy of ``error`` carrying more ``details`` (say the ``purchase_id`` a failure left
+    behind); the caught error stays as it was. Raise the copy ``from`` the original."""
+    extended = copy.copy(error)
+    extended.details = {**error.details, **details}
+    return extended
+
+
 class ValidationError(PaymentsError):
     """The input is invalid: fix the request and send it again."""
 
@@ -40,6 +53,12 @@ class ValidationError(PaymentsError):
     ) -> None:
         super().__init__(message, details=details)
         self.errors: tuple[FieldError, ...] = tuple(errors)
+
+
+class MalformedRequestError(ValidationError):
+    """The request cannot be read: not JSON, not a JSON object, or a bad header."""
+
+    code = "malformed_request"
 
 
 class InvalidAmountError(ValidationError):
@@ -191,3 +210,17 @@ class ConfigurationError(PaymentsError):
     """The service settings are invalid; the service must not start."""
 
     code = "configuration_error"
+
+
+class StorageUnavailableError(PaymentsError):
+    """The notification could not be stored; the provider must deliver it again."""
+
+    code = "storage_unavailable"
+    retryable = True
+
+
+class NotReadyError(PaymentsError):
+    """The service cannot serve requests now (its database is unreachable)."""
+
+    code = "not_ready"
+    retryable = True

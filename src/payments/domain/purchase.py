@@ -58,15 +58,14 @@ class ObservationSource(StrEnum):
 
 
 class ApplyResult(StrEnum):
-    """How an observation was taken: moved the purchase, changed nothing, stale, or a conflict.
+    """How the apply step took an observation: it moved the purchase (``applied``), the purchase
+    already showed it (``already_applied``), it came too late to matter (``stale``), or it
+    disagrees with our records (``conflicting``)."""
 
-    The values are the webhook answers of the HTTP contract.
-    """
-
-    APPLIED = "processed"
-    NO_OP = "duplicate"
-    IGNORED = "ignored"
-    CONFLICT = "conflict"
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"
+    STALE = "stale"
+    CONFLICTING = "conflicting"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,20 +106,11 @@ class ClientSecretAction:
     publishable_key: str | None = None
     type: str = "client_secret"
 
-    def to_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"type": self.type, "client_secret": self.client_secret}
-        if self.publishable_key:
-            out["publishable_key"] = self.publishable_key
-        return out
-
 
 @dataclass(frozen=True, slots=True)
 class RedirectAction:
     url: str
     type: str = "redirect"
-
-    def to_dict(self) -> dict[str, object]:
-        return {"type": self.type, "url": self.url}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +121,6 @@ class CashVoucherAction:
     expires_at: datetime
     instructions: str
     type: str = "cash_voucher"
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "type": self.type,
-            "code": self.code,
-            "barcode": self.barcode,
-            "amount": self.amount.to_dict(),
-            "expires_at": _rfc3339(self.expires_at),
-            "instructions": self.instructions,
-        }
 
 
 NextAction = ClientSecretAction | RedirectAction | CashVoucherAction
@@ -335,30 +315,30 @@ class Purchase:
     def apply(self, observation: GatewayObservation, now: datetime, actor: str) -> ApplyResult:
         """Take what a provider observed into account, by the state machine of DESIGN §2.
 
-        Never raises for stale or duplicated observations: they are ``NO_OP`` or ``IGNORED``.
-        An amount or currency different from ours, or a different gateway, is a ``CONFLICT`` and
-        changes nothing. A capture after a local cancel or expiry completes the purchase and flags
-        it for review, because money moved.
+        Never raises for stale or duplicated observations: they are ``ALREADY_APPLIED`` or
+        ``STALE``. An amount or currency different from ours, or a different gateway, is
+        ``CONFLICTING`` and changes nothing. A capture after a local cancel or expiry completes
+        the purchase and flags it for review, because money moved.
         """
         if self.gateway is not None and observation.gateway != self.gateway:
-            return ApplyResult.CONFLICT
+            return ApplyResult.CONFLICTING
         if observation.amount is not None and observation.amount != self.amount:
-            return ApplyResult.CONFLICT
+            return ApplyResult.CONFLICTING
         captured = observation.outcome is PaymentOutcome.SUCCEEDED
         if captured and observation.amount is None:
-            return ApplyResult.CONFLICT  # a capture we cannot check against our price
+            return ApplyResult.CONFLICTING  # a capture we cannot check against our price
         if captured and self._is_second_capture(observation.gateway_reference):
             self.flag_for_review(
                 f"{observation.gateway} captured a second payment "
                 f"{observation.gateway_reference} for this purchase",
                 now,
             )
-            return ApplyResult.CONFLICT
+            return ApplyResult.CONFLICTING
         rule = _OBSERVED[self.status][observation.outcome]
         if rule == _IGNORE:
-            return ApplyResult.IGNORED
+            return ApplyResult.STALE
         if rule == _NOOP:
-            return ApplyResult.NO_OP
+            return ApplyResult.ALREADY_APPLIED
         if observation.gateway_reference and (
             observation.outcome is PaymentOutcome.SUCCEEDED or self.gateway_reference is None
         ):
@@ -501,7 +481,3 @@ class Purchase:
                     now, self.id, self.customer_id, self.amount, self.credits, self.needs_review
                 )
             )
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 from payments.domain.money import Money
+
+REFUND_ID_PREFIX: Final = "rfd"
+"""Every refund's id starts ``rfd_``: ours, keyed ones (``rfd_k...``) and those a provider
+notification tells us were made at the provider."""
 
 
 class RefundStatus(StrEnum):

@@ -24,6 +24,7 @@ from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
@@ -150,6 +151,7 @@ class Api:
 def build_api(
     *,
     settings: HttpSettings | None = None,
+    guest_limits: GuestCheckoutLimits | None = None,
     sandbox: bool = False,
     ready: bool = True,
 ) -> Api:
@@ -167,13 +169,19 @@ def build_api(
     access = AccessService(uow, clock, ids)
     services = ApiServices(
         catalog=CatalogService(uow, clock, ids),
-        purchases=PurchaseService(uow, registry, RoutingTable.parse("*: fake"), clock, ids),
+        purchases=PurchaseService(
+            uow,
+            registry,
+            RoutingTable.parse("*: fake"),
+            clock,
+            ids,
+            guests=GuestCheckoutGate(limiter, guest_limits or GuestCheckoutLimits()),
+        ),
         refunds=RefundService(uow, registry, clock, ids),
         accounts=AccountService(uow, clock, ids),
         notifications=NotificationService(uow, registry, clock, ids),
         access=access,
         idempotency=IdempotencyService(uow, clock),
-        rate_limiter=limiter,
         readiness=lambda: ready,
         banks=BankDirectory(registry, clock),
     )

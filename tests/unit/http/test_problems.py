@@ -253,7 +253,7 @@ def test_unexpected_error_is_500_without_internal_text(
     def broken(self: CatalogService) -> list[object]:
         raise RuntimeError("secret connection string postgres://u:p@db")
 
-    monkeypatch.setattr(CatalogService, "list", broken)
+    monkeypatch.setattr(CatalogService, "list_products", broken)
 
     result = api.get("/v1/products")
 

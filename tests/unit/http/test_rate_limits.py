@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import falcon.testing
 
+from payments.domain.services.guest_checkout import GuestCheckoutLimits
 from payments.entrypoints.http.app import HttpSettings
 from tests.unit.http.conftest import Api, assert_problem, build_api
 
@@ -92,7 +93,9 @@ def test_forwarded_for_is_ignored_unless_trusted(api: Api) -> None:
 
 
 def test_trusted_proxy_limits_by_the_last_forwarded_hop() -> None:
-    api = build_api(settings=HttpSettings(trust_forwarded_for=True, public_ip_limit=2))
+    api = build_api(
+        settings=HttpSettings(trust_forwarded_for=True), guest_limits=GuestCheckoutLimits(per_ip=2)
+    )
     product_id = api.create_premium()["id"]
 
     def from_client(client: str, email: str) -> int:
@@ -105,7 +108,7 @@ def test_trusted_proxy_limits_by_the_last_forwarded_hop() -> None:
 
 
 def test_configured_limits_are_used() -> None:
-    api = build_api(settings=HttpSettings(public_email_limit=1, public_email_window=60))
+    api = build_api(guest_limits=GuestCheckoutLimits(per_email=1, per_email_window=60))
     product_id = api.create_premium()["id"]
 
     assert _guest(api, product_id, "ana@example.com").status_code == 201

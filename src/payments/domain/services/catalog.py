@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -56,7 +55,7 @@ class CatalogService:
             raise NotFoundError(f"Product {product_id!r} does not exist.")
         return product
 
-    def list(self) -> builtins.list[Product]:
+    def list_products(self) -> list[Product]:
         """Active products, oldest first."""
         with self._uow() as uow:
             return uow.products.list(active_only=True)

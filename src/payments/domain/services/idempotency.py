@@ -3,11 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from payments.domain.errors import IdempotencyConflictError, IdempotencyInFlightError
 from payments.domain.idempotency import IN_FLIGHT_LEASE, IdempotencyRecord
 from payments.domain.ports import Clock, UnitOfWork
+from payments.domain.purchase import Purchase, PurchaseStatus
+from payments.domain.refund import Refund
+
+OUTCOME_ENTRY = "Payments-Unknown-Outcome"
+"""Where a stored answer keeps what its outcome depends on, beside its headers; never replayed."""
+
+
+class OutcomeKind(StrEnum):
+    """What an answer whose outcome was unknown left behind."""
+
+    PURCHASE = "purchase"
+    REFUND = "refund"
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownOutcome:
+    """The purchase or refund a request left behind when the provider may have acted but did
+    not answer in time: a later replay answers it as it is then, once its outcome is known."""
+
+    kind: OutcomeKind
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """The first response to a key: status, body and the headers worth replaying."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What to answer a request whose key already has an answer.
+
+    ``purchase`` or ``refund`` is set when the stored answer's outcome was unknown and has since
+    become known: answer that record as created instead of the stored failure. Otherwise
+    replay ``answer`` as stored.
+    """
+
+    answer: StoredAnswer
+    purchase: Purchase | None = None
+    refund: Refund | None = None
+
+
+def _encode(outcome: UnknownOutcome) -> str:
+    return f"{outcome.kind.value}:{outcome.id}"
+
+
+def _decode(text: str | None) -> UnknownOutcome | None:
+    kind, _, record_id = (text or "").partition(":")
+    try:
+        return UnknownOutcome(OutcomeKind(kind), record_id) if record_id else None
+    except ValueError:  # not a kind of ours
+        return None
 
 
 class IdempotencyService:
@@ -15,6 +73,10 @@ class IdempotencyService:
 
     A claim whose request never finished (its process died) holds the key for ``lease`` only;
     after that a request with the same key and body takes the claim over and runs.
+
+    An answer stored with an ``UnknownOutcome`` (a checkout or refund the provider may have
+    made) is replayed as the purchase or refund it names once that has settled: a purchase that
+    left ``pending``, a refund whose provider answer is recorded. Neither is ever made twice.
     """
 
     def __init__(
@@ -29,8 +91,8 @@ class IdempotencyService:
         self._lifetime = lifetime
         self._lease = min(lease, lifetime)
 
-    def begin(self, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
-        """Claim the key; returns the finished record to replay, or None to go ahead.
+    def begin(self, scope: str, key: str, fingerprint: str) -> Replay | None:
+        """Claim the key; returns what to replay, or None to go ahead.
 
         Raises ``IdempotencyConflictError`` for a different request under the same key and
         ``IdempotencyInFlightError`` while the first request is still running. A claim older
@@ -48,9 +110,27 @@ class IdempotencyService:
             raise IdempotencyConflictError(
                 "This Idempotency-Key was used with a different request."
             )
-        if not existing.finished:
+        if existing.response_status is None:
             raise IdempotencyInFlightError("A request with this Idempotency-Key is in flight.")
-        return existing
+        headers = dict(existing.response_headers or {})
+        outcome = _decode(headers.pop(OUTCOME_ENTRY, None))
+        answer = StoredAnswer(existing.response_status, existing.response_body or b"", headers)
+        return self._replay(answer, outcome)
+
+    def _replay(self, answer: StoredAnswer, outcome: UnknownOutcome | None) -> Replay:
+        """The settled purchase or refund an unknown outcome names, else the stored answer."""
+        if outcome is None:
+            return Replay(answer)
+        with self._uow() as uow:
+            if outcome.kind is OutcomeKind.PURCHASE:
+                purchase = uow.purchases.get(outcome.id)
+                if purchase is not None and purchase.status is not PurchaseStatus.PENDING:
+                    return Replay(answer, purchase=purchase)
+            else:
+                refund = uow.refunds.get(outcome.id)
+                if refund is not None and not refund.awaiting_answer:
+                    return Replay(answer, refund=refund)
+        return Replay(answer)
 
     def finish(
         self,
@@ -58,14 +138,16 @@ class IdempotencyService:
         key: str,
         *,
         fingerprint: str,
-        status: int,
-        body: bytes,
-        headers: dict[str, str],
+        answer: StoredAnswer,
+        unknown_outcome: UnknownOutcome | None = None,
     ) -> None:
-        """Store the response to replay."""
+        """Store the response to replay, with the record its outcome depends on, if any."""
         now = self._clock.now()
+        headers = dict(answer.headers)
+        if unknown_outcome is not None:
+            headers[OUTCOME_ENTRY] = _encode(unknown_outcome)
         record = IdempotencyRecord(
-            scope, key, fingerprint, now, now + self._lifetime, status, body, headers
+            scope, key, fingerprint, now, now + self._lifetime, answer.status, answer.body, headers
         )
         with self._uow() as uow:
             uow.idempotency.finish(record)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
-from payments.domain.errors import NotFoundError, PaymentsError
+from payments.domain.errors import NotFoundError, StorageUnavailableError
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ports import Clock, IdGenerator, Notification, UnitOfWork
 from payments.domain.purchase import ApplyResult
@@ -22,30 +23,38 @@ log = logging.getLogger(__name__)
 
 _INBOX_STATUS = {
     ApplyResult.APPLIED: InboxStatus.PROCESSED,
-    ApplyResult.NO_OP: InboxStatus.PROCESSED,
-    ApplyResult.IGNORED: InboxStatus.IGNORED,
-    ApplyResult.CONFLICT: InboxStatus.CONFLICT,
+    ApplyResult.ALREADY_APPLIED: InboxStatus.PROCESSED,
+    ApplyResult.STALE: InboxStatus.IGNORED,
+    ApplyResult.CONFLICTING: InboxStatus.CONFLICT,
 }
 
 
-class StorageUnavailableError(PaymentsError):
-    """The notification could not be stored; the provider must deliver it again."""
+class Delivery(StrEnum):
+    """What became of one delivered notification: ``processed``, ``duplicate`` (this event id
+    was already stored, or it changed nothing), ``ignored`` (genuine but not about anything of
+    ours, or stale), ``conflict`` (stored for an operator: it disagrees with our records) or
+    ``queued`` (stored; processing failed and will be retried)."""
 
-    code = "storage_unavailable"
-    retryable = True
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    CONFLICT = "conflict"
+    QUEUED = "queued"
+
+
+_DELIVERY = {
+    ApplyResult.APPLIED: Delivery.PROCESSED,
+    ApplyResult.ALREADY_APPLIED: Delivery.DUPLICATE,
+    ApplyResult.STALE: Delivery.IGNORED,
+    ApplyResult.CONFLICTING: Delivery.CONFLICT,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    """What became of one delivered notification.
+    """What became of one delivered notification (``Delivery``), and what it was about."""
 
-    ``status`` is ``processed``, ``duplicate`` (this event id was already stored, or it changed
-    nothing), ``ignored`` (genuine but not about anything of ours, or stale), ``conflict`` (stored
-    for an operator: it disagrees with our records) or ``queued`` (stored; processing failed and
-    will be retried).
-    """
-
-    status: str
+    status: Delivery
     message_id: str | None
     purchase_id: str | None
 
@@ -95,12 +104,12 @@ class NotificationService:
                 message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
                 if not uow.inbox.add(message):
                     uow.rollback()
-                    return Receipt("duplicate", None, None)
+                    return Receipt(Delivery.DUPLICATE, None, None)
                 uow.commit()
         except Exception as error:  # stored as failed for the worker: never lose a delivery
             log.exception("notification %s/%s failed", provider, notification.event_id)
             return self._store_failed(message, error)
-        return Receipt(settled.result.value, message.id, settled.purchase_id)
+        return Receipt(_DELIVERY[settled.result], message.id, settled.purchase_id)
 
     def _store_failed(self, message: InboxMessage, error: Exception) -> Receipt:
         # Forget an outcome settled before the failure (the transaction that had it rolled back).
@@ -114,7 +123,7 @@ class NotificationService:
             raise StorageUnavailableError("The notification could not be stored.") from (
                 storage_error
             )
-        return Receipt("queued" if stored else "duplicate", message.id, None)
+        return Receipt(Delivery.QUEUED if stored else Delivery.DUPLICATE, message.id, None)
 
     def _apply(self, uow: UnitOfWork, notification: Notification) -> Settled:
         now = self._clock.now()
@@ -125,12 +134,12 @@ class NotificationService:
                 uow, observation.gateway, observation.gateway_reference, observation.reference
             )
             if purchase is None:
-                return Settled(ApplyResult.IGNORED, None)
+                return Settled(ApplyResult.STALE, None)
             result = settle_payment(uow, purchase, observation, now=now, actor=actor, ids=self._ids)
             return Settled(result, purchase.id)
         if notification.refund is not None:
             return settle_refund(uow, notification.refund, now=now, actor=actor, ids=self._ids)
-        return Settled(ApplyResult.IGNORED, None)
+        return Settled(ApplyResult.STALE, None)
 
     def retry_due(self, limit: int = 50) -> dict[str, int]:
         """Process failed messages whose retry time has come (claimed so no other worker does)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import logging
 import re
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from payments.domain.errors import (
     PaymentDeclinedError,
     PaymentsError,
     ValidationError,
+    with_details,
 )
 from payments.domain.ports import (
     Clock,
@@ -41,6 +41,8 @@ from payments.domain.purchase import (
 )
 from payments.domain.routing import RoutingTable
 from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.guest_checkout import GuestCheckoutGate
+from payments.domain.services.records import locked_purchase
 from payments.domain.services.settlement import persist, settle_payment
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class CreatePurchase:
     return_url: str | None = None
     payer: PayerDetails | None = None
     bank_code: str | None = None
+    client_address: str | None = None
+    """Where the request came from (never a body's claim): guest checkouts are counted by it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,20 +137,27 @@ class PurchaseService:
         routing: RoutingTable,
         clock: Clock,
         ids: IdGenerator,
+        *,
+        guests: GuestCheckoutGate | None = None,
     ) -> None:
+        """``guests`` limits checkouts by publishable keys; without it guests are not limited."""
         self._uow = uow
         self._gateways = gateways
         self._routing = routing
         self._clock = clock
         self._ids = ids
+        self._guests = guests
 
     def create(self, command: CreatePurchase, principal: Principal) -> Purchase:
         """Create a purchase at the catalog price, route it and start it at the first gateway.
 
         The purchase is committed before any provider call, and the provider call is made outside
         any transaction. Failover to the next gateway happens only when the error proves nothing
-        was charged. A decline leaves the purchase ``failed`` (returned, not raised).
+        was charged. A decline leaves the purchase ``failed`` (returned, not raised). A guest
+        (publishable key) over its checkout limits gets ``RateLimitedError``.
         """
+        if principal.role is Role.PUBLIC and self._guests is not None:
+            self._guests.admit(command.client_address, command.customer_email)
         if command.payer is not None:
             command.payer.check()
         if command.bank_code is not None and not (
@@ -211,9 +222,9 @@ class PurchaseService:
         if principal.role is Role.CUSTOMER:
             if command.customer_id not in (None, principal.customer_id) or command.customer_email:
                 raise ForbiddenError("A customer key buys only for its own customer.")
-            customer_id = principal.customer_id
-            assert customer_id is not None
-            return _customer_by_id(uow, customer_id, now)
+            if principal.customer_id is None:
+                raise ForbiddenError("This customer key names no customer.")
+            return _customer_by_id(uow, principal.customer_id, now)
         if command.customer_id is not None:
             if principal.role is Role.PUBLIC:
                 raise ForbiddenError("A publishable key buys as a guest: send customer.email.")
@@ -274,8 +285,7 @@ class PurchaseService:
                 if not last:
                     continue
                 self._fail_at_start(purchase.id, gateway_name, refused.code, refused.message)
-                refused.details = {**refused.details, "purchase_id": purchase.id}
-                raise
+                raise with_details(refused, purchase_id=purchase.id) from refused
             except (GatewayUnavailableError, GatewayConfigurationError) as error:
                 provably_uncharged = isinstance(error, GatewayConfigurationError) or (
                     not error.charged_possible
@@ -283,8 +293,7 @@ class PurchaseService:
                 log.warning("gateway %s failed for %s: %s", gateway_name, purchase.id, error)
                 if provably_uncharged and not last:
                     continue
-                error.details = {**error.details, "purchase_id": purchase.id}
-                raise
+                raise with_details(error, purchase_id=purchase.id) from error
             return self._record_start(purchase.id, gateway_name, start)
         raise AssertionError("a routing decision always has at least one gateway")
 
@@ -319,8 +328,7 @@ class PurchaseService:
 
     def _reroute(self, purchase_id: str, gateway_name: str) -> None:
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id, for_update=True)
-            assert purchase is not None
+            purchase = locked_purchase(uow, purchase_id)
             purchase.gateway = gateway_name
             purchase.updated_at = self._clock.now()
             persist(uow, purchase)
@@ -329,8 +337,7 @@ class PurchaseService:
     def _record_start(self, purchase_id: str, gateway_name: str, start: PaymentStart) -> Purchase:
         now = self._clock.now()
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id, for_update=True)
-            assert purchase is not None
+            purchase = locked_purchase(uow, purchase_id)
             purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
             if start.observation is not None:
                 settle_payment(
@@ -343,8 +350,7 @@ class PurchaseService:
     def _observe(self, purchase_id: str, observation: GatewayObservation) -> Purchase:
         now = self._clock.now()
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id, for_update=True)
-            assert purchase is not None
+            purchase = locked_purchase(uow, purchase_id)
             settle_payment(
                 uow, purchase, observation, now=now, actor=observation.gateway, ids=self._ids
             )
@@ -361,7 +367,7 @@ class PurchaseService:
             raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
         return purchase
 
-    def list(
+    def list_purchases(
         self,
         principal: Principal,
         *,
@@ -444,8 +450,7 @@ class PurchaseService:
             return purchase, None
         now = self._clock.now()
         with self._uow() as uow:
-            locked = uow.purchases.get(purchase_id, for_update=True)
-            assert locked is not None
+            locked = locked_purchase(uow, purchase_id)
             result = settle_payment(
                 uow, locked, observation, now=now, actor="reconciliation", ids=self._ids
             )
@@ -470,8 +475,8 @@ class PurchaseService:
         horizon = min(look_up_after, expire_after)
         with self._uow() as uow:
             stale = uow.purchases.list_open(updated_before=now - horizon, limit=limit)
-        settled: builtins.list[str] = []
-        expired: builtins.list[str] = []
+        settled: list[str] = []
+        expired: list[str] = []
         errors: dict[str, str] = {}
         for candidate in stale:
             try:
@@ -492,15 +497,14 @@ class PurchaseService:
     def _expire(self, purchase_id: str, now: datetime) -> Purchase | None:
         """Expire a purchase whose payment window ran out, and call it off at the provider."""
         with self._uow() as uow:
-            locked = uow.purchases.get(purchase_id, for_update=True)
-            assert locked is not None
+            locked = locked_purchase(uow, purchase_id)
             if not locked.expire(now):
                 return None
             persist(uow, locked)
             uow.commit()
         return self._cancel_at_provider(locked)
 
-    def expire_stale(self, max_age: timedelta, limit: int = 100) -> builtins.list[str]:
+    def expire_stale(self, max_age: timedelta, limit: int = 100) -> list[str]:
         """Expire open purchases older than ``max_age`` whose provider shows no capture."""
         report = self.reconcile(expire_after=max_age, look_up_after=max_age, limit=limit)
         return report.expired

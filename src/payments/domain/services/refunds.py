@@ -21,6 +21,7 @@ from payments.domain.errors import (
     PaymentsError,
     UnsupportedByGatewayError,
     ValidationError,
+    with_details,
 )
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.money import Money
@@ -33,8 +34,9 @@ from payments.domain.ports import (
     UnitOfWork,
 )
 from payments.domain.purchase import Purchase
-from payments.domain.refund import Refund, RefundStatus
+from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundStatus
 from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.records import locked_purchase, stored_refund
 from payments.domain.services.settlement import book_refund, fail_refund, persist
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,8 @@ def _is_full(purchase: Purchase, amount: Money) -> bool:
 def _request(purchase: Purchase, refund: Refund) -> RefundRequest:
     """The provider request of a refund, the same every time it is sent: a resend under the same
     idempotency key must carry the very same parameters."""
-    assert purchase.gateway_reference is not None
+    if purchase.gateway_reference is None:
+        raise InvalidTransitionError(f"Purchase {purchase.id!r} was never started at a gateway.")
     return RefundRequest(
         refund_id=refund.id,
         purchase_reference=purchase.reference,
@@ -115,7 +118,7 @@ def refund_id_for(purchase_id: str, request_key: str) -> str:
     """The id of the refund a keyed request books: the same request always names the same
     refund (and so the same provider idempotency key)."""
     digest = hashlib.sha256(f"{purchase_id}\n{request_key}".encode()).hexdigest()
-    return f"rfd_k{digest[:25]}"
+    return f"{REFUND_ID_PREFIX}_k{digest[:25]}"
 
 
 class RefundService:
@@ -163,7 +166,11 @@ class RefundService:
                 "The refund amount is invalid.",
                 errors=[FieldError("amount", "must be money: an amount and a currency")],
             )
-        refund_id = refund_id_for(purchase_id, request_key) if request_key else self._ids.new("rfd")
+        refund_id = (
+            refund_id_for(purchase_id, request_key)
+            if request_key
+            else self._ids.new(REFUND_ID_PREFIX)
+        )
         if request_key:
             with self._uow() as uow:
                 earlier = uow.refunds.get(refund_id)
@@ -207,12 +214,7 @@ class RefundService:
             result = gateway.refund(request)
         except GatewayUnavailableError as error:
             if error.charged_possible:  # the refund stays booked and pending: never made twice
-                error.details = {
-                    **error.details,
-                    "purchase_id": purchase_id,
-                    "refund_id": refund.id,
-                }
-                raise
+                raise with_details(error, purchase_id=purchase_id, refund_id=refund.id) from error
             self._record_failure(refund.id, str(error), actor)
             raise
         except PaymentsError as error:
@@ -245,12 +247,9 @@ class RefundService:
         """Store what the provider answered about a booked refund, under its purchase's lock."""
         now = self._clock.now()
         with self._uow() as uow:
-            stored = uow.refunds.get(refund_id)
-            assert stored is not None
-            purchase = uow.purchases.get(stored.purchase_id, for_update=True)
-            assert purchase is not None
-            stored = uow.refunds.get(refund_id)  # again, now that we hold the lock
-            assert stored is not None
+            stored = stored_refund(uow, refund_id)
+            purchase = locked_purchase(uow, stored.purchase_id)
+            stored = stored_refund(uow, refund_id)  # again, now that we hold the lock
             stored.gateway_reference = result.gateway_refund_reference
             if result.status is RefundStatus.FAILED:
                 fail_refund(
@@ -273,10 +272,8 @@ class RefundService:
     def _record_failure(self, refund_id: str, message: str, actor: str) -> None:
         now = self._clock.now()
         with self._uow() as uow:
-            refund = uow.refunds.get(refund_id)
-            assert refund is not None
-            purchase = uow.purchases.get(refund.purchase_id, for_update=True)
-            assert purchase is not None
+            refund = stored_refund(uow, refund_id)
+            purchase = locked_purchase(uow, refund.purchase_id)
             refund = uow.refunds.get(refund_id) or refund  # read again under the lock
             if refund.status is RefundStatus.SUCCEEDED:
                 # While our call was out, a notification said this refund was made (a refund

@@ -17,7 +17,7 @@ from payments.domain.ledger import (
 )
 from payments.domain.ports import IdGenerator, UnitOfWork
 from payments.domain.purchase import ApplyResult, GatewayObservation, Purchase
-from payments.domain.refund import Refund, RefundObservation, RefundStatus
+from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundObservation, RefundStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,24 +199,26 @@ def settle_refund(
             uow, observation.gateway, observation.gateway_payment_reference, None
         )
     if purchase is None:
-        return Settled(ApplyResult.IGNORED, None)
+        return Settled(ApplyResult.STALE, None)
     # A refund changes only under its purchase's lock: read it again now that we hold the lock,
     # or a concurrent delivery about it that committed while we waited would be undone or
     # booked a second time.
     refund = _find_refund(uow, observation)
     if refund is not None and refund.purchase_id != purchase.id:
-        return Settled(ApplyResult.CONFLICT, purchase.id)  # the provider's ids disagree with ours
+        return Settled(
+            ApplyResult.CONFLICTING, purchase.id
+        )  # the provider's ids disagree with ours
     if refund is None:
         refund = _match_pending_refund(uow, purchase, observation)
     if refund is None:
         if observation.status is RefundStatus.FAILED:
-            return Settled(ApplyResult.IGNORED, purchase.id)
+            return Settled(ApplyResult.STALE, purchase.id)
         if observation.amount.currency != purchase.amount.currency or (
             observation.amount > purchase.refundable
         ):
-            return Settled(ApplyResult.CONFLICT, purchase.id)
+            return Settled(ApplyResult.CONFLICTING, purchase.id)
         external = Refund(
-            id=ids.new("ref"),
+            id=ids.new(REFUND_ID_PREFIX),
             purchase_id=purchase.id,
             customer_id=purchase.customer_id,
             amount=observation.amount,
@@ -230,11 +232,11 @@ def settle_refund(
         book_refund(uow, purchase, external, now=now, actor=actor, ids=ids)
         return Settled(ApplyResult.APPLIED, purchase.id)
     if observation.amount != refund.amount:
-        return Settled(ApplyResult.CONFLICT, purchase.id)
+        return Settled(ApplyResult.CONFLICTING, purchase.id)
     if refund.status is observation.status:
-        return Settled(ApplyResult.NO_OP, purchase.id)
+        return Settled(ApplyResult.ALREADY_APPLIED, purchase.id)
     if refund.status is RefundStatus.FAILED:
-        return Settled(ApplyResult.IGNORED, purchase.id)
+        return Settled(ApplyResult.STALE, purchase.id)
     if refund.gateway_reference is None:
         refund.gateway_reference = observation.gateway_refund_reference
     if observation.status is RefundStatus.FAILED:
@@ -246,7 +248,7 @@ def settle_refund(
         refund.updated_at = now
         uow.refunds.save(refund)
     else:
-        return Settled(ApplyResult.IGNORED, purchase.id)
+        return Settled(ApplyResult.STALE, purchase.id)
     return Settled(ApplyResult.APPLIED, purchase.id)
 
 

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from importlib import resources
 from typing import Any
 
 import falcon
-import falcon.media
 
-from payments.domain.access import Principal, Role
 from payments.domain.errors import ConfigurationError
-from payments.domain.ports import RateLimiter
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
@@ -26,20 +21,19 @@ from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http.auth import ROUTE_POLICIES
 from payments.entrypoints.http.errors import register_error_handlers
 from payments.entrypoints.http.idempotency import IdempotencyMiddleware
+from payments.entrypoints.http.media import StructJSONHandler
 from payments.entrypoints.http.middleware import (
     AuthMiddleware,
     BodyLimitMiddleware,
     RequestIdMiddleware,
 )
 from payments.entrypoints.http.openapi import openapi_document
-from payments.entrypoints.http.presenters import json_default
 from payments.entrypoints.http.resources.accounts import AccountResource
 from payments.entrypoints.http.resources.banks import PseBanksResource
 from payments.entrypoints.http.resources.docs import DocsPageResource, OpenApiResource
 from payments.entrypoints.http.resources.health import HealthResource, ReadinessResource
 from payments.entrypoints.http.resources.products import ProductResource, ProductsResource
 from payments.entrypoints.http.resources.purchases import (
-    GuestCheckoutLimits,
     PurchaseCancelResource,
     PurchaseRefundsResource,
     PurchaseResource,
@@ -55,12 +49,6 @@ __all__ = ["ApiServices", "HttpSettings", "create_app"]
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
-CLAIM_HOLDER = Principal(Role.ADMIN, key_id="idempotency-replay")
-"""Who reads the purchase or refund a stored "outcome unknown" answer names, on a replay. Not the
-caller: the replay is for the caller scope that made that very request (same key, same body), so
-it sees what the stored answer would have shown had the provider answered in time, even with a
-publishable key, which reads no purchase otherwise."""
-
 
 @dataclass(frozen=True, slots=True)
 class ApiServices:
@@ -73,7 +61,6 @@ class ApiServices:
     notifications: NotificationService
     access: AccessService
     idempotency: IdempotencyService
-    rate_limiter: RateLimiter
     readiness: Callable[[], bool]
     banks: BankDirectory
 
@@ -83,14 +70,11 @@ class HttpSettings:
     """Limits of the HTTP API.
 
     ``trust_forwarded_for``: the API runs behind our own proxy, whose last ``X-Forwarded-For`` hop
-    is the client address used for rate limits.
+    is the client address used for rate limits (the guest checkout limits of the purchase use
+    case count by it).
     """
 
     max_body_bytes: int = 1_048_576
-    public_ip_limit: int = 10
-    public_ip_window: int = 3600
-    public_email_limit: int = 5
-    public_email_window: int = 3600
     trust_forwarded_for: bool = False
 
 
@@ -118,23 +102,12 @@ def create_app(
         RequestIdMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
         AuthMiddleware(services.access, trust_forwarded_for=settings.trust_forwarded_for),
-        IdempotencyMiddleware(
-            services.idempotency,
-            current_purchase=partial(services.purchases.get, principal=CLAIM_HOLDER),
-            current_refund=partial(services.refunds.get, principal=CLAIM_HOLDER),
-        ),
+        IdempotencyMiddleware(services.idempotency),
     ]
     app = falcon.App(middleware=middleware)
-    dumps = partial(json.dumps, ensure_ascii=False, default=json_default, separators=(",", ":"))
-    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=dumps)
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = StructJSONHandler()
     register_error_handlers(app)
 
-    limits = GuestCheckoutLimits(
-        per_ip=settings.public_ip_limit,
-        per_ip_window=settings.public_ip_window,
-        per_email=settings.public_email_limit,
-        per_email_window=settings.public_email_window,
-    )
     routes: list[tuple[str, object]] = [
         ("/health", HealthResource()),
         ("/ready", ReadinessResource(services.readiness)),
@@ -142,10 +115,7 @@ def create_app(
         ("/docs", DocsPageResource(_docs_page())),
         ("/v1/products", ProductsResource(services.catalog)),
         ("/v1/products/{product_id}", ProductResource(services.catalog)),
-        (
-            "/v1/purchases",
-            PurchasesResource(services.purchases, services.rate_limiter, limits),
-        ),
+        ("/v1/purchases", PurchasesResource(services.purchases)),
         ("/v1/purchases/{purchase_id}", PurchaseResource(services.purchases)),
         ("/v1/purchases/{purchase_id}/cancel", PurchaseCancelResource(services.purchases)),
         ("/v1/purchases/{purchase_id}/refunds", PurchaseRefundsResource(services.refunds)),

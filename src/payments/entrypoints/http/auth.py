@@ -61,6 +61,13 @@ def policy_for(method: str, uri_template: str | None) -> Policy | None:
     return ROUTE_POLICIES.get((method.upper(), uri_template))
 
 
+def api_key_policy(method: str, uri_template: str | None) -> Policy | None:
+    """The policy of a routed request that API keys authenticate; None for a webhook (signed
+    by its provider) or a method the route does not serve."""
+    policy = policy_for(method, uri_template)
+    return policy if policy is not None and policy.api_key else None
+
+
 def authorize(policy: Policy, principal: Principal) -> None:
     """Raise ``AuthenticationRequiredError`` (401) or ``ForbiddenError`` (403) unless allowed."""
     if is_anonymous(principal):

@@ -28,3 +28,11 @@ def client_ip_of(req: falcon.Request) -> str:
 def is_anonymous(principal: Principal) -> bool:
     """True for a caller that sent no API key at all."""
     return principal.key_id is None
+
+
+def idempotency_key_of(req: falcon.Request) -> str | None:
+    """The Idempotency-Key this request claimed (checked by the idempotency middleware), or None
+    when it sent none or its route takes none."""
+    claim = getattr(req.context, "idempotency_claim", None)
+    key = getattr(claim, "key", None)
+    return key if isinstance(key, str) else None

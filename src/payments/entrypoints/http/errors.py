@@ -23,13 +23,15 @@ from payments.domain.errors import (
     InvalidSignatureError,
     InvalidTransitionError,
     MalformedNotificationError,
+    MalformedRequestError,
     NotFoundError,
+    NotReadyError,
     PaymentDeclinedError,
     PaymentsError,
     RateLimitedError,
+    StorageUnavailableError,
     ValidationError,
 )
-from payments.domain.services.notifications import StorageUnavailableError
 from payments.entrypoints.http.context import request_id_of
 
 log = logging.getLogger(__name__)
@@ -52,19 +54,6 @@ STORAGE_RETRY_AFTER = 5
 IN_FLIGHT_RETRY_AFTER = 1
 
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "request_id", "errors"})
-
-
-class MalformedRequestError(ValidationError):
-    """The request cannot be read: not JSON, not a JSON object, or a bad header."""
-
-    code = "malformed_request"
-
-
-class NotReadyError(PaymentsError):
-    """The service cannot serve requests now (its database is unreachable)."""
-
-    code = "not_ready"
-    retryable = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +195,22 @@ def nothing_happened(req: falcon.Request) -> bool:
     return getattr(req.context, "nothing_happened", False) is True
 
 
+def mark_left_behind(req: falcon.Request, error: PaymentsError) -> None:
+    """Tell the idempotency middleware which records an unknown outcome left behind
+    (``purchase_id``, ``refund_id``): a replay answers them once their outcome is known."""
+    req.context.left_behind = {
+        name: value
+        for name in _OUTCOME_MEMBERS
+        if isinstance(value := error.details.get(name), str) and value
+    }
+
+
+def left_behind(req: falcon.Request) -> dict[str, str]:
+    """The records an unknown outcome left behind (``mark_left_behind``), by member name."""
+    value = getattr(req.context, "left_behind", None)
+    return value if isinstance(value, dict) else {}
+
+
 def _extensions(error: PaymentsError, status: int) -> dict[str, object]:
     """Our own, safe details: never a provider's text. A 5xx carries only the ``purchase_id``
     (and the ``refund_id`` of a refund), and only when the outcome is unknown (the provider may
@@ -230,6 +235,8 @@ def handle_payments_error(
     kind = _kind_of(error)
     if proves_nothing_happened(error):
         mark_nothing_happened(req)
+    if outcome_unknown(error):
+        mark_left_behind(req, error)
     headers: dict[str, str] = {}
     if isinstance(error, AuthenticationRequiredError):
         headers["WWW-Authenticate"] = "Bearer"

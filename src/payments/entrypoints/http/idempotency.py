@@ -6,18 +6,20 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import falcon
 
-from payments.domain.errors import FieldError, NotFoundError
-from payments.domain.idempotency import IdempotencyRecord
-from payments.domain.purchase import Purchase, PurchaseStatus
-from payments.domain.refund import Refund
-from payments.domain.services.idempotency import IdempotencyService
-from payments.entrypoints.http.auth import policy_for
+from payments.domain.errors import FieldError, MalformedRequestError
+from payments.domain.services.idempotency import (
+    IdempotencyService,
+    OutcomeKind,
+    StoredAnswer,
+    UnknownOutcome,
+)
+from payments.entrypoints.http.auth import api_key_policy
 from payments.entrypoints.http.context import (
     client_ip_of,
     is_anonymous,
@@ -26,7 +28,7 @@ from payments.entrypoints.http.context import (
 )
 from payments.entrypoints.http.errors import (
     PROBLEM_CONTENT_TYPE,
-    MalformedRequestError,
+    left_behind,
     nothing_happened,
 )
 from payments.entrypoints.http.json_body import is_json_media, parse_json_value, read_raw_body
@@ -42,16 +44,11 @@ KEY_PATTERN = re.compile(rf"[!-~]{{1,{MAX_KEY_LENGTH}}}")
 # Headers worth replaying with the stored body; the request id is always the new request's.
 REPLAYED_HEADERS = ("Content-Type", "Location", "Retry-After", "WWW-Authenticate")
 # The checkout and refund routes: a stored "outcome unknown" answer there is replaced by what
-# became of the purchase or refund it names, once that is known.
-PURCHASES_ROUTE = "/v1/purchases"
-REFUNDS_ROUTE = "/v1/purchases/{purchase_id}/refunds"
-
-CurrentPurchase = Callable[[str], Purchase]
-"""Reads a purchase on the strength of the claim: the stored answer naming it was given to this
-caller scope for this very request, so no read right of the caller's is asked for (a guest's
-publishable key may read no purchase, yet must learn what became of its own checkout)."""
-CurrentRefund = Callable[[str], Refund]
-"""Reads a refund on the strength of the claim, as ``CurrentPurchase``."""
+# became of the purchase or refund it left behind (the problem member naming it), once known.
+OUTCOME_ROUTES: dict[str, tuple[OutcomeKind, str]] = {
+    "/v1/purchases": (OutcomeKind.PURCHASE, "purchase_id"),
+    "/v1/purchases/{purchase_id}/refunds": (OutcomeKind.REFUND, "refund_id"),
+}
 
 
 def _canonical(value: object) -> str:
@@ -108,30 +105,6 @@ def _scope(req: falcon.Request) -> str:
     return f"key:{principal.key_id}"
 
 
-def _problem_member(status: int, body: bytes, name: str) -> str | None:
-    """A string member of a stored 5xx problem (``purchase_id``, ``refund_id``), or None."""
-    if status < 500 or not body:
-        return None
-    try:
-        problem = json.loads(body)
-    except ValueError:
-        return None
-    value = problem.get(name) if isinstance(problem, dict) else None
-    return value if isinstance(value, str) and value else None
-
-
-def unknown_outcome_purchase(status: int, body: bytes) -> str | None:
-    """The purchase a 5xx problem names (``purchase_id``): the purchase exists and whether the
-    provider charged is not known yet. None for any other answer."""
-    return _problem_member(status, body, "purchase_id")
-
-
-def unknown_outcome_refund(status: int, body: bytes) -> str | None:
-    """The refund a 5xx problem names (``refund_id``): it is booked and whether the provider
-    made it is not known yet. None for any other answer."""
-    return _problem_member(status, body, "refund_id")
-
-
 def with_request_id(body: bytes, request_id: str) -> bytes:
     """A stored problem document carrying this request's id instead of the first request's, so
     that its ``request_id`` and the ``X-Request-Id`` header agree on a replay too."""
@@ -143,6 +116,44 @@ def with_request_id(body: bytes, request_id: str) -> bytes:
         return body
     problem["request_id"] = request_id
     return json.dumps(problem, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """A key this request claimed: the caller scope, the key, and the request's fingerprint."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+
+def _claimable_key(req: falcon.Request) -> str | None:
+    """The request's Idempotency-Key when its route takes one (a POST with an API key); a key
+    that is not 1 to 255 visible ASCII characters is a 400."""
+    if req.method != "POST" or api_key_policy(req.method, req.uri_template) is None:
+        return None
+    key = req.get_header(IDEMPOTENCY_HEADER)
+    if key is not None and KEY_PATTERN.fullmatch(key) is None:
+        raise MalformedRequestError(
+            "The Idempotency-Key header is invalid.",
+            errors=[
+                FieldError(
+                    IDEMPOTENCY_HEADER,
+                    f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters, no spaces",
+                )
+            ],
+        )
+    return key
+
+
+def _unknown_outcome(req: falcon.Request) -> UnknownOutcome | None:
+    """The purchase (checkout) or refund (refund route) an unknown outcome left behind."""
+    route = OUTCOME_ROUTES.get(req.uri_template or "")
+    if route is None:
+        return None
+    kind, member = route
+    record_id = left_behind(req).get(member)
+    return UnknownOutcome(kind, record_id) if record_id else None
 
 
 class IdempotencyMiddleware:
@@ -157,22 +168,13 @@ class IdempotencyMiddleware:
     the request, a rate limit, the key in flight): that releases the key for a fresh retry. A
     500 after the provider refunded, say, must never let the retry refund again.
 
-    A checkout that answered 503 with a ``purchase_id`` (the provider may have charged) answers,
-    on a retry, that purchase as it is now (201, replayed) once it has left ``pending``, and the
-    stored 503 again while its outcome is still unknown; a refund that answered 503 with a
-    ``refund_id`` likewise answers that refund (201) once the provider's answer is recorded.
-    Neither is ever made twice.
+    A checkout or refund that answered 503 because the provider may have acted is stored with
+    the purchase or refund it left behind; the idempotency use case decides, on a retry, whether
+    to answer that record as it is now (201, replayed) or the stored 503 again.
     """
 
-    def __init__(
-        self,
-        service: IdempotencyService,
-        current_purchase: CurrentPurchase | None = None,
-        current_refund: CurrentRefund | None = None,
-    ) -> None:
+    def __init__(self, service: IdempotencyService) -> None:
         self._service = service
-        self._current_purchase = current_purchase
-        self._current_refund = current_refund
 
     def process_resource(
         self,
@@ -181,86 +183,25 @@ class IdempotencyMiddleware:
         resource: object,
         params: dict[str, Any],
     ) -> None:
-        if req.method != "POST":
-            return
-        policy = policy_for(req.method, req.uri_template)
-        if policy is None or not policy.api_key:
-            return
-        key = req.get_header(IDEMPOTENCY_HEADER)
+        key = _claimable_key(req)
         if key is None:
             return
-        if KEY_PATTERN.fullmatch(key) is None:
-            raise MalformedRequestError(
-                "The Idempotency-Key header is invalid.",
-                errors=[
-                    FieldError(
-                        IDEMPOTENCY_HEADER,
-                        f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters, no spaces",
-                    )
-                ],
-            )
         scope = _scope(req)
         print_ = fingerprint(req.method, req.path, read_raw_body(req), req.content_type)
-        stored = self._service.begin(scope, key, print_)
-        if stored is not None and stored.response_status is not None:
-            if not self._replay_current_state(req, resp, stored):
-                self._replay_stored(req, resp, stored)
-            resp.set_header(REPLAYED_HEADER, "true")
-            resp.complete = True
+        replay = self._service.begin(scope, key, print_)
+        if replay is None:
+            req.context.idempotency_claim = IdempotencyClaim(scope, key, print_)
             return
-        req.context.idempotency_claim = (scope, key, print_)
-
-    @staticmethod
-    def _replay_stored(
-        req: falcon.Request, resp: falcon.Response, stored: IdempotencyRecord
-    ) -> None:
-        assert stored.response_status is not None
-        headers = stored.response_headers or {}
-        body = stored.response_body or b""
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-        if content_type.startswith(PROBLEM_CONTENT_TYPE):
-            body = with_request_id(body, request_id_of(req))
-        resp.status = stored.response_status
-        resp.data = body
-        for name, value in headers.items():
-            resp.set_header(name, value)
-
-    def _replay_current_state(
-        self, req: falcon.Request, resp: falcon.Response, stored: IdempotencyRecord
-    ) -> bool:
-        """Answer a settled "outcome unknown" checkout or refund as it is now; False to replay
-        the stored answer."""
-        assert stored.response_status is not None
-        status, body = stored.response_status, stored.response_body or b""
-        if req.uri_template == PURCHASES_ROUTE and self._current_purchase is not None:
-            purchase_id = unknown_outcome_purchase(status, body)
-            if purchase_id is None:
-                return False
-            try:
-                purchase = self._current_purchase(purchase_id)
-            except NotFoundError:
-                return False
-            if purchase.status is PurchaseStatus.PENDING:
-                return False
-            resp.status = falcon.HTTP_201
-            resp.location = f"{PURCHASES_ROUTE}/{purchase.id}"
-            resp.media = present_purchase(purchase)
-            return True
-        if req.uri_template == REFUNDS_ROUTE and self._current_refund is not None:
-            refund_id = unknown_outcome_refund(status, body)
-            if refund_id is None:
-                return False
-            try:
-                refund = self._current_refund(refund_id)
-            except NotFoundError:
-                return False
-            if refund.awaiting_answer:
-                return False  # the provider's answer is still unknown
-            resp.status = falcon.HTTP_201
-            resp.location = f"/v1/refunds/{refund.id}"
-            resp.media = present_refund(refund)
-            return True
-        return False
+        if replay.purchase is not None:
+            _answer_created(resp, f"/v1/purchases/{replay.purchase.id}")
+            resp.media = present_purchase(replay.purchase)
+        elif replay.refund is not None:
+            _answer_created(resp, f"/v1/refunds/{replay.refund.id}")
+            resp.media = present_refund(replay.refund)
+        else:
+            _replay_stored(req, resp, replay.answer)
+        resp.set_header(REPLAYED_HEADER, "true")
+        resp.complete = True
 
     def process_response(
         self,
@@ -270,26 +211,29 @@ class IdempotencyMiddleware:
         req_succeeded: bool,
     ) -> None:
         claim = getattr(req.context, "idempotency_claim", None)
-        if claim is None:
+        if not isinstance(claim, IdempotencyClaim):
             return
         req.context.idempotency_claim = None
-        scope, key, print_ = claim
         if nothing_happened(req):
-            self._service.abandon(scope, key)
+            self._service.abandon(claim.scope, claim.key)
             return
-        status = resp.status_code
-        body = resp.render_body() or b""
         headers: dict[str, str] = {}
         for name in REPLAYED_HEADERS:
             value = resp.get_header(name)
             if value is not None:
                 headers[name] = value
+        answer = StoredAnswer(resp.status_code, resp.render_body() or b"", headers)
+        outcome = _unknown_outcome(req)
         # Twice: a dead pooled connection fails its first statement and the pool is renewed, so
         # the second try usually lands.
         for attempt in (1, 2):
             try:
                 self._service.finish(
-                    scope, key, fingerprint=print_, status=status, body=body, headers=headers
+                    claim.scope,
+                    claim.key,
+                    fingerprint=claim.fingerprint,
+                    answer=answer,
+                    unknown_outcome=outcome,
                 )
                 return
             except Exception:
@@ -297,4 +241,21 @@ class IdempotencyMiddleware:
                     # The use case already acted: keep its real answer. The unfinished claim
                     # makes a retry answer 409 until its lease ends (IN_FLIGHT_LEASE); a retry
                     # after that runs again, as after a crash.
-                    log.exception("could not store the response to Idempotency-Key %r", key)
+                    log.exception("could not store the response to Idempotency-Key %r", claim.key)
+
+
+def _answer_created(resp: falcon.Response, location: str) -> None:
+    resp.status = falcon.HTTP_201
+    resp.location = location
+
+
+def _replay_stored(req: falcon.Request, resp: falcon.Response, answer: StoredAnswer) -> None:
+    """The stored answer again; a problem document carries this request's id."""
+    body = answer.body
+    content_type = next((v for k, v in answer.headers.items() if k.lower() == "content-type"), "")
+    if content_type.startswith(PROBLEM_CONTENT_TYPE):
+        body = with_request_id(body, request_id_of(req))
+    resp.status = answer.status
+    resp.data = body
+    for name, value in answer.headers.items():
+        resp.set_header(name, value)

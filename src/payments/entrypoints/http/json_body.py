@@ -1,38 +1,28 @@
-"""Request bodies: raw bytes read once within the size limit, JSON objects parsed without floats."""
+"""Request bodies: raw bytes read once within the size limit, decoded into their Structs."""
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
+import types
 from decimal import Decimal
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import falcon
+import msgspec
 
 from payments.domain.errors import (
     FieldError,
     InvalidAmountError,
+    MalformedRequestError,
     UnknownCurrencyError,
     ValidationError,
 )
 from payments.domain.money import Money
-from payments.entrypoints.http.errors import MalformedRequestError
+from payments.entrypoints.http import bodies
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
-MAX_NUMBER_TEXT = 64
 MAX_INT_DIGITS = 30
 _READ_CHUNK = 65_536
-
-# Digits, then optionally a point and more digits: no sign, exponent, space, "_" or other
-# Unicode digits (which Decimal would all accept). ASCII only, by construction.
-UNSIGNED_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-SIGNED_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-
-
-def is_plain_decimal(text: str, *, signed: bool = False) -> bool:
-    """True for a plain decimal string such as ``"79.99"`` (``"-5"`` too when ``signed``)."""
-    pattern = SIGNED_DECIMAL if signed else UNSIGNED_DECIMAL
-    return pattern.fullmatch(text) is not None
 
 
 def _too_large(limit: int) -> falcon.HTTPContentTooLarge:
@@ -111,164 +101,102 @@ def parse_json_value(raw: bytes) -> object:
     )
 
 
-def parse_json_object(raw: bytes) -> dict[str, object]:
-    """Parse a JSON object; numbers with a fraction or exponent become ``Decimal``, never float."""
+Body = TypeVar("Body", bound=msgspec.Struct)
+_Fields = dict[str, msgspec.Raw]
+
+
+def _struct_in(annotation: Any) -> type[msgspec.Struct] | None:
+    """The Struct a field holds (``Money`` of ``Money | None``), or None for a plain value."""
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        found = [s for a in get_args(annotation) if (s := _struct_in(a)) is not None]
+        return found[0] if len(found) == 1 else None
+    return None
+
+
+def _message(annotation: Any, error: msgspec.ValidationError) -> str:
+    """What a refusal of one field says: its ``Meta.extra`` message, else msgspec's words."""
+    for part in (annotation, *get_args(annotation)):
+        if get_origin(part) is Annotated:
+            for meta in get_args(part)[1:]:
+                if isinstance(meta, msgspec.Meta) and meta.extra and "message" in meta.extra:
+                    return str(meta.extra["message"])
+    text = str(error).split(" - at `", 1)[0]
+    return text[:1].lower() + text[1:]
+
+
+def _collect(model: type[msgspec.Struct], raw: _Fields, prefix: str) -> list[FieldError]:
+    """Every bad field of one object (the decoder stops at the first), under dotted names.
+
+    ``null`` counts as absent; unknown fields are ignored, as the decoder does.
+    """
+    errors: list[FieldError] = []
+    for field in msgspec.structs.fields(model):
+        name = prefix + field.encode_name
+        value = raw.get(field.encode_name)
+        if value is None or bytes(value).strip() == b"null":
+            if field.required:
+                errors.append(FieldError(name, "is required"))
+            continue
+        nested = _struct_in(field.type)
+        try:
+            if nested is None:
+                msgspec.json.decode(value, type=field.type)
+                continue
+            inner = msgspec.json.decode(value, type=_Fields)
+        except msgspec.ValidationError as error:
+            errors.append(FieldError(name, _message(field.type, error)))
+            continue
+        errors.extend(_collect(nested, inner, name + "."))
+    return errors
+
+
+def decode_body(raw: bytes, model: type[Body]) -> Body:
+    """A JSON object decoded and validated by its Struct.
+
+    Not JSON, or not an object, is ``MalformedRequestError`` (400); a bad field is a
+    ``ValidationError`` (422) naming every bad field at once.
+    """
     try:
-        data = parse_json_value(raw)
-    except (ValueError, RecursionError):
+        return msgspec.json.decode(raw, type=model)
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError:
         raise MalformedRequestError("The body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise MalformedRequestError("The body must be a JSON object.")
-    return data
+    try:
+        fields = msgspec.json.decode(raw, type=_Fields)
+    except msgspec.ValidationError:
+        raise MalformedRequestError("The body must be a JSON object.") from None
+    raise ValidationError("The request body is invalid.", errors=_collect(model, fields, ""))
 
 
-def read_json_object(req: falcon.Request, *, optional: bool = False) -> dict[str, object]:
-    """The body as a JSON object; an empty body is ``{}`` when ``optional``, else a 400."""
+def read_body(req: falcon.Request, model: type[Body], *, optional: bool = False) -> Body:
+    """The body decoded by ``model``; an empty body is ``{}`` when ``optional``, else a 400."""
     raw = read_raw_body(req)
     if not raw.strip():
         if optional:
-            return {}
+            return decode_body(b"{}", model)
         raise MalformedRequestError("This request needs a JSON object body.")
     if not is_json_media(req.content_type):
         raise MalformedRequestError(
             "Send the body as application/json.",
             errors=[FieldError("Content-Type", "must be application/json")],
         )
-    return parse_json_object(raw)
+    return decode_body(raw, model)
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | Decimal) and not isinstance(value, bool)
-
-
-class Fields:
-    """Typed reads of one JSON object's fields; each problem is collected under its dotted name.
-
-    Unknown fields are ignored. ``null`` counts as absent. Call ``raise_for_errors`` once all
-    fields were read, so that the caller hears about every bad field at once.
-    """
-
-    def __init__(
-        self,
-        data: Mapping[str, object],
-        prefix: str = "",
-        errors: list[FieldError] | None = None,
-    ) -> None:
-        self._data = data
-        self._prefix = prefix
-        self.errors: list[FieldError] = errors if errors is not None else []
-
-    def error(self, name: str, message: str) -> None:
-        """Record a problem with ``name`` (relative to this object)."""
-        self.errors.append(FieldError(self._prefix + name, message))
-
-    def _get(self, name: str, required: bool) -> object | None:
-        value = self._data.get(name)
-        if value is None and required:
-            self.error(name, "is required")
-        return value
-
-    def text(
-        self, name: str, *, required: bool = False, min_length: int = 0, max_length: int = 1000
-    ) -> str | None:
-        """A string field of ``min_length`` to ``max_length`` characters."""
-        value = self._get(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.error(name, "must be a string")
-            return None
-        if not min_length <= len(value) <= max_length:
-            self.error(name, f"must be {min_length} to {max_length} characters")
-            return None
-        return value
-
-    def integer(
-        self,
-        name: str,
-        *,
-        required: bool = False,
-        minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> int | None:
-        """An integer field (a JSON number without fraction or exponent), within bounds."""
-        value = self._get(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.error(name, "must be an integer")
-            return None
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            self.error(name, f"must be {minimum} to {maximum}")
-            return None
-        return value
-
-    def decimal_text(self, name: str, *, required: bool = False) -> str | None:
-        """A decimal written as a string (``"8"``); a JSON number is refused, never converted."""
-        value = self._get(name, required)
-        if value is None:
-            return None
-        if _is_number(value):
-            self.error(name, 'must be a string such as "8", not a JSON number')
-            return None
-        if (
-            not isinstance(value, str)
-            or not 1 <= len(value) <= MAX_NUMBER_TEXT
-            or not is_plain_decimal(value)
-        ):
-            self.error(name, 'must be a decimal string such as "8" (digits, an optional point)')
-            return None
-        return value
-
-    def money(self, name: str, *, required: bool = False, signed: bool = False) -> Money | None:
-        """Money as ``{"amount": "79.99", "currency": "EUR"}``.
-
-        The amount must be a plain decimal string: digits with an optional point and digits,
-        a leading ``-`` only when ``signed``; exponents, spaces and numbers are refused.
-        """
-        value = self._get(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, Mapping):
-            self.error(name, 'must be an object such as {"amount": "79.99", "currency": "EUR"}')
-            return None
-        money = Fields(value, f"{self._prefix}{name}.", self.errors)
-        amount = money._get("amount", True)
-        currency = money._get("currency", True)
-        if amount is not None and _is_number(amount):
-            money.error("amount", 'must be a string such as "79.99", not a JSON number')
-            amount = None
-        elif amount is not None and (
-            not isinstance(amount, str)
-            or not 1 <= len(amount) <= MAX_NUMBER_TEXT
-            or not is_plain_decimal(amount, signed=signed)
-        ):
-            money.error("amount", 'must be a decimal string such as "79.99" (no exponent or space)')
-            amount = None
-        if currency is not None and (not isinstance(currency, str) or len(currency) != 3):
-            money.error("currency", "must be an ISO 4217 code such as EUR")
-            currency = None
-        if not isinstance(amount, str) or not isinstance(currency, str):
-            return None
-        try:
-            return Money(amount, currency)
-        except UnknownCurrencyError:
-            money.error("currency", "must be an active ISO 4217 code such as EUR")
-        except (InvalidAmountError, TypeError):
-            money.error("amount", 'must be a decimal string such as "79.99"')
-        return None
-
-    def nested(self, name: str, *, required: bool = False) -> Fields | None:
-        """An object field, read with the same error list under ``name.``."""
-        value = self._get(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, Mapping):
-            self.error(name, "must be an object")
-            return None
-        return Fields(value, f"{self._prefix}{name}.", self.errors)
-
-    def raise_for_errors(self) -> None:
-        """Raise one ``ValidationError`` naming every bad field, if there was any."""
-        if self.errors:
-            raise ValidationError("The request body is invalid.", errors=self.errors)
+def to_money(value: bodies.Money, field: str) -> Money:
+    """The domain's Money of a decoded amount; an unknown currency is a 422 naming it."""
+    try:
+        return Money(value.amount, value.currency)
+    except UnknownCurrencyError as error:
+        message = "must be an active ISO 4217 code such as EUR"
+        raise ValidationError(
+            "The request body is invalid.", errors=[FieldError(f"{field}.currency", message)]
+        ) from error
+    except InvalidAmountError as error:
+        message = 'must be a decimal string such as "79.99"'
+        raise ValidationError(
+            "The request body is invalid.", errors=[FieldError(f"{field}.amount", message)]
+        ) from error

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Context, Decimal
-from enum import Enum
 from typing import overload
+
+from msgspec import UNSET
 
 from payments.domain.catalog import Product
 from payments.domain.ledger import CREDITS, Account, LedgerEntry
 from payments.domain.money import Money
-from payments.domain.purchase import Purchase
+from payments.domain.ports import PurchasePage
+from payments.domain.purchase import (
+    ApplyResult,
+    CashVoucherAction,
+    ClientSecretAction,
+    NextAction,
+    Purchase,
+    RedirectAction,
+)
 from payments.domain.refund import Refund
 from payments.domain.services.banks import BankList
+from payments.domain.services.notifications import Delivery, Receipt
+from payments.entrypoints.http import bodies
+from payments.entrypoints.http import representations as rep
+from payments.entrypoints.http.representations import SyncAnswer, WebhookAnswer
 
 _CREDIT_QUANTUM = Decimal("0.01")
 _WIDE = Context(prec=120)
@@ -38,59 +51,86 @@ def credits_text(value: Decimal) -> str:
     return format(value.quantize(_CREDIT_QUANTUM, context=_WIDE), "f")
 
 
-def money(value: Money) -> dict[str, str]:
+def money(value: Money) -> bodies.Money:
     """``{"amount": "79.99", "currency": "EUR"}``."""
-    return value.to_dict()
+    return bodies.Money(value.format_amount(), value.currency.code)
 
 
-def present_product(product: Product) -> dict[str, object]:
-    return {
-        "id": product.id,
-        "name": product.name,
-        "kind": product.kind.value,
-        "price": money(product.price),
-        "credits": credits_text(product.credits),
-        "validity_days": product.validity_days,
-        "billing_cycle": product.billing_cycle.value if product.billing_cycle else None,
-        "trial_days": product.trial_days,
-        "active": product.active,
-        "created_at": rfc3339(product.created_at),
-    }
+def present_product(product: Product) -> rep.Product:
+    return rep.Product(
+        id=product.id,
+        name=product.name,
+        kind=product.kind,
+        price=money(product.price),
+        credits=credits_text(product.credits),
+        validity_days=product.validity_days,
+        billing_cycle=product.billing_cycle,
+        trial_days=product.trial_days,
+        active=product.active,
+        created_at=rfc3339(product.created_at),
+    )
 
 
-def present_purchase(purchase: Purchase) -> dict[str, object]:
+def _whole_seconds(moment: datetime) -> str:
+    """``2026-01-01T12:00:00Z``, as a voucher's expiry has always been written."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def present_next_action(action: NextAction | None) -> rep.NextAction | None:
+    """What the payer must do next: confirm with a client secret, follow a redirect, or pay a
+    cash voucher."""
+    if isinstance(action, ClientSecretAction):
+        return rep.ClientSecretAction(action.client_secret, action.publishable_key or UNSET)
+    if isinstance(action, RedirectAction):
+        return rep.RedirectAction(action.url)
+    if isinstance(action, CashVoucherAction):
+        return rep.CashVoucherAction(
+            code=action.code,
+            barcode=action.barcode,
+            amount=money(action.amount),
+            expires_at=_whole_seconds(action.expires_at),
+            instructions=action.instructions,
+        )
+    return None
+
+
+def present_purchase(purchase: Purchase) -> rep.Purchase:
     """The purchase of DESIGN §6, plus ``needs_review``, the ``refunded`` total and the
     provider's ``failure_code`` (its code only: provider messages are never echoed)."""
-    return {
-        "id": purchase.id,
-        "reference": purchase.reference,
-        "status": purchase.status.value,
-        "customer_id": purchase.customer_id,
-        "product_id": purchase.product_id,
-        "amount": money(purchase.amount),
-        "credits": credits_text(purchase.credits),
-        "gateway": purchase.gateway,
-        "gateway_reference": purchase.gateway_reference,
-        "routing": {"chain": list(purchase.routing.chain), "reason": purchase.routing.reason},
-        "next_action": purchase.next_action.to_dict() if purchase.next_action else None,
-        "created_at": rfc3339(purchase.created_at),
-        "updated_at": rfc3339(purchase.updated_at),
-        "needs_review": purchase.needs_review,
-        "refunded": money(purchase.refunded),
-        "failure_code": purchase.failure_code,
-    }
+    return rep.Purchase(
+        id=purchase.id,
+        reference=purchase.reference,
+        status=purchase.status,
+        customer_id=purchase.customer_id,
+        product_id=purchase.product_id,
+        amount=money(purchase.amount),
+        credits=credits_text(purchase.credits),
+        gateway=purchase.gateway,
+        gateway_reference=purchase.gateway_reference,
+        routing=rep.Routing(list(purchase.routing.chain), purchase.routing.reason),
+        next_action=present_next_action(purchase.next_action),
+        created_at=rfc3339(purchase.created_at),
+        updated_at=rfc3339(purchase.updated_at),
+        needs_review=purchase.needs_review,
+        refunded=money(purchase.refunded),
+        failure_code=purchase.failure_code,
+    )
 
 
-def present_refund(refund: Refund) -> dict[str, object]:
-    return {
-        "id": refund.id,
-        "purchase_id": refund.purchase_id,
-        "amount": money(refund.amount),
-        "status": refund.status.value,
-        "reason": refund.reason,
-        "gateway_reference": refund.gateway_reference,
-        "created_at": rfc3339(refund.created_at),
-    }
+def present_purchase_page(page: PurchasePage) -> rep.PurchaseList:
+    return rep.PurchaseList([present_purchase(p) for p in page.items], page.next_cursor)
+
+
+def present_refund(refund: Refund) -> rep.Refund:
+    return rep.Refund(
+        id=refund.id,
+        purchase_id=refund.purchase_id,
+        amount=money(refund.amount),
+        status=refund.status,
+        reason=refund.reason,
+        gateway_reference=refund.gateway_reference,
+        created_at=rfc3339(refund.created_at),
+    )
 
 
 def _entry_amount(entry: LedgerEntry) -> str:
@@ -99,52 +139,63 @@ def _entry_amount(entry: LedgerEntry) -> str:
     return Money(entry.amount, entry.asset).format_amount()
 
 
-def present_entry(entry: LedgerEntry) -> dict[str, object]:
-    return {
-        "id": entry.id,
-        "kind": entry.kind.value,
-        "asset": entry.asset,
-        "amount": _entry_amount(entry),
-        "purchase_id": entry.purchase_id,
-        "reference": entry.reference,
-        "expires_at": rfc3339(entry.expires_at),
-        "created_at": rfc3339(entry.created_at),
-    }
+def present_entry(entry: LedgerEntry) -> rep.LedgerEntry:
+    return rep.LedgerEntry(
+        id=entry.id,
+        kind=entry.kind.value,
+        asset=entry.asset,
+        amount=_entry_amount(entry),
+        purchase_id=entry.purchase_id,
+        reference=entry.reference,
+        expires_at=rfc3339(entry.expires_at),
+        created_at=rfc3339(entry.created_at),
+    )
 
 
-def present_account(account: Account, *, with_entries: bool = False) -> dict[str, object]:
-    out: dict[str, object] = {
-        "customer_id": account.customer_id,
-        "credits": credits_text(account.credits),
-        "expired_credits": credits_text(account.expired_credits),
-        "total_paid": [money(m) for m in account.total_paid],
-    }
-    if with_entries:
-        out["entries"] = [present_entry(e) for e in account.entries]
-    return out
+def present_account(account: Account, *, with_entries: bool = False) -> rep.Account:
+    return rep.Account(
+        customer_id=account.customer_id,
+        credits=credits_text(account.credits),
+        expired_credits=credits_text(account.expired_credits),
+        total_paid=[money(m) for m in account.total_paid],
+        entries=[present_entry(e) for e in account.entries] if with_entries else UNSET,
+    )
 
 
-def json_default(value: object) -> object:
-    """For ``json.dumps``: what a summary may hold besides plain JSON (never a float path)."""
-    if isinstance(value, Money):
-        return value.to_dict()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return rfc3339(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+SYNC_ANSWERS: dict[ApplyResult, SyncAnswer] = {
+    ApplyResult.APPLIED: "processed",
+    ApplyResult.ALREADY_APPLIED: "duplicate",
+    ApplyResult.STALE: "ignored",
+    ApplyResult.CONFLICTING: "conflict",
+}
+"""The apply step's domain words as the API has always answered them."""
+
+WEBHOOK_ANSWERS: dict[Delivery, WebhookAnswer] = {
+    Delivery.PROCESSED: "processed",
+    Delivery.DUPLICATE: "duplicate",
+    Delivery.IGNORED: "ignored",
+    Delivery.CONFLICT: "conflict",
+    Delivery.QUEUED: "queued",
+}
 
 
-def present_bank_list(listing: BankList) -> dict[str, object]:
+def present_sync(purchase: Purchase, result: ApplyResult | None) -> rep.SyncResult:
+    """A purchase after a lookup at its provider, and what the apply step made of the answer."""
+    return rep.SyncResult(
+        present_purchase(purchase), SYNC_ANSWERS[result] if result is not None else None
+    )
+
+
+def present_receipt(receipt: Receipt) -> rep.WebhookReceipt:
+    return rep.WebhookReceipt(WEBHOOK_ANSWERS[receipt.status])
+
+
+def present_bank_list(listing: BankList) -> rep.BankList:
     """The PSE institutions of one country, with where and when they were fetched."""
-    return {
-        "country": listing.country,
-        "gateway": listing.gateway,
-        "banks": [{"code": bank.code, "name": bank.name} for bank in listing.banks],
-        "fetched_at": rfc3339(listing.fetched_at),
-        "stale": listing.stale,
-    }
+    return rep.BankList(
+        country=listing.country,
+        gateway=listing.gateway,
+        banks=[rep.Bank(bank.code, bank.name) for bank in listing.banks],
+        fetched_at=rfc3339(listing.fetched_at),
+        stale=listing.stale,
+    )

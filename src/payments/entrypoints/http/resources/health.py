@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import falcon
 
-from payments.entrypoints.http.errors import NotReadyError
+from payments.domain.errors import NotReadyError
+from payments.entrypoints.http import representations as rep
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ class HealthResource:
     """``GET /health``: the process answers."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = {"status": "ok"}
+        resp.media = rep.Health("ok")
 
 
 class ReadinessResource:
@@ -37,4 +38,4 @@ class ReadinessResource:
                 "The service is not ready to serve requests: its database cannot be reached "
                 "or is not migrated to this version (run `payments migrate`)."
             )
-        resp.media = {"status": "ready"}
+        resp.media = rep.Ready("ready")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import falcon
 
-from payments.domain.catalog import MAX_TRIAL_DAYS, MAX_VALIDITY_DAYS
 from payments.domain.services.catalog import CatalogService
-from payments.entrypoints.http.json_body import Fields, read_json_object
+from payments.entrypoints.http import representations as rep
+from payments.entrypoints.http.bodies import ProductInput
+from payments.entrypoints.http.json_body import read_body, to_money
 from payments.entrypoints.http.presenters import present_product
 
 
@@ -17,30 +18,18 @@ class ProductsResource:
         self._catalog = catalog
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = {"data": [present_product(p) for p in self._catalog.list()]}
+        resp.media = rep.ProductList([present_product(p) for p in self._catalog.list_products()])
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = Fields(read_json_object(req))
-        name = body.text("name", required=True, max_length=200)
-        kind = body.text("kind", required=True, max_length=20)
-        price = body.money("price", required=True)
-        credits = body.decimal_text("credits", required=True)
-        validity_days = body.integer("validity_days", minimum=1, maximum=MAX_VALIDITY_DAYS)
-        billing_cycle = body.text("billing_cycle", max_length=20)
-        trial_days = body.integer("trial_days", minimum=0, maximum=MAX_TRIAL_DAYS)
-        body.raise_for_errors()
-        assert name is not None
-        assert kind is not None
-        assert price is not None
-        assert credits is not None
+        body = read_body(req, ProductInput)
         product = self._catalog.create(
-            name=name,
-            kind=kind,
-            price=price,
-            credits=credits,
-            validity_days=validity_days,
-            billing_cycle=billing_cycle,
-            trial_days=trial_days or 0,
+            name=body.name,
+            kind=body.kind,
+            price=to_money(body.price, "price"),
+            credits=body.credits,
+            validity_days=body.validity_days,
+            billing_cycle=body.billing_cycle,
+            trial_days=body.trial_days or 0,
         )
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/products/{product.id}"

@@ -6,6 +6,7 @@ import falcon
 
 from payments.domain.errors import NotFoundError
 from payments.domain.services.purchases import PurchaseService
+from payments.entrypoints.http import representations as rep
 from payments.entrypoints.http.context import principal_of
 from payments.entrypoints.http.presenters import present_purchase
 from payments.entrypoints.http.sandbox import SANDBOX_ACTIONS, SandboxController
@@ -26,7 +27,6 @@ class SandboxActionResource:
         principal = principal_of(req)
         purchase = self._purchases.get(purchase_id, principal)
         summary = self._controller.act(purchase, action)
-        resp.media = {
-            "purchase": present_purchase(self._purchases.get(purchase_id, principal)),
-            "result": summary,
-        }
+        resp.media = rep.SandboxResult(
+            present_purchase(self._purchases.get(purchase_id, principal)), summary
+        )

@@ -6,6 +6,7 @@ import falcon
 
 from payments.domain.services.notifications import NotificationService
 from payments.entrypoints.http.json_body import read_raw_body
+from payments.entrypoints.http.presenters import present_receipt
 
 # Never stored in the inbox: a provider does not send them, and they could hold our secrets.
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -25,4 +26,4 @@ class WebhookResource:
             if name.lower() not in _DROPPED_HEADERS
         }
         receipt = self._notifications.receive(provider, headers, body)
-        resp.media = {"status": receipt.status}
+        resp.media = present_receipt(receipt)

@@ -1,0 +1,240 @@
+"""Response bodies as msgspec Structs: what the presenters fill and the OpenAPI document shows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from payments.domain.catalog import BillingCycle, ProductKind
+from payments.domain.purchase import PurchaseStatus
+from payments.domain.refund import RefundStatus
+from payments.entrypoints.http.bodies import Money
+
+Time = Annotated[
+    str, Meta(extra_json_schema={"format": "date-time"}, examples=["2026-01-01T12:00:00Z"])
+]
+Credits = Annotated[str, Meta(pattern=r"^[0-9]+(\.[0-9]{1,2})?$", examples=["8.00"])]
+SignedAmount = Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+
+
+SyncAnswer = Literal["processed", "duplicate", "ignored", "conflict"]
+WebhookAnswer = Literal["processed", "duplicate", "ignored", "conflict", "queued"]
+
+
+class Health(Struct, frozen=True):
+    status: Literal["ok"]
+
+
+class Ready(Struct, frozen=True):
+    status: Literal["ready"]
+
+
+class Product(Struct, frozen=True):
+    id: str
+    name: str
+    kind: ProductKind
+    price: Money
+    credits: Credits
+    validity_days: int | None
+    billing_cycle: BillingCycle | None
+    trial_days: int
+    active: bool
+    created_at: Time
+
+
+class ProductList(Struct, frozen=True):
+    data: list[Product]
+
+
+class ClientSecretAction(Struct, frozen=True, tag_field="type", tag="client_secret"):
+    client_secret: str
+    publishable_key: str | UnsetType = UNSET
+
+
+class RedirectAction(Struct, frozen=True, tag_field="type", tag="redirect"):
+    url: str
+
+
+class CashVoucherAction(Struct, frozen=True, tag_field="type", tag="cash_voucher"):
+    code: str
+    barcode: str
+    amount: Money
+    expires_at: Time
+    instructions: str
+
+
+NextAction = ClientSecretAction | RedirectAction | CashVoucherAction
+
+
+class Routing(Struct, frozen=True):
+    chain: list[str]
+    reason: str
+
+
+class Purchase(Struct, frozen=True):
+    id: str
+    reference: str
+    status: PurchaseStatus
+    customer_id: str
+    product_id: str
+    amount: Money
+    credits: Credits
+    gateway: str | None
+    gateway_reference: str | None
+    routing: Routing
+    next_action: NextAction | None
+    created_at: Time
+    updated_at: Time
+    needs_review: bool
+    refunded: Money
+    failure_code: (
+        Annotated[
+            str, Meta(description="The provider's decline or failure code of a failed purchase")
+        ]
+        | None
+    )
+
+
+class PurchaseList(Struct, frozen=True):
+    data: list[Purchase]
+    next_cursor: str | None
+
+
+class Refund(Struct, frozen=True):
+    id: str
+    purchase_id: str
+    amount: Money
+    status: RefundStatus
+    reason: str | None
+    gateway_reference: str | None
+    created_at: Time
+
+
+class RefundList(Struct, frozen=True):
+    data: list[Refund]
+
+
+class SyncResult(Struct, frozen=True):
+    purchase: Purchase
+    result: SyncAnswer | None
+
+
+class LedgerEntry(Struct, frozen=True):
+    id: str
+    kind: str
+    asset: Annotated[str, Meta(description="credits, or a currency code")]
+    amount: SignedAmount
+    purchase_id: str | None
+    reference: str | None
+    expires_at: Time | None
+    created_at: Time
+
+
+class Account(Struct, frozen=True, omit_defaults=True):
+    customer_id: str
+    credits: Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$", examples=["8.00"])]
+    expired_credits: SignedAmount
+    total_paid: list[Money]
+    entries: (
+        Annotated[list[LedgerEntry], Meta(description="Only with ?entries=true.")] | UnsetType
+    ) = UNSET
+
+
+class WebhookReceipt(Struct, frozen=True):
+    status: WebhookAnswer
+
+
+class SandboxResult(Struct, frozen=True):
+    purchase: Purchase
+    result: Annotated[dict[str, Any], Meta(description="What the simulator did.")]
+
+
+class Bank(Struct, frozen=True):
+    code: str
+    name: str
+
+
+class BankList(Struct, frozen=True):
+    country: str
+    gateway: str
+    banks: list[Bank]
+    fetched_at: Time
+    stale: Annotated[
+        bool, Meta(description="The gateway could not be asked just now: its last list")
+    ]
+
+
+class ProblemFieldError(Struct, frozen=True):
+    field: str
+    message: str
+
+
+PurchaseLeftBehind = Annotated[
+    str,
+    Meta(
+        description=(
+            "The purchase this failure left behind: on a 503 whose outcome is unknown (the "
+            "provider may have charged; read it or retry with the same Idempotency-Key), or on "
+            "a 422 that failed it"
+        )
+    ),
+]
+RefundLeftBehind = Annotated[
+    str,
+    Meta(
+        description=(
+            "On a refund's 503 whose outcome is unknown: the refund, booked and pending until "
+            "the provider's answer is recorded (GET /v1/refunds/{id})"
+        )
+    ),
+]
+Refundable = Annotated[
+    Money, Meta(description="On refund_exceeds_captured: what can still be refunded")
+]
+DeclineCode = Annotated[
+    str, Meta(max_length=64, description="On payment_declined: the provider's decline code")
+]
+AvailableCredits = Annotated[
+    str, Meta(description="On insufficient_credits: the credits available")
+]
+RefusedPayment = Annotated[
+    str, Meta(description="The provider's id of the payment a refusal is about")
+]
+
+
+class Problem(Struct, frozen=True):
+    """RFC 9457 problem details. A replayed problem (Idempotent-Replayed) carries the request_id
+    of the request that replayed it. Other members may appear."""
+
+    type: Annotated[str, Meta(extra_json_schema={"format": "uri"})]
+    title: str
+    status: Annotated[int, Meta(ge=400, le=599)]
+    detail: str
+    code: Annotated[str, Meta(description="Stable machine-readable code.")]
+    request_id: str
+    errors: list[ProblemFieldError] | UnsetType = UNSET
+    purchase_id: PurchaseLeftBehind | UnsetType = UNSET
+    refund_id: RefundLeftBehind | UnsetType = UNSET
+    refundable: Refundable | UnsetType = UNSET
+    decline_code: DeclineCode | UnsetType = UNSET
+    available: AvailableCredits | UnsetType = UNSET
+    gateway_reference: RefusedPayment | UnsetType = UNSET
+
+
+RESPONSE_BODIES: tuple[type[Struct], ...] = (
+    Problem,
+    Health,
+    Ready,
+    Product,
+    ProductList,
+    Purchase,
+    PurchaseList,
+    Refund,
+    RefundList,
+    SyncResult,
+    Account,
+    WebhookReceipt,
+    SandboxResult,
+    BankList,
+)
