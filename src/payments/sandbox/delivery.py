@@ -13,7 +13,7 @@ import requests
 from payments.adapters.wire.webhook_signing import signature_header
 from payments.domain.errors import NotFoundError
 
-__all__ = ["Deliver", "Delivery", "SignedEvents", "http_deliverer"]
+__all__ = ["Deliver", "Delivery", "EventStyle", "SignedEvents", "http_deliverer"]
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,22 @@ class Delivery:
     status: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class EventStyle:
+    """How a provider sends its events: its name (for messages), the header its signature goes
+    in, and the other headers of a delivery."""
+
+    provider: str
+    signature_header: str
+    headers: Mapping[str, str]
+
+
 class SignedEvents:
     """The events a simulator has sent, and their signed delivery to our webhook endpoint.
 
-    ``send`` signs an event body with every one of ``secrets`` (``t=<unix>,v1=<hex>,...`` under
-    ``signature_name``, the one implementation in ``payments.adapters.wire.webhook_signing``),
+    ``send`` signs an event body with every one of ``secrets`` (``t=<unix>,v1=<hex>,...`` in
+    the style's signature header, the one implementation in
+    ``payments.adapters.wire.webhook_signing``),
     hands it to ``deliver(path, headers, body)`` and records a ``Delivery``; ``redeliver``
     sends a kept event again, freshly signed. Thread-safe; ``deliver`` is called outside any
     lock, so a simulator never holds its state while our endpoint answers.
@@ -46,19 +57,15 @@ class SignedEvents:
 
     def __init__(
         self,
-        *,
-        provider: str,
+        style: EventStyle,
         secrets: Sequence[str],
-        signature_name: str,
-        headers: Mapping[str, str],
         deliver: Deliver | None,
+        *,
         webhook_path: str,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._provider = provider
+        self._style = style
         self._secrets = tuple(secrets)
-        self._signature_name = signature_name
-        self._headers = dict(headers)
         self._deliver = deliver
         self._webhook_path = webhook_path
         self._clock = clock
@@ -80,8 +87,9 @@ class SignedEvents:
         return self._kept(event_id)[1]
 
     def send(self, event_id: str, event_type: str, body: bytes) -> dict[str, object]:
-        """Sign ``body`` now and deliver it; answers ``{"event_id", "type", "delivered_status"}``."""
-        headers = {**self._headers, self._signature_name: self.sign(int(self._clock()), body)}
+        """Sign ``body`` now and deliver it: ``{"event_id", "type", "delivered_status"}``."""
+        signature = self.sign(int(self._clock()), body)
+        headers = {**self._style.headers, self._style.signature_header: signature}
         status = None
         if self._deliver is not None:
             status = self._deliver(self._webhook_path, dict(headers), body)
@@ -99,7 +107,7 @@ class SignedEvents:
         with self._lock:
             kept = self._events.get(event_id)
         if kept is None:
-            raise NotFoundError(f"The {self._provider} has no event {event_id!r}.")
+            raise NotFoundError(f"The {self._style.provider} has no event {event_id!r}.")
         return kept
 
 

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from payments.domain.errors import IdempotencyConflictError
 
-__all__ = ["SavedAnswer", "SavedAnswers"]
+__all__ = ["Answer", "SavedAnswer", "SavedAnswers"]
+
+Answer = tuple[int, bytes, dict[str, str]]
+"""An HTTP answer of a simulator: ``(status, body, extra headers)``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,24 +20,22 @@ from payments.domain.errors import (
     PaymentsError,
 )
 from payments.sandbox.delivery import Deliver, Delivery, SignedEvents
-from payments.sandbox.stripe_simulator.objects import EVENT_HEADERS, SIGNATURE_HEADER, event_wire
+from payments.sandbox.stripe_simulator.objects import STRIPE_EVENTS, event_wire
 
 __all__ = [
     "APPROVING_PAYMENT_METHOD",
     "DECLINING_PAYMENT_METHOD",
     "WEBHOOK_PATH",
-    "Deliver",
-    "Delivery",
     "StripeSandboxActions",
     "event_type_for",
 ]
-
-log = logging.getLogger(__name__)
 
 WEBHOOK_PATH: Final = "/v1/webhooks/stripe"
 # Stripe's test payment methods, known to Stripe's test mode and to localstripe alike.
 APPROVING_PAYMENT_METHOD: Final = "pm_card_visa"
 DECLINING_PAYMENT_METHOD: Final = "pm_card_chargeCustomerFail"  # card 4000000000000341
+
+log = logging.getLogger(__name__)
 
 
 def event_type_for(intent: Mapping[str, Any]) -> str | None:
@@ -89,13 +87,7 @@ class StripeSandboxActions:
         self._api_version = api_version or stripe.api_version
         self._clock = clock
         self._events = SignedEvents(
-            provider="Stripe sandbox",
-            secrets=webhook_secrets,
-            signature_name=SIGNATURE_HEADER,
-            headers=EVENT_HEADERS,
-            deliver=deliver,
-            webhook_path=webhook_path,
-            clock=clock,
+            STRIPE_EVENTS, webhook_secrets, deliver, webhook_path=webhook_path, clock=clock
         )
 
     @property

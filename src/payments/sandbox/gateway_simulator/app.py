@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import html
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import falcon
@@ -11,6 +12,7 @@ import falcon
 from payments.domain.errors import NotFoundError
 from payments.sandbox.gateway_simulator.objects import SANDBOX_BANKS
 from payments.sandbox.gateway_simulator.wire import ApiError, encode
+from payments.sandbox.idempotency import Answer
 
 if TYPE_CHECKING:
     from payments.sandbox.gateway_simulator.simulator import SandboxSimulator
@@ -40,7 +42,20 @@ def _write(resp: falcon.Response, status: int, body: bytes) -> None:
     resp.data = body
 
 
-def _write_answer(resp: falcon.Response, answer: tuple[int, bytes, dict[str, str]]) -> None:
+def _post(
+    req: falcon.Request,
+    resp: falcon.Response,
+    simulator: SandboxSimulator,
+    operation: Callable[[Mapping[str, object]], dict[str, object]],
+    status: int,
+) -> None:
+    """Serve a POST through the simulator's idempotency: ``operation`` answers ``status``."""
+    answer: Answer = simulator.handle_post(
+        req.path,
+        req.bounded_stream.read(),
+        req.get_header("Idempotency-Key"),
+        lambda body: (status, operation(body)),
+    )
     status, body, headers = answer
     for name, value in headers.items():
         resp.set_header(name, value)
@@ -95,13 +110,13 @@ class _PaymentsResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         prefix = req.prefix
-        answer = self._simulator.handle_post(
-            req.path,
-            req.bounded_stream.read(),
-            req.get_header("Idempotency-Key"),
-            lambda body: (201, self._simulator.create_payment(body, prefix)),
+        _post(
+            req,
+            resp,
+            self._simulator,
+            lambda body: self._simulator.create_payment(body, prefix),
+            201,
         )
-        _write_answer(resp, answer)
 
 
 class _CancelResource:
@@ -109,13 +124,13 @@ class _CancelResource:
         self._simulator = simulator
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
-        answer = self._simulator.handle_post(
-            req.path,
-            req.bounded_stream.read(),
-            req.get_header("Idempotency-Key"),
-            lambda _body: (200, self._simulator.cancel_payment(payment_id)),
+        _post(
+            req,
+            resp,
+            self._simulator,
+            lambda _body: self._simulator.cancel_payment(payment_id),
+            200,
         )
-        _write_answer(resp, answer)
 
 
 class _RefundsResource:
@@ -123,13 +138,7 @@ class _RefundsResource:
         self._simulator = simulator
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        answer = self._simulator.handle_post(
-            req.path,
-            req.bounded_stream.read(),
-            req.get_header("Idempotency-Key"),
-            lambda body: (201, self._simulator.create_refund(body)),
-        )
-        _write_answer(resp, answer)
+        _post(req, resp, self._simulator, self._simulator.create_refund, 201)
 
 
 class _CheckoutResource:

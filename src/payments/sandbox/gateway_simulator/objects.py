@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from payments.domain.money import Money
+from payments.sandbox.delivery import EventStyle
 
 __all__ = [
     "APPROVABLE",
@@ -15,6 +16,7 @@ __all__ = [
     "NOTIFIABLE",
     "PAYMENT_METHODS",
     "SANDBOX_BANKS",
+    "SANDBOX_EVENTS",
     "SIGNATURE_HEADER",
     "WEBHOOK_PATH",
     "Ledger",
@@ -24,6 +26,12 @@ __all__ = [
 
 WEBHOOK_PATH: Final = "/v1/webhooks/sandbox"
 SIGNATURE_HEADER: Final = "Sandbox-Signature"
+SANDBOX_EVENTS: Final = EventStyle(
+    provider="sandbox",
+    signature_header=SIGNATURE_HEADER,
+    headers={"Content-Type": "application/json", "User-Agent": "payments-sandbox-simulator/1"},
+)
+"""How the sandbox provider delivers its notifications."""
 PAYMENT_METHODS: Final = frozenset({"card", "pse", "nequi", "bank_transfer", "cash"})
 
 _OPEN: Final = frozenset({"pending", "processing"})

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Final
 
 import falcon
 
@@ -19,7 +17,7 @@ from payments.domain.errors import (
     NotFoundError,
 )
 from payments.domain.money import Money
-from payments.sandbox.delivery import Deliver, Delivery, SignedEvents
+from payments.sandbox.delivery import Deliver
 from payments.sandbox.gateway_simulator import operations
 from payments.sandbox.gateway_simulator.app import gateway_simulator_app
 from payments.sandbox.gateway_simulator.objects import (
@@ -27,26 +25,23 @@ from payments.sandbox.gateway_simulator.objects import (
     DECLINABLE,
     EXPIRABLE,
     NOTIFIABLE,
-    SIGNATURE_HEADER,
+    SANDBOX_EVENTS,
     WEBHOOK_PATH,
     Ledger,
     SimulatedPayment,
     SimulatedRefund,
 )
 from payments.sandbox.gateway_simulator.wire import ApiError, encode, read_json
-from payments.sandbox.idempotency import SavedAnswers
+from payments.sandbox.idempotency import Answer
+from payments.sandbox.provider import SimulatedProvider, require_status
 
 __all__ = ["SandboxSimulator"]
 
-_EVENT_HEADERS: Final = {
-    "Content-Type": "application/json",
-    "User-Agent": "payments-sandbox-simulator/1",
-}
 Operation = Callable[[Mapping[str, object]], tuple[int, dict[str, object]]]
 """One API call on the request's JSON body: ``(status, answer)`` or ``ApiError``."""
 
 
-class SandboxSimulator:
+class SandboxSimulator(SimulatedProvider):
     """Plays the sandbox payment provider, in memory and thread-safe.
 
     ``wsgi_app()`` serves the wire format documented in ``payments.adapters.sandbox_gateway``
@@ -72,44 +67,21 @@ class SandboxSimulator:
         secret: str,
         deliver: Deliver | None = None,
         *,
+        checkout_base: str | None = None,
         clock: Callable[[], float] = time.time,
         webhook_path: str = WEBHOOK_PATH,
-        checkout_base: str | None = None,
     ) -> None:
         if not secret:
             raise ConfigurationError("The sandbox simulator needs a secret to sign notifications.")
+        super().__init__(SANDBOX_EVENTS, secret, deliver, webhook_path=webhook_path, clock=clock)
         self._secret = secret
-        self._clock = clock
         # Where the payer's browser reaches the checkout pages; by default the address the API
         # call came in at (which, for a call over a private loopback port, a payer cannot use).
         self._checkout_base = checkout_base.rstrip("/") if checkout_base else None
-        self._lock = threading.RLock()
         self._ledger = Ledger()
-        self._answers = SavedAnswers()
-        self._events = SignedEvents(
-            provider="sandbox",
-            secrets=[secret],
-            signature_name=SIGNATURE_HEADER,
-            headers=_EVENT_HEADERS,
-            deliver=deliver,
-            webhook_path=webhook_path,
-            clock=clock,
-        )
-
-    @property
-    def payments(self) -> dict[str, SimulatedPayment]:
-        """Every payment by its id (the live objects: read them, do not change them)."""
-        return self._ledger.payments
-
-    @property
-    def refunds(self) -> dict[str, SimulatedRefund]:
-        """Every refund by its id."""
-        return self._ledger.refunds
-
-    @property
-    def deliveries(self) -> list[Delivery]:
-        """Every notification handed to ``deliver``, in order."""
-        return self._events.deliveries
+        # Every payment and refund by its id: the live objects, to read and never to change.
+        self.payments: dict[str, SimulatedPayment] = self._ledger.payments
+        self.refunds: dict[str, SimulatedRefund] = self._ledger.refunds
 
     # -- the payer's and the network's side ----------------------------------------------------
 
@@ -147,10 +119,6 @@ class SandboxSimulator:
             event = self._event(f"refund.{refund.status}", refund.to_wire())
         return self._events.send(*event)
 
-    def redeliver(self, event_id: str) -> dict[str, object]:
-        """Send an event again, same id and body, freshly signed: a duplicate delivery."""
-        return self._events.redeliver(event_id)
-
     def find_by_reference(self, reference: str) -> dict[str, object] | None:
         """The newest payment made under our ``reference``, in its wire form, or None."""
         with self._lock:
@@ -168,20 +136,16 @@ class SandboxSimulator:
             payment = self._payment(payment_id)
             return payment.amount, payment.status
 
-    def sign(self, timestamp: int, body: bytes) -> str:
-        """The ``Sandbox-Signature`` value for ``body`` sent at ``timestamp``."""
-        return self._events.sign(timestamp, body)
-
     def _settle(
         self, payment_id: str, status: str, allowed: frozenset[str], *, code: str | None = None
     ) -> dict[str, object]:
         with self._lock:
             payment = self._payment(payment_id)
-            if payment.status not in allowed:
-                raise InvalidTransitionError(
-                    f"A {payment.status} sandbox payment cannot become {status}.",
-                    details={"status": payment.status},
-                )
+            require_status(
+                payment.status,
+                allowed,
+                f"A {payment.status} sandbox payment cannot become {status}.",
+            )
             payment.status = status
             payment.decline_code = code
             payment.failure_message = f"Declined by the sandbox ({code})." if code else None
@@ -191,7 +155,7 @@ class SandboxSimulator:
     def _event(self, event_type: str, data: dict[str, object]) -> tuple[str, str, bytes]:
         event_id = f"evt_{secrets.token_hex(12)}"
         body = json.dumps(
-            {"id": event_id, "type": event_type, "created": int(self._clock()), "data": data},
+            {"id": event_id, "type": event_type, "created": self._now(), "data": data},
             separators=(",", ":"),
         ).encode()
         self._events.keep(event_id, event_type, body)
@@ -209,9 +173,7 @@ class SandboxSimulator:
         """A Falcon WSGI app serving the wire format, to mount under any path prefix."""
         return gateway_simulator_app(self, self._secret)
 
-    def handle_post(
-        self, path: str, raw: bytes, key: str | None, operation: Operation
-    ) -> tuple[int, bytes, dict[str, str]]:
+    def handle_post(self, path: str, raw: bytes, key: str | None, operation: Operation) -> Answer:
         """Run a POST once per ``Idempotency-Key``; replay its stored answer afterwards.
 
         Returns (status, body, extra headers). Answers that show the request ran (2xx, 402) are
@@ -231,7 +193,7 @@ class SandboxSimulator:
 
     def _run_once(
         self, key: str | None, fingerprint: str, body: Mapping[str, object], operation: Operation
-    ) -> tuple[int, bytes, dict[str, str]]:
+    ) -> Answer:
         try:
             saved = self._answers.replay(key, fingerprint)
         except IdempotencyConflictError:
@@ -257,7 +219,7 @@ class SandboxSimulator:
         """``POST /v1/payments`` served under ``prefix`` (see ``operations.create_payment``)."""
         checkout_base = self._checkout_base or prefix
         with self._lock:
-            return operations.create_payment(self._ledger, body, checkout_base, int(self._clock()))
+            return operations.create_payment(self._ledger, body, checkout_base, self._now())
 
     def cancel_payment(self, payment_id: str) -> dict[str, object]:
         """``POST /v1/payments/{id}/cancel``."""
@@ -267,7 +229,7 @@ class SandboxSimulator:
     def create_refund(self, body: Mapping[str, object]) -> dict[str, object]:
         """``POST /v1/refunds``."""
         with self._lock:
-            return operations.create_refund(self._ledger, body, int(self._clock()))
+            return operations.create_refund(self._ledger, body, self._now())
 
     def list_payments(self, reference: str) -> dict[str, object]:
         """``GET /v1/payments?reference=``: the payments under ``reference``, newest first."""

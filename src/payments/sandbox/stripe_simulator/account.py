@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -15,16 +14,16 @@ from payments.domain.errors import (
     InvalidTransitionError,
     NotFoundError,
 )
-from payments.sandbox.delivery import Deliver, Delivery, SignedEvents
-from payments.sandbox.idempotency import SavedAnswers
+from payments.sandbox.delivery import Deliver
+from payments.sandbox.idempotency import Answer
+from payments.sandbox.provider import SimulatedProvider, require_status
 from payments.sandbox.stripe_simulator import operations
 from payments.sandbox.stripe_simulator.errors import ApiError, encode
 from payments.sandbox.stripe_simulator.objects import (
     API_VERSION,
     CANCELABLE,
-    EVENT_HEADERS,
     SETTLEABLE,
-    SIGNATURE_HEADER,
+    STRIPE_EVENTS,
     WEBHOOK_PATH,
     Account,
     SimulatedIntent,
@@ -38,10 +37,12 @@ from payments.sandbox.stripe_simulator.params import form_pairs, unflatten
 
 __all__ = ["StripeSimulatorState"]
 
+PostOperation = Callable[[dict[str, Any]], dict[str, object]]
+"""One API call on the request's decoded parameters: its answer, or ``ApiError``."""
 _REFUND_EVENTS: Final = frozenset({"refund.created", "refund.updated", "charge.refunded"})
 
 
-class StripeSimulatorState:
+class StripeSimulatorState(SimulatedProvider):
     """A Stripe account in memory, thread-safe: what the simulator's HTTP API serves.
 
     The Python methods ``approve``, ``decline``, ``expire``, ``fail_refund``, ``notify_refund``
@@ -66,35 +67,14 @@ class StripeSimulatorState:
     ) -> None:
         if not webhook_secret or not webhook_secret.strip():
             raise ConfigurationError("The Stripe simulator needs a webhook secret to sign events.")
-        self._clock = clock
-        self._lock = threading.RLock()
-        self._account = Account()
-        self._answers = SavedAnswers()
-        self._events = SignedEvents(
-            provider="Stripe simulator",
-            secrets=[webhook_secret],
-            signature_name=SIGNATURE_HEADER,
-            headers=EVENT_HEADERS,
-            deliver=deliver,
-            webhook_path=webhook_path,
-            clock=clock,
+        super().__init__(
+            STRIPE_EVENTS, webhook_secret, deliver, webhook_path=webhook_path, clock=clock
         )
+        self._account = Account()
+        # Every PaymentIntent and Refund by id: the live objects, to read and never to change.
+        self.intents: dict[str, SimulatedIntent] = self._account.intents
+        self.refunds: dict[str, SimulatedRefund] = self._account.refunds
         self.api_calls: list[tuple[str, str, str | None]] = []
-
-    @property
-    def intents(self) -> dict[str, SimulatedIntent]:
-        """Every PaymentIntent by id (the live objects: read them, do not change them)."""
-        return self._account.intents
-
-    @property
-    def refunds(self) -> dict[str, SimulatedRefund]:
-        """Every Refund by id."""
-        return self._account.refunds
-
-    @property
-    def deliveries(self) -> list[Delivery]:
-        """Every event handed to ``deliver``, in order."""
-        return self._events.deliveries
 
     # -- the payer's, the network's and Stripe's side ------------------------------------------
 
@@ -148,13 +128,11 @@ class StripeSimulatorState:
         ``payment_intent.canceled``."""
         with self._lock:
             intent = self._intent(intent_id)
-            if intent.status not in CANCELABLE:
-                raise InvalidTransitionError(
-                    f"A {intent.status} PaymentIntent cannot be canceled.",
-                    details={"status": intent.status},
-                )
+            require_status(
+                intent.status, CANCELABLE, f"A {intent.status} PaymentIntent cannot be canceled."
+            )
             intent.status = "canceled"
-            intent.canceled_at = int(self._clock())
+            intent.canceled_at = self._now()
             intent.cancellation_reason = "abandoned"
             event = self._event("payment_intent.canceled", intent.to_wire())
         return self._events.send(*event)
@@ -191,26 +169,14 @@ class StripeSimulatorState:
             event = self._event(event_type, data)
         return self._events.send(*event)
 
-    def redeliver(self, event_id: str) -> dict[str, object]:
-        """Send an event again, same id and body, freshly signed: a duplicate delivery."""
-        return self._events.redeliver(event_id)
-
     def event(self, event_id: str) -> dict[str, Any]:
         """An event sent earlier, parsed."""
         parsed: dict[str, Any] = json.loads(self._events.body(event_id))
         return parsed
 
-    def sign(self, timestamp: int, body: bytes) -> str:
-        """The ``Stripe-Signature`` value Stripe would send with ``body`` at ``timestamp``."""
-        return self._events.sign(timestamp, body)
-
     def _settleable(self, intent_id: str, verb: str) -> SimulatedIntent:
         intent = self._intent(intent_id)
-        if intent.status not in SETTLEABLE:
-            raise InvalidTransitionError(
-                f"A {intent.status} PaymentIntent cannot {verb}.",
-                details={"status": intent.status},
-            )
+        require_status(intent.status, SETTLEABLE, f"A {intent.status} PaymentIntent cannot {verb}.")
         return intent
 
     def _intent(self, intent_id: str) -> SimulatedIntent:
@@ -227,9 +193,7 @@ class StripeSimulatorState:
 
     def _event(self, event_type: str, data: dict[str, object]) -> tuple[str, str, bytes]:
         event_id = new_id("evt")
-        event = event_wire(
-            event_id, event_type, data, api_version=API_VERSION, created=int(self._clock())
-        )
+        event = event_wire(event_id, event_type, data, api_version=API_VERSION, created=self._now())
         body = json.dumps(event, indent=2).encode("utf-8")
         self._events.keep(event_id, event_type, body)
         return event_id, event_type, body
@@ -237,12 +201,8 @@ class StripeSimulatorState:
     # -- the HTTP API --------------------------------------------------------------------------
 
     def handle_post(
-        self,
-        path: str,
-        raw: bytes,
-        key: str | None,
-        operation: Callable[[dict[str, Any]], dict[str, object]],
-    ) -> tuple[int, bytes, dict[str, str]]:
+        self, path: str, raw: bytes, key: str | None, operation: PostOperation
+    ) -> Answer:
         """Run one POST under Stripe's idempotency rules; (status, body, extra headers).
 
         The same ``Idempotency-Key`` with the same path and parameters replays the stored answer
@@ -257,13 +217,7 @@ class StripeSimulatorState:
             except ApiError as error:
                 return error.status, encode(error.body), {}
 
-    def _post(
-        self,
-        path: str,
-        raw: bytes,
-        key: str | None,
-        operation: Callable[[dict[str, Any]], dict[str, object]],
-    ) -> tuple[int, bytes, dict[str, str]]:
+    def _post(self, path: str, raw: bytes, key: str | None, operation: PostOperation) -> Answer:
         pairs = form_pairs(raw)
         fingerprint = hashlib.sha256(
             json.dumps([path, sorted(pairs)], separators=(",", ":")).encode()
@@ -308,9 +262,7 @@ class StripeSimulatorState:
     ) -> dict[str, object]:
         """``POST /v1/payment_intents`` (see ``operations.create_payment_intent``)."""
         with self._lock:
-            return operations.create_payment_intent(
-                self._account, params, int(self._clock()), api_version
-            )
+            return operations.create_payment_intent(self._account, params, self._now(), api_version)
 
     def retrieve_payment_intent(self, intent_id: str) -> dict[str, object]:
         """``GET /v1/payment_intents/{id}``."""
@@ -320,11 +272,9 @@ class StripeSimulatorState:
     def cancel_payment_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, object]:
         """``POST /v1/payment_intents/{id}/cancel``: only before the payment settled."""
         with self._lock:
-            return operations.cancel_payment_intent(
-                self._account, intent_id, params, int(self._clock())
-            )
+            return operations.cancel_payment_intent(self._account, intent_id, params, self._now())
 
     def create_refund(self, params: dict[str, Any]) -> dict[str, object]:
         """``POST /v1/refunds`` (see ``operations.create_refund``)."""
         with self._lock:
-            return operations.create_refund(self._account, params, int(self._clock()))
+            return operations.create_refund(self._account, params, self._now())

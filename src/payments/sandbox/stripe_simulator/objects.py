@@ -7,12 +7,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Final
 
+from payments.sandbox.delivery import EventStyle
+
 __all__ = [
     "API_VERSION",
     "CANCELABLE",
-    "EVENT_HEADERS",
     "SETTLEABLE",
-    "SIGNATURE_HEADER",
+    "STRIPE_EVENTS",
     "WEBHOOK_PATH",
     "Account",
     "SimulatedIntent",
@@ -27,12 +28,15 @@ WEBHOOK_PATH: Final = "/v1/webhooks/stripe"
 # The API version stripe-python 16.1 pins; our objects carry the subset of it the adapter reads.
 API_VERSION: Final = "2026-10-28.endive"
 DOCS: Final = "https://docs.stripe.com/error-codes/"
-SIGNATURE_HEADER: Final = "Stripe-Signature"
-EVENT_HEADERS: Final = {
-    "Content-Type": "application/json; charset=utf-8",
-    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-}
-"""The headers Stripe's webhook deliveries carry, besides the signature."""
+STRIPE_EVENTS: Final = EventStyle(
+    provider="Stripe simulator",
+    signature_header="Stripe-Signature",
+    headers={
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+    },
+)
+"""How Stripe delivers webhook events."""
 
 CANCELABLE: Final = frozenset(
     {

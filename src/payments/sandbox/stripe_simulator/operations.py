@@ -156,10 +156,10 @@ def create_refund(account: Account, params: dict[str, Any], now: int) -> dict[st
         )
     refund = SimulatedRefund(
         id=new_id("re"),
-        amount=amount,
-        currency=intent.currency,
         payment_intent=intent.id,
         charge=charge,
+        amount=amount,
+        currency=intent.currency,
         metadata=metadata,
         reason=reason,
         created=now,
