@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import requests
 from dependency_injector import containers, providers
 
@@ -11,7 +9,6 @@ from payments.adapters.circuit_breaker import CircuitBreakingGateway
 from payments.adapters.memory import InMemoryRateLimiter
 from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
 from payments.adapters.sandbox_gateway import SandboxGateway
-from payments.adapters.sandbox_simulator import Deliver, SandboxSimulator, http_deliverer
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import database_ready
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -20,8 +17,6 @@ from payments.adapters.stripe_gateway import (
     make_stripe_client,
     payment_methods_param_for,
 )
-from payments.adapters.stripe_sandbox import StripeSandboxActions
-from payments.adapters.stripe_simulator import make_stripe_simulator
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.config import Settings, check_routed_gateways
 from payments.domain.ports import PaymentGateway
@@ -36,59 +31,14 @@ from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
-from payments.entrypoints.http.sandbox_controller import SimulatorSandbox
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
-
-SANDBOX_GATEWAY_PREFIX = "/sandbox/gateway"
-SANDBOX_STRIPE_PREFIX = "/sandbox/stripe"
-SANDBOX_STRIPE_KEY = "sk_test_sandbox_not_a_real_key"
-
-
-class Sandbox:
-    """The built-in provider simulators of sandbox mode, and how actions reach them.
-
-    Stripe's actions go to the built-in Stripe simulator, unless a Stripe key is configured:
-    then the gateway talks to that API (localstripe at ``PAYMENTS_STRIPE_API_BASE``, or
-    Stripe's test mode), so the actions act there (``stripe_actions``) and deliver an event
-    signed with the configured webhook secrets.
-    """
-
-    def __init__(
-        self, settings: Settings, session: requests.Session, deliver: Deliver | None = None
-    ) -> None:
-        deliver = deliver or http_deliverer(settings.self_base_url, session)
-        self.gateway_simulator = SandboxSimulator(
-            settings.sandbox_secret,
-            deliver,
-            checkout_base=settings.public_base_url + SANDBOX_GATEWAY_PREFIX,
-        )
-        self.stripe_app = make_stripe_simulator(
-            webhook_secret=settings.sandbox_secret,
-            deliver=lambda path, body, headers: deliver(path, headers, body),
-        )
-        self.stripe_simulator = self.stripe_app.state
-        self.controller = SimulatorSandbox()
-        self.controller.register_simulator("sandbox", self.gateway_simulator)
-        self.stripe_actions: StripeSandboxActions | None = None
-        stripe = settings.stripe
-        if stripe.secret_key:
-            self.stripe_actions = StripeSandboxActions(
-                make_stripe_client(
-                    stripe.secret_key, api_base=stripe.api_base, api_version=stripe.api_version
-                ),
-                stripe.webhook_secrets,
-                deliver,
-                api_version=stripe.api_version,
-            )
-            self.controller.register_simulator("stripe", self.stripe_actions)
-        else:
-            self.controller.register_simulator("stripe", self.stripe_simulator)
-
-    def mounts(self) -> dict[str, Any]:
-        return {
-            SANDBOX_GATEWAY_PREFIX: self.gateway_simulator.wsgi_app(),
-            SANDBOX_STRIPE_PREFIX: self.stripe_app,
-        }
+from payments.sandbox.environment import (
+    SANDBOX_GATEWAY_PREFIX,
+    SANDBOX_STRIPE_KEY,
+    SANDBOX_STRIPE_PREFIX,
+    Sandbox,
+    build_sandbox,
+)
 
 
 def build_gateways(
@@ -151,7 +101,7 @@ class Container(containers.DeclarativeContainer):
     unit_of_work = providers.Factory(SqlUnitOfWork, engine)
 
     sandbox = providers.Singleton(
-        lambda settings, session: Sandbox(settings, session) if settings.sandbox else None,
+        lambda settings, session: build_sandbox(settings, session) if settings.sandbox else None,
         settings,
         http_session,
     )

@@ -14,7 +14,7 @@ from typing import Any
 from payments.adapters.sql.migrate import upgrade
 from payments.config import Settings
 from payments.containers import build_container
-from payments.entrypoints.http.loopback_server import LoopbackServer
+from payments.sandbox.loopback import LoopbackServer
 
 _application: Any = None
 _lock = threading.Lock()

@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from payments.adapters.sandbox_gateway import SandboxGateway
-from payments.adapters.sandbox_simulator import SandboxSimulator
 from payments.domain.money import Money
 from payments.domain.purchase import ClientSecretAction, RedirectAction
+from payments.sandbox.gateway_simulator import SandboxSimulator
 from tests.contract.gateway_contract import (
     Delivery,
     GatewayContract,

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from payments.adapters.stripe_gateway import StripeGateway, from_stripe_amount, make_stripe_client
-from payments.adapters.stripe_simulator import StripeSimulatorState, make_stripe_simulator
 from payments.domain.money import Money
 from payments.domain.purchase import ClientSecretAction
+from payments.sandbox.stripe_simulator import StripeSimulatorState, make_stripe_simulator
 from tests.contract.gateway_contract import (
     Delivery,
     GatewayContract,
@@ -30,14 +30,14 @@ class StripeProvider(ProviderDriver):
         self,
         state: StripeSimulatorState,
         api: CountingApp,
-        received: list[tuple[str, bytes, dict[str, str]]],
+        received: list[tuple[str, dict[str, str], bytes]],
     ) -> None:
         self.state = state
         self.api = api
         self.received = received
 
     def _last_delivery(self) -> Delivery:
-        _path, body, headers = self.received[-1]
+        _path, headers, body = self.received[-1]
         return {name.lower(): value for name, value in headers.items()}, body
 
     def approve(self, gateway_reference: str) -> Delivery:
@@ -66,10 +66,10 @@ class StripeProvider(ProviderDriver):
 
 @pytest.fixture
 def subject() -> Iterator[GatewayUnderTest]:
-    received: list[tuple[str, bytes, dict[str, str]]] = []
+    received: list[tuple[str, dict[str, str], bytes]] = []
 
-    def deliver(path: str, body: bytes, headers: dict[str, str]) -> int:
-        received.append((path, body, headers))
+    def deliver(path: str, headers: dict[str, str], body: bytes) -> int:
+        received.append((path, headers, body))
         return 200
 
     app = make_stripe_simulator(webhook_secret=WEBHOOK_SECRET, deliver=deliver)

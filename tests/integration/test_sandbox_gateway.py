@@ -15,7 +15,6 @@ import requests
 import responses
 
 from payments.adapters.sandbox_gateway import SandboxGateway
-from payments.adapters.sandbox_simulator import SandboxSimulator, http_deliverer
 from payments.domain.errors import (
     GatewayConfigurationError,
     GatewayUnavailableError,
@@ -37,8 +36,9 @@ from payments.domain.purchase import (
     RoutingDecision,
 )
 from payments.domain.refund import RefundStatus
-from payments.entrypoints.http.sandbox_controller import SimulatorSandbox
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
+from payments.sandbox.controller import SimulatorSandbox
+from payments.sandbox.gateway_simulator import SandboxSimulator, http_deliverer
 from tests.contract.loopback import serving
 
 SECRET = "sandbox_test_secret"

@@ -21,7 +21,8 @@ from dependency_injector import providers
 from sqlalchemy import Engine, func, select
 
 from payments.adapters.sql.tables import ledger_entries, purchase_audit, webhook_inbox
-from payments.containers import Container, Sandbox
+from payments.containers import Container
+from payments.sandbox.environment import build_sandbox
 from tests.integration.service import RunningService, running_service
 
 PACKAGE = {
@@ -55,7 +56,7 @@ def _recording(recorder: Recorder) -> Any:
     def configure(container: Container) -> None:
         container.sandbox.override(
             providers.Singleton(
-                Sandbox, container.settings, container.http_session, deliver=recorder
+                build_sandbox, container.settings, container.http_session, deliver=recorder
             )
         )
 

@@ -20,11 +20,12 @@ from payments.adapters.memory import FixedClock
 from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.tables import idempotency_keys
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
-from payments.containers import Container, Sandbox
+from payments.containers import Container
 from payments.domain.idempotency import IdempotencyRecord
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ports import Clock, UnitOfWork
 from payments.domain.services.notifications import NotificationService
+from payments.sandbox.environment import build_sandbox
 from tests.integration.service import RunningService, running_service
 
 Delivery = tuple[dict[str, str], bytes]
@@ -149,7 +150,7 @@ def operations(tmp_path: Path) -> Iterator[Operations]:
 
     def configure(container: Container) -> None:
         container.clock.override(providers.Object(FixedClock(TWO_DAYS_AGO)))
-        sandbox = Sandbox(container.settings(), container.http_session(), deliver=catch)
+        sandbox = build_sandbox(container.settings(), container.http_session(), deliver=catch)
         container.sandbox.override(providers.Object(sandbox))
 
     with running_service({"PAYMENTS_DATABASE_URL": database_url}, configure) as service:

@@ -31,7 +31,6 @@ from payments.adapters.sandbox_gateway import (
     signature_header,
     verify_signature,
 )
-from payments.adapters.sandbox_simulator import SandboxSimulator
 from payments.domain.errors import (
     ConfigurationError,
     GatewayConfigurationError,
@@ -54,6 +53,7 @@ from payments.domain.purchase import (
     RedirectAction,
 )
 from payments.domain.refund import RefundStatus
+from payments.sandbox.gateway_simulator import SandboxSimulator
 
 SECRET = "sandbox_test_secret"
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z

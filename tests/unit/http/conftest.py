@@ -30,7 +30,7 @@ from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
-from payments.entrypoints.http.sandbox import SandboxController
+from payments.sandbox.controller import SandboxController
 
 PREMIUM = {
     "name": "8 Hour Premium Package",

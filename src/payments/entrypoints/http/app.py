@@ -43,7 +43,7 @@ from payments.entrypoints.http.resources.purchases import (
 )
 from payments.entrypoints.http.resources.sandbox import SandboxActionResource
 from payments.entrypoints.http.resources.webhooks import WebhookResource
-from payments.entrypoints.http.sandbox import SandboxController
+from payments.sandbox.controller import SandboxController
 
 __all__ = ["ApiServices", "HttpSettings", "create_app"]
 

@@ -9,7 +9,7 @@ from payments.domain.services.purchases import PurchaseService
 from payments.entrypoints.http import representations as rep
 from payments.entrypoints.http.context import principal_of
 from payments.entrypoints.http.presenters import present_purchase
-from payments.entrypoints.http.sandbox import SANDBOX_ACTIONS, SandboxController
+from payments.sandbox.controller import SANDBOX_ACTIONS, SandboxController
 
 
 class SandboxActionResource:

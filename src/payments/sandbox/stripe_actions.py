@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 import stripe
 
-from payments.adapters.stripe_gateway import (
-    SIGNATURE_HEADER,
-    sign_payload,
-    translate_stripe_error,
-)
+from payments.adapters.stripe_gateway import translate_stripe_error
 from payments.domain.errors import (
     ConfigurationError,
     GatewayUnavailableError,
@@ -25,27 +19,23 @@ from payments.domain.errors import (
     NotFoundError,
     PaymentsError,
 )
+from payments.sandbox.delivery import Deliver, Delivery, SignedEvents
+from payments.sandbox.stripe_simulator.objects import STRIPE_EVENTS, event_wire
 
 __all__ = [
     "APPROVING_PAYMENT_METHOD",
     "DECLINING_PAYMENT_METHOD",
     "WEBHOOK_PATH",
-    "Deliver",
-    "SentEvent",
     "StripeSandboxActions",
     "event_type_for",
 ]
-
-log = logging.getLogger(__name__)
-
-Deliver = Callable[[str, dict[str, str], bytes], int]
-"""Hands a signed event ``(path, headers, body)`` to our webhook endpoint; returns the HTTP
-status it answered (0 when it could not be reached)."""
 
 WEBHOOK_PATH: Final = "/v1/webhooks/stripe"
 # Stripe's test payment methods, known to Stripe's test mode and to localstripe alike.
 APPROVING_PAYMENT_METHOD: Final = "pm_card_visa"
 DECLINING_PAYMENT_METHOD: Final = "pm_card_chargeCustomerFail"  # card 4000000000000341
+
+log = logging.getLogger(__name__)
 
 
 def event_type_for(intent: Mapping[str, Any]) -> str | None:
@@ -61,17 +51,6 @@ def event_type_for(intent: Mapping[str, Any]) -> str | None:
         "processing": "payment_intent.processing",
         "requires_action": "payment_intent.requires_action",
     }.get(status if isinstance(status, str) else "")
-
-
-@dataclass(frozen=True, slots=True)
-class SentEvent:
-    """One signed event handed to ``deliver``, and the status our endpoint answered."""
-
-    event_id: str
-    event_type: str
-    body: bytes
-    headers: dict[str, str]
-    delivered_status: int
 
 
 class StripeSandboxActions:
@@ -105,13 +84,16 @@ class StripeSandboxActions:
         if isinstance(webhook_secrets, str) or not webhook_secrets:
             raise ConfigurationError("Stripe sandbox events need the webhook secrets to sign.")
         self._client = client
-        self._secrets = tuple(webhook_secrets)
-        self._deliver = deliver
         self._api_version = api_version or stripe.api_version
         self._clock = clock
-        self._webhook_path = webhook_path
-        self._lock = threading.Lock()
-        self.sent: list[SentEvent] = []
+        self._events = SignedEvents(
+            STRIPE_EVENTS, webhook_secrets, deliver, webhook_path=webhook_path, clock=clock
+        )
+
+    @property
+    def sent(self) -> list[Delivery]:
+        """Every event delivered, in order (for tests)."""
+        return self._events.deliveries
 
     def approve(self, intent_id: str) -> dict[str, object]:
         """The payer confirms with a good card; delivers ``payment_intent.succeeded``."""
@@ -181,27 +163,13 @@ class StripeSandboxActions:
                 "Stripe left the PaymentIntent in a status that sends no event.",
                 details={"status": intent.get("status")},
             )
-        now = int(self._clock())
         event_id = f"evt_{secrets.token_hex(12)}"
-        body = json.dumps(
-            {
-                "id": event_id,
-                "object": "event",
-                "api_version": self._api_version,
-                "created": now,
-                "data": {"object": dict(intent)},
-                "livemode": False,
-                "pending_webhooks": 1,
-                "request": {"id": None, "idempotency_key": None},
-                "type": event_type,
-            }
-        ).encode("utf-8")
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            SIGNATURE_HEADER.title(): sign_payload(body, self._secrets, now),
-        }
-        status = self._deliver(self._webhook_path, dict(headers), body)
-        with self._lock:
-            self.sent.append(SentEvent(event_id, event_type, body, headers, status))
-        return {"event_id": event_id, "type": event_type, "delivered_status": status}
+        event = event_wire(
+            event_id,
+            event_type,
+            dict(intent),
+            api_version=self._api_version,
+            created=int(self._clock()),
+        )
+        body = json.dumps(event).encode("utf-8")
+        return self._events.send(event_id, event_type, body)

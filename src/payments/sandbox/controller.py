@@ -12,6 +12,18 @@ SimulatorAction = Callable[[str, str], dict[str, object]]
 """Acts on one simulated payment: ``(gateway_reference, our reference) -> JSON-able summary``."""
 
 ACTIONS: Final = ("approve", "decline", "expire")
+SANDBOX_ACTIONS: Final = frozenset(ACTIONS)
+"""The actions ``POST /v1/sandbox/purchases/{id}/{action}`` takes."""
+
+
+class SandboxController(Protocol):
+    """Drives the simulator behind a purchase's gateway (sandbox mode only)."""
+
+    def act(self, purchase: Purchase, action: str) -> dict[str, object]:
+        """Make the simulator ``approve``, ``decline`` or ``expire`` the purchase's payment and
+        deliver the resulting signed notification; returns a JSON-able summary (such as the
+        webhook answer). Raises ``NotFoundError`` when the purchase's gateway has no simulator."""
+        ...
 
 
 class PaymentSimulator(Protocol):
@@ -25,7 +37,7 @@ class PaymentSimulator(Protocol):
 class SimulatorSandbox:
     """Makes the simulator behind a purchase's gateway approve, decline or expire its payment.
 
-    Implements the ``SandboxController`` protocol of ``payments.entrypoints.http.sandbox``.
+    Implements the ``SandboxController`` protocol above.
     Each simulator registers its three actions under its gateway's name at start-up; the
     simulator then delivers the signed notification to our own webhook endpoint, exactly as the
     real provider would.

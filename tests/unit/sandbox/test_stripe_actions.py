@@ -12,7 +12,6 @@ import responses
 import stripe
 
 from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
-from payments.adapters.stripe_sandbox import StripeSandboxActions, event_type_for
 from payments.domain.errors import (
     GatewayConfigurationError,
     GatewayUnavailableError,
@@ -20,6 +19,7 @@ from payments.domain.errors import (
     NotFoundError,
 )
 from payments.domain.purchase import PaymentOutcome
+from payments.sandbox.stripe_actions import StripeSandboxActions, event_type_for
 
 API = "https://api.stripe.com"
 INTENT_ID = "pi_3QxYZaLkdIwHu7ix0SANDBOX"

@@ -13,7 +13,6 @@ import requests
 import stripe
 
 from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
-from payments.adapters.stripe_simulator import StripeSimulatorState, make_stripe_simulator
 from payments.domain.errors import (
     GatewayConfigurationError,
     IdempotencyConflictError,
@@ -27,6 +26,7 @@ from payments.domain.money import Money
 from payments.domain.ports import Payer, PaymentRequest, RefundRequest
 from payments.domain.purchase import ClientSecretAction, ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
+from payments.sandbox.stripe_simulator import StripeSimulatorState, make_stripe_simulator
 
 SECRET = "whsec_test_simulator_fake"
 KEY = "sk_test_fake_simulator_key"
@@ -43,21 +43,21 @@ class Sandbox:
     state: StripeSimulatorState
     base: str
     gateway: StripeGateway
-    received: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
+    received: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
 
     def notification(self, index: int = -1) -> Any:
         """What our webhook endpoint would make of a delivery (header names lower-cased)."""
-        _path, body, headers = self.received[index]
+        _path, headers, body = self.received[index]
         lowered = {name.lower(): value for name, value in headers.items()}
         return self.gateway.parse_notification(lowered, body)
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    received: list[tuple[str, bytes, dict[str, str]]] = []
+    received: list[tuple[str, dict[str, str], bytes]] = []
 
-    def deliver(path: str, body: bytes, headers: dict[str, str]) -> int:
-        received.append((path, body, headers))
+    def deliver(path: str, headers: dict[str, str], body: bytes) -> int:
+        received.append((path, headers, body))
         return 200
 
     app = make_stripe_simulator(webhook_secret=SECRET, deliver=deliver)
@@ -169,7 +169,7 @@ def test_approve_delivers_a_signed_event_that_parse_notification_accepts(sandbox
     start = sandbox.gateway.start_payment(payment())
     sent = sandbox.state.approve(start.gateway_reference)
     assert sent["delivered_status"] == 200
-    path, _body, headers = sandbox.received[0]
+    path, headers, _body = sandbox.received[0]
     assert path == "/v1/webhooks/stripe"
     assert headers["Stripe-Signature"].startswith("t=")
     notification = sandbox.notification()
@@ -189,7 +189,7 @@ def test_approve_delivers_a_signed_event_that_parse_notification_accepts(sandbox
 def test_events_are_signed_exactly_like_stripe(sandbox: Sandbox) -> None:
     start = sandbox.gateway.start_payment(payment())
     sandbox.state.approve(start.gateway_reference)
-    _path, body, headers = sandbox.received[0]
+    _path, headers, body = sandbox.received[0]
     event = stripe.Webhook.construct_event(body.decode(), headers["Stripe-Signature"], SECRET)
     assert event.type == "payment_intent.succeeded"
     assert event.data.object.id == start.gateway_reference

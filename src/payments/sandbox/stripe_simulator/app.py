@@ -1,0 +1,132 @@
+"""The Stripe simulator's Falcon app: Stripe's routes, authentication and error shape."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import falcon
+
+from payments.sandbox.delivery import Deliver
+from payments.sandbox.stripe_simulator.account import StripeSimulatorState
+from payments.sandbox.stripe_simulator.errors import ApiError, encode
+from payments.sandbox.stripe_simulator.objects import API_VERSION, WEBHOOK_PATH, new_id
+
+__all__ = ["StripeSimulatorApp", "make_stripe_simulator"]
+
+
+def _write(resp: falcon.Response, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+    resp.status = status
+    resp.content_type = "application/json"
+    resp.set_header("Request-Id", new_id("req"))
+    resp.set_header("Stripe-Version", API_VERSION)
+    for name, value in headers.items():
+        resp.set_header(name, value)
+    resp.data = body
+
+
+class _RequireSecretKey:
+    """Stripe's authentication: ``Authorization: Bearer sk_...`` (any secret or restricted key)."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        scheme, _, key = (req.get_header("Authorization") or "").partition(" ")
+        if scheme != "Bearer" or not key.startswith(("sk_", "rk_")) or len(key) < 8:
+            error = ApiError(
+                401,
+                "You did not provide a valid API key. Send it as 'Authorization: Bearer sk_...'.",
+            )
+            _write(resp, 401, encode(error.body), {})
+            resp.complete = True
+
+
+class _PaymentIntents:
+    def __init__(self, state: StripeSimulatorState) -> None:
+        self._state = state
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        version = req.get_header("Stripe-Version") or API_VERSION
+        _post(req, resp, self._state, lambda p: self._state.create_payment_intent(p, version))
+
+
+class _PaymentIntent:
+    def __init__(self, state: StripeSimulatorState) -> None:
+        self._state = state
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, intent_id: str) -> None:
+        status, body = self._state.handle_get(
+            req.path, lambda: self._state.retrieve_payment_intent(intent_id)
+        )
+        _write(resp, status, body, {})
+
+
+class _PaymentIntentCancel:
+    def __init__(self, state: StripeSimulatorState) -> None:
+        self._state = state
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, intent_id: str) -> None:
+        _post(req, resp, self._state, lambda p: self._state.cancel_payment_intent(intent_id, p))
+
+
+class _Refunds:
+    def __init__(self, state: StripeSimulatorState) -> None:
+        self._state = state
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _post(req, resp, self._state, self._state.create_refund)
+
+
+def _post(
+    req: falcon.Request,
+    resp: falcon.Response,
+    state: StripeSimulatorState,
+    operation: Callable[[dict[str, Any]], dict[str, object]],
+) -> None:
+    raw = req.bounded_stream.read()
+    key = req.get_header("Idempotency-Key")
+    _write(resp, *state.handle_post(req.path, raw, key, operation))
+
+
+def _serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
+    """Falcon's own errors (unknown URL, wrong method) in Stripe's error shape."""
+    message = f"Unrecognized request URL ({req.method}: {req.path})."
+    if error.status_code != 404:
+        message = error.title or "Invalid request."
+    resp.content_type = "application/json"
+    resp.data = encode({"error": {"type": "invalid_request_error", "message": message}})
+
+
+class StripeSimulatorApp(falcon.App[falcon.Request, falcon.Response]):
+    """The simulator's WSGI app; ``state`` is the account it serves (and acts on)."""
+
+    def __init__(self, state: StripeSimulatorState) -> None:
+        super().__init__(middleware=[_RequireSecretKey()])
+        self.state = state
+        self.add_route("/v1/payment_intents", _PaymentIntents(state))
+        self.add_route("/v1/payment_intents/{intent_id}", _PaymentIntent(state))
+        self.add_route("/v1/payment_intents/{intent_id}/cancel", _PaymentIntentCancel(state))
+        self.add_route("/v1/refunds", _Refunds(state))
+        self.set_error_serializer(_serialize_error)
+
+
+def make_stripe_simulator(
+    *,
+    webhook_secret: str,
+    deliver: Deliver | None = None,
+    clock: Callable[[], float] = time.time,
+    webhook_path: str = WEBHOOK_PATH,
+) -> StripeSimulatorApp:
+    """A Falcon WSGI app speaking Stripe's wire format for the calls ``StripeGateway`` makes.
+
+    Routes (relative to wherever it is mounted; point ``StripeClient(key, base_addresses=
+    {"api": base})`` at it): ``POST /v1/payment_intents``, ``GET /v1/payment_intents/{id}``,
+    ``POST /v1/payment_intents/{id}/cancel``, ``POST /v1/refunds``. Bodies are form-encoded with
+    bracket notation, answers are Stripe-shaped JSON, errors ``{"error": {...}}`` with Stripe's
+    status codes (400, 401, 404), and ``Idempotency-Key`` is honoured. The returned app's
+    ``state`` (a ``StripeSimulatorState``) approves, declines and expires payments and sends
+    signed events to ``deliver(url_path, headers, body)``.
+    """
+    state = StripeSimulatorState(
+        webhook_secret=webhook_secret, deliver=deliver, clock=clock, webhook_path=webhook_path
+    )
+    return StripeSimulatorApp(state)
