@@ -4,4 +4,4 @@ from __future__ import annotations
 
 import pytest
 
-pytest.register_assert_rewrite("tests.contract.gateway_contract")
+pytest.register_assert_rewrite("payments.testing.contracts.gateway")
