@@ -8,8 +8,8 @@ from typing import NoReturn, TypeVar
 T = TypeVar("T")
 
 
-def expect(condition: bool, message: object = "") -> None:
-    """Fail the test with ``message`` unless ``condition`` holds."""
+def expect(condition: object, message: object = "") -> None:
+    """Fail the test with ``message`` unless ``condition`` is true."""
     if not condition:
         fail(f"expected to hold: {message}" if message != "" else "expected to hold")
 

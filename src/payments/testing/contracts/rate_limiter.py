@@ -16,9 +16,7 @@ workers of one service)."""
 class RateLimiterContract:
     """What every ``RateLimiter`` promises; subclasses provide the ``make_limiter`` fixture."""
 
-    def test_hits_up_to_the_limit_are_allowed_then_refused(
-        self, make_limiter: MakeLimiter
-    ) -> None:
+    def test_hits_up_to_the_limit_are_allowed_then_refused(self, make_limiter: MakeLimiter) -> None:
         limiter = make_limiter(FixedClock())
         answers = [limiter.hit("ip:203.0.113.7", 3, 3600).allowed for _ in range(4)]
         expect_equal(answers, [True, True, True, False])
