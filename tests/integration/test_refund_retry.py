@@ -4,6 +4,7 @@ once), and ``payments worker`` does it as a real process against the sandbox sim
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -24,13 +25,12 @@ from payments.domain.access import Principal, Role
 from payments.domain.errors import GatewayUnavailableError
 from payments.domain.money import Money
 from payments.domain.refund import Refund, RefundStatus
-from payments.domain.routing import RoutingTable
 from payments.domain.services.catalog import CatalogService
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import CreatePurchase, PurchaseService
 from payments.domain.services.refunds import RESEND_WINDOW, RefundService
 from payments.domain.services.settlement import book_refund
+from payments.testing import bootstrap
 from tests.integration.service import RunningService, running_service
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
@@ -94,20 +94,21 @@ class Wired:
 
 @pytest.fixture
 def wired(database: Engine) -> Wired:
-    clock, ids, gateway = FixedClock(), SequentialIds(), FakeGateway("fake")
-    registry = GatewayRegistry([gateway])
-
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(database)
-
+    clock, gateway = FixedClock(), FakeGateway("fake")
+    use_cases = bootstrap(
+        gateways=[gateway],
+        unit_of_work=functools.partial(SqlUnitOfWork, database),
+        clock=clock,
+        ids=SequentialIds(),
+    )
     return Wired(
         engine=database,
         gateway=gateway,
         clock=clock,
-        purchases=PurchaseService(uow, registry, RoutingTable.parse("*: fake"), clock, ids),
-        refunds=RefundService(uow, registry, clock, ids),
-        notifications=NotificationService(uow, registry, clock, ids),
-        catalog=CatalogService(uow, clock, ids),
+        purchases=use_cases.purchases,
+        refunds=use_cases.refunds,
+        notifications=use_cases.notifications,
+        catalog=use_cases.catalog,
     )
 
 
