@@ -30,7 +30,7 @@ from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import CreatePurchase, PurchaseService
 from payments.domain.services.refunds import RefundService
-from payments.testing import bootstrap
+from tests.integration.service import use_cases_on
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 Delivery = tuple[dict[str, str], bytes]
@@ -84,12 +84,7 @@ class Service:
 @pytest.fixture
 def service(database: Engine) -> tuple[Service, CatalogService]:
     clock, gateway = FixedClock(), FakeGateway("fake")
-    use_cases = bootstrap(
-        gateways=[gateway],
-        unit_of_work=functools.partial(SqlUnitOfWork, database),
-        clock=clock,
-        ids=SequentialIds(),
-    )
+    use_cases = use_cases_on(database, gateway, clock)
     wired = Service(
         engine=database,
         gateway=gateway,

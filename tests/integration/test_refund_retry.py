@@ -4,7 +4,6 @@ once), and ``payments worker`` does it as a real process against the sandbox sim
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from payments.adapters.memory import FakeGateway, FixedClock, SequentialIds
+from payments.adapters.memory import FakeGateway, FixedClock
 from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.tables import ledger_entries
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -30,8 +29,7 @@ from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import CreatePurchase, PurchaseService
 from payments.domain.services.refunds import RESEND_WINDOW, RefundService
 from payments.domain.services.settlement import book_refund
-from payments.testing import bootstrap
-from tests.integration.service import RunningService, running_service
+from tests.integration.service import RunningService, running_service, use_cases_on
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 TEN_EUR = Money("10.00", "EUR")
@@ -95,12 +93,7 @@ class Wired:
 @pytest.fixture
 def wired(database: Engine) -> Wired:
     clock, gateway = FixedClock(), FakeGateway("fake")
-    use_cases = bootstrap(
-        gateways=[gateway],
-        unit_of_work=functools.partial(SqlUnitOfWork, database),
-        clock=clock,
-        ids=SequentialIds(),
-    )
+    use_cases = use_cases_on(database, gateway, clock)
     return Wired(
         engine=database,
         gateway=gateway,

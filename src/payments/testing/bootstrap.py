@@ -66,6 +66,13 @@ class Wired:
     it for the HTTP app (``container.api()``)."""
 
 
+_FROM_THE_CONTAINER = (
+    *("catalog", "purchases", "refunds", "accounts", "notifications", "inbox"),
+    *("access", "idempotency", "banks", "rate_limiter", "gateways", "clock", "ids"),
+)
+"""The ``Wired`` attributes the container provides (the rest are what bootstrap chose)."""
+
+
 def bootstrap(
     *,
     gateways: Sequence[PaymentGateway] | None = None,
@@ -112,24 +119,8 @@ def bootstrap(
     container.unit_of_work.override(providers.Callable(unit_of_work))
     if rate_limiter is not None:
         container.rate_limiter.override(providers.Object(rate_limiter))
-    return Wired(
-        catalog=container.catalog(),
-        purchases=container.purchases(),
-        refunds=container.refunds(),
-        accounts=container.accounts(),
-        notifications=container.notifications(),
-        inbox=container.inbox(),
-        access=container.access(),
-        idempotency=container.idempotency(),
-        banks=container.banks(),
-        rate_limiter=container.rate_limiter(),
-        gateways=container.gateways(),
-        clock=container.clock(),
-        ids=container.ids(),
-        unit_of_work=unit_of_work,
-        store=store,
-        container=container,
-    )
+    built = {name: getattr(container, name)() for name in _FROM_THE_CONTAINER}
+    return Wired(**built, unit_of_work=unit_of_work, store=store, container=container)
 
 
 def _always_ready() -> bool:

@@ -32,9 +32,10 @@ from payments.domain.ports import (
     Payer,
     PaymentGateway,
     PaymentRequest,
+    PaymentStart,
     RefundRequest,
 )
-from payments.domain.purchase import ObservationSource, PaymentOutcome
+from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
 from payments.testing.expect import expect, expect_equal, fail, present
 
@@ -154,6 +155,27 @@ def refused_requests(caps: GatewayCapabilities) -> list[tuple[str, PaymentReques
     return cases
 
 
+def expect_capture(
+    seen: GatewayObservation | None,
+    source: ObservationSource,
+    subject: GatewayUnderTest,
+    start: PaymentStart,
+    reference: str,
+    *,
+    amount: Money = PRICE,
+) -> None:
+    """``seen`` (from ``source``) reports the capture of ``amount`` for the payment ``start``
+    began under our ``reference``."""
+    if seen is None:
+        fail(f"expected the {source.value} to report the capture, got None")
+    expect(seen.outcome is PaymentOutcome.SUCCEEDED, seen.outcome)
+    expect(seen.source is source, seen.source)
+    expect_equal(seen.gateway, subject.gateway.name)
+    expect_equal(seen.gateway_reference, start.gateway_reference)
+    expect_equal(seen.reference, reference)
+    expect_equal(seen.amount, amount)
+
+
 def outcome(call: Callable[[], object]) -> str:
     """The name of the exception ``call`` raised, or ``"accepted"``: readable in a failed diff."""
     try:
@@ -260,15 +282,8 @@ class GatewayContract:
         start = subject.gateway.start_payment(payment_request(reference, amount=amount))
         subject.provider.approve(start.gateway_reference)
         seen = subject.gateway.lookup(reference, start.gateway_reference)
-        if seen is None:
-            fail("expected a value: seen")
-        expect(seen.outcome is PaymentOutcome.SUCCEEDED)
-        expect(seen.source is ObservationSource.LOOKUP)
-        expect_equal(seen.gateway, subject.gateway.name)
-        expect_equal(seen.gateway_reference, start.gateway_reference)
-        expect_equal(seen.reference, reference)
-        expect_equal(seen.amount, amount)
-        expect_equal(present(seen.amount).to_dict(), amount.to_dict())
+        expect_capture(seen, ObservationSource.LOOKUP, subject, start, reference, amount=amount)
+        expect_equal(present(present(seen).amount).to_dict(), amount.to_dict())
 
     def test_declared_authoritative_lookup_finds_a_capture_by_our_reference_alone(
         self, subject: GatewayUnderTest
@@ -385,15 +400,8 @@ class GatewayContract:
         expect_equal(notification.provider, subject.gateway.name)
         expect(notification.event_id)
         observation = notification.payment
-        if observation is None:
-            fail("expected a value: observation")
-        expect(observation.outcome is PaymentOutcome.SUCCEEDED)
-        expect(observation.source is ObservationSource.NOTIFICATION)
-        expect_equal(observation.gateway, subject.gateway.name)
-        expect_equal(observation.gateway_reference, start.gateway_reference)
-        expect_equal(observation.reference, "ref_notified")
-        expect_equal(observation.amount, PRICE)
-        expect_equal(observation.event_id, notification.event_id)
+        expect_capture(observation, ObservationSource.NOTIFICATION, subject, start, "ref_notified")
+        expect_equal(present(observation).event_id, notification.event_id)
         # An operator replay reads the stored message without checking the signature again.
         expect_equal(subject.gateway.parse_notification({}, body, verify=False), notification)
 
