@@ -32,3 +32,42 @@ def test_the_embedding_doc_shows_the_example_and_its_output_as_they_are() -> Non
         [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60, check=False
     )
     assert f"It prints:\n\n```\n{run.stdout}```" in doc
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+
+
+def test_the_embedding_doc_sql_snippet_runs_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    (snippet,) = [block for block in _python_blocks() if "SqlUnitOfWork" in block]
+    script = (
+        "from payments.testing import bootstrap\n" + snippet + "print(payments.inbox.recent())\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "[]\n"
+    assert (tmp_path / "payments.db").exists()
+
+
+def test_the_embedding_doc_contract_subclass_passes_the_rate_limiter_suite(
+    tmp_path: Path,
+) -> None:
+    (snippet,) = [block for block in _python_blocks() if "RateLimiterContract" in block]
+    (tmp_path / "test_my_limiter.py").write_text(snippet)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_limiter.py"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "6 passed" in run.stdout
