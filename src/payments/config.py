@@ -72,6 +72,17 @@ class Settings:
         return configured_gateways(self.mode, self.stripe)
 
     @property
+    def rate_limit_store(self) -> str:
+        """Where guest-checkout counts live: ``redis`` (shared by every worker) when a Redis URL
+        is set, else ``memory`` (one process's own)."""
+        return "redis" if self.redis_url else "memory"
+
+    @property
+    def embedded_database(self) -> bool:
+        """The database is an SQLite file this process migrates itself before use."""
+        return self.database_url.startswith("sqlite")
+
+    @property
     def self_base_url(self) -> str:
         """The base URL this process calls itself at; payer-facing links use the public one."""
         return self.internal_base_url or self.public_base_url
@@ -134,7 +145,8 @@ class Settings:
 
 
 def configured_gateways(mode: str, stripe: StripeSettings) -> frozenset[str]:
-    """The gateways ``mode`` and the Stripe settings enable (what ``build_gateways`` builds)."""
+    """The gateways ``mode`` and the Stripe settings enable (what
+    ``payments.gateway_assembly.build_gateways`` builds)."""
     if mode == "sandbox":
         return frozenset({"sandbox", "stripe"})
     return frozenset({"stripe"}) if stripe.secret_key else frozenset()

@@ -11,7 +11,6 @@ import os
 import threading
 from typing import Any
 
-from payments.adapters.sql.migrate import upgrade
 from payments.config import Settings
 from payments.containers import build_container
 from payments.sandbox.loopback import LoopbackServer
@@ -30,16 +29,17 @@ def build_application(settings: Settings) -> Any:
     of checkouts or sandbox actions cannot starve it. The simulators are still reached over
     real HTTP, and the whole app stays mounted on the public port too (checkout pages).
     """
-    if settings.database_url.startswith("sqlite"):
-        upgrade(settings.database_url)
-    if not settings.sandbox:
-        return build_container(settings).wsgi_app()
-    loopback = LoopbackServer()
-    # The sandbox gateways and the simulators' deliveries call this process at the loopback
-    # server; links a payer follows (checkout pages) keep the public address.
-    container = build_container(dataclasses.replace(settings, internal_base_url=loopback.url))
+    loopback = LoopbackServer() if settings.sandbox else None
+    if loopback is not None:
+        # The sandbox gateways and the simulators' deliveries call this process at the loopback
+        # server; links a payer follows (checkout pages) keep the public address.
+        settings = dataclasses.replace(settings, internal_base_url=loopback.url)
+    container = build_container(settings)
+    if settings.embedded_database:
+        container.migrate()
     app = container.wsgi_app()
-    loopback.start(app)
+    if loopback is not None:
+        loopback.start(app)
     return app
 
 

@@ -13,7 +13,7 @@ from payments.domain.errors import GatewayUnavailableError, UnsupportedByGateway
 from payments.domain.money import Money
 from payments.domain.ports import GatewayCapabilities
 from payments.domain.purchase import ApplyResult, ClientSecretAction, PaymentOutcome, PurchaseStatus
-from tests.contract.gateway_contract import (
+from payments.testing.contracts.gateway import (
     Delivery,
     GatewayContract,
     GatewayUnderTest,

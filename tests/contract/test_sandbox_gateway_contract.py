@@ -12,7 +12,7 @@ from payments.adapters.sandbox_gateway import SandboxGateway
 from payments.domain.money import Money
 from payments.domain.purchase import ClientSecretAction, RedirectAction
 from payments.sandbox.gateway_simulator import SandboxSimulator
-from tests.contract.gateway_contract import (
+from payments.testing.contracts.gateway import (
     Delivery,
     GatewayContract,
     GatewayUnderTest,

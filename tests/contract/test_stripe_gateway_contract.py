@@ -11,7 +11,7 @@ from payments.adapters.stripe_gateway import StripeGateway, from_stripe_amount, 
 from payments.domain.money import Money
 from payments.domain.purchase import ClientSecretAction
 from payments.sandbox.stripe_simulator import StripeSimulatorState, make_stripe_simulator
-from tests.contract.gateway_contract import (
+from payments.testing.contracts.gateway import (
     Delivery,
     GatewayContract,
     GatewayUnderTest,

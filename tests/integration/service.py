@@ -3,6 +3,7 @@ real ``payments`` command (``serve`` under gunicorn) as a subprocess."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -19,9 +20,14 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
+from sqlalchemy import Engine
 
+from payments.adapters.memory import SequentialIds
+from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.config import Settings
 from payments.containers import Container, build_container
+from payments.domain.ports import Clock, PaymentGateway
+from payments.testing import Wired, bootstrap
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -157,3 +163,16 @@ def payments_serve(database_url: str, tmp_path: Path, **extra_env: str) -> Itera
     env = payments_env(database_url, **extra_env)
     with served(command, env, port, tmp_path / f"serve-{port}.log") as base_url:
         yield base_url
+
+
+# -- the use cases on one real database ----------------------------------------------------------
+
+
+def use_cases_on(engine: Engine, gateway: PaymentGateway, clock: Clock) -> Wired:
+    """Every use case on ``engine``'s database, routed to ``gateway``, reading ``clock``."""
+    return bootstrap(
+        gateways=[gateway],
+        unit_of_work=functools.partial(SqlUnitOfWork, engine),
+        clock=clock,
+        ids=SequentialIds(),
+    )

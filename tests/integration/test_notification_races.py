@@ -24,13 +24,13 @@ from payments.domain.access import Principal, Role
 from payments.domain.money import Money
 from payments.domain.purchase import PurchaseStatus
 from payments.domain.refund import RefundStatus
-from payments.domain.routing import RoutingTable
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import CreatePurchase, PurchaseService
 from payments.domain.services.refunds import RefundService
+from tests.integration.service import use_cases_on
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 Delivery = tuple[dict[str, str], bytes]
@@ -83,22 +83,18 @@ class Service:
 
 @pytest.fixture
 def service(database: Engine) -> tuple[Service, CatalogService]:
-    clock, ids, gateway = FixedClock(), SequentialIds(), FakeGateway("fake")
-    registry = GatewayRegistry([gateway])
-
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(database)
-
+    clock, gateway = FixedClock(), FakeGateway("fake")
+    use_cases = use_cases_on(database, gateway, clock)
     wired = Service(
         engine=database,
         gateway=gateway,
-        purchases=PurchaseService(uow, registry, RoutingTable.parse("*: fake"), clock, ids),
-        notifications=NotificationService(uow, registry, clock, ids),
-        refunds=RefundService(uow, registry, clock, ids),
-        accounts=AccountService(uow, clock, ids),
+        purchases=use_cases.purchases,
+        notifications=use_cases.notifications,
+        refunds=use_cases.refunds,
+        accounts=use_cases.accounts,
         clock=clock,
     )
-    return wired, CatalogService(uow, clock, ids)
+    return wired, use_cases.catalog
 
 
 def _together(work: list[Callable[[], str]]) -> list[str]:

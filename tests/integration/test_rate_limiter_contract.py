@@ -1,11 +1,12 @@
-"""One contract for every rate limiter: the in-memory one and the Redis one shared by workers."""
+"""The rate-limiter contract run on the in-memory limiter and on the Redis one shared by
+workers, and what only one of them does."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,11 @@ from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_cl
 from payments.config import Settings
 from payments.containers import build_container
 from payments.domain.ports import RateLimiter
+from payments.testing.contracts.rate_limiter import MakeLimiter, RateLimiterContract
 
 REDIS_URL_VARIABLE = "PAYMENTS_TEST_REDIS_URL"
 REQUIRE_REDIS_VARIABLE = "PAYMENTS_REQUIRE_REDIS"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
-
-MakeLimiter = Callable[[FixedClock], RateLimiter]
 
 
 @pytest.fixture(scope="module")
@@ -41,79 +41,28 @@ def redis_client() -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture(params=["memory", "redis"])
-def make_limiter(request: pytest.FixtureRequest) -> Iterator[MakeLimiter]:
-    """Builds limiters of one kind; two built by one factory share their counts (two workers)."""
-    if request.param == "memory":
+class TestInMemoryRateLimiter(RateLimiterContract):
+    @pytest.fixture
+    def make_limiter(self) -> MakeLimiter:
         shared: dict[int, InMemoryRateLimiter] = {}
 
         def memory(clock: FixedClock) -> RateLimiter:
             return shared.setdefault(id(clock), InMemoryRateLimiter(clock))
 
-        yield memory
-        return
-    client: redis.Redis = request.getfixturevalue("redis_client")
-    prefix = f"payments:test:{secrets.token_hex(6)}:"
-
-    def shared_redis(clock: FixedClock) -> RateLimiter:
-        return RedisRateLimiter(client, clock, prefix=prefix)
-
-    yield shared_redis
-    for key in client.scan_iter(match=prefix + "*"):
-        client.delete(key)
+        return memory
 
 
-def test_hits_up_to_the_limit_are_allowed_then_refused(make_limiter: MakeLimiter) -> None:
-    limiter = make_limiter(FixedClock())
-    answers = [limiter.hit("ip:203.0.113.7", 3, 3600).allowed for _ in range(4)]
-    assert answers == [True, True, True, False]
+class TestRedisRateLimiter(RateLimiterContract):
+    @pytest.fixture
+    def make_limiter(self, redis_client: redis.Redis) -> Iterator[MakeLimiter]:
+        prefix = f"payments:test:{secrets.token_hex(6)}:"
 
+        def shared_redis(clock: FixedClock) -> RateLimiter:
+            return RedisRateLimiter(redis_client, clock, prefix=prefix)
 
-def test_a_refusal_says_when_the_oldest_hit_leaves_the_window(make_limiter: MakeLimiter) -> None:
-    clock = FixedClock()
-    limiter = make_limiter(clock)
-    limiter.hit("k", 2, 60)
-    clock.advance(seconds=20)
-    limiter.hit("k", 2, 60)
-    refused = limiter.hit("k", 2, 60)
-    assert (refused.allowed, refused.retry_after) == (False, 40)
-
-
-def test_the_window_slides(make_limiter: MakeLimiter) -> None:
-    clock = FixedClock()
-    limiter = make_limiter(clock)
-    limiter.hit("k", 2, 60)
-    clock.advance(seconds=30)
-    limiter.hit("k", 2, 60)
-    assert not limiter.hit("k", 2, 60).allowed
-    clock.advance(seconds=31)  # the first hit left the window, the second has not
-    assert limiter.hit("k", 2, 60).allowed
-    assert not limiter.hit("k", 2, 60).allowed
-
-
-def test_keys_are_counted_apart(make_limiter: MakeLimiter) -> None:
-    limiter = make_limiter(FixedClock())
-    assert limiter.hit("email:ana@example.com", 1, 3600).allowed
-    assert limiter.hit("email:bea@example.com", 1, 3600).allowed
-    assert not limiter.hit("email:ana@example.com", 1, 3600).allowed
-
-
-def test_two_workers_share_one_quota(make_limiter: MakeLimiter) -> None:
-    clock = FixedClock()
-    first, second = make_limiter(clock), make_limiter(clock)
-    assert [first.hit("k", 3, 60).allowed, second.hit("k", 3, 60).allowed] == [True, True]
-    assert first.hit("k", 3, 60).allowed
-    assert not second.hit("k", 3, 60).allowed
-
-
-def test_a_refused_hit_does_not_count(make_limiter: MakeLimiter) -> None:
-    clock = FixedClock()
-    limiter = make_limiter(clock)
-    limiter.hit("k", 1, 60)
-    for _ in range(5):
-        assert not limiter.hit("k", 1, 60).allowed
-    clock.advance(seconds=61)
-    assert limiter.hit("k", 1, 60).allowed
+        yield shared_redis
+        for key in redis_client.scan_iter(match=prefix + "*"):
+            redis_client.delete(key)
 
 
 def _closed_port() -> int:

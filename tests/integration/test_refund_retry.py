@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from payments.adapters.memory import FakeGateway, FixedClock, SequentialIds
+from payments.adapters.memory import FakeGateway, FixedClock
 from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.tables import ledger_entries
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -24,14 +24,12 @@ from payments.domain.access import Principal, Role
 from payments.domain.errors import GatewayUnavailableError
 from payments.domain.money import Money
 from payments.domain.refund import Refund, RefundStatus
-from payments.domain.routing import RoutingTable
 from payments.domain.services.catalog import CatalogService
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import CreatePurchase, PurchaseService
 from payments.domain.services.refunds import RESEND_WINDOW, RefundService
 from payments.domain.services.settlement import book_refund
-from tests.integration.service import RunningService, running_service
+from tests.integration.service import RunningService, running_service, use_cases_on
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 TEN_EUR = Money("10.00", "EUR")
@@ -94,20 +92,16 @@ class Wired:
 
 @pytest.fixture
 def wired(database: Engine) -> Wired:
-    clock, ids, gateway = FixedClock(), SequentialIds(), FakeGateway("fake")
-    registry = GatewayRegistry([gateway])
-
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(database)
-
+    clock, gateway = FixedClock(), FakeGateway("fake")
+    use_cases = use_cases_on(database, gateway, clock)
     return Wired(
         engine=database,
         gateway=gateway,
         clock=clock,
-        purchases=PurchaseService(uow, registry, RoutingTable.parse("*: fake"), clock, ids),
-        refunds=RefundService(uow, registry, clock, ids),
-        notifications=NotificationService(uow, registry, clock, ids),
-        catalog=CatalogService(uow, clock, ids),
+        purchases=use_cases.purchases,
+        refunds=use_cases.refunds,
+        notifications=use_cases.notifications,
+        catalog=use_cases.catalog,
     )
 
 

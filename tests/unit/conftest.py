@@ -7,23 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from payments.adapters.memory import (
-    FakeGateway,
-    FixedClock,
-    InMemoryStore,
-    InMemoryUnitOfWork,
-    SequentialIds,
-)
+from payments.adapters.memory import FakeGateway, FixedClock, InMemoryStore, SequentialIds
 from payments.domain.access import Principal, Role
 from payments.domain.catalog import Product
 from payments.domain.money import Money
-from payments.domain.routing import RoutingTable
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.catalog import CatalogService
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import CreatePurchase, PurchaseService
 from payments.domain.services.refunds import RefundService
+from payments.testing import bootstrap as wire_use_cases
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 
@@ -66,25 +59,20 @@ class Payments:
 
 
 def bootstrap(gateways: list[FakeGateway] | None = None, routing: str = "*: fake") -> Payments:
-    store = InMemoryStore()
-    clock = FixedClock()
-    ids = SequentialIds()
+    """The use cases on the fakes, wired by the package's own ``payments.testing.bootstrap``."""
+    store, clock, ids = InMemoryStore(), FixedClock(), SequentialIds()
     fakes = gateways or [FakeGateway("fake")]
-    registry = GatewayRegistry(fakes)
-
-    def uow() -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(store)
-
+    wired = wire_use_cases(gateways=fakes, routing=routing, store=store, clock=clock, ids=ids)
     return Payments(
         store=store,
         clock=clock,
         ids=ids,
         gateway=fakes[0],
-        catalog=CatalogService(uow, clock, ids),
-        purchases=PurchaseService(uow, registry, RoutingTable.parse(routing), clock, ids),
-        notifications=NotificationService(uow, registry, clock, ids),
-        refunds=RefundService(uow, registry, clock, ids),
-        accounts=AccountService(uow, clock, ids),
+        catalog=wired.catalog,
+        purchases=wired.purchases,
+        notifications=wired.notifications,
+        refunds=wired.refunds,
+        accounts=wired.accounts,
     )
 
 

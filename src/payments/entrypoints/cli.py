@@ -10,17 +10,21 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+# Every command builds the composition root, which loads the whole service (SQLAlchemy, the
+# Stripe SDK, Falcon) anyway: gunicorn's few modules add nothing noticeable to a start.
+from gunicorn.app.base import BaseApplication
 
 from payments.config import Settings
+from payments.containers import Container, build_container
 from payments.domain.errors import ConfigurationError, PaymentsError
 from payments.domain.inbox import InboxStatus
-
-if TYPE_CHECKING:
-    from payments.domain.services.idempotency import IdempotencyService
-    from payments.domain.services.notifications import NotificationService
-    from payments.domain.services.purchases import PurchaseService, ReconcileReport
-    from payments.domain.services.refunds import RefundService
+from payments.domain.services.idempotency import IdempotencyService
+from payments.domain.services.notifications import NotificationService
+from payments.domain.services.purchases import PurchaseService, ReconcileReport
+from payments.domain.services.refunds import RefundService
+from payments.wsgi import build_application
 
 log = logging.getLogger("payments")
 
@@ -60,39 +64,33 @@ def _settings() -> Settings:
     return settings
 
 
-def _container(settings: Settings | None = None) -> Any:
+def _container(settings: Settings | None = None) -> Container:
     """The composition root for a command; the embedded SQLite database is migrated first."""
-    from payments.adapters.sql.migrate import upgrade
-    from payments.containers import build_container
-
-    settings = settings or _settings()
-    if settings.database_url.startswith("sqlite"):
-        upgrade(settings.database_url)
-    return build_container(settings)
+    container = build_container(settings or _settings())
+    if container.settings().embedded_database:
+        container.migrate()
+    return container
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from payments.adapters.sql.migrate import upgrade
-
     settings = _settings()
-    upgrade(settings.database_url)
+    build_container(settings).migrate()
     print(f"database at {_redact(settings.database_url)} is up to date")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from payments.adapters.sql.migrate import upgrade
-
     settings = _settings()
     if args.port != 8000 or args.host != "127.0.0.1":
         os.environ.setdefault("PAYMENTS_PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
         settings = _settings()
     # Everything that can refuse the start is checked here, in gunicorn's master: a worker that
     # fails to boot would only say so in a traceback, and gunicorn would keep restarting it.
-    if settings.database_url.startswith("sqlite") or args.migrate:
-        upgrade(settings.database_url)
+    container = build_container(settings)
+    if settings.embedded_database or args.migrate:
+        container.migrate()
     else:
-        _refuse_an_unmigrated_database(settings.database_url)
+        _refuse_an_unmigrated_database(container)
     print(
         f"payments {settings.mode} mode on http://{args.host}:{args.port} "
         f"(database {_redact(settings.database_url)}; docs at /docs)",
@@ -104,18 +102,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_an_unmigrated_database(url: str) -> None:
+def _refuse_an_unmigrated_database(container: Container) -> None:
     """``ConfigurationError`` unless the database is at this code's migration head: serving an
     unmigrated database would fail every request (a database error stops the start too)."""
-    from payments.adapters.sql.engine import make_engine
-    from payments.adapters.sql.migrate import schema_state
-
-    engine = make_engine(url)
     try:
-        state = schema_state(engine)
+        state = container.schema_state()
     finally:
-        engine.dispose()
+        container.engine().dispose()  # gunicorn's workers open their own after the fork
     if not state.usable:
+        url = container.settings().database_url
         raise ConfigurationError(
             f"The database at {_redact(url)} is {state.describe()}: run `payments migrate` "
             "first (or `payments serve --migrate`)."
@@ -145,29 +140,34 @@ def _gunicorn_logging(log_format: str) -> dict[str, Any]:
     }
 
 
+class _Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn serving ``build_application(settings)`` with gthread workers."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Runs in each worker after the fork: its own engine, and in sandbox mode its own
+        # simulators and their loopback server (threads do not survive a fork).
+        return build_application(self._settings)
+
+
 def _run_gunicorn(settings: Settings, bind: str, workers: int, threads: int) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    from payments.wsgi import build_application
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for key, value in {
-                "bind": bind,
-                "workers": workers,
-                "threads": threads,
-                "worker_class": "gthread",
-                "timeout": 60,
-                **_gunicorn_logging(settings.log_format),
-            }.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            # Runs in each worker after the fork: its own engine, and in sandbox mode its own
-            # simulators and their loopback server (threads do not survive a fork).
-            return build_application(settings)
-
-    _Server().run()
+    options = {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 60,
+        **_gunicorn_logging(settings.log_format),
+    }
+    _Server(settings, options).run()
 
 
 def cmd_api_keys_create(args: argparse.Namespace) -> int:
@@ -201,9 +201,8 @@ def _when(moment: datetime | None) -> str:
 
 def cmd_inbox_list(args: argparse.Namespace) -> int:
     """Stored notifications, newest first: the ids ``payments replay`` takes."""
-    container = _container()
-    with container.unit_of_work() as uow:
-        messages = uow.inbox.list(status=args.status, limit=args.limit)
+    status = InboxStatus(args.status) if args.status else None
+    messages = _container().inbox().recent(status=status, limit=args.limit)
     print("id\tprovider\tevent_type\tstatus\tattempts\tlast_error")
     for message in messages:
         error = " ".join((message.last_error or "").split())  # one line per message
@@ -289,8 +288,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    container = _container()
-    status = container.notifications().process_stored(args.message_id)
+    status = _container().inbox().replay(args.message_id)
     print(f"{args.message_id}: {status}")
     return 0
 
@@ -307,9 +305,7 @@ def _redact(url: str) -> str:
 def _database_failure(error: BaseException) -> str | None:
     """One line for a database error (None for any other): the driver's message may quote
     the URL, a statement or its values, so only its class is shown."""
-    from payments.adapters.sql.migrate import database_error_reason
-
-    reason = database_error_reason(error)
+    reason = Container.database_error_reason(error)
     if reason is None:
         return None
     unreachable, name = reason

@@ -8,29 +8,20 @@ from dataclasses import dataclass, field
 
 import falcon.testing
 import pytest
+from dependency_injector import providers
 
 from payments.adapters.memory import (
     FakeGateway,
     FixedClock,
     InMemoryRateLimiter,
     InMemoryStore,
-    InMemoryUnitOfWork,
     SequentialIds,
 )
 from payments.domain.purchase import Purchase
-from payments.domain.routing import RoutingTable
-from payments.domain.services.access import AccessService
-from payments.domain.services.accounts import AccountService
-from payments.domain.services.banks import BankDirectory
-from payments.domain.services.catalog import CatalogService
-from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
-from payments.domain.services.idempotency import IdempotencyService
-from payments.domain.services.notifications import NotificationService
-from payments.domain.services.purchases import PurchaseService
-from payments.domain.services.refunds import RefundService
-from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
+from payments.domain.services.guest_checkout import GuestCheckoutLimits
+from payments.entrypoints.http.app import ApiServices, HttpSettings
 from payments.sandbox.controller import SandboxController
+from payments.testing import bootstrap
 
 PREMIUM = {
     "name": "8 Hour Premium Package",
@@ -155,39 +146,27 @@ def build_api(
     sandbox: bool = False,
     ready: bool = True,
 ) -> Api:
-    """The real app on fakes: routing ``*: fake``, one key per role."""
-    store = InMemoryStore()
-    clock = FixedClock()
-    ids = SequentialIds()
-    gateway = FakeGateway("fake")
-    registry = GatewayRegistry([gateway])
+    """The real app on fakes, built by the composition root with its adapters overridden
+    (``payments.testing.bootstrap``): routing ``*: fake``, one key per role."""
+    store, clock, gateway = InMemoryStore(), FixedClock(), FakeGateway("fake")
     limiter = InMemoryRateLimiter(clock)
-
-    def uow() -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(store)
-
-    access = AccessService(uow, clock, ids)
-    services = ApiServices(
-        catalog=CatalogService(uow, clock, ids),
-        purchases=PurchaseService(
-            uow,
-            registry,
-            RoutingTable.parse("*: fake"),
-            clock,
-            ids,
-            guests=GuestCheckoutGate(limiter, guest_limits or GuestCheckoutLimits()),
-        ),
-        refunds=RefundService(uow, registry, clock, ids),
-        accounts=AccountService(uow, clock, ids),
-        notifications=NotificationService(uow, registry, clock, ids),
-        access=access,
-        idempotency=IdempotencyService(uow, clock),
-        readiness=lambda: ready,
-        banks=BankDirectory(registry, clock),
+    wired = bootstrap(
+        gateways=[gateway],
+        routing="*: fake",
+        store=store,
+        clock=clock,
+        ids=SequentialIds(),
+        rate_limiter=limiter,
+        guest_limits=guest_limits,
     )
+    container, access = wired.container, wired.access
     controller = RecordingSandbox(gateway) if sandbox else None
     sandbox_port: SandboxController | None = controller
-    app = create_app(services=services, settings=settings or HttpSettings(), sandbox=sandbox_port)
+    container.readiness.override(providers.Object(lambda: ready))
+    container.http_settings.override(providers.Object(settings or HttpSettings()))
+    container.sandbox_controller.override(providers.Object(sandbox_port))
+    services: ApiServices = container.api_services()
+    app = container.api()
     api = Api(falcon.testing.TestClient(app), store, clock, gateway, limiter, services=services)
     for name, role, customer_id in (
         ("admin", "admin", None),

@@ -9,6 +9,7 @@ decline, sign, count requests), so that these tests never name an adapter.
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,10 +32,12 @@ from payments.domain.ports import (
     Payer,
     PaymentGateway,
     PaymentRequest,
+    PaymentStart,
     RefundRequest,
 )
-from payments.domain.purchase import ObservationSource, PaymentOutcome
+from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
+from payments.testing.expect import expect, expect_equal, fail, present
 
 Delivery = tuple[dict[str, str], bytes]
 """A notification as our webhook endpoint receives it: lower-case header names, raw body."""
@@ -152,6 +155,27 @@ def refused_requests(caps: GatewayCapabilities) -> list[tuple[str, PaymentReques
     return cases
 
 
+def expect_capture(
+    seen: GatewayObservation | None,
+    source: ObservationSource,
+    subject: GatewayUnderTest,
+    start: PaymentStart,
+    reference: str,
+    *,
+    amount: Money = PRICE,
+) -> None:
+    """``seen`` (from ``source``) reports the capture of ``amount`` for the payment ``start``
+    began under our ``reference``."""
+    if seen is None:
+        fail(f"expected the {source.value} to report the capture, got None")
+    expect(seen.outcome is PaymentOutcome.SUCCEEDED, seen.outcome)
+    expect(seen.source is source, seen.source)
+    expect_equal(seen.gateway, subject.gateway.name)
+    expect_equal(seen.gateway_reference, start.gateway_reference)
+    expect_equal(seen.reference, reference)
+    expect_equal(seen.amount, amount)
+
+
 def outcome(call: Callable[[], object]) -> str:
     """The name of the exception ``call`` raised, or ``"accepted"``: readable in a failed diff."""
     try:
@@ -159,6 +183,11 @@ def outcome(call: Callable[[], object]) -> str:
     except Exception as error:
         return type(error).__name__
     return "accepted"
+
+
+def _parse_signed(subject: GatewayUnderTest, body: bytes) -> object:
+    """``body`` parsed with the headers its provider would sign it with."""
+    return subject.gateway.parse_notification(subject.provider.signed(body), body)
 
 
 _GARBAGE = (
@@ -182,28 +211,29 @@ class GatewayContract:
         self, subject: GatewayUnderTest
     ) -> None:
         gateway = subject.gateway
-        assert set(subject.next_actions) == set(gateway.capabilities.payment_methods)
+        expect_equal(set(subject.next_actions), set(gateway.capabilities.payment_methods))
         for method, kind in sorted(subject.next_actions.items()):
             start = gateway.start_payment(payment_request(f"ref_start_{method}", method=method))
-            assert isinstance(start.gateway_reference, str)
-            assert start.gateway_reference
-            assert isinstance(start.next_action, kind), method
+            expect(isinstance(start.gateway_reference, str))
+            expect(start.gateway_reference)
+            expect(isinstance(start.next_action, kind), method)
             if start.observation is not None:
-                assert start.observation.outcome is PaymentOutcome.PROCESSING
-                assert start.observation.gateway == gateway.name
-                assert start.observation.reference == f"ref_start_{method}"
-                assert start.observation.amount == PRICE
+                expect(start.observation.outcome is PaymentOutcome.PROCESSING)
+                expect_equal(start.observation.gateway, gateway.name)
+                expect_equal(start.observation.reference, f"ref_start_{method}")
+                expect_equal(start.observation.amount, PRICE)
 
     def test_repeated_start_with_one_idempotency_key_makes_one_payment(
         self, subject: GatewayUnderTest
     ) -> None:
         first = subject.gateway.start_payment(payment_request("ref_again"))
         again = subject.gateway.start_payment(payment_request("ref_again"))
-        assert again.gateway_reference == first.gateway_reference
-        assert subject.provider.payments_under("ref_again") == 1
+        expect_equal(again.gateway_reference, first.gateway_reference)
+        expect_equal(subject.provider.payments_under("ref_again"), 1)
         seen = subject.gateway.lookup("ref_again", first.gateway_reference)
-        assert seen is not None
-        assert seen.gateway_reference == first.gateway_reference
+        if seen is None:
+            fail("expected a value: seen")
+        expect_equal(seen.gateway_reference, first.gateway_reference)
 
     def test_same_key_with_another_request_is_an_idempotency_conflict(
         self, subject: GatewayUnderTest
@@ -213,27 +243,27 @@ class GatewayContract:
             subject.gateway.start_payment(
                 payment_request("ref_shared", key="shared-key", amount=Money("80.00", "EUR"))
             )
-        assert subject.provider.payments_under("ref_shared") == 1
+        expect_equal(subject.provider.payments_under("ref_shared"), 1)
 
     def test_request_its_capabilities_refuse_fails_before_any_io(
         self, subject: GatewayUnderTest
     ) -> None:
         caps = subject.gateway.capabilities
         cases = refused_requests(caps)
-        assert cases, "every gateway refuses at least an unknown method"
+        expect(cases, "every gateway refuses at least an unknown method")
         before = subject.provider.requests_seen()
         for name, request, error in cases:
-            assert caps.refusal(request.country, request.amount, request.payment_method), name
+            expect(caps.refusal(request.country, request.amount, request.payment_method), name)
             with pytest.raises(error):
                 subject.gateway.start_payment(request)
-        assert subject.provider.requests_seen() == before
-        assert all(subject.provider.payments_under(r.reference) == 0 for _, r, _ in cases)
+        expect_equal(subject.provider.requests_seen(), before)
+        expect(all(subject.provider.payments_under(r.reference) == 0 for _, r, _ in cases))
 
     # -- looking up ----------------------------------------------------------------------------
 
     def test_lookup_before_any_start_finds_nothing(self, subject: GatewayUnderTest) -> None:
-        assert subject.gateway.lookup("ref_never_started", None) is None
-        assert subject.gateway.lookup("ref_never_started", "unknown_payment_0001") is None
+        expect(subject.gateway.lookup("ref_never_started", None) is None)
+        expect(subject.gateway.lookup("ref_never_started", "unknown_payment_0001") is None)
 
     @pytest.mark.parametrize(
         "amount",
@@ -252,14 +282,8 @@ class GatewayContract:
         start = subject.gateway.start_payment(payment_request(reference, amount=amount))
         subject.provider.approve(start.gateway_reference)
         seen = subject.gateway.lookup(reference, start.gateway_reference)
-        assert seen is not None
-        assert seen.outcome is PaymentOutcome.SUCCEEDED
-        assert seen.source is ObservationSource.LOOKUP
-        assert seen.gateway == subject.gateway.name
-        assert seen.gateway_reference == start.gateway_reference
-        assert seen.reference == reference
-        assert seen.amount == amount
-        assert seen.amount.to_dict() == amount.to_dict()
+        expect_capture(seen, ObservationSource.LOOKUP, subject, start, reference, amount=amount)
+        expect_equal(present(present(seen).amount).to_dict(), amount.to_dict())
 
     def test_declared_authoritative_lookup_finds_a_capture_by_our_reference_alone(
         self, subject: GatewayUnderTest
@@ -268,11 +292,12 @@ class GatewayContract:
         subject.provider.approve(start.gateway_reference)
         seen = subject.gateway.lookup("ref_lost_answer", None)
         if not subject.gateway.capabilities.authoritative_lookup:
-            assert seen is None  # it says it cannot search by our reference, and does not guess
+            expect(seen is None)  # it says it cannot search by our reference, and does not guess
             return
-        assert seen is not None
-        assert seen.outcome is PaymentOutcome.SUCCEEDED
-        assert seen.gateway_reference == start.gateway_reference
+        if seen is None:
+            fail("expected a value: seen")
+        expect(seen.outcome is PaymentOutcome.SUCCEEDED)
+        expect_equal(seen.gateway_reference, start.gateway_reference)
 
     def test_decline_is_observed_as_a_failure_with_its_code(
         self, subject: GatewayUnderTest
@@ -280,14 +305,16 @@ class GatewayContract:
         start = subject.gateway.start_payment(payment_request("ref_declined"))
         headers, body = subject.provider.decline(start.gateway_reference)
         seen = subject.gateway.lookup("ref_declined", start.gateway_reference)
-        assert seen is not None
-        assert seen.outcome is PaymentOutcome.FAILED
-        assert seen.provider_code
+        if seen is None:
+            fail("expected a value: seen")
+        expect(seen.outcome is PaymentOutcome.FAILED)
+        expect(seen.provider_code)
         notified = subject.gateway.parse_notification(headers, body).payment
-        assert notified is not None
-        assert notified.outcome is PaymentOutcome.FAILED
-        assert notified.gateway_reference == start.gateway_reference
-        assert notified.provider_code
+        if notified is None:
+            fail("expected a value: notified")
+        expect(notified.outcome is PaymentOutcome.FAILED)
+        expect_equal(notified.gateway_reference, start.gateway_reference)
+        expect(notified.provider_code)
 
     # -- cancelling ----------------------------------------------------------------------------
 
@@ -298,11 +325,12 @@ class GatewayContract:
             pytest.skip("the gateway does not declare cancel")
         start = subject.gateway.start_payment(payment_request("ref_cancel"))
         seen = subject.gateway.cancel(start.gateway_reference, "pur_ref_cancel:cancel")
-        assert seen.outcome is PaymentOutcome.CANCELLED
-        assert seen.gateway_reference == start.gateway_reference
+        expect(seen.outcome is PaymentOutcome.CANCELLED)
+        expect_equal(seen.gateway_reference, start.gateway_reference)
         looked_up = subject.gateway.lookup("ref_cancel", start.gateway_reference)
-        assert looked_up is not None
-        assert looked_up.outcome is PaymentOutcome.CANCELLED
+        if looked_up is None:
+            fail("expected a value: looked_up")
+        expect(looked_up.outcome is PaymentOutcome.CANCELLED)
 
     def test_cancel_of_a_captured_payment_reports_the_capture(
         self, subject: GatewayUnderTest
@@ -310,8 +338,8 @@ class GatewayContract:
         start = subject.gateway.start_payment(payment_request("ref_too_late"))
         subject.provider.approve(start.gateway_reference)
         seen = subject.gateway.cancel(start.gateway_reference, "pur_ref_too_late:cancel")
-        assert seen.outcome is PaymentOutcome.SUCCEEDED
-        assert seen.amount == PRICE
+        expect(seen.outcome is PaymentOutcome.SUCCEEDED)
+        expect_equal(seen.amount, PRICE)
 
     # -- refunding -----------------------------------------------------------------------------
 
@@ -329,9 +357,9 @@ class GatewayContract:
         paid = self._captured(subject, "ref_refund_once")
         first = subject.gateway.refund(refund_request(paid, amount, key="once", full=full))
         again = subject.gateway.refund(refund_request(paid, amount, key="once", full=full))
-        assert first.status is not RefundStatus.FAILED
-        assert again.gateway_refund_reference == first.gateway_refund_reference
-        assert subject.provider.refunded(paid) == amount
+        expect(first.status is not RefundStatus.FAILED)
+        expect_equal(again.gateway_refund_reference, first.gateway_refund_reference)
+        expect_equal(subject.provider.refunded(paid), amount)
 
     def test_partial_refunds_add_up_to_the_whole_capture(self, subject: GatewayUnderTest) -> None:
         paid = self._captured(subject, "ref_refund_parts")
@@ -340,8 +368,8 @@ class GatewayContract:
             subject.gateway.refund(refund_request(paid, part, key=f"part{n}"))
             for n, part in enumerate(parts)
         ]
-        assert len({r.gateway_refund_reference for r in results}) == 2
-        assert subject.provider.refunded(paid) == PRICE
+        expect_equal(len({r.gateway_refund_reference for r in results}), 2)
+        expect_equal(subject.provider.refunded(paid), PRICE)
 
     def test_refund_beyond_what_remains_is_refused_as_exceeding(
         self, subject: GatewayUnderTest
@@ -350,7 +378,7 @@ class GatewayContract:
         subject.gateway.refund(refund_request(paid, Money("30.00", "EUR"), key="some"))
         with pytest.raises(RefundExceedsCapturedError):
             subject.gateway.refund(refund_request(paid, Money("50.00", "EUR"), key="too_much"))
-        assert subject.provider.refunded(paid) == Money("30.00", "EUR")
+        expect_equal(subject.provider.refunded(paid), Money("30.00", "EUR"))
 
     def test_refund_of_an_uncaptured_payment_is_an_invalid_transition(
         self, subject: GatewayUnderTest
@@ -369,19 +397,13 @@ class GatewayContract:
         start = subject.gateway.start_payment(payment_request("ref_notified"))
         headers, body = subject.provider.approve(start.gateway_reference)
         notification = subject.gateway.parse_notification(headers, body)
-        assert notification.provider == subject.gateway.name
-        assert notification.event_id
+        expect_equal(notification.provider, subject.gateway.name)
+        expect(notification.event_id)
         observation = notification.payment
-        assert observation is not None
-        assert observation.outcome is PaymentOutcome.SUCCEEDED
-        assert observation.source is ObservationSource.NOTIFICATION
-        assert observation.gateway == subject.gateway.name
-        assert observation.gateway_reference == start.gateway_reference
-        assert observation.reference == "ref_notified"
-        assert observation.amount == PRICE
-        assert observation.event_id == notification.event_id
+        expect_capture(observation, ObservationSource.NOTIFICATION, subject, start, "ref_notified")
+        expect_equal(present(observation).event_id, notification.event_id)
         # An operator replay reads the stored message without checking the signature again.
-        assert subject.gateway.parse_notification({}, body, verify=False) == notification
+        expect_equal(subject.gateway.parse_notification({}, body, verify=False), notification)
 
     def test_tampered_unsigned_or_garbled_signature_is_refused(
         self, subject: GatewayUnderTest
@@ -398,7 +420,7 @@ class GatewayContract:
                 lambda: parse(subject.provider.signed(b"{}"), body)
             ),
         }
-        assert forged == dict.fromkeys(forged, InvalidSignatureError.__name__)
+        expect_equal(forged, dict.fromkeys(forged, InvalidSignatureError.__name__))
 
     def test_garbage_body_is_malformed_or_refused_as_unsigned(
         self, subject: GatewayUnderTest
@@ -406,10 +428,10 @@ class GatewayContract:
         parse = subject.gateway.parse_notification
         refusals = {MalformedNotificationError.__name__, InvalidSignatureError.__name__}
         for body in _GARBAGE:
-            signed = outcome(lambda body=body: parse(subject.provider.signed(body), body))
-            assert signed in refusals, body
-            unverified = outcome(lambda body=body: parse({}, body, verify=False))
-            assert unverified == MalformedNotificationError.__name__, body
+            signed = outcome(functools.partial(_parse_signed, subject, body))
+            expect(signed in refusals, body)
+            unverified = outcome(functools.partial(parse, {}, body, verify=False))
+            expect_equal(unverified, MalformedNotificationError.__name__, body)
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -446,4 +468,4 @@ class GatewayContract:
                 pass
             except Exception as error:
                 escaped[name] = f"{type(error).__module__}.{type(error).__name__}: {error}"
-        assert escaped == {}
+        expect_equal(escaped, {})

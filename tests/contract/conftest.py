@@ -1,7 +1,0 @@
-"""The gateway contract suite lives in a helper module: let pytest explain its failed asserts."""
-
-from __future__ import annotations
-
-import pytest
-
-pytest.register_assert_rewrite("tests.contract.gateway_contract")
