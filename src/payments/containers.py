@@ -7,19 +7,19 @@ from typing import Any
 import requests
 from dependency_injector import containers, providers
 
-from payments.adapters.circuit_breaker import CircuitBreakingGateway
-from payments.adapters.memory import InMemoryRateLimiter
-from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
-from payments.adapters.sandbox_gateway import SandboxGateway
-from payments.adapters.sandbox_simulator import Deliver, SandboxSimulator, http_deliverer
-from payments.adapters.sql.engine import make_engine
-from payments.adapters.sql.migrate import database_ready
-from payments.adapters.sql.unit_of_work import SqlUnitOfWork
-from payments.adapters.stripe_gateway import (
+from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway
+from payments.adapters.gateways.sandbox import SandboxGateway
+from payments.adapters.gateways.stripe import (
     StripeGateway,
     make_stripe_client,
     payment_methods_param_for,
 )
+from payments.adapters.memory import InMemoryRateLimiter
+from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
+from payments.adapters.sandbox_simulator import Deliver, SandboxSimulator, http_deliverer
+from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.migrate import database_ready
+from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.stripe_sandbox import StripeSandboxActions
 from payments.adapters.stripe_simulator import make_stripe_simulator
 from payments.adapters.system import SystemClock, UlidGenerator

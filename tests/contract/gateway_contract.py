@@ -25,14 +25,9 @@ from payments.domain.errors import (
     UnsupportedByGatewayError,
     ValidationError,
 )
+from payments.domain.gateway import GatewayCapabilities, Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.ports import (
-    GatewayCapabilities,
-    Payer,
-    PaymentGateway,
-    PaymentRequest,
-    RefundRequest,
-)
+from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
 
@@ -283,7 +278,7 @@ class GatewayContract:
         assert seen is not None
         assert seen.outcome is PaymentOutcome.FAILED
         assert seen.provider_code
-        notified = subject.gateway.parse_notification(headers, body).payment
+        notified = subject.gateway.verify_notification(headers, body).payment
         assert notified is not None
         assert notified.outcome is PaymentOutcome.FAILED
         assert notified.gateway_reference == start.gateway_reference
@@ -368,7 +363,7 @@ class GatewayContract:
     ) -> None:
         start = subject.gateway.start_payment(payment_request("ref_notified"))
         headers, body = subject.provider.approve(start.gateway_reference)
-        notification = subject.gateway.parse_notification(headers, body)
+        notification = subject.gateway.verify_notification(headers, body)
         assert notification.provider == subject.gateway.name
         assert notification.event_id
         observation = notification.payment
@@ -381,21 +376,21 @@ class GatewayContract:
         assert observation.amount == PRICE
         assert observation.event_id == notification.event_id
         # An operator replay reads the stored message without checking the signature again.
-        assert subject.gateway.parse_notification({}, body, verify=False) == notification
+        assert subject.gateway.parse_stored_notification({}, body) == notification
 
     def test_tampered_unsigned_or_garbled_signature_is_refused(
         self, subject: GatewayUnderTest
     ) -> None:
         start = subject.gateway.start_payment(payment_request("ref_forged"))
         headers, body = subject.provider.approve(start.gateway_reference)
-        parse = subject.gateway.parse_notification
+        verify = subject.gateway.verify_notification
         garbled = dict.fromkeys(headers, "t=1,v1=\u00e9\u00e9")
         forged = {
-            "tampered body": outcome(lambda: parse(headers, body + b" ")),
-            "no signature": outcome(lambda: parse({}, body)),
-            "garbled signature": outcome(lambda: parse(garbled, body)),
+            "tampered body": outcome(lambda: verify(headers, body + b" ")),
+            "no signature": outcome(lambda: verify({}, body)),
+            "garbled signature": outcome(lambda: verify(garbled, body)),
             "another body's signature": outcome(
-                lambda: parse(subject.provider.signed(b"{}"), body)
+                lambda: verify(subject.provider.signed(b"{}"), body)
             ),
         }
         assert forged == dict.fromkeys(forged, InvalidSignatureError.__name__)
@@ -403,12 +398,13 @@ class GatewayContract:
     def test_garbage_body_is_malformed_or_refused_as_unsigned(
         self, subject: GatewayUnderTest
     ) -> None:
-        parse = subject.gateway.parse_notification
+        verify = subject.gateway.verify_notification
+        parse_stored = subject.gateway.parse_stored_notification
         refusals = {MalformedNotificationError.__name__, InvalidSignatureError.__name__}
         for body in _GARBAGE:
-            signed = outcome(lambda body=body: parse(subject.provider.signed(body), body))
+            signed = outcome(lambda body=body: verify(subject.provider.signed(body), body))
             assert signed in refusals, body
-            unverified = outcome(lambda body=body: parse({}, body, verify=False))
+            unverified = outcome(lambda body=body: parse_stored({}, body))
             assert unverified == MalformedNotificationError.__name__, body
 
     # -- errors --------------------------------------------------------------------------------
@@ -436,7 +432,7 @@ class GatewayContract:
             "start below a cent": lambda: gateway.start_payment(
                 payment_request("ref_inexact", amount=Money("1.001", "EUR"))
             ),
-            "parse a non-ASCII signature": lambda: gateway.parse_notification(garbled, b"{}"),
+            "parse a non-ASCII signature": lambda: gateway.verify_notification(garbled, b"{}"),
         }
         escaped: dict[str, str] = {}
         for name, attempt in attempts.items():

@@ -10,8 +10,8 @@ import pytest
 from payments.adapters.memory import FakeGateway
 from payments.adapters.memory.gateway import SIGNATURE_HEADER
 from payments.domain.errors import GatewayUnavailableError, UnsupportedByGatewayError
+from payments.domain.gateway import GatewayCapabilities
 from payments.domain.money import Money
-from payments.domain.ports import GatewayCapabilities
 from payments.domain.purchase import ApplyResult, ClientSecretAction, PaymentOutcome, PurchaseStatus
 from tests.contract.gateway_contract import (
     Delivery,

@@ -12,7 +12,7 @@ import pytest
 import requests
 import stripe
 
-from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
+from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
 from payments.adapters.stripe_simulator import StripeSimulatorState, make_stripe_simulator
 from payments.domain.errors import (
     GatewayConfigurationError,
@@ -23,8 +23,8 @@ from payments.domain.errors import (
     RefundExceedsCapturedError,
     UnsupportedByGatewayError,
 )
+from payments.domain.gateway import Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.ports import Payer, PaymentRequest, RefundRequest
 from payments.domain.purchase import ClientSecretAction, ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
 
@@ -49,7 +49,7 @@ class Sandbox:
         """What our webhook endpoint would make of a delivery (header names lower-cased)."""
         _path, body, headers = self.received[index]
         lowered = {name.lower(): value for name, value in headers.items()}
-        return self.gateway.parse_notification(lowered, body)
+        return self.gateway.verify_notification(lowered, body)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import stripe
 
-from payments.adapters.stripe_gateway import (
+from payments.adapters.gateways.stripe import (
     SIGNATURE_HEADER,
     sign_payload,
     translate_stripe_error,

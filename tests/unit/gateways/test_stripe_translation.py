@@ -14,20 +14,21 @@ import stripe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.adapters.stripe_gateway import (
-    THREE_DECIMAL_CURRENCIES,
-    ZERO_DECIMAL_CURRENCIES,
+from payments.adapters.gateways.stripe import (
     StripeGateway,
     check_stripe_keys,
     from_stripe_amount,
-    intent_outcome,
-    refund_status,
     sign_payload,
     to_stripe_amount,
     translate_event,
     translate_stripe_error,
     verify_signature,
 )
+from payments.adapters.gateways.stripe.amounts import (
+    THREE_DECIMAL_CURRENCIES,
+    ZERO_DECIMAL_CURRENCIES,
+)
+from payments.adapters.gateways.stripe.events import intent_outcome, refund_status
 from payments.domain.currency import all_currencies
 from payments.domain.errors import (
     ConfigurationError,
@@ -354,21 +355,21 @@ def test_gateway_refuses_empty_or_missing_webhook_secrets() -> None:
 
 
 def test_parse_notification_checks_the_lowercase_stripe_signature_header() -> None:
-    notification = gateway().parse_notification({"stripe-signature": sign(BODY)}, BODY)
+    notification = gateway().verify_notification({"stripe-signature": sign(BODY)}, BODY)
     assert notification.event_id == "evt_1QxYZaLkdIwHu7ix"
     with pytest.raises(InvalidSignatureError):
-        gateway().parse_notification({}, BODY)
+        gateway().verify_notification({}, BODY)
     with pytest.raises(InvalidSignatureError):
-        gateway().parse_notification({"stripe-signature": sign(BODY, OLD_SECRET)}, BODY)
+        gateway().verify_notification({"stripe-signature": sign(BODY, OLD_SECRET)}, BODY)
 
 
 def test_parse_notification_accepts_the_old_secret_while_rotating() -> None:
     rotating = gateway(SECRET, OLD_SECRET)
-    assert rotating.parse_notification({"stripe-signature": sign(BODY, OLD_SECRET)}, BODY)
+    assert rotating.verify_notification({"stripe-signature": sign(BODY, OLD_SECRET)}, BODY)
 
 
 def test_parse_notification_skips_verification_of_stored_messages_only_when_asked() -> None:
-    assert gateway().parse_notification({}, BODY, verify=False).payment is not None
+    assert gateway().parse_stored_notification({}, BODY).payment is not None
 
 
 @pytest.mark.parametrize(
@@ -379,7 +380,7 @@ def test_signed_but_malformed_stripe_body_is_malformed(body: bytes) -> None:
     # Signed by stripe-python itself, so only the body, not the signature, can be at fault.
     header = sign(body)
     with pytest.raises(MalformedNotificationError):
-        gateway().parse_notification({"stripe-signature": header}, body)
+        gateway().verify_notification({"stripe-signature": header}, body)
 
 
 def test_signed_body_that_is_not_utf8_is_malformed() -> None:
@@ -388,7 +389,7 @@ def test_signed_body_that_is_not_utf8_is_malformed() -> None:
     body = b"\xff\xfe"
     digest = hmac.new(SECRET.encode(), b"%d." % NOW + body, hashlib.sha256).hexdigest()
     with pytest.raises(MalformedNotificationError):
-        gateway().parse_notification({"stripe-signature": f"t={NOW},v1={digest}"}, body)
+        gateway().verify_notification({"stripe-signature": f"t={NOW},v1={digest}"}, body)
 
 
 def test_sign_payload_is_stripes_header_with_one_v1_per_secret() -> None:
@@ -441,7 +442,7 @@ def test_refund_status_map(status: str, expected: RefundStatus) -> None:
 
 
 def parse(body: bytes) -> Any:
-    return gateway().parse_notification({"stripe-signature": sign(body)}, body)
+    return gateway().verify_notification({"stripe-signature": sign(body)}, body)
 
 
 def test_payment_intent_succeeded_becomes_a_succeeded_observation() -> None:
@@ -599,7 +600,7 @@ def test_event_in_a_currency_we_do_not_know_is_not_ours_and_carries_no_observati
     # ANG and STD are still on Stripe's list but not in our ISO 4217 table: we never charge
     # in them, so the event is genuine but not ours (200 ignored), never malformed (400).
     body = event(event_type, {**obj, "currency": currency})
-    notification = gateway().parse_notification({"stripe-signature": sign(body)}, body)
+    notification = gateway().verify_notification({"stripe-signature": sign(body)}, body)
     assert (notification.event_type, notification.payment, notification.refund) == (
         event_type,
         None,
@@ -610,7 +611,7 @@ def test_event_in_a_currency_we_do_not_know_is_not_ours_and_carries_no_observati
 def test_charge_refunded_in_a_currency_we_do_not_know_carries_no_observation() -> None:
     foreign = {**charge(refund(currency=None)), "currency": "std"}
     body = event("charge.refunded", foreign)
-    notification = gateway().parse_notification({"stripe-signature": sign(body)}, body)
+    notification = gateway().verify_notification({"stripe-signature": sign(body)}, body)
     assert notification.refund is None
 
 
