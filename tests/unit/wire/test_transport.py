@@ -17,7 +17,6 @@ from payments.adapters.wire.transport import (
     backoff_delay,
     error_for_transport,
     never_sent,
-    retry,
     retry_unsent,
 )
 from payments.domain.errors import GatewayConfigurationError, GatewayUnavailableError
@@ -276,7 +275,7 @@ def test_a_request_that_may_have_been_sent_is_never_retried_unsent() -> None:
     assert calls == 1
 
 
-def test_retry_repeats_what_its_predicate_accepts_and_nothing_else() -> None:
+def test_a_call_safe_to_repeat_is_also_retried_on_what_it_accepts_and_nothing_else() -> None:
     seen: list[int] = []
 
     def call() -> int:
@@ -285,23 +284,15 @@ def test_retry_repeats_what_its_predicate_accepts_and_nothing_else() -> None:
             raise ValueError("again")
         return len(seen)
 
+    def worth_repeating(error: Exception) -> bool:
+        return isinstance(error, ValueError)
+
     assert (
-        retry(
-            call,
-            retryable=lambda e: isinstance(e, ValueError),
-            attempts=5,
-            backoff=0.0,
-            sleep=lambda _: None,
-        )
-        == 3
+        retry_unsent(call, attempts=5, backoff=0.0, sleep=lambda _: None, also=worth_repeating) == 3
     )
     with pytest.raises(KeyError):
-        retry(
-            lambda: {}["x"],
-            retryable=lambda e: isinstance(e, ValueError),
-            attempts=5,
-            backoff=0.0,
-            sleep=lambda _: None,
+        retry_unsent(
+            lambda: {}["x"], attempts=5, backoff=0.0, sleep=lambda _: None, also=worth_repeating
         )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from payments.adapters.memory.gateway_events import (
+    notification_from_body,
+    payment_event_body,
+    refund_event_body,
+)
 from payments.adapters.wire import webhook_signing
 from payments.domain.errors import (
     CurrencyMismatchError,
@@ -17,10 +20,8 @@ from payments.domain.errors import (
     IdempotencyConflictError,
     InvalidAmountError,
     InvalidTransitionError,
-    MalformedNotificationError,
     NotFoundError,
     PaymentDeclinedError,
-    PaymentsError,
     RefundExceedsCapturedError,
     UnsupportedByGatewayError,
 )
@@ -41,7 +42,7 @@ from payments.domain.purchase import (
     ObservationSource,
     PaymentOutcome,
 )
-from payments.domain.refund import RefundObservation, RefundStatus
+from payments.domain.refund import RefundStatus
 
 SIGNATURE_HEADER = "X-Fake-Signature"
 
@@ -228,20 +229,14 @@ class FakeGateway(PaymentGateway):
         payment = self._payment(gateway_reference)
         if code is None and outcome is PaymentOutcome.FAILED:
             code = payment.provider_code
-        sent = amount or payment.amount
-        body = json.dumps(
-            {
-                "id": event_id or self._next_event_id(),
-                "type": f"payment.{outcome.value}",
-                "payment": {
-                    "id": payment.gateway_reference,
-                    "reference": payment.reference,
-                    "amount": sent.to_dict(),
-                    "code": code,
-                },
-            },
-            sort_keys=True,
-        ).encode()
+        body = payment_event_body(
+            event_id or self._next_event_id(),
+            outcome,
+            gateway_reference=payment.gateway_reference,
+            reference=payment.reference,
+            amount=amount or payment.amount,
+            code=code,
+        )
         return {SIGNATURE_HEADER.lower(): self.sign(body)}, body
 
     def refund_notification(
@@ -258,22 +253,14 @@ class FakeGateway(PaymentGateway):
 
         ``refund_id`` is our refund's id, echoed back as real providers do from metadata.
         """
-        refund: dict[str, object] = {
-            "id": refund_reference,
-            "payment": gateway_reference,
-            "amount": amount.to_dict(),
-            "status": status.value,
-        }
-        if refund_id is not None:
-            refund["refund_id"] = refund_id
-        body = json.dumps(
-            {
-                "id": event_id or self._next_event_id(),
-                "type": f"refund.{status.value}",
-                "refund": refund,
-            },
-            sort_keys=True,
-        ).encode()
+        body = refund_event_body(
+            event_id or self._next_event_id(),
+            status,
+            gateway_reference=gateway_reference,
+            refund_reference=refund_reference,
+            amount=amount,
+            refund_id=refund_id,
+        )
         return {SIGNATURE_HEADER.lower(): self.sign(body)}, body
 
     def _next_event_id(self) -> str:
@@ -481,55 +468,4 @@ class FakeGateway(PaymentGateway):
     def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
         """Translate a body verified when it was stored; ``MalformedNotificationError`` if it is
         not one of this fake's notifications."""
-        try:
-            return self._translate(json.loads(body))
-        except (ValueError, KeyError, TypeError, PaymentsError) as error:
-            raise MalformedNotificationError("Not a fake-gateway notification.") from error
-
-    def _translate(self, data: object) -> Notification:
-        event = _object(data, "a notification")
-        event_id = _text(event, "id")
-        event_type = _text(event, "type")
-        payment = refund = None
-        if "payment" in event:
-            p = _object(event["payment"], "the payment")
-            payment = GatewayObservation(
-                gateway=self.name,
-                outcome=PaymentOutcome(event_type.removeprefix("payment.")),
-                source=ObservationSource.NOTIFICATION,
-                gateway_reference=_text(p, "id"),
-                reference=_text(p, "reference"),
-                amount=Money.from_dict(p["amount"]),
-                event_id=event_id,
-                provider_code=_optional(p, "code"),
-            )
-        elif "refund" in event:
-            r = _object(event["refund"], "the refund")
-            refund = RefundObservation(
-                gateway=self.name,
-                gateway_refund_reference=_text(r, "id"),
-                gateway_payment_reference=_text(r, "payment"),
-                amount=Money.from_dict(r["amount"]),
-                status=RefundStatus(r["status"]),
-                event_id=event_id,
-                refund_id=_optional(r, "refund_id"),
-            )
-        return Notification(self.name, event_id, event_type, payment=payment, refund=refund)
-
-
-def _object(value: object, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"{what} is a JSON object")
-    return value
-
-
-def _text(data: Mapping[str, object], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value:
-        raise TypeError(f"{key!r} is a non-empty string")
-    return value
-
-
-def _optional(data: Mapping[str, object], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) else None
+        return notification_from_body(self.name, body)

@@ -22,7 +22,6 @@ __all__ = [
     "backoff_delay",
     "error_for_transport",
     "never_sent",
-    "retry",
     "retry_unsent",
 ]
 
@@ -105,35 +104,6 @@ def backoff_delay(attempt: int, backoff: float, jitter: Jitter = random.uniform)
     return ceiling / 2 + jitter(0, ceiling / 2)
 
 
-def retry(
-    call: Callable[[], _T],
-    *,
-    retryable: Callable[[Exception], bool],
-    attempts: int,
-    backoff: float,
-    sleep: Callable[[float], None] = time.sleep,
-    jitter: Jitter = random.uniform,
-    what: str = "request",
-) -> _T:
-    """``call()``, tried up to ``attempts`` times while it raises an error ``retryable`` accepts,
-    with ``backoff_delay`` between tries. Any other error, and the last one, leaves unchanged.
-
-    Only for calls that are safe to repeat: ``retry_unsent`` for those that are not.
-    """
-    if attempts < 1 or backoff < 0:
-        raise ValueError("A retry needs at least one attempt and a backoff of 0 or more.")
-    for attempt in range(1, attempts):
-        try:
-            return call()
-        except Exception as error:
-            if not retryable(error):
-                raise
-            delay = backoff_delay(attempt, backoff, jitter)
-            log.info("%s failed (%s); retrying in %.2fs", what, type(error).__name__, delay)
-            sleep(delay)
-    return call()
-
-
 def retry_unsent(
     call: Callable[[], _T],
     *,
@@ -141,16 +111,24 @@ def retry_unsent(
     backoff: float,
     sleep: Callable[[float], None] = time.sleep,
     jitter: Jitter = random.uniform,
+    also: Callable[[Exception], bool] | None = None,
     what: str = "request",
 ) -> _T:
-    """``retry`` of only the errors that prove the request never left (``never_sent``): safe
-    for any call, even one without an idempotency key, since nothing can have been charged."""
-    return retry(
-        call,
-        retryable=never_sent,
-        attempts=attempts,
-        backoff=backoff,
-        sleep=sleep,
-        jitter=jitter,
-        what=what,
-    )
+    """``call()``, tried up to ``attempts`` times while it fails with an error that proves the
+    request never left (``never_sent``), with ``backoff_delay`` between tries: safe for any call,
+    since nothing can have been charged. ``also`` may accept more errors, for a call that is
+    safe to repeat anyway (a GET, or a POST under an idempotency key). Any other error, and the
+    last one, leaves unchanged.
+    """
+    if attempts < 1 or backoff < 0:
+        raise ValueError("A retry needs at least one attempt and a backoff of 0 or more.")
+    for attempt in range(1, attempts):
+        try:
+            return call()
+        except Exception as error:
+            if not (never_sent(error) or (also is not None and also(error))):
+                raise
+            delay = backoff_delay(attempt, backoff, jitter)
+            log.info("%s failed (%s); retrying in %.2fs", what, type(error).__name__, delay)
+            sleep(delay)
+    return call()

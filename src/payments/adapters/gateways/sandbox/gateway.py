@@ -35,7 +35,7 @@ from payments.adapters.gateways.sandbox.settings import (
     PAYMENT_METHODS,
 )
 from payments.adapters.gateways.sandbox.signatures import SIGNATURE_HEADER, verify_signature
-from payments.adapters.wire.transport import error_for_transport, retry, retry_unsent
+from payments.adapters.wire.transport import error_for_transport, retry_unsent
 from payments.adapters.wire.webhook_signing import header_value
 from payments.domain.errors import (
     ConfigurationError,
@@ -64,7 +64,7 @@ _T = TypeVar("_T")
 
 
 class _RetryableAnswer(Exception):
-    """An HTTP answer worth asking again for (``retryable_status``), carried through ``retry``."""
+    """An HTTP answer worth asking again for (``retryable_status``), raised to be retried."""
 
     def __init__(self, response: requests.Response) -> None:
         super().__init__(response.status_code)
@@ -244,25 +244,16 @@ class SandboxGateway(PaymentGateway):
                 raise _RetryableAnswer(response)
             return response
 
-        what = f"sandbox {method} {path}"
+        repeatable = method == "GET" or idempotency_key is not None
         try:
-            if method == "GET" or idempotency_key is not None:
-                response = retry(
-                    send,
-                    retryable=_worth_repeating,
-                    attempts=self._attempts,
-                    backoff=self._backoff,
-                    sleep=self._sleep,
-                    what=what,
-                )
-            else:
-                response = retry_unsent(
-                    send,
-                    attempts=self._attempts,
-                    backoff=self._backoff,
-                    sleep=self._sleep,
-                    what=what,
-                )
+            response = retry_unsent(
+                send,
+                attempts=self._attempts,
+                backoff=self._backoff,
+                sleep=self._sleep,
+                also=_worth_repeating if repeatable else None,
+                what=f"sandbox {method} {path}",
+            )
         except _RetryableAnswer as answer:  # the last attempt's answer: decoded as an error
             response = answer.response
         except requests.RequestException as error:

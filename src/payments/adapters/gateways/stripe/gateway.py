@@ -171,6 +171,11 @@ class StripeGateway(PaymentGateway):
                 charged_possible=True,
             ) from error
 
+    def _create(self, operation: str, what: str, create: Callable[[], object]) -> Mapping[str, Any]:
+        """The JSON object Stripe answers a create call with (under our idempotency key). A
+        malformed answer may follow a payment or refund made: it may have charged."""
+        return self._call(operation, lambda: self._answer_data(create(), operation, what))
+
     def _retrieve_intent(
         self, intent_id: str, operation: str, *, charged_possible: bool = True
     ) -> Mapping[str, Any]:
@@ -189,13 +194,11 @@ class StripeGateway(PaymentGateway):
         other than card and an amount Stripe cannot take exactly.
         """
         params = payment_intent_params(request, self._methods_param)
-        options: stripe.RequestOptions = {"idempotency_key": request.idempotency_key}
-        data = self._call(
+        data = self._create(
             "start_payment",
-            lambda: self._answer_data(
-                self._client.v1.payment_intents.create(params=params, options=options),
-                "start_payment",
-                "PaymentIntent",
+            "PaymentIntent",
+            lambda: self._client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
             ),
         )
         secret = data.get("client_secret")
@@ -282,14 +285,11 @@ class StripeGateway(PaymentGateway):
         refunds what remains; a difference from what we booked is logged.
         """
         params = refund_params(request)
-        options: stripe.RequestOptions = {"idempotency_key": request.idempotency_key}
-        data = self._call(
+        data = self._create(
             "refund",
-            lambda: self._answer_data(
-                self._client.v1.refunds.create(params=params, options=options),
-                "refund",
-                "Refund",
-                charged_possible=True,  # the refund may have been made
+            "Refund",
+            lambda: self._client.v1.refunds.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
             ),
         )
         try:
