@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Final, Literal
 
+from payments.adapters.wire import webhook_signing
 from payments.domain.errors import ConfigurationError
 
 __all__ = [
@@ -19,7 +20,7 @@ __all__ = [
 ]
 
 GATEWAY_NAME: Final = "stripe"
-DEFAULT_TOLERANCE: Final = 300
+DEFAULT_TOLERANCE: Final = webhook_signing.DEFAULT_TOLERANCE
 """Seconds a Stripe-Signature timestamp may be away from now, either way (Stripe's default)."""
 METADATA_VALUE_LIMIT: Final = 500
 """Stripe refuses a metadata value longer than this; ours are cut to it."""
