@@ -12,10 +12,10 @@ from decimal import Decimal
 from signed_events import SeededPurchase
 from sqlalchemy import Engine, make_url, text
 
+from payments.adapters.gateways.stripe import to_stripe_amount
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
-from payments.adapters.stripe_gateway import to_stripe_amount
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer

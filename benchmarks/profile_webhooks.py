@@ -28,6 +28,7 @@ from signed_events import WEBHOOK_PATH, build_events, sign
 from sqlalchemy.engine import Connection
 from webhooks import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 
+from payments.adapters.gateways.stripe import StripeGateway
 from payments.adapters.sql import direct
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.repositories import (
@@ -37,7 +38,6 @@ from payments.adapters.sql.repositories import (
     SqlPurchaseRepository,
 )
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
-from payments.adapters.stripe_gateway import StripeGateway
 from payments.config import Settings
 from payments.containers import build_container
 from payments.domain.services import settlement
@@ -54,7 +54,7 @@ def _maybe(owner: object, name: str) -> Callable[..., Any] | None:
 STEPS: tuple[tuple[str, Callable[..., Any] | None], ...] = (
     ("whole request (Falcon app)", falcon.App.__call__),
     ("  NotificationService.receive", NotificationService.receive),
-    ("    verify + parse + translate", StripeGateway.parse_notification),
+    ("    verify + parse + translate", StripeGateway.verify_notification),
     ("    unit of work: checkout", SqlUnitOfWork.__enter__),
     ("    purchase SELECT ... FOR UPDATE", _maybe(settlement, "find_purchase")),
     ("    ledger INSERT (2 rows)", _maybe(SqlLedgerRepository, "append_all")),

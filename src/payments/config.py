@@ -10,7 +10,7 @@ from redis import ConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from payments.adapters.stripe_gateway import check_stripe_keys, payment_methods_param_for
+from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
 from payments.domain.errors import ConfigurationError
 from payments.domain.routing import RoutingTable
 

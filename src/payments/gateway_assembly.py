@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import requests
 
-from payments.adapters.circuit_breaker import CircuitBreakingGateway
-from payments.adapters.sandbox_gateway import SandboxGateway
-from payments.adapters.stripe_gateway import (
+from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway
+from payments.adapters.gateways.sandbox import SandboxGateway
+from payments.adapters.gateways.stripe import (
     StripeGateway,
     make_stripe_client,
     payment_methods_param_for,

@@ -9,9 +9,13 @@ import pytest
 
 from payments.adapters.memory import FakeGateway
 from payments.adapters.memory.gateway import SIGNATURE_HEADER
-from payments.domain.errors import GatewayUnavailableError, UnsupportedByGatewayError
+from payments.domain.errors import (
+    GatewayUnavailableError,
+    InvalidSignatureError,
+    UnsupportedByGatewayError,
+)
+from payments.domain.gateway import GatewayCapabilities
 from payments.domain.money import Money
-from payments.domain.ports import GatewayCapabilities
 from payments.domain.purchase import ApplyResult, ClientSecretAction, PaymentOutcome, PurchaseStatus
 from payments.testing.contracts.gateway import (
     Delivery,
@@ -48,7 +52,7 @@ class FakeProvider(ProviderDriver):
         return self.gateway.drain()[-1]
 
     def signed(self, body: bytes) -> dict[str, str]:
-        return {SIGNATURE_HEADER: self.gateway.sign(body)}
+        return {SIGNATURE_HEADER.lower(): self.gateway.sign(body)}
 
     def requests_seen(self) -> int:
         return len(self.gateway.calls)
@@ -72,6 +76,18 @@ def subject() -> GatewayUnderTest:
 
 class TestFakeGatewayContract(GatewayContract):
     """The in-memory fake integrators test against keeps every promise of the port."""
+
+
+def test_stale_fake_signature_is_refused_but_a_stored_body_still_parses() -> None:
+    now = [1_790_000_000.0]
+    gateway = FakeGateway("fake", clock=lambda: now[0])
+    start = gateway.start_payment(payment_request("ref_stale"))
+    gateway.approve(start.gateway_reference)
+    headers, body = gateway.drain()[-1]
+    now[0] += 301
+    with pytest.raises(InvalidSignatureError, match="tolerance"):
+        gateway.verify_notification(headers, body)
+    assert gateway.parse_stored_notification(headers, body).payment is not None
 
 
 # -- fault injection: a timeout after charging is a capture that reconciliation recovers ---------

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from payments.adapters.sandbox_gateway import SandboxGateway
+from payments.adapters.gateways.sandbox import SandboxGateway
 from payments.domain.money import Money
 from payments.domain.purchase import ClientSecretAction, RedirectAction
 from payments.sandbox.gateway_simulator import SandboxSimulator

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from payments.adapters.stripe_gateway import StripeGateway, from_stripe_amount, make_stripe_client
+from payments.adapters.gateways.stripe import StripeGateway, from_stripe_amount, make_stripe_client
 from payments.domain.money import Money
 from payments.domain.purchase import ClientSecretAction
 from payments.sandbox.stripe_simulator import StripeSimulatorState, make_stripe_simulator

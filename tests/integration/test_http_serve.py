@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from payments.adapters.sandbox_gateway import signature_header
+from payments.adapters.gateways.sandbox import signature_header
 from payments.config import SANDBOX_SECRET
 from tests.integration.service import (
     free_port,

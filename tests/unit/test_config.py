@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from payments.adapters.stripe_gateway import payment_methods_param_for
+from payments.adapters.gateways.stripe import payment_methods_param_for
 from payments.config import DEFAULT_DATABASE_URL, Settings
 from payments.domain.errors import ConfigurationError
 

@@ -6,7 +6,7 @@ import inspect
 
 import stripe
 
-from payments.adapters.stripe_gateway import make_stripe_client
+from payments.adapters.gateways.stripe import make_stripe_client
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 
 

@@ -194,7 +194,7 @@ def test_operator_replay_applies_a_stored_message_without_verifying_its_signatur
     gateway = inbox.payments.gateway
     gateway.secret = "rotated_fake_secret"  # the signature it was stored with no longer verifies
     with pytest.raises(InvalidSignatureError):
-        gateway.parse_notification(headers, body)
+        gateway.verify_notification(headers, body)
     assert receipt.message_id is not None
 
     assert inbox.notifications.process_stored(receipt.message_id) == "processed"

@@ -6,7 +6,7 @@ import pytest
 
 from payments.adapters.memory import FakeGateway, FixedClock
 from payments.domain.errors import GatewayUnavailableError, ValidationError
-from payments.domain.ports import Bank, GatewayCapabilities
+from payments.domain.gateway import Bank, GatewayCapabilities
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.gateways import GatewayRegistry
 

@@ -14,8 +14,8 @@ from payments.domain.errors import (
     InvalidTransitionError,
     ValidationError,
 )
+from payments.domain.gateway import PaymentRequest, PaymentStart
 from payments.domain.money import Money
-from payments.domain.ports import PaymentRequest, PaymentStart
 from payments.domain.purchase import (
     ApplyResult,
     GatewayObservation,

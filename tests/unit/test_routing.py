@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from payments.domain.errors import ConfigurationError, UnsupportedByGatewayError
+from payments.domain.gateway import GatewayCapabilities
 from payments.domain.money import Money
-from payments.domain.ports import GatewayCapabilities
 from payments.domain.routing import RoutingTable
 
 TABLE = RoutingTable.parse("CO: wompi, payu; CO+cash: efecty; MX: payu; *: stripe")

@@ -31,11 +31,7 @@ ADMIN = Principal(Role.ADMIN, "key_admin")
 def test_the_kit_reexports_the_fakes() -> None:
     assert testing.FakeGateway is FakeGateway
     assert testing.InMemoryStore is InMemoryStore
-    assert {name for name in vars(memory) if not name.startswith("_")} - {
-        "gateway",
-        "services",
-        "unit_of_work",
-    } <= set(vars(testing))
+    assert set(memory.__all__) <= set(vars(testing))
 
 
 def test_bootstrap_defaults_to_the_fakes_routed_to_the_fake_gateway() -> None:

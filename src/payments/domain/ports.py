@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import builtins
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
@@ -13,166 +13,22 @@ from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.events import DomainEvent
+from payments.domain.gateway import (
+    Bank,
+    GatewayCapabilities,
+    Notification,
+    PaymentRequest,
+    PaymentStart,
+    RefundRequest,
+    RefundResult,
+)
 from payments.domain.idempotency import IdempotencyRecord
 from payments.domain.inbox import InboxMessage
 from payments.domain.ledger import LedgerEntry
-from payments.domain.money import Money
-from payments.domain.purchase import (
-    AuditRecord,
-    GatewayObservation,
-    NextAction,
-    Purchase,
-    PurchaseStatus,
-)
-from payments.domain.refund import Refund, RefundObservation, RefundStatus
+from payments.domain.purchase import AuditRecord, GatewayObservation, Purchase, PurchaseStatus
+from payments.domain.refund import Refund
 
-# -- gateways --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayCapabilities:
-    """What a gateway can serve; a request it cannot serve is refused before any I/O.
-
-    ``currencies`` and ``countries`` of ``None`` mean "any". ``authoritative_lookup`` says that
-    ``lookup`` finds a payment by our reference alone, without the provider's id, so
-    reconciliation can recover a start whose answer was lost. ``amount_steps`` maps a currency
-    code to the multiple of minor units the provider can charge in it (Stripe charges the
-    three-decimal currencies in multiples of 10 thousandths): an amount off that step is refused
-    here, before any I/O, rather than rounded into a price the customer never saw.
-    """
-
-    currencies: frozenset[str] | None
-    countries: frozenset[str] | None
-    payment_methods: frozenset[str]
-    refunds: bool = True
-    partial_refunds: bool = True
-    cancel: bool = True
-    authoritative_lookup: bool = True
-    minimum_amount: Money | None = None
-    amount_steps: Mapping[str, int] = field(default_factory=dict, hash=False, compare=True)
-
-    def refusal(self, country: str, amount: Money, payment_method: str | None) -> str | None:
-        """Why this gateway cannot take the payment, or None if it can."""
-        if self.currencies is not None and amount.currency.code not in self.currencies:
-            return f"does not support {amount.currency.code}"
-        if self.countries is not None and country not in self.countries:
-            return f"does not serve {country}"
-        if payment_method is not None and payment_method not in self.payment_methods:
-            return f"does not support {payment_method} payments"
-        if (
-            self.minimum_amount is not None
-            and self.minimum_amount.currency == amount.currency
-            and amount < self.minimum_amount
-        ):
-            return f"the minimum is {self.minimum_amount}"
-        step = self.amount_steps.get(amount.currency.code)
-        if step is not None and amount.to_minor_units() % step:
-            return f"charges {amount.currency.code} only in multiples of {step} minor units"
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Payer:
-    """Who pays, as far as a provider needs to know (e-mail and name may be unknown).
-
-    The Latin American methods need more of the payer: PSE (PayU, Wompi) asks for the
-    ``document_type`` and ``document_number`` (CC, CE, NIT, ...), whether the payer is a person
-    or a company (``person_type``: ``natural`` or ``juridical``) and the payer's ``ip_address``;
-    Nequi asks for a ``phone``; cash vouchers print the name and document.
-    """
-
-    customer_id: str
-    email: str | None
-    name: str | None
-    phone: str | None = None
-    document_type: str | None = None
-    document_number: str | None = None
-    person_type: str | None = None
-    ip_address: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentRequest:
-    """Everything a gateway needs to start collecting one purchase's payment.
-
-    ``idempotency_key`` is stable for the purchase and attempt: sending the same request again
-    must not create a second payment at the provider.
-    """
-
-    purchase_id: str
-    reference: str
-    amount: Money
-    description: str
-    payer: Payer
-    country: str
-    payment_method: str | None
-    idempotency_key: str
-    return_url: str | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict, hash=False, compare=True)
-    bank_code: str | None = None
-    """The PSE financial institution the payer chose (from ``PaymentGateway.banks``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Bank:
-    """A financial institution a payer can pick for a bank transfer (PSE in Colombia)."""
-
-    code: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentStart:
-    """The gateway's answer to a payment request.
-
-    ``observation`` is set when the answer already tells the outcome (an instant approval or
-    decline, or "processing").
-    """
-
-    gateway_reference: str
-    next_action: NextAction | None
-    observation: GatewayObservation | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RefundRequest:
-    """Give back ``amount`` of the payment ``gateway_reference``.
-
-    ``full`` is True only when this single refund returns the whole captured amount (no earlier
-    partial refunds), for providers that distinguish a void or full refund from a partial one.
-    """
-
-    refund_id: str
-    purchase_reference: str
-    gateway_reference: str
-    amount: Money
-    full: bool
-    reason: str | None
-    idempotency_key: str
-
-
-@dataclass(frozen=True, slots=True)
-class RefundResult:
-    """The provider's answer: ``PENDING`` is normal for asynchronous refunds (a notification or a
-    lookup settles it later); ``FAILED`` means it was rejected and nothing was given back."""
-
-    gateway_refund_reference: str
-    status: RefundStatus
-    failure_message: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """A verified notification, translated: at most one payment and one refund observation.
-
-    Both ``None`` means a notification we recognise as genuine but do not act on.
-    """
-
-    provider: str
-    event_id: str
-    event_type: str
-    payment: GatewayObservation | None = None
-    refund: RefundObservation | None = None
+# -- gateways ----------------------------------------------------------------------------------
 
 
 class PaymentGateway(abc.ABC):
@@ -204,11 +60,24 @@ class PaymentGateway(abc.ABC):
         """Give back ``request.amount`` of a captured payment; safe to repeat with the same key."""
 
     @abc.abstractmethod
-    def parse_notification(
-        self, headers: Mapping[str, str], body: bytes, *, verify: bool = True
-    ) -> Notification:
-        """Verify (unless ``verify`` is False, for a message already verified when it was stored)
-        and translate a raw notification. ``headers`` have lower-case names."""
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Verify a delivered notification's signature against its raw body, then translate it.
+
+        ``headers`` are the delivery's headers with lower-case names, ``body`` the exact bytes
+        received. Raises ``InvalidSignatureError`` when the signature is missing, malformed, made
+        with another secret or too old (or too far in the future), and
+        ``MalformedNotificationError`` when a genuine body is not a notification this provider
+        documents. Never translates a body it could not verify.
+        """
+
+    @abc.abstractmethod
+    def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Translate a notification that was verified when it was stored (a retry or a replay).
+
+        The signature is not checked again: its timestamp is stale by now, and the secret may
+        have been rotated since. Only for bodies that ``verify_notification`` accepted before.
+        Raises ``MalformedNotificationError`` for a body that is not a notification.
+        """
 
     def banks(self, country: str) -> builtins.list[Bank]:
         """The institutions a payer can choose for a bank transfer in ``country`` (PSE).

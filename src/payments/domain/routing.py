@@ -11,8 +11,8 @@ from payments.domain.errors import (
     UnsupportedByGatewayError,
     ValidationError,
 )
+from payments.domain.gateway import GatewayCapabilities
 from payments.domain.money import Money
-from payments.domain.ports import GatewayCapabilities
 from payments.domain.purchase import RoutingDecision
 
 PAYMENT_METHODS = frozenset({"card", "pse", "nequi", "bank_transfer", "cash"})

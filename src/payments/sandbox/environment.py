@@ -6,7 +6,7 @@ from typing import Any, Final
 
 import requests
 
-from payments.adapters.stripe_gateway import make_stripe_client
+from payments.adapters.gateways.stripe import make_stripe_client
 from payments.config import Settings
 from payments.sandbox.controller import SimulatorSandbox
 from payments.sandbox.delivery import Deliver, http_deliverer

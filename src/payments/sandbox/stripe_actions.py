@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import stripe
 
-from payments.adapters.stripe_gateway import translate_stripe_error
+from payments.adapters.gateways.stripe import translate_stripe_error
 from payments.domain.errors import (
     ConfigurationError,
     GatewayUnavailableError,

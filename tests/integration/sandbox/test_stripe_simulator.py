@@ -12,7 +12,7 @@ import pytest
 import requests
 import stripe
 
-from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
+from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
 from payments.domain.errors import (
     GatewayConfigurationError,
     IdempotencyConflictError,
@@ -22,8 +22,8 @@ from payments.domain.errors import (
     RefundExceedsCapturedError,
     UnsupportedByGatewayError,
 )
+from payments.domain.gateway import Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.ports import Payer, PaymentRequest, RefundRequest
 from payments.domain.purchase import ClientSecretAction, ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
 from payments.sandbox.stripe_simulator import StripeSimulatorState, make_stripe_simulator
@@ -49,7 +49,7 @@ class Sandbox:
         """What our webhook endpoint would make of a delivery (header names lower-cased)."""
         _path, headers, body = self.received[index]
         lowered = {name.lower(): value for name, value in headers.items()}
-        return self.gateway.parse_notification(lowered, body)
+        return self.gateway.verify_notification(lowered, body)
 
 
 @pytest.fixture
@@ -165,7 +165,7 @@ def test_amounts_are_checked_before_any_request(sandbox: Sandbox) -> None:
 # -- the payer's side ------------------------------------------------------------------------------
 
 
-def test_approve_delivers_a_signed_event_that_parse_notification_accepts(sandbox: Sandbox) -> None:
+def test_approve_delivers_a_signed_event_that_verify_notification_accepts(sandbox: Sandbox) -> None:
     start = sandbox.gateway.start_payment(payment())
     sent = sandbox.state.approve(start.gateway_reference)
     assert sent["delivered_status"] == 200

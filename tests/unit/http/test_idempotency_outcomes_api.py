@@ -8,7 +8,7 @@ from datetime import timedelta
 import falcon.testing
 import pytest
 
-from payments.domain.ports import PaymentRequest, PaymentStart
+from payments.domain.gateway import PaymentRequest, PaymentStart
 from tests.unit.http.conftest import Api, assert_problem, build_api
 
 

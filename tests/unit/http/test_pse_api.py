@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from payments.domain.ports import Bank
+from payments.domain.gateway import Bank
 from tests.unit.http.conftest import Api, assert_problem
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import falcon.testing
 import pytest
 
-from payments.domain.ports import GatewayCapabilities
+from payments.domain.gateway import GatewayCapabilities
 from tests.unit.http.conftest import Api, assert_problem
 
 KWD_PACKAGE = {

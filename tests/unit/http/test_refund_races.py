@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from payments.domain.gateway import RefundRequest, RefundResult
 from payments.domain.money import Money
-from payments.domain.ports import RefundRequest, RefundResult
 from tests.unit.http.conftest import Api
 
 

@@ -10,8 +10,8 @@ import falcon.testing
 import pytest
 
 from payments.domain.errors import GatewayUnavailableError
+from payments.domain.gateway import RefundRequest, RefundResult
 from payments.domain.money import Money
-from payments.domain.ports import RefundRequest, RefundResult
 from payments.domain.services.refunds import RESEND_WINDOW
 from tests.unit.http.conftest import Api, assert_problem
 from tests.unit.test_idempotency_lease import slowest_stripe_call

@@ -11,7 +11,7 @@ import pytest
 import responses
 import stripe
 
-from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
+from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
 from payments.domain.errors import (
     GatewayConfigurationError,
     GatewayUnavailableError,
@@ -97,7 +97,7 @@ def test_approve_attaches_a_good_card_confirms_and_delivers_a_signed_event(
         gateway = StripeGateway(
             stripe.StripeClient("sk_test_unused"), [secret], clock=lambda: 1_790_000_000.0
         )
-        notification = gateway.parse_notification(
+        notification = gateway.verify_notification(
             {"stripe-signature": headers["Stripe-Signature"]}, body
         )
         assert notification.payment is not None

@@ -2,48 +2,49 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import random
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from payments.adapters.memory.gateway_events import (
+    notification_from_body,
+    payment_event_body,
+    refund_event_body,
+)
+from payments.adapters.wire import webhook_signing
 from payments.domain.errors import (
     CurrencyMismatchError,
     GatewayUnavailableError,
     IdempotencyConflictError,
     InvalidAmountError,
-    InvalidSignatureError,
     InvalidTransitionError,
-    MalformedNotificationError,
     NotFoundError,
     PaymentDeclinedError,
-    PaymentsError,
     RefundExceedsCapturedError,
     UnsupportedByGatewayError,
 )
-from payments.domain.money import Money
-from payments.domain.ports import (
+from payments.domain.gateway import (
     Bank,
     GatewayCapabilities,
     Notification,
-    PaymentGateway,
     PaymentRequest,
     PaymentStart,
     RefundRequest,
     RefundResult,
 )
+from payments.domain.money import Money
+from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import (
     ClientSecretAction,
     GatewayObservation,
     ObservationSource,
     PaymentOutcome,
 )
-from payments.domain.refund import RefundObservation, RefundStatus
+from payments.domain.refund import RefundStatus
 
-SIGNATURE_HEADER = "x-fake-signature"
+SIGNATURE_HEADER = "X-Fake-Signature"
 
 # A provider cancels only what it has not settled; a capture always wins over a cancel.
 _CANCELLABLE = frozenset({PaymentOutcome.PROCESSING, PaymentOutcome.FAILED})
@@ -82,7 +83,8 @@ class FakeGateway(PaymentGateway):
     dashboard refund, a refund the network rejected later). ``notification`` and
     ``refund_notification`` build signed notifications without touching state (to forge,
     duplicate or reorder them). Notifications are queued in ``deliveries`` as ``(headers, body)``
-    pairs signed with ``secret``; ``drain(duplicates=, shuffle_seed=)`` hands them out duplicated
+    pairs signed with ``secret`` at ``clock()`` (``X-Fake-Signature: t=<unix>,v1=<hex>``, the
+    scheme of every provider here); ``drain(duplicates=, shuffle_seed=)`` hands them out duplicated
     or reordered. Port calls are recorded in ``calls`` as plain tuples; a request the declared
     ``capabilities`` cannot serve is refused before anything is recorded, as a real adapter
     refuses it before any I/O.
@@ -94,9 +96,11 @@ class FakeGateway(PaymentGateway):
         *,
         secret: str = "fake_secret",  # noqa: S107 - a fake's test secret
         capabilities: GatewayCapabilities | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self.secret = secret
+        self.clock = clock
         self.capabilities = capabilities or GatewayCapabilities(
             currencies=None, countries=None, payment_methods=frozenset({"card", "pse", "cash"})
         )
@@ -225,21 +229,15 @@ class FakeGateway(PaymentGateway):
         payment = self._payment(gateway_reference)
         if code is None and outcome is PaymentOutcome.FAILED:
             code = payment.provider_code
-        sent = amount or payment.amount
-        body = json.dumps(
-            {
-                "id": event_id or self._next_event_id(),
-                "type": f"payment.{outcome.value}",
-                "payment": {
-                    "id": payment.gateway_reference,
-                    "reference": payment.reference,
-                    "amount": sent.to_dict(),
-                    "code": code,
-                },
-            },
-            sort_keys=True,
-        ).encode()
-        return {SIGNATURE_HEADER: self.sign(body)}, body
+        body = payment_event_body(
+            event_id or self._next_event_id(),
+            outcome,
+            gateway_reference=payment.gateway_reference,
+            reference=payment.reference,
+            amount=amount or payment.amount,
+            code=code,
+        )
+        return {SIGNATURE_HEADER.lower(): self.sign(body)}, body
 
     def refund_notification(
         self,
@@ -255,23 +253,15 @@ class FakeGateway(PaymentGateway):
 
         ``refund_id`` is our refund's id, echoed back as real providers do from metadata.
         """
-        refund: dict[str, object] = {
-            "id": refund_reference,
-            "payment": gateway_reference,
-            "amount": amount.to_dict(),
-            "status": status.value,
-        }
-        if refund_id is not None:
-            refund["refund_id"] = refund_id
-        body = json.dumps(
-            {
-                "id": event_id or self._next_event_id(),
-                "type": f"refund.{status.value}",
-                "refund": refund,
-            },
-            sort_keys=True,
-        ).encode()
-        return {SIGNATURE_HEADER: self.sign(body)}, body
+        body = refund_event_body(
+            event_id or self._next_event_id(),
+            status,
+            gateway_reference=gateway_reference,
+            refund_reference=refund_reference,
+            amount=amount,
+            refund_id=refund_id,
+        )
+        return {SIGNATURE_HEADER.lower(): self.sign(body)}, body
 
     def _next_event_id(self) -> str:
         with self._lock:
@@ -300,8 +290,8 @@ class FakeGateway(PaymentGateway):
         return out
 
     def sign(self, body: bytes) -> str:
-        """The ``x-fake-signature`` value of ``body``: hex HMAC-SHA256 keyed with ``secret``."""
-        return hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        """The ``X-Fake-Signature`` value of ``body``, signed with ``secret`` now (``clock``)."""
+        return webhook_signing.signature_header([self.secret], int(self.clock()), body)
 
     def _payment(self, gateway_reference: str) -> FakePayment:
         payment = self.payments.get(gateway_reference)
@@ -466,72 +456,16 @@ class FakeGateway(PaymentGateway):
         if amount > payment.amount - payment.refunded:
             raise RefundExceedsCapturedError("The refund exceeds what remains captured.")
 
-    def parse_notification(
-        self, headers: Mapping[str, str], body: bytes, *, verify: bool = True
-    ) -> Notification:
-        """Verify the ``x-fake-signature`` (unless ``verify`` is False) and translate the body.
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Verify the ``X-Fake-Signature`` against ``secret`` and ``clock`` and translate the body.
 
         Raises ``InvalidSignatureError`` or ``MalformedNotificationError``, nothing else.
         """
-        if verify:
-            given = headers.get(SIGNATURE_HEADER) or ""
-            expected = self.sign(body).encode()
-            if not hmac.compare_digest(given.encode("utf-8", "replace"), expected):
-                raise InvalidSignatureError("The fake signature does not match.")
-        try:
-            return self._translate(json.loads(body))
-        except (ValueError, KeyError, TypeError, PaymentsError) as error:
-            raise MalformedNotificationError("Not a fake-gateway notification.") from error
+        header = webhook_signing.header_value(headers, SIGNATURE_HEADER)
+        webhook_signing.verify(header, body, [self.secret], now=self.clock(), name=SIGNATURE_HEADER)
+        return self.parse_stored_notification(headers, body)
 
-    def _translate(self, data: object) -> Notification:
-        if not isinstance(data, dict):
-            raise TypeError("a notification is a JSON object")
-        event_id = _text(data, "id")
-        event_type = _text(data, "type")
-        if "payment" in data:
-            p = data["payment"]
-            if not isinstance(p, dict):
-                raise TypeError("the payment is a JSON object")
-            code = p.get("code")
-            return Notification(
-                self.name,
-                event_id,
-                event_type,
-                payment=GatewayObservation(
-                    gateway=self.name,
-                    outcome=PaymentOutcome(event_type.removeprefix("payment.")),
-                    source=ObservationSource.NOTIFICATION,
-                    gateway_reference=_text(p, "id"),
-                    reference=_text(p, "reference"),
-                    amount=Money.from_dict(p["amount"]),
-                    event_id=event_id,
-                    provider_code=code if isinstance(code, str) else None,
-                ),
-            )
-        if "refund" in data:
-            r = data["refund"]
-            if not isinstance(r, dict):
-                raise TypeError("the refund is a JSON object")
-            refund_id = r.get("refund_id")
-            return Notification(
-                self.name,
-                event_id,
-                event_type,
-                refund=RefundObservation(
-                    gateway=self.name,
-                    gateway_refund_reference=_text(r, "id"),
-                    gateway_payment_reference=_text(r, "payment"),
-                    amount=Money.from_dict(r["amount"]),
-                    status=RefundStatus(r["status"]),
-                    event_id=event_id,
-                    refund_id=refund_id if isinstance(refund_id, str) else None,
-                ),
-            )
-        return Notification(self.name, event_id, event_type)
-
-
-def _text(data: Mapping[str, object], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value:
-        raise TypeError(f"{key!r} is a non-empty string")
-    return value
+    def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Translate a body verified when it was stored; ``MalformedNotificationError`` if it is
+        not one of this fake's notifications."""
+        return notification_from_body(self.name, body)

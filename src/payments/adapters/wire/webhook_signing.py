@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from payments.domain.errors import ConfigurationError, InvalidSignatureError
@@ -108,3 +108,16 @@ def verify(
     if abs(now - timestamp) > tolerance:
         raise InvalidSignatureError(f"The {name} timestamp is outside the tolerance.")
     return timestamp
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of the header ``name`` whatever the case of its name (the port passes
+    lower-case names; a direct caller may not)."""
+    lowered = name.lower()
+    value = headers.get(lowered)
+    if value is not None:
+        return value
+    for key, candidate in headers.items():
+        if key.lower() == lowered:
+            return candidate
+    return None

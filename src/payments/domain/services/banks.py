@@ -14,7 +14,8 @@ from payments.domain.errors import (
     PaymentsError,
     ValidationError,
 )
-from payments.domain.ports import Bank, Clock
+from payments.domain.gateway import Bank
+from payments.domain.ports import Clock
 from payments.domain.services.gateways import GatewayRegistry
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from payments.domain.errors import NotFoundError
-from payments.domain.ports import GatewayCapabilities, PaymentGateway
+from payments.domain.gateway import GatewayCapabilities
+from payments.domain.ports import PaymentGateway
 
 
 class GatewayRegistry(Mapping[str, PaymentGateway]):

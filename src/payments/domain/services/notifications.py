@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from payments.domain.errors import NotFoundError, StorageUnavailableError
+from payments.domain.gateway import Notification
 from payments.domain.inbox import InboxMessage, InboxStatus
-from payments.domain.ports import Clock, IdGenerator, Notification, UnitOfWork
+from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.purchase import ApplyResult
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.settlement import (
@@ -87,7 +88,7 @@ class NotificationService:
         """
         gateway = self._gateways[provider]
         lowered = {k.lower(): v for k, v in headers.items()}
-        notification = gateway.parse_notification(lowered, body)
+        notification = gateway.verify_notification(lowered, body)
         now = self._clock.now()
         message = InboxMessage(
             id=self._ids.new("whk"),
@@ -165,7 +166,7 @@ class NotificationService:
         now = self._clock.now()
         try:
             gateway = self._gateways[message.provider]
-            notification = gateway.parse_notification(message.headers, message.body, verify=False)
+            notification = gateway.parse_stored_notification(message.headers, message.body)
             with self._uow() as uow:
                 settled = self._apply(uow, notification)
                 message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)

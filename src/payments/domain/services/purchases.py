@@ -22,15 +22,8 @@ from payments.domain.errors import (
     ValidationError,
     with_details,
 )
-from payments.domain.ports import (
-    Clock,
-    IdGenerator,
-    Payer,
-    PaymentRequest,
-    PaymentStart,
-    PurchasePage,
-    UnitOfWork,
-)
+from payments.domain.gateway import Payer, PaymentRequest, PaymentStart
+from payments.domain.ports import Clock, IdGenerator, PurchasePage, UnitOfWork
 from payments.domain.purchase import (
     ApplyResult,
     GatewayObservation,

@@ -23,16 +23,10 @@ from payments.domain.errors import (
     ValidationError,
     with_details,
 )
+from payments.domain.gateway import RefundRequest, RefundResult
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.money import Money
-from payments.domain.ports import (
-    Clock,
-    IdGenerator,
-    PaymentGateway,
-    RefundRequest,
-    RefundResult,
-    UnitOfWork,
-)
+from payments.domain.ports import Clock, IdGenerator, PaymentGateway, UnitOfWork
 from payments.domain.purchase import Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundStatus
 from payments.domain.services.gateways import GatewayRegistry

@@ -44,7 +44,7 @@ Operation = Callable[[Mapping[str, object]], tuple[int, dict[str, object]]]
 class SandboxSimulator(SimulatedProvider):
     """Plays the sandbox payment provider, in memory and thread-safe.
 
-    ``wsgi_app()`` serves the wire format documented in ``payments.adapters.sandbox_gateway``
+    ``wsgi_app()`` serves the wire format documented in ``payments.adapters.gateways.sandbox``
     (routes relative to wherever it is mounted). The Python methods ``approve``, ``decline`` and
     ``expire`` act as the payer or the network would, then sign the resulting notification and
     hand it to ``deliver(path, headers, body)`` (normally a POST to our own

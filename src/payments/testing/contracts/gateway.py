@@ -26,15 +26,15 @@ from payments.domain.errors import (
     UnsupportedByGatewayError,
     ValidationError,
 )
-from payments.domain.money import Money
-from payments.domain.ports import (
+from payments.domain.gateway import (
     GatewayCapabilities,
     Payer,
-    PaymentGateway,
     PaymentRequest,
     PaymentStart,
     RefundRequest,
 )
+from payments.domain.money import Money
+from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
 from payments.testing.expect import expect, expect_equal, fail, present
@@ -187,7 +187,7 @@ def outcome(call: Callable[[], object]) -> str:
 
 def _parse_signed(subject: GatewayUnderTest, body: bytes) -> object:
     """``body`` parsed with the headers its provider would sign it with."""
-    return subject.gateway.parse_notification(subject.provider.signed(body), body)
+    return subject.gateway.verify_notification(subject.provider.signed(body), body)
 
 
 _GARBAGE = (
@@ -309,7 +309,7 @@ class GatewayContract:
             fail("expected a value: seen")
         expect(seen.outcome is PaymentOutcome.FAILED)
         expect(seen.provider_code)
-        notified = subject.gateway.parse_notification(headers, body).payment
+        notified = subject.gateway.verify_notification(headers, body).payment
         if notified is None:
             fail("expected a value: notified")
         expect(notified.outcome is PaymentOutcome.FAILED)
@@ -396,28 +396,28 @@ class GatewayContract:
     ) -> None:
         start = subject.gateway.start_payment(payment_request("ref_notified"))
         headers, body = subject.provider.approve(start.gateway_reference)
-        notification = subject.gateway.parse_notification(headers, body)
+        notification = subject.gateway.verify_notification(headers, body)
         expect_equal(notification.provider, subject.gateway.name)
         expect(notification.event_id)
         observation = notification.payment
         expect_capture(observation, ObservationSource.NOTIFICATION, subject, start, "ref_notified")
         expect_equal(present(observation).event_id, notification.event_id)
         # An operator replay reads the stored message without checking the signature again.
-        expect_equal(subject.gateway.parse_notification({}, body, verify=False), notification)
+        expect_equal(subject.gateway.parse_stored_notification({}, body), notification)
 
     def test_tampered_unsigned_or_garbled_signature_is_refused(
         self, subject: GatewayUnderTest
     ) -> None:
         start = subject.gateway.start_payment(payment_request("ref_forged"))
         headers, body = subject.provider.approve(start.gateway_reference)
-        parse = subject.gateway.parse_notification
+        verify = subject.gateway.verify_notification
         garbled = dict.fromkeys(headers, "t=1,v1=\u00e9\u00e9")
         forged = {
-            "tampered body": outcome(lambda: parse(headers, body + b" ")),
-            "no signature": outcome(lambda: parse({}, body)),
-            "garbled signature": outcome(lambda: parse(garbled, body)),
+            "tampered body": outcome(lambda: verify(headers, body + b" ")),
+            "no signature": outcome(lambda: verify({}, body)),
+            "garbled signature": outcome(lambda: verify(garbled, body)),
             "another body's signature": outcome(
-                lambda: parse(subject.provider.signed(b"{}"), body)
+                lambda: verify(subject.provider.signed(b"{}"), body)
             ),
         }
         expect_equal(forged, dict.fromkeys(forged, InvalidSignatureError.__name__))
@@ -425,12 +425,12 @@ class GatewayContract:
     def test_garbage_body_is_malformed_or_refused_as_unsigned(
         self, subject: GatewayUnderTest
     ) -> None:
-        parse = subject.gateway.parse_notification
+        parse_stored = subject.gateway.parse_stored_notification
         refusals = {MalformedNotificationError.__name__, InvalidSignatureError.__name__}
         for body in _GARBAGE:
             signed = outcome(functools.partial(_parse_signed, subject, body))
             expect(signed in refusals, body)
-            unverified = outcome(functools.partial(parse, {}, body, verify=False))
+            unverified = outcome(functools.partial(parse_stored, {}, body))
             expect_equal(unverified, MalformedNotificationError.__name__, body)
 
     # -- errors --------------------------------------------------------------------------------
@@ -458,7 +458,7 @@ class GatewayContract:
             "start below a cent": lambda: gateway.start_payment(
                 payment_request("ref_inexact", amount=Money("1.001", "EUR"))
             ),
-            "parse a non-ASCII signature": lambda: gateway.parse_notification(garbled, b"{}"),
+            "parse a non-ASCII signature": lambda: gateway.verify_notification(garbled, b"{}"),
         }
         escaped: dict[str, str] = {}
         for name, attempt in attempts.items():

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from payments.adapters.circuit_breaker import CircuitBreakingGateway, CircuitState
+from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway, CircuitState
 from payments.adapters.memory import FakeGateway
 from payments.config import Settings
 from payments.containers import build_container
 from payments.domain.errors import GatewayUnavailableError, PaymentDeclinedError
+from payments.domain.gateway import Payer, PaymentRequest, PaymentStart
 from payments.domain.money import Money
-from payments.domain.ports import Payer, PaymentRequest, PaymentStart
 from payments.domain.purchase import PaymentOutcome
 from tests.unit.conftest import MERCHANT, bootstrap
 
@@ -164,7 +164,7 @@ def test_notifications_are_verified_while_the_circuit_is_open() -> None:
     start = guarded.start_payment(request(50))
     fail_three_times(guarded, gateway)
     headers, body = gateway.notification(start.gateway_reference, PaymentOutcome.SUCCEEDED)
-    assert guarded.parse_notification(headers, body).payment is not None
+    assert guarded.verify_notification(headers, body).payment is not None
 
 
 def test_an_open_circuit_sends_new_purchases_to_the_next_gateway_of_the_chain() -> None:

@@ -14,7 +14,7 @@ import pytest
 import requests
 import responses
 
-from payments.adapters.sandbox_gateway import SandboxGateway
+from payments.adapters.gateways.sandbox import SandboxGateway
 from payments.domain.errors import (
     GatewayConfigurationError,
     GatewayUnavailableError,
@@ -25,8 +25,8 @@ from payments.domain.errors import (
     RefundExceedsCapturedError,
     ValidationError,
 )
+from payments.domain.gateway import Notification, Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.ports import Notification, Payer, PaymentRequest, RefundRequest
 from payments.domain.purchase import (
     ClientSecretAction,
     ObservationSource,
@@ -75,7 +75,7 @@ class Sandbox:
         path, headers, body = self.receiver.received[-1]
         assert path == "/v1/webhooks/sandbox"
         lowered = {name.lower(): value for name, value in headers.items()}
-        return self.gateway.parse_notification(lowered, body)
+        return self.gateway.verify_notification(lowered, body)
 
 
 @pytest.fixture
@@ -523,7 +523,7 @@ def test_simulator_delivers_to_a_real_webhook_endpoint_over_http(sandbox: Sandbo
             for key, value in environ.items()
             if key.startswith("HTTP_")
         }
-        received.append(sandbox.gateway.parse_notification(headers, body))
+        received.append(sandbox.gateway.verify_notification(headers, body))
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b'{"status": "processed"}']
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import responses
 
+from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
 from payments.adapters.memory import FakeGateway
-from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
 from payments.domain.errors import UnsupportedByGatewayError
 from payments.domain.money import Money
 from payments.domain.routing import RoutingTable

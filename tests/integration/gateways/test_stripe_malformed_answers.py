@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import responses
 
-from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
+from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
 from payments.domain.errors import GatewayUnavailableError
+from payments.domain.gateway import Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.ports import Payer, PaymentRequest, RefundRequest
 
 API = "https://api.stripe.com"
 INTENT_ID = "pi_3QxYZaLkdIwHu7ix0ABCDEFG"

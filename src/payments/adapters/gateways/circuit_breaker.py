@@ -11,15 +11,15 @@ from enum import StrEnum
 from typing import TypeVar
 
 from payments.domain.errors import GatewayUnavailableError
-from payments.domain.ports import (
+from payments.domain.gateway import (
     Bank,
     Notification,
-    PaymentGateway,
     PaymentRequest,
     PaymentStart,
     RefundRequest,
     RefundResult,
 )
+from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import GatewayObservation
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,10 @@ class CircuitBreakingGateway(PaymentGateway):
         """The inner gateway's ``banks``, unless the circuit is open."""
         return self._guarded(lambda: self.inner.banks(country))
 
-    def parse_notification(
-        self, headers: Mapping[str, str], body: bytes, *, verify: bool = True
-    ) -> Notification:
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
         """Always the inner gateway's: verifying a notification calls no provider."""
-        return self.inner.parse_notification(headers, body, verify=verify)
+        return self.inner.verify_notification(headers, body)
+
+    def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Always the inner gateway's: parsing a stored notification calls no provider."""
+        return self.inner.parse_stored_notification(headers, body)

@@ -12,11 +12,8 @@ import requests
 import responses
 import stripe
 
-from payments.adapters.stripe_gateway import (
-    AttemptRecordingHttpClient,
-    StripeGateway,
-    make_stripe_client,
-)
+from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
+from payments.adapters.gateways.stripe.client import AttemptRecordingHttpClient
 from payments.domain.errors import (
     GatewayConfigurationError,
     GatewayUnavailableError,
@@ -24,8 +21,8 @@ from payments.domain.errors import (
     PaymentDeclinedError,
     RefundExceedsCapturedError,
 )
+from payments.domain.gateway import Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.ports import Payer, PaymentRequest, RefundRequest
 from payments.domain.purchase import PaymentOutcome
 
 API = "https://api.stripe.com"

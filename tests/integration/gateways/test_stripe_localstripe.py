@@ -19,10 +19,10 @@ import requests
 import stripe
 from sqlalchemy import Engine, select
 
+from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
 from payments.adapters.sql.tables import webhook_inbox
-from payments.adapters.stripe_gateway import StripeGateway, make_stripe_client
+from payments.domain.gateway import Notification, Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.ports import Notification, Payer, PaymentRequest, RefundRequest
 from payments.domain.purchase import ClientSecretAction, PaymentOutcome
 from payments.domain.refund import RefundStatus
 from tests.integration.service import RunningService, running_service
@@ -232,7 +232,7 @@ class Receiver:
     deliveries: list[tuple[dict[str, str], bytes]]
 
     def notifications(self, gateway: StripeGateway) -> list[Notification]:
-        return [gateway.parse_notification(h, b) for h, b in list(self.deliveries)]
+        return [gateway.verify_notification(h, b) for h, b in list(self.deliveries)]
 
 
 @pytest.fixture
@@ -261,7 +261,7 @@ def receiver() -> Iterator[Receiver]:
         server.server_close()
 
 
-def test_localstripe_webhooks_pass_parse_notification(
+def test_localstripe_webhooks_pass_verify_notification(
     localstripe: str, receiver: Receiver, gateway: StripeGateway, client: stripe.StripeClient
 ) -> None:
     requests.post(

@@ -1,0 +1,287 @@
+"""SandboxGateway: the PaymentGateway port's calls to the sandbox provider over HTTP."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import ParamSpec, TypeVar
+from urllib.parse import quote
+
+import requests
+
+from payments.adapters.gateways.sandbox.errors import (
+    WireFormatError,
+    error_for_status,
+    retryable_status,
+)
+from payments.adapters.gateways.sandbox.events import (
+    banks_from_list,
+    choose_payment,
+    notification_from_event,
+    observation_from_payment,
+    refund_result_from_refund,
+    start_from_payment,
+)
+from payments.adapters.gateways.sandbox.params import (
+    encode_body,
+    payment_request_body,
+    refund_request_body,
+)
+from payments.adapters.gateways.sandbox.settings import (
+    DEFAULT_TOLERANCE,
+    GATEWAY_NAME,
+    PAYMENT_METHODS,
+)
+from payments.adapters.gateways.sandbox.signatures import SIGNATURE_HEADER, verify_signature
+from payments.adapters.wire.transport import error_for_transport, retry_unsent
+from payments.adapters.wire.webhook_signing import header_value
+from payments.domain.errors import (
+    ConfigurationError,
+    GatewayUnavailableError,
+    InvalidAmountError,
+    UnsupportedByGatewayError,
+)
+from payments.domain.gateway import (
+    Bank,
+    GatewayCapabilities,
+    Notification,
+    PaymentRequest,
+    PaymentStart,
+    RefundRequest,
+    RefundResult,
+)
+from payments.domain.ports import PaymentGateway
+from payments.domain.purchase import GatewayObservation, ObservationSource
+
+__all__ = ["SandboxGateway"]
+
+log = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class _RetryableAnswer(Exception):
+    """An HTTP answer worth asking again for (``retryable_status``), raised to be retried."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _worth_repeating(error: Exception) -> bool:
+    """For a request safe to repeat: a retryable answer, or any failure to get one except our
+    own bad URL."""
+    if isinstance(error, _RetryableAnswer):
+        return True
+    if not isinstance(error, requests.RequestException):
+        return False
+    return isinstance(error_for_transport(GATEWAY_NAME, error), GatewayUnavailableError)
+
+
+class SandboxGateway(PaymentGateway):
+    """The built-in sandbox provider, reached over HTTP like any real one.
+
+    Every call authenticates with ``Authorization: Bearer <secret>`` (the sandbox secret, which
+    also signs the notifications) and has an explicit timeout. Requests that are safe to repeat
+    (GETs, and POSTs that carry an ``Idempotency-Key``: all of ours) are tried up to
+    ``attempts`` times on a failure to connect, a timeout, 409, 429 or 5xx, with exponential
+    backoff and jitter; any other request only when it provably never left. Errors leave as
+    domain errors only.
+    """
+
+    name = GATEWAY_NAME
+
+    def __init__(
+        self,
+        session: requests.Session,
+        base_url: str,
+        secret: str,
+        *,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        tolerance: int = DEFAULT_TOLERANCE,
+        attempts: int = 3,
+        backoff: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not secret:
+            raise ConfigurationError("The sandbox gateway needs a webhook secret.")
+        if tolerance <= 0:
+            raise ConfigurationError("The signature tolerance must be positive (0 disables it).")
+        if timeout <= 0 or attempts < 1 or backoff < 0:
+            raise ConfigurationError("Timeouts, attempts and backoff must be positive.")
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._secret = secret
+        self._timeout = timeout
+        self._clock = clock
+        self._tolerance = tolerance
+        self._attempts = attempts
+        self._backoff = backoff
+        self._sleep = sleep
+        self.capabilities = GatewayCapabilities(
+            currencies=None,
+            countries=None,
+            payment_methods=PAYMENT_METHODS,
+            refunds=True,
+            partial_refunds=True,
+            cancel=True,
+            authoritative_lookup=True,
+        )
+
+    # -- the port ------------------------------------------------------------------------------
+
+    def start_payment(self, request: PaymentRequest) -> PaymentStart:
+        """Create the payment; repeating it with the same idempotency key returns the same one."""
+        refusal = self.capabilities.refusal(request.country, request.amount, request.payment_method)
+        if refusal is not None:
+            raise UnsupportedByGatewayError(f"The sandbox gateway {refusal}.")
+        if not request.amount.is_positive or not request.amount.is_exact:
+            raise InvalidAmountError("A payment amount must be positive and exact in its currency.")
+        payment = self._call(
+            "POST",
+            "/v1/payments",
+            body=payment_request_body(request),
+            idempotency_key=request.idempotency_key,
+        )
+        return self._translate(start_from_payment, payment, gateway=self.name)
+
+    def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
+        """The payment under our reference as the sandbox provider sees it now, or None."""
+        listing = self._call("GET", "/v1/payments", params={"reference": reference})
+        data = listing.get("data")
+        if not isinstance(data, list) or not all(isinstance(p, Mapping) for p in data):
+            raise GatewayUnavailableError(
+                "The sandbox gateway answered an unreadable list.", charged_possible=True
+            )
+        chosen = choose_payment(data, gateway_reference)
+        if chosen is None:
+            return None
+        return self._translate(
+            observation_from_payment, chosen, gateway=self.name, source=ObservationSource.LOOKUP
+        )
+
+    def banks(self, country: str) -> list[Bank]:
+        """The PSE institutions the sandbox provider offers in ``country``."""
+        listing = self._call("GET", "/v1/banks", params={"country": country})
+        return self._translate(banks_from_list, listing)
+
+    def cancel(self, gateway_reference: str, idempotency_key: str) -> GatewayObservation:
+        """Cancel an unsettled payment; a settled one comes back as it is."""
+        payment = self._call(
+            "POST",
+            f"/v1/payments/{quote(gateway_reference, safe='')}/cancel",
+            body={},
+            idempotency_key=idempotency_key,
+        )
+        return self._translate(
+            observation_from_payment, payment, gateway=self.name, source=ObservationSource.RESPONSE
+        )
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund part or all of a captured payment; safe to repeat with the same key."""
+        refund = self._call(
+            "POST",
+            "/v1/refunds",
+            body=refund_request_body(request),
+            idempotency_key=request.idempotency_key,
+        )
+        return self._translate(refund_result_from_refund, refund)
+
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Verify the ``Sandbox-Signature`` against the raw body, then translate the event."""
+        verify_signature(
+            header_value(headers, SIGNATURE_HEADER),
+            body,
+            self._secret,
+            now=self._clock(),
+            tolerance=self._tolerance,
+        )
+        return notification_from_event(body, gateway=self.name)
+
+    def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Translate an event verified when it was stored; ``MalformedNotificationError`` if
+        it does not follow the wire format."""
+        return notification_from_event(body, gateway=self.name)
+
+    # -- I/O -----------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Mapping[str, object]:
+        """One API call with safe retries; the decoded 2xx body, or a domain error.
+
+        A GET, or a POST under an ``Idempotency-Key`` (all of ours), is repeated after any
+        outage and after 409, 429 and 5xx; any other request only when it provably never left.
+        """
+        headers = {
+            "Accept": "application/json",
+            "Authorization": f"Bearer {self._secret}",
+            "User-Agent": "payments-sandbox-gateway/1",
+        }
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = encode_body(body)
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        url = self._base_url + path
+
+        def send() -> requests.Response:
+            response = self._session.request(
+                method, url, params=params, data=data, headers=headers, timeout=self._timeout
+            )
+            if retryable_status(response.status_code):
+                raise _RetryableAnswer(response)
+            return response
+
+        repeatable = method == "GET" or idempotency_key is not None
+        try:
+            response = retry_unsent(
+                send,
+                attempts=self._attempts,
+                backoff=self._backoff,
+                sleep=self._sleep,
+                also=_worth_repeating if repeatable else None,
+                what=f"sandbox {method} {path}",
+            )
+        except _RetryableAnswer as answer:  # the last attempt's answer: decoded as an error
+            response = answer.response
+        except requests.RequestException as error:
+            raise error_for_transport(GATEWAY_NAME, error) from error
+        return self._decode(response)
+
+    def _decode(self, response: requests.Response) -> Mapping[str, object]:
+        try:
+            payload: object = json.loads(response.content) if response.content else None
+        except ValueError:
+            payload = None
+        try:
+            response.raise_for_status()
+        except requests.HTTPError as error:
+            raise error_for_status(response.status_code, payload) from error
+        if not isinstance(payload, Mapping):
+            raise GatewayUnavailableError(
+                "The sandbox gateway answered something unreadable.", charged_possible=True
+            )
+        return payload
+
+    @staticmethod
+    def _translate(translation: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a pure translation of a 2xx answer; a malformed one may still mean the provider
+        acted, so it is reported as an outage that may have charged."""
+        try:
+            return translation(*args, **kwargs)
+        except WireFormatError as error:
+            raise GatewayUnavailableError(
+                "The sandbox gateway answered something unreadable.", charged_possible=True
+            ) from error

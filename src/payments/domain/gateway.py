@@ -1,0 +1,156 @@
+"""Gateway value types: what a payment gateway is asked, what it answers, and what it can serve."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from payments.domain.money import Money
+from payments.domain.purchase import GatewayObservation, NextAction
+from payments.domain.refund import RefundObservation, RefundStatus
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCapabilities:
+    """What a gateway can serve; a request it cannot serve is refused before any I/O.
+
+    ``currencies`` and ``countries`` of ``None`` mean "any". ``authoritative_lookup`` says that
+    ``lookup`` finds a payment by our reference alone, without the provider's id, so
+    reconciliation can recover a start whose answer was lost. ``amount_steps`` maps a currency
+    code to the multiple of minor units the provider can charge in it (Stripe charges the
+    three-decimal currencies in multiples of 10 thousandths): an amount off that step is refused
+    here, before any I/O, rather than rounded into a price the customer never saw.
+    """
+
+    currencies: frozenset[str] | None
+    countries: frozenset[str] | None
+    payment_methods: frozenset[str]
+    refunds: bool = True
+    partial_refunds: bool = True
+    cancel: bool = True
+    authoritative_lookup: bool = True
+    minimum_amount: Money | None = None
+    amount_steps: Mapping[str, int] = field(default_factory=dict, hash=False, compare=True)
+
+    def refusal(self, country: str, amount: Money, payment_method: str | None) -> str | None:
+        """Why this gateway cannot take the payment, or None if it can."""
+        if self.currencies is not None and amount.currency.code not in self.currencies:
+            return f"does not support {amount.currency.code}"
+        if self.countries is not None and country not in self.countries:
+            return f"does not serve {country}"
+        if payment_method is not None and payment_method not in self.payment_methods:
+            return f"does not support {payment_method} payments"
+        if (
+            self.minimum_amount is not None
+            and self.minimum_amount.currency == amount.currency
+            and amount < self.minimum_amount
+        ):
+            return f"the minimum is {self.minimum_amount}"
+        step = self.amount_steps.get(amount.currency.code)
+        if step is not None and amount.to_minor_units() % step:
+            return f"charges {amount.currency.code} only in multiples of {step} minor units"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Who pays, as far as a provider needs to know (e-mail and name may be unknown).
+
+    The Latin American methods need more of the payer: PSE (PayU, Wompi) asks for the
+    ``document_type`` and ``document_number`` (CC, CE, NIT, ...), whether the payer is a person
+    or a company (``person_type``: ``natural`` or ``juridical``) and the payer's ``ip_address``;
+    Nequi asks for a ``phone``; cash vouchers print the name and document.
+    """
+
+    customer_id: str
+    email: str | None
+    name: str | None
+    phone: str | None = None
+    document_type: str | None = None
+    document_number: str | None = None
+    person_type: str | None = None
+    ip_address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """Everything a gateway needs to start collecting one purchase's payment.
+
+    ``idempotency_key`` is stable for the purchase and attempt: sending the same request again
+    must not create a second payment at the provider.
+    """
+
+    purchase_id: str
+    reference: str
+    amount: Money
+    description: str
+    payer: Payer
+    country: str
+    payment_method: str | None
+    idempotency_key: str
+    return_url: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict, hash=False, compare=True)
+    bank_code: str | None = None
+    """The PSE financial institution the payer chose (from ``PaymentGateway.banks``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    """A financial institution a payer can pick for a bank transfer (PSE in Colombia)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStart:
+    """The gateway's answer to a payment request.
+
+    ``observation`` is set when the answer already tells the outcome (an instant approval or
+    decline, or "processing").
+    """
+
+    gateway_reference: str
+    next_action: NextAction | None
+    observation: GatewayObservation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """Give back ``amount`` of the payment ``gateway_reference``.
+
+    ``full`` is True only when this single refund returns the whole captured amount (no earlier
+    partial refunds), for providers that distinguish a void or full refund from a partial one.
+    """
+
+    refund_id: str
+    purchase_reference: str
+    gateway_reference: str
+    amount: Money
+    full: bool
+    reason: str | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    """The provider's answer: ``PENDING`` is normal for asynchronous refunds (a notification or a
+    lookup settles it later); ``FAILED`` means it was rejected and nothing was given back."""
+
+    gateway_refund_reference: str
+    status: RefundStatus
+    failure_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A verified notification, translated: at most one payment and one refund observation.
+
+    Both ``None`` means a notification we recognise as genuine but do not act on.
+    """
+
+    provider: str
+    event_id: str
+    event_type: str
+    payment: GatewayObservation | None = None
+    refund: RefundObservation | None = None
