@@ -11,7 +11,7 @@ import os
 import threading
 from typing import Any
 
-from payments.adapters.sql.migrate import upgrade
+from payments.adapters.sql.migrate import upgrade_embedded
 from payments.config import Settings
 from payments.containers import build_container
 from payments.entrypoints.http.loopback_server import LoopbackServer
@@ -30,8 +30,7 @@ def build_application(settings: Settings) -> Any:
     of checkouts or sandbox actions cannot starve it. The simulators are still reached over
     real HTTP, and the whole app stays mounted on the public port too (checkout pages).
     """
-    if settings.database_url.startswith("sqlite"):
-        upgrade(settings.database_url)
+    upgrade_embedded(settings.database_url)
     if not settings.sandbox:
         return build_container(settings).wsgi_app()
     loopback = LoopbackServer()

@@ -62,12 +62,11 @@ def _settings() -> Settings:
 
 def _container(settings: Settings | None = None) -> Any:
     """The composition root for a command; the embedded SQLite database is migrated first."""
-    from payments.adapters.sql.migrate import upgrade
+    from payments.adapters.sql.migrate import upgrade_embedded
     from payments.containers import build_container
 
     settings = settings or _settings()
-    if settings.database_url.startswith("sqlite"):
-        upgrade(settings.database_url)
+    upgrade_embedded(settings.database_url)
     return build_container(settings)
 
 
@@ -81,7 +80,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from payments.adapters.sql.migrate import upgrade
+    from payments.adapters.sql.migrate import upgrade, upgrade_embedded
 
     settings = _settings()
     if args.port != 8000 or args.host != "127.0.0.1":
@@ -89,9 +88,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = _settings()
     # Everything that can refuse the start is checked here, in gunicorn's master: a worker that
     # fails to boot would only say so in a traceback, and gunicorn would keep restarting it.
-    if settings.database_url.startswith("sqlite") or args.migrate:
+    if args.migrate:
         upgrade(settings.database_url)
-    else:
+    elif not upgrade_embedded(settings.database_url):
         _refuse_an_unmigrated_database(settings.database_url)
     print(
         f"payments {settings.mode} mode on http://{args.host}:{args.port} "

@@ -41,7 +41,7 @@ from payments.domain.purchase import (
 )
 from payments.domain.routing import RoutingTable
 from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.settlement import persist, settle_payment
+from payments.domain.services.settlement import settle_payment
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +195,6 @@ class PurchaseService:
                 actor=principal.key_id or principal.role.value,
             )
             uow.purchases.add(purchase)
-            uow.outbox.add(purchase.events)
-            purchase.events.clear()
-            purchase.pending_audit.clear()
             uow.commit()
         return purchase
 
@@ -323,7 +320,7 @@ class PurchaseService:
             assert purchase is not None
             purchase.gateway = gateway_name
             purchase.updated_at = self._clock.now()
-            persist(uow, purchase)
+            uow.purchases.save(purchase)
             uow.commit()
 
     def _record_start(self, purchase_id: str, gateway_name: str, start: PaymentStart) -> Purchase:
@@ -336,7 +333,7 @@ class PurchaseService:
                 settle_payment(
                     uow, purchase, start.observation, now=now, actor=gateway_name, ids=self._ids
                 )
-            persist(uow, purchase)
+            uow.purchases.save(purchase)
             uow.commit()
         return purchase
 
@@ -407,7 +404,7 @@ class PurchaseService:
                 raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
             changed = purchase.cancel(now, actor)
             if changed:
-                persist(uow, purchase)
+                uow.purchases.save(purchase)
                 uow.commit()
         if changed:
             return self._cancel_at_provider(purchase)
@@ -496,7 +493,7 @@ class PurchaseService:
             assert locked is not None
             if not locked.expire(now):
                 return None
-            persist(uow, locked)
+            uow.purchases.save(locked)
             uow.commit()
         return self._cancel_at_provider(locked)
 

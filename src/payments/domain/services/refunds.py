@@ -35,7 +35,7 @@ from payments.domain.ports import (
 from payments.domain.purchase import Purchase
 from payments.domain.refund import Refund, RefundStatus
 from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.settlement import book_refund, fail_refund, persist
+from payments.domain.services.settlement import book_refund, fail_refund
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ class RefundService:
                     f"refund {refund.id} was reported made, then our call was refused: {message}",
                     now,
                 )
-                persist(uow, purchase)
+                uow.purchases.save(purchase)
             else:
                 fail_refund(
                     uow, purchase, refund, message=message, now=now, actor=actor, ids=self._ids
@@ -345,7 +345,7 @@ class RefundService:
                     f"{RESEND_WINDOW}; ask the provider whether it was made",
                     now,
                 )
-                persist(uow, purchase)
+                uow.purchases.save(purchase)
                 flagged.append(refund.id)
             uow.commit()
         if flagged:
