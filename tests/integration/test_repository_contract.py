@@ -26,10 +26,12 @@ from payments.domain.events import PurchaseCreated
 from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
 from payments.domain.money import Money
 from payments.testing.contracts.repositories import (
-    T0,
     CommittedEvents,
     RepositoryContract,
     UnitOfWorkFactory,
+)
+from payments.testing.contracts.repositories.builders import (
+    T0,
     a_customer,
     a_product,
     a_purchase,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from sqlalchemy import Connection, Engine
 
 from payments.adapters.sql.engine import rollback
@@ -57,12 +55,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.outbox = SqlOutbox(connection)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         """Roll back whatever was not committed and return the connection to the pool."""
         connection, self._connection = self._connection, None
         self._seen.forget()
@@ -71,7 +64,7 @@ class SqlUnitOfWork(UnitOfWork):
         try:
             rollback(connection)
         except Exception:
-            if exc is None:
+            if all(part is None for part in exc_info):
                 raise
             # The block already failed (often with the connection): keep that error, not this.
         finally:

@@ -2,28 +2,19 @@
 
 Subclass ``RepositoryContract`` in your tests and provide two fixtures: ``make_uow``, a factory
 of units of work on one fresh, empty store (``UnitOfWorkFactory``), and ``committed_events``,
-the names of the events committed to that store's outbox (``CommittedEvents``).
+the names of the events committed to that store's outbox (``CommittedEvents``). The builders
+of its cases (``builders``: ``a_purchase``, ``seed`` ...) serve your own tests too.
 """
 
 from __future__ import annotations
 
-from payments.testing.contracts.repositories.builders import (
-    T0,
-    CommittedEvents,
-    UnitOfWorkFactory,
-    a_customer,
-    a_message,
-    a_product,
-    a_purchase,
-    as_stored,
-    is_utc,
-    observation,
-    seed,
-)
+from payments.testing.contracts.repositories.builders import CommittedEvents, UnitOfWorkFactory
 from payments.testing.contracts.repositories.events import EventsContract
-from payments.testing.contracts.repositories.queries import QueryContract
 from payments.testing.contracts.repositories.records import RoundTripContract
-from payments.testing.contracts.repositories.transactions import TransactionContract
+from payments.testing.contracts.repositories.transactions import (
+    QueryContract,
+    TransactionContract,
+)
 
 
 class RepositoryContract(RoundTripContract, TransactionContract, QueryContract, EventsContract):
@@ -31,7 +22,6 @@ class RepositoryContract(RoundTripContract, TransactionContract, QueryContract, 
 
 
 __all__ = [
-    "T0",
     "CommittedEvents",
     "EventsContract",
     "QueryContract",
@@ -39,12 +29,4 @@ __all__ = [
     "RoundTripContract",
     "TransactionContract",
     "UnitOfWorkFactory",
-    "a_customer",
-    "a_message",
-    "a_product",
-    "a_purchase",
-    "as_stored",
-    "is_utc",
-    "observation",
-    "seed",
 ]

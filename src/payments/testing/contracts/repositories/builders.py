@@ -10,6 +10,7 @@ from decimal import Decimal
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.inbox import InboxMessage, InboxStatus
+from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
 from payments.domain.money import Money
 from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import (
@@ -19,6 +20,7 @@ from payments.domain.purchase import (
     Purchase,
     RoutingDecision,
 )
+from payments.domain.refund import Refund, RefundStatus
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 """Makes units of work on one store: each call a new unit of work on the same data."""
@@ -129,3 +131,40 @@ def a_message(
 
 def is_utc(moment: datetime | None) -> bool:
     return moment is not None and moment.utcoffset() == timedelta(0)
+
+
+def a_refund(
+    status: RefundStatus = RefundStatus.PENDING,
+    *,
+    reason: str | None = "requested_by_customer",
+    gateway_reference: str | None = None,
+) -> Refund:
+    """A refund of 20.00 EUR of ``a_purchase()``."""
+    return Refund(
+        id="rfd_1",
+        purchase_id="pur_1",
+        customer_id="cus_ana",
+        amount=Money("20.00", "EUR"),
+        reason=reason,
+        status=status,
+        gateway="stripe",
+        created_at=T0,
+        updated_at=T0,
+        gateway_reference=gateway_reference,
+    )
+
+
+def payment_entry() -> LedgerEntry:
+    """The ledger entry of the money ``a_purchase()`` took."""
+    return LedgerEntry(
+        "led_1", "cus_ana", EntryKind.PURCHASE_PAYMENT, "EUR", Decimal("79.99"),
+        "purchase:pur_1:payment", T0, "pur_1",
+    )  # fmt: skip
+
+
+def credits_entry() -> LedgerEntry:
+    """The ledger entry of the credits ``a_purchase()`` gave, valid for 60 days."""
+    return LedgerEntry(
+        "led_2", "cus_ana", EntryKind.PURCHASE_CREDITS, CREDITS, Decimal("8"),
+        "purchase:pur_1:credits", T0, "pur_1", T0 + timedelta(days=60),
+    )  # fmt: skip

@@ -21,13 +21,14 @@ from payments.domain.purchase import (
     RedirectAction,
     RoutingDecision,
 )
-from payments.domain.refund import Refund, RefundStatus
+from payments.domain.refund import RefundStatus
 from payments.testing.contracts.repositories.base import UnitOfWorkFixtures
 from payments.testing.contracts.repositories.builders import (
     T0,
     a_customer,
     a_product,
     a_purchase,
+    a_refund,
     as_stored,
     is_utc,
     observation,
@@ -195,17 +196,7 @@ class RoundTripContract(UnitOfWorkFixtures):
 
     def test_refund_comes_back_and_is_found_by_gateway_reference(self, uow: UnitOfWork) -> None:
         seed(uow, a_purchase())
-        first = Refund(
-            id="rfd_1",
-            purchase_id="pur_1",
-            customer_id="cus_ana",
-            amount=Money("20.00", "EUR"),
-            reason="requested_by_customer",
-            status=RefundStatus.PENDING,
-            gateway="stripe",
-            created_at=T0,
-            updated_at=T0,
-        )
+        first = a_refund()
         second = replace(first, id="rfd_2", amount=Money("0.01", "EUR"), created_at=T0, reason=None)
         with uow:
             uow.refunds.add(second)
