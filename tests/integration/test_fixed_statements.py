@@ -34,7 +34,7 @@ def _entry(amount: Decimal, source: str = "consumption:cus_ana:x") -> dict[str, 
 
 
 def test_the_text_is_sent_to_psycopg_with_its_own_parameter_markers() -> None:
-    statement = lookup(customers, "id", "email", locked=True)
+    statement = lookup(customers, ("id", "email"), True)
     assert statement.sql.endswith("WHERE id = :id AND email = :email FOR UPDATE")
     assert statement.pyformat.endswith("WHERE id = %(id)s AND email = %(email)s FOR UPDATE")
     assert set(statement.parameters) == {"id", "email"}
@@ -42,7 +42,7 @@ def test_the_text_is_sent_to_psycopg_with_its_own_parameter_markers() -> None:
     assert rows.pyformat.endswith(
         "VALUES (%(id_0)s, %(email_0)s), (%(id_1)s, %(email_1)s) ON CONFLICT (email) DO NOTHING"
     )
-    assert lookup(customers, "id") is lookup(customers, "id")  # built once, then reused
+    assert lookup(customers, ("id",)) is lookup(customers, ("id",))  # built once, then reused
 
 
 def test_a_statement_names_every_parameter_its_text_uses() -> None:
@@ -62,13 +62,17 @@ def test_rows_come_back_typed_by_their_columns_on_every_driver(database: Engine)
         assert direct.execute(connection, new, _customer()) == 0  # ON CONFLICT DO NOTHING
         entry = _entry(Decimal("-1.250000"))
         assert direct.execute(connection, insert(ledger_entries, tuple(entry)), entry) == 1
-        row = direct.fetch_one(connection, lookup(customers, "email"), {"email": "ana@example.com"})
-        missing = direct.fetch_one(connection, lookup(customers, "id"), {"id": "cus_nope"})
+        row = direct.fetch_one(
+            connection, lookup(customers, ("email",)), {"email": "ana@example.com"}
+        )
+        missing = direct.fetch_one(connection, lookup(customers, ("id",)), {"id": "cus_nope"})
         led = direct.fetch_one(
-            connection, lookup(ledger_entries, "source"), {"source": "consumption:cus_ana:x"}
+            connection, lookup(ledger_entries, ("source",)), {"source": "consumption:cus_ana:x"}
         )
         through_sqlalchemy = (
-            connection.execute(lookup(customers, "id").clause, {"id": "cus_ana"}).mappings().one()
+            connection.execute(lookup(customers, ("id",)).clause, {"id": "cus_ana"})
+            .mappings()
+            .one()
         )
     assert row is not None and led is not None
     assert dict(row) == {**_customer(), "created_at": T0.astimezone(UTC)}
@@ -86,7 +90,7 @@ def test_updates_count_the_rows_they_matched(database: Engine) -> None:
         assert direct.execute(connection, rename, {"name": "X", "b_id": "cus_nope"}) == 0
         row = direct.fetch_one(
             connection,
-            lookup(customers, "id", locked=database.dialect.name == "postgresql"),
+            lookup(customers, ("id",), database.dialect.name == "postgresql"),
             {"id": "cus_ana"},
         )
     assert row is not None and row["name"] == "Ana B"

@@ -39,7 +39,8 @@ def execute(connection: Connection, statement: FixedStatement, parameters: Param
     """
     if not supports(connection):
         return connection.execute(statement.clause, parameters).rowcount
-    count: int = _run(connection, statement, parameters).rowcount
+    converters = _Converters.of(statement, connection.dialect)
+    count: int = _run(connection, converters, parameters).rowcount
     return count
 
 
@@ -50,11 +51,11 @@ def fetch_one(
     or None; raises as ``execute`` does."""
     if not supports(connection):
         return connection.execute(statement.clause, parameters).mappings().first()
-    cursor = _run(connection, statement, parameters)
+    converters = _Converters.of(statement, connection.dialect)
+    cursor = _run(connection, converters, parameters)
     row = cursor.fetchone()
     if row is None:
         return None
-    converters = _Converters.of(statement, connection.dialect)
     results = converters.results or converters.read(cursor.description)
     return {
         name: value if process is None else process(value)
@@ -100,12 +101,13 @@ class _Converters:
         return self.results
 
 
-def _run(connection: Connection, statement: FixedStatement, parameters: Parameters) -> Any:
+def _run(connection: Connection, converters: _Converters, parameters: Parameters) -> Any:
     """Execute on psycopg's cursor, converting the parameters and translating its errors."""
+    statement = converters.statement
     dialect = connection.dialect
     values = dict(parameters)
     try:
-        for name, process in _Converters.of(statement, dialect).binds:
+        for name, process in converters.binds:
             values[name] = process(values[name])
     except Exception as error:  # a value the column refuses (an amount it would round)
         raise exc.StatementError(

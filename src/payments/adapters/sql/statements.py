@@ -52,8 +52,9 @@ def _typed(table: Table, columns: tuple[str, ...], suffix: str = "") -> dict[str
 
 
 @functools.cache
-def lookup(table: Table, *keys: str, locked: bool = False) -> FixedStatement:
-    """``SELECT`` every column ``WHERE key = :key AND ...``; ``locked`` adds ``FOR UPDATE``."""
+def lookup(table: Table, keys: tuple[str, ...], locked: bool = False) -> FixedStatement:
+    """``SELECT`` every column ``WHERE key = :key AND ...``; ``locked`` adds ``FOR UPDATE``.
+    Built once per table, keys and lock (pass them by position: one cache entry each)."""
     where = " AND ".join(f"{name} = :{name}" for name in keys)
     listed = ", ".join(column.name for column in table.c)
     # Names of our own tables and columns only (table.c[name] refuses any other).

@@ -34,7 +34,7 @@ class SqlRepository:
 
     def _one(self, table: Table, keys: dict[str, Any], for_update: bool = False) -> Row | None:
         """The row of ``table`` whose columns equal ``keys``; ``for_update`` locks it."""
-        statement = lookup(table, *keys, locked=for_update and self._row_locks)
+        statement = lookup(table, tuple(keys), for_update and self._row_locks)
         return direct.fetch_one(self._connection, statement, keys)
 
     def _found(
