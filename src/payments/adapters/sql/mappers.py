@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -66,11 +67,28 @@ def _loads_or_none(text: str | None) -> Any:
     return json.loads(text) if text is not None else None
 
 
-def _same(source: object, names: tuple[str, ...]) -> dict[str, Any]:
-    """The attributes ``names`` of ``source``, or the columns ``names`` of a row, as they are."""
-    if isinstance(source, Mapping):
-        return {name: source[name] for name in names}
-    return {name: getattr(source, name) for name in names}
+class _Same:
+    """Columns stored exactly as the attributes of the same names (at least two)."""
+
+    __slots__ = ("_attributes", "_columns", "names")
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self._attributes = attrgetter(*names)
+        self._columns = itemgetter(*names)
+
+    def of(self, source: object) -> dict[str, Any]:
+        """The attributes of ``source``, by name."""
+        return dict(zip(self.names, self._attributes(source), strict=True))
+
+    def read(self, row: Row) -> dict[str, Any]:
+        """The columns of ``row``, by name."""
+        return dict(zip(self.names, self._columns(row), strict=True))
+
+
+_CLIENT_SECRET = _Same("type", "client_secret", "publishable_key")
+_REDIRECT = _Same("type", "url")
+_VOUCHER = _Same("type", "code", "barcode", "instructions")
 
 
 def next_action_to_json(action: NextAction | None) -> str | None:
@@ -78,12 +96,12 @@ def next_action_to_json(action: NextAction | None) -> str | None:
     if action is None:
         return None
     if isinstance(action, ClientSecretAction):
-        data: dict[str, object] = _same(action, ("type", "client_secret", "publishable_key"))
+        data: dict[str, object] = _CLIENT_SECRET.of(action)
     elif isinstance(action, RedirectAction):
-        data = _same(action, ("type", "url"))
+        data = _REDIRECT.of(action)
     else:
         data = {
-            **_same(action, ("type", "code", "barcode", "instructions")),
+            **_VOUCHER.of(action),
             "amount": action.amount.to_dict(),
             "expires_at": action.expires_at.isoformat(),
         }
@@ -111,13 +129,13 @@ def next_action_from_json(text: str | None) -> NextAction | None:
     raise ValueError(f"Unknown next action type {kind!r}.")
 
 
-_PRODUCT_SAME = ("id", "name", "validity_days", "trial_days", "active", "created_at")
+_PRODUCT_SAME = _Same("id", "name", "validity_days", "trial_days", "active", "created_at")
 
 
 def product_to_row(product: Product) -> dict[str, Any]:
     cycle = product.billing_cycle
     return {
-        **_same(product, _PRODUCT_SAME),
+        **_PRODUCT_SAME.of(product),
         "kind": product.kind.value,
         "price": product.price.amount,
         "currency": product.price.currency.code,
@@ -129,7 +147,7 @@ def product_to_row(product: Product) -> dict[str, Any]:
 def product_from_row(row: Row) -> Product:
     cycle = row["billing_cycle"]
     return Product(
-        **_same(row, _PRODUCT_SAME),
+        **_PRODUCT_SAME.read(row),
         kind=ProductKind(row["kind"]),
         price=money_from_columns(row["price"], row["currency"]),
         credits=_plain(row["credits"]),
@@ -137,18 +155,18 @@ def product_from_row(row: Row) -> Product:
     )
 
 
-_CUSTOMER_SAME = ("id", "email", "name", "created_at")
+_CUSTOMER_SAME = _Same("id", "email", "name", "created_at")
 
 
 def customer_to_row(customer: Customer) -> dict[str, Any]:
-    return _same(customer, _CUSTOMER_SAME)
+    return _CUSTOMER_SAME.of(customer)
 
 
 def customer_from_row(row: Row) -> Customer:
-    return Customer(**_same(row, _CUSTOMER_SAME))
+    return Customer(**_CUSTOMER_SAME.read(row))
 
 
-_PURCHASE_SAME = (
+_PURCHASE_SAME = _Same(
     "id", "reference", "customer_id", "product_id", "validity_days", "country", "payment_method",
     "gateway", "gateway_reference", "return_url", "needs_review", "review_reason", "failure_code",
     "failure_message", "created_at", "updated_at", "completed_at", "version",
@@ -159,7 +177,7 @@ def purchase_to_row(purchase: Purchase) -> dict[str, Any]:
     """Every column of the purchase; ``version`` is the one it was read at."""
     refunded = purchase.refunded_amount
     return {
-        **_same(purchase, _PURCHASE_SAME),
+        **_PURCHASE_SAME.of(purchase),
         "amount": purchase.amount.amount,
         "currency": purchase.amount.currency.code,
         "credits": purchase.credits,
@@ -175,7 +193,7 @@ def purchase_from_row(row: Row) -> Purchase:
     currency = row["currency"]
     refunded = row["refunded_amount"]
     return Purchase(
-        **_same(row, _PURCHASE_SAME),
+        **_PURCHASE_SAME.read(row),
         amount=money_from_columns(row["amount"], currency),
         credits=_plain(row["credits"]),
         routing=RoutingDecision(tuple(json.loads(row["routing_chain"])), row["routing_reason"]),
@@ -185,13 +203,13 @@ def purchase_from_row(row: Row) -> Purchase:
     )
 
 
-_AUDIT_SAME = ("purchase_id", "cause", "actor", "event_id", "at")
+_AUDIT_SAME = _Same("purchase_id", "cause", "actor", "event_id", "at")
 
 
 def audit_to_row(record: AuditRecord) -> dict[str, Any]:
     before = record.from_status
     return {
-        **_same(record, _AUDIT_SAME),
+        **_AUDIT_SAME.of(record),
         "from_status": before.value if before is not None else None,
         "to_status": record.to_status.value,
     }
@@ -200,13 +218,13 @@ def audit_to_row(record: AuditRecord) -> dict[str, Any]:
 def audit_from_row(row: Row) -> AuditRecord:
     before = row["from_status"]
     return AuditRecord(
-        **_same(row, _AUDIT_SAME),
+        **_AUDIT_SAME.read(row),
         from_status=PurchaseStatus(before) if before is not None else None,
         to_status=PurchaseStatus(row["to_status"]),
     )
 
 
-_REFUND_SAME = (
+_REFUND_SAME = _Same(
     "id", "purchase_id", "customer_id", "reason", "gateway", "gateway_reference",
     "failure_message", "created_at", "updated_at",
 )  # fmt: skip
@@ -214,7 +232,7 @@ _REFUND_SAME = (
 
 def refund_to_row(refund: Refund) -> dict[str, Any]:
     return {
-        **_same(refund, _REFUND_SAME),
+        **_REFUND_SAME.of(refund),
         "amount": refund.amount.amount,
         "currency": refund.amount.currency.code,
         "status": refund.status.value,
@@ -223,29 +241,29 @@ def refund_to_row(refund: Refund) -> dict[str, Any]:
 
 def refund_from_row(row: Row) -> Refund:
     return Refund(
-        **_same(row, _REFUND_SAME),
+        **_REFUND_SAME.read(row),
         amount=money_from_columns(row["amount"], row["currency"]),
         status=RefundStatus(row["status"]),
     )
 
 
-_LEDGER_SAME = (
+_LEDGER_SAME = _Same(
     "id", "customer_id", "asset", "source", "created_at", "purchase_id", "expires_at", "reference",
 )  # fmt: skip
 
 
 def ledger_entry_to_row(entry: LedgerEntry) -> dict[str, Any]:
-    return {**_same(entry, _LEDGER_SAME), "kind": entry.kind.value, "amount": entry.amount}
+    return {**_LEDGER_SAME.of(entry), "kind": entry.kind.value, "amount": entry.amount}
 
 
 def ledger_entry_from_row(row: Row) -> LedgerEntry:
     asset = row["asset"]
     amount = row["amount"]
     exact = _plain(amount) if asset == CREDITS else _exact(amount, get_currency(asset).exponent)
-    return LedgerEntry(**_same(row, _LEDGER_SAME), kind=EntryKind(row["kind"]), amount=exact)
+    return LedgerEntry(**_LEDGER_SAME.read(row), kind=EntryKind(row["kind"]), amount=exact)
 
 
-_INBOX_SAME = (
+_INBOX_SAME = _Same(
     "id", "provider", "event_id", "event_type", "received_at", "attempts", "next_attempt_at",
     "last_error", "processed_at", "purchase_id",
 )  # fmt: skip
@@ -253,7 +271,7 @@ _INBOX_SAME = (
 
 def inbox_to_row(message: InboxMessage) -> dict[str, Any]:
     return {
-        **_same(message, _INBOX_SAME),
+        **_INBOX_SAME.of(message),
         "headers": _json(message.headers),
         "body": message.body,
         "status": message.status.value,
@@ -262,19 +280,21 @@ def inbox_to_row(message: InboxMessage) -> dict[str, Any]:
 
 def inbox_from_row(row: Row) -> InboxMessage:
     return InboxMessage(
-        **_same(row, _INBOX_SAME),
+        **_INBOX_SAME.read(row),
         headers=json.loads(row["headers"]),
         body=bytes(row["body"]),
         status=InboxStatus(row["status"]),
     )
 
 
-_IDEMPOTENCY_SAME = ("scope", "key", "fingerprint", "created_at", "expires_at", "response_status")
+_IDEMPOTENCY_SAME = _Same(
+    "scope", "key", "fingerprint", "created_at", "expires_at", "response_status"
+)
 
 
 def idempotency_to_row(record: IdempotencyRecord) -> dict[str, Any]:
     return {
-        **_same(record, _IDEMPOTENCY_SAME),
+        **_IDEMPOTENCY_SAME.of(record),
         "response_body": record.response_body,
         "response_headers": _json_or_none(record.response_headers),
     }
@@ -283,21 +303,21 @@ def idempotency_to_row(record: IdempotencyRecord) -> dict[str, Any]:
 def idempotency_from_row(row: Row) -> IdempotencyRecord:
     body = row["response_body"]
     return IdempotencyRecord(
-        **_same(row, _IDEMPOTENCY_SAME),
+        **_IDEMPOTENCY_SAME.read(row),
         response_body=bytes(body) if body is not None else None,
         response_headers=_loads_or_none(row["response_headers"]),
     )
 
 
-_API_KEY_SAME = ("id", "prefix", "secret_hash", "customer_id", "created_at", "revoked_at")
+_API_KEY_SAME = _Same("id", "prefix", "secret_hash", "customer_id", "created_at", "revoked_at")
 
 
 def api_key_to_row(key: ApiKey) -> dict[str, Any]:
-    return {**_same(key, _API_KEY_SAME), "role": key.role.value}
+    return {**_API_KEY_SAME.of(key), "role": key.role.value}
 
 
 def api_key_from_row(row: Row) -> ApiKey:
-    return ApiKey(**_same(row, _API_KEY_SAME), role=Role(row["role"]))
+    return ApiKey(**_API_KEY_SAME.read(row), role=Role(row["role"]))
 
 
 def event_to_row(event: DomainEvent) -> dict[str, Any]:
