@@ -78,11 +78,6 @@ class Settings:
         return "redis" if self.redis_url else "memory"
 
     @property
-    def embedded_database(self) -> bool:
-        """The database is an SQLite file this process migrates itself before use."""
-        return self.database_url.startswith("sqlite")
-
-    @property
     def self_base_url(self) -> str:
         """The base URL this process calls itself at; payer-facing links use the public one."""
         return self.internal_base_url or self.public_base_url

@@ -18,6 +18,7 @@ from payments.adapters.sql.migrate import (
     database_ready,
     schema_state,
     upgrade,
+    upgrade_embedded,
 )
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.system import SystemClock, UlidGenerator
@@ -55,6 +56,8 @@ class Container(containers.DeclarativeContainer):
     unit_of_work = providers.Factory(SqlUnitOfWork, engine)
     migrate = providers.Callable(upgrade, settings.provided.database_url)
     """Bring the database to this code's schema (``payments migrate``)."""
+    migrate_embedded = providers.Callable(upgrade_embedded, settings.provided.database_url)
+    """Migrate an embedded SQLite database before use; False (nothing done) for any other."""
     schema_state = providers.Callable(schema_state, engine)
     readiness = providers.Singleton(database_ready, engine)
     database_error_reason = providers.Callable(database_error_reason)

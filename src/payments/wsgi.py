@@ -35,8 +35,7 @@ def build_application(settings: Settings) -> Any:
         # server; links a payer follows (checkout pages) keep the public address.
         settings = dataclasses.replace(settings, internal_base_url=loopback.url)
     container = build_container(settings)
-    if settings.embedded_database:
-        container.migrate()
+    container.migrate_embedded()
     app = container.wsgi_app()
     if loopback is not None:
         loopback.start(app)

@@ -67,8 +67,7 @@ def _settings() -> Settings:
 def _container(settings: Settings | None = None) -> Container:
     """The composition root for a command; the embedded SQLite database is migrated first."""
     container = build_container(settings or _settings())
-    if container.settings().embedded_database:
-        container.migrate()
+    container.migrate_embedded()
     return container
 
 
@@ -87,9 +86,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Everything that can refuse the start is checked here, in gunicorn's master: a worker that
     # fails to boot would only say so in a traceback, and gunicorn would keep restarting it.
     container = build_container(settings)
-    if settings.embedded_database or args.migrate:
+    if args.migrate:
         container.migrate()
-    else:
+    elif not container.migrate_embedded():
         _refuse_an_unmigrated_database(container)
     print(
         f"payments {settings.mode} mode on http://{args.host}:{args.port} "

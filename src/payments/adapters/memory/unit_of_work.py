@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import builtins
 import copy
 import threading
@@ -11,10 +10,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
+from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
-from payments.domain.errors import ConflictError, FieldError, ValidationError
+from payments.domain.errors import ConflictError
 from payments.domain.events import DomainEvent
 from payments.domain.idempotency import IdempotencyRecord
 from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
@@ -34,6 +34,7 @@ from payments.domain.ports import (
 )
 from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase, PurchaseStatus
 from payments.domain.refund import Refund
+from payments.domain.seen import SeenAggregates
 
 
 @dataclass
@@ -136,6 +137,17 @@ class _Customers(_Bound, CustomerRepository):
 
 
 class _Purchases(_Bound, PurchaseRepository):
+    """Purchases; every one handed out or given is ``seen``, for the unit of work to collect
+    its events on commit."""
+
+    def __init__(self, t: _Tables, seen: SeenAggregates) -> None:
+        super().__init__(t)
+        self._seen = seen
+
+    def _out(self, found: Purchase | None) -> Purchase | None:
+        """A private copy of a stored purchase, seen by the unit of work."""
+        return self._seen.seen(_copy(found)) if found is not None else None
+
     def add(self, purchase: Purchase) -> None:
         if purchase.id in self._t.purchases:
             raise ConflictError(f"Purchase {purchase.id!r} already exists.")
@@ -155,30 +167,30 @@ class _Purchases(_Bound, PurchaseRepository):
                     raise ConflictError("That gateway reference belongs to another purchase.")
         self._t.audit.extend(purchase.pending_audit)
         purchase.pending_audit.clear()
-        stored = _copy(purchase)
-        stored.events.clear()
-        self._t.purchases[purchase.id] = stored
+        self._t.purchases[purchase.id] = _copy(replace(purchase, events=[]))
+        self._seen.seen(purchase)
 
     def get(self, purchase_id: str, *, for_update: bool = False) -> Purchase | None:
-        found = self._t.purchases.get(purchase_id)
-        return _copy(found) if found is not None else None
+        return self._out(self._t.purchases.get(purchase_id))
 
     def get_by_reference(self, reference: str, *, for_update: bool = False) -> Purchase | None:
-        found = next((p for p in self._t.purchases.values() if p.reference == reference), None)
-        return _copy(found) if found is not None else None
+        return self._out(
+            next((p for p in self._t.purchases.values() if p.reference == reference), None)
+        )
 
     def get_by_gateway_reference(
         self, gateway: str, gateway_reference: str, *, for_update: bool = False
     ) -> Purchase | None:
-        found = next(
-            (
-                p
-                for p in self._t.purchases.values()
-                if p.gateway == gateway and p.gateway_reference == gateway_reference
-            ),
-            None,
+        return self._out(
+            next(
+                (
+                    p
+                    for p in self._t.purchases.values()
+                    if p.gateway == gateway and p.gateway_reference == gateway_reference
+                ),
+                None,
+            )
         )
-        return _copy(found) if found is not None else None
 
     def save(self, purchase: Purchase) -> None:
         stored = self._t.purchases.get(purchase.id)
@@ -208,12 +220,12 @@ class _Purchases(_Bound, PurchaseRepository):
             reverse=True,
         )
         if cursor:
-            after = _decode_cursor(cursor)
+            after = decode_cursor(cursor)
             items = [p for p in items if (p.created_at, p.id) < after]
         page = items[:limit]
         more = len(items) > limit
-        next_cursor = _encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
-        return PurchasePage([_copy(p) for p in page], next_cursor)
+        next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
+        return PurchasePage([self._seen.seen(_copy(p)) for p in page], next_cursor)
 
     def list_open(self, *, updated_before: datetime, limit: int = 100) -> builtins.list[Purchase]:
         items = sorted(
@@ -224,29 +236,10 @@ class _Purchases(_Bound, PurchaseRepository):
             ),
             key=lambda p: (p.updated_at, p.id),
         )
-        return [_copy(p) for p in items[:limit]]
+        return [self._seen.seen(_copy(p)) for p in items[:limit]]
 
     def audit_trail(self, purchase_id: str) -> builtins.list[AuditRecord]:
         return [a for a in self._t.audit if a.purchase_id == purchase_id]
-
-
-def _encode_cursor(created_at: datetime, purchase_id: str) -> str:
-    raw = f"{created_at.isoformat()}|{purchase_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, purchase_id = raw.split("|", 1)
-        created_at = datetime.fromisoformat(moment)
-        if created_at.utcoffset() is None:
-            raise ValueError("a cursor time is always timezone-aware")
-        return created_at, purchase_id
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError(
-            "The cursor is invalid.", errors=[FieldError("cursor", "not a cursor we gave out")]
-        ) from None
 
 
 class _Refunds(_Bound, RefundRepository):
@@ -416,6 +409,7 @@ class InMemoryUnitOfWork(UnitOfWork):
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
         self._work: _Tables | None = None
+        self._seen = SeenAggregates()
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self.store.lock.acquire()
@@ -423,7 +417,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         work = self._work
         self.products = products = _Products(work)
         self.customers = customers = _Customers(work)
-        self.purchases = purchases = _Purchases(work)
+        self.purchases = purchases = _Purchases(work, self._seen)
         self.refunds = refunds = _Refunds(work)
         self.ledger = ledger = _Ledger(work)
         self.inbox = inbox = _Inbox(work)
@@ -445,11 +439,14 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def __exit__(self, *exc: object) -> None:
         self._work = None
+        self._seen.forget()
         self.store.lock.release()
 
     def commit(self) -> None:
+        """Write the new events of the purchases seen to the outbox, then publish the work."""
         if self._work is None:
             raise RuntimeError("commit() outside a 'with' block")
+        self.outbox.add(self._seen.collect_new_events())
         fault = self.store.take_commit_fault()
         if fault is not None:
             raise fault
@@ -459,6 +456,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.store.commits += 1
 
     def rollback(self) -> None:
+        self._seen.forget()
         if self._work is not None:
             self._work = self.store.tables.copy()
             self._rebind(self._work)

@@ -1,11 +1,12 @@
-"""Fixed statements run straight on psycopg's cursor, for the hot paths on PostgreSQL.
+"""The one seam that runs a fixed statement: straight on psycopg on PostgreSQL, else SQLAlchemy.
 
-SQLAlchemy compiles each statement once; the columns' own types convert the parameters and
-the selected values (exact decimals, UTC times), and a failure comes out as the SQLAlchemy
-exception ``Connection.execute`` would raise, with a lost connection invalidated. What is
-skipped is SQLAlchemy's per-call work (cache key, execution context, result metadata): about
-0.1 ms of CPU per statement, a fifth of a webhook's. SQLAlchemy's engine events do not see
-these statements. Only for statements built once (module constants or cached builders).
+On psycopg the statement's text is sent as written (``FixedStatement.pyformat``); the columns'
+own types convert the parameters and the values read back (exact decimals, UTC times), with
+SQLAlchemy's public type API (``bind_processor``, ``result_processor``). A failure comes out as
+the SQLAlchemy exception ``Connection.execute`` would raise, with a lost connection
+invalidated. What is skipped is SQLAlchemy's per-call work (cache key, execution context,
+result metadata): about 0.1 ms of CPU per statement, a fifth of a webhook's. SQLAlchemy's engine
+events do not see these statements. Any other driver runs the same text through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,131 +14,123 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Executable, exc
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import Connection, Dialect, exc
 
 from payments.adapters.sql.engine import connection_lost
+from payments.adapters.sql.mappers import Row
+from payments.adapters.sql.statements import FixedStatement
 
 Convert = Callable[[Any], Any]
+Parameters = Mapping[str, Any]
 
 
 def supports(connection: Connection) -> bool:
-    """Whether ``execute`` can run statements on this connection (psycopg, named parameters)."""
+    """Whether statements run straight on this connection's driver (psycopg, named parameters)."""
     dialect = connection.dialect
     return dialect.driver == "psycopg" and dialect.paramstyle == "pyformat"
 
 
-class _Compiled:
-    """One statement compiled for one dialect, with what converts its parameters and columns
-    (the dialect's own processors, as ``Connection.execute`` uses them)."""
-
-    __slots__ = ("binds", "columns", "compiled", "dialect", "results", "sql", "statement")
-
-    def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-        if not isinstance(compiled, SQLCompiler) or compiled.escaped_bind_names:
-            raise ValueError(f"Not a statement to run directly: {compiled}")
-        if compiled.post_compile_params or compiled.literal_execute_params:
-            raise ValueError(f"Its parameters are rendered per call: {compiled}")
-        self.statement = statement
-        self.dialect = dialect
-        self.compiled = compiled
-        self.sql = compiled.string
-        self.binds = tuple(
-            (name, process)
-            for name, bind in compiled.binds.items()
-            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        )
-        self.columns = tuple(column.key for column in getattr(statement, "selected_columns", ()))
-        # Known from the first result: a processor may depend on the type the server reports.
-        self.results: tuple[Convert | None, ...] | None = None
-
-    def result_processors(self, description: Sequence[Any]) -> tuple[Convert | None, ...]:
-        if self.results is None:
-            selected = self.statement.selected_columns  # type: ignore[attr-defined]
-            self.results = tuple(
-                column.type.dialect_impl(self.dialect).result_processor(
-                    self.dialect, described.type_code
-                )
-                for column, described in zip(selected, description, strict=True)
-            )
-        return self.results
-
-
-# Keyed by identity: the statements live as long as the process, and are kept in the value, so
-# an id is never reused for another statement.
-_COMPILED: dict[tuple[int, int], _Compiled] = {}
-
-
-def _compiled(statement: Executable, dialect: Dialect) -> _Compiled:
-    found = _COMPILED.get((id(statement), id(dialect)))
-    if found is None or found.statement is not statement or found.dialect is not dialect:
-        found = _COMPILED[(id(statement), id(dialect))] = _Compiled(statement, dialect)
-    return found
-
-
-class Result:
-    """What a statement did: its row count, and for a SELECT its rows as column mappings."""
-
-    __slots__ = ("_compiled", "_cursor")
-
-    def __init__(self, compiled: _Compiled, cursor: Any) -> None:
-        self._compiled = compiled
-        self._cursor = cursor
-
-    @property
-    def rowcount(self) -> int:
-        """Rows the statement wrote (or matched, for an UPDATE)."""
-        count: int = self._cursor.rowcount
-        return count
-
-    def first(self) -> dict[str, Any] | None:
-        """The first row, converted by its columns' types, or None."""
-        row = self._cursor.fetchone()
-        if row is None:
-            return None
-        compiled = self._compiled
-        results = compiled.results or compiled.result_processors(self._cursor.description)
-        return {
-            name: value if process is None else process(value)
-            for name, process, value in zip(compiled.columns, results, row, strict=True)
-        }
-
-
-def execute(connection: Connection, statement: Executable, parameters: Mapping[str, Any]) -> Result:
-    """Run a fixed ``statement`` in the connection's transaction (``supports`` must hold).
+def execute(connection: Connection, statement: FixedStatement, parameters: Parameters) -> int:
+    """Run ``statement`` in the connection's transaction; the rows it wrote (or matched).
 
     Raises what ``Connection.execute`` raises: ``StatementError`` for a value a column's type
     refuses, ``IntegrityError`` for a broken constraint, ``DBAPIError`` with
     ``connection_invalidated`` when the server went away.
     """
-    compiled = _compiled(statement, connection.dialect)
-    values = compiled.compiled.construct_params(parameters)
+    if not supports(connection):
+        return connection.execute(statement.clause, parameters).rowcount
+    converters = _Converters.of(statement, connection.dialect)
+    count: int = _run(connection, converters, parameters).rowcount
+    return count
+
+
+def fetch_one(
+    connection: Connection, statement: FixedStatement, parameters: Parameters
+) -> Row | None:
+    """The first row ``statement`` selects, by column name and converted by the columns' types,
+    or None; raises as ``execute`` does."""
+    if not supports(connection):
+        return connection.execute(statement.clause, parameters).mappings().first()
+    converters = _Converters.of(statement, connection.dialect)
+    cursor = _run(connection, converters, parameters)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    results = converters.results or converters.read(cursor.description)
+    return {
+        name: value if process is None else process(value)
+        for name, process, value in zip(converters.names, results, row, strict=True)
+    }
+
+
+class _Converters:
+    """The conversions of one statement's parameters and columns on one dialect."""
+
+    __slots__ = ("binds", "dialect", "names", "results", "statement")
+    _cache: dict[tuple[int, int], _Converters] = {}
+
+    def __init__(self, statement: FixedStatement, dialect: Dialect) -> None:
+        self.statement = statement
+        self.dialect = dialect
+        self.binds = tuple(
+            (name, process)
+            for name, type_ in statement.parameters.items()
+            if (process := type_.dialect_impl(dialect).bind_processor(dialect)) is not None
+        )
+        self.names = tuple(column.name for column in statement.columns)
+        # Known from the first result: a processor may depend on the type the server reports.
+        self.results: tuple[Convert | None, ...] | None = None
+
+    @classmethod
+    def of(cls, statement: FixedStatement, dialect: Dialect) -> _Converters:
+        # Keyed by identity: the statements live as long as the process and are kept in the
+        # value, so an id is never reused for another statement while it is cached.
+        key = (id(statement), id(dialect))
+        found = cls._cache.get(key)
+        if found is None or found.statement is not statement or found.dialect is not dialect:
+            found = cls._cache[key] = cls(statement, dialect)
+        return found
+
+    def read(self, description: Sequence[Any]) -> tuple[Convert | None, ...]:
+        self.results = tuple(
+            column.type.dialect_impl(self.dialect).result_processor(
+                self.dialect, described.type_code
+            )
+            for column, described in zip(self.statement.columns, description, strict=True)
+        )
+        return self.results
+
+
+def _run(connection: Connection, converters: _Converters, parameters: Parameters) -> Any:
+    """Execute on psycopg's cursor, converting the parameters and translating its errors."""
+    statement = converters.statement
+    dialect = connection.dialect
+    values = dict(parameters)
     try:
-        for name, process in compiled.binds:
+        for name, process in converters.binds:
             values[name] = process(values[name])
     except Exception as error:  # a value the column refuses (an amount it would round)
         raise exc.StatementError(
             f"({type(error).__module__}.{type(error).__name__}) {error}",
-            compiled.sql,
+            statement.sql,
             dict(parameters),
             error,
         ) from error
     dbapi_connection: Any = connection.connection.driver_connection
     cursor = dbapi_connection.cursor()
-    dbapi = connection.dialect.loaded_dbapi
+    dbapi = dialect.loaded_dbapi
     try:
-        cursor.execute(compiled.sql, values)
+        cursor.execute(statement.pyformat, values)
     except dbapi.Error as error:
-        lost = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
+        lost = dialect.is_disconnect(error, dbapi_connection, cursor)
         if lost:
             connection_lost(connection, error)
         raise exc.DBAPIError.instance(
-            compiled.sql,
+            statement.sql,
             values,
             error,
             dbapi.Error,
             connection_invalidated=lost,
-            dialect=connection.dialect,
+            dialect=dialect,
         ) from error
-    return Result(compiled, cursor)
+    return cursor

@@ -49,6 +49,16 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+def upgrade_embedded(url: str) -> bool:
+    """Bring an embedded SQLite database at ``url`` up to date, as every entrypoint does before
+    using one (it has no separate deploy step); True if ``url`` is one. Any other database is
+    left alone: ``payments migrate`` (or ``serve --migrate``) migrates it."""
+    if not url.startswith("sqlite"):
+        return False
+    upgrade(url)
+    return True
+
+
 def upgrade_engine(engine: Engine, revision: str = "head") -> None:
     """Bring the database of ``engine`` up to ``revision`` (the latest by default)."""
     with engine.begin() as connection:

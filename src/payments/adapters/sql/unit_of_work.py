@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from sqlalchemy import Connection, Engine
 
 from payments.adapters.sql.engine import rollback
@@ -19,16 +17,21 @@ from payments.adapters.sql.repositories import (
     SqlRefundRepository,
 )
 from payments.domain.ports import UnitOfWork
+from payments.domain.seen import SeenAggregates
 
 
 class SqlUnitOfWork(UnitOfWork):
     """Every repository on one transaction of ``engine``; leaving the block rolls back anything
     not committed. The object can be used for one block after another, not for nested blocks.
+
+    ``commit()`` first writes to the outbox the new events of every aggregate the block loaded
+    or added, in the same transaction.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
+        self._seen = SeenAggregates()
 
     def __enter__(self) -> SqlUnitOfWork:
         """Check out a connection, begin a transaction and bind the repositories to it."""
@@ -43,7 +46,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._connection = connection
         self.products = SqlProductRepository(connection)
         self.customers = SqlCustomerRepository(connection)
-        self.purchases = SqlPurchaseRepository(connection)
+        self.purchases = SqlPurchaseRepository(connection, self._seen)
         self.refunds = SqlRefundRepository(connection)
         self.ledger = SqlLedgerRepository(connection)
         self.inbox = SqlInboxRepository(connection)
@@ -52,32 +55,32 @@ class SqlUnitOfWork(UnitOfWork):
         self.outbox = SqlOutbox(connection)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         """Roll back whatever was not committed and return the connection to the pool."""
         connection, self._connection = self._connection, None
+        self._seen.forget()
         if connection is None:
             return
         try:
             rollback(connection)
         except Exception:
-            if exc is None:
+            if all(part is None for part in exc_info):
                 raise
             # The block already failed (often with the connection): keep that error, not this.
         finally:
             connection.close()
 
     def commit(self) -> None:
-        """Make every change of this block durable at once; later changes need another commit."""
+        """Write the new events of the aggregates seen to the outbox, then make every change of
+        this block durable at once; later changes need another commit."""
         if self._connection is None:
             raise RuntimeError("commit() outside a 'with' block.")
+        self.outbox.add(self._seen.collect_new_events())
         self._connection.commit()
 
     def rollback(self) -> None:
-        """Forget every uncommitted change; harmless after a commit or outside a block."""
+        """Forget every uncommitted change, and the aggregates seen; harmless after a commit or
+        outside a block."""
+        self._seen.forget()
         if self._connection is not None:
             rollback(self._connection)

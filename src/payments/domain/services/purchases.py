@@ -36,7 +36,7 @@ from payments.domain.routing import RoutingTable
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate
 from payments.domain.services.records import locked_purchase
-from payments.domain.services.settlement import persist, settle_payment
+from payments.domain.services.settlement import settle_payment
 
 log = logging.getLogger(__name__)
 
@@ -199,9 +199,6 @@ class PurchaseService:
                 actor=principal.key_id or principal.role.value,
             )
             uow.purchases.add(purchase)
-            uow.outbox.add(purchase.events)
-            purchase.events.clear()
-            purchase.pending_audit.clear()
             uow.commit()
         return purchase
 
@@ -324,7 +321,7 @@ class PurchaseService:
             purchase = locked_purchase(uow, purchase_id)
             purchase.gateway = gateway_name
             purchase.updated_at = self._clock.now()
-            persist(uow, purchase)
+            uow.purchases.save(purchase)
             uow.commit()
 
     def _record_start(self, purchase_id: str, gateway_name: str, start: PaymentStart) -> Purchase:
@@ -336,7 +333,7 @@ class PurchaseService:
                 settle_payment(
                     uow, purchase, start.observation, now=now, actor=gateway_name, ids=self._ids
                 )
-            persist(uow, purchase)
+            uow.purchases.save(purchase)
             uow.commit()
         return purchase
 
@@ -406,7 +403,7 @@ class PurchaseService:
                 raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
             changed = purchase.cancel(now, actor)
             if changed:
-                persist(uow, purchase)
+                uow.purchases.save(purchase)
                 uow.commit()
         if changed:
             return self._cancel_at_provider(purchase)
@@ -493,7 +490,7 @@ class PurchaseService:
             locked = locked_purchase(uow, purchase_id)
             if not locked.expire(now):
                 return None
-            persist(uow, locked)
+            uow.purchases.save(locked)
             uow.commit()
         return self._cancel_at_provider(locked)
 

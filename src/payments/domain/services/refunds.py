@@ -31,7 +31,7 @@ from payments.domain.purchase import Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundStatus
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.records import locked_purchase, stored_refund
-from payments.domain.services.settlement import book_refund, fail_refund, persist
+from payments.domain.services.settlement import book_refund, fail_refund
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ class RefundService:
                     f"refund {refund.id} was reported made, then our call was refused: {message}",
                     now,
                 )
-                persist(uow, purchase)
+                uow.purchases.save(purchase)
             else:
                 fail_refund(
                     uow, purchase, refund, message=message, now=now, actor=actor, ids=self._ids
@@ -336,7 +336,7 @@ class RefundService:
                     f"{RESEND_WINDOW}; ask the provider whether it was made",
                     now,
                 )
-                persist(uow, purchase)
+                uow.purchases.save(purchase)
                 flagged.append(refund.id)
             uow.commit()
         if flagged:

@@ -53,23 +53,15 @@ def settle_payment(
 ) -> ApplyResult:
     """Apply ``observation`` to a purchase locked in ``uow``; on completion, credit the ledger.
 
-    The caller commits. The ledger's unique sources make a second credit impossible even if this
-    ran twice for the same purchase.
+    The caller commits (which writes the purchase's events to the outbox). The ledger's unique
+    sources make a second credit impossible even if this ran twice for the same purchase.
     """
     result = purchase.apply(observation, now, actor)
     if result is ApplyResult.APPLIED:
         _credit_completion(uow, purchase, now, ids)
     if result is ApplyResult.APPLIED or purchase.events:  # a conflict may flag it for review
-        persist(uow, purchase)
+        uow.purchases.save(purchase)
     return result
-
-
-def persist(uow: UnitOfWork, purchase: Purchase) -> None:
-    """Save a changed purchase and move its events to the outbox, in the caller's transaction."""
-    uow.purchases.save(purchase)
-    if purchase.events:
-        uow.outbox.add(purchase.events)
-        purchase.events.clear()
 
 
 def _credit_completion(
@@ -135,7 +127,7 @@ def book_refund(
         RefundRecorded(now, purchase.id, refund.id, refund.amount, refund.status.value)
     )
     uow.refunds.add(refund)
-    persist(uow, purchase)
+    uow.purchases.save(purchase)
 
 
 def fail_refund(
@@ -174,7 +166,7 @@ def fail_refund(
         )
     )
     uow.refunds.save(refund)
-    persist(uow, purchase)
+    uow.purchases.save(purchase)
 
 
 def settle_refund(
@@ -190,14 +182,7 @@ def settle_refund(
     A refund made outside this service (for example in the provider's dashboard) is booked like
     our own when it fits in what remains captured, and is a conflict otherwise.
     """
-    refund = _find_refund(uow, observation)
-    purchase = None
-    if refund is not None:
-        purchase = uow.purchases.get(refund.purchase_id, for_update=True)
-    elif observation.gateway_payment_reference:
-        purchase = find_purchase(
-            uow, observation.gateway, observation.gateway_payment_reference, None
-        )
+    purchase = _lock_purchase_of(uow, observation)
     if purchase is None:
         return Settled(ApplyResult.STALE, None)
     # A refund changes only under its purchase's lock: read it again now that we hold the lock,
@@ -211,26 +196,7 @@ def settle_refund(
     if refund is None:
         refund = _match_pending_refund(uow, purchase, observation)
     if refund is None:
-        if observation.status is RefundStatus.FAILED:
-            return Settled(ApplyResult.STALE, purchase.id)
-        if observation.amount.currency != purchase.amount.currency or (
-            observation.amount > purchase.refundable
-        ):
-            return Settled(ApplyResult.CONFLICTING, purchase.id)
-        external = Refund(
-            id=ids.new(REFUND_ID_PREFIX),
-            purchase_id=purchase.id,
-            customer_id=purchase.customer_id,
-            amount=observation.amount,
-            reason="made at the provider",
-            status=observation.status,
-            gateway=observation.gateway,
-            created_at=now,
-            updated_at=now,
-            gateway_reference=observation.gateway_refund_reference,
-        )
-        book_refund(uow, purchase, external, now=now, actor=actor, ids=ids)
-        return Settled(ApplyResult.APPLIED, purchase.id)
+        return _book_external_refund(uow, purchase, observation, now=now, actor=actor, ids=ids)
     if observation.amount != refund.amount:
         return Settled(ApplyResult.CONFLICTING, purchase.id)
     if refund.status is observation.status:
@@ -249,6 +215,48 @@ def settle_refund(
         uow.refunds.save(refund)
     else:
         return Settled(ApplyResult.STALE, purchase.id)
+    return Settled(ApplyResult.APPLIED, purchase.id)
+
+
+def _lock_purchase_of(uow: UnitOfWork, observation: RefundObservation) -> Purchase | None:
+    """The purchase a refund observation is about, locked: its refund's, else the payment's."""
+    refund = _find_refund(uow, observation)
+    if refund is not None:
+        return uow.purchases.get(refund.purchase_id, for_update=True)
+    if observation.gateway_payment_reference:
+        return find_purchase(uow, observation.gateway, observation.gateway_payment_reference, None)
+    return None
+
+
+def _book_external_refund(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    observation: RefundObservation,
+    *,
+    now: datetime,
+    actor: str,
+    ids: IdGenerator,
+) -> Settled:
+    """Book a refund made outside this service when it fits in what remains captured."""
+    if observation.status is RefundStatus.FAILED:
+        return Settled(ApplyResult.STALE, purchase.id)
+    if observation.amount.currency != purchase.amount.currency or (
+        observation.amount > purchase.refundable
+    ):
+        return Settled(ApplyResult.CONFLICTING, purchase.id)
+    external = Refund(
+        id=ids.new(REFUND_ID_PREFIX),
+        purchase_id=purchase.id,
+        customer_id=purchase.customer_id,
+        amount=observation.amount,
+        reason="made at the provider",
+        status=observation.status,
+        gateway=observation.gateway,
+        created_at=now,
+        updated_at=now,
+        gateway_reference=observation.gateway_refund_reference,
+    )
+    book_refund(uow, purchase, external, now=now, actor=actor, ids=ids)
     return Settled(ApplyResult.APPLIED, purchase.id)
 
 

@@ -1,0 +1,26 @@
+"""SQL repositories on one Connection, one module per aggregate (SQLAlchemy Core only)."""
+
+from __future__ import annotations
+
+from payments.adapters.sql.repositories.catalog import (
+    SqlApiKeyRepository,
+    SqlCustomerRepository,
+    SqlProductRepository,
+)
+from payments.adapters.sql.repositories.idempotency import SqlIdempotencyRepository
+from payments.adapters.sql.repositories.inbox import SqlInboxRepository
+from payments.adapters.sql.repositories.ledger import SqlLedgerRepository, SqlOutbox
+from payments.adapters.sql.repositories.purchases import SqlPurchaseRepository
+from payments.adapters.sql.repositories.refunds import SqlRefundRepository
+
+__all__ = [
+    "SqlApiKeyRepository",
+    "SqlCustomerRepository",
+    "SqlIdempotencyRepository",
+    "SqlInboxRepository",
+    "SqlLedgerRepository",
+    "SqlOutbox",
+    "SqlProductRepository",
+    "SqlPurchaseRepository",
+    "SqlRefundRepository",
+]

@@ -1,0 +1,81 @@
+"""What every SQL repository shares: its connection, key lookups and inserts of new rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, RowMapping, Select, Table
+from sqlalchemy.exc import IntegrityError
+
+from payments.adapters.sql import direct
+from payments.adapters.sql.mappers import Row
+from payments.adapters.sql.statements import insert, lookup
+from payments.domain.errors import ConflictError
+
+SUPPORTED_DIALECTS = frozenset({"postgresql", "sqlite"})
+MAX_ROWS_PER_INSERT = 16
+"""Rows written by one multi-row INSERT; more are split, so a handful of shapes is ever cached."""
+
+T = TypeVar("T")
+
+
+class SqlRepository:
+    """A repository bound to one connection (one unit of work's transaction)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._dialect = connection.dialect.name
+        if self._dialect not in SUPPORTED_DIALECTS:
+            raise ValueError(f"Unsupported database dialect {self._dialect!r}.")
+        # FOR UPDATE only means something on PostgreSQL; on SQLite BEGIN IMMEDIATE already
+        # serializes writers.
+        self._row_locks = self._dialect == "postgresql"
+
+    def _one(self, table: Table, keys: dict[str, Any], for_update: bool = False) -> Row | None:
+        """The row of ``table`` whose columns equal ``keys``; ``for_update`` locks it."""
+        statement = lookup(table, tuple(keys), for_update and self._row_locks)
+        return direct.fetch_one(self._connection, statement, keys)
+
+    def _found(
+        self,
+        table: Table,
+        keys: dict[str, Any],
+        translate: Callable[[Row], T],
+        for_update: bool = False,
+    ) -> T | None:
+        """``_one`` translated to a domain object, or None."""
+        row = self._one(table, keys, for_update)
+        return translate(row) if row is not None else None
+
+    def _all(self, statement: Select[Any]) -> Sequence[RowMapping]:
+        return self._connection.execute(statement).mappings().all()
+
+    def _insert_new(self, table: Table, row: dict[str, Any], what: str) -> None:
+        """Insert a row that must be new: ``ConflictError`` (transaction intact) if it is not."""
+        try:
+            written = direct.execute(self._connection, insert(table, tuple(row), 1, ()), row)
+        except IntegrityError as error:
+            raise ConflictError(f"{what} breaks a database constraint.") from error
+        if written != 1:
+            raise ConflictError(f"{what} already exists.")
+
+    def _insert_all(
+        self, table: Table, rows: Sequence[dict[str, Any]], conflict: tuple[str, ...] | None = None
+    ) -> int:
+        """Insert ``rows`` (same keys each) in as few statements as ``MAX_ROWS_PER_INSERT``
+        allows; returns how many were written (rows meeting a ``conflict`` are skipped)."""
+        written = 0
+        for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
+            chunk = rows[start : start + MAX_ROWS_PER_INSERT]
+            if len(chunk) == 1:
+                statement, parameters = insert(table, tuple(chunk[0]), 1, conflict), chunk[0]
+            else:
+                statement = insert(table, tuple(chunk[0]), len(chunk), conflict)
+                parameters = {
+                    f"{name}_{i}": value
+                    for i, row in enumerate(chunk)
+                    for name, value in row.items()
+                }
+            written += direct.execute(self._connection, statement, parameters)
+        return written

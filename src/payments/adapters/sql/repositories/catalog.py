@@ -1,0 +1,83 @@
+"""The SQL repositories of the catalog and of who buys: products, customers and API keys."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+
+from sqlalchemy import select
+
+from payments.adapters.sql.mappers import (
+    api_key_from_row,
+    api_key_to_row,
+    customer_from_row,
+    customer_to_row,
+    product_from_row,
+    product_to_row,
+)
+from payments.adapters.sql.repositories.base import SqlRepository
+from payments.adapters.sql.tables import api_keys, customers, products
+from payments.domain.access import ApiKey
+from payments.domain.catalog import Product
+from payments.domain.customer import Customer
+from payments.domain.ports import ApiKeyRepository, CustomerRepository, ProductRepository
+
+
+class SqlProductRepository(SqlRepository, ProductRepository):
+    def add(self, product: Product) -> None:
+        """Store a new product; ``ConflictError`` if its id is taken."""
+        self._insert_new(products, product_to_row(product), f"Product {product.id!r}")
+
+    def get(self, product_id: str) -> Product | None:
+        """The product, or None."""
+        return self._found(products, {"id": product_id}, product_from_row)
+
+    def list(self, *, active_only: bool = True) -> builtins.list[Product]:
+        """Products ordered by creation time."""
+        query = select(products).order_by(products.c.created_at, products.c.id)
+        if active_only:
+            query = query.where(products.c.active.is_(True))
+        return [product_from_row(row) for row in self._all(query)]
+
+
+class SqlCustomerRepository(SqlRepository, CustomerRepository):
+    def add(self, customer: Customer) -> None:
+        """Store a new customer; ``ConflictError`` if its id or e-mail is taken."""
+        self._insert_new(
+            customers, customer_to_row(customer), f"Customer {customer.id!r} or its e-mail"
+        )
+
+    def get(self, customer_id: str, *, for_update: bool = False) -> Customer | None:
+        """The customer, or None; ``for_update`` locks its row until the transaction ends."""
+        return self._found(customers, {"id": customer_id}, customer_from_row, for_update)
+
+    def get_by_email(self, email: str) -> Customer | None:
+        """The customer with this normalised e-mail, or None."""
+        return self._found(customers, {"email": email}, customer_from_row)
+
+
+class SqlApiKeyRepository(SqlRepository, ApiKeyRepository):
+    def add(self, key: ApiKey) -> None:
+        """Store a new key; ``ConflictError`` if its id or secret hash is taken."""
+        self._insert_new(api_keys, api_key_to_row(key), f"API key {key.id!r}")
+
+    def get_by_hash(self, secret_hash: str) -> ApiKey | None:
+        """The key whose secret hashes to ``secret_hash``, or None."""
+        return self._found(api_keys, {"secret_hash": secret_hash}, api_key_from_row)
+
+    def get(self, key_id: str) -> ApiKey | None:
+        """The key with this id, or None."""
+        return self._found(api_keys, {"id": key_id}, api_key_from_row)
+
+    def list(self) -> builtins.list[ApiKey]:
+        """Every key, revoked ones too, oldest first."""
+        query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)
+        return [api_key_from_row(row) for row in self._all(query)]
+
+    def revoke(self, key_id: str, at: datetime) -> None:
+        """Mark the key revoked at ``at``; one already revoked keeps its first time."""
+        self._connection.execute(
+            api_keys.update()
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )

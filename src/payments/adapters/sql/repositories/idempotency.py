@@ -1,0 +1,77 @@
+"""The SQL store of Idempotency-Key claims and the responses they replay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from payments.adapters.sql import direct
+from payments.adapters.sql.mappers import idempotency_from_row, idempotency_to_row
+from payments.adapters.sql.repositories.base import SqlRepository
+from payments.adapters.sql.statements import insert
+from payments.adapters.sql.tables import idempotency_keys
+from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.ports import IdempotencyRepository
+
+_KEY = ("scope", "key")
+_UPSERTS: dict[str, Callable[[Table], Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
+class SqlIdempotencyRepository(SqlRepository, IdempotencyRepository):
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Claim ``(scope, key)``: None when claimed now (new, or replacing an expired record);
+        the existing live record otherwise."""
+        row = idempotency_to_row(record)
+        if direct.execute(self._connection, insert(idempotency_keys, tuple(row), 1, _KEY), row):
+            return None
+        replaced = self._connection.execute(
+            idempotency_keys.update()
+            .where(
+                idempotency_keys.c.scope == record.scope,
+                idempotency_keys.c.key == record.key,
+                idempotency_keys.c.expires_at <= record.created_at,
+            )
+            .values({k: v for k, v in row.items() if k not in _KEY})
+        )
+        if replaced.rowcount == 1:
+            return None
+        existing = self._found(
+            idempotency_keys, {"scope": record.scope, "key": record.key}, idempotency_from_row
+        )
+        if existing is None:  # released or purged in between: the key is free again
+            return self.claim(record)
+        return existing
+
+    def finish(self, record: IdempotencyRecord) -> None:
+        """Store the response of a claimed key (insert or replace the record)."""
+        row = idempotency_to_row(record)
+        statement: Any = _UPSERTS[self._dialect](idempotency_keys)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_={k: statement.excluded[k] for k in row if k not in _KEY},
+        )
+        self._connection.execute(statement, row)
+
+    def release(self, scope: str, key: str) -> None:
+        """Drop an unfinished claim; a finished record stays."""
+        self._connection.execute(
+            idempotency_keys.delete().where(
+                idempotency_keys.c.scope == scope,
+                idempotency_keys.c.key == key,
+                idempotency_keys.c.response_status.is_(None),
+            )
+        )
+
+    def purge_expired(self, now: datetime) -> int:
+        """Forget keys whose lifetime ended by ``now``; returns how many."""
+        result = self._connection.execute(
+            idempotency_keys.delete().where(idempotency_keys.c.expires_at <= now)
+        )
+        return result.rowcount

@@ -1,0 +1,85 @@
+"""The SQL inbox of provider notifications: stored once, claimed by workers with a lease."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from payments.adapters.sql import direct
+from payments.adapters.sql.mappers import inbox_from_row, inbox_to_row
+from payments.adapters.sql.repositories.base import SqlRepository
+from payments.adapters.sql.statements import INBOX_MUTABLE, INBOX_UPDATE, insert
+from payments.adapters.sql.tables import webhook_inbox
+from payments.domain.errors import ConflictError
+from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
+from payments.domain.ports import InboxRepository
+
+_ONE_PER_EVENT = ("provider", "event_id")
+
+
+class SqlInboxRepository(SqlRepository, InboxRepository):
+    def add(self, message: InboxMessage) -> bool:
+        """Store a notification; False (nothing written, transaction intact) for a known
+        (provider, event id)."""
+        row = inbox_to_row(message)
+        try:
+            written = direct.execute(
+                self._connection, insert(webhook_inbox, tuple(row), 1, _ONE_PER_EVENT), row
+            )
+        except IntegrityError as error:
+            raise ConflictError(f"Inbox message {message.id!r} already exists.") from error
+        return written == 1
+
+    def get(self, message_id: str) -> InboxMessage | None:
+        """The message, or None."""
+        return self._found(webhook_inbox, {"id": message_id}, inbox_from_row)
+
+    def save(self, message: InboxMessage) -> None:
+        """Persist the message's status, attempts and errors; ``ConflictError`` if absent."""
+        full = inbox_to_row(message)
+        row = {name: full[name] for name in INBOX_MUTABLE}
+        row["b_id"] = message.id
+        if direct.execute(self._connection, INBOX_UPDATE, row) != 1:
+            raise ConflictError(f"Inbox message {message.id!r} was never added.")
+
+    def claim_due(self, now: datetime, limit: int) -> builtins.list[InboxMessage]:
+        """Failed messages due by ``now``, oldest due first, leased for 5 minutes.
+
+        On PostgreSQL the rows are taken ``FOR UPDATE SKIP LOCKED``, so concurrent workers
+        claim disjoint messages; the lease (``next_attempt_at = now + 5 min``) keeps them from
+        being claimed again once this transaction commits.
+        """
+        query = (
+            select(webhook_inbox)
+            .where(
+                webhook_inbox.c.status == InboxStatus.FAILED.value,
+                webhook_inbox.c.next_attempt_at <= now,
+            )
+            .order_by(webhook_inbox.c.next_attempt_at, webhook_inbox.c.id)
+            .limit(limit)
+        )
+        if self._row_locks:
+            query = query.with_for_update(skip_locked=True)
+        claimed = [inbox_from_row(row) for row in self._all(query)]
+        if not claimed:
+            return []
+        lease = now + CLAIM_LEASE
+        self._connection.execute(
+            webhook_inbox.update()
+            .where(webhook_inbox.c.id.in_([m.id for m in claimed]))
+            .values(next_attempt_at=lease)
+        )
+        for message in claimed:
+            message.next_attempt_at = lease
+        return claimed
+
+    def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
+        """Recent messages, newest first, optionally of one status."""
+        query = select(webhook_inbox)
+        if status is not None:
+            query = query.where(webhook_inbox.c.status == status)
+        query = query.order_by(webhook_inbox.c.received_at.desc(), webhook_inbox.c.id.desc())
+        return [inbox_from_row(row) for row in self._all(query.limit(limit))]

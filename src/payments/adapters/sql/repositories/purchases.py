@@ -1,0 +1,155 @@
+"""The SQL purchase repository: purchases with optimistic versions, and their audit trail."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
+
+from payments.adapters.cursors import decode_cursor, encode_cursor
+from payments.adapters.sql import direct
+from payments.adapters.sql.mappers import (
+    audit_from_row,
+    audit_to_row,
+    purchase_from_row,
+    purchase_to_row,
+)
+from payments.adapters.sql.repositories.base import SqlRepository
+from payments.adapters.sql.statements import (
+    AUDIT_COLUMNS,
+    PURCHASE_MUTABLE,
+    PURCHASE_UPDATE,
+    PURCHASE_UPDATE_WITH_AUDIT,
+)
+from payments.adapters.sql.tables import purchase_audit, purchases
+from payments.domain.errors import ConflictError
+from payments.domain.ports import PurchasePage, PurchaseRepository
+from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase, PurchaseStatus
+from payments.domain.seen import SeenAggregates
+
+
+class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
+    """Purchases on one connection; every purchase it hands out or is given is ``seen``, so that
+    the unit of work writes the events it records to the outbox on commit."""
+
+    def __init__(self, connection: Connection, seen: SeenAggregates | None = None) -> None:
+        super().__init__(connection)
+        self._seen = seen if seen is not None else SeenAggregates()
+
+    def add(self, purchase: Purchase) -> None:
+        """Store a new purchase and its pending audit records (then cleared).
+
+        ``ConflictError`` when the id, reference or (gateway, gateway reference) is taken; the
+        transaction stays usable.
+        """
+        self._insert_new(purchases, purchase_to_row(purchase), f"Purchase {purchase.id!r}")
+        self._seen.seen(purchase)
+        self._append_audit(purchase)
+
+    def get(self, purchase_id: str, *, for_update: bool = False) -> Purchase | None:
+        """The purchase; ``for_update`` locks its row (PostgreSQL) until the transaction ends."""
+        return self._find({"id": purchase_id}, for_update)
+
+    def get_by_reference(self, reference: str, *, for_update: bool = False) -> Purchase | None:
+        """The purchase with our reference."""
+        return self._find({"reference": reference}, for_update)
+
+    def get_by_gateway_reference(
+        self, gateway: str, gateway_reference: str, *, for_update: bool = False
+    ) -> Purchase | None:
+        """The purchase a provider knows by ``gateway_reference``."""
+        return self._find({"gateway": gateway, "gateway_reference": gateway_reference}, for_update)
+
+    def _find(self, keys: dict[str, Any], for_update: bool) -> Purchase | None:
+        found = self._found(purchases, keys, purchase_from_row, for_update)
+        return self._seen.seen(found) if found is not None else None
+
+    def save(self, purchase: Purchase) -> None:
+        """Update the purchase if its stored version is still ``purchase.version``, then bump it.
+
+        ``ConflictError`` when the version moved (a lost update), the purchase was never added,
+        or its new gateway reference belongs to another purchase.
+        """
+        full = purchase_to_row(purchase)
+        # Only the SET columns: any other column name among the parameters would be SET too.
+        row = {name: full[name] for name in PURCHASE_MUTABLE}
+        row["b_id"] = purchase.id
+        row["b_version"] = purchase.version
+        statement = PURCHASE_UPDATE
+        with_audit = self._row_locks and len(purchase.pending_audit) == 1
+        if with_audit:  # the usual transition: one round trip for both
+            statement = PURCHASE_UPDATE_WITH_AUDIT
+            audit = audit_to_row(purchase.pending_audit[0])
+            row.update({f"a_{name}": audit[name] for name in AUDIT_COLUMNS})
+        try:
+            written = direct.execute(self._connection, statement, row)
+        except IntegrityError as error:
+            raise ConflictError(
+                f"Purchase {purchase.id!r} breaks a database constraint "
+                "(is its gateway reference another purchase's?)."
+            ) from error
+        if written != 1:
+            raise ConflictError(f"Purchase {purchase.id!r} changed since it was read.")
+        purchase.version += 1
+        self._seen.seen(purchase)
+        if with_audit:
+            purchase.pending_audit.clear()
+        self._append_audit(purchase)
+
+    def _append_audit(self, purchase: Purchase) -> None:
+        if purchase.pending_audit:
+            self._insert_all(purchase_audit, [audit_to_row(r) for r in purchase.pending_audit])
+            purchase.pending_audit.clear()
+
+    def list(
+        self,
+        *,
+        customer_id: str | None = None,
+        status: PurchaseStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> PurchasePage:
+        """Newest first by (created_at, id); ``cursor`` is the previous page's ``next_cursor``."""
+        query = select(purchases)
+        if customer_id is not None:
+            query = query.where(purchases.c.customer_id == customer_id)
+        if status is not None:
+            query = query.where(purchases.c.status == status.value)
+        if cursor:
+            created_at, purchase_id = decode_cursor(cursor)
+            query = query.where(
+                (purchases.c.created_at < created_at)
+                | ((purchases.c.created_at == created_at) & (purchases.c.id < purchase_id))
+            )
+        limit = max(limit, 0)
+        query = query.order_by(purchases.c.created_at.desc(), purchases.c.id.desc())
+        rows = self._all(query.limit(limit + 1))
+        items = [self._seen.seen(purchase_from_row(row)) for row in rows[:limit]]
+        more = len(rows) > limit and bool(items)
+        next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
+        return PurchasePage(items, next_cursor)
+
+    def list_open(self, *, updated_before: datetime, limit: int = 100) -> builtins.list[Purchase]:
+        """Pending or processing purchases not touched since ``updated_before``, oldest first."""
+        query = (
+            select(purchases)
+            .where(
+                purchases.c.status.in_(sorted(s.value for s in OPEN_STATUSES)),
+                purchases.c.updated_at < updated_before,
+            )
+            .order_by(purchases.c.updated_at, purchases.c.id)
+            .limit(limit)
+        )
+        return [self._seen.seen(purchase_from_row(row)) for row in self._all(query)]
+
+    def audit_trail(self, purchase_id: str) -> builtins.list[AuditRecord]:
+        """Every status change of the purchase, in the order they were recorded."""
+        query = (
+            select(purchase_audit)
+            .where(purchase_audit.c.purchase_id == purchase_id)
+            .order_by(purchase_audit.c.id)
+        )
+        return [audit_from_row(row) for row in self._all(query)]

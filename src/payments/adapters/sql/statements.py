@@ -1,0 +1,141 @@
+"""The fixed statements of the hot paths, written once as SQL text with named parameters."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, Table, TextClause, bindparam, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeEngine
+
+from payments.adapters.sql.tables import purchase_audit, purchases, refunds, webhook_inbox
+
+_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@dataclass(frozen=True, eq=False)
+class FixedStatement:
+    """One statement as SQL text with ``:name`` parameters, the column type of each parameter,
+    and for a SELECT the columns it returns (whose types convert the values read back).
+
+    The text is the one source: ``clause`` runs it through SQLAlchemy, ``pyformat`` is the same
+    text with ``%(name)s`` parameters for psycopg (``direct.py``). Written with plain SQL only
+    (no ``%``, no ``::`` casts), so that the two never differ but for the parameter markers.
+    """
+
+    sql: str
+    parameters: Mapping[str, TypeEngine[Any]]
+    columns: tuple[Column[Any], ...] = ()
+
+    @functools.cached_property
+    def clause(self) -> TextClause:
+        """The statement for ``Connection.execute``, its parameters typed by their columns."""
+        clause = text(self.sql).bindparams(
+            *(bindparam(name, type_=type_) for name, type_ in self.parameters.items())
+        )
+        if self.columns:
+            return clause.columns(*self.columns).execution_options(preserve_rowcount=True)  # type: ignore[return-value]
+        return clause.execution_options(preserve_rowcount=True)
+
+    @functools.cached_property
+    def pyformat(self) -> str:
+        """The text with psycopg's ``%(name)s`` parameter markers."""
+        return _PARAMETER.sub(r"%(\1)s", self.sql)
+
+
+def _typed(table: Table, columns: tuple[str, ...], suffix: str = "") -> dict[str, TypeEngine[Any]]:
+    return {f"{name}{suffix}": table.c[name].type for name in columns}
+
+
+@functools.cache
+def lookup(table: Table, keys: tuple[str, ...], locked: bool = False) -> FixedStatement:
+    """``SELECT`` every column ``WHERE key = :key AND ...``; ``locked`` adds ``FOR UPDATE``.
+    Built once per table, keys and lock (pass them by position: one cache entry each)."""
+    where = " AND ".join(f"{name} = :{name}" for name in keys)
+    listed = ", ".join(column.name for column in table.c)
+    # Names of our own tables and columns only (table.c[name] refuses any other).
+    sql = f"SELECT {listed} FROM {table.name} WHERE {where}"  # noqa: S608
+    if locked:
+        sql += " FOR UPDATE"
+    return FixedStatement(sql, _typed(table, keys), tuple(table.c))
+
+
+@functools.cache
+def insert(
+    table: Table, columns: tuple[str, ...], rows: int = 1, conflict: tuple[str, ...] | None = None
+) -> FixedStatement:
+    """``INSERT INTO table (columns) VALUES (...)``: one row's parameters are named as the columns;
+    with ``rows`` > 1 they are ``<column>_<row>``. ``conflict``: ``ON CONFLICT [(columns)] DO
+    NOTHING`` (a duplicate writes nothing and raises nothing; ``()`` for any constraint)."""
+    suffixes = [""] if rows == 1 else [f"_{row}" for row in range(rows)]
+    values = ", ".join(
+        "(" + ", ".join(f":{name}{suffix}" for name in columns) + ")" for suffix in suffixes
+    )
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
+    if conflict is not None:
+        target = f" ({', '.join(conflict)})" if conflict else ""
+        sql += f" ON CONFLICT{target} DO NOTHING"
+    parameters: dict[str, TypeEngine[Any]] = {}
+    for suffix in suffixes:
+        parameters.update(_typed(table, columns, suffix))
+    return FixedStatement(sql, parameters)
+
+
+def update_by_id(table: Table, columns: tuple[str, ...], condition: str = "") -> FixedStatement:
+    """``UPDATE table SET column = :column, ... WHERE id = :b_id``, and ``condition`` if given."""
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    sql = f"UPDATE {table.name} SET {assignments} WHERE id = :b_id{condition}"  # noqa: S608
+    return FixedStatement(sql, {**_typed(table, columns), "b_id": table.c.id.type})
+
+
+PURCHASE_FIXED = frozenset({"id", "reference", "customer_id", "created_at", "version"})
+PURCHASE_MUTABLE = tuple(c.name for c in purchases.c if c.name not in PURCHASE_FIXED)
+AUDIT_COLUMNS = ("from_status", "to_status", "cause", "actor", "event_id", "at")
+
+
+def _purchase_update() -> FixedStatement:
+    plain = update_by_id(purchases, PURCHASE_MUTABLE, " AND version = :b_version")
+    sql = plain.sql.replace(" WHERE ", ", version = version + 1 WHERE ", 1)
+    return FixedStatement(sql, {**plain.parameters, "b_version": purchases.c.version.type})
+
+
+PURCHASE_UPDATE = _purchase_update()
+"""The purchase's changes if its stored version is still ``:b_version``; the version is bumped."""
+
+
+def _purchase_update_with_audit() -> FixedStatement:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    # In a SELECT list a parameter's type cannot be inferred: cast it to its column's.
+    selected = ", ".join(
+        f"CAST(:a_{name} AS {purchase_audit.c[name].type.compile(dialect=dialect)})"
+        for name in AUDIT_COLUMNS
+    )
+    sql = (
+        f"WITH updated AS ({PURCHASE_UPDATE.sql} RETURNING id) "  # noqa: S608
+        f"INSERT INTO {purchase_audit.name} (purchase_id, {', '.join(AUDIT_COLUMNS)}) "
+        f"SELECT updated.id, {selected} FROM updated"
+    )
+    audit = {f"a_{name}": purchase_audit.c[name].type for name in AUDIT_COLUMNS}
+    return FixedStatement(sql, {**PURCHASE_UPDATE.parameters, **audit})
+
+
+PURCHASE_UPDATE_WITH_AUDIT = _purchase_update_with_audit()
+"""PostgreSQL: the purchase UPDATE and its one audit record in one statement (a data-modifying
+CTE); it inserts the audit row, and counts 1, only when the UPDATE matched the version."""
+
+REFUND_MUTABLE = ("status", "gateway_reference", "failure_message", "updated_at", "reason")
+REFUND_UPDATE = update_by_id(refunds, REFUND_MUTABLE)
+INBOX_MUTABLE = (
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "processed_at",
+    "purchase_id",
+    "event_type",
+)
+INBOX_UPDATE = update_by_id(webhook_inbox, INBOX_MUTABLE)
