@@ -12,7 +12,7 @@ events do not see these statements. Any other driver runs the same text through 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Dialect, exc
 
@@ -67,7 +67,7 @@ class _Converters:
     """The conversions of one statement's parameters and columns on one dialect."""
 
     __slots__ = ("binds", "dialect", "names", "results", "statement")
-    _cache: dict[tuple[int, int], _Converters] = {}
+    _cache: ClassVar[dict[tuple[int, int], _Converters]] = {}
 
     def __init__(self, statement: FixedStatement, dialect: Dialect) -> None:
         self.statement = statement
