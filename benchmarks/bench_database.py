@@ -12,7 +12,6 @@ from decimal import Decimal
 from signed_events import SeededPurchase
 from sqlalchemy import Engine, make_url, text
 
-from payments.adapters.gateways.stripe import to_stripe_amount
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -80,7 +79,7 @@ def seed_processing_purchases(engine: Engine, count: int) -> list[SeededPurchase
                         purchase_id=purchase.id,
                         reference=purchase.reference,
                         intent_id=f"pi_bench_{n}",
-                        amount_minor=to_stripe_amount(purchase.amount),
+                        amount_minor=purchase.amount.to_minor_units(),  # EUR: as Stripe counts it
                         currency=purchase.amount.currency.code.lower(),
                     )
                 )
