@@ -6,7 +6,8 @@ import falcon
 
 from payments.domain.access import Principal
 from payments.domain.errors import FieldError, ValidationError
-from payments.domain.services.purchases import CreatePurchase, PayerDetails, PurchaseService
+from payments.domain.services.checkout import CreatePurchase, PayerDetails
+from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http import representations as rep
 from payments.entrypoints.http.bodies import PayerDetails as PayerInput
