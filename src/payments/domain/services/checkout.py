@@ -84,17 +84,6 @@ class PayerDetails:
             raise ValidationError("The payer details are invalid.", errors=errors)
 
 
-@dataclass(frozen=True, slots=True)
-class ReconcileReport:
-    """What one reconciliation sweep did: how many open purchases it looked up, which it settled
-    from the provider's answer, which it expired, and which failed (purchase id to error code)."""
-
-    looked_up: int
-    settled: list[str]
-    expired: list[str]
-    errors: dict[str, str]
-
-
 def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
     """The customer our caller names, created on its first purchase.
 
