@@ -84,24 +84,36 @@ class PayerDetails:
             raise ValidationError("The payer details are invalid.", errors=errors)
 
 
-def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
-    """The customer our caller names, created on its first purchase.
+def _found_or_added(
+    uow: UnitOfWork, find: Callable[[], Customer | None], new: Callable[[], Customer]
+) -> Customer:
+    """The customer ``find`` reads, else ``new()``, added: customers are created on their first
+    purchase.
 
     Two first purchases of one customer may race: the loser of the insert reads the winner's row
     (the repository's insert leaves the transaction usable) instead of refusing the purchase.
     """
-    existing = uow.customers.get(customer_id)
+    existing = find()
     if existing is not None:
         return existing
-    customer = Customer(customer_id, None, None, now)
+    customer = new()
     try:
         uow.customers.add(customer)
     except ConflictError:
-        existing = uow.customers.get(customer_id)
+        existing = find()
         if existing is None:
             raise
         return existing
     return customer
+
+
+def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
+    """The customer our caller names, created on its first purchase."""
+    return _found_or_added(
+        uow,
+        lambda: uow.customers.get(customer_id),
+        lambda: Customer(customer_id, None, None, now),
+    )
 
 
 class Checkout(GatewayUseCase):
@@ -212,18 +224,11 @@ class Checkout(GatewayUseCase):
             )
         email = normalise_email(command.customer_email)
         name = clean_name(command.customer_name) if command.customer_name is not None else None
-        existing = uow.customers.get_by_email(email)
-        if existing is not None:
-            return existing
-        guest = Customer(self._ids.new("cus"), email, name, now)
-        try:
-            uow.customers.add(guest)
-        except ConflictError:  # a concurrent checkout with this e-mail created the guest first
-            existing = uow.customers.get_by_email(email)
-            if existing is None:
-                raise
-            return existing
-        return guest
+        return _found_or_added(  # a guest, by e-mail
+            uow,
+            lambda: uow.customers.get_by_email(email),
+            lambda: Customer(self._ids.new("cus"), email, name, now),
+        )
 
     def _start(self, purchase: Purchase, details: PayerDetails, bank_code: str | None) -> Purchase:
         chain = purchase.routing.chain
