@@ -26,9 +26,10 @@ from payments.domain.purchase import PurchaseStatus
 from payments.domain.refund import RefundStatus
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.catalog import CatalogService
+from payments.domain.services.checkout import CreatePurchase
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService
-from payments.domain.services.purchases import CreatePurchase, PurchaseService
+from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from tests.integration.service import use_cases_on
 

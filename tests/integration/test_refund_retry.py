@@ -25,8 +25,9 @@ from payments.domain.errors import GatewayUnavailableError
 from payments.domain.money import Money
 from payments.domain.refund import Refund, RefundStatus
 from payments.domain.services.catalog import CatalogService
+from payments.domain.services.checkout import CreatePurchase
 from payments.domain.services.notifications import NotificationService
-from payments.domain.services.purchases import CreatePurchase, PurchaseService
+from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RESEND_WINDOW, RefundService
 from payments.domain.services.settlement import book_refund
 from tests.integration.service import RunningService, running_service, use_cases_on

@@ -24,8 +24,9 @@ from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import PurchaseStatus
 from payments.domain.routing import RoutingTable
 from payments.domain.services.catalog import CatalogService
+from payments.domain.services.checkout import CreatePurchase
 from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.purchases import CreatePurchase, PurchaseService
+from payments.domain.services.purchases import PurchaseService
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 

@@ -13,8 +13,9 @@ from payments.domain.catalog import Product
 from payments.domain.money import Money
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.catalog import CatalogService
+from payments.domain.services.checkout import CreatePurchase
 from payments.domain.services.notifications import NotificationService
-from payments.domain.services.purchases import CreatePurchase, PurchaseService
+from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.testing import bootstrap as wire_use_cases
 

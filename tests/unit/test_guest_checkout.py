@@ -8,9 +8,10 @@ from payments.adapters.memory import InMemoryRateLimiter, InMemoryUnitOfWork
 from payments.domain.access import Principal, Role
 from payments.domain.errors import RateLimitedError
 from payments.domain.routing import RoutingTable
+from payments.domain.services.checkout import CreatePurchase
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
-from payments.domain.services.purchases import CreatePurchase, PurchaseService
+from payments.domain.services.purchases import PurchaseService
 from tests.unit.conftest import MERCHANT, Payments, bootstrap
 
 GUEST = Principal(Role.PUBLIC, "key_public")

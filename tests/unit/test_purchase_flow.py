@@ -17,7 +17,7 @@ from payments.domain.errors import (
 from payments.domain.ledger import EntryKind
 from payments.domain.money import Money
 from payments.domain.purchase import PaymentOutcome, PurchaseStatus
-from payments.domain.services.purchases import CreatePurchase
+from payments.domain.services.checkout import CreatePurchase
 from tests.unit.conftest import MERCHANT, Payments, bootstrap, credits_of
 
 

@@ -25,7 +25,7 @@ from payments.domain.purchase import (
     PurchaseStatus,
     RoutingDecision,
 )
-from payments.domain.services.purchases import CreatePurchase, PayerDetails
+from payments.domain.services.checkout import CreatePurchase, PayerDetails
 from tests.unit.conftest import MERCHANT, Payments, bootstrap, credits_of
 
 S = PurchaseStatus

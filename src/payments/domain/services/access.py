@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import replace
 
 from payments.domain.access import ApiKey, Principal, Role
@@ -15,7 +14,7 @@ from payments.domain.errors import (
     NotFoundError,
     ValidationError,
 )
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.services.use_case import UseCase
 
 KEY_PREFIX = "pay_"
 
@@ -25,13 +24,8 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-class AccessService:
+class AccessService(UseCase):
     """Issues and checks API keys."""
-
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, ids: IdGenerator) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
 
     def create_key(self, role: Role | str, customer_id: str | None = None) -> tuple[ApiKey, str]:
         """A new key and its secret; only the secret's hash is stored."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from payments.domain.access import Principal
@@ -15,16 +14,11 @@ from payments.domain.errors import (
 )
 from payments.domain.events import CreditsConsumed
 from payments.domain.ledger import CREDIT_QUANTUM, Account, consumption_entry
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.services.use_case import UseCase
 
 
-class AccountService:
+class AccountService(UseCase):
     """Balances and credit consumption."""
-
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, ids: IdGenerator) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
 
     def get(self, customer_id: str, principal: Principal) -> Account:
         """The customer's account now; ``NotFoundError`` for an unknown or foreign customer."""

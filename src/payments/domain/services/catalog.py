@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from payments.domain.catalog import BillingCycle, Product, ProductKind
 from payments.domain.errors import NotFoundError
 from payments.domain.money import Money
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.services.use_case import UseCase
 
 
-class CatalogService:
+class CatalogService(UseCase):
     """Products we sell."""
-
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, ids: IdGenerator) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
 
     def create(
         self,

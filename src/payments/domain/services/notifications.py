@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from payments.domain.errors import NotFoundError, StorageUnavailableError
 from payments.domain.gateway import Notification
 from payments.domain.inbox import InboxMessage, InboxStatus
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import ApplyResult
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.settlement import (
     Settled,
     find_purchase,
     settle_payment,
     settle_refund,
 )
+from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +60,8 @@ class Receipt:
     purchase_id: str | None
 
 
-class NotificationService:
+class NotificationService(GatewayUseCase):
     """Receives provider notifications (DESIGN §5.1-§5.3)."""
-
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        gateways: GatewayRegistry,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        self._uow = uow
-        self._gateways = gateways
-        self._clock = clock
-        self._ids = ids
 
     def receive(self, provider: str, headers: Mapping[str, str], body: bytes) -> Receipt:
         """Verify, apply and store one delivery, in a single transaction on the happy path.

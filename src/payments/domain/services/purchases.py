@@ -1,92 +1,37 @@
-"""Purchasing: create a purchase, start it at a gateway (with safe failover), read, cancel, sync."""
+"""Purchases after checkout: read, list, cancel, sync with the provider and reconcile them."""
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from payments.domain.access import Principal, Role
-from payments.domain.customer import Customer, check_customer_id, clean_name, normalise_email
 from payments.domain.errors import (
-    ConflictError,
     FieldError,
     ForbiddenError,
-    GatewayConfigurationError,
-    GatewayUnavailableError,
     NotFoundError,
-    PaymentDeclinedError,
     PaymentsError,
     ValidationError,
-    with_details,
 )
-from payments.domain.gateway import Payer, PaymentRequest, PaymentStart
-from payments.domain.ports import Clock, IdGenerator, PurchasePage, UnitOfWork
-from payments.domain.purchase import (
-    ApplyResult,
-    GatewayObservation,
-    ObservationSource,
-    PaymentOutcome,
-    Purchase,
-    PurchaseStatus,
-)
-from payments.domain.routing import RoutingTable
-from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.guest_checkout import GuestCheckoutGate
-from payments.domain.services.records import locked_purchase
+from payments.domain.ports import PurchasePage
+from payments.domain.purchase import ApplyResult, Purchase, PurchaseStatus
+from payments.domain.services.checkout import Checkout, CreatePurchase, PayerDetails
+from payments.domain.services.records import locked_purchase, readable
 from payments.domain.services.settlement import settle_payment
+
+__all__ = [
+    "DEFAULT_LOOK_UP_AFTER",
+    "CreatePurchase",
+    "PayerDetails",
+    "PurchaseService",
+    "ReconcileReport",
+]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOOK_UP_AFTER = timedelta(minutes=15)
 """How long a purchase may stay open before reconciliation asks its provider about it."""
-
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-
-@dataclass(frozen=True, slots=True)
-class CreatePurchase:
-    """A request to buy one product. There is deliberately no amount: the catalog sets it."""
-
-    product_id: str
-    country: str
-    customer_id: str | None = None
-    customer_email: str | None = None
-    customer_name: str | None = None
-    payment_method: str | None = None
-    gateway: str | None = None
-    return_url: str | None = None
-    payer: PayerDetails | None = None
-    bank_code: str | None = None
-    client_address: str | None = None
-    """Where the request came from (never a body's claim): guest checkouts are counted by it."""
-
-
-@dataclass(frozen=True, slots=True)
-class PayerDetails:
-    """What some payment methods ask of the payer besides a name and e-mail (PSE: document and
-    person type and IP address; Nequi: a phone). Passed to the gateway, never stored."""
-
-    phone: str | None = None
-    document_type: str | None = None
-    document_number: str | None = None
-    person_type: str | None = None
-    ip_address: str | None = None
-
-    def check(self) -> None:
-        """``ValidationError`` naming each field that is not a short printable string."""
-        errors = [
-            FieldError(f"payer.{name}", "must be 1 to 64 printable characters")
-            for name in self.__slots__
-            if (value := getattr(self, name)) is not None
-            and not (isinstance(value, str) and 1 <= len(value) <= 64 and value.isprintable())
-        ]
-        if self.person_type not in (None, "natural", "juridical"):
-            errors.append(FieldError("payer.person_type", "must be 'natural' or 'juridical'"))
-        if errors:
-            raise ValidationError("The payer details are invalid.", errors=errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,262 +45,15 @@ class ReconcileReport:
     errors: dict[str, str]
 
 
-def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
-    """The customer our caller names, created on its first purchase.
-
-    Two first purchases of one customer may race: the loser of the insert reads the winner's row
-    (the repository's insert leaves the transaction usable) instead of refusing the purchase.
-    """
-    existing = uow.customers.get(customer_id)
-    if existing is not None:
-        return existing
-    customer = Customer(customer_id, None, None, now)
-    try:
-        uow.customers.add(customer)
-    except ConflictError:
-        existing = uow.customers.get(customer_id)
-        if existing is None:
-            raise
-        return existing
-    return customer
-
-
-class PurchaseService:
-    """Creates purchases and moves them through their gateways."""
-
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        gateways: GatewayRegistry,
-        routing: RoutingTable,
-        clock: Clock,
-        ids: IdGenerator,
-        *,
-        guests: GuestCheckoutGate | None = None,
-    ) -> None:
-        """``guests`` limits checkouts by publishable keys; without it guests are not limited."""
-        self._uow = uow
-        self._gateways = gateways
-        self._routing = routing
-        self._clock = clock
-        self._ids = ids
-        self._guests = guests
-
-    def create(self, command: CreatePurchase, principal: Principal) -> Purchase:
-        """Create a purchase at the catalog price, route it and start it at the first gateway.
-
-        The purchase is committed before any provider call, and the provider call is made outside
-        any transaction. Failover to the next gateway happens only when the error proves nothing
-        was charged. A decline leaves the purchase ``failed`` (returned, not raised). A guest
-        (publishable key) over its checkout limits gets ``RateLimitedError``.
-        """
-        if principal.role is Role.PUBLIC and self._guests is not None:
-            self._guests.admit(command.client_address, command.customer_email)
-        if command.payer is not None:
-            command.payer.check()
-        if command.bank_code is not None and not (
-            isinstance(command.bank_code, str) and 1 <= len(command.bank_code) <= 32
-        ):
-            raise ValidationError(
-                "The bank code is invalid.",
-                errors=[FieldError("bank_code", "must be a code from GET /v1/pse/banks")],
-            )
-        purchase = self._create_pending(command, principal)
-        return self._start(purchase, command.payer or PayerDetails(), command.bank_code)
-
-    def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
-        now = self._clock.now()
-        country = command.country.strip().upper() if isinstance(command.country, str) else ""
-        if not _COUNTRY.match(country):
-            raise ValidationError(
-                "The country is invalid.",
-                errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
-            )
-        with self._uow() as uow:
-            product = uow.products.get(command.product_id)
-            if product is None or not product.active:
-                raise NotFoundError(f"Product {command.product_id!r} does not exist.")
-            customer = self._resolve_customer(uow, command, principal, now)
-            routing = self._routing.route(
-                country=country,
-                amount=product.price,
-                payment_method=command.payment_method,
-                capabilities=self._gateways.capabilities(),
-                requested=command.gateway,
-            )
-            purchase = Purchase.create(
-                id=self._ids.new("pur"),
-                reference=self._ids.new("ref"),
-                customer_id=customer.id,
-                product_id=product.id,
-                amount=product.price,
-                credits=product.credits,
-                validity_days=product.validity_days,
-                country=country,
-                payment_method=command.payment_method,
-                routing=routing,
-                now=now,
-                return_url=command.return_url,
-                actor=principal.key_id or principal.role.value,
-            )
-            uow.purchases.add(purchase)
-            uow.commit()
-        return purchase
-
-    def _resolve_customer(
-        self,
-        uow: UnitOfWork,
-        command: CreatePurchase,
-        principal: Principal,
-        now: datetime,
-    ) -> Customer:
-        if principal.role is Role.CUSTOMER:
-            if command.customer_id not in (None, principal.customer_id) or command.customer_email:
-                raise ForbiddenError("A customer key buys only for its own customer.")
-            if principal.customer_id is None:
-                raise ForbiddenError("This customer key names no customer.")
-            return _customer_by_id(uow, principal.customer_id, now)
-        if command.customer_id is not None:
-            if principal.role is Role.PUBLIC:
-                raise ForbiddenError("A publishable key buys as a guest: send customer.email.")
-            if command.customer_email is not None:
-                raise ValidationError(
-                    "Send customer_id or customer, not both.",
-                    errors=[FieldError("customer", "not allowed with customer_id")],
-                )
-            return _customer_by_id(uow, check_customer_id(command.customer_id), now)
-        if command.customer_email is None:
-            raise ValidationError(
-                "Say who is buying.",
-                errors=[FieldError("customer_id", "send customer_id or customer.email")],
-            )
-        email = normalise_email(command.customer_email)
-        name = clean_name(command.customer_name) if command.customer_name is not None else None
-        existing = uow.customers.get_by_email(email)
-        if existing is not None:
-            return existing
-        guest = Customer(self._ids.new("cus"), email, name, now)
-        try:
-            uow.customers.add(guest)
-        except ConflictError:  # a concurrent checkout with this e-mail created the guest first
-            existing = uow.customers.get_by_email(email)
-            if existing is None:
-                raise
-            return existing
-        return guest
-
-    def _start(self, purchase: Purchase, details: PayerDetails, bank_code: str | None) -> Purchase:
-        chain = purchase.routing.chain
-        for attempt, gateway_name in enumerate(chain):
-            gateway = self._gateways[gateway_name]
-            if attempt > 0:
-                self._reroute(purchase.id, gateway_name)
-            request = PaymentRequest(
-                purchase_id=purchase.id,
-                reference=purchase.reference,
-                amount=purchase.amount,
-                description=f"Purchase {purchase.id}",
-                payer=self._payer(purchase.customer_id, details),
-                country=purchase.country,
-                payment_method=purchase.payment_method,
-                idempotency_key=f"{purchase.id}:start:{attempt}",
-                return_url=purchase.return_url,
-                metadata={"purchase_id": purchase.id, "purchase_reference": purchase.reference},
-                bank_code=bank_code,
-            )
-            last = attempt == len(chain) - 1
-            try:
-                start = gateway.start_payment(request)
-            except PaymentDeclinedError as declined:
-                return self._fail_at_start(
-                    purchase.id, gateway_name, declined.provider_code, declined.message
-                )
-            except ValidationError as refused:  # refused as asked: provably nothing charged
-                log.warning("gateway %s refused %s: %s", gateway_name, purchase.id, refused)
-                if not last:
-                    continue
-                self._fail_at_start(purchase.id, gateway_name, refused.code, refused.message)
-                raise with_details(refused, purchase_id=purchase.id) from refused
-            except (GatewayUnavailableError, GatewayConfigurationError) as error:
-                provably_uncharged = isinstance(error, GatewayConfigurationError) or (
-                    not error.charged_possible
-                )
-                log.warning("gateway %s failed for %s: %s", gateway_name, purchase.id, error)
-                if provably_uncharged and not last:
-                    continue
-                raise with_details(error, purchase_id=purchase.id) from error
-            return self._record_start(purchase.id, gateway_name, start)
-        raise AssertionError("a routing decision always has at least one gateway")
-
-    def _fail_at_start(
-        self, purchase_id: str, gateway_name: str, code: str | None, message: str
-    ) -> Purchase:
-        """The provider's answer to the start says no: the purchase fails with its code."""
-        return self._observe(
-            purchase_id,
-            GatewayObservation(
-                gateway=gateway_name,
-                outcome=PaymentOutcome.FAILED,
-                source=ObservationSource.RESPONSE,
-                provider_code=code,
-                message=message,
-            ),
-        )
-
-    def _payer(self, customer_id: str, details: PayerDetails) -> Payer:
-        with self._uow() as uow:
-            customer = uow.customers.get(customer_id)
-        return Payer(
-            customer_id,
-            customer.email if customer else None,
-            customer.name if customer else None,
-            phone=details.phone,
-            document_type=details.document_type,
-            document_number=details.document_number,
-            person_type=details.person_type,
-            ip_address=details.ip_address,
-        )
-
-    def _reroute(self, purchase_id: str, gateway_name: str) -> None:
-        with self._uow() as uow:
-            purchase = locked_purchase(uow, purchase_id)
-            purchase.gateway = gateway_name
-            purchase.updated_at = self._clock.now()
-            uow.purchases.save(purchase)
-            uow.commit()
-
-    def _record_start(self, purchase_id: str, gateway_name: str, start: PaymentStart) -> Purchase:
-        now = self._clock.now()
-        with self._uow() as uow:
-            purchase = locked_purchase(uow, purchase_id)
-            purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
-            if start.observation is not None:
-                settle_payment(
-                    uow, purchase, start.observation, now=now, actor=gateway_name, ids=self._ids
-                )
-            uow.purchases.save(purchase)
-            uow.commit()
-        return purchase
-
-    def _observe(self, purchase_id: str, observation: GatewayObservation) -> Purchase:
-        now = self._clock.now()
-        with self._uow() as uow:
-            purchase = locked_purchase(uow, purchase_id)
-            settle_payment(
-                uow, purchase, observation, now=now, actor=observation.gateway, ids=self._ids
-            )
-            uow.commit()
-        return purchase
+class PurchaseService(Checkout):
+    """Purchases: checkout (``create``, from ``Checkout``) and everything after it."""
 
     # -- reading -------------------------------------------------------------------------------
 
     def get(self, purchase_id: str, principal: Principal) -> Purchase:
         """The purchase if the caller may see it; otherwise ``NotFoundError`` (never a hint)."""
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id)
-        if purchase is None or not principal.can_read_customer(purchase.customer_id):
-            raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
-        return purchase
+            return readable(principal, uow.purchases.get(purchase_id), "Purchase", purchase_id)
 
     def list_purchases(
         self,
@@ -398,9 +96,8 @@ class PurchaseService:
         now = self._clock.now()
         actor = principal.key_id or principal.role.value
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id, for_update=True)
-            if purchase is None or not principal.can_read_customer(purchase.customer_id):
-                raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
+            found = uow.purchases.get(purchase_id, for_update=True)
+            purchase = readable(principal, found, "Purchase", purchase_id)
             changed = purchase.cancel(now, actor)
             if changed:
                 uow.purchases.save(purchase)

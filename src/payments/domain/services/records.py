@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
+from payments.domain.access import Principal
 from payments.domain.errors import NotFoundError
 from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import Purchase
 from payments.domain.refund import Refund
+
+
+class _CustomersRecord(Protocol):
+    @property
+    def customer_id(self) -> str: ...
+
+
+_Record = TypeVar("_Record", bound=_CustomersRecord)
 
 
 def locked_purchase(uow: UnitOfWork, purchase_id: str) -> Purchase:
@@ -22,3 +33,11 @@ def stored_refund(uow: UnitOfWork, refund_id: str) -> Refund:
     if refund is None:
         raise NotFoundError(f"Refund {refund_id!r} does not exist.")
     return refund
+
+
+def readable(principal: Principal, record: _Record | None, kind: str, record_id: str) -> _Record:
+    """The record if ``principal`` may read its customer's records; a record it may not read is
+    ``NotFoundError``, the same as a missing one (never a hint that it exists)."""
+    if record is None or not principal.can_read_customer(record.customer_id):
+        raise NotFoundError(f"{kind} {record_id!r} does not exist.")
+    return record

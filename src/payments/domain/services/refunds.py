@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -26,12 +25,12 @@ from payments.domain.errors import (
 from payments.domain.gateway import RefundRequest, RefundResult
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.money import Money
-from payments.domain.ports import Clock, IdGenerator, PaymentGateway, UnitOfWork
+from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundStatus
-from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.records import locked_purchase, stored_refund
+from payments.domain.services.records import locked_purchase, readable, stored_refund
 from payments.domain.services.settlement import book_refund, fail_refund
+from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
 
@@ -115,20 +114,8 @@ def refund_id_for(purchase_id: str, request_key: str) -> str:
     return f"{REFUND_ID_PREFIX}_k{digest[:25]}"
 
 
-class RefundService:
+class RefundService(GatewayUseCase):
     """Full and partial refunds; their sum never exceeds the captured amount."""
-
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        gateways: GatewayRegistry,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        self._uow = uow
-        self._gateways = gateways
-        self._clock = clock
-        self._ids = ids
 
     def refund(
         self,
@@ -370,18 +357,13 @@ class RefundService:
     def get(self, refund_id: str, principal: Principal) -> Refund:
         """The refund if the caller may see its purchase; otherwise ``NotFoundError``."""
         with self._uow() as uow:
-            refund = uow.refunds.get(refund_id)
-        if refund is None or not principal.can_read_customer(refund.customer_id):
-            raise NotFoundError(f"Refund {refund_id!r} does not exist.")
-        return refund
+            return readable(principal, uow.refunds.get(refund_id), "Refund", refund_id)
 
     def list_for_purchase(self, purchase_id: str, principal: Principal) -> list[Refund]:
         """The refunds of a purchase the caller may see, oldest first; ``NotFoundError`` for a
         purchase that does not exist or is not the caller's (never a hint)."""
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id)
-            if purchase is None or not principal.can_read_customer(purchase.customer_id):
-                raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
+            readable(principal, uow.purchases.get(purchase_id), "Purchase", purchase_id)
             return uow.refunds.for_purchase(purchase_id)
 
     def for_purchase(self, purchase_id: str) -> list[Refund]:

@@ -6,7 +6,8 @@ import falcon
 
 from payments.domain.access import Principal
 from payments.domain.errors import FieldError, ValidationError
-from payments.domain.services.purchases import CreatePurchase, PayerDetails, PurchaseService
+from payments.domain.services.checkout import CreatePurchase, PayerDetails
+from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http import representations as rep
 from payments.entrypoints.http.bodies import PayerDetails as PayerInput
@@ -23,11 +24,22 @@ from payments.entrypoints.http.presenters import (
 MAX_PAGE = 200
 
 
-class PurchasesResource:
-    """``/v1/purchases``: create (public, customer, merchant, admin) and list."""
+class _OnPurchases:
+    """A resource answered by the purchase use cases."""
 
     def __init__(self, purchases: PurchaseService) -> None:
         self._purchases = purchases
+
+
+class _OnRefunds:
+    """A resource answered by the refund use cases."""
+
+    def __init__(self, refunds: RefundService) -> None:
+        self._refunds = refunds
+
+
+class PurchasesResource(_OnPurchases):
+    """``/v1/purchases``: create (public, customer, merchant, admin) and list."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         command = _create_command(read_body(req, PurchaseInput), client_ip_of(req))
@@ -88,32 +100,23 @@ def _actor(principal: Principal) -> str:
     return principal.key_id or principal.role.value
 
 
-class PurchaseResource:
+class PurchaseResource(_OnPurchases):
     """``/v1/purchases/{purchase_id}``: the owner, merchants and admins; others get 404."""
-
-    def __init__(self, purchases: PurchaseService) -> None:
-        self._purchases = purchases
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, purchase_id: str) -> None:
         resp.media = present_purchase(self._purchases.get(purchase_id, principal_of(req)))
 
 
-class PurchaseCancelResource:
+class PurchaseCancelResource(_OnPurchases):
     """``POST /v1/purchases/{purchase_id}/cancel``."""
-
-    def __init__(self, purchases: PurchaseService) -> None:
-        self._purchases = purchases
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, purchase_id: str) -> None:
         resp.media = present_purchase(self._purchases.cancel(purchase_id, principal_of(req)))
 
 
-class PurchaseRefundsResource:
+class PurchaseRefundsResource(_OnRefunds):
     """``/v1/purchases/{purchase_id}/refunds``: refund (admin, ``{amount?, reason?}``) and list
     (the owner, merchants and admins; others get 404)."""
-
-    def __init__(self, refunds: RefundService) -> None:
-        self._refunds = refunds
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, purchase_id: str) -> None:
         body = read_body(req, RefundInput, optional=True)
@@ -137,21 +140,15 @@ class PurchaseRefundsResource:
         resp.media = rep.RefundList([present_refund(r) for r in refunds])
 
 
-class RefundResource:
+class RefundResource(_OnRefunds):
     """``GET /v1/refunds/{refund_id}``: the owner of its purchase, merchants and admins."""
-
-    def __init__(self, refunds: RefundService) -> None:
-        self._refunds = refunds
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, refund_id: str) -> None:
         resp.media = present_refund(self._refunds.get(refund_id, principal_of(req)))
 
 
-class PurchaseSyncResource:
+class PurchaseSyncResource(_OnPurchases):
     """``POST /v1/purchases/{purchase_id}/sync`` (admin): reconcile with the provider now."""
-
-    def __init__(self, purchases: PurchaseService) -> None:
-        self._purchases = purchases
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, purchase_id: str) -> None:
         purchase, result = self._purchases.sync(purchase_id)

@@ -1,0 +1,32 @@
+"""What every use case is built from: units of work, the clock and the id generator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.services.gateways import GatewayRegistry
+
+
+class UseCase:
+    """A use case that runs in fresh units of work, reads the time from ``clock`` and names new
+    records with ``ids``."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, ids: IdGenerator) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+
+
+class GatewayUseCase(UseCase):
+    """A use case that also talks to the configured payment gateways."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        gateways: GatewayRegistry,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._gateways = gateways
