@@ -35,7 +35,7 @@ class DomainEvent:
 
 @dataclass(frozen=True, slots=True)
 class PurchaseEvent(DomainEvent):
-    """Base of the events in a purchase's life that its customer's account follows."""
+    """An event about one purchase that names the purchase's customer too."""
 
     purchase_id: str
     customer_id: str
