@@ -428,6 +428,23 @@ def test_quantize_accepts_another_rounding_mode() -> None:
     assert eur("25.559").quantize(ROUND_DOWN) == eur("25.55")
 
 
+@pytest.mark.parametrize(
+    "rounding",
+    [
+        "ROUND_05UP",
+        "ROUND_CEILING",
+        "ROUND_DOWN",
+        "ROUND_FLOOR",
+        "ROUND_HALF_DOWN",
+        "ROUND_HALF_EVEN",
+        "ROUND_HALF_UP",
+        "ROUND_UP",
+    ],
+)
+def test_quantize_accepts_every_decimal_rounding_mode(rounding: str) -> None:
+    assert eur("25.56").quantize(rounding) == eur("25.56")
+
+
 def test_quantize_refuses_an_unknown_rounding_mode() -> None:
     with pytest.raises(ValueError):
         eur("1").quantize("ROUND_SOMETIMES")

@@ -78,3 +78,17 @@ def test_no_gateway_for_the_market_is_a_clear_error() -> None:
 def test_malformed_routing_is_a_configuration_error(text: str) -> None:
     with pytest.raises(ConfigurationError):
         RoutingTable.parse(text)
+
+
+def test_unconfigured_gateway_in_a_chain_is_skipped_as_not_configured() -> None:
+    caps = {name: cap for name, cap in CAPS.items() if name != "wompi"}
+    decision = TABLE.route(country="CO", amount=COP, payment_method="card", capabilities=caps)
+    assert decision.chain == ("payu",)
+    assert "wompi skipped: not configured" in decision.reason
+
+
+def test_requesting_an_unconfigured_gateway_says_it_is_not_configured() -> None:
+    with pytest.raises(UnsupportedByGatewayError, match="'adyen' cannot be used: it is not config"):
+        TABLE.route(
+            country="CO", amount=COP, payment_method="card", capabilities=CAPS, requested="adyen"
+        )

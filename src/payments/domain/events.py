@@ -34,9 +34,15 @@ class DomainEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class PurchaseCreated(DomainEvent):
+class PurchaseEvent(DomainEvent):
+    """An event about one purchase that names the purchase's customer too."""
+
     purchase_id: str
     customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseCreated(PurchaseEvent):
     product_id: str
     amount: Money
     gateway: str | None
@@ -45,9 +51,7 @@ class PurchaseCreated(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class PurchaseStatusChanged(DomainEvent):
-    purchase_id: str
-    customer_id: str
+class PurchaseStatusChanged(PurchaseEvent):
     from_status: str
     to_status: str
     cause: str
@@ -56,9 +60,7 @@ class PurchaseStatusChanged(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class PurchaseCompleted(DomainEvent):
-    purchase_id: str
-    customer_id: str
+class PurchaseCompleted(PurchaseEvent):
     amount: Money
     credits: Decimal
     needs_review: bool
@@ -98,6 +100,7 @@ __all__ = [
     "DomainEvent",
     "PurchaseCompleted",
     "PurchaseCreated",
+    "PurchaseEvent",
     "PurchaseFlaggedForReview",
     "PurchaseStatusChanged",
     "RefundRecorded",

@@ -55,34 +55,18 @@ def purchase_entries(
     now: datetime,
 ) -> list[LedgerEntry]:
     """The entries a completed purchase appends: its credits (with expiry) and the money paid."""
-    expires_at = now + timedelta(days=validity_days) if validity_days else None
-    entries = [
-        LedgerEntry(
-            id=ids[0],
-            customer_id=customer_id,
-            kind=EntryKind.PURCHASE_PAYMENT,
-            asset=amount.currency.code,
-            amount=amount.amount,
-            source=f"purchase:{purchase_id}:payment",
-            created_at=now,
-            purchase_id=purchase_id,
-        )
-    ]
-    if credits > 0:
-        entries.append(
-            LedgerEntry(
-                id=ids[1],
-                customer_id=customer_id,
-                kind=EntryKind.PURCHASE_CREDITS,
-                asset=CREDITS,
-                amount=credits,
-                source=f"purchase:{purchase_id}:credits",
-                created_at=now,
-                purchase_id=purchase_id,
-                expires_at=expires_at,
-            )
-        )
-    return entries
+    return _payment_and_credits(
+        ids=ids,
+        customer_id=customer_id,
+        purchase_id=purchase_id,
+        source=f"purchase:{purchase_id}",
+        kinds=(EntryKind.PURCHASE_PAYMENT, EntryKind.PURCHASE_CREDITS),
+        amount=amount,
+        credits=credits,
+        debit=False,
+        credits_expire_at=now + timedelta(days=validity_days) if validity_days else None,
+        now=now,
+    )
 
 
 def refund_credit_share(
@@ -116,31 +100,53 @@ def refund_entries(
     now: datetime,
 ) -> list[LedgerEntry]:
     """The debit entries a refund appends: the money given back and the credits taken back."""
-    entries = [
-        LedgerEntry(
-            id=ids[0],
+    return _payment_and_credits(
+        ids=ids,
+        customer_id=customer_id,
+        purchase_id=purchase_id,
+        source=f"refund:{refund_id}",
+        kinds=(EntryKind.REFUND_PAYMENT, EntryKind.REFUND_CREDITS),
+        amount=amount,
+        credits=credits,
+        debit=True,
+        now=now,
+    )
+
+
+def _payment_and_credits(
+    *,
+    ids: list[str],
+    customer_id: str,
+    purchase_id: str,
+    source: str,
+    kinds: tuple[EntryKind, EntryKind],
+    amount: Money,
+    credits: Decimal,
+    debit: bool,
+    now: datetime,
+    credits_expire_at: datetime | None = None,
+) -> list[LedgerEntry]:
+    """The money entry of a purchase or refund (``{source}:payment``, id ``ids[0]``) and, when
+    ``credits`` is positive, its credits entry (``{source}:credits``, id ``ids[1]``); a debit
+    enters both amounts negated."""
+    payment_kind, credits_kind = kinds
+
+    def entry(entry_id: str, kind: EntryKind, asset: str, value: Decimal, part: str) -> LedgerEntry:
+        return LedgerEntry(
+            id=entry_id,
             customer_id=customer_id,
-            kind=EntryKind.REFUND_PAYMENT,
-            asset=amount.currency.code,
-            amount=-amount.amount,
-            source=f"refund:{refund_id}:payment",
+            kind=kind,
+            asset=asset,
+            amount=-value if debit else value,
+            source=f"{source}:{part}",
             created_at=now,
             purchase_id=purchase_id,
+            expires_at=credits_expire_at if kind is credits_kind else None,
         )
-    ]
+
+    entries = [entry(ids[0], payment_kind, amount.currency.code, amount.amount, "payment")]
     if credits > 0:
-        entries.append(
-            LedgerEntry(
-                id=ids[1],
-                customer_id=customer_id,
-                kind=EntryKind.REFUND_CREDITS,
-                asset=CREDITS,
-                amount=-credits,
-                source=f"refund:{refund_id}:credits",
-                created_at=now,
-                purchase_id=purchase_id,
-            )
-        )
+        entries.append(entry(ids[1], credits_kind, CREDITS, credits, "credits"))
     return entries
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -9,14 +10,9 @@ from decimal import (
     MAX_EMAX,
     MAX_PREC,
     MIN_EMIN,
-    ROUND_05UP,
-    ROUND_CEILING,
     ROUND_DOWN,
-    ROUND_FLOOR,
-    ROUND_HALF_DOWN,
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
-    ROUND_UP,
     Context,
     Decimal,
     DecimalException,
@@ -46,17 +42,9 @@ _MAX_MAGNITUDE: Final = 100
 # Significant digits kept by division, whose result is generally not a finite decimal.
 _DIVISION_PRECISION: Final = 34
 
-_ROUNDINGS: Final = frozenset(
-    {
-        ROUND_05UP,
-        ROUND_CEILING,
-        ROUND_DOWN,
-        ROUND_FLOOR,
-        ROUND_HALF_DOWN,
-        ROUND_HALF_EVEN,
-        ROUND_HALF_UP,
-        ROUND_UP,
-    }
+# The rounding modes ``quantize`` accepts: every one the decimal module defines.
+_ROUNDINGS: Final[frozenset[str]] = frozenset(
+    getattr(decimal, name) for name in dir(decimal) if name.startswith("ROUND_")
 )
 
 

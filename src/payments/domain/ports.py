@@ -9,19 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
+from payments.domain import gateway
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.events import DomainEvent
-from payments.domain.gateway import (
-    Bank,
-    GatewayCapabilities,
-    Notification,
-    PaymentRequest,
-    PaymentStart,
-    RefundRequest,
-    RefundResult,
-)
 from payments.domain.idempotency import IdempotencyRecord
 from payments.domain.inbox import InboxMessage
 from payments.domain.ledger import LedgerEntry
@@ -41,10 +33,10 @@ class PaymentGateway(abc.ABC):
     """
 
     name: str
-    capabilities: GatewayCapabilities
+    capabilities: gateway.GatewayCapabilities
 
     @abc.abstractmethod
-    def start_payment(self, request: PaymentRequest) -> PaymentStart:
+    def start_payment(self, request: gateway.PaymentRequest) -> gateway.PaymentStart:
         """Create the payment at the provider; safe to repeat with the same idempotency key."""
 
     @abc.abstractmethod
@@ -56,11 +48,11 @@ class PaymentGateway(abc.ABC):
         """Cancel an uncaptured payment; returns what the provider says the payment is now."""
 
     @abc.abstractmethod
-    def refund(self, request: RefundRequest) -> RefundResult:
+    def refund(self, request: gateway.RefundRequest) -> gateway.RefundResult:
         """Give back ``request.amount`` of a captured payment; safe to repeat with the same key."""
 
     @abc.abstractmethod
-    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> gateway.Notification:
         """Verify a delivered notification's signature against its raw body, then translate it.
 
         ``headers`` are the delivery's headers with lower-case names, ``body`` the exact bytes
@@ -71,7 +63,9 @@ class PaymentGateway(abc.ABC):
         """
 
     @abc.abstractmethod
-    def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    def parse_stored_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> gateway.Notification:
         """Translate a notification that was verified when it was stored (a retry or a replay).
 
         The signature is not checked again: its timestamp is stale by now, and the secret may
@@ -79,7 +73,7 @@ class PaymentGateway(abc.ABC):
         Raises ``MalformedNotificationError`` for a body that is not a notification.
         """
 
-    def banks(self, country: str) -> builtins.list[Bank]:
+    def banks(self, country: str) -> builtins.list[gateway.Bank]:
         """The institutions a payer can choose for a bank transfer in ``country`` (PSE).
 
         Gateways without bank transfers answer an empty list; those with them override this.

@@ -105,13 +105,13 @@ class RoutingTable:
                 f"Unknown payment method {payment_method!r}.",
                 errors=[FieldError("payment_method", _METHODS_HINT)],
             )
+
+        def refusal(gateway: str, unconfigured: str) -> str | None:
+            caps = capabilities.get(gateway)
+            return unconfigured if caps is None else caps.refusal(country, amount, payment_method)
+
         if requested is not None:
-            caps = capabilities.get(requested)
-            why = (
-                "it is not configured"
-                if caps is None
-                else caps.refusal(country, amount, payment_method)
-            )
+            why = refusal(requested, "it is not configured")
             if why:
                 raise UnsupportedByGatewayError(f"Gateway {requested!r} cannot be used: {why}.")
             return RoutingDecision((requested,), f"gateway {requested} requested by the caller")
@@ -121,12 +121,7 @@ class RoutingTable:
             chain: list[str] = []
             skipped: list[str] = []
             for gateway in rule.chain:
-                caps = capabilities.get(gateway)
-                why = (
-                    "not configured"
-                    if caps is None
-                    else caps.refusal(country, amount, payment_method)
-                )
+                why = refusal(gateway, "not configured")
                 if why:
                     skipped.append(f"{gateway} skipped: {why}")
                 else:
