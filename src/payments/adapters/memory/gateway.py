@@ -144,7 +144,9 @@ class FakeGateway(PaymentGateway):
         payment = self._payment(gateway_reference)
         payment.outcome = PaymentOutcome.SUCCEEDED
         payment.provider_code = None
-        self._queue(payment, PaymentOutcome.SUCCEEDED, amount=amount)
+        self.deliveries.append(
+            self.notification(gateway_reference, PaymentOutcome.SUCCEEDED, amount=amount)
+        )
 
     def decline(self, gateway_reference: str, code: str = "card_declined") -> None:
         """The payment failed: queue a signed ``failed`` notification.
@@ -156,7 +158,9 @@ class FakeGateway(PaymentGateway):
         if payment.outcome is not PaymentOutcome.SUCCEEDED:
             payment.outcome = PaymentOutcome.FAILED
             payment.provider_code = code
-        self._queue(payment, PaymentOutcome.FAILED, code=code)
+        self.deliveries.append(
+            self.notification(gateway_reference, PaymentOutcome.FAILED, code=code)
+        )
 
     def expire(self, gateway_reference: str) -> None:
         """The payment window ran out: queue a signed ``expired`` notification (a captured
@@ -164,7 +168,7 @@ class FakeGateway(PaymentGateway):
         payment = self._payment(gateway_reference)
         if payment.outcome is not PaymentOutcome.SUCCEEDED:
             payment.outcome = PaymentOutcome.EXPIRED
-        self._queue(payment, PaymentOutcome.EXPIRED)
+        self.deliveries.append(self.notification(gateway_reference, PaymentOutcome.EXPIRED))
 
     def refund_at_provider(self, gateway_reference: str, amount: Money) -> str:
         """Someone refunded ``amount`` outside our service (the provider's dashboard): record it
@@ -259,17 +263,6 @@ class FakeGateway(PaymentGateway):
         with self._lock:
             self._events += 1
             return f"evt_{self.name}_{self._events:06d}"
-
-    def _queue(
-        self,
-        payment: FakePayment,
-        outcome: PaymentOutcome,
-        amount: Money | None = None,
-        code: str | None = None,
-    ) -> None:
-        self.deliveries.append(
-            self.notification(payment.gateway_reference, outcome, amount=amount, code=code)
-        )
 
     def drain(
         self, *, duplicates: int = 1, shuffle_seed: int | None = None
