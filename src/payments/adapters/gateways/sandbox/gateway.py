@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import ParamSpec, TypeVar
@@ -34,9 +33,9 @@ from payments.adapters.gateways.sandbox.settings import (
     GATEWAY_NAME,
     PAYMENT_METHODS,
 )
-from payments.adapters.gateways.sandbox.signatures import SIGNATURE_HEADER, verify_signature
+from payments.adapters.gateways.sandbox.signatures import SIGNATURE_HEADER
+from payments.adapters.wire import webhook_signing
 from payments.adapters.wire.transport import error_for_transport, retry_unsent
-from payments.adapters.wire.webhook_signing import header_value
 from payments.domain import gateway
 from payments.domain.errors import (
     ConfigurationError,
@@ -48,8 +47,6 @@ from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import GatewayObservation, ObservationSource
 
 __all__ = ["SandboxGateway"]
-
-log = logging.getLogger(__name__)
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -109,8 +106,9 @@ class SandboxGateway(PaymentGateway):
         self._base_url = base_url.rstrip("/")
         self._secret = secret
         self._timeout = timeout
-        self._clock = clock
-        self._tolerance = tolerance
+        self._signatures = webhook_signing.SignatureCheck(
+            SIGNATURE_HEADER, (secret,), clock, tolerance
+        )
         self._attempts = attempts
         self._backoff = backoff
         self._sleep = sleep
@@ -185,13 +183,7 @@ class SandboxGateway(PaymentGateway):
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> gateway.Notification:
         """Verify the ``Sandbox-Signature`` against the raw body, then translate the event."""
-        verify_signature(
-            header_value(headers, SIGNATURE_HEADER),
-            body,
-            self._secret,
-            now=self._clock(),
-            tolerance=self._tolerance,
-        )
+        self._signatures.verify(headers, body)
         return notification_from_event(body, gateway=self.name)
 
     def parse_stored_notification(

@@ -24,8 +24,8 @@ from payments.adapters.gateways.stripe.settings import (
     GATEWAY_NAME,
     PaymentMethodsParam,
 )
-from payments.adapters.gateways.stripe.signatures import SIGNATURE_HEADER, verify_signature
-from payments.adapters.wire.webhook_signing import header_value
+from payments.adapters.gateways.stripe.signatures import SIGNATURE_HEADER
+from payments.adapters.wire import webhook_signing
 from payments.domain import gateway
 from payments.domain.errors import (
     ConfigurationError,
@@ -86,9 +86,9 @@ class StripeGateway(PaymentGateway):
                 f"Unknown payment methods parameter {payment_methods_param!r}."
             )
         self._client = client
-        self._secrets = secrets
-        self._clock = clock
-        self._tolerance = tolerance
+        self._signatures = webhook_signing.SignatureCheck(
+            SIGNATURE_HEADER, secrets, clock, tolerance
+        )
         self._publishable_key = publishable_key
         self._methods_param = payment_methods_param
         self.capabilities = gateway.GatewayCapabilities(
@@ -306,8 +306,7 @@ class StripeGateway(PaymentGateway):
         """Verify the ``Stripe-Signature`` header against the raw body with every configured
         secret, then translate the event (``translate_event``). Raises
         ``InvalidSignatureError`` or ``MalformedNotificationError``."""
-        header = header_value(headers, SIGNATURE_HEADER)
-        verify_signature(header, body, self._secrets, self._clock(), self._tolerance)
+        self._signatures.verify(headers, body)
         return notification_from_body(body)
 
     def parse_stored_notification(
