@@ -33,10 +33,21 @@ _keys = sa.table(
     sa.column("unknown_outcome", sa.String()),
 )
 
+_MOVE_ON_POSTGRESQL = sa.text(
+    "UPDATE idempotency_keys"
+    " SET unknown_outcome = response_headers::jsonb ->> 'Payments-Unknown-Outcome',"
+    " response_headers = (response_headers::jsonb - 'Payments-Unknown-Outcome')::text"
+    " WHERE strpos(response_headers, 'Payments-Unknown-Outcome') > 0"
+)
+
 
 def upgrade() -> None:
     with op.batch_alter_table("idempotency_keys") as batch:
         batch.add_column(sa.Column("unknown_outcome", sa.String(80), nullable=True))
+    if op.get_context().as_sql:  # an offline script (``alembic upgrade --sql``) reads no rows
+        if op.get_context().dialect.name == "postgresql":
+            op.execute(_MOVE_ON_POSTGRESQL)
+        return
     connection = op.get_bind()
     legacy = connection.execute(
         sa.select(_keys.c.scope, _keys.c.key, _keys.c.response_headers).where(
