@@ -6,13 +6,8 @@ import pytest
 
 from payments.adapters.memory import InMemoryUnitOfWork
 from payments.domain.errors import GatewayUnavailableError, with_details
-from payments.domain.services.idempotency import (
-    IdempotencyService,
-    OutcomeKind,
-    Replay,
-    StoredAnswer,
-    UnknownOutcome,
-)
+from payments.domain.idempotency import OutcomeKind, UnknownOutcome
+from payments.domain.services.idempotency import IdempotencyService, Replay, StoredAnswer
 from tests.unit.conftest import MERCHANT, Payments
 
 PROBLEM_503 = StoredAnswer(503, b'{"code":"gateway_unavailable"}', {"Retry-After": "10"})

@@ -98,3 +98,21 @@ def test_signing_without_a_secret_is_a_configuration_error() -> None:
 def test_tolerance_cannot_be_switched_off() -> None:
     with pytest.raises(ValueError, match="tolerance"):
         webhook_signing.verify("t=1,v1=a", b"", ["whsec_a"], now=NOW, tolerance=0)
+
+
+def test_a_signature_check_finds_its_header_in_any_case_and_reads_its_clock() -> None:
+    check = webhook_signing.SignatureCheck("Sandbox-Signature", ("whsec_a",), lambda: NOW + 5)
+    header = webhook_signing.signature_header(["whsec_a"], NOW, b"{}")
+
+    assert check.verify({"sandbox-signature": header}, b"{}") == NOW
+    assert check.verify({"SANDBOX-SIGNATURE": header}, b"{}") == NOW
+
+
+def test_a_signature_check_holds_the_timestamp_to_its_tolerance() -> None:
+    check = webhook_signing.SignatureCheck("Stripe-Signature", ["whsec_a"], lambda: NOW, 60)
+    header = webhook_signing.signature_header(["whsec_a"], NOW - 61, b"{}")
+
+    with pytest.raises(InvalidSignatureError, match="Stripe-Signature timestamp"):
+        check.verify({"stripe-signature": header}, b"{}")
+    with pytest.raises(InvalidSignatureError, match="Stripe-Signature header is missing"):
+        check.verify({}, b"{}")

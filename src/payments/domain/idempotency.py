@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Final
 
 IN_FLIGHT_LEASE: Final = timedelta(minutes=5)
@@ -22,12 +23,29 @@ slowest Stripe call; its cost is that the key of a request whose process died an
 five minutes before a retry may take it over."""
 
 
+class OutcomeKind(StrEnum):
+    """What an answer whose outcome was unknown left behind."""
+
+    PURCHASE = "purchase"
+    REFUND = "refund"
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownOutcome:
+    """The purchase or refund a request left behind when the provider may have acted but did
+    not answer in time: a later replay answers it as it is then, once its outcome is known."""
+
+    kind: OutcomeKind
+    id: str
+
+
 @dataclass(slots=True)
 class IdempotencyRecord:
     """A key claimed by one caller for one request fingerprint; ``response_*`` set when finished.
 
     ``expires_at`` is when the key is free again: the end of the in-flight lease while the
     request runs, the end of the key's lifetime once its response is stored.
+    ``unknown_outcome`` is kept beside the stored answer, never among its replayed headers.
     """
 
     scope: str
@@ -38,6 +56,7 @@ class IdempotencyRecord:
     response_status: int | None = None
     response_body: bytes | None = None
     response_headers: dict[str, str] | None = None
+    unknown_outcome: UnknownOutcome | None = None
 
     @property
     def finished(self) -> bool:

@@ -14,6 +14,7 @@ from payments.adapters.memory.gateway_events import (
     refund_event_body,
 )
 from payments.adapters.wire import webhook_signing
+from payments.domain import gateway
 from payments.domain.errors import (
     CurrencyMismatchError,
     GatewayUnavailableError,
@@ -24,15 +25,6 @@ from payments.domain.errors import (
     PaymentDeclinedError,
     RefundExceedsCapturedError,
     UnsupportedByGatewayError,
-)
-from payments.domain.gateway import (
-    Bank,
-    GatewayCapabilities,
-    Notification,
-    PaymentRequest,
-    PaymentStart,
-    RefundRequest,
-    RefundResult,
 )
 from payments.domain.money import Money
 from payments.domain.ports import PaymentGateway
@@ -95,18 +87,18 @@ class FakeGateway(PaymentGateway):
         name: str = "fake",
         *,
         secret: str = "fake_secret",  # noqa: S107 - a fake's test secret
-        capabilities: GatewayCapabilities | None = None,
+        capabilities: gateway.GatewayCapabilities | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self.secret = secret
         self.clock = clock
-        self.capabilities = capabilities or GatewayCapabilities(
+        self.capabilities = capabilities or gateway.GatewayCapabilities(
             currencies=None, countries=None, payment_methods=frozenset({"card", "pse", "cash"})
         )
-        self.bank_list: list[Bank] = [
-            Bank("1", "Banco que aprueba"),
-            Bank("2", "Banco que rechaza"),
+        self.bank_list: list[gateway.Bank] = [
+            gateway.Bank("1", "Banco que aprueba"),
+            gateway.Bank("2", "Banco que rechaza"),
         ]
         """What ``banks`` answers for any country; set ``banks_unavailable`` to make it fail."""
         self.banks_unavailable = False
@@ -114,9 +106,9 @@ class FakeGateway(PaymentGateway):
         self.by_idempotency_key: dict[str, str] = {}
         self.calls: list[tuple[str, str]] = []
         self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        self._requests: dict[str, PaymentRequest] = {}
+        self._requests: dict[str, gateway.PaymentRequest] = {}
         self._declined_at_start: dict[str, str] = {}
-        self._refund_answers: dict[str, tuple[RefundRequest, RefundResult]] = {}
+        self._refund_answers: dict[str, tuple[gateway.RefundRequest, gateway.RefundResult]] = {}
         self._faults: list[tuple[str, object]] = []
         self._events = 0
         self._refund_numbers = 0
@@ -152,7 +144,9 @@ class FakeGateway(PaymentGateway):
         payment = self._payment(gateway_reference)
         payment.outcome = PaymentOutcome.SUCCEEDED
         payment.provider_code = None
-        self._queue(payment, PaymentOutcome.SUCCEEDED, amount=amount)
+        self.deliveries.append(
+            self.notification(gateway_reference, PaymentOutcome.SUCCEEDED, amount=amount)
+        )
 
     def decline(self, gateway_reference: str, code: str = "card_declined") -> None:
         """The payment failed: queue a signed ``failed`` notification.
@@ -164,7 +158,9 @@ class FakeGateway(PaymentGateway):
         if payment.outcome is not PaymentOutcome.SUCCEEDED:
             payment.outcome = PaymentOutcome.FAILED
             payment.provider_code = code
-        self._queue(payment, PaymentOutcome.FAILED, code=code)
+        self.deliveries.append(
+            self.notification(gateway_reference, PaymentOutcome.FAILED, code=code)
+        )
 
     def expire(self, gateway_reference: str) -> None:
         """The payment window ran out: queue a signed ``expired`` notification (a captured
@@ -172,7 +168,7 @@ class FakeGateway(PaymentGateway):
         payment = self._payment(gateway_reference)
         if payment.outcome is not PaymentOutcome.SUCCEEDED:
             payment.outcome = PaymentOutcome.EXPIRED
-        self._queue(payment, PaymentOutcome.EXPIRED)
+        self.deliveries.append(self.notification(gateway_reference, PaymentOutcome.EXPIRED))
 
     def refund_at_provider(self, gateway_reference: str, amount: Money) -> str:
         """Someone refunded ``amount`` outside our service (the provider's dashboard): record it
@@ -268,17 +264,6 @@ class FakeGateway(PaymentGateway):
             self._events += 1
             return f"evt_{self.name}_{self._events:06d}"
 
-    def _queue(
-        self,
-        payment: FakePayment,
-        outcome: PaymentOutcome,
-        amount: Money | None = None,
-        code: str | None = None,
-    ) -> None:
-        self.deliveries.append(
-            self.notification(payment.gateway_reference, outcome, amount=amount, code=code)
-        )
-
     def drain(
         self, *, duplicates: int = 1, shuffle_seed: int | None = None
     ) -> list[tuple[dict[str, str], bytes]]:
@@ -301,7 +286,7 @@ class FakeGateway(PaymentGateway):
 
     # -- the port ------------------------------------------------------------------------------
 
-    def start_payment(self, request: PaymentRequest) -> PaymentStart:
+    def start_payment(self, request: gateway.PaymentRequest) -> gateway.PaymentStart:
         """Create the payment, or replay it for a known idempotency key; faults apply to new ones.
 
         Refuses, before recording anything, what the declared capabilities cannot serve
@@ -354,7 +339,7 @@ class FakeGateway(PaymentGateway):
             details={"gateway_reference": gateway_reference},
         )
 
-    def _answer(self, payment: FakePayment, *, tell: bool) -> PaymentStart:
+    def _answer(self, payment: FakePayment, *, tell: bool) -> gateway.PaymentStart:
         """The answer to a start: a client secret while unsettled, and an observation when a
         fault asked for one (``tell``) or when a replayed payment has settled meanwhile."""
         action = None
@@ -363,7 +348,7 @@ class FakeGateway(PaymentGateway):
         observation = None
         if tell or payment.outcome is not PaymentOutcome.PROCESSING:
             observation = self._observe(payment, ObservationSource.RESPONSE)
-        return PaymentStart(payment.gateway_reference, action, observation)
+        return gateway.PaymentStart(payment.gateway_reference, action, observation)
 
     def _observe(self, payment: FakePayment, source: ObservationSource) -> GatewayObservation:
         return GatewayObservation(
@@ -377,11 +362,11 @@ class FakeGateway(PaymentGateway):
         )
 
     @property
-    def payment_requests(self) -> list[PaymentRequest]:
+    def payment_requests(self) -> list[gateway.PaymentRequest]:
         """Every distinct payment request started, oldest first (what reached the provider)."""
         return list(self._requests.values())
 
-    def banks(self, country: str) -> list[Bank]:
+    def banks(self, country: str) -> list[gateway.Bank]:
         """``bank_list`` (when the payment methods include PSE), or an outage."""
         self.calls.append(("banks", country))
         if self.banks_unavailable:
@@ -412,7 +397,7 @@ class FakeGateway(PaymentGateway):
                 payment.outcome = PaymentOutcome.CANCELLED
             return self._observe(payment, ObservationSource.RESPONSE)
 
-    def refund(self, request: RefundRequest) -> RefundResult:
+    def refund(self, request: gateway.RefundRequest) -> gateway.RefundResult:
         """Refund part or all of a captured payment; the same key replays the first answer.
 
         Raises ``NotFoundError`` (unknown payment), ``InvalidTransitionError`` (not captured),
@@ -435,11 +420,11 @@ class FakeGateway(PaymentGateway):
             payment = self._payment(request.gateway_reference)
             reference = f"{self.name}_re_{request.idempotency_key}"
             if fault and fault[0] == "decline":
-                result = RefundResult(reference, RefundStatus.FAILED, str(fault[1]))
+                result = gateway.RefundResult(reference, RefundStatus.FAILED, str(fault[1]))
             else:
                 self._check_refundable(payment, request.amount)
                 payment.refunds.append((reference, request.amount))
-                result = RefundResult(reference, RefundStatus.SUCCEEDED)
+                result = gateway.RefundResult(reference, RefundStatus.SUCCEEDED)
             self._refund_answers[request.idempotency_key] = (request, result)
             if fault and fault[0] == "fail":
                 raise GatewayUnavailableError("Timed out after sending.", charged_possible=True)
@@ -456,7 +441,7 @@ class FakeGateway(PaymentGateway):
         if amount > payment.amount - payment.refunded:
             raise RefundExceedsCapturedError("The refund exceeds what remains captured.")
 
-    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> gateway.Notification:
         """Verify the ``X-Fake-Signature`` against ``secret`` and ``clock`` and translate the body.
 
         Raises ``InvalidSignatureError`` or ``MalformedNotificationError``, nothing else.
@@ -465,7 +450,9 @@ class FakeGateway(PaymentGateway):
         webhook_signing.verify(header, body, [self.secret], now=self.clock(), name=SIGNATURE_HEADER)
         return self.parse_stored_notification(headers, body)
 
-    def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    def parse_stored_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> gateway.Notification:
         """Translate a body verified when it was stored; ``MalformedNotificationError`` if it is
         not one of this fake's notifications."""
         return notification_from_body(self.name, body)

@@ -16,7 +16,7 @@ from payments.domain.catalog import BillingCycle, Product, ProductKind
 from payments.domain.currency import get_currency
 from payments.domain.customer import Customer
 from payments.domain.events import DomainEvent
-from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.idempotency import IdempotencyRecord, OutcomeKind, UnknownOutcome
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
 from payments.domain.money import Money
@@ -292,11 +292,24 @@ _IDEMPOTENCY_SAME = _Same(
 )
 
 
+def _outcome_to_text(outcome: UnknownOutcome | None) -> str | None:
+    """``purchase:<id>`` or ``refund:<id>``: the ``unknown_outcome`` column."""
+    return None if outcome is None else f"{outcome.kind.value}:{outcome.id}"
+
+
+def _outcome_from_text(text: str | None) -> UnknownOutcome | None:
+    if text is None:
+        return None
+    kind, _, record_id = text.partition(":")
+    return UnknownOutcome(OutcomeKind(kind), record_id)
+
+
 def idempotency_to_row(record: IdempotencyRecord) -> dict[str, Any]:
     return {
         **_IDEMPOTENCY_SAME.of(record),
         "response_body": record.response_body,
         "response_headers": _json_or_none(record.response_headers),
+        "unknown_outcome": _outcome_to_text(record.unknown_outcome),
     }
 
 
@@ -306,6 +319,7 @@ def idempotency_from_row(row: Row) -> IdempotencyRecord:
         **_IDEMPOTENCY_SAME.read(row),
         response_body=bytes(body) if body is not None else None,
         response_headers=_loads_or_none(row["response_headers"]),
+        unknown_outcome=_outcome_from_text(row["unknown_outcome"]),
     )
 
 

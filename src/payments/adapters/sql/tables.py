@@ -293,6 +293,7 @@ idempotency_keys = Table(
     Column("response_status", Integer, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
     Column("response_headers", Text, nullable=True),  # JSON object
+    Column("unknown_outcome", String(80), nullable=True),  # "purchase:<id>" or "refund:<id>"
     Index(None, "expires_at"),
 )
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from payments.domain.errors import ConfigurationError, InvalidSignatureError
@@ -121,3 +122,26 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == lowered:
             return candidate
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """How one provider's notifications are verified: the header that carries the signature,
+    the secrets that may have made it, and the clock and tolerance its timestamp is held to."""
+
+    header: str
+    secrets: Sequence[str]
+    clock: Callable[[], float]
+    tolerance: int = DEFAULT_TOLERANCE
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> int:
+        """``verify`` the header found among ``headers`` (in any case) against the raw body, at
+        ``clock()``; returns the signed timestamp or raises ``InvalidSignatureError``."""
+        return verify(
+            header_value(headers, self.header),
+            body,
+            self.secrets,
+            now=self.clock(),
+            tolerance=self.tolerance,
+            name=self.header,
+        )

@@ -5,32 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 
 from payments.domain.errors import IdempotencyConflictError, IdempotencyInFlightError
-from payments.domain.idempotency import IN_FLIGHT_LEASE, IdempotencyRecord
+from payments.domain.idempotency import (
+    IN_FLIGHT_LEASE,
+    IdempotencyRecord,
+    OutcomeKind,
+    UnknownOutcome,
+)
 from payments.domain.ports import Clock, UnitOfWork
 from payments.domain.purchase import Purchase, PurchaseStatus
 from payments.domain.refund import Refund
-
-OUTCOME_ENTRY = "Payments-Unknown-Outcome"
-"""Where a stored answer keeps what its outcome depends on, beside its headers; never replayed."""
-
-
-class OutcomeKind(StrEnum):
-    """What an answer whose outcome was unknown left behind."""
-
-    PURCHASE = "purchase"
-    REFUND = "refund"
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownOutcome:
-    """The purchase or refund a request left behind when the provider may have acted but did
-    not answer in time: a later replay answers it as it is then, once its outcome is known."""
-
-    kind: OutcomeKind
-    id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +39,6 @@ class Replay:
     answer: StoredAnswer
     purchase: Purchase | None = None
     refund: Refund | None = None
-
-
-def _encode(outcome: UnknownOutcome) -> str:
-    return f"{outcome.kind.value}:{outcome.id}"
-
-
-def _decode(text: str | None) -> UnknownOutcome | None:
-    kind, _, record_id = (text or "").partition(":")
-    try:
-        return UnknownOutcome(OutcomeKind(kind), record_id) if record_id else None
-    except ValueError:  # not a kind of ours
-        return None
 
 
 class IdempotencyService:
@@ -113,9 +86,8 @@ class IdempotencyService:
         if existing.response_status is None:
             raise IdempotencyInFlightError("A request with this Idempotency-Key is in flight.")
         headers = dict(existing.response_headers or {})
-        outcome = _decode(headers.pop(OUTCOME_ENTRY, None))
         answer = StoredAnswer(existing.response_status, existing.response_body or b"", headers)
-        return self._replay(answer, outcome)
+        return self._replay(answer, existing.unknown_outcome)
 
     def _replay(self, answer: StoredAnswer, outcome: UnknownOutcome | None) -> Replay:
         """The settled purchase or refund an unknown outcome names, else the stored answer."""
@@ -144,10 +116,16 @@ class IdempotencyService:
         """Store the response to replay, with the record its outcome depends on, if any."""
         now = self._clock.now()
         headers = dict(answer.headers)
-        if unknown_outcome is not None:
-            headers[OUTCOME_ENTRY] = _encode(unknown_outcome)
         record = IdempotencyRecord(
-            scope, key, fingerprint, now, now + self._lifetime, answer.status, answer.body, headers
+            scope,
+            key,
+            fingerprint,
+            now,
+            now + self._lifetime,
+            answer.status,
+            answer.body,
+            headers,
+            unknown_outcome,
         )
         with self._uow() as uow:
             uow.idempotency.finish(record)

@@ -13,12 +13,8 @@ from typing import Any
 import falcon
 
 from payments.domain.errors import FieldError, MalformedRequestError
-from payments.domain.services.idempotency import (
-    IdempotencyService,
-    OutcomeKind,
-    StoredAnswer,
-    UnknownOutcome,
-)
+from payments.domain.idempotency import OutcomeKind, UnknownOutcome
+from payments.domain.services.idempotency import IdempotencyService, StoredAnswer
 from payments.entrypoints.http.auth import api_key_policy
 from payments.entrypoints.http.context import (
     client_ip_of,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import ParamSpec, TypeVar
@@ -34,30 +33,20 @@ from payments.adapters.gateways.sandbox.settings import (
     GATEWAY_NAME,
     PAYMENT_METHODS,
 )
-from payments.adapters.gateways.sandbox.signatures import SIGNATURE_HEADER, verify_signature
+from payments.adapters.gateways.sandbox.signatures import SIGNATURE_HEADER
+from payments.adapters.wire import webhook_signing
 from payments.adapters.wire.transport import error_for_transport, retry_unsent
-from payments.adapters.wire.webhook_signing import header_value
+from payments.domain import gateway
 from payments.domain.errors import (
     ConfigurationError,
     GatewayUnavailableError,
     InvalidAmountError,
     UnsupportedByGatewayError,
 )
-from payments.domain.gateway import (
-    Bank,
-    GatewayCapabilities,
-    Notification,
-    PaymentRequest,
-    PaymentStart,
-    RefundRequest,
-    RefundResult,
-)
 from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import GatewayObservation, ObservationSource
 
 __all__ = ["SandboxGateway"]
-
-log = logging.getLogger(__name__)
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -117,12 +106,13 @@ class SandboxGateway(PaymentGateway):
         self._base_url = base_url.rstrip("/")
         self._secret = secret
         self._timeout = timeout
-        self._clock = clock
-        self._tolerance = tolerance
+        self._signatures = webhook_signing.SignatureCheck(
+            SIGNATURE_HEADER, (secret,), clock, tolerance
+        )
         self._attempts = attempts
         self._backoff = backoff
         self._sleep = sleep
-        self.capabilities = GatewayCapabilities(
+        self.capabilities = gateway.GatewayCapabilities(
             currencies=None,
             countries=None,
             payment_methods=PAYMENT_METHODS,
@@ -134,7 +124,7 @@ class SandboxGateway(PaymentGateway):
 
     # -- the port ------------------------------------------------------------------------------
 
-    def start_payment(self, request: PaymentRequest) -> PaymentStart:
+    def start_payment(self, request: gateway.PaymentRequest) -> gateway.PaymentStart:
         """Create the payment; repeating it with the same idempotency key returns the same one."""
         refusal = self.capabilities.refusal(request.country, request.amount, request.payment_method)
         if refusal is not None:
@@ -164,7 +154,7 @@ class SandboxGateway(PaymentGateway):
             observation_from_payment, chosen, gateway=self.name, source=ObservationSource.LOOKUP
         )
 
-    def banks(self, country: str) -> list[Bank]:
+    def banks(self, country: str) -> list[gateway.Bank]:
         """The PSE institutions the sandbox provider offers in ``country``."""
         listing = self._call("GET", "/v1/banks", params={"country": country})
         return self._translate(banks_from_list, listing)
@@ -181,7 +171,7 @@ class SandboxGateway(PaymentGateway):
             observation_from_payment, payment, gateway=self.name, source=ObservationSource.RESPONSE
         )
 
-    def refund(self, request: RefundRequest) -> RefundResult:
+    def refund(self, request: gateway.RefundRequest) -> gateway.RefundResult:
         """Refund part or all of a captured payment; safe to repeat with the same key."""
         refund = self._call(
             "POST",
@@ -191,18 +181,14 @@ class SandboxGateway(PaymentGateway):
         )
         return self._translate(refund_result_from_refund, refund)
 
-    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> gateway.Notification:
         """Verify the ``Sandbox-Signature`` against the raw body, then translate the event."""
-        verify_signature(
-            header_value(headers, SIGNATURE_HEADER),
-            body,
-            self._secret,
-            now=self._clock(),
-            tolerance=self._tolerance,
-        )
+        self._signatures.verify(headers, body)
         return notification_from_event(body, gateway=self.name)
 
-    def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    def parse_stored_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> gateway.Notification:
         """Translate an event verified when it was stored; ``MalformedNotificationError`` if
         it does not follow the wire format."""
         return notification_from_event(body, gateway=self.name)

@@ -24,21 +24,14 @@ from payments.adapters.gateways.stripe.settings import (
     GATEWAY_NAME,
     PaymentMethodsParam,
 )
-from payments.adapters.gateways.stripe.signatures import SIGNATURE_HEADER, verify_signature
-from payments.adapters.wire.webhook_signing import header_value
+from payments.adapters.gateways.stripe.signatures import SIGNATURE_HEADER
+from payments.adapters.wire import webhook_signing
+from payments.domain import gateway
 from payments.domain.errors import (
     ConfigurationError,
     GatewayConfigurationError,
     GatewayUnavailableError,
     PaymentsError,
-)
-from payments.domain.gateway import (
-    GatewayCapabilities,
-    Notification,
-    PaymentRequest,
-    PaymentStart,
-    RefundRequest,
-    RefundResult,
 )
 from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import ClientSecretAction, GatewayObservation, ObservationSource
@@ -93,12 +86,12 @@ class StripeGateway(PaymentGateway):
                 f"Unknown payment methods parameter {payment_methods_param!r}."
             )
         self._client = client
-        self._secrets = secrets
-        self._clock = clock
-        self._tolerance = tolerance
+        self._signatures = webhook_signing.SignatureCheck(
+            SIGNATURE_HEADER, secrets, clock, tolerance
+        )
         self._publishable_key = publishable_key
         self._methods_param = payment_methods_param
-        self.capabilities = GatewayCapabilities(
+        self.capabilities = gateway.GatewayCapabilities(
             currencies=None,
             countries=None,
             payment_methods=frozenset({"card"}),
@@ -186,7 +179,7 @@ class StripeGateway(PaymentGateway):
 
     # -- the port ------------------------------------------------------------------------------
 
-    def start_payment(self, request: PaymentRequest) -> PaymentStart:
+    def start_payment(self, request: gateway.PaymentRequest) -> gateway.PaymentStart:
         """Create a card PaymentIntent under our idempotency key; the payer confirms it in the
         browser with the returned client secret (and this gateway's publishable key).
 
@@ -206,7 +199,7 @@ class StripeGateway(PaymentGateway):
             raise GatewayUnavailableError(
                 "Stripe created the PaymentIntent without a client secret.", charged_possible=True
             )
-        return PaymentStart(
+        return gateway.PaymentStart(
             gateway_reference=data["id"],
             next_action=ClientSecretAction(secret, self._publishable_key),
             observation=self._observe(data, ObservationSource.RESPONSE, "start_payment"),
@@ -278,7 +271,7 @@ class StripeGateway(PaymentGateway):
 
         return self._call("cancel", cancel, settled)
 
-    def refund(self, request: RefundRequest) -> RefundResult:
+    def refund(self, request: gateway.RefundRequest) -> gateway.RefundResult:
         """Refund through ``POST /v1/refunds`` on the PaymentIntent, under our idempotency key.
 
         What is sent is ``refund_params``: the amount is omitted for a full refund, so Stripe
@@ -309,15 +302,16 @@ class StripeGateway(PaymentGateway):
             )
         return result
 
-    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> gateway.Notification:
         """Verify the ``Stripe-Signature`` header against the raw body with every configured
         secret, then translate the event (``translate_event``). Raises
         ``InvalidSignatureError`` or ``MalformedNotificationError``."""
-        header = header_value(headers, SIGNATURE_HEADER)
-        verify_signature(header, body, self._secrets, self._clock(), self._tolerance)
+        self._signatures.verify(headers, body)
         return notification_from_body(body)
 
-    def parse_stored_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+    def parse_stored_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> gateway.Notification:
         """Translate an event verified when it was stored (``translate_event``); raises
         ``MalformedNotificationError``."""
         return notification_from_body(body)
