@@ -113,6 +113,18 @@ class CustomerRepository(abc.ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class PurchaseQuery:
+    """One page of purchases to read, newest first: optionally one customer's, in one status.
+
+    ``cursor`` is the opaque ``next_cursor`` of the previous page."""
+
+    customer_id: str | None = None
+    status: PurchaseStatus | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PurchasePage:
     items: list[Purchase]
     next_cursor: str | None
@@ -149,15 +161,8 @@ class PurchaseRepository(abc.ABC):
         """
 
     @abc.abstractmethod
-    def list(
-        self,
-        *,
-        customer_id: str | None = None,
-        status: PurchaseStatus | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> PurchasePage:
-        """Newest first; ``cursor`` is the opaque ``next_cursor`` of the previous page."""
+    def page(self, query: PurchaseQuery) -> PurchasePage:
+        """The page of purchases ``query`` asks for, newest first by (created_at, id)."""
 
     @abc.abstractmethod
     def list_open(self, *, updated_before: datetime, limit: int = 100) -> builtins.list[Purchase]:

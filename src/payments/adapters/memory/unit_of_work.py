@@ -28,11 +28,12 @@ from payments.domain.ports import (
     Outbox,
     ProductRepository,
     PurchasePage,
+    PurchaseQuery,
     PurchaseRepository,
     RefundRepository,
     UnitOfWork,
 )
-from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase, PurchaseStatus
+from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase
 from payments.domain.refund import Refund
 from payments.domain.seen import SeenAggregates
 
@@ -201,14 +202,8 @@ class _Purchases(_Bound, PurchaseRepository):
         purchase.version += 1
         self._store(purchase)
 
-    def list(
-        self,
-        *,
-        customer_id: str | None = None,
-        status: PurchaseStatus | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> PurchasePage:
+    def page(self, query: PurchaseQuery) -> PurchasePage:
+        customer_id, status, limit = query.customer_id, query.status, query.limit
         items = sorted(
             (
                 p
@@ -219,8 +214,8 @@ class _Purchases(_Bound, PurchaseRepository):
             key=lambda p: (p.created_at, p.id),
             reverse=True,
         )
-        if cursor:
-            after = decode_cursor(cursor)
+        if query.cursor:
+            after = decode_cursor(query.cursor)
             items = [p for p in items if (p.created_at, p.id) < after]
         page = items[:limit]
         more = len(items) > limit

@@ -14,7 +14,7 @@ from payments.domain.errors import (
     PaymentsError,
     ValidationError,
 )
-from payments.domain.ports import PurchasePage
+from payments.domain.ports import PurchasePage, PurchaseQuery
 from payments.domain.purchase import ApplyResult, Purchase, PurchaseStatus
 from payments.domain.services.checkout import Checkout, CreatePurchase, PayerDetails
 from payments.domain.services.records import locked_purchase, readable
@@ -80,8 +80,8 @@ class PurchaseService(Checkout):
         if not 1 <= limit <= 200:
             raise ValidationError("Bad limit.", errors=[FieldError("limit", "must be 1 to 200")])
         with self._uow() as uow:
-            return uow.purchases.list(
-                customer_id=customer_id, status=wanted, limit=limit, cursor=cursor
+            return uow.purchases.page(
+                PurchaseQuery(customer_id=customer_id, status=wanted, limit=limit, cursor=cursor)
             )
 
     # -- commands on existing purchases -----------------------------------------------------

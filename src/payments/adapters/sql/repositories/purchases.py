@@ -26,8 +26,8 @@ from payments.adapters.sql.statements import (
 )
 from payments.adapters.sql.tables import purchase_audit, purchases
 from payments.domain.errors import ConflictError
-from payments.domain.ports import PurchasePage, PurchaseRepository
-from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase, PurchaseStatus
+from payments.domain.ports import PurchasePage, PurchaseQuery, PurchaseRepository
+from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase
 from payments.domain.seen import SeenAggregates
 
 
@@ -104,27 +104,19 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
             self._insert_all(purchase_audit, [audit_to_row(r) for r in purchase.pending_audit])
             purchase.pending_audit.clear()
 
-    def list(
-        self,
-        *,
-        customer_id: str | None = None,
-        status: PurchaseStatus | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> PurchasePage:
-        """Newest first by (created_at, id); ``cursor`` is the previous page's ``next_cursor``."""
+    def page(self, wanted: PurchaseQuery) -> PurchasePage:
         query = select(purchases)
-        if customer_id is not None:
-            query = query.where(purchases.c.customer_id == customer_id)
-        if status is not None:
-            query = query.where(purchases.c.status == status.value)
-        if cursor:
-            created_at, purchase_id = decode_cursor(cursor)
+        if wanted.customer_id is not None:
+            query = query.where(purchases.c.customer_id == wanted.customer_id)
+        if wanted.status is not None:
+            query = query.where(purchases.c.status == wanted.status.value)
+        if wanted.cursor:
+            created_at, purchase_id = decode_cursor(wanted.cursor)
             query = query.where(
                 (purchases.c.created_at < created_at)
                 | ((purchases.c.created_at == created_at) & (purchases.c.id < purchase_id))
             )
-        limit = max(limit, 0)
+        limit = max(wanted.limit, 0)
         query = query.order_by(purchases.c.created_at.desc(), purchases.c.id.desc())
         rows = self._all(query.limit(limit + 1))
         items = [self._seen.seen(purchase_from_row(row)) for row in rows[:limit]]

@@ -16,7 +16,7 @@ from payments.domain.idempotency import IdempotencyRecord
 from payments.domain.inbox import InboxStatus
 from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
 from payments.domain.money import Money
-from payments.domain.ports import UnitOfWork
+from payments.domain.ports import PurchaseQuery, UnitOfWork
 from payments.domain.purchase import PaymentOutcome, PurchaseStatus
 from payments.domain.refund import RefundStatus
 from payments.testing.contracts.repositories.base import UnitOfWorkFixtures
@@ -268,15 +268,17 @@ class QueryContract(UnitOfWorkFixtures):
         cursor: str | None = None
         with uow:
             while True:
-                page = uow.purchases.list(customer_id="cus_ana", limit=3, cursor=cursor)
+                page = uow.purchases.page(
+                    PurchaseQuery(customer_id="cus_ana", limit=3, cursor=cursor)
+                )
                 pages.append([p.id for p in page.items])
                 cursor = page.next_cursor
                 if cursor is None:
                     break
                 expect(len(pages) < 5, "the cursor does not advance")
-            everyone = uow.purchases.list(limit=50)
-            pending = uow.purchases.list(status=PurchaseStatus.PENDING, limit=50)
-            completed = uow.purchases.list(status=PurchaseStatus.COMPLETED)
+            everyone = uow.purchases.page(PurchaseQuery(limit=50))
+            pending = uow.purchases.page(PurchaseQuery(status=PurchaseStatus.PENDING, limit=50))
+            completed = uow.purchases.page(PurchaseQuery(status=PurchaseStatus.COMPLETED))
         expect_equal([len(p) for p in pages], [3, 3, 1])
         expect_equal([pid for page_ids in pages for pid in page_ids], expected)
         expect(everyone.next_cursor is None and len(everyone.items) == 8)
@@ -285,7 +287,7 @@ class QueryContract(UnitOfWorkFixtures):
 
     def test_a_cursor_we_never_gave_out_is_a_validation_error(self, uow: UnitOfWork) -> None:
         with uow, pytest.raises(ValidationError):
-            uow.purchases.list(cursor="not-a-cursor!")
+            uow.purchases.page(PurchaseQuery(cursor="not-a-cursor!"))
 
     def test_list_open_returns_stale_pending_and_processing_purchases_oldest_first(
         self,
