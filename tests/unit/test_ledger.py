@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from payments.domain.ledger import (
     Account,
+    Movement,
     consumption_entry,
     purchase_entries,
     refund_credit_share,
@@ -19,12 +20,9 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _grant(purchase_id: str, credits: str, days: int, at: datetime) -> list:  # type: ignore[type-arg]
     return purchase_entries(
-        ids=[f"{purchase_id}_m", f"{purchase_id}_c"],
-        customer_id="c",
-        purchase_id=purchase_id,
-        amount=Money("10.00", "EUR"),
-        credits=Decimal(credits),
+        Movement("c", purchase_id, Money("10.00", "EUR"), Decimal(credits)),
         validity_days=days,
+        ids=[f"{purchase_id}_m", f"{purchase_id}_c"],
         now=at,
     )
 
@@ -70,12 +68,9 @@ def test_consumption_draws_from_the_grant_that_expires_first() -> None:
 def test_refund_debits_its_own_purchase_grant() -> None:
     entries = _grant("p1", "8", 10, T0) + _grant("p2", "8", 90, T0)
     entries += refund_entries(
-        ids=["r_m", "r_c"],
-        customer_id="c",
-        purchase_id="p2",
+        Movement("c", "p2", Money("10.00", "EUR"), Decimal("8")),
         refund_id="r",
-        amount=Money("10.00", "EUR"),
-        credits=Decimal("8"),
+        ids=["r_m", "r_c"],
         now=T0,
     )
     account = Account.from_entries("c", entries, T0 + timedelta(days=11))

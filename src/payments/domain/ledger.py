@@ -44,29 +44,24 @@ class LedgerEntry:
     reference: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """Money and credits moving for one customer's purchase: what its ledger entries record."""
+
+    customer_id: str
+    purchase_id: str
+    amount: Money
+    credits: Decimal
+
+
 def purchase_entries(
-    *,
-    ids: list[str],
-    customer_id: str,
-    purchase_id: str,
-    amount: Money,
-    credits: Decimal,
-    validity_days: int | None,
-    now: datetime,
+    paid: Movement, *, validity_days: int | None, ids: list[str], now: datetime
 ) -> list[LedgerEntry]:
     """The entries a completed purchase appends: its credits (with expiry) and the money paid."""
-    return _payment_and_credits(
-        ids=ids,
-        customer_id=customer_id,
-        purchase_id=purchase_id,
-        source=f"purchase:{purchase_id}",
-        kinds=(EntryKind.PURCHASE_PAYMENT, EntryKind.PURCHASE_CREDITS),
-        amount=amount,
-        credits=credits,
-        debit=False,
-        credits_expire_at=now + timedelta(days=validity_days) if validity_days else None,
-        now=now,
-    )
+    expiry = now + timedelta(days=validity_days) if validity_days else None
+    kinds = (EntryKind.PURCHASE_PAYMENT, EntryKind.PURCHASE_CREDITS)
+    source = f"purchase:{paid.purchase_id}"
+    return _entries(paid, source, kinds, ids=ids, now=now, credits_expire_at=expiry)
 
 
 def refund_credit_share(
@@ -90,63 +85,45 @@ def refund_credit_share(
 
 
 def refund_entries(
-    *,
-    ids: list[str],
-    customer_id: str,
-    purchase_id: str,
-    refund_id: str,
-    amount: Money,
-    credits: Decimal,
-    now: datetime,
+    refunded: Movement, *, refund_id: str, ids: list[str], now: datetime
 ) -> list[LedgerEntry]:
     """The debit entries a refund appends: the money given back and the credits taken back."""
-    return _payment_and_credits(
-        ids=ids,
-        customer_id=customer_id,
-        purchase_id=purchase_id,
-        source=f"refund:{refund_id}",
-        kinds=(EntryKind.REFUND_PAYMENT, EntryKind.REFUND_CREDITS),
-        amount=amount,
-        credits=credits,
-        debit=True,
-        now=now,
-    )
+    kinds = (EntryKind.REFUND_PAYMENT, EntryKind.REFUND_CREDITS)
+    return _entries(refunded, f"refund:{refund_id}", kinds, ids=ids, now=now, debit=True)
 
 
-def _payment_and_credits(
-    *,
-    ids: list[str],
-    customer_id: str,
-    purchase_id: str,
+def _entries(
+    movement: Movement,
     source: str,
     kinds: tuple[EntryKind, EntryKind],
-    amount: Money,
-    credits: Decimal,
-    debit: bool,
+    *,
+    ids: list[str],
     now: datetime,
+    debit: bool = False,
     credits_expire_at: datetime | None = None,
 ) -> list[LedgerEntry]:
     """The money entry of a purchase or refund (``{source}:payment``, id ``ids[0]``) and, when
-    ``credits`` is positive, its credits entry (``{source}:credits``, id ``ids[1]``); a debit
+    its credits are positive, its credits entry (``{source}:credits``, id ``ids[1]``); a debit
     enters both amounts negated."""
     payment_kind, credits_kind = kinds
 
     def entry(entry_id: str, kind: EntryKind, asset: str, value: Decimal, part: str) -> LedgerEntry:
         return LedgerEntry(
             id=entry_id,
-            customer_id=customer_id,
+            customer_id=movement.customer_id,
             kind=kind,
             asset=asset,
             amount=-value if debit else value,
             source=f"{source}:{part}",
             created_at=now,
-            purchase_id=purchase_id,
+            purchase_id=movement.purchase_id,
             expires_at=credits_expire_at if kind is credits_kind else None,
         )
 
+    amount = movement.amount
     entries = [entry(ids[0], payment_kind, amount.currency.code, amount.amount, "payment")]
-    if credits > 0:
-        entries.append(entry(ids[1], credits_kind, CREDITS, credits, "credits"))
+    if movement.credits > 0:
+        entries.append(entry(ids[1], credits_kind, CREDITS, movement.credits, "credits"))
     return entries
 
 

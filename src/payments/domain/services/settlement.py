@@ -10,6 +10,7 @@ from payments.domain.events import PurchaseCompleted, RefundRecorded
 from payments.domain.ledger import (
     CREDITS,
     EntryKind,
+    Movement,
     purchase_entries,
     refund_credit_share,
     refund_entries,
@@ -71,12 +72,9 @@ def _credit_completion(
         return
     uow.ledger.append_all(
         purchase_entries(
-            ids=ids.many("led", 2),
-            customer_id=purchase.customer_id,
-            purchase_id=purchase.id,
-            amount=purchase.amount,
-            credits=purchase.credits,
+            Movement(purchase.customer_id, purchase.id, purchase.amount, purchase.credits),
             validity_days=purchase.validity_days,
+            ids=ids.many("led", 2),
             now=now,
         )
     )
@@ -114,12 +112,9 @@ def book_refund(
     )
     uow.ledger.append_all(
         refund_entries(
-            ids=ids.many("led", 2),
-            customer_id=purchase.customer_id,
-            purchase_id=purchase.id,
+            Movement(purchase.customer_id, purchase.id, refund.amount, credits),
             refund_id=refund.id,
-            amount=refund.amount,
-            credits=credits,
+            ids=ids.many("led", 2),
             now=now,
         )
     )
