@@ -114,5 +114,7 @@ def test_serve_refuses_an_unmigrated_postgresql_database_until_migrated(
 
     port = free_port()
     command = [sys.executable, "-m", "payments.entrypoints.cli", "serve", "--port", str(port)]
-    with served([*command, "--migrate"], env, port, tmp_path / "serve.log") as base_url:
+    with served(
+        [*command, "--workers", "1", "--migrate"], env, port, tmp_path / "serve.log"
+    ) as base_url:
         assert requests.get(base_url + "/ready", timeout=10).status_code == 200
