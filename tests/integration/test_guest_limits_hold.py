@@ -5,7 +5,7 @@ caller over real HTTP, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -29,10 +29,11 @@ from tests.unit.test_customer_email import ADDRESSES, INVISIBLE, disguised
 __all__ = ["redis_client"]  # the fixture, used by name
 
 GUEST = Principal(Role.PUBLIC, "key_public")
+MakeLimiter = Callable[[], RateLimiter]
 
 
 @pytest.fixture(params=["memory", "redis"])
-def make_limiter(request: pytest.FixtureRequest) -> Iterator[object]:
+def make_limiter(request: pytest.FixtureRequest) -> Iterator[MakeLimiter]:
     """A fresh limiter per call: in this process, or in Redis under a fresh prefix."""
     if request.param == "memory":
         yield lambda: InMemoryRateLimiter(FixedClock())
@@ -57,10 +58,10 @@ def make_limiter(request: pytest.FixtureRequest) -> Iterator[object]:
     )
 )
 def test_the_evasions_of_one_email_count_against_one_bucket(
-    make_limiter: object, evasions: tuple[str, list[str]]
+    make_limiter: MakeLimiter, evasions: tuple[str, list[str]]
 ) -> None:
     address, variants = evasions
-    limiter = make_limiter()  # type: ignore[operator]
+    limiter = make_limiter()
     gate = GuestCheckoutGate(limiter, GuestCheckoutLimits(per_ip=100, per_email=len(variants)))
     for n, variant in enumerate(variants):  # each from its own client address
         gate.admit(f"198.51.100.{n}", variant)
@@ -73,9 +74,9 @@ def test_the_evasions_of_one_email_count_against_one_bucket(
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ADDRESSES, INVISIBLE)
 def test_an_address_with_invisible_characters_is_refused_before_it_counts(
-    make_limiter: object, address: str, invisible: str
+    make_limiter: MakeLimiter, address: str, invisible: str
 ) -> None:
-    limiter = make_limiter()  # type: ignore[operator]
+    limiter = make_limiter()
     gate = GuestCheckoutGate(limiter, GuestCheckoutLimits(per_ip=1, per_email=1))
 
     with pytest.raises(ValidationError) as refused:
@@ -170,6 +171,29 @@ def test_guests_sharing_a_key_and_body_each_get_their_own_answer(database: Engin
     assert retry.json() == first.json()
     assert conflict.status_code == 422  # the same caller, another body: a conflict
     assert conflict.json()["code"] == "idempotency_conflict"
+
+
+def test_disguises_of_one_email_share_its_limit_over_http(database: Engine) -> None:
+    env = {"PAYMENTS_DATABASE_URL": _database_url(database), "PAYMENTS_TRUST_FORWARDED_FOR": "1"}
+    disguises = [
+        "ana@example.com",
+        "ANA+1@example.com",
+        "ana@example.com.",
+        "\uff41\uff4e\uff41@\uff45xample.com",
+        " Ana+shop@EXAMPLE.COM. ",
+    ]
+    with running_service(env) as service:
+        product, public = _shop(service)
+
+        def checkout(n: int, email: str) -> int:
+            body = {"product_id": product, "customer": {"email": email}, "country": "PT"}
+            return _guest_post(service, public, body, f"198.51.100.{n}", f"k{n}").status_code
+
+        codes = [checkout(n, email) for n, email in enumerate(disguises)]
+        over = checkout(99, "a\uff4ea+again@example.com")
+
+    assert codes == [201] * 5  # PAYMENTS_GUEST_CHECKOUTS_PER_EMAIL_HOUR: 5
+    assert over == 429
 
 
 def test_an_address_with_invisible_characters_is_refused_over_http(database: Engine) -> None:
