@@ -43,10 +43,11 @@ def test_a_container_refuses_settings_routing_to_a_gateway_it_does_not_build(
         container.wsgi_app()
 
 
-def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``payments serve`` as a real process; it must stop by itself (a refusal), not serve."""
+def _serve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``payments serve ARGS`` as a real process; it must stop by itself (a refusal), not serve."""
+    port = str(free_port())
     return subprocess.run(
-        [sys.executable, "-m", "payments.entrypoints.cli", "serve", "--port", str(free_port())],
+        [sys.executable, "-m", "payments.entrypoints.cli", "serve", "--port", port, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -91,6 +92,22 @@ def test_serve_refuses_settings_that_cannot_work_in_one_line(
     assert "s3cr3tpw" not in line
 
 
+@pytest.mark.parametrize(("args", "workers"), [((), 2), (("--workers", "3"), 3)])
+def test_live_serve_refuses_several_workers_without_redis_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], workers: int
+) -> None:
+    env = payments_env(f"sqlite:///{tmp_path / 'serve.db'}", **LIVE)
+
+    line = _refusal(_serve(env, *args))
+
+    assert line == (
+        f"payments: Live mode with --workers {workers} needs PAYMENTS_REDIS_URL: without it "
+        f"each worker counts guest checkouts on its own ({10 * workers} an hour per client "
+        f"address instead of 10, {5 * workers} per e-mail instead of 5); set it, or serve "
+        "--workers 1."
+    )
+
+
 def test_serve_on_an_unreachable_database_says_so_in_one_line() -> None:
     env = payments_env("postgresql+psycopg://pay:s3cr3tpw@127.0.0.1:1/payments", **LIVE)
 
@@ -114,5 +131,7 @@ def test_serve_refuses_an_unmigrated_postgresql_database_until_migrated(
 
     port = free_port()
     command = [sys.executable, "-m", "payments.entrypoints.cli", "serve", "--port", str(port)]
-    with served([*command, "--migrate"], env, port, tmp_path / "serve.log") as base_url:
+    with served(
+        [*command, "--workers", "1", "--migrate"], env, port, tmp_path / "serve.log"
+    ) as base_url:
         assert requests.get(base_url + "/ready", timeout=10).status_code == 200

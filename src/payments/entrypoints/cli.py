@@ -90,15 +90,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
         container.migrate()
     elif not container.migrate_embedded():
         _refuse_an_unmigrated_database(container)
+    workers = _serving_workers(settings, args.workers)
     print(
         f"payments {settings.mode} mode on http://{args.host}:{args.port} "
         f"(database {_redact(settings.database_url)}; docs at /docs)",
         flush=True,
     )
-    # The sandbox simulators keep their state in the serving process: one worker, many threads.
-    workers = 1 if settings.sandbox else args.workers
     _run_gunicorn(settings, f"{args.host}:{args.port}", workers, args.threads)
     return 0
+
+
+def _serving_workers(settings: Settings, asked: int) -> int:
+    """How many gunicorn workers serve (docs/decisions/0011).
+
+    Sandbox mode serves one, whatever was asked: its simulators keep their state in the serving
+    process (a warning says so when more were asked). Without ``PAYMENTS_REDIS_URL`` each worker
+    counts the guest-checkout limits on its own, so live mode refuses more than one worker
+    without it (``ConfigurationError`` naming the variable and the multiplied limits).
+    """
+    per_ip = settings.guest_checkouts_per_ip_hour
+    per_email = settings.guest_checkouts_per_email_hour
+    if settings.sandbox:
+        if asked > 1:
+            log.warning(
+                "sandbox mode serves 1 worker, not %s (the simulators keep their state in it): "
+                "guest checkouts stay limited to %s an hour per client address and %s per "
+                "e-mail, not %s and %s",
+                asked,
+                per_ip,
+                per_email,
+                per_ip * asked,
+                per_email * asked,
+            )
+        return 1
+    if asked > 1 and settings.redis_url is None:
+        raise ConfigurationError(
+            f"Live mode with --workers {asked} needs PAYMENTS_REDIS_URL: without it each worker "
+            f"counts guest checkouts on its own ({per_ip * asked} an hour per client address "
+            f"instead of {per_ip}, {per_email * asked} per e-mail instead of {per_email}); set "
+            "it, or serve --workers 1."
+        )
+    return asked
 
 
 def _refuse_an_unmigrated_database(container: Container) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from payments.domain.customer import email_limit_key
 from payments.domain.errors import RateLimitedError
 from payments.domain.ports import RateLimiter
 
@@ -34,14 +35,16 @@ class GuestCheckoutGate:
     def admit(self, client_address: str | None, email: str | None) -> None:
         """Count one checkout by this address and e-mail; ``RateLimitedError`` over a limit.
 
-        The address is counted first, so a guest over its address limit is refused whatever
-        e-mail it sends. The e-mail counts case-insensitively and without surrounding spaces.
+        The e-mail is checked first (``ValidationError`` naming ``customer.email``, nothing
+        counted) and counts by ``customer.email_limit_key``: case, Unicode width, sub-address,
+        the domain's trailing dot and Gmail's dots make no new bucket. The address is counted
+        next, so a guest over its address limit is refused whatever e-mail it sends.
         """
         limits = self._limits
+        key = email_limit_key(email) if email is not None else None
         self._hit(f"ip:{client_address or 'unknown'}", limits.per_ip, limits.per_ip_window)
-        if email is not None:
-            key = f"email:{email.strip().lower()}"
-            self._hit(key, limits.per_email, limits.per_email_window)
+        if key is not None:
+            self._hit(f"email:{key}", limits.per_email, limits.per_email_window)
 
     def _hit(self, key: str, limit: int, window: int) -> None:
         decision = self._limiter.hit(f"purchases:{key}", limit, window)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from payments.domain.errors import IdempotencyConflictError, IdempotencyInFlightError
+from payments.domain.access import Principal, Role
+from payments.domain.customer import email_limit_key
+from payments.domain.errors import (
+    IdempotencyConflictError,
+    IdempotencyInFlightError,
+    ValidationError,
+)
 from payments.domain.idempotency import (
     IN_FLIGHT_LEASE,
     IdempotencyRecord,
@@ -16,6 +23,27 @@ from payments.domain.idempotency import (
 from payments.domain.ports import Clock, UnitOfWork
 from payments.domain.purchase import Purchase, PurchaseStatus
 from payments.domain.refund import Refund
+
+
+def caller_scope(principal: Principal, client_address: str, email: object = None) -> str:
+    """Whose Idempotency-Keys a request's key is among: the API key's, except for guests.
+
+    A publishable key is shared by every guest of a shop, so a guest's scope is the key with
+    the client address (the one the guest limits count) and the body's ``customer.email`` in
+    its counting form (``customer.email_limit_key``; an address that form refuses counts as
+    sent): one guest never gets another's stored answer, nor blocks the keys another will
+    send. A caller without a key is scoped by its address.
+    """
+    if principal.key_id is None:
+        return f"ip:{client_address}"
+    if principal.role is not Role.PUBLIC:
+        return f"key:{principal.key_id}"
+    try:
+        buyer = email_limit_key(email) if email is not None else ""
+    except ValidationError:
+        buyer = f"sent:{email}"
+    caller = f"{client_address}\n{buyer}".encode("utf-8", "surrogatepass")
+    return f"key:{principal.key_id}:guest:{hashlib.sha256(caller).hexdigest()}"
 
 
 @dataclass(frozen=True, slots=True)

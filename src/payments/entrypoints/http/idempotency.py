@@ -12,13 +12,13 @@ from typing import Any
 
 import falcon
 
+from payments.domain.access import Role
 from payments.domain.errors import FieldError, MalformedRequestError
 from payments.domain.idempotency import OutcomeKind, UnknownOutcome
-from payments.domain.services.idempotency import IdempotencyService, StoredAnswer
+from payments.domain.services.idempotency import IdempotencyService, StoredAnswer, caller_scope
 from payments.entrypoints.http.auth import api_key_policy
 from payments.entrypoints.http.context import (
     client_ip_of,
-    is_anonymous,
     principal_of,
     request_id_of,
 )
@@ -95,10 +95,23 @@ def fingerprint(method: str, path: str, body: bytes, content_type: str | None = 
 
 
 def _scope(req: falcon.Request) -> str:
+    """The caller's scope (``caller_scope``): a guest's includes the e-mail its body names."""
     principal = principal_of(req)
-    if is_anonymous(principal):
-        return f"ip:{client_ip_of(req)}"
-    return f"key:{principal.key_id}"
+    if principal.role is not Role.PUBLIC:
+        return caller_scope(principal, client_ip_of(req))
+    return caller_scope(principal, client_ip_of(req), _body_email(req))
+
+
+def _body_email(req: falcon.Request) -> object:
+    """``customer.email`` of a JSON body, as sent (None when there is none)."""
+    if not is_json_media(req.content_type):
+        return None
+    try:
+        body = parse_json_value(read_raw_body(req))
+    except (ValueError, RecursionError):
+        return None
+    customer = body.get("customer") if isinstance(body, dict) else None
+    return customer.get("email") if isinstance(customer, dict) else None
 
 
 def with_request_id(body: bytes, request_id: str) -> bytes:
@@ -155,9 +168,9 @@ def _unknown_outcome(req: falcon.Request) -> UnknownOutcome | None:
 class IdempotencyMiddleware:
     """Claims the key before the responder runs and stores its response afterwards.
 
-    Runs after authentication, so the scope is the caller's key (or, anonymous, its address) and
-    requests refused as 401/403 never claim a key. Webhooks are exempt: providers deduplicate by
-    event id in the inbox.
+    Runs after authentication, so the scope is the caller's key (a guest's: with its address and
+    e-mail; anonymous: its address, see ``caller_scope``) and requests refused as 401/403 never
+    claim a key. Webhooks are exempt: providers deduplicate by event id in the inbox.
 
     Every answer is stored and replayed, 5xx included (as Stripe does), except a failure the
     error handler proved did nothing (``errors.mark_nothing_happened``: a provider that never saw
