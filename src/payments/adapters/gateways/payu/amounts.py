@@ -6,7 +6,8 @@ import re
 from typing import Final
 
 from payments.adapters.gateways.payu.settings import ACCEPTED_CURRENCIES
-from payments.domain.errors import InvalidAmountError, UnsupportedByGatewayError
+from payments.adapters.wire.chargeable import require_chargeable
+from payments.domain.errors import InvalidAmountError
 from payments.domain.money import Money
 
 __all__ = ["WHOLE_UNIT_CURRENCIES", "from_payu_value", "payu_amount_steps", "to_payu_amount"]
@@ -30,13 +31,8 @@ def to_payu_amount(money: Money) -> str:
     more precision than the currency, a fractional COP amount or an amount that is not positive
     raises ``InvalidAmountError``; a currency PayU does not take, ``UnsupportedByGatewayError``.
     """
+    require_chargeable(money, provider="PayU", currencies=ACCEPTED_CURRENCIES)
     code = money.currency.code
-    if code not in ACCEPTED_CURRENCIES:
-        raise UnsupportedByGatewayError(f"PayU does not take {code}.")
-    if not money.is_exact:
-        raise InvalidAmountError(f"{money} has more decimals than {code} allows.")
-    if not money.is_positive:
-        raise InvalidAmountError(f"PayU charges a positive amount, not {money}.")
     whole = money.amount.to_integral_value()
     if money.amount == whole:
         return str(int(whole))

@@ -9,12 +9,13 @@ from urllib.parse import parse_qsl
 from payments.adapters.gateways.payu.amounts import from_payu_value
 from payments.adapters.gateways.payu.settings import GATEWAY_NAME, SignatureAlgorithm
 from payments.adapters.gateways.payu.signatures import verify_confirmation_signature
+from payments.adapters.wire.notification_fields import required_text
 from payments.domain.errors import MalformedNotificationError, ValidationError
 from payments.domain.gateway import Notification
 from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
 
 __all__ = [
-    "CONFIRMATION_EVENT_TYPES",
+    "CONFIRMATION_STATES",
     "confirmation_event_id",
     "confirmation_fields",
     "notification_from_body",
@@ -26,21 +27,15 @@ __all__ = [
 
 _MAX_FIELDS: Final = 200
 
-_STATE_POL_OUTCOMES: Final[Mapping[str, PaymentOutcome]] = {
-    "4": PaymentOutcome.SUCCEEDED,
-    "6": PaymentOutcome.FAILED,
-    "5": PaymentOutcome.EXPIRED,
+CONFIRMATION_STATES: Final[Mapping[str, tuple[PaymentOutcome, str]]] = {
+    "4": (PaymentOutcome.SUCCEEDED, "confirmation.approved"),
+    "6": (PaymentOutcome.FAILED, "confirmation.declined"),
+    "5": (PaymentOutcome.EXPIRED, "confirmation.expired"),
     # 7 is not in the confirmation page's table (PayU reports final states only); it is a
     # response-page state, tolerated here as pending (reference §2.6).
-    "7": PaymentOutcome.PROCESSING,
+    "7": (PaymentOutcome.PROCESSING, "confirmation.pending"),
 }
-CONFIRMATION_EVENT_TYPES: Final[Mapping[str, str]] = {
-    "4": "confirmation.approved",
-    "6": "confirmation.declined",
-    "5": "confirmation.expired",
-    "7": "confirmation.pending",
-}
-"""The ``Notification.event_type`` of each ``state_pol``."""
+"""Each ``state_pol``: what it means, and the ``Notification.event_type`` it is reported as."""
 
 _TRANSACTION_STATES: Final[Mapping[str, PaymentOutcome]] = {
     "APPROVED": PaymentOutcome.SUCCEEDED,
@@ -56,10 +51,10 @@ def outcome_from_state_pol(state_pol: str) -> PaymentOutcome:
     """What a confirmation's ``state_pol`` means (reference §2.6): 4 approved -> succeeded,
     6 declined -> failed, 5 expired -> expired, 7 -> still processing (pending). Any other
     value raises ``MalformedNotificationError``."""
-    outcome = _STATE_POL_OUTCOMES.get(state_pol)
-    if outcome is None:
+    state = CONFIRMATION_STATES.get(state_pol)
+    if state is None:
         raise MalformedNotificationError(f"Unknown PayU state_pol {state_pol!r}.")
-    return outcome
+    return state[0]
 
 
 def outcome_from_transaction_state(state: str) -> PaymentOutcome:
@@ -106,10 +101,7 @@ def confirmation_fields(body: bytes) -> dict[str, str]:
 
 
 def _required(fields: Mapping[str, str], name: str) -> str:
-    value = fields.get(name)
-    if not value:
-        raise MalformedNotificationError(f"The PayU confirmation has no {name}.")
-    return value
+    return required_text(fields, name, what="The PayU confirmation")
 
 
 def notification_from_confirmation(
@@ -144,7 +136,7 @@ def notification_from_confirmation(
         provider_code=code if settled_badly else None,
         message=_message(fields) if settled_badly else None,
     )
-    return Notification(gateway, event_id, CONFIRMATION_EVENT_TYPES[state_pol], payment=observation)
+    return Notification(gateway, event_id, CONFIRMATION_STATES[state_pol][1], payment=observation)
 
 
 def _message(fields: Mapping[str, str]) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from payments.adapters.gateways.wompi.settings import CURRENCIES
-from payments.domain.errors import InvalidAmountError, UnsupportedByGatewayError
+from payments.adapters.wire.chargeable import require_chargeable
+from payments.domain.errors import InvalidAmountError
 from payments.domain.money import Money
 
 __all__ = ["from_amount_in_cents", "to_amount_in_cents", "wompi_amount_steps"]
@@ -18,13 +19,7 @@ def to_amount_in_cents(money: Money) -> int:
     provider. Never rounds. Raises ``UnsupportedByGatewayError`` for another currency and
     ``InvalidAmountError`` for an inexact, fractional or non-positive amount.
     """
-    code = money.currency.code
-    if code not in CURRENCIES:
-        raise UnsupportedByGatewayError(f"Wompi does not take {code}.")
-    if not money.is_exact:
-        raise InvalidAmountError(f"{money} has more decimals than {code} allows.")
-    if not money.is_positive:
-        raise InvalidAmountError(f"Wompi charges a positive amount, not {money}.")
+    require_chargeable(money, provider="Wompi", currencies=CURRENCIES)
     cents = money.to_minor_units()
     if cents % 100:
         raise InvalidAmountError(f"Wompi is sent whole pesos only, not {money}.")

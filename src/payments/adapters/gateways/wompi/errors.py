@@ -16,14 +16,6 @@ from payments.domain.errors import (
 __all__ = ["error_for_status"]
 
 
-def _error_object(payload: object) -> Mapping[str, object]:
-    if isinstance(payload, Mapping):
-        error = payload.get("error")
-        if isinstance(error, Mapping):
-            return error
-    return {}
-
-
 def _field_errors(messages: object) -> list[FieldError]:
     """``{"<field>": ["...", ...]}`` of an ``INPUT_VALIDATION_ERROR`` as field errors."""
     if not isinstance(messages, Mapping):
@@ -45,7 +37,8 @@ def error_for_status(status: int, payload: object) -> PaymentsError:
     case; its text is UNCONFIRMED); 5xx -> ``GatewayUnavailableError`` that may have charged;
     anything else -> ``GatewayConfigurationError`` (an operator must look).
     """
-    error = _error_object(payload)
+    inner = payload.get("error") if isinstance(payload, Mapping) else None
+    error: Mapping[str, object] = inner if isinstance(inner, Mapping) else {}
     details: dict[str, object] = {"status": status}
     for key in ("type", "reason"):
         value = error.get(key)

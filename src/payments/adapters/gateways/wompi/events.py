@@ -10,6 +10,7 @@ from typing import Final
 from payments.adapters.gateways.wompi.amounts import from_amount_in_cents
 from payments.adapters.gateways.wompi.settings import GATEWAY_NAME, TRANSACTION_UPDATED
 from payments.adapters.gateways.wompi.signatures import verify_event_checksum
+from payments.adapters.wire.notification_fields import required_int, required_text
 from payments.domain.errors import MalformedNotificationError, ValidationError
 from payments.domain.gateway import Notification
 from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
@@ -60,11 +61,8 @@ def event_from_body(body: bytes) -> Mapping[str, object]:
     return event
 
 
-def _text(data: Mapping[str, object], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise MalformedNotificationError(f"The Wompi transaction has no {key}.")
-    return value
+def _text(transaction: Mapping[str, object], key: str) -> str:
+    return required_text(transaction, key, what="The Wompi transaction")
 
 
 def _provider_code(transaction: Mapping[str, object], status: str) -> str:
@@ -89,9 +87,7 @@ def observation_from_transaction(
     ``MalformedNotificationError`` for a missing or invalid field."""
     status = _text(transaction, "status")
     outcome = outcome_from_status(status)
-    cents = transaction.get("amount_in_cents")
-    if isinstance(cents, bool) or not isinstance(cents, int):
-        raise MalformedNotificationError("The Wompi transaction's amount_in_cents is no integer.")
+    cents = required_int(transaction, "amount_in_cents", what="The Wompi transaction")
     try:
         amount = from_amount_in_cents(cents, _text(transaction, "currency"))
     except ValidationError as error:

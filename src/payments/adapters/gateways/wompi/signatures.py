@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from payments.adapters.wire.digests import hex_digest, same_hex_digest
+from payments.adapters.wire.notification_fields import required_int
 from payments.domain.errors import (
     ConfigurationError,
     InvalidSignatureError,
@@ -121,9 +122,7 @@ def verify_event_checksum(
     data = event.get("data")
     if not isinstance(data, Mapping):
         raise MalformedNotificationError("The Wompi event has no data object.")
-    timestamp = event.get("timestamp")
-    if isinstance(timestamp, bool) or not isinstance(timestamp, int):
-        raise MalformedNotificationError("The Wompi event's timestamp is not an integer.")
+    timestamp = required_int(event, "timestamp", what="The Wompi event")
     expected = event_checksum(data, properties, timestamp, events_secret)
     matches = [same_hex_digest(expected, candidate) for candidate in candidates]
     if not all(matches):
