@@ -125,9 +125,11 @@ def payment_request(
 ) -> PaymentRequest:
     """What gateway ``attempt`` (its index in the purchase's routing chain) is asked to start.
 
-    Everything but the payer's extra details and the bank comes from what the purchase stores,
-    so reconciliation rebuilds the same request under the same idempotency key
-    (``{purchase id}:start:{attempt}``) to recover a start whose answer was lost.
+    Everything but the payer's extra details and the bank comes from what the purchase (and its
+    customer) stores, so reconciliation rebuilds the same request under the same idempotency key
+    (``{purchase id}:start:{attempt}``) to recover a start whose answer was lost. A gateway that
+    cannot be searched by our reference (``authoritative_lookup``) is sent neither extra, so
+    its request can be rebuilt exactly; Stripe, the one such gateway, sends neither anyway.
     """
     return PaymentRequest(
         purchase_id=purchase.id,
@@ -271,8 +273,12 @@ class Checkout(GatewayUseCase):
             gateway = self._gateways[gateway_name]
             if attempt > 0:
                 self._reroute(purchase.id, gateway_name)
+            sent_details, sent_bank = details, bank_code
+            if not gateway.capabilities.authoritative_lookup:
+                # Only what the purchase stores: reconciliation may have to send it again as is.
+                sent_details, sent_bank = PayerDetails(), None
             request = payment_request(
-                purchase, self._payer(purchase.customer_id, details), attempt, bank_code
+                purchase, self._payer(purchase.customer_id, sent_details), attempt, sent_bank
             )
             last = attempt == len(chain) - 1
             try:
