@@ -26,8 +26,8 @@ from sqlalchemy import Engine
 from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
 from payments.adapters.memory import FixedClock
 from payments.domain.access import Principal, Role
-from payments.domain.money import Money
 from payments.testing import Wired
+from payments.testing.contracts.repositories.builders import a_product
 from tests.integration.gateways.localstripe_process import KEY, SECRET, StripeFront, pay
 from tests.integration.service import use_cases_on
 
@@ -93,13 +93,10 @@ def open_shop(database: Engine, front: StripeFront) -> Shop:
     clock = FixedClock(datetime.now(UTC))
     wired = use_cases_on(database, stripe_through(front), clock)
     _, secret = wired.access.create_key("merchant")
-    product = wired.catalog.create(
-        name="8 Hour Premium Package",
-        kind="package",
-        price=Money("79.99", "EUR"),
-        credits="8",
-        validity_days=60,
-    )
+    with wired.unit_of_work() as uow:
+        product = a_product()
+        uow.products.add(product)
+        uow.commit()
     http = falcon.testing.TestClient(wired.container.api())
     return Shop(wired, clock, http, secret, product.id)
 

@@ -18,9 +18,9 @@ from payments.domain import gateway as gw
 from payments.domain.errors import GatewayUnavailableError
 from payments.domain.gateway import RESEND_WINDOW
 from payments.domain.idempotency import IN_FLIGHT_LEASE, KEY_LIFETIME
-from payments.domain.money import Money
 from payments.domain.services.purchases import DEFAULT_LOOK_UP_AFTER
 from payments.testing import Wired, bootstrap
+from payments.testing.contracts.repositories.builders import a_product
 
 KEY = "checkout-1"
 
@@ -95,13 +95,10 @@ def open_shop(authoritative: bool) -> Shop:
     wired = bootstrap(gateways=[gateway], store=InMemoryStore(), clock=clock, ids=SequentialIds())
     secrets = {role: wired.access.create_key(role)[1] for role in ("merchant", "public")}
     secrets["guest"] = secrets.pop("public")
-    product = wired.catalog.create(
-        name="8 Hour Premium Package",
-        kind="package",
-        price=Money("79.99", "EUR"),
-        credits="8",
-        validity_days=60,
-    )
+    with wired.unit_of_work() as uow:
+        product = a_product()
+        uow.products.add(product)
+        uow.commit()
     http = falcon.testing.TestClient(wired.container.api())
     return Shop(wired, gateway, clock, http, secrets, product.id)
 
