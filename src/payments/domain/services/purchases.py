@@ -184,7 +184,7 @@ class PurchaseService(Checkout):
         one. A decline is recorded as at checkout; any other error is raised for the sweep.
         """
         chain = purchase.routing.chain
-        if purchase.gateway not in chain:  # rerouted by hand: we cannot rebuild its key
+        if purchase.gateway not in chain:  # no attempt of its chain: no key to rebuild
             return purchase
         attempt = chain.index(purchase.gateway)
         payer = self._payer(purchase.customer_id, PayerDetails())
@@ -204,9 +204,10 @@ class PurchaseService(Checkout):
         look_up_after: timedelta = DEFAULT_LOOK_UP_AFTER,
         limit: int = 100,
     ) -> ReconcileReport:
-        """Settle purchases stuck open by asking their provider (DESIGN §5.5), then expire those
-        created more than ``expire_after`` ago whose provider shows no capture (and call them off
-        at the provider, so the payer cannot pay a closed purchase).
+        """Settle purchases stuck open by asking their provider (DESIGN §5.5; a start whose
+        answer was lost is recovered first, see ``sync``), then expire those created more than
+        ``expire_after`` ago whose provider shows no capture (and call them off at the provider,
+        so the payer cannot pay a closed purchase).
 
         One purchase's failure (provider down, a revoked key, a refused lookup) is reported and
         never stops the sweep.
