@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Final
 
 from payments.domain.money import Money
 from payments.domain.purchase import GatewayObservation, NextAction
 from payments.domain.refund import RefundObservation, RefundStatus
+
+RESEND_WINDOW: Final = timedelta(hours=23)
+"""How long after a payment start or a refund was made it may be sent again under its provider
+idempotency key. Providers keep a key for 24 hours at least (Stripe prunes keys "after they're
+at least 24 hours old", and a pruned key makes a new request), so within this window a payment
+or refund the provider did make is answered again, never made twice; past it, it is left to its
+provider's notification, expiry or an operator."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,10 @@ for a pooled connection (30 s at most). Five minutes is well above that sum, abo
 slowest Stripe call; its cost is that the key of a request whose process died answers 409 for
 five minutes before a retry may take it over."""
 
+KEY_LIFETIME: Final = timedelta(hours=24)
+"""How long a key's answer is replayed (``PAYMENTS_IDEMPOTENCY_TTL_HOURS`` by default), and how
+long an unfinished claim that names the purchase it made holds its key (``ClaimedKey``)."""
+
 
 class OutcomeKind(StrEnum):
     """What an answer whose outcome was unknown left behind."""
@@ -37,6 +41,16 @@ class UnknownOutcome:
 
     kind: OutcomeKind
     id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedKey:
+    """The key the running request claimed, ``(scope, key)``: a checkout names in it the purchase
+    it made, in the transaction that makes it, so that a retry finds that purchase even when
+    the first request's process died before storing any answer."""
+
+    scope: str
+    key: str
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.events import DomainEvent
-from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import InboxMessage
 from payments.domain.ledger import LedgerEntry
 from payments.domain.purchase import AuditRecord, GatewayObservation, Purchase, PurchaseStatus
@@ -257,6 +257,13 @@ class IdempotencyRepository(abc.ABC):
     @abc.abstractmethod
     def finish(self, record: IdempotencyRecord) -> None:
         """Store the response of a claimed key."""
+
+    @abc.abstractmethod
+    def name_outcome(
+        self, scope: str, key: str, outcome: UnknownOutcome, held_until: datetime
+    ) -> None:
+        """Name in an unfinished claim the record its request made, and hold the key until
+        ``held_until`` (a finished or missing claim is left alone)."""
 
     @abc.abstractmethod
     def release(self, scope: str, key: str) -> None:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,64 +20,10 @@ from payments.domain.gateway import Notification, Payer, PaymentRequest, RefundR
 from payments.domain.money import Money
 from payments.domain.purchase import ClientSecretAction, PaymentOutcome
 from payments.domain.refund import RefundStatus
+from tests.integration.gateways.localstripe_process import KEY, SECRET, pay, wait_until
 from tests.integration.service import RunningService, running_service
 
 pytestmark = pytest.mark.localstripe
-
-KEY = "sk_test_fake_localstripe_key"
-SECRET = "whsec_test_localstripe_fake"
-LAUNCHER = (
-    "from aiohttp import web; from localstripe.server import app; "
-    "web.run_app(app, host='127.0.0.1', port={port}, print=None)"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
-@pytest.fixture(scope="session")
-def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """localstripe on a free loopback port for the session (GPL: only ever a separate process)."""
-    port = free_port()
-    workdir: Path = tmp_path_factory.mktemp("localstripe")
-    process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER.format(port=port)],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise AssertionError("localstripe exited at start")
-        try:
-            return requests.delete(base + "/_config/data", timeout=0.5).ok
-        except requests.ConnectionError:
-            return False
-
-    try:
-        wait_until(answers, 15, "localstripe to answer")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(autouse=True)
@@ -117,12 +58,6 @@ def payment(reference: str, amount: str = "19.99") -> PaymentRequest:
         payment_method="card",
         idempotency_key=f"pur_{reference}:start",
     )
-
-
-def pay(client: stripe.StripeClient, intent_id: str, payment_method: str = "pm_card_visa") -> None:
-    """Act as the browser: attach a card and confirm (localstripe cannot confirm with one)."""
-    client.v1.payment_intents.update(intent_id, params={"payment_method": payment_method})
-    client.v1.payment_intents.confirm(intent_id)
 
 
 def refund(intent_id: str, amount: str, *, full: bool = False, n: int = 1) -> RefundRequest:

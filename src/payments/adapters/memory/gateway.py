@@ -375,8 +375,12 @@ class FakeGateway(PaymentGateway):
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
         """What the fake provider knows under our ``reference``: the payment we name if it is
-        one of them, else a captured one (money moved), else the newest; None if none."""
+        one of them, else a captured one (money moved), else the newest; None if none. Declared
+        without ``authoritative_lookup`` it finds nothing without ``gateway_reference``, as
+        Stripe."""
         self.calls.append(("lookup", reference))
+        if gateway_reference is None and not self.capabilities.authoritative_lookup:
+            return None
         with self._lock:
             found = [p for p in self.payments.values() if p.reference == reference]
             if not found:

@@ -16,7 +16,7 @@ from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.errors import ConflictError
 from payments.domain.events import DomainEvent
-from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
 from payments.domain.ledger import LedgerEntry
 from payments.domain.ports import (
@@ -353,6 +353,14 @@ class _Idempotency(_Bound, IdempotencyRepository):
 
     def finish(self, record: IdempotencyRecord) -> None:
         self._t.idempotency[(record.scope, record.key)] = _copy(record)
+
+    def name_outcome(
+        self, scope: str, key: str, outcome: UnknownOutcome, held_until: datetime
+    ) -> None:
+        existing = self._t.idempotency.get((scope, key))
+        if existing is not None and not existing.finished:
+            named = replace(existing, unknown_outcome=outcome, expires_at=held_until)
+            self._t.idempotency[(scope, key)] = named
 
     def release(self, scope: str, key: str) -> None:
         existing = self._t.idempotency.get((scope, key))

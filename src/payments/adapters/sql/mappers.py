@@ -292,7 +292,7 @@ _IDEMPOTENCY_SAME = _Same(
 )
 
 
-def _outcome_to_text(outcome: UnknownOutcome | None) -> str | None:
+def outcome_to_text(outcome: UnknownOutcome | None) -> str | None:
     """``purchase:<id>`` or ``refund:<id>``: the ``unknown_outcome`` column."""
     return None if outcome is None else f"{outcome.kind.value}:{outcome.id}"
 
@@ -309,7 +309,7 @@ def idempotency_to_row(record: IdempotencyRecord) -> dict[str, Any]:
         **_IDEMPOTENCY_SAME.of(record),
         "response_body": record.response_body,
         "response_headers": _json_or_none(record.response_headers),
-        "unknown_outcome": _outcome_to_text(record.unknown_outcome),
+        "unknown_outcome": outcome_to_text(record.unknown_outcome),
     }
 
 

@@ -22,6 +22,7 @@ from payments.domain.errors import (
     with_details,
 )
 from payments.domain.gateway import Payer, PaymentRequest, PaymentStart
+from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.purchase import (
     GatewayObservation,
@@ -57,6 +58,9 @@ class CreatePurchase:
     bank_code: str | None = None
     client_address: str | None = None
     """Where the request came from (never a body's claim): guest checkouts are counted by it."""
+    idempotency: ClaimedKey | None = None
+    """The Idempotency-Key the request claimed: it is made to name the purchase (see
+    ``ClaimedKey``), so a retry after a crash answers that purchase instead of making another."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,32 @@ def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Custome
         uow,
         lambda: uow.customers.get(customer_id),
         lambda: Customer(customer_id, None, None, now),
+    )
+
+
+def payment_request(
+    purchase: Purchase, payer: Payer, attempt: int, bank_code: str | None = None
+) -> PaymentRequest:
+    """What gateway ``attempt`` (its index in the purchase's routing chain) is asked to start.
+
+    Everything but the payer's extra details and the bank comes from what the purchase (and its
+    customer) stores, so reconciliation rebuilds the same request under the same idempotency key
+    (``{purchase id}:start:{attempt}``) to recover a start whose answer was lost. A gateway that
+    cannot be searched by our reference (``authoritative_lookup``) is sent neither extra, so
+    its request can be rebuilt exactly; Stripe, the one such gateway, sends neither anyway.
+    """
+    return PaymentRequest(
+        purchase_id=purchase.id,
+        reference=purchase.reference,
+        amount=purchase.amount,
+        description=f"Purchase {purchase.id}",
+        payer=payer,
+        country=purchase.country,
+        payment_method=purchase.payment_method,
+        idempotency_key=f"{purchase.id}:start:{attempt}",
+        return_url=purchase.return_url,
+        metadata={"purchase_id": purchase.id, "purchase_reference": purchase.reference},
+        bank_code=bank_code,
     )
 
 
@@ -192,6 +222,13 @@ class Checkout(GatewayUseCase):
                 actor=principal.key_id or principal.role.value,
             )
             uow.purchases.add(purchase)
+            if command.idempotency is not None:
+                uow.idempotency.name_outcome(
+                    command.idempotency.scope,
+                    command.idempotency.key,
+                    UnknownOutcome(OutcomeKind.PURCHASE, purchase.id),
+                    held_until=now + KEY_LIFETIME,
+                )
             uow.commit()
         return purchase
 
@@ -236,18 +273,12 @@ class Checkout(GatewayUseCase):
             gateway = self._gateways[gateway_name]
             if attempt > 0:
                 self._reroute(purchase.id, gateway_name)
-            request = PaymentRequest(
-                purchase_id=purchase.id,
-                reference=purchase.reference,
-                amount=purchase.amount,
-                description=f"Purchase {purchase.id}",
-                payer=self._payer(purchase.customer_id, details),
-                country=purchase.country,
-                payment_method=purchase.payment_method,
-                idempotency_key=f"{purchase.id}:start:{attempt}",
-                return_url=purchase.return_url,
-                metadata={"purchase_id": purchase.id, "purchase_reference": purchase.reference},
-                bank_code=bank_code,
+            sent_details, sent_bank = details, bank_code
+            if not gateway.capabilities.authoritative_lookup:
+                # Only what the purchase stores: reconciliation may have to send it again as is.
+                sent_details, sent_bank = PayerDetails(), None
+            request = payment_request(
+                purchase, self._payer(purchase.customer_id, sent_details), attempt, sent_bank
             )
             last = attempt == len(chain) - 1
             try:

@@ -69,6 +69,10 @@ class Replay:
     refund: Refund | None = None
 
 
+_CREATED = StoredAnswer(201, b"", {})
+"""What a checkout whose process died before storing its answer would have answered."""
+
+
 class IdempotencyService:
     """Stores the first response to each (caller, Idempotency-Key) for ``lifetime``.
 
@@ -77,7 +81,10 @@ class IdempotencyService:
 
     An answer stored with an ``UnknownOutcome`` (a checkout or refund the provider may have
     made) is replayed as the purchase or refund it names once that has settled: a purchase that
-    left ``pending``, a refund whose provider answer is recorded. Neither is ever made twice.
+    left ``pending``, a refund whose provider answer is recorded.
+    Neither is ever made twice. An unfinished claim may name its purchase too (the checkout
+    names it when it makes it, ``ClaimedKey``): it answers 409 until that purchase is known,
+    then the purchase, and is never taken over while it holds the key.
     """
 
     def __init__(
@@ -98,7 +105,8 @@ class IdempotencyService:
         Raises ``IdempotencyConflictError`` for a different request under the same key and
         ``IdempotencyInFlightError`` while the first request is still running. A claim older
         than the lease is taken over: the repository replaces a record whose ``expires_at`` has
-        passed, and an unfinished claim expires at the end of its lease.
+        passed, and an unfinished claim expires at the end of its lease, or at the end of the
+        key's lifetime once it names the purchase its checkout made.
         """
         now = self._clock.now()
         record = IdempotencyRecord(scope, key, fingerprint, now, now + self._lease)
@@ -112,15 +120,19 @@ class IdempotencyService:
                 "This Idempotency-Key was used with a different request."
             )
         if existing.response_status is None:
-            raise IdempotencyInFlightError("A request with this Idempotency-Key is in flight.")
+            settled = self._known(_CREATED, existing.unknown_outcome)
+            if settled is None:
+                raise IdempotencyInFlightError("A request with this Idempotency-Key is in flight.")
+            return settled
         headers = dict(existing.response_headers or {})
         answer = StoredAnswer(existing.response_status, existing.response_body or b"", headers)
-        return self._replay(answer, existing.unknown_outcome)
+        return self._known(answer, existing.unknown_outcome) or Replay(answer)
 
-    def _replay(self, answer: StoredAnswer, outcome: UnknownOutcome | None) -> Replay:
-        """The settled purchase or refund an unknown outcome names, else the stored answer."""
+    def _known(self, answer: StoredAnswer, outcome: UnknownOutcome | None) -> Replay | None:
+        """The purchase or refund an unknown outcome names, once its outcome is known: a purchase
+        that left ``pending``, a refund whose provider answer is recorded; else None."""
         if outcome is None:
-            return Replay(answer)
+            return None
         with self._uow() as uow:
             if outcome.kind is OutcomeKind.PURCHASE:
                 purchase = uow.purchases.get(outcome.id)
@@ -130,7 +142,7 @@ class IdempotencyService:
                 refund = uow.refunds.get(outcome.id)
                 if refund is not None and not refund.awaiting_answer:
                     return Replay(answer, refund=refund)
-        return Replay(answer)
+        return None
 
     def finish(
         self,

@@ -11,12 +11,20 @@ from payments.domain.errors import (
     FieldError,
     ForbiddenError,
     NotFoundError,
+    PaymentDeclinedError,
     PaymentsError,
     ValidationError,
 )
-from payments.domain.ports import PurchasePage, PurchaseQuery
+from payments.domain.gateway import RESEND_WINDOW
+from payments.domain.idempotency import IN_FLIGHT_LEASE
+from payments.domain.ports import PaymentGateway, PurchasePage, PurchaseQuery
 from payments.domain.purchase import ApplyResult, Purchase, PurchaseStatus
-from payments.domain.services.checkout import Checkout, CreatePurchase, PayerDetails
+from payments.domain.services.checkout import (
+    Checkout,
+    CreatePurchase,
+    PayerDetails,
+    payment_request,
+)
 from payments.domain.services.records import locked_purchase, readable
 from payments.domain.services.settlement import settle_payment
 
@@ -124,7 +132,11 @@ class PurchaseService(Checkout):
         return self._observe(purchase.id, answer)
 
     def sync(self, purchase_id: str) -> tuple[Purchase, ApplyResult | None]:
-        """Ask the purchase's provider what it knows now and apply it through the one apply step."""
+        """Ask the purchase's provider what it knows now and apply it through the one apply step.
+
+        A start whose answer was lost (pending, without the provider's id) at a provider that
+        cannot be searched by our reference is first sent again (``_resend_start``).
+        """
         with self._uow() as uow:
             purchase = uow.purchases.get(purchase_id)
         if purchase is None:
@@ -132,9 +144,12 @@ class PurchaseService(Checkout):
         if purchase.gateway is None:
             return purchase, None
         gateway = self._gateways[purchase.gateway]
+        before = purchase.status
+        if self._start_lost(purchase, gateway):
+            purchase = self._resend_start(purchase, gateway)
         observation = gateway.lookup(purchase.reference, purchase.gateway_reference)
         if observation is None:
-            return purchase, None
+            return purchase, ApplyResult.APPLIED if purchase.status is not before else None
         now = self._clock.now()
         with self._uow() as uow:
             locked = locked_purchase(uow, purchase_id)
@@ -142,7 +157,45 @@ class PurchaseService(Checkout):
                 uow, locked, observation, now=now, actor="reconciliation", ids=self._ids
             )
             uow.commit()
+        if locked.status is not before:
+            result = ApplyResult.APPLIED
         return locked, result
+
+    def _start_lost(self, purchase: Purchase, gateway: PaymentGateway) -> bool:
+        """Whether the purchase's start may have reached a provider that cannot be searched by
+        our reference, with its answer lost, and may still be sent again under the same key:
+        pending without the provider's id, older than the in-flight lease (the checkout that
+        started it has ended) and younger than the providers' key lifetime (``RESEND_WINDOW``).
+        """
+        now = self._clock.now()
+        return (
+            purchase.status is PurchaseStatus.PENDING
+            and purchase.gateway_reference is None
+            and not gateway.capabilities.authoritative_lookup
+            and now - RESEND_WINDOW < purchase.created_at <= now - IN_FLIGHT_LEASE
+        )
+
+    def _resend_start(self, purchase: Purchase, gateway: PaymentGateway) -> Purchase:
+        """Send the purchase's start again, rebuilt from what it stores under the same provider
+        idempotency key, and record the answer as checkout records one.
+
+        The provider answers the payment it already made (Stripe replays its first answer for
+        24 hours) or, if the first request never reached it, makes it now; either way there is
+        one. A decline is recorded as at checkout; any other error is raised for the sweep.
+        """
+        chain = purchase.routing.chain
+        if purchase.gateway not in chain:  # no attempt of its chain: no key to rebuild
+            return purchase
+        attempt = chain.index(purchase.gateway)
+        payer = self._payer(purchase.customer_id, PayerDetails())
+        try:
+            start = gateway.start_payment(payment_request(purchase, payer, attempt))
+        except PaymentDeclinedError as declined:
+            return self._fail_at_start(
+                purchase.id, gateway.name, declined.provider_code, declined.message
+            )
+        log.info("recovered the lost start of %s at %s", purchase.id, gateway.name)
+        return self._record_start(purchase.id, gateway.name, start)
 
     def reconcile(
         self,
@@ -151,9 +204,10 @@ class PurchaseService(Checkout):
         look_up_after: timedelta = DEFAULT_LOOK_UP_AFTER,
         limit: int = 100,
     ) -> ReconcileReport:
-        """Settle purchases stuck open by asking their provider (DESIGN §5.5), then expire those
-        created more than ``expire_after`` ago whose provider shows no capture (and call them off
-        at the provider, so the payer cannot pay a closed purchase).
+        """Settle purchases stuck open by asking their provider (DESIGN §5.5; a start whose
+        answer was lost is recovered first, see ``sync``), then expire those created more than
+        ``expire_after`` ago whose provider shows no capture (and call them off at the provider,
+        so the payer cannot pay a closed purchase).
 
         One purchase's failure (provider down, a revoked key, a refused lookup) is reported and
         never stops the sweep.

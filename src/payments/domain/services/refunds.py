@@ -22,7 +22,7 @@ from payments.domain.errors import (
     ValidationError,
     with_details,
 )
-from payments.domain.gateway import RefundRequest, RefundResult
+from payments.domain.gateway import RESEND_WINDOW, RefundRequest, RefundResult
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.money import Money
 from payments.domain.ports import PaymentGateway
@@ -33,13 +33,6 @@ from payments.domain.services.settlement import book_refund, fail_refund
 from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
-
-RESEND_WINDOW: Final = timedelta(hours=23)
-"""How long after it was booked an unanswered refund may be sent again under its provider
-idempotency key. Providers keep a key for 24 hours at least (Stripe prunes keys "after they're
-at least 24 hours old", and a pruned key makes a new request), so within this window a refund the
-provider did make is answered again, never made twice; past it, it is left to its provider's
-notification or an operator."""
 
 RETRY_UNANSWERED_AFTER: Final = timedelta(minutes=15)
 """How old an unanswered refund must be before the worker sends it again: well past the

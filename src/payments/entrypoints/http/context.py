@@ -5,6 +5,7 @@ from __future__ import annotations
 import falcon
 
 from payments.domain.access import ANONYMOUS, Principal
+from payments.domain.idempotency import ClaimedKey
 
 
 def request_id_of(req: falcon.Request) -> str:
@@ -28,6 +29,13 @@ def client_ip_of(req: falcon.Request) -> str:
 def is_anonymous(principal: Principal) -> bool:
     """True for a caller that sent no API key at all."""
     return principal.key_id is None
+
+
+def claimed_key_of(req: falcon.Request) -> ClaimedKey | None:
+    """The ``(scope, key)`` this request claimed (see ``idempotency_key_of``), or None."""
+    claim = getattr(req.context, "idempotency_claim", None)
+    scope, key = getattr(claim, "scope", None), getattr(claim, "key", None)
+    return ClaimedKey(scope, key) if isinstance(scope, str) and isinstance(key, str) else None
 
 
 def idempotency_key_of(req: falcon.Request) -> str | None:

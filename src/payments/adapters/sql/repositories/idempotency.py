@@ -10,11 +10,15 @@ from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from payments.adapters.sql import direct
-from payments.adapters.sql.mappers import idempotency_from_row, idempotency_to_row
+from payments.adapters.sql.mappers import (
+    idempotency_from_row,
+    idempotency_to_row,
+    outcome_to_text,
+)
 from payments.adapters.sql.repositories.base import SqlRepository
 from payments.adapters.sql.statements import insert
 from payments.adapters.sql.tables import idempotency_keys
-from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.ports import IdempotencyRepository
 
 _KEY = ("scope", "key")
@@ -58,6 +62,20 @@ class SqlIdempotencyRepository(SqlRepository, IdempotencyRepository):
             set_={k: statement.excluded[k] for k in row if k not in _KEY},
         )
         self._connection.execute(statement, row)
+
+    def name_outcome(
+        self, scope: str, key: str, outcome: UnknownOutcome, held_until: datetime
+    ) -> None:
+        """Name the record an unfinished claim's request made and hold the key until then."""
+        self._connection.execute(
+            idempotency_keys.update()
+            .where(
+                idempotency_keys.c.scope == scope,
+                idempotency_keys.c.key == key,
+                idempotency_keys.c.response_status.is_(None),
+            )
+            .values(unknown_outcome=outcome_to_text(outcome), expires_at=held_until)
+        )
 
     def release(self, scope: str, key: str) -> None:
         """Drop an unfinished claim; a finished record stays."""

@@ -6,13 +6,19 @@ import falcon
 
 from payments.domain.access import Principal
 from payments.domain.errors import FieldError, ValidationError
+from payments.domain.idempotency import ClaimedKey
 from payments.domain.services.checkout import CreatePurchase, PayerDetails
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http import representations as rep
 from payments.entrypoints.http.bodies import PayerDetails as PayerInput
 from payments.entrypoints.http.bodies import PurchaseInput, RefundInput
-from payments.entrypoints.http.context import client_ip_of, idempotency_key_of, principal_of
+from payments.entrypoints.http.context import (
+    claimed_key_of,
+    client_ip_of,
+    idempotency_key_of,
+    principal_of,
+)
 from payments.entrypoints.http.json_body import read_body, to_money
 from payments.entrypoints.http.presenters import (
     present_purchase,
@@ -42,7 +48,9 @@ class PurchasesResource(_OnPurchases):
     """``/v1/purchases``: create (public, customer, merchant, admin) and list."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        command = _create_command(read_body(req, PurchaseInput), client_ip_of(req))
+        command = _create_command(
+            read_body(req, PurchaseInput), client_ip_of(req), claimed_key_of(req)
+        )
         purchase = self._purchases.create(command, principal_of(req))
         resp.status = falcon.HTTP_201
         resp.location = f"/v1/purchases/{purchase.id}"
@@ -69,10 +77,13 @@ class PurchasesResource(_OnPurchases):
         resp.media = present_purchase_page(page)
 
 
-def _create_command(body: PurchaseInput, client_address: str) -> CreatePurchase:
+def _create_command(
+    body: PurchaseInput, client_address: str, claim: ClaimedKey | None
+) -> CreatePurchase:
     """The checkout body; an ``amount`` or ``price`` sent along is ignored: the catalog prices.
 
-    The payer's address is the request's, never the body's.
+    The payer's address is the request's, never the body's; ``claim`` is the request's
+    Idempotency-Key, which the checkout makes name its purchase.
     """
     payer = body.payer or PayerInput()
     return CreatePurchase(
@@ -93,6 +104,7 @@ def _create_command(body: PurchaseInput, client_address: str) -> CreatePurchase:
         ),
         bank_code=body.bank_code,
         client_address=client_address,
+        idempotency=claim,
     )
 
 

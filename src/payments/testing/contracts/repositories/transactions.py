@@ -12,7 +12,7 @@ import pytest
 
 from payments.domain.access import ApiKey, Role
 from payments.domain.errors import ConflictError, ValidationError
-from payments.domain.idempotency import IdempotencyRecord
+from payments.domain.idempotency import IdempotencyRecord, OutcomeKind, UnknownOutcome
 from payments.domain.inbox import InboxStatus
 from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
 from payments.domain.money import Money
@@ -389,6 +389,33 @@ class QueryContract(UnitOfWorkFixtures):
             uow.idempotency.release("key_1", "idem-1")
             expect(uow.idempotency.claim(replace(renewed, fingerprint="sha256:eee")) is None)
             uow.commit()
+
+    def test_an_unfinished_claim_names_its_purchase_and_holds_the_key_that_long(
+        self, uow: UnitOfWork
+    ) -> None:
+        claim = IdempotencyRecord("key_1", "idem-1", "sha256:aaa", T0, T0 + timedelta(minutes=5))
+        named = UnknownOutcome(OutcomeKind.PURCHASE, "pur_1")
+        with uow:
+            uow.idempotency.claim(claim)
+            uow.idempotency.name_outcome("key_1", "idem-1", named, T0 + timedelta(hours=24))
+            uow.idempotency.name_outcome("key_1", "never-claimed", named, T0)  # nothing to name
+            uow.commit()
+        with uow:  # past the lease: still held, naming the purchase
+            held = uow.idempotency.claim(replace(claim, created_at=T0 + timedelta(hours=1)))
+        held = present(held)
+        expect(not held.finished and held.unknown_outcome == named)
+        expect_equal(held.expires_at, T0 + timedelta(hours=24))
+        done = replace(claim, response_status=201, response_body=b"{}", response_headers={})
+        with uow:
+            uow.idempotency.finish(done)
+            uow.idempotency.name_outcome("key_1", "idem-1", named, T0)  # a finished one stays
+            expect(
+                uow.idempotency.claim(IdempotencyRecord("key_1", "never-claimed", "f", T0, T0))
+                is None
+            )
+            uow.commit()
+        with uow:
+            expect_equal(uow.idempotency.claim(replace(claim, fingerprint="other")), done)
 
     def test_expired_idempotency_keys_are_purged(self, uow: UnitOfWork) -> None:
         with uow:
