@@ -8,8 +8,8 @@ from datetime import datetime
 
 from payments.domain.errors import FieldError, ValidationError
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-_CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ class Customer:
 def check_customer_id(customer_id: object, field: str = "customer_id") -> str:
     """The id our caller's system gives a customer, or ``ValidationError`` naming ``field``: 1 to
     64 letters, digits or ``_.:@-``, so that it always fits in a URL path segment."""
-    if not isinstance(customer_id, str) or not _CUSTOMER_ID.match(customer_id):
+    if not isinstance(customer_id, str) or not _CUSTOMER_ID.fullmatch(customer_id):
         raise ValidationError(
             "The customer id is invalid.",
             errors=[FieldError(field, "1 to 64 letters, digits or _.:@-")],
@@ -33,7 +33,7 @@ def check_customer_id(customer_id: object, field: str = "customer_id") -> str:
 
 def normalise_email(email: object, field: str = "customer.email") -> str:
     """Lower-case and validate an e-mail address, or raise ``ValidationError`` naming ``field``."""
-    if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email.strip()):
+    if not isinstance(email, str) or len(email) > 254 or not _EMAIL.fullmatch(email.strip()):
         raise ValidationError(
             "The e-mail address is invalid.",
             errors=[FieldError(field, "must be an e-mail address")],

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 BANK_TRANSFER = "pse"
 DEFAULT_FRESH_FOR = timedelta(hours=1)
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ class BankDirectory:
 
     def banks(self, country: str) -> BankList:
         """The PSE institutions for ``country`` (ISO 3166 alpha-2)."""
-        if not isinstance(country, str) or not _COUNTRY.match(country):
+        if not isinstance(country, str) or not _COUNTRY.fullmatch(country):
             raise ValidationError(
                 "The country is invalid.",
                 errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
