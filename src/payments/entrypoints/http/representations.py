@@ -157,7 +157,7 @@ class Bank(Struct, frozen=True):
 
 class BankList(Struct, frozen=True):
     country: str
-    gateway: str
+    gateway: Annotated[str | None, Meta(description="None when no gateway takes PSE there")]
     banks: list[Bank]
     fetched_at: Time
     stale: Annotated[
