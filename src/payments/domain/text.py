@@ -1,4 +1,4 @@
-"""Text we can store: no NUL characters and no lone surrogates (not valid Unicode)."""
+"""Text we can store: no NUL characters, no lone surrogates, provider text cut for display."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ from collections.abc import Iterator, Mapping
 from typing import Final
 
 _UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
+
+MAX_CODE_LENGTH: Final = 255
+"""Decline and failure codes, kept for display (``purchases.failure_code``)."""
+
+MAX_MESSAGE_LENGTH: Final = 2000
+"""Provider messages (failure reasons), kept for display."""
 
 
 def storable(text: str) -> bool:
@@ -42,3 +48,13 @@ def display_text(text: str | None, limit: int) -> str | None:
         return None
     cleaned = _UNSTORABLE.sub("\ufffd", text)
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "\u2026"
+
+
+def provider_code(code: str | None) -> str | None:
+    """A provider's decline code as we keep it: storable, at most ``MAX_CODE_LENGTH``."""
+    return display_text(code, MAX_CODE_LENGTH)
+
+
+def provider_message(message: str | None) -> str | None:
+    """A provider's message as we keep it: storable, at most ``MAX_MESSAGE_LENGTH``."""
+    return display_text(message, MAX_MESSAGE_LENGTH)
