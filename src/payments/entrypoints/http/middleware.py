@@ -1,4 +1,4 @@
-"""Request middleware: request ids, storable text, the body size limit and API-key authentication."""
+"""Request middleware: request ids, storable text, the body size limit, API-key authentication."""
 
 from __future__ import annotations
 

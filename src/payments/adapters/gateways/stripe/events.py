@@ -242,7 +242,8 @@ _REFUND_EVENTS: Final = frozenset(
 
 def notification_from_body(body: bytes) -> Notification:
     """A raw Stripe Event body (already verified) as a domain notification: ``translate_event``
-    of its JSON, parsed with limits (``parse_notification``). Raises ``MalformedNotificationError`` when it is not a usable Stripe event."""
+    of its JSON, parsed with limits (``parse_notification``). Raises
+    ``MalformedNotificationError`` when it is not a usable Stripe event."""
     return translate_event(parse_notification(body, "Stripe"))
 
 
