@@ -17,12 +17,11 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from payments.adapters.gateways.sandbox import signature_header
-from payments.adapters.sql.tables import metadata
 from payments.config import SANDBOX_SECRET
-from tests.integration.service import RunningService, running_service
+from tests.integration.service import RunningService, row_counts, running_service
 
 EXAMPLES = settings(
     max_examples=60,
@@ -97,15 +96,6 @@ def _with(body: dict[str, object], dotted: str, value: str) -> dict[str, object]
     return copy
 
 
-def _row_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as connection:
-        count = select(func.count())
-        return {
-            table.name: int(connection.execute(count.select_from(table)).scalar_one())
-            for table in metadata.sorted_tables
-        }
-
-
 class _Worst(logging.Handler):
     """Remembers the most severe record any logger emits."""
 
@@ -132,7 +122,7 @@ def watched(service: RunningService, database: Engine) -> Iterator[RunningServic
     key = service.admin_key()
     service.http.headers["Authorization"] = f"Bearer {key}"
     assert service.call("POST", "/v1/products", key, PRODUCT).status_code == 201
-    before = _row_counts(database)
+    before = row_counts(database)
     worst = _Worst()
     root = logging.getLogger()
     root.addHandler(worst)
@@ -140,7 +130,7 @@ def watched(service: RunningService, database: Engine) -> Iterator[RunningServic
         yield service
     finally:
         root.removeHandler(worst)
-    assert _row_counts(database) == before
+    assert row_counts(database) == before
     assert [record.getMessage() for record in worst.records] == []
 
 
