@@ -153,14 +153,20 @@ def _collect(model: type[msgspec.Struct], raw: _Fields, prefix: str) -> list[Fie
     return errors
 
 
+_UNSTORABLE = "must be valid text without NUL characters"
+
+
+def _unstorable_errors(value: object, *, besides: frozenset[str] = frozenset()) -> list[FieldError]:
+    """One error per field (not among ``besides``) whose text no database can store."""
+    names = sorted(set(unstorable_fields(value)) - besides)
+    return [FieldError(name, _UNSTORABLE) for name in names]
+
+
 def _refuse_unstorable(value: object) -> None:
     """A 422 naming every field whose text no database can store (NUL, lone surrogates)."""
-    names = sorted(set(unstorable_fields(value)))
-    if names:
-        message = "must be valid text without NUL characters"
-        raise ValidationError(
-            "The request body is invalid.", errors=[FieldError(name, message) for name in names]
-        )
+    errors = _unstorable_errors(value)
+    if errors:
+        raise ValidationError("The request body is invalid.", errors=errors)
 
 
 def _unstorable_json(raw: bytes) -> None:
@@ -198,13 +204,10 @@ def decode_body(raw: bytes, model: type[Body]) -> Body:
         raise MalformedRequestError("The body must be a JSON object.") from None
     errors = _collect(model, fields, "")
     try:
-        bad_text = set(unstorable_fields(msgspec.json.decode(raw)))
+        value = msgspec.json.decode(raw)
     except (msgspec.ValidationError, RecursionError):  # its field is already named
-        bad_text = set()
-    errors.extend(
-        FieldError(name, "must be valid text without NUL characters")
-        for name in sorted(bad_text - {error.field for error in errors})
-    )
+        value = None
+    errors += _unstorable_errors(value, besides=frozenset(error.field for error in errors))
     raise ValidationError("The request body is invalid.", errors=errors)
 
 
