@@ -20,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 
 from tests.integration.service import payments_env, payments_serve, run_payments
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 15
 PACKAGE = {
     "name": "8 Hour Premium Package",
     "kind": "package",
