@@ -20,9 +20,10 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from payments.adapters.memory import SequentialIds
+from payments.adapters.sql.tables import metadata
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.config import Settings
 from payments.containers import Container, build_container
@@ -176,3 +177,13 @@ def use_cases_on(engine: Engine, gateway: PaymentGateway, clock: Clock) -> Wired
         clock=clock,
         ids=SequentialIds(),
     )
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """The number of rows in each table: to show that a refused request wrote nothing."""
+    with engine.connect() as connection:
+        count = select(func.count())
+        return {
+            table.name: int(connection.execute(count.select_from(table)).scalar_one())
+            for table in metadata.sorted_tables
+        }

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from payments.adapters.sql.tables import metadata
-from tests.integration.service import RunningService, running_service
+from tests.integration.service import RunningService, row_counts, running_service
 
 PROBLEM = "application/problem+json"
 
@@ -19,15 +18,6 @@ def service(database: Engine) -> Iterator[RunningService]:
     url = database.url.render_as_string(hide_password=False)
     with running_service({"PAYMENTS_DATABASE_URL": url}) as running:
         yield running
-
-
-def _row_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as connection:
-        count = select(func.count())
-        return {
-            table.name: int(connection.execute(count.select_from(table)).scalar_one())
-            for table in metadata.sorted_tables
-        }
 
 
 def _post(
@@ -55,7 +45,7 @@ def test_each_bad_request_gets_its_problem_and_changes_nothing(
             "validity_days": 60,
         },
     ).json()
-    before = _row_counts(database)
+    before = row_counts(database)
     purchase = '{"product_id": "%s", "customer_id": "cus_bad", "country": "PT"%s}'
 
     cases: list[tuple[str, bytes, dict[str, str], int, str]] = [
@@ -105,4 +95,4 @@ def test_each_bad_request_gets_its_problem_and_changes_nothing(
         assert problem["request_id"]
         assert "Traceback" not in answer.text
 
-    assert _row_counts(database) == before
+    assert row_counts(database) == before

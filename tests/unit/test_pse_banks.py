@@ -71,7 +71,7 @@ def test_the_next_gateway_answers_when_the_first_cannot() -> None:
     assert directory.banks("CO").gateway == "up"
 
 
-def test_a_country_no_gateway_takes_pse_in_is_a_validation_error() -> None:
+def test_a_country_no_gateway_takes_pse_in_has_no_banks() -> None:
     colombia_only = FakeGateway(
         "wompi_like",
         capabilities=GatewayCapabilities(
@@ -79,11 +79,30 @@ def test_a_country_no_gateway_takes_pse_in_is_a_validation_error() -> None:
         ),
     )
     directory, _ = _directory(colombia_only)
-    with pytest.raises(ValidationError):
-        directory.banks("MX")
+    listing = directory.banks("MX")
+    assert (listing.country, listing.gateway, listing.banks, listing.stale) == (
+        "MX",
+        None,
+        (),
+        False,
+    )
+    assert ("banks", "MX") not in colombia_only.calls
 
 
-@pytest.mark.parametrize("country", ["", "C", "col", "c0", None])
+def test_an_empty_list_is_kept_like_any_other() -> None:
+    gateway = FakeGateway("pse")
+    gateway.bank_list = []
+    directory, clock = _directory(gateway)
+    for _ in range(3):
+        listing = directory.banks("PE")
+        assert (listing.gateway, listing.banks, listing.stale) == ("pse", (), False)
+    assert gateway.calls.count(("banks", "PE")) == 1
+    clock.advance(hours=2)
+    gateway.bank_list = [Bank("1007", "Bancolombia")]
+    assert directory.banks("PE").banks == (Bank("1007", "Bancolombia"),)
+
+
+@pytest.mark.parametrize("country", ["", "C", "col", "c0", None, "CO\n", "C\u0000"])
 def test_a_malformed_country_is_a_validation_error(country: object) -> None:
     directory, _ = _directory(FakeGateway("pse"))
     with pytest.raises(ValidationError):

@@ -21,6 +21,7 @@ from payments.domain.events import (
     PurchaseStatusChanged,
 )
 from payments.domain.money import Money
+from payments.domain.text import provider_code, provider_message
 
 
 class PurchaseStatus(StrEnum):
@@ -353,8 +354,8 @@ class Purchase:
         else:
             target = PurchaseStatus(rule)
         if target is PurchaseStatus.FAILED:
-            self.failure_code = observation.provider_code
-            self.failure_message = observation.message
+            self.failure_code = provider_code(observation.provider_code)
+            self.failure_message = provider_message(observation.message)
         self._move(target, cause, actor, observation.event_id, now)
         return ApplyResult.APPLIED
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from payments.domain.gateway import Bank
 from tests.unit.http.conftest import Api, assert_problem
 
@@ -25,6 +27,22 @@ def test_colombia_is_the_default_country(api: Api) -> None:
 
 def test_a_malformed_country_is_422(api: Api) -> None:
     assert_problem(api.get("/v1/pse/banks", params={"country": "COL"}), 422, "validation_error")
+
+
+def test_a_country_without_banks_is_200_with_an_empty_list_asked_for_once(api: Api) -> None:
+    api.gateway.bank_list = []
+    for _ in range(5):
+        result = api.get("/v1/pse/banks", role=None, params={"country": "AR"})
+        assert result.status_code == 200, result.text
+        assert (result.json["country"], result.json["banks"]) == ("AR", [])
+        assert result.json["stale"] is False
+    assert api.gateway.calls.count(("banks", "AR")) == 1
+
+
+@pytest.mark.parametrize("country", ["", "C", "1A", "CO\n", "C\u00d1", "COL"])
+def test_a_country_that_is_not_two_letters_is_422(api: Api, country: str) -> None:
+    result = api.get("/v1/pse/banks", role=None, params={"country": country})
+    assert_problem(result, 422, "validation_error")
 
 
 def test_banks_when_the_gateway_is_down_are_the_last_list_or_503(api: Api) -> None:

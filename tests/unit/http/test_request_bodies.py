@@ -124,3 +124,22 @@ def test_chunked_body_a_server_cannot_end_is_411_not_an_empty_body(api: Api) -> 
 
     assert_problem(result, 411, "length_required")
     assert api.store.tables.products == {}
+
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800", "\\udfff"])
+def test_unstorable_text_is_named_beside_other_bad_fields(api: Api, escape: str) -> None:
+    price = f'{{"amount": "1", "currency": "EUR{escape}"}}'
+    body = (
+        f'{{"name": "P{escape}", "kind": "package", "price": {price},'
+        ' "credits": 8, "validity_days": 1}'
+    ).encode()
+    before = api.snapshot()
+
+    result = api.post("/v1/products", raw=body, headers={"Content-Type": "application/json"})
+
+    assert_problem(result, 422, "validation_error")
+    named = {error["field"] for error in result.json["errors"]}
+    assert {"name", "price.currency"} <= named
+    if escape == "\\u0000":  # msgspec reads it, so the type error is named as well
+        assert "credits" in named
+    assert api.snapshot() == before

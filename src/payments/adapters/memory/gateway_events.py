@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from payments.adapters.wire.notification_json import parse_notification
 from payments.domain.errors import MalformedNotificationError, PaymentsError
 from payments.domain.gateway import Notification
 from payments.domain.money import Money
@@ -59,8 +60,9 @@ def refund_event_body(
 def notification_from_body(gateway: str, body: bytes) -> Notification:
     """The notification a fake provider's body stands for; ``MalformedNotificationError`` if it
     is not one."""
+    parsed = parse_notification(body, "fake gateway")
     try:
-        return _translate(gateway, json.loads(body))
+        return _translate(gateway, parsed)
     except (ValueError, KeyError, TypeError, PaymentsError) as error:
         raise MalformedNotificationError("Not a fake-gateway notification.") from error
 

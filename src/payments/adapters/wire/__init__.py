@@ -1,1 +1,1 @@
-"""Wire primitives every provider adapter shares: webhook signing and HTTP transport faults."""
+"""Wire primitives every provider shares: webhook signing, notification JSON, transport faults."""

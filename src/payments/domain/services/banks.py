@@ -22,16 +22,18 @@ log = logging.getLogger(__name__)
 
 BANK_TRANSFER = "pse"
 DEFAULT_FRESH_FOR = timedelta(hours=1)
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 @dataclass(frozen=True, slots=True)
 class BankList:
     """The institutions one gateway offers, when they were fetched, and whether they are a
-    fallback (the gateway could not be asked just now, so the last good list is served)."""
+    fallback (the gateway could not be asked just now, so the last good list is served).
+
+    ``gateway`` is None (and ``banks`` empty) when no configured gateway takes PSE there."""
 
     country: str
-    gateway: str
+    gateway: str | None
     banks: tuple[Bank, ...]
     fetched_at: datetime
     stale: bool = False
@@ -42,7 +44,9 @@ class BankDirectory:
 
     A list is kept for ``fresh_for``; after that the gateway is asked again, and if it cannot
     answer the last good list is served (marked stale) rather than leaving payers without a
-    bank to choose. With no good list at all, ``GatewayUnavailableError``.
+    bank to choose. With no good list at all, ``GatewayUnavailableError``. A country no gateway
+    takes PSE in, or whose gateways list no bank, has an empty list, kept like any other (the
+    gateways are not asked on every request); at most one list per two-letter code is kept.
     """
 
     def __init__(
@@ -58,8 +62,9 @@ class BankDirectory:
         self._lock = threading.Lock()
 
     def banks(self, country: str) -> BankList:
-        """The PSE institutions for ``country`` (ISO 3166 alpha-2)."""
-        if not isinstance(country, str) or not _COUNTRY.match(country):
+        """The PSE institutions for ``country`` (ISO 3166 alpha-2; anything else is a
+        ``ValidationError``), possibly none."""
+        if not isinstance(country, str) or not _COUNTRY.fullmatch(country):
             raise ValidationError(
                 "The country is invalid.",
                 errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
@@ -81,13 +86,15 @@ class BankDirectory:
         )
 
     def _fetch(self, country: str, now: datetime) -> BankList | None:
-        offered = False
+        """The first non-empty list a gateway taking PSE in ``country`` gives; an empty list when
+        none takes PSE there or those that answered list no bank; None when none could answer."""
+        offered = answered = None
         for name, caps in self._gateways.capabilities().items():
             if BANK_TRANSFER not in caps.payment_methods or (
                 caps.countries is not None and country not in caps.countries
             ):
                 continue
-            offered = True
+            offered = offered or name
             try:
                 banks = self._gateways[name].banks(country)
             except PaymentsError as error:
@@ -95,9 +102,7 @@ class BankDirectory:
                 continue
             if banks:
                 return BankList(country, name, tuple(banks), now)
-        if not offered:
-            raise ValidationError(
-                f"No configured gateway takes PSE payments in {country}.",
-                errors=[FieldError("country", "no gateway offers PSE there")],
-            )
+            answered = answered or name
+        if offered is None or answered is not None:
+            return BankList(country, answered, (), now)
         return None

@@ -39,7 +39,7 @@ from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +189,7 @@ class Checkout(GatewayUseCase):
     def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
         now = self._clock.now()
         country = command.country.strip().upper() if isinstance(command.country, str) else ""
-        if not _COUNTRY.match(country):
+        if not _COUNTRY.fullmatch(country):
             raise ValidationError(
                 "The country is invalid.",
                 errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],

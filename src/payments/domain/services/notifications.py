@@ -11,6 +11,7 @@ from payments.domain.errors import NotFoundError, StorageUnavailableError
 from payments.domain.gateway import Notification
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ports import UnitOfWork
+from payments.domain.provider_strings import admit_notification
 from payments.domain.purchase import ApplyResult
 from payments.domain.services.settlement import (
     Settled,
@@ -71,12 +72,13 @@ class NotificationService(GatewayUseCase):
         id) tells a redelivery apart, which then rolls the whole unit of work back and answers
         ``duplicate`` (a redelivery of a message stored as failed too: the worker retries it).
 
-        Raises ``InvalidSignatureError`` / ``MalformedNotificationError`` (nothing stored) and
+        Raises ``InvalidSignatureError`` / ``MalformedNotificationError`` (nothing stored; an
+        identity we cannot store is refused too, see ``admit_notification``) and
         ``StorageUnavailableError`` when even the failed message could not be stored.
         """
         gateway = self._gateways[provider]
         lowered = {k.lower(): v for k, v in headers.items()}
-        notification = gateway.verify_notification(lowered, body)
+        notification = admit_notification(gateway.verify_notification(lowered, body), body)
         now = self._clock.now()
         message = InboxMessage(
             id=self._ids.new("whk"),

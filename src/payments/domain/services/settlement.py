@@ -19,6 +19,7 @@ from payments.domain.ledger import (
 from payments.domain.ports import IdGenerator, UnitOfWork
 from payments.domain.purchase import ApplyResult, GatewayObservation, Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundObservation, RefundStatus
+from payments.domain.text import provider_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,7 @@ def fail_refund(
     if stored is not None and stored.status is RefundStatus.FAILED:
         return
     refund.status = RefundStatus.FAILED
-    refund.failure_message = message
+    refund.failure_message = provider_message(message)
     refund.updated_at = now
     purchase.release_refund(refund.amount, refund.id, now, actor)
     debits = [

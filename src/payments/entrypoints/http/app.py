@@ -18,7 +18,7 @@ from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
-from payments.entrypoints.http.auth import ROUTE_POLICIES
+from payments.entrypoints.http.auth import policy_for
 from payments.entrypoints.http.errors import register_error_handlers
 from payments.entrypoints.http.idempotency import IdempotencyMiddleware
 from payments.entrypoints.http.media import StructJSONHandler
@@ -26,6 +26,7 @@ from payments.entrypoints.http.middleware import (
     AuthMiddleware,
     BodyLimitMiddleware,
     RequestIdMiddleware,
+    StorableTextMiddleware,
 )
 from payments.entrypoints.http.openapi import openapi_document
 from payments.entrypoints.http.resources.accounts import AccountResource
@@ -85,8 +86,16 @@ def _docs_page() -> bytes:
 def _check_policies(template: str, resource: object) -> None:
     """Every responder needs a row in the role table: a route nobody listed is a start-up error."""
     for method in _METHODS:
-        if hasattr(resource, f"on_{method.lower()}") and (method, template) not in ROUTE_POLICIES:
+        if hasattr(resource, f"on_{method.lower()}") and policy_for(method, template) is None:
             raise ConfigurationError(f"{method} {template} has no row in auth.ROUTE_POLICIES.")
+
+
+def _answer_head(resource: object) -> None:
+    """``HEAD`` wherever ``GET`` answers (load balancers probe with it): the same responder,
+    whose body Falcon leaves out; the role table gives HEAD the GET row (``auth.policy_for``)."""
+    on_get = getattr(resource, "on_get", None)
+    if on_get is not None and not hasattr(resource, "on_head"):
+        resource.on_head = on_get  # type: ignore[attr-defined]
 
 
 def create_app(
@@ -98,8 +107,10 @@ def create_app(
     """The WSGI application. ``sandbox`` adds ``POST /v1/sandbox/purchases/{id}/{action}``."""
     # Order matters: request id first (every answer carries it), the size limit before anything
     # reads the body, authentication before the idempotency claim (scoped by the caller's key).
+    # Unstorable text in the path or query is refused before authentication looks up anything.
     middleware: list[Any] = [
         RequestIdMiddleware(),
+        StorableTextMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
         AuthMiddleware(services.access, trust_forwarded_for=settings.trust_forwarded_for),
         IdempotencyMiddleware(services.idempotency),
@@ -133,6 +144,7 @@ def create_app(
             )
         )
     for template, resource in routes:
+        _answer_head(resource)
         _check_policies(template, resource)
         app.add_route(template, resource)
     return app

@@ -55,10 +55,12 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
 
 
 def policy_for(method: str, uri_template: str | None) -> Policy | None:
-    """The policy of a routed request; None for a method the route does not serve."""
+    """The policy of a routed request; None for a method the route does not serve. ``HEAD``
+    has the policy of ``GET`` on the same route (the app answers it with the GET responder)."""
     if uri_template is None:
         return None
-    return ROUTE_POLICIES.get((method.upper(), uri_template))
+    upper = method.upper()
+    return ROUTE_POLICIES.get(("GET" if upper == "HEAD" else upper, uri_template))
 
 
 def api_key_policy(method: str, uri_template: str | None) -> Policy | None:

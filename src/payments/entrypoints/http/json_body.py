@@ -18,6 +18,7 @@ from payments.domain.errors import (
     ValidationError,
 )
 from payments.domain.money import Money
+from payments.domain.text import unstorable_fields
 from payments.entrypoints.http import bodies
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
@@ -152,23 +153,62 @@ def _collect(model: type[msgspec.Struct], raw: _Fields, prefix: str) -> list[Fie
     return errors
 
 
+_UNSTORABLE = "must be valid text without NUL characters"
+
+
+def _unstorable_errors(value: object, *, besides: frozenset[str] = frozenset()) -> list[FieldError]:
+    """One error per field (not among ``besides``) whose text no database can store."""
+    names = sorted(set(unstorable_fields(value)) - besides)
+    return [FieldError(name, _UNSTORABLE) for name in names]
+
+
+def _refuse_unstorable(value: object) -> None:
+    """A 422 naming every field whose text no database can store (NUL, lone surrogates)."""
+    errors = _unstorable_errors(value)
+    if errors:
+        raise ValidationError("The request body is invalid.", errors=errors)
+
+
+def _unstorable_json(raw: bytes) -> None:
+    """A body msgspec cannot read may be JSON holding a lone surrogate (``"\\ud800"``): refuse
+    that as the field it is in (422); anything else is left to the caller (400)."""
+    try:
+        value = parse_json_value(raw)
+    except (ValueError, RecursionError):
+        return
+    _refuse_unstorable(value)
+
+
 def decode_body(raw: bytes, model: type[Body]) -> Body:
     """A JSON object decoded and validated by its Struct.
 
     Not JSON, or not an object, is ``MalformedRequestError`` (400); a bad field is a
-    ``ValidationError`` (422) naming every bad field at once.
+    ``ValidationError`` (422) naming every bad field at once, text no database can store (NUL,
+    lone surrogates) included: every body is checked here, once, for every route.
     """
     try:
-        return msgspec.json.decode(raw, type=model)
+        body = msgspec.json.decode(raw, type=model)
     except msgspec.ValidationError:
         pass
+    except RecursionError:
+        raise MalformedRequestError("The body is nested too deeply.") from None
     except msgspec.DecodeError:
+        _unstorable_json(raw)
         raise MalformedRequestError("The body is not valid JSON.") from None
+    else:
+        _refuse_unstorable(msgspec.to_builtins(body))
+        return body
     try:
         fields = msgspec.json.decode(raw, type=_Fields)
     except msgspec.ValidationError:
         raise MalformedRequestError("The body must be a JSON object.") from None
-    raise ValidationError("The request body is invalid.", errors=_collect(model, fields, ""))
+    errors = _collect(model, fields, "")
+    try:
+        value = msgspec.json.decode(raw)
+    except (msgspec.ValidationError, RecursionError):  # its field is already named
+        value = None
+    errors += _unstorable_errors(value, besides=frozenset(error.field for error in errors))
+    raise ValidationError("The request body is invalid.", errors=errors)
 
 
 def read_body(req: falcon.Request, model: type[Body], *, optional: bool = False) -> Body:

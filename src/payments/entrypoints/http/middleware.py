@@ -1,4 +1,4 @@
-"""Request middleware: request ids, the body size limit and API-key authentication."""
+"""Request middleware: request ids, storable text, the body size limit, API-key authentication."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ from typing import Any
 import falcon
 
 from payments.domain.access import ANONYMOUS, Principal
-from payments.domain.errors import AuthenticationRequiredError
+from payments.domain.errors import (
+    AuthenticationRequiredError,
+    FieldError,
+    NotFoundError,
+    ValidationError,
+)
 from payments.domain.services.access import AccessService
+from payments.domain.text import storable
 from payments.entrypoints.http.auth import api_key_policy, authorize
 from payments.entrypoints.http.context import request_id_of
 
 REQUEST_ID_HEADER = "X-Request-Id"
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 MAX_KEY_LENGTH = 256
 
 
@@ -24,7 +30,7 @@ class RequestIdMiddleware:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         given = req.get_header(REQUEST_ID_HEADER)
-        if given is not None and _SANE_REQUEST_ID.match(given):
+        if given is not None and _SANE_REQUEST_ID.fullmatch(given):
             req.context.request_id = given
         else:
             req.context.request_id = f"req_{uuid.uuid4().hex}"
@@ -37,6 +43,34 @@ class RequestIdMiddleware:
         req_succeeded: bool,
     ) -> None:
         resp.set_header(REQUEST_ID_HEADER, request_id_of(req))
+
+
+class StorableTextMiddleware:
+    """Refuses text no database can store (NUL, lone surrogates) in the path or the query,
+    for every route, before authentication or any use case sees it.
+
+    A path segment is a name that cannot exist: 404. A query parameter is a 422 naming it.
+    (Bodies are checked where they are decoded: ``json_body.decode_body``.)
+    """
+
+    def process_resource(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        resource: object,
+        params: dict[str, Any],
+    ) -> None:
+        for value in params.values():
+            if isinstance(value, str) and not storable(value):
+                raise NotFoundError("There is nothing at this address.")
+        bad = [
+            FieldError(name if storable(name) else "query", "must be valid text without NUL")
+            for name, value in req.params.items()
+            if not storable(name)
+            or not all(storable(item) for item in (value if isinstance(value, list) else [value]))
+        ]
+        if bad:
+            raise ValidationError("The query is invalid.", errors=bad)
 
 
 class BodyLimitMiddleware:

@@ -42,7 +42,10 @@ def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
                     'Money is {"amount": "79.99", "currency": "EUR"} with the amount always a '
                     "string; times are RFC 3339 UTC; errors are RFC 9457 problem documents. "
                     "A method a path does not serve is answered 405 with Allow "
-                    "(components.responses.MethodNotAllowed)."
+                    "(components.responses.MethodNotAllowed). HEAD is answered wherever GET is, "
+                    "with the GET's status and headers and no body (not listed per path). Text "
+                    "holding NUL or a lone surrogate is refused: 404 in a path, 422 naming the "
+                    "query parameter or body field."
                 ),
             },
             "servers": [{"url": "/"}],

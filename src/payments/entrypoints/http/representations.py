@@ -14,8 +14,8 @@ from payments.entrypoints.http.bodies import Money
 Time = Annotated[
     str, Meta(extra_json_schema={"format": "date-time"}, examples=["2026-01-01T12:00:00Z"])
 ]
-Credits = Annotated[str, Meta(pattern=r"^[0-9]+(\.[0-9]{1,2})?$", examples=["8.00"])]
-SignedAmount = Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+Credits = Annotated[str, Meta(pattern=r"^[0-9]+(\.[0-9]{1,2})?(?![\s\S])", examples=["8.00"])]
+SignedAmount = Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?(?![\s\S])")]
 
 
 SyncAnswer = Literal["processed", "duplicate", "ignored", "conflict"]
@@ -133,7 +133,7 @@ class LedgerEntry(Struct, frozen=True):
 
 class Account(Struct, frozen=True, omit_defaults=True):
     customer_id: str
-    credits: Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$", examples=["8.00"])]
+    credits: Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?(?![\s\S])", examples=["8.00"])]
     expired_credits: SignedAmount
     total_paid: list[Money]
     entries: (
@@ -157,7 +157,7 @@ class Bank(Struct, frozen=True):
 
 class BankList(Struct, frozen=True):
     country: str
-    gateway: str
+    gateway: Annotated[str | None, Meta(description="None when no gateway takes PSE there")]
     banks: list[Bank]
     fetched_at: Time
     stale: Annotated[

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Final
 
 from payments.adapters.gateways.sandbox.amounts import money_from_wire
 from payments.adapters.gateways.sandbox.errors import WireFormatError
 from payments.adapters.gateways.sandbox.settings import REDIRECT_METHODS
+from payments.adapters.wire.notification_json import parse_notification
 from payments.domain.errors import MalformedNotificationError
 from payments.domain.gateway import Bank, Notification, PaymentStart, RefundResult
 from payments.domain.purchase import (
@@ -201,10 +201,12 @@ def refund_observation_from_refund(
 
 
 def notification_from_event(body: bytes, *, gateway: str) -> Notification:
-    """Translate a raw notification body (already verified); ``MalformedNotificationError`` if
-    it does not follow the wire format."""
+    """Translate a raw notification body (already verified, parsed with limits by
+    ``parse_notification``); ``MalformedNotificationError`` if it does not follow the wire
+    format."""
+    parsed = parse_notification(body, "sandbox gateway")
     try:
-        event = _object(json.loads(body), "A notification")
+        event = _object(parsed, "A notification")
         event_id = _text(event, "id")
         event_type = _text(event, "type")
         if event_type in _PAYMENT_EVENTS:

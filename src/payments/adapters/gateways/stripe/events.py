@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -10,6 +9,7 @@ from typing import Any, Final
 
 from payments.adapters.gateways.stripe.amounts import from_stripe_amount
 from payments.adapters.gateways.stripe.settings import GATEWAY_NAME
+from payments.adapters.wire.notification_json import parse_notification
 from payments.domain.errors import (
     MalformedNotificationError,
     UnknownCurrencyError,
@@ -242,12 +242,9 @@ _REFUND_EVENTS: Final = frozenset(
 
 def notification_from_body(body: bytes) -> Notification:
     """A raw Stripe Event body (already verified) as a domain notification: ``translate_event``
-    of its JSON. Raises ``MalformedNotificationError`` when it is not a usable Stripe event."""
-    try:
-        event = json.loads(body)
-    except (ValueError, TypeError) as error:
-        raise MalformedNotificationError("A Stripe notification must be JSON.") from error
-    return translate_event(event)
+    of its JSON, parsed with limits (``parse_notification``). Raises
+    ``MalformedNotificationError`` when it is not a usable Stripe event."""
+    return translate_event(parse_notification(body, "Stripe"))
 
 
 def translate_event(event: object) -> Notification:

@@ -1,0 +1,47 @@
+"""HEAD answers wherever GET does: the same status and headers, no body, the GET's policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from payments.entrypoints.http.auth import ROUTE_POLICIES, policy_for
+from tests.unit.http.conftest import Api, build_api
+
+GET_TEMPLATES = sorted(template for method, template in ROUTE_POLICIES if method == "GET")
+
+
+def _path(template: str, api: Api, purchase_id: str) -> str:
+    return (
+        template.replace("{product_id}", "prd_000001")
+        .replace("{purchase_id}", purchase_id)
+        .replace("{customer_id}", "cus_ana")
+        .replace("{refund_id}", "ref_nope")
+    )
+
+
+@pytest.mark.parametrize("template", GET_TEMPLATES)
+@pytest.mark.parametrize("role", [None, "public", "ana", "admin"])
+def test_head_answers_as_get_without_a_body(template: str, role: str | None) -> None:
+    api = build_api()
+    purchase_id = api.buy(api.create_premium()["id"])
+    path = _path(template, api, purchase_id)
+    headers = api.auth(role)
+
+    got = api.client.simulate_get(path, headers=headers)
+    head = api.client.simulate_head(path, headers=headers)
+
+    assert head.status_code == got.status_code, (path, got.text)
+    assert head.content == b""
+    assert head.headers.get("content-type") == got.headers.get("content-type")
+
+
+def test_head_has_the_policy_of_get_and_nothing_else_does() -> None:
+    for template in GET_TEMPLATES:
+        assert policy_for("HEAD", template) is policy_for("GET", template)
+    assert policy_for("HEAD", "/v1/webhooks/{provider}") is None
+
+
+def test_load_balancers_can_probe_health_with_head(api: Api) -> None:
+    answer = api.client.simulate_head("/health")
+    assert answer.status_code == 200
+    assert answer.headers["x-request-id"]
