@@ -6,8 +6,9 @@ import hashlib
 import logging
 from typing import Final
 
-from payments.domain.errors import MalformedNotificationError
-from payments.domain.gateway import Notification
+from payments.domain.errors import GatewayUnavailableError, MalformedNotificationError
+from payments.domain.gateway import Notification, PaymentStart, RefundResult
+from payments.domain.purchase import GatewayObservation
 from payments.domain.text import storable
 
 log = logging.getLogger(__name__)
@@ -68,3 +69,46 @@ def admit_notification(notification: Notification, body: bytes) -> Notification:
                 f"The notification's {name} is longer than {limit} characters or not text."
             )
     return notification
+
+
+def _refuse_answer(provider: str, name: str, value: str | None) -> None:
+    if value is None or (len(value) <= MAX_IDENTITY_LENGTH and storable(value)):
+        return
+    log.warning(
+        "%s answered a %s we cannot store (%d characters); the record stays pending",
+        provider,
+        name,
+        len(value),
+    )
+    raise GatewayUnavailableError(
+        f"{provider} answered a {name} longer than {MAX_IDENTITY_LENGTH} characters or not text.",
+        charged_possible=True,
+    )
+
+
+def admit_start(provider: str, start: PaymentStart) -> PaymentStart:
+    """A provider's answer to a payment start whose ids we can store, or
+    ``GatewayUnavailableError`` (the provider may have charged: nothing is released, the
+    purchase stays pending for reconciliation, and its lookup by our reference settles it)."""
+    _refuse_answer(provider, "payment id", start.gateway_reference)
+    if start.observation is not None:
+        admit_observation(provider, start.observation)
+    return start
+
+
+def admit_observation(
+    provider: str, observation: GatewayObservation | None
+) -> GatewayObservation | None:
+    """A lookup's or a cancel's answer whose ids we can store, or ``GatewayUnavailableError``."""
+    if observation is not None:
+        _refuse_answer(provider, "payment id", observation.gateway_reference)
+        _refuse_answer(provider, "purchase reference", observation.reference)
+        _refuse_answer(provider, "event id", observation.event_id)
+    return observation
+
+
+def admit_refund_result(provider: str, result: RefundResult) -> RefundResult:
+    """A refund's answer whose id we can store, or ``GatewayUnavailableError`` (the refund stays
+    booked and pending: sent again under its key, then flagged for an operator)."""
+    _refuse_answer(provider, "refund id", result.gateway_refund_reference)
+    return result

@@ -24,6 +24,7 @@ from payments.domain.errors import (
 from payments.domain.gateway import Payer, PaymentRequest, PaymentStart
 from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
     GatewayObservation,
     ObservationSource,
@@ -282,7 +283,7 @@ class Checkout(GatewayUseCase):
             )
             last = attempt == len(chain) - 1
             try:
-                start = gateway.start_payment(request)
+                start = admit_start(gateway_name, gateway.start_payment(request))
             except PaymentDeclinedError as declined:
                 return self._fail_at_start(
                     purchase.id, gateway_name, declined.provider_code, declined.message

@@ -18,6 +18,7 @@ from payments.domain.errors import (
 from payments.domain.gateway import RESEND_WINDOW
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.ports import PaymentGateway, PurchasePage, PurchaseQuery
+from payments.domain.provider_strings import admit_observation, admit_start
 from payments.domain.purchase import ApplyResult, Purchase, PurchaseStatus
 from payments.domain.services.checkout import (
     Checkout,
@@ -147,7 +148,9 @@ class PurchaseService(Checkout):
         before = purchase.status
         if self._start_lost(purchase, gateway):
             purchase = self._resend_start(purchase, gateway)
-        observation = gateway.lookup(purchase.reference, purchase.gateway_reference)
+        observation = admit_observation(
+            gateway.name, gateway.lookup(purchase.reference, purchase.gateway_reference)
+        )
         if observation is None:
             return purchase, ApplyResult.APPLIED if purchase.status is not before else None
         now = self._clock.now()
@@ -189,7 +192,8 @@ class PurchaseService(Checkout):
         attempt = chain.index(purchase.gateway)
         payer = self._payer(purchase.customer_id, PayerDetails())
         try:
-            start = gateway.start_payment(payment_request(purchase, payer, attempt))
+            request = payment_request(purchase, payer, attempt)
+            start = admit_start(gateway.name, gateway.start_payment(request))
         except PaymentDeclinedError as declined:
             return self._fail_at_start(
                 purchase.id, gateway.name, declined.provider_code, declined.message

@@ -26,6 +26,7 @@ from payments.domain.gateway import RESEND_WINDOW, RefundRequest, RefundResult
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.money import Money
 from payments.domain.ports import PaymentGateway
+from payments.domain.provider_strings import admit_refund_result
 from payments.domain.purchase import Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundStatus
 from payments.domain.services.records import locked_purchase, readable, stored_refund
@@ -185,7 +186,7 @@ class RefundService(GatewayUseCase):
             book_refund(uow, purchase, refund, now=now, actor=actor, ids=self._ids)
             uow.commit()
         try:
-            result = gateway.refund(request)
+            result = admit_refund_result(gateway.name, gateway.refund(request))
         except GatewayUnavailableError as error:
             if error.charged_possible:  # the refund stays booked and pending: never made twice
                 raise with_details(error, purchase_id=purchase_id, refund_id=refund.id) from error
@@ -335,7 +336,7 @@ class RefundService(GatewayUseCase):
             raise InvalidTransitionError(f"Purchase {purchase.id} has no provider payment id.")
         gateway = self._gateways[refund.gateway]
         try:
-            result = gateway.refund(_request(purchase, refund))
+            result = admit_refund_result(gateway.name, gateway.refund(_request(purchase, refund)))
         except _INCONCLUSIVE:
             raise
         except PaymentsError as error:  # refused now: no earlier attempt was made either
