@@ -102,7 +102,8 @@ class RecordingEventPublisher(EventPublisher):
     """A broker that keeps every event it stored in ``published`` (a re-publish of a known event
     id is acknowledged as a duplicate and stored once, as JetStream does).
 
-    Fault injection: ``fail_next(n)`` makes the next ``n`` publishes raise ``PublishFailedError``;
+    Fault injection: ``fail_next(n, after=k)`` makes ``n`` publishes raise ``PublishFailedError``
+    once ``k`` more have gone through;
     ``down = True`` makes every publish raise until it is set back to False. ``attempts`` lists
     the event id of every publish tried, failed ones too.
     """
@@ -113,19 +114,26 @@ class RecordingEventPublisher(EventPublisher):
         self.down = False
         self.closed = False
         self._failures = 0
+        self._failures_after = 0
         self._ids: set[str] = set()
         self._lock = threading.Lock()
 
-    def fail_next(self, count: int = 1) -> None:
-        """The next ``count`` publishes fail, as a broker that stopped answering would."""
+    def fail_next(self, count: int = 1, *, after: int = 0) -> None:
+        """``count`` publishes fail, as a broker that stopped answering would, once ``after``
+        more publishes have gone through."""
         with self._lock:
             self._failures += count
+            self._failures_after = after
 
     def publish(self, event: StoredEvent) -> PublishAck:
         with self._lock:
             self.attempts.append(event.event_id)
-            if self.down or self._failures:
-                self._failures = max(self._failures - 1, 0)
+            if self._failures and self._failures_after:
+                self._failures_after -= 1
+            elif self._failures:
+                self._failures -= 1
+                raise PublishFailedError("The event broker is unreachable (injected fault).")
+            if self.down:
                 raise PublishFailedError("The event broker is unreachable (injected fault).")
             if event.event_id in self._ids:
                 return PublishAck(len(self.published), duplicate=True)
