@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from collections.abc import Coroutine
@@ -91,7 +92,8 @@ class NatsEventPublisher(EventPublisher):
             try:
                 return self._loop.run(self._publish(event), 3 * self._timeout)
             except _FAILURES as error:
-                self._loop.run(self._disconnect(), self._timeout)
+                with contextlib.suppress(*_FAILURES):  # the next publish connects again
+                    self._loop.run(self._disconnect(), self._timeout)
                 raise PublishFailedError(
                     f"NATS did not acknowledge event {event.event_id} ({type(error).__name__})."
                 ) from error
