@@ -185,6 +185,59 @@ def test_an_event_published_but_never_marked_is_dropped_by_jetstream_when_sent_a
     assert _waiting(postgres_engine) == 0
 
 
+_DIES_AFTER_THREE_ACKS = """
+import functools, os, sys
+from payments.adapters.events import NatsEventPublisher
+from payments.adapters.memory import FixedClock
+from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.unit_of_work import SqlUnitOfWork
+from payments.domain.services.outbox_relay import EventRelay
+
+class DiesAfterThreeAcks(NatsEventPublisher):
+    acks = 0
+
+    def publish(self, event):
+        ack = super().publish(event)
+        self.acks += 1
+        if self.acks == 3:
+            os._exit(9)  # killed: acknowledged by JetStream, never marked
+        return ack
+
+database_url, nats_url, stream, prefix = sys.argv[1:]
+publisher = DiesAfterThreeAcks(nats_url, stream=stream, subject_prefix=prefix)
+unit_of_work = functools.partial(SqlUnitOfWork, make_engine(database_url))
+EventRelay(unit_of_work, publisher, FixedClock()).publish_pending()
+"""
+
+
+@pytest.mark.postgres
+def test_a_relay_killed_between_the_ack_and_the_mark_has_its_republish_dropped(
+    postgres_database_url: str, postgres_engine: Engine, nats_stream: NatsStream
+) -> None:
+    _complete_purchases(postgres_engine, 3)
+    events = len(_outbox(postgres_engine))
+    where = (postgres_database_url, nats_stream.url, nats_stream.stream, nats_stream.prefix)
+    killed = subprocess.run(
+        [sys.executable, "-c", _DIES_AFTER_THREE_ACKS, *where],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert killed.returncode == 9, killed.stderr
+    assert len(nats_stream.messages()) == 3
+    assert _waiting(postgres_engine) == events  # its claim died with it: nothing marked
+
+    relay = _relay(postgres_engine, nats_stream)
+    report = relay.publish_pending()
+    relay.close()
+
+    assert report.duplicates == 3
+    assert len(report.published) == events
+    assert len(nats_stream.messages()) == events  # each event once in the stream
+    assert _waiting(postgres_engine) == 0
+
+
 class Switch:
     """A TCP forwarder to the NATS server that can be switched off and on again (the server
     going down and coming back, as the relay sees it)."""
