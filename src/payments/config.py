@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from redis import ConnectionPool
 from sqlalchemy.engine import make_url
@@ -21,6 +23,9 @@ KNOWN_GATEWAYS = frozenset({"sandbox", "stripe", "payu", "wompi", "efecty"})
 _DATABASE_DRIVERS = frozenset(
     {"sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"}
 )
+_NATS_SCHEMES = frozenset({"nats", "tls"})
+_STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SUBJECT_PREFIX = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 _YES = frozenset({"1", "true", "yes", "on"})
 _NO = frozenset({"0", "false", "no", "off"})
 
@@ -35,6 +40,16 @@ class StripeSettings:
     api_base: str | None
     publishable_key: str | None
     api_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NatsSettings:
+    """The NATS JetStream relay's settings (docs/configuration.md)."""
+
+    url: str = field(repr=False)  # may hold credentials
+    stream: str = "PAYMENTS"
+    subject_prefix: str = "payments"
+    timeout_seconds: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +74,8 @@ class Settings:
     """The API runs behind our own proxy: the last ``X-Forwarded-For`` hop is the client."""
     guest_checkouts_per_ip_hour: int = 10
     guest_checkouts_per_email_hour: int = 5
+    nats: NatsSettings | None = None
+    """Where the worker publishes the outbox's events; None: they stay in the outbox."""
 
     @property
     def sandbox(self) -> bool:
@@ -76,6 +93,12 @@ class Settings:
         """Where guest-checkout counts live: ``redis`` (shared by every worker) when a Redis URL
         is set, else ``memory`` (one process's own)."""
         return "redis" if self.redis_url else "memory"
+
+    @property
+    def event_publishing(self) -> str:
+        """``nats`` when ``PAYMENTS_NATS_URL`` is set (the worker publishes the outbox), else
+        ``off``."""
+        return "nats" if self.nats is not None else "off"
 
     @property
     def self_base_url(self) -> str:
@@ -118,6 +141,7 @@ class Settings:
         if redis_url is not None:
             _check_redis_url(redis_url)
         return cls(
+            nats=_nats(get),
             mode=mode,
             database_url=database_url,
             routing=routing,
@@ -208,6 +232,35 @@ def _check_redis_url(url: str) -> None:
         raise ConfigurationError(
             "PAYMENTS_REDIS_URL is malformed: use redis://host:6379/0 (or rediss://, unix://)."
         ) from None
+
+
+def _nats(get: Callable[[str, str], str | None]) -> NatsSettings | None:
+    """The relay's settings when ``PAYMENTS_NATS_URL`` is set; refusals never quote the URL."""
+    url = get("NATS_URL", "")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    try:
+        _ = parts.port  # a non-numeric port fails here
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in _NATS_SCHEMES or not parts.hostname:
+        raise ConfigurationError(
+            "PAYMENTS_NATS_URL is malformed: use nats://host:4222 (or tls://host:4222)."
+        )
+    stream = get("NATS_STREAM", "PAYMENTS") or "PAYMENTS"
+    if not _STREAM_NAME.fullmatch(stream):
+        raise ConfigurationError(
+            "PAYMENTS_NATS_STREAM must be a JetStream stream name: letters, digits, '-' and '_'."
+        )
+    prefix = get("NATS_SUBJECT_PREFIX", "payments") or "payments"
+    if not _SUBJECT_PREFIX.fullmatch(prefix):
+        raise ConfigurationError(
+            "PAYMENTS_NATS_SUBJECT_PREFIX must be subject tokens (letters, digits, '-', '_') "
+            "separated by dots, without wildcards: payments or acme.payments."
+        )
+    timeout = _whole(get, "NATS_TIMEOUT_SECONDS", "5", "seconds")
+    return NatsSettings(url, stream, prefix, timeout)
 
 
 def webhook_secrets(text: str | None) -> tuple[str, ...]:

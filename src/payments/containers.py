@@ -10,6 +10,7 @@ from __future__ import annotations
 import requests
 from dependency_injector import containers, providers
 
+from payments.adapters.events import NatsEventPublisher
 from payments.adapters.memory import InMemoryRateLimiter
 from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
 from payments.adapters.sql.engine import make_engine
@@ -31,6 +32,7 @@ from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestChec
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.inbox import InboxReview
 from payments.domain.services.notifications import NotificationService
+from payments.domain.services.outbox_relay import EventRelay, OutboxBacklog
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
@@ -96,6 +98,26 @@ class Container(containers.DeclarativeContainer):
             per_email=settings.provided.guest_checkouts_per_email_hour,
         ),
     )
+
+    # -- events out ------------------------------------------------------------------------
+    event_publisher = providers.Selector(
+        settings.provided.event_publishing,
+        nats=providers.Singleton(
+            NatsEventPublisher,
+            settings.provided.nats.url,
+            stream=settings.provided.nats.stream,
+            subject_prefix=settings.provided.nats.subject_prefix,
+            timeout=settings.provided.nats.timeout_seconds,
+        ),
+        off=providers.Object(None),
+    )
+    """Where the worker publishes the outbox (None without ``PAYMENTS_NATS_URL``)."""
+    event_relay = providers.Selector(
+        settings.provided.event_publishing,
+        nats=providers.Singleton(EventRelay, unit_of_work.provider, event_publisher, clock),
+        off=providers.Object(None),
+    )
+    outbox_backlog = providers.Singleton(OutboxBacklog, unit_of_work.provider)
 
     # -- use cases -------------------------------------------------------------------------
     catalog = providers.Singleton(CatalogService, unit_of_work.provider, clock, ids)

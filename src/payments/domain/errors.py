@@ -224,3 +224,11 @@ class NotReadyError(PaymentsError):
 
     code = "not_ready"
     retryable = True
+
+
+class PublishFailedError(PaymentsError):
+    """The event broker could not be reached or did not acknowledge an event: the event stays
+    unpublished and is sent again, under the same event id, on a later round."""
+
+    code = "publish_failed"
+    retryable = True

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from payments.domain.money import Money
 
@@ -16,6 +18,13 @@ class DomainEvent:
     occurred_at: datetime
 
     name = "event"
+    aggregate_field: ClassVar[str] = "purchase_id"
+    """The field naming the aggregate the event is about: its events are published in order."""
+
+    @property
+    def aggregate_id(self) -> str:
+        """The id of the aggregate the event is about (a purchase's, a customer's)."""
+        return str(getattr(self, self.aggregate_field))
 
     def payload(self) -> dict[str, object]:
         """The event's fields as JSON-ready values (Money as dicts, decimals and times as text)."""
@@ -93,6 +102,22 @@ class CreditsConsumed(DomainEvent):
     reference: str
 
     name = "credits.consumed"
+    aggregate_field = "customer_id"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the outbox keeps it, for a relay to publish: ``event_id`` is stable (a
+    re-publish carries the same one), ``position`` its place in the outbox's order, ``data`` the
+    event's JSON-ready payload (Money as ``{amount, currency}`` strings)."""
+
+    position: int
+    event_id: str
+    name: str
+    aggregate_id: str
+    occurred_at: datetime
+    data: Mapping[str, object]
+    published_at: datetime | None = None
 
 
 __all__ = [
@@ -104,4 +129,5 @@ __all__ = [
     "PurchaseFlaggedForReview",
     "PurchaseStatusChanged",
     "RefundRecorded",
+    "StoredEvent",
 ]

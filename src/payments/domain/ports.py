@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -13,7 +13,7 @@ from payments.domain import gateway
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
-from payments.domain.events import DomainEvent
+from payments.domain.events import DomainEvent, StoredEvent
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import InboxMessage
 from payments.domain.ledger import LedgerEntry
@@ -297,9 +297,32 @@ class ApiKeyRepository(abc.ABC):
 
 
 class Outbox(abc.ABC):
+    """The events committed with the changes that caused them, until a relay publishes them."""
+
     @abc.abstractmethod
     def add(self, events: Sequence[DomainEvent]) -> None:
-        """Store events in the same transaction as the change that caused them."""
+        """Store events in the same transaction as the change that caused them, each with a new
+        stable event id, unpublished."""
+
+    @abc.abstractmethod
+    def claim_unpublished(self, limit: int) -> builtins.list[StoredEvent]:
+        """Up to ``limit`` unpublished events, locked until this unit of work ends, in outbox
+        order. Every event of an aggregate that comes back comes with all the aggregate's
+        earlier unpublished ones, and no other unit of work can claim any of that aggregate's
+        events until this one ends: two relays never publish one aggregate's events at once,
+        nor out of order."""
+
+    @abc.abstractmethod
+    def mark_published(self, positions: Sequence[int], at: datetime) -> None:
+        """Record that the events at ``positions`` were acknowledged by the broker at ``at``."""
+
+    @abc.abstractmethod
+    def unpublished(self, limit: int) -> builtins.list[StoredEvent]:
+        """The oldest unpublished events, in outbox order, without claiming them."""
+
+    @abc.abstractmethod
+    def count_unpublished(self) -> int:
+        """How many events wait to be published (the backlog)."""
 
 
 class UnitOfWork(abc.ABC):
@@ -366,7 +389,27 @@ class RateLimiter(abc.ABC):
         """Count one hit on ``key``; refused once ``limit`` hits fall in the window."""
 
 
+@dataclass(frozen=True, slots=True)
+class PublishAck:
+    """The broker's acknowledgement of one event: stored at ``sequence``, or recognised as a
+    re-publish of an event it already had (``duplicate``: nothing new was stored)."""
+
+    sequence: int
+    duplicate: bool = False
+
+
 class EventPublisher(abc.ABC):
+    """Where committed events go (a message broker). Publishing one event twice must be harmless:
+    the broker recognises it by its ``event_id``."""
+
     @abc.abstractmethod
-    def publish(self, events: Iterable[DomainEvent]) -> None:
-        """Deliver events to whoever listens (after they were committed to the outbox)."""
+    def publish(self, event: StoredEvent) -> PublishAck:
+        """Deliver one event and return once the broker acknowledged storing it.
+
+        Raise ``PublishFailedError`` when the broker cannot be reached or does not acknowledge
+        in time: the caller then keeps the event unpublished and sends it again later.
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Let go of the connection (harmless when there is none)."""

@@ -1,4 +1,5 @@
-"""The ``payments`` command line: migrate, serve, api-keys, inbox, worker, reconcile, replay."""
+"""The ``payments`` command line: migrate, serve, api-keys, inbox, events, worker, reconcile,
+replay."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from payments.domain.errors import ConfigurationError, PaymentsError
 from payments.domain.inbox import InboxStatus
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
+from payments.domain.services.outbox_relay import EventRelay
 from payments.domain.services.purchases import PurchaseService, ReconcileReport
 from payments.domain.services.refunds import RefundService
 from payments.wsgi import build_application
@@ -244,6 +246,29 @@ def cmd_inbox_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events_list(args: argparse.Namespace) -> int:
+    """The outbox's unpublished events, oldest first, and how many wait in all."""
+    waiting, events = _container().outbox_backlog().unpublished(limit=args.limit)
+    print("position\tevent_id\ttype\taggregate_id\toccurred_at")
+    for event in events:
+        fields = (str(event.position), event.event_id, event.name, event.aggregate_id or "-")
+        print("\t".join((*fields, _when(event.occurred_at))))
+    print(f"{waiting} event(s) wait to be published", file=sys.stderr)
+    return 0
+
+
+def _publish_events(relay: EventRelay | None) -> int:
+    """Publish the outbox's waiting events (with ``PAYMENTS_NATS_URL`` set); how many went out."""
+    if relay is None:
+        return 0
+    try:
+        report = relay.publish_pending()
+    except Exception:
+        log.exception("worker: publishing the outbox failed; trying again next round")
+        return 0
+    return len(report.published)
+
+
 def _sweep(purchases: PurchaseService, settings: Settings, limit: int) -> ReconcileReport:
     """Settle stuck purchases from their providers and expire the stale ones, once; returns the
     service's ``ReconcileReport``."""
@@ -255,9 +280,12 @@ def _worker_round(
     purchases: PurchaseService,
     idempotency: IdempotencyService,
     settings: Settings,
+    *,
     refunds: RefundService | None = None,
+    relay: EventRelay | None = None,
 ) -> None:
     """One round of the worker; each step's failure is logged and the next step still runs."""
+    published = _publish_events(relay)
     if refunds is not None:
         try:  # refunds whose provider answer was lost: sent again under the same provider key
             refunds.retry_pending()
@@ -278,13 +306,15 @@ def _worker_round(
         settled, expired, failed = len(report.settled), len(report.expired), len(report.errors)
     except Exception:
         log.exception("worker: reconciliation failed; trying again next round")
-    if retried or settled or expired or failed:
+    published += _publish_events(relay)  # the events this round's own work caused
+    if retried or settled or expired or failed or published:
         log.info(
-            "worker: retried %s, settled %s, expired %s, could not look up %s",
+            "worker: retried %s, settled %s, expired %s, could not look up %s, published %s",
             retried,
             settled,
             expired,
             failed,
+            published,
         )
 
 
@@ -293,14 +323,24 @@ def cmd_worker(args: argparse.Namespace) -> int:
     container = _container(settings)
     notifications = container.notifications()
     purchases = container.purchases()
+    relay = container.event_relay()
     rounds = 0
-    while args.rounds == 0 or rounds < args.rounds:
-        rounds += 1
-        _worker_round(
-            notifications, purchases, container.idempotency(), settings, container.refunds()
-        )
-        if args.rounds == 0 or rounds < args.rounds:
-            time.sleep(args.interval)
+    try:
+        while args.rounds == 0 or rounds < args.rounds:
+            rounds += 1
+            _worker_round(
+                notifications,
+                purchases,
+                container.idempotency(),
+                settings,
+                refunds=container.refunds(),
+                relay=relay,
+            )
+            if args.rounds == 0 or rounds < args.rounds:
+                time.sleep(args.interval)
+    finally:
+        if relay is not None:
+            relay.close()
     return 0
 
 
@@ -390,7 +430,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", type=_positive, default=50)
     listing.set_defaults(func=cmd_inbox_list)
 
-    worker = sub.add_parser("worker", help="retry failed notifications and expire stale purchases")
+    events = sub.add_parser("events", help="look at the outbox of domain events")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    events_list = events_sub.add_parser(
+        "list", help="the events waiting to be published, oldest first"
+    )
+    events_list.add_argument(
+        "--unpublished", action="store_true", required=True, help="the backlog (required)"
+    )
+    events_list.add_argument("--limit", type=_positive, default=50)
+    events_list.set_defaults(func=cmd_events_list)
+
+    worker = sub.add_parser(
+        "worker",
+        help="retry failed notifications, expire stale purchases, publish the outbox to NATS",
+    )
     worker.add_argument("--interval", type=float, default=5.0)
     worker.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: forever)")
     worker.set_defaults(func=cmd_worker)

@@ -5,11 +5,18 @@ from __future__ import annotations
 import math
 import threading
 from collections import defaultdict, deque
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from payments.domain.events import DomainEvent
-from payments.domain.ports import Clock, EventPublisher, IdGenerator, RateDecision, RateLimiter
+from payments.domain.errors import PublishFailedError
+from payments.domain.events import StoredEvent
+from payments.domain.ports import (
+    Clock,
+    EventPublisher,
+    IdGenerator,
+    PublishAck,
+    RateDecision,
+    RateLimiter,
+)
 
 
 class FixedClock(Clock):
@@ -92,10 +99,47 @@ class InMemoryRateLimiter(RateLimiter):
 
 
 class RecordingEventPublisher(EventPublisher):
-    """Keeps every published event in ``published`` for tests to assert on."""
+    """A broker that keeps every event it stored in ``published`` (a re-publish of a known event
+    id is acknowledged as a duplicate and stored once, as JetStream does).
+
+    Fault injection: ``fail_next(n, after=k)`` makes ``n`` publishes raise ``PublishFailedError``
+    once ``k`` more have gone through;
+    ``down = True`` makes every publish raise until it is set back to False. ``attempts`` lists
+    the event id of every publish tried, failed ones too.
+    """
 
     def __init__(self) -> None:
-        self.published: list[DomainEvent] = []
+        self.published: list[StoredEvent] = []
+        self.attempts: list[str] = []
+        self.down = False
+        self.closed = False
+        self._failures = 0
+        self._failures_after = 0
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
 
-    def publish(self, events: Iterable[DomainEvent]) -> None:
-        self.published.extend(events)
+    def fail_next(self, count: int = 1, *, after: int = 0) -> None:
+        """``count`` publishes fail, as a broker that stopped answering would, once ``after``
+        more publishes have gone through."""
+        with self._lock:
+            self._failures += count
+            self._failures_after = after
+
+    def publish(self, event: StoredEvent) -> PublishAck:
+        with self._lock:
+            self.attempts.append(event.event_id)
+            if self._failures and self._failures_after:
+                self._failures_after -= 1
+            elif self._failures:
+                self._failures -= 1
+                raise PublishFailedError("The event broker is unreachable (injected fault).")
+            if self.down:
+                raise PublishFailedError("The event broker is unreachable (injected fault).")
+            if event.event_id in self._ids:
+                return PublishAck(len(self.published), duplicate=True)
+            self._ids.add(event.event_id)
+            self.published.append(event)
+            return PublishAck(len(self.published))
+
+    def close(self) -> None:
+        self.closed = True

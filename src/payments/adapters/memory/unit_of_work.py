@@ -5,12 +5,12 @@ from __future__ import annotations
 import builtins
 import copy
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
 from payments.adapters.cursors import decode_cursor, encode_cursor
+from payments.adapters.memory.outbox import InMemoryOutbox
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
@@ -25,7 +25,6 @@ from payments.domain.ports import (
     IdempotencyRepository,
     InboxRepository,
     LedgerRepository,
-    Outbox,
     ProductRepository,
     PurchasePage,
     PurchaseQuery,
@@ -50,6 +49,7 @@ class _Tables:
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
+    outbox_published: dict[int, datetime] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -63,6 +63,7 @@ class _Tables:
             dict(self.idempotency),
             dict(self.api_keys),
             list(self.outbox),
+            dict(self.outbox_published),
         )
 
 
@@ -397,11 +398,6 @@ class _ApiKeys(_Bound, ApiKeyRepository):
             self._t.api_keys[key.secret_hash] = replace(key, revoked_at=at)
 
 
-class _Outbox(_Bound, Outbox):
-    def add(self, events: Sequence[DomainEvent]) -> None:
-        self._t.outbox.extend(events)
-
-
 class InMemoryUnitOfWork(UnitOfWork):
     """A unit of work on an ``InMemoryStore`` (a new one when not given).
 
@@ -426,8 +422,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.inbox = inbox = _Inbox(work)
         self.idempotency = idempotency = _Idempotency(work)
         self.api_keys = api_keys = _ApiKeys(work)
-        self.outbox = outbox = _Outbox(work)
-        self._bound: list[_Bound] = [
+        self.outbox = outbox = InMemoryOutbox(work)
+        self._bound: list[_Bound | InMemoryOutbox] = [
             products,
             customers,
             purchases,

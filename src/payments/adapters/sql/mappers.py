@@ -15,7 +15,7 @@ from payments.domain.access import ApiKey, Role
 from payments.domain.catalog import BillingCycle, Product, ProductKind
 from payments.domain.currency import get_currency
 from payments.domain.customer import Customer
-from payments.domain.events import DomainEvent
+from payments.domain.events import DomainEvent, StoredEvent
 from payments.domain.idempotency import IdempotencyRecord, OutcomeKind, UnknownOutcome
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
@@ -334,5 +334,32 @@ def api_key_from_row(row: Row) -> ApiKey:
     return ApiKey(**_API_KEY_SAME.read(row), role=Role(row["role"]))
 
 
-def event_to_row(event: DomainEvent) -> dict[str, Any]:
-    return {"name": event.name, "payload": _json(event.payload()), "occurred_at": event.occurred_at}
+def event_to_row(event: DomainEvent, event_id: str) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "payload": _json(event.payload()),
+        "occurred_at": event.occurred_at,
+        "event_id": event_id,
+        "aggregate_id": event.aggregate_id,
+    }
+
+
+def legacy_event_id(position: int) -> str:
+    """The event id of an outbox row written before ids were (migration 0004 writes the same)."""
+    return f"outbox_{position}"
+
+
+def stored_event_from_row(row: Row) -> StoredEvent:
+    data = json.loads(row["payload"])
+    aggregate_id = row["aggregate_id"]
+    if aggregate_id is None:  # a row written before 0004: its payload names the aggregate
+        aggregate_id = str(data.get("purchase_id") or data.get("customer_id") or "")
+    return StoredEvent(
+        position=row["id"],
+        event_id=row["event_id"] or legacy_event_id(row["id"]),
+        name=row["name"],
+        aggregate_id=aggregate_id,
+        occurred_at=row["occurred_at"],
+        data=data,
+        published_at=row["published_at"],
+    )

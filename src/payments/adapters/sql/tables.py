@@ -318,5 +318,9 @@ outbox = Table(
     Column("payload", Text, nullable=False),  # JSON object
     _time("occurred_at"),
     _time("published_at", nullable=True),
+    _id("event_id", nullable=True),  # stable: a re-publish carries it (NULL only before 0004)
+    _id("aggregate_id", nullable=True),  # its events are published in order
     Index(None, "published_at", "id"),
+    Index(None, "event_id", unique=True),
+    Index(None, "aggregate_id", "id"),
 )

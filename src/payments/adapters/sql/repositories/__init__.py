@@ -9,7 +9,8 @@ from payments.adapters.sql.repositories.catalog import (
 )
 from payments.adapters.sql.repositories.idempotency import SqlIdempotencyRepository
 from payments.adapters.sql.repositories.inbox import SqlInboxRepository
-from payments.adapters.sql.repositories.ledger import SqlLedgerRepository, SqlOutbox
+from payments.adapters.sql.repositories.ledger import SqlLedgerRepository
+from payments.adapters.sql.repositories.outbox import SqlOutbox
 from payments.adapters.sql.repositories.purchases import SqlPurchaseRepository
 from payments.adapters.sql.repositories.refunds import SqlRefundRepository
 

@@ -1,4 +1,4 @@
-"""The SQL ledger (append-only entries, one per source) and the outbox of domain events."""
+"""The SQL ledger: append-only entries, one per source."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from payments.adapters.sql.mappers import event_to_row, ledger_entry_from_row, ledger_entry_to_row
+from payments.adapters.sql.mappers import ledger_entry_from_row, ledger_entry_to_row
 from payments.adapters.sql.repositories.base import SqlRepository
-from payments.adapters.sql.tables import ledger_entries, outbox
+from payments.adapters.sql.tables import ledger_entries
 from payments.domain.errors import ConflictError
-from payments.domain.events import DomainEvent
 from payments.domain.ledger import LedgerEntry
-from payments.domain.ports import LedgerRepository, Outbox
+from payments.domain.ports import LedgerRepository
 
 _BY_SOURCE = ("source",)
 
@@ -58,10 +57,3 @@ class SqlLedgerRepository(SqlRepository, LedgerRepository):
             .order_by(ledger_entries.c.created_at, ledger_entries.c.id)
         )
         return [ledger_entry_from_row(row) for row in self._all(query)]
-
-
-class SqlOutbox(SqlRepository, Outbox):
-    def add(self, events: Sequence[DomainEvent]) -> None:
-        """Store the events in this transaction, in order, unpublished."""
-        if events:
-            self._insert_all(outbox, [event_to_row(e) for e in events])
