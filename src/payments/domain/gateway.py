@@ -101,6 +101,10 @@ class PaymentRequest:
     metadata: Mapping[str, str] = field(default_factory=dict, hash=False, compare=True)
     bank_code: str | None = None
     """The PSE financial institution the payer chose (from ``PaymentGateway.banks``)."""
+    payment_token: str | None = None
+    """A token of the payer's payment details that the payer's browser got from the provider
+    itself (Wompi's card token ``tok_...``, made with the public key), for a provider that
+    takes the details with the payment; None where the provider collects them after the start."""
 
 
 @dataclass(frozen=True, slots=True)
