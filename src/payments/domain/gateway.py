@@ -40,6 +40,9 @@ class GatewayCapabilities:
     authoritative_lookup: bool = True
     minimum_amount: Money | None = None
     amount_steps: Mapping[str, int] = field(default_factory=dict, hash=False, compare=True)
+    refund_methods: frozenset[str] | None = None
+    """The payment methods whose payments can be refunded (None: every one it takes); Wompi
+    gives money back only by voiding a card payment."""
 
     def refusal(self, country: str, amount: Money, payment_method: str | None) -> str | None:
         """Why this gateway cannot take the payment, or None if it can."""

@@ -145,6 +145,7 @@ class WompiGateway(PaymentGateway):
             cancel=False,
             authoritative_lookup=True,
             amount_steps=wompi_amount_steps(),
+            refund_methods=REFUND_METHODS,
         )
 
     # -- the port ------------------------------------------------------------------------------
