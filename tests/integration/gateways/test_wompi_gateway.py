@@ -200,6 +200,21 @@ def test_acceptance_token_is_fetched_once_for_many_transactions(wompi: Wompi) ->
     assert len(wompi.recorder.sent("GET", f"/v1/merchants/{PUBLIC_KEY}")) == 1
 
 
+def test_a_refused_acceptance_token_is_fetched_again_and_the_start_sent_once_more(
+    wompi: Wompi,
+) -> None:
+    wompi.gateway.start_payment(wompi.request("ref_terms_a"))
+    wompi.simulator.acceptance_token = "eyJ.new-terms"  # the merchant's terms changed
+
+    start = wompi.gateway.start_payment(wompi.request("ref_terms_b"))
+
+    assert wompi.simulator.transactions[start.gateway_reference].reference == "ref_terms_b"
+    assert len(wompi.recorder.sent("GET", f"/v1/merchants/{PUBLIC_KEY}")) == 2
+    [_, refused, accepted] = wompi.recorder.sent("POST", "/v1/transactions")
+    assert json.loads(accepted[1])["acceptance_token"] == "eyJ.new-terms"
+    assert json.loads(refused[1])["acceptance_token"] != "eyJ.new-terms"
+
+
 def test_pse_sends_the_payer_details_and_redirects_to_the_async_payment_url(
     wompi: Wompi,
 ) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import requests
 
-from payments.adapters.gateways.wompi.amounts import to_amount_in_cents, wompi_amount_steps
+from payments.adapters.gateways.wompi.amounts import wompi_amount_steps
 from payments.adapters.gateways.wompi.answers import (
     WompiAnswerError,
     acceptance_tokens,
@@ -76,9 +76,10 @@ def _worth_repeating(error: Exception) -> bool:
     return isinstance(error_for_transport(GATEWAY_NAME, error), GatewayUnavailableError)
 
 
-def _reference_taken(error: ValidationError) -> bool:
-    """Whether a 422 refused our ``reference`` (Wompi's answer to a reused one)."""
-    return any(field.field == "reference" for field in error.errors)
+def _refused_field(error: ValidationError, name: str) -> bool:
+    """Whether a 422 refused the field ``name`` (a reused ``reference``, a stale
+    ``acceptance_token``)."""
+    return any(field.field == name for field in error.errors)
 
 
 class WompiGateway(PaymentGateway):
@@ -156,16 +157,13 @@ class WompiGateway(PaymentGateway):
         if refusal is not None:
             raise UnsupportedByGatewayError(f"Wompi {refusal}.")
         body = transaction_body(request, integrity_secret=self._integrity_secret)
-        policy, personal = self._acceptance_tokens()
-        body["acceptance_token"] = policy
-        if personal is not None:
-            body["accept_personal_auth"] = personal
         try:
-            answer = self._call("POST", "/transactions", self._private_key, body=body)
+            answer = self._create(body, fresh_tokens=False)
         except ValidationError as error:
-            if not _reference_taken(error):
+            if not _refused_field(error, "acceptance_token"):
                 raise
-            return self._start_again(request, error)
+            # The merchant's terms changed since we cached their token: refused, nothing made.
+            answer = self._create(body, fresh_tokens=True)
         return self._started(self._translate(answer_data, answer))
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
@@ -244,12 +242,13 @@ class WompiGateway(PaymentGateway):
 
     # -- the steps -----------------------------------------------------------------------------
 
-    def _acceptance_tokens(self) -> tuple[str, str | None]:
-        """The merchant's acceptance tokens, fetched again once ``token_lifetime`` is past."""
+    def _acceptance_tokens(self, *, fresh: bool = False) -> tuple[str, str | None]:
+        """The merchant's acceptance tokens, fetched again once ``token_lifetime`` is past (or
+        when ``fresh``)."""
         now = self._clock()
         with self._tokens_lock:
             cached = self._tokens
-        if cached is not None and now - cached[0] < self._token_lifetime:
+        if not fresh and cached is not None and now - cached[0] < self._token_lifetime:
             return cached[1], cached[2]
         path = f"/merchants/{quote(self._public_key, safe='')}"
         answer = self._call("GET", path, self._public_key)
@@ -257,6 +256,20 @@ class WompiGateway(PaymentGateway):
         with self._tokens_lock:
             self._tokens = (now, policy, personal)
         return policy, personal
+
+    def _create(self, body: dict[str, object], *, fresh_tokens: bool) -> Mapping[str, object]:
+        """``POST /transactions`` with the acceptance tokens; a reused reference is answered
+        with the transaction already made for the same request (``_start_again``)."""
+        policy, personal = self._acceptance_tokens(fresh=fresh_tokens)
+        body["acceptance_token"] = policy
+        if personal is not None:
+            body["accept_personal_auth"] = personal
+        try:
+            return self._call("POST", "/transactions", self._private_key, body=body)
+        except ValidationError as error:
+            if not _refused_field(error, "reference"):
+                raise
+            return {"data": self._start_again(body, error)}
 
     def _started(self, transaction: Mapping[str, object]) -> gateway.PaymentStart:
         """The start of a transaction, waiting a little for a PSE or transfer's payer URL."""
@@ -268,25 +281,27 @@ class WompiGateway(PaymentGateway):
         return self._translate(start_from_transaction, transaction)
 
     def _start_again(
-        self, request: gateway.PaymentRequest, refused: ValidationError
-    ) -> gateway.PaymentStart:
-        """A reused reference: the transaction already made for this same request, if any."""
-        cents = to_amount_in_cents(request.amount)
-        method = METHOD_TYPES[request.payment_method or "card"]
+        self, body: Mapping[str, object], refused: ValidationError
+    ) -> Mapping[str, object]:
+        """A reused reference: the transaction already made for this same request (amount,
+        currency and method), or ``IdempotencyConflictError``."""
+        reference = str(body["reference"])
+        method = body["payment_method"]
+        method_type = method.get("type") if isinstance(method, Mapping) else None
         same = [
             transaction
-            for transaction in self._under_reference(request.reference)
-            if transaction.get("amount_in_cents") == cents
-            and transaction.get("currency") == request.amount.currency.code
-            and transaction.get("payment_method_type") == method
+            for transaction in self._under_reference(reference)
+            if transaction.get("amount_in_cents") == body["amount_in_cents"]
+            and transaction.get("currency") == body["currency"]
+            and transaction.get("payment_method_type") == method_type
         ]
         chosen = choose_transaction(same, None)
         if chosen is None:
             raise IdempotencyConflictError(
                 "Wompi holds another transaction under this reference.",
-                details={"reference": request.reference},
+                details={"reference": reference},
             ) from refused
-        return self._started(chosen)
+        return chosen
 
     def _under_reference(self, reference: str) -> list[Mapping[str, object]]:
         answer = self._call(
