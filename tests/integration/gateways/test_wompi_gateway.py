@@ -463,6 +463,28 @@ def test_refused_connection_proves_no_charge() -> None:
     assert unavailable.value.charged_possible is False
 
 
+def test_a_transaction_refused_at_the_port_after_the_tokens_were_cached_proves_no_charge() -> None:
+    simulator = WompiSimulator(
+        public_key=PUBLIC_KEY,
+        private_key=PRIVATE_KEY,
+        integrity_secret=INTEGRITY,
+        events_secret=EVENTS,
+    )
+    with requests.Session() as session:
+        with serving(simulator.wsgi_app()) as served:
+            gateway = gateway_at(session, f"{served}/v1", timeout=2)
+            token = Wompi(gateway, simulator, Recorder(None), f"{served}/v1", session, []).token()
+            gateway.start_payment(replace(_offline_request(), payment_token=token))
+        # The simulator's port is closed now: the next transaction is refused at connect.
+        with pytest.raises(GatewayUnavailableError) as unavailable:
+            gateway.start_payment(
+                replace(_offline_request(), reference="ref_second", payment_token=token)
+            )
+    assert unavailable.value.charged_possible is False
+    assert isinstance(unavailable.value.__cause__, requests.ConnectionError)
+    assert [t.reference for t in simulator.transactions.values()] == ["ref_offline"]
+
+
 def _offline_request() -> PaymentRequest:
     return PaymentRequest(
         purchase_id="pur_offline",
