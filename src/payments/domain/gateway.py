@@ -40,6 +40,9 @@ class GatewayCapabilities:
     authoritative_lookup: bool = True
     minimum_amount: Money | None = None
     amount_steps: Mapping[str, int] = field(default_factory=dict, hash=False, compare=True)
+    refund_methods: frozenset[str] | None = None
+    """The payment methods whose payments can be refunded (None: every one it takes); Wompi
+    gives money back only by voiding a card payment."""
 
     def refusal(self, country: str, amount: Money, payment_method: str | None) -> str | None:
         """Why this gateway cannot take the payment, or None if it can."""
@@ -101,6 +104,10 @@ class PaymentRequest:
     metadata: Mapping[str, str] = field(default_factory=dict, hash=False, compare=True)
     bank_code: str | None = None
     """The PSE financial institution the payer chose (from ``PaymentGateway.banks``)."""
+    payment_token: str | None = None
+    """A token of the payer's payment details that the payer's browser got from the provider
+    itself (Wompi's card token ``tok_...``, made with the public key), for a provider that
+    takes the details with the payment; None where the provider collects them after the start."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,3 +84,25 @@ def test_partial_refund_on_a_gateway_without_them_is_refused_before_booking(api:
     assert full.status_code == 201
     assert api.snapshot() != before
     assert api.get(f"/v1/purchases/{purchase_id}").json["status"] == "refunded"
+
+
+def test_refund_of_a_method_the_gateway_cannot_refund_is_refused_before_booking(
+    api: Api,
+) -> None:
+    _capable(api, refund_methods=frozenset({"pse"}))  # Wompi's shape: only some methods
+    purchase_id = _completed_kwd(api)
+    before = api.snapshot()
+
+    refused = _refund(api, purchase_id, None)
+
+    problem = assert_problem(refused, 422, "unsupported_by_gateway")
+    assert "cannot refund card payments" in problem["detail"]
+    assert api.snapshot() == before
+    assert [c for c in api.gateway.calls if c[0] == "refund"] == []
+
+
+def test_refund_of_a_method_the_gateway_refunds_is_made(api: Api) -> None:
+    _capable(api, refund_methods=frozenset({"card"}))
+    purchase_id = _completed_kwd(api)
+
+    assert _refund(api, purchase_id, None).status_code == 201

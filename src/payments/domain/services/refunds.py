@@ -80,12 +80,18 @@ def _request(purchase: Purchase, refund: Refund) -> RefundRequest:
 
 
 def _refusal(
-    gateway: PaymentGateway, amount: Money, *, full: bool
+    gateway: PaymentGateway, amount: Money, *, full: bool, method: str | None
 ) -> UnsupportedByGatewayError | None:
-    """Why ``gateway`` cannot make this refund, checked before anything is booked."""
+    """Why ``gateway`` cannot make this refund of a ``method`` payment, checked before
+    anything is booked."""
     capabilities = gateway.capabilities
     if not capabilities.refunds:
         return UnsupportedByGatewayError(f"Gateway {gateway.name} cannot make refunds.")
+    refundable = capabilities.refund_methods
+    if refundable is not None and (method or "card") not in refundable:
+        return UnsupportedByGatewayError(
+            f"Gateway {gateway.name} cannot refund {method or 'card'} payments."
+        )
     if not full and not capabilities.partial_refunds:
         return UnsupportedByGatewayError(
             f"Gateway {gateway.name} refunds only the whole amount.",
@@ -168,7 +174,9 @@ class RefundService(GatewayUseCase):
                     "The provider's payment id is unknown, so it cannot be refunded there."
                 )
             gateway = self._gateways[purchase.gateway]
-            refusal = _refusal(gateway, wanted, full=_is_full(purchase, wanted))
+            refusal = _refusal(
+                gateway, wanted, full=_is_full(purchase, wanted), method=purchase.payment_method
+            )
             if refusal is not None:
                 raise refusal
             refund = Refund(

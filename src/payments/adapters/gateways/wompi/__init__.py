@@ -1,6 +1,6 @@
-"""Wompi's pure translations: ``amount_in_cents``, integrity signature, event checksum, events.
+"""Wompi (Colombia): ``WompiGateway`` and its pure translations (amounts, signatures, events).
 
-No I/O here: the adapter that talks to Wompi (and the simulator) are built on these functions.
+Only ``gateway`` does I/O; the simulator in ``payments.sandbox`` is built on the same functions.
 """
 
 from payments.adapters.gateways.wompi.amounts import (
@@ -17,6 +17,7 @@ from payments.adapters.gateways.wompi.events import (
     outcome_from_status,
     verified_notification,
 )
+from payments.adapters.gateways.wompi.gateway import WompiGateway
 from payments.adapters.gateways.wompi.settings import (
     CHECKSUM_HEADER,
     GATEWAY_NAME,
@@ -31,6 +32,7 @@ from payments.adapters.gateways.wompi.signatures import (
 __all__ = [
     "CHECKSUM_HEADER",
     "GATEWAY_NAME",
+    "WompiGateway",
     "environment_of_key",
     "error_for_status",
     "event_checksum",
