@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -63,3 +64,10 @@ def test_absurd_bodies_are_malformed_notifications(body: bytes) -> None:
 def test_any_bytes_are_json_or_a_malformed_notification(body: bytes) -> None:
     with contextlib.suppress(MalformedNotificationError):
         parse_notification(body, "test")
+
+
+def test_numbers_with_a_fraction_are_decimals_never_floats() -> None:
+    value = parse_notification(b'{"amount": 79.99, "tiny": 1e-5, "n": 7}', "Test")
+    assert value == {"amount": Decimal("79.99"), "tiny": Decimal("0.00001"), "n": 7}
+    assert isinstance(value, dict)
+    assert not any(isinstance(item, float) for item in value.values())

@@ -7,6 +7,7 @@ quadratic cost of converting a 100 kB digit string.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Final
 
 import msgspec
@@ -19,11 +20,15 @@ MAX_NOTIFICATION_BYTES: Final = 1_048_576
 MAX_DEPTH: Final = 32
 """Objects and lists nested deeper than this are refused (Stripe's events nest about 6 deep)."""
 
-_DECODER: Final = msgspec.json.Decoder()
+# A number with a fraction is a Decimal, never a float: money never passes through float.
+_DECODER: Final = msgspec.json.Decoder(float_hook=Decimal)
 
 
 MAX_INTEGER_BITS: Final = 64
 """A JSON integer needing more bits than this is refused (amounts and times fit in 64)."""
+
+MAX_DECIMAL_EXPONENT: Final = 30
+"""A number with a fraction whose magnitude is beyond 10**±30 is refused (``1e999``)."""
 
 
 def _problem(value: object) -> str | None:
@@ -33,6 +38,10 @@ def _problem(value: object) -> str | None:
         item, depth = stack.pop()
         if isinstance(item, int) and item.bit_length() > MAX_INTEGER_BITS:
             return "holds an integer too long"
+        if isinstance(item, Decimal) and (
+            not item.is_finite() or abs(item.adjusted()) > MAX_DECIMAL_EXPONENT
+        ):
+            return "holds a number out of range"
         if isinstance(item, dict | list):
             if depth + 1 > MAX_DEPTH:
                 return "is nested too deeply"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Final
 
 from payments.adapters.gateways.wompi.amounts import from_amount_in_cents
 from payments.adapters.gateways.wompi.settings import GATEWAY_NAME, TRANSACTION_UPDATED
 from payments.adapters.gateways.wompi.signatures import verify_event_checksum
 from payments.adapters.wire.notification_fields import required_int, required_text
+from payments.adapters.wire.notification_json import parse_notification
 from payments.domain.errors import MalformedNotificationError, ValidationError
 from payments.domain.gateway import Notification
 from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
@@ -35,10 +34,6 @@ _STATUSES: Final[Mapping[str, PaymentOutcome]] = {
 _UNSUCCESSFUL: Final = frozenset({PaymentOutcome.FAILED, PaymentOutcome.CANCELLED})
 
 
-def _refuse_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number Wompi sends.")
-
-
 def outcome_from_status(status: object) -> PaymentOutcome:
     """What a transaction ``status`` means (reference §3.3): PENDING -> still processing,
     APPROVED -> succeeded, DECLINED and ERROR -> failed, VOIDED -> cancelled. Any other value
@@ -52,10 +47,7 @@ def outcome_from_status(status: object) -> PaymentOutcome:
 def event_from_body(body: bytes) -> Mapping[str, object]:
     """The JSON object of an event body; numbers with a fraction are read as Decimal, never
     float. ``MalformedNotificationError`` for anything that is not a JSON object."""
-    try:
-        event = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise MalformedNotificationError("A Wompi event is a JSON object.") from error
+    event = parse_notification(body, "Wompi")
     if not isinstance(event, dict):
         raise MalformedNotificationError("A Wompi event is a JSON object.")
     return event
