@@ -6,7 +6,8 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Final, TypeVar
 
 import requests
@@ -19,6 +20,8 @@ from payments.domain.errors import (
 )
 
 __all__ = [
+    "HttpRetries",
+    "ProviderHttp",
     "backoff_delay",
     "error_for_transport",
     "never_sent",
@@ -132,3 +135,98 @@ def retry_unsent(
             log.info("%s failed (%s); retrying in %.2fs", what, type(error).__name__, delay)
             sleep(delay)
     return call()
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRetries:
+    """How a provider's HTTP calls are retried: ``attempts`` in all, ``backoff`` seconds as the
+    first ceiling of ``backoff_delay``, ``sleep`` to wait (a test passes one that records)."""
+
+    attempts: int = 3
+    backoff: float = 0.2
+    sleep: Callable[[float], None] = time.sleep
+
+
+class _RetryableAnswer(Exception):
+    """An HTTP answer worth asking again for, raised to be retried."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _worth_repeating(provider: str) -> Callable[[Exception], bool]:
+    """For a request safe to repeat: a retryable answer, or any failure to get one except our
+    own bad URL."""
+
+    def worth(error: Exception) -> bool:
+        if isinstance(error, _RetryableAnswer):
+            return True
+        if not isinstance(error, requests.RequestException):
+            return False
+        return isinstance(error_for_transport(provider, error), GatewayUnavailableError)
+
+    return worth
+
+
+class ProviderHttp:
+    """One provider's HTTP API over a ``requests.Session``: its base URL, timeout and retries.
+
+    ``send`` is repeated, with ``backoff_delay`` between tries, while the request provably never
+    left; a request ``repeatable`` (a GET, or a POST under an idempotency key) also after any
+    outage and after an answer whose status ``retry_status`` accepts. A failure to get any
+    answer becomes ``error_for_transport(provider, ...)``, raised from it.
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        base_url: str,
+        *,
+        provider: str,
+        timeout: float | tuple[float, float],
+        retries: HttpRetries,
+        retry_status: Callable[[int], bool],
+    ) -> None:
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._provider = provider
+        self._timeout = timeout
+        self._retries = retries
+        self._retry_status = retry_status
+        self._worth_repeating = _worth_repeating(provider)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        repeatable: bool,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+    ) -> requests.Response:
+        """The last answer to ``method path``, whatever its status (the caller decodes it)."""
+        url = self._base_url + path
+
+        def attempt() -> requests.Response:
+            response = self._session.request(
+                method, url, params=params, data=data, headers=dict(headers), timeout=self._timeout
+            )
+            if repeatable and self._retry_status(response.status_code):
+                raise _RetryableAnswer(response)
+            return response
+
+        try:
+            return retry_unsent(
+                attempt,
+                attempts=self._retries.attempts,
+                backoff=self._retries.backoff,
+                sleep=self._retries.sleep,
+                also=self._worth_repeating if repeatable else None,
+                what=f"{self._provider} {method} {path}",
+            )
+        except _RetryableAnswer as answer:  # the last attempt's answer: decoded as an error
+            return answer.response
+        except requests.RequestException as error:
+            raise error_for_transport(self._provider, error) from error

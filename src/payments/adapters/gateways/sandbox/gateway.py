@@ -35,7 +35,7 @@ from payments.adapters.gateways.sandbox.settings import (
 )
 from payments.adapters.gateways.sandbox.signatures import SIGNATURE_HEADER
 from payments.adapters.wire import webhook_signing
-from payments.adapters.wire.transport import error_for_transport, retry_unsent
+from payments.adapters.wire.transport import HttpRetries, ProviderHttp
 from payments.domain import gateway
 from payments.domain.errors import (
     ConfigurationError,
@@ -50,24 +50,6 @@ __all__ = ["SandboxGateway"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-
-
-class _RetryableAnswer(Exception):
-    """An HTTP answer worth asking again for (``retryable_status``), raised to be retried."""
-
-    def __init__(self, response: requests.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
-def _worth_repeating(error: Exception) -> bool:
-    """For a request safe to repeat: a retryable answer, or any failure to get one except our
-    own bad URL."""
-    if isinstance(error, _RetryableAnswer):
-        return True
-    if not isinstance(error, requests.RequestException):
-        return False
-    return isinstance(error_for_transport(GATEWAY_NAME, error), GatewayUnavailableError)
 
 
 class SandboxGateway(PaymentGateway):
@@ -102,16 +84,19 @@ class SandboxGateway(PaymentGateway):
             raise ConfigurationError("The signature tolerance must be positive (0 disables it).")
         if timeout <= 0 or attempts < 1 or backoff < 0:
             raise ConfigurationError("Timeouts, attempts and backoff must be positive.")
-        self._session = session
-        self._base_url = base_url.rstrip("/")
         self._secret = secret
-        self._timeout = timeout
         self._signatures = webhook_signing.SignatureCheck(
             SIGNATURE_HEADER, (secret,), clock, tolerance
         )
-        self._attempts = attempts
-        self._backoff = backoff
-        self._sleep = sleep
+        self._retries = HttpRetries(attempts, backoff, sleep)
+        self._http = ProviderHttp(
+            session,
+            base_url,
+            provider=GATEWAY_NAME,
+            timeout=timeout,
+            retries=self._retries,
+            retry_status=retryable_status,
+        )
         self.capabilities = gateway.GatewayCapabilities(
             currencies=None,
             countries=None,
@@ -220,30 +205,11 @@ class SandboxGateway(PaymentGateway):
             data = encode_body(body)
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        url = self._base_url + path
-
-        def send() -> requests.Response:
-            response = self._session.request(
-                method, url, params=params, data=data, headers=headers, timeout=self._timeout
-            )
-            if retryable_status(response.status_code):
-                raise _RetryableAnswer(response)
-            return response
 
         repeatable = method == "GET" or idempotency_key is not None
-        try:
-            response = retry_unsent(
-                send,
-                attempts=self._attempts,
-                backoff=self._backoff,
-                sleep=self._sleep,
-                also=_worth_repeating if repeatable else None,
-                what=f"sandbox {method} {path}",
-            )
-        except _RetryableAnswer as answer:  # the last attempt's answer: decoded as an error
-            response = answer.response
-        except requests.RequestException as error:
-            raise error_for_transport(GATEWAY_NAME, error) from error
+        response = self._http.send(
+            method, path, repeatable=repeatable, headers=headers, params=params, data=data
+        )
         return self._decode(response)
 
     def _decode(self, response: requests.Response) -> Mapping[str, object]:

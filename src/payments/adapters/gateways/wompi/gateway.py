@@ -32,7 +32,7 @@ from payments.adapters.gateways.wompi.events import (
 )
 from payments.adapters.gateways.wompi.params import METHOD_TYPES, encode_body, transaction_body
 from payments.adapters.gateways.wompi.settings import CHECKSUM_HEADER, CURRENCIES, GATEWAY_NAME
-from payments.adapters.wire.transport import error_for_transport, retry_unsent
+from payments.adapters.wire.transport import HttpRetries, ProviderHttp
 from payments.adapters.wire.webhook_signing import header_value
 from payments.domain import gateway
 from payments.domain.errors import (
@@ -59,27 +59,15 @@ REFUND_METHODS: Final = frozenset({"card"})
 """Wompi gives money back only by voiding a card transaction, whole (reference §3.3)."""
 
 
-class _RetryableAnswer(Exception):
-    """A 429 or 5xx answer to a GET, raised to be asked again."""
-
-    def __init__(self, response: requests.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
-def _worth_repeating(error: Exception) -> bool:
-    """For a GET: a retryable answer, or any failure to get one except our own bad URL."""
-    if isinstance(error, _RetryableAnswer):
-        return True
-    if not isinstance(error, requests.RequestException):
-        return False
-    return isinstance(error_for_transport(GATEWAY_NAME, error), GatewayUnavailableError)
-
-
 def _refused_field(error: ValidationError, name: str) -> bool:
     """Whether a 422 refused the field ``name`` (a reused ``reference``, a stale
     ``acceptance_token``)."""
     return any(field.field == name for field in error.errors)
+
+
+def _retry_worthy(status: int) -> bool:
+    """An answer worth asking again for, when the request is safe to repeat: 429 and 5xx."""
+    return status >= 500 or status == 429
 
 
 class WompiGateway(PaymentGateway):
@@ -121,17 +109,20 @@ class WompiGateway(PaymentGateway):
             raise ConfigurationError("Wompi needs its public, private, integrity and events keys.")
         if timeout <= 0 or attempts < 1 or backoff < 0 or url_polls < 0 or poll_interval < 0:
             raise ConfigurationError("Timeouts, attempts, polls and backoff must be positive.")
-        self._session = session
-        self._base_url = base_url.rstrip("/")
         self._public_key = public_key
         self._private_key = private_key
         self._integrity_secret = integrity_secret
         self._events_secret = events_secret
         self._clock = clock
-        self._timeout = timeout
-        self._attempts = attempts
-        self._backoff = backoff
-        self._sleep = sleep
+        self._retries = HttpRetries(attempts, backoff, sleep)
+        self._http = ProviderHttp(
+            session,
+            base_url,
+            provider=GATEWAY_NAME,
+            timeout=timeout,
+            retries=self._retries,
+            retry_status=_retry_worthy,
+        )
         self._token_lifetime = token_lifetime
         self._url_polls = url_polls
         self._poll_interval = poll_interval
@@ -276,7 +267,7 @@ class WompiGateway(PaymentGateway):
         polls = self._url_polls
         while polls and needs_redirect(transaction) and async_payment_url(transaction) is None:
             polls -= 1
-            self._sleep(self._poll_interval)
+            self._retries.sleep(self._poll_interval)
             transaction = self._transaction(str(transaction.get("id")))
         return self._translate(start_from_transaction, transaction)
 
@@ -331,30 +322,10 @@ class WompiGateway(PaymentGateway):
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = encode_body(body)
-        url = self._base_url + path
         repeatable = method == "GET"
-
-        def send() -> requests.Response:
-            response = self._session.request(
-                method, url, params=params, data=data, headers=headers, timeout=self._timeout
-            )
-            if repeatable and (response.status_code >= 500 or response.status_code == 429):
-                raise _RetryableAnswer(response)
-            return response
-
-        try:
-            response = retry_unsent(
-                send,
-                attempts=self._attempts,
-                backoff=self._backoff,
-                sleep=self._sleep,
-                also=_worth_repeating if repeatable else None,
-                what=f"wompi {method} {path}",
-            )
-        except _RetryableAnswer as answer:  # the last attempt's answer: decoded as an error
-            response = answer.response
-        except requests.RequestException as error:
-            raise error_for_transport(GATEWAY_NAME, error) from error
+        response = self._http.send(
+            method, path, repeatable=repeatable, headers=headers, params=params, data=data
+        )
         return self._decode(response)
 
     @staticmethod
