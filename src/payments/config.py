@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
+from payments.adapters.gateways.wompi import settings as wompi_settings
 from payments.domain.errors import ConfigurationError
 from payments.domain.routing import RoutingTable
 
@@ -40,6 +41,23 @@ class StripeSettings:
     api_base: str | None
     publishable_key: str | None
     api_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WompiSettings:
+    """Wompi's keys (all four or none) and API base URL; ``None`` keys in sandbox mode: the
+    built-in simulator stands in, with the documented sandbox keys."""
+
+    public_key: str | None = None
+    private_key: str | None = field(default=None, repr=False)
+    integrity_secret: str | None = field(default=None, repr=False)
+    events_secret: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    """Where the gateway calls Wompi when keys are set (``PAYMENTS_WOMPI_BASE_URL``)."""
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.public_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +94,7 @@ class Settings:
     guest_checkouts_per_email_hour: int = 5
     nats: NatsSettings | None = None
     """Where the worker publishes the outbox's events; None: they stay in the outbox."""
+    wompi: WompiSettings = field(default_factory=WompiSettings)
 
     @property
     def sandbox(self) -> bool:
@@ -84,9 +103,10 @@ class Settings:
     @property
     def gateways(self) -> frozenset[str]:
         """The gateways these settings configure, the only ones routing may name: Stripe with a
-        secret key (in sandbox mode its built-in simulator otherwise) and, in sandbox mode only,
-        the built-in sandbox gateway."""
-        return configured_gateways(self.mode, self.stripe)
+        secret key (in sandbox mode its built-in simulator otherwise), Wompi with its keys (in
+        sandbox mode its built-in simulator otherwise) and, in sandbox mode only, the built-in
+        sandbox gateway."""
+        return configured_gateways(self.mode, self.stripe, self.wompi)
 
     @property
     def rate_limit_store(self) -> str:
@@ -128,10 +148,11 @@ class Settings:
         if mode == "live" and not stripe.secret_key:
             raise ConfigurationError("Live mode needs a gateway: set PAYMENTS_STRIPE_SECRET_KEY.")
         _check_publishable_key(mode, stripe.publishable_key)
+        wompi = _wompi(get, mode)
         default_routing = "*: stripe" if stripe.secret_key else "*: sandbox"
         routing_text = get("ROUTING", default_routing) or default_routing
         routing = _routing(routing_text)
-        check_routed_gateways(routing, configured_gateways(mode, stripe), mode)
+        check_routed_gateways(routing, configured_gateways(mode, stripe, wompi), mode)
         log_format = (get("LOG_FORMAT", "console") or "console").lower()
         if log_format not in ("json", "console"):
             raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
@@ -142,6 +163,7 @@ class Settings:
             _check_redis_url(redis_url)
         return cls(
             nats=_nats(get),
+            wompi=wompi,
             mode=mode,
             database_url=database_url,
             routing=routing,
@@ -163,12 +185,17 @@ class Settings:
         )
 
 
-def configured_gateways(mode: str, stripe: StripeSettings) -> frozenset[str]:
-    """The gateways ``mode`` and the Stripe settings enable (what
+def configured_gateways(
+    mode: str, stripe: StripeSettings, wompi: WompiSettings | None = None
+) -> frozenset[str]:
+    """The gateways ``mode`` and the provider settings enable (what
     ``payments.gateway_assembly.build_gateways`` builds)."""
     if mode == "sandbox":
-        return frozenset({"sandbox", "stripe"})
-    return frozenset({"stripe"}) if stripe.secret_key else frozenset()
+        return frozenset({"sandbox", "stripe", "wompi"})
+    live = {"stripe"} if stripe.secret_key else set()
+    if wompi is not None and wompi.has_keys:
+        live.add("wompi")
+    return frozenset(live)
 
 
 def check_routed_gateways(routing: RoutingTable, configured: frozenset[str], mode: str) -> None:
@@ -232,6 +259,30 @@ def _check_redis_url(url: str) -> None:
         raise ConfigurationError(
             "PAYMENTS_REDIS_URL is malformed: use redis://host:6379/0 (or rediss://, unix://)."
         ) from None
+
+
+def _wompi(get: Callable[[str], str | None], mode: str) -> WompiSettings:
+    """Wompi's settings (``check_wompi_keys`` refuses partial or wrong-environment keys); the
+    base URL defaults to Wompi's sandbox in sandbox mode, production in live mode."""
+    names = wompi_settings.SETTING_NAMES
+    keys = {kind: get(variable.removeprefix("PAYMENTS_")) for kind, variable in names.items()}
+    if not wompi_settings.check_wompi_keys(mode, keys):
+        return WompiSettings()
+    default = wompi_settings.BASE_URL if mode == "live" else wompi_settings.SANDBOX_BASE_URL
+    base_url = (get("WOMPI_BASE_URL") or default).rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            "PAYMENTS_WOMPI_BASE_URL is malformed: use https://sandbox.wompi.co/v1 (or the "
+            "/sandbox/wompi/v1 of a running sandbox service)."
+        )
+    return WompiSettings(
+        public_key=keys["public"],
+        private_key=keys["private"],
+        integrity_secret=keys["integrity"],
+        events_secret=keys["events"],
+        base_url=base_url,
+    )
 
 
 def _nats(get: Callable[[str, str], str | None]) -> NatsSettings | None:

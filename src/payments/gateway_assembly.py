@@ -11,6 +11,7 @@ from payments.adapters.gateways.stripe import (
     make_stripe_client,
     payment_methods_param_for,
 )
+from payments.adapters.gateways.wompi import WompiGateway
 from payments.config import Settings, check_routed_gateways
 from payments.domain.ports import PaymentGateway
 from payments.domain.services.gateways import GatewayRegistry
@@ -18,6 +19,7 @@ from payments.sandbox.environment import (
     SANDBOX_GATEWAY_PREFIX,
     SANDBOX_STRIPE_KEY,
     SANDBOX_STRIPE_PREFIX,
+    sandbox_wompi_settings,
 )
 
 
@@ -43,6 +45,23 @@ def stripe_gateway(settings: Settings) -> StripeGateway | None:
     )
 
 
+def wompi_gateway(settings: Settings, session: requests.Session) -> WompiGateway | None:
+    """Wompi at ``PAYMENTS_WOMPI_BASE_URL`` with the configured keys; in sandbox mode without
+    keys, the built-in Wompi simulator with the documented sandbox keys; None in live mode
+    without keys."""
+    if not settings.wompi.has_keys and not settings.sandbox:
+        return None
+    wompi = sandbox_wompi_settings(settings) if settings.sandbox else settings.wompi
+    return WompiGateway(
+        session,
+        wompi.base_url or "",
+        public_key=wompi.public_key or "",
+        private_key=wompi.private_key or "",
+        integrity_secret=wompi.integrity_secret or "",
+        events_secret=wompi.events_secret or "",
+    )
+
+
 def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:
     """Every gateway the settings enable; in sandbox mode the simulators stand in for providers."""
     gateways: list[PaymentGateway] = []
@@ -52,6 +71,9 @@ def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegi
     stripe = stripe_gateway(settings)
     if stripe is not None:
         gateways.append(stripe)
+    wompi = wompi_gateway(settings, session)
+    if wompi is not None:
+        gateways.append(wompi)
     # Each provider sits behind a circuit breaker (DESIGN §4): one that keeps failing is left
     # alone for a while, so checkouts fail over fast instead of holding threads on timeouts.
     return GatewayRegistry([CircuitBreakingGateway(gateway) for gateway in gateways])

@@ -25,6 +25,12 @@ LIVE = {
     "PAYMENTS_STRIPE_SECRET_KEY": "sk_live_fake_for_test",
     "PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_test_fake",
 }
+WOMPI_LIVE = {
+    "PAYMENTS_WOMPI_PUBLIC_KEY": "pub_prod_s3cr3tpw",
+    "PAYMENTS_WOMPI_PRIVATE_KEY": "prv_prod_s3cr3tpw",
+    "PAYMENTS_WOMPI_INTEGRITY_SECRET": "prod_integrity_s3cr3tpw",
+    "PAYMENTS_WOMPI_EVENTS_SECRET": "prod_events_s3cr3tpw",
+}
 
 
 @pytest.mark.parametrize("routing", ["*: sandbox", "CO: wompi; *: stripe"])
@@ -74,6 +80,14 @@ def _refusal(done: subprocess.CompletedProcess[str]) -> str:
         ({**LIVE, "PAYMENTS_ROUTING": "*: sandbox"}, "PAYMENTS_ROUTING"),
         ({**LIVE, "PAYMENTS_ROUTING": "CO: wompi; *: stripe"}, "PAYMENTS_ROUTING"),
         ({**LIVE, "PAYMENTS_STRIPE_PUBLISHABLE_KEY": "pk_test_fake"}, "PUBLISHABLE_KEY"),
+        (
+            {**LIVE, **WOMPI_LIVE, "PAYMENTS_WOMPI_EVENTS_SECRET": ""},
+            "PAYMENTS_WOMPI_EVENTS_SECRET",
+        ),
+        (
+            {**LIVE, **WOMPI_LIVE, "PAYMENTS_WOMPI_PRIVATE_KEY": "prv_test_s3cr3tpw"},
+            "PAYMENTS_WOMPI_PRIVATE_KEY",
+        ),
         (
             {"PAYMENTS_DATABASE_URL": "postgresql+psycopg://pay:s3cr3tpw@db:port/payments"},
             "PAYMENTS_DATABASE_URL",

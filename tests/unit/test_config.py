@@ -229,6 +229,7 @@ def test_routing_to_configured_gateways_starts_in_each_mode() -> None:
     assert Settings.from_env({"PAYMENTS_ROUTING": "KW: stripe; *: sandbox"}).gateways == {
         "sandbox",
         "stripe",
+        "wompi",
     }
     assert Settings.from_env({**LIVE, "PAYMENTS_ROUTING": "ES: stripe; *: stripe"}).gateways == {
         "stripe"

@@ -98,8 +98,12 @@ def test_sandbox_mode_mounts_the_simulators_of_its_one_sandbox(tmp_path: Path) -
     sandbox = container.sandbox()
     assert sandbox is container.sandbox()
     assert container.sandbox_controller() is sandbox.controller
-    assert set(container.sandbox_mounts()) == {"/sandbox/gateway", "/sandbox/stripe"}
-    assert sorted(container.gateways()) == ["sandbox", "stripe"]
+    assert set(container.sandbox_mounts()) == {
+        "/sandbox/gateway",
+        "/sandbox/stripe",
+        "/sandbox/wompi",
+    }
+    assert sorted(container.gateways()) == ["sandbox", "stripe", "wompi"]
 
 
 def test_expect_raises_assertion_errors_naming_what_failed() -> None:

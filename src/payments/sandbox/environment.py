@@ -7,34 +7,60 @@ from typing import Any, Final
 import requests
 
 from payments.adapters.gateways.stripe import make_stripe_client
-from payments.config import Settings
+from payments.adapters.gateways.wompi.settings import (
+    SANDBOX_EVENTS_SECRET,
+    SANDBOX_INTEGRITY_SECRET,
+    SANDBOX_PRIVATE_KEY,
+    SANDBOX_PUBLIC_KEY,
+)
+from payments.config import Settings, WompiSettings
 from payments.sandbox.controller import SimulatorSandbox
 from payments.sandbox.delivery import Deliver, http_deliverer
 from payments.sandbox.gateway_simulator import SandboxSimulator
 from payments.sandbox.stripe_actions import StripeSandboxActions
 from payments.sandbox.stripe_simulator import make_stripe_simulator
+from payments.sandbox.wompi_simulator import WompiSimulator
 
 __all__ = [
     "SANDBOX_GATEWAY_PREFIX",
     "SANDBOX_STRIPE_KEY",
     "SANDBOX_STRIPE_PREFIX",
+    "SANDBOX_WOMPI_PREFIX",
     "Sandbox",
     "build_sandbox",
+    "sandbox_wompi_settings",
 ]
 
 SANDBOX_GATEWAY_PREFIX: Final = "/sandbox/gateway"
 SANDBOX_STRIPE_PREFIX: Final = "/sandbox/stripe"
 SANDBOX_STRIPE_KEY: Final = "sk_test_sandbox_not_a_real_key"
+SANDBOX_WOMPI_PREFIX: Final = "/sandbox/wompi"
+
+
+def sandbox_wompi_settings(settings: Settings) -> WompiSettings:
+    """Wompi as sandbox mode runs it: the configured keys and base URL, else the documented
+    sandbox keys against the built-in simulator (its API is the mount plus ``/v1``)."""
+    if settings.wompi.has_keys:
+        return settings.wompi
+    return WompiSettings(
+        public_key=SANDBOX_PUBLIC_KEY,
+        private_key=SANDBOX_PRIVATE_KEY,
+        integrity_secret=SANDBOX_INTEGRITY_SECRET,
+        events_secret=SANDBOX_EVENTS_SECRET,
+        base_url=settings.self_base_url + SANDBOX_WOMPI_PREFIX + "/v1",
+    )
 
 
 class Sandbox:
     """The built-in provider simulators of sandbox mode, and how actions reach them.
 
-    Both simulators sign with ``secret`` and hand their notifications to ``deliver``; the
-    sandbox provider's checkout pages are linked under ``public_base_url``. Stripe's actions go
-    to the built-in Stripe simulator, unless ``stripe_actions`` is given (a Stripe key is
-    configured: the gateway then talks to that API, localstripe or Stripe's test mode, so the
-    actions act there and deliver an event signed with the configured webhook secrets).
+    The sandbox and Stripe simulators sign with ``secret``, the Wompi one with the events
+    secret of ``wompi`` (whose four keys the simulator takes; the documented sandbox keys when
+    None). All hand their notifications to ``deliver``; the sandbox provider's and Wompi's
+    payer pages are linked under ``public_base_url``. Stripe's actions go to the built-in Stripe
+    simulator, unless ``stripe_actions`` is given (a Stripe key is configured: the gateway then
+    talks to that API, localstripe or Stripe's test mode, so the actions act there and deliver
+    an event signed with the configured webhook secrets).
     """
 
     def __init__(
@@ -43,6 +69,7 @@ class Sandbox:
         secret: str,
         deliver: Deliver,
         public_base_url: str,
+        wompi: WompiSettings | None = None,
         stripe_actions: StripeSandboxActions | None = None,
     ) -> None:
         self.gateway_simulator = SandboxSimulator(
@@ -51,7 +78,17 @@ class Sandbox:
         self.stripe_app = make_stripe_simulator(webhook_secret=secret, deliver=deliver)
         self.stripe_simulator = self.stripe_app.state
         self.stripe_actions = stripe_actions
+        wompi = wompi or WompiSettings()
+        self.wompi_simulator = WompiSimulator(
+            public_key=wompi.public_key or SANDBOX_PUBLIC_KEY,
+            private_key=wompi.private_key or SANDBOX_PRIVATE_KEY,
+            integrity_secret=wompi.integrity_secret or SANDBOX_INTEGRITY_SECRET,
+            events_secret=wompi.events_secret or SANDBOX_EVENTS_SECRET,
+            deliver=deliver,
+            payer_base=public_base_url + SANDBOX_WOMPI_PREFIX,
+        )
         self.controller = SimulatorSandbox()
+        self.controller.register_simulator("wompi", self.wompi_simulator)
         self.controller.register_simulator("sandbox", self.gateway_simulator)
         if stripe_actions is not None:
             self.controller.register_simulator("stripe", stripe_actions)
@@ -63,6 +100,7 @@ class Sandbox:
         return {
             SANDBOX_GATEWAY_PREFIX: self.gateway_simulator.wsgi_app(),
             SANDBOX_STRIPE_PREFIX: self.stripe_app,
+            SANDBOX_WOMPI_PREFIX: self.wompi_simulator.wsgi_app(),
         }
 
 
@@ -87,5 +125,6 @@ def build_sandbox(
         secret=settings.sandbox_secret,
         deliver=deliver,
         public_base_url=settings.public_base_url,
+        wompi=sandbox_wompi_settings(settings),
         stripe_actions=stripe_actions,
     )

@@ -202,6 +202,8 @@ def decode_body(raw: bytes, model: type[Body]) -> Body:
         fields = msgspec.json.decode(raw, type=_Fields)
     except msgspec.ValidationError:
         raise MalformedRequestError("The body must be a JSON object.") from None
+    except msgspec.DecodeError:  # a field refused before the malformed rest was reached
+        raise MalformedRequestError("The body is not valid JSON.") from None
     errors = _collect(model, fields, "")
     try:
         value = msgspec.json.decode(raw)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Literal
 
+from payments.domain.errors import ConfigurationError
+
 __all__ = [
     "BASE_URL",
     "CHECKSUM_HEADER",
@@ -16,11 +18,17 @@ __all__ = [
     "SANDBOX_BASE_URL",
     "SANDBOX_CARD_OUTCOMES",
     "SANDBOX_DECLINED_CARD",
+    "SANDBOX_EVENTS_SECRET",
+    "SANDBOX_INTEGRITY_SECRET",
     "SANDBOX_NEQUI_OUTCOMES",
+    "SANDBOX_PRIVATE_KEY",
     "SANDBOX_PSE_BANKS",
     "SANDBOX_PSE_OUTCOMES",
+    "SANDBOX_PUBLIC_KEY",
+    "SETTING_NAMES",
     "TRANSACTION_UPDATED",
     "KeyEnvironment",
+    "check_wompi_keys",
     "environment_of_key",
 ]
 
@@ -52,6 +60,45 @@ def environment_of_key(kind: str, key: str) -> KeyEnvironment | None:
     return None
 
 
+SETTING_NAMES: Final[Mapping[str, str]] = {
+    "public": "PAYMENTS_WOMPI_PUBLIC_KEY",
+    "private": "PAYMENTS_WOMPI_PRIVATE_KEY",
+    "integrity": "PAYMENTS_WOMPI_INTEGRITY_SECRET",
+    "events": "PAYMENTS_WOMPI_EVENTS_SECRET",
+}
+"""Per kind of key, the setting that holds it."""
+
+
+def check_wompi_keys(mode: str, keys: Mapping[str, str | None]) -> bool:
+    """Whether ``keys`` (by kind, as ``SETTING_NAMES``) configure Wompi; ``ConfigurationError``,
+    naming the setting and never its value, for keys that must not start the service.
+
+    No key at all leaves Wompi unconfigured (in sandbox mode its simulator stands in). Once one
+    is set all four are needed, each of its kind's shape: ``live`` refuses test keys
+    (``pub_test_``, ``prv_test_``, ``test_integrity_``, ``test_events_``), ``sandbox`` refuses
+    production ones.
+    """
+    if not any(keys.get(kind) for kind in SETTING_NAMES):
+        return False
+    wanted: KeyEnvironment = "prod" if mode == "live" else "test"
+    for kind, variable in SETTING_NAMES.items():
+        key = keys.get(kind)
+        if not key:
+            raise ConfigurationError(
+                f"Wompi needs all four keys: set {variable} too (or none of PAYMENTS_WOMPI_*)."
+            )
+        environment = environment_of_key(kind, key)
+        if environment is None:
+            prefixes = " or ".join(f"{p}..." for p in KEY_PREFIXES[kind].values())
+            raise ConfigurationError(f"{variable} must be a Wompi {kind} key ({prefixes}).")
+        if environment != wanted:
+            raise ConfigurationError(
+                f"{mode.capitalize()} mode refuses a Wompi {environment} key in {variable}: "
+                f"use the {wanted} one ({KEY_PREFIXES[kind][wanted]}...)."
+            )
+    return True
+
+
 CURRENCIES: Final = frozenset({"COP"})
 """"La única moneda disponible actualmente es COP" (reference §3.3)."""
 
@@ -65,6 +112,12 @@ EVENT_TYPES: Final = frozenset(
 """The documented event types ("Esta lista puede crecer": unknown ones are ignored too)."""
 
 # -- sandbox test data (reference §3.6, §3.7, §6) -------------------------------------------------
+SANDBOX_PUBLIC_KEY: Final = "pub_test_sandbox_not_a_real_key"
+SANDBOX_PRIVATE_KEY: Final = "prv_test_sandbox_not_a_real_key"
+SANDBOX_INTEGRITY_SECRET: Final = "test_integrity_sandbox_not_a_real_secret"  # noqa: S105
+SANDBOX_EVENTS_SECRET: Final = "test_events_sandbox_not_a_real_secret"  # noqa: S105
+"""The built-in simulator's keys in sandbox mode without Wompi credentials (documented in
+docs/sandbox.md; none of them works at Wompi)."""
 SANDBOX_APPROVED_CARD: Final = "4242424242424242"
 SANDBOX_DECLINED_CARD: Final = "4111111111111111"
 SANDBOX_CARD_OUTCOMES: Final[Mapping[str, str]] = {
