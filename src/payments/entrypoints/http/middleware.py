@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -19,14 +21,17 @@ from payments.domain.services.access import AccessService
 from payments.domain.text import storable
 from payments.entrypoints.http.auth import api_key_policy, authorize
 from payments.entrypoints.http.context import request_id_of
+from payments.entrypoints.logs import enter_request, leave_request
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 MAX_KEY_LENGTH = 256
+access_log = logging.getLogger("payments.access")
 
 
 class RequestIdMiddleware:
-    """Honours a sane ``X-Request-Id`` or makes one, and echoes it on every response."""
+    """Honours a sane ``X-Request-Id`` or makes one, echoes it on every response, and marks
+    every log record of the request with it (``logs.current_request_id``)."""
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         given = req.get_header(REQUEST_ID_HEADER)
@@ -34,6 +39,7 @@ class RequestIdMiddleware:
             req.context.request_id = given
         else:
             req.context.request_id = f"req_{uuid.uuid4().hex}"
+        req.context.log_context = enter_request(req.context.request_id)
 
     def process_response(
         self,
@@ -43,6 +49,42 @@ class RequestIdMiddleware:
         req_succeeded: bool,
     ) -> None:
         resp.set_header(REQUEST_ID_HEADER, request_id_of(req))
+        token = getattr(req.context, "log_context", None)
+        if token is not None:
+            req.context.log_context = None
+            leave_request(token)
+
+
+class AccessLogMiddleware:
+    """One ``payments.access`` line per request: method, path (never the query), status and
+    duration in milliseconds; the request id comes with it (after ``RequestIdMiddleware``)."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
+
+    def process_response(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        resource: object,
+        req_succeeded: bool,
+    ) -> None:
+        started = getattr(req.context, "started", None)
+        duration_ms = 0.0 if started is None else (time.perf_counter() - started) * 1000
+        status = resp.status_code
+        access_log.info(
+            "%s %s %d %.1fms",
+            req.method,
+            req.path,
+            status,
+            duration_ms,
+            extra={
+                "method": req.method,
+                "path": req.path,
+                "status": status,
+                "duration_ms": round(duration_ms, 3),
+            },
+        )
 
 
 class StorableTextMiddleware:
