@@ -18,7 +18,7 @@ MASK = "[REDACTED]"
 _SECRETS = re.compile(
     r"(?P<bearer>(?<![A-Za-z0-9])Bearer\s+)[^\s,;\"']+"
     r"|(?<![A-Za-z0-9])(?:"
-    r"pay_[A-Za-z0-9]+_[A-Za-z0-9_\-]+"  # our API keys (services.access.KEY_PREFIX)
+    r"pay_[a-z]{4}_[A-Za-z0-9_\-]{16,}"  # our API keys (services.access.KEY_PREFIX)
     r"|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]+"  # Stripe secret and restricted keys
     r"|rk_[A-Za-z0-9]{8,}"
     r"|whsec_[A-Za-z0-9+/=]+"  # Stripe webhook signing secrets
