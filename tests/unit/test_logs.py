@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -133,14 +134,19 @@ def test_the_filter_masks_the_traceback() -> None:
 
 
 def test_records_inside_a_request_carry_its_id_and_outside_none() -> None:
-    token = enter_request("req-42")
-    try:
-        inside = _record("inside")
-        RequestIdFilter().filter(inside)
-    finally:
-        leave_request(token)
-    outside = _record("outside")
-    RequestIdFilter().filter(outside)
+    def log_in_and_out() -> tuple[logging.LogRecord, logging.LogRecord]:
+        token = enter_request("req-42")
+        try:
+            inside = _record("inside")
+            RequestIdFilter().filter(inside)
+        finally:
+            leave_request(token)
+        outside = _record("outside")
+        RequestIdFilter().filter(outside)
+        return inside, outside
+
+    # A fresh context: a test elsewhere may kill a request mid-way (as a dying process would).
+    inside, outside = contextvars.Context().run(log_in_and_out)
 
     assert inside.request_id == "req-42"  # type: ignore[attr-defined]
     assert outside.request_id is None  # type: ignore[attr-defined]
