@@ -128,7 +128,8 @@ def test_the_request_id_is_on_every_line_of_a_purchase_and_its_webhook(
 def test_each_request_has_one_access_line_with_its_status_and_duration(
     service: RunningService, logs: _Collect
 ) -> None:
-    _call(service, "GET", "/v1/purchases/pur_missing?secret=sk_live_x", "nope", "req-404", None)
+    refused = _call(service, "GET", "/v1/purchases/pur_missing?q=1", "nope", "req-404", None)
+    assert refused.headers["X-Request-Id"] == refused.json()["request_id"] == "req-404"
     service.http.get(service.base_url + "/health", timeout=30)
 
     (line,) = (r for r in _of_request(logs, "req-404") if r.name == "payments.access")
