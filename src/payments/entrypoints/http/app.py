@@ -23,7 +23,6 @@ from payments.entrypoints.http.errors import register_error_handlers
 from payments.entrypoints.http.idempotency import IdempotencyMiddleware
 from payments.entrypoints.http.media import StructJSONHandler
 from payments.entrypoints.http.middleware import (
-    AccessLogMiddleware,
     AuthMiddleware,
     BodyLimitMiddleware,
     RequestIdMiddleware,
@@ -106,13 +105,12 @@ def create_app(
     sandbox: SandboxController | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """The WSGI application. ``sandbox`` adds ``POST /v1/sandbox/purchases/{id}/{action}``."""
-    # Order matters: request id first (every answer and log line carries it), then the access
-    # line (its answer runs before the request id is let go), the size limit before anything
-    # reads the body, authentication before the idempotency claim (scoped by the caller's key).
+    # Order matters: request id first (every answer and log line carries it, and its access
+    # line times the whole request), the size limit before anything reads the body,
+    # authentication before the idempotency claim (scoped by the caller's key).
     # Unstorable text in the path or query is refused before authentication looks up anything.
     middleware: list[Any] = [
         RequestIdMiddleware(),
-        AccessLogMiddleware(),
         StorableTextMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
         AuthMiddleware(services.access, trust_forwarded_for=settings.trust_forwarded_for),

@@ -30,10 +30,12 @@ access_log = logging.getLogger("payments.access")
 
 
 class RequestIdMiddleware:
-    """Honours a sane ``X-Request-Id`` or makes one, echoes it on every response, and marks
-    every log record of the request with it (``logs.current_request_id``)."""
+    """Honours a sane ``X-Request-Id`` or makes one and echoes it on every response; marks every
+    log record of the request with it (``logs.current_request_id``); and ends the request with
+    its one ``payments.access`` line: method, path (never the query), status, duration in ms."""
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
         given = req.get_header(REQUEST_ID_HEADER)
         if given is not None and _SANE_REQUEST_ID.fullmatch(given):
             req.context.request_id = given
@@ -50,41 +52,31 @@ class RequestIdMiddleware:
     ) -> None:
         resp.set_header(REQUEST_ID_HEADER, request_id_of(req))
         token = getattr(req.context, "log_context", None)
-        if token is not None:
-            req.context.log_context = None
-            leave_request(token)
+        try:
+            _log_access(req, resp)
+        finally:
+            if token is not None:
+                req.context.log_context = None
+                leave_request(token)
 
 
-class AccessLogMiddleware:
-    """One ``payments.access`` line per request: method, path (never the query), status and
-    duration in milliseconds; the request id comes with it (after ``RequestIdMiddleware``)."""
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.started = time.perf_counter()
-
-    def process_response(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        resource: object,
-        req_succeeded: bool,
-    ) -> None:
-        started = getattr(req.context, "started", None)
-        duration_ms = 0.0 if started is None else (time.perf_counter() - started) * 1000
-        status = resp.status_code
-        access_log.info(
-            "%s %s %d %.1fms",
-            req.method,
-            req.path,
-            status,
-            duration_ms,
-            extra={
-                "method": req.method,
-                "path": req.path,
-                "status": status,
-                "duration_ms": round(duration_ms, 3),
-            },
-        )
+def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
+    started = getattr(req.context, "started", None)
+    duration_ms = 0.0 if started is None else (time.perf_counter() - started) * 1000
+    status = resp.status_code
+    access_log.info(
+        "%s %s %d %.1fms",
+        req.method,
+        req.path,
+        status,
+        duration_ms,
+        extra={
+            "method": req.method,
+            "path": req.path,
+            "status": status,
+            "duration_ms": round(duration_ms, 3),
+        },
+    )
 
 
 class StorableTextMiddleware:
