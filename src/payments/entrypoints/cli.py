@@ -4,13 +4,12 @@ replay."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 # Every command builds the composition root, which loads the whole service (SQLAlchemy, the
@@ -26,38 +25,10 @@ from payments.domain.services.notifications import NotificationService
 from payments.domain.services.outbox_relay import EventRelay
 from payments.domain.services.purchases import PurchaseService, ReconcileReport
 from payments.domain.services.refunds import RefundService
+from payments.entrypoints.logs import configure_logging
 from payments.wsgi import build_application
 
 log = logging.getLogger("payments")
-
-CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: ``time`` (RFC 3339 UTC), ``level``, ``logger``, ``message``,
-    and ``exception`` (the formatted traceback) when there is one."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(log_format: str) -> None:
-    """Log INFO and above to standard error, as console lines or (``json``) JSON lines."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonLogFormatter() if log_format == "json" else logging.Formatter(CONSOLE_FORMAT)
-    )
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    # Alembic announces each of its plugins at INFO on every command: noise for an operator.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _settings() -> Settings:
@@ -155,14 +126,23 @@ def _gunicorn_logging(log_format: str) -> dict[str, Any]:
     JSON lines too (the access line becomes the ``message``)."""
     if log_format != "json":
         return {"accesslog": "-"}
-    formatter = {"()": f"{__name__}.JsonLogFormatter"}
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    formatter = {"()": "payments.entrypoints.logs.JsonLogFormatter"}
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "stream": "ext://sys.stderr",
+        "filters": ["request_id", "redact"],
+    }
     return {
         "accesslog": "-",
         "logconfig_dict": {
             "version": 1,
             "disable_existing_loggers": False,
             "formatters": {"json": formatter},
+            "filters": {
+                "request_id": {"()": "payments.entrypoints.logs.RequestIdFilter"},
+                "redact": {"()": "payments.entrypoints.logs.RedactionFilter"},
+            },
             "handlers": {"json": handler},
             "root": {"level": "INFO", "handlers": ["json"]},
             "loggers": {

@@ -89,17 +89,22 @@ class NotificationService(GatewayUseCase):
             body=body,
             received_at=now,
         )
+        context = {"provider": provider, "event_id": notification.event_id}
         try:
             with self._uow() as uow:
                 settled = self._apply(uow, notification)
                 message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
                 if not uow.inbox.add(message):
                     uow.rollback()
+                    _log_receipt(provider, notification, Delivery.DUPLICATE, None)
                     return Receipt(Delivery.DUPLICATE, None, None)
                 uow.commit()
         except Exception as error:  # stored as failed for the worker: never lose a delivery
-            log.exception("notification %s/%s failed", provider, notification.event_id)
+            log.exception(
+                "notification %s/%s failed", provider, notification.event_id, extra=context
+            )
             return self._store_failed(message, error)
+        _log_receipt(provider, notification, _DELIVERY[settled.result], settled.purchase_id)
         return Receipt(_DELIVERY[settled.result], message.id, settled.purchase_id)
 
     def _store_failed(self, message: InboxMessage, error: Exception) -> Receipt:
@@ -163,9 +168,29 @@ class NotificationService(GatewayUseCase):
                 uow.inbox.save(message)
                 uow.commit()
         except Exception as error:
-            log.exception("retry of notification %s failed", message_id)
+            log.exception(
+                "retry of notification %s (%s/%s) failed",
+                message_id,
+                message.provider,
+                message.event_id,
+                extra={"provider": message.provider, "event_id": message.event_id},
+            )
             message.fail(f"{type(error).__name__}: {error}", now)
             with self._uow() as uow:
                 uow.inbox.save(message)
                 uow.commit()
         return message.status.value
+
+
+def _log_receipt(
+    provider: str, notification: Notification, delivery: Delivery, purchase_id: str | None
+) -> None:
+    log.info(
+        "notification %s/%s (%s): %s, purchase %s",
+        provider,
+        notification.event_id,
+        notification.event_type,
+        delivery.value,
+        purchase_id or "-",
+        extra={"provider": provider, "event_id": notification.event_id, "outcome": delivery.value},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +21,8 @@ from payments.domain.ports import IdGenerator, UnitOfWork
 from payments.domain.purchase import ApplyResult, GatewayObservation, Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundObservation, RefundStatus
 from payments.domain.text import provider_message
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,16 @@ def settle_payment(
         _credit_completion(uow, purchase, now, ids)
     if result is ApplyResult.APPLIED or purchase.events:  # a conflict may flag it for review
         uow.purchases.save(purchase)
+    log.info(
+        "apply %s to purchase %s (reference %s) from %s: %s, now %s",
+        observation.outcome.value,
+        purchase.id,
+        purchase.reference,
+        actor,
+        result.value,
+        purchase.status.value,
+        extra={"purchase_id": purchase.id, "reference": purchase.reference},
+    )
     return result
 
 

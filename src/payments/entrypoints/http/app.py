@@ -105,8 +105,9 @@ def create_app(
     sandbox: SandboxController | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """The WSGI application. ``sandbox`` adds ``POST /v1/sandbox/purchases/{id}/{action}``."""
-    # Order matters: request id first (every answer carries it), the size limit before anything
-    # reads the body, authentication before the idempotency claim (scoped by the caller's key).
+    # Order matters: request id first (every answer and log line carries it, and its access
+    # line times the whole request), the size limit before anything reads the body,
+    # authentication before the idempotency claim (scoped by the caller's key).
     # Unstorable text in the path or query is refused before authentication looks up anything.
     middleware: list[Any] = [
         RequestIdMiddleware(),

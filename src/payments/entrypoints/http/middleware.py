@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -19,21 +21,27 @@ from payments.domain.services.access import AccessService
 from payments.domain.text import storable
 from payments.entrypoints.http.auth import api_key_policy, authorize
 from payments.entrypoints.http.context import request_id_of
+from payments.entrypoints.logs import enter_request, leave_request
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 MAX_KEY_LENGTH = 256
+access_log = logging.getLogger("payments.access")
 
 
 class RequestIdMiddleware:
-    """Honours a sane ``X-Request-Id`` or makes one, and echoes it on every response."""
+    """Honours a sane ``X-Request-Id`` or makes one and echoes it on every response; marks every
+    log record of the request with it (``logs.current_request_id``); and ends the request with
+    its one ``payments.access`` line: method, path (never the query), status, duration in ms."""
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
         given = req.get_header(REQUEST_ID_HEADER)
         if given is not None and _SANE_REQUEST_ID.fullmatch(given):
             req.context.request_id = given
         else:
             req.context.request_id = f"req_{uuid.uuid4().hex}"
+        req.context.log_context = enter_request(req.context.request_id)
 
     def process_response(
         self,
@@ -43,6 +51,32 @@ class RequestIdMiddleware:
         req_succeeded: bool,
     ) -> None:
         resp.set_header(REQUEST_ID_HEADER, request_id_of(req))
+        token = getattr(req.context, "log_context", None)
+        try:
+            _log_access(req, resp)
+        finally:
+            if token is not None:
+                req.context.log_context = None
+                leave_request(token)
+
+
+def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
+    started = getattr(req.context, "started", None)
+    duration_ms = 0.0 if started is None else (time.perf_counter() - started) * 1000
+    status = resp.status_code
+    access_log.info(
+        "%s %s %d %.1fms",
+        req.method,
+        req.path,
+        status,
+        duration_ms,
+        extra={
+            "method": req.method,
+            "path": req.path,
+            "status": status,
+            "duration_ms": round(duration_ms, 3),
+        },
+    )
 
 
 class StorableTextMiddleware:
