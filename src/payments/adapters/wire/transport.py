@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final, ParamSpec, TypeVar
 
 import requests
 import urllib3.exceptions
@@ -23,14 +24,17 @@ __all__ = [
     "HttpRetries",
     "ProviderHttp",
     "backoff_delay",
+    "decode_json_answer",
     "error_for_transport",
     "never_sent",
     "retry_unsent",
+    "translate_answer",
 ]
 
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 Jitter = Callable[[float, float], float]
 """Draws a delay between its two bounds (``random.uniform``; a test passes a fixed choice)."""
@@ -230,3 +234,43 @@ class ProviderHttp:
             return answer.response
         except requests.RequestException as error:
             raise error_for_transport(self._provider, error) from error
+
+
+def unreadable_answer(label: str) -> GatewayUnavailableError:
+    """A 2xx answer we cannot read: the provider may still have acted, so it may have charged."""
+    return GatewayUnavailableError(f"{label} answered something unreadable.", charged_possible=True)
+
+
+def decode_json_answer(
+    response: requests.Response,
+    *,
+    label: str,
+    error_for_status: Callable[[int, object], PaymentsError],
+) -> Mapping[str, object]:
+    """The JSON object of a 2xx answer; for another status, ``error_for_status(status, body)``
+    (the body decoded when it is JSON, else None); a 2xx that is not a JSON object is an
+    ``unreadable_answer`` of ``label`` (the provider as messages name it)."""
+    try:
+        payload: object = json.loads(response.content) if response.content else None
+    except ValueError:
+        payload = None
+    if not 200 <= response.status_code < 300:
+        raise error_for_status(response.status_code, payload)
+    if not isinstance(payload, Mapping):
+        raise unreadable_answer(label)
+    return payload
+
+
+def translate_answer(
+    label: str,
+    malformed: tuple[type[Exception], ...],
+    translation: Callable[_P, _T],
+    *args: _P.args,
+    **kwargs: _P.kwargs,
+) -> _T:
+    """Run a pure translation of a 2xx answer; a ``malformed`` one may still mean the provider
+    acted, so it is an ``unreadable_answer`` of ``label``, raised from the translation error."""
+    try:
+        return translation(*args, **kwargs)
+    except malformed as error:
+        raise unreadable_answer(label) from error

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
-from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -35,7 +33,12 @@ from payments.adapters.gateways.sandbox.settings import (
 )
 from payments.adapters.gateways.sandbox.signatures import SIGNATURE_HEADER
 from payments.adapters.wire import webhook_signing
-from payments.adapters.wire.transport import HttpRetries, ProviderHttp
+from payments.adapters.wire.transport import (
+    HttpRetries,
+    ProviderHttp,
+    decode_json_answer,
+    translate_answer,
+)
 from payments.domain import gateway
 from payments.domain.errors import (
     ConfigurationError,
@@ -48,8 +51,10 @@ from payments.domain.purchase import GatewayObservation, ObservationSource
 
 __all__ = ["SandboxGateway"]
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
+_LABEL = "The sandbox gateway"
+"""The provider as our messages name it."""
+_MALFORMED = (WireFormatError,)
+"""What its answer translations raise for an answer they cannot read."""
 
 
 class SandboxGateway(PaymentGateway):
@@ -122,7 +127,7 @@ class SandboxGateway(PaymentGateway):
             body=payment_request_body(request),
             idempotency_key=request.idempotency_key,
         )
-        return self._translate(start_from_payment, payment, gateway=self.name)
+        return translate_answer(_LABEL, _MALFORMED, start_from_payment, payment, gateway=self.name)
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
         """The payment under our reference as the sandbox provider sees it now, or None."""
@@ -135,14 +140,19 @@ class SandboxGateway(PaymentGateway):
         chosen = choose_payment(data, gateway_reference)
         if chosen is None:
             return None
-        return self._translate(
-            observation_from_payment, chosen, gateway=self.name, source=ObservationSource.LOOKUP
+        return translate_answer(
+            _LABEL,
+            _MALFORMED,
+            observation_from_payment,
+            chosen,
+            gateway=self.name,
+            source=ObservationSource.LOOKUP,
         )
 
     def banks(self, country: str) -> list[gateway.Bank]:
         """The PSE institutions the sandbox provider offers in ``country``."""
         listing = self._call("GET", "/v1/banks", params={"country": country})
-        return self._translate(banks_from_list, listing)
+        return translate_answer(_LABEL, _MALFORMED, banks_from_list, listing)
 
     def cancel(self, gateway_reference: str, idempotency_key: str) -> GatewayObservation:
         """Cancel an unsettled payment; a settled one comes back as it is."""
@@ -152,8 +162,13 @@ class SandboxGateway(PaymentGateway):
             body={},
             idempotency_key=idempotency_key,
         )
-        return self._translate(
-            observation_from_payment, payment, gateway=self.name, source=ObservationSource.RESPONSE
+        return translate_answer(
+            _LABEL,
+            _MALFORMED,
+            observation_from_payment,
+            payment,
+            gateway=self.name,
+            source=ObservationSource.RESPONSE,
         )
 
     def refund(self, request: gateway.RefundRequest) -> gateway.RefundResult:
@@ -164,7 +179,7 @@ class SandboxGateway(PaymentGateway):
             body=refund_request_body(request),
             idempotency_key=request.idempotency_key,
         )
-        return self._translate(refund_result_from_refund, refund)
+        return translate_answer(_LABEL, _MALFORMED, refund_result_from_refund, refund)
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> gateway.Notification:
         """Verify the ``Sandbox-Signature`` against the raw body, then translate the event."""
@@ -210,30 +225,4 @@ class SandboxGateway(PaymentGateway):
         response = self._http.send(
             method, path, repeatable=repeatable, headers=headers, params=params, data=data
         )
-        return self._decode(response)
-
-    def _decode(self, response: requests.Response) -> Mapping[str, object]:
-        try:
-            payload: object = json.loads(response.content) if response.content else None
-        except ValueError:
-            payload = None
-        try:
-            response.raise_for_status()
-        except requests.HTTPError as error:
-            raise error_for_status(response.status_code, payload) from error
-        if not isinstance(payload, Mapping):
-            raise GatewayUnavailableError(
-                "The sandbox gateway answered something unreadable.", charged_possible=True
-            )
-        return payload
-
-    @staticmethod
-    def _translate(translation: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """Run a pure translation of a 2xx answer; a malformed one may still mean the provider
-        acted, so it is reported as an outage that may have charged."""
-        try:
-            return translation(*args, **kwargs)
-        except WireFormatError as error:
-            raise GatewayUnavailableError(
-                "The sandbox gateway answered something unreadable.", charged_possible=True
-            ) from error
+        return decode_json_answer(response, label=_LABEL, error_for_status=error_for_status)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Final, ParamSpec, TypeVar
+from typing import Final
 from urllib.parse import quote
 
 import requests
@@ -32,7 +31,12 @@ from payments.adapters.gateways.wompi.events import (
 )
 from payments.adapters.gateways.wompi.params import METHOD_TYPES, encode_body, transaction_body
 from payments.adapters.gateways.wompi.settings import CHECKSUM_HEADER, CURRENCIES, GATEWAY_NAME
-from payments.adapters.wire.transport import HttpRetries, ProviderHttp
+from payments.adapters.wire.transport import (
+    HttpRetries,
+    ProviderHttp,
+    decode_json_answer,
+    translate_answer,
+)
 from payments.adapters.wire.webhook_signing import header_value
 from payments.domain import gateway
 from payments.domain.errors import (
@@ -51,8 +55,10 @@ from payments.domain.purchase import GatewayObservation, ObservationSource
 
 __all__ = ["WompiGateway"]
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
+_LABEL = "Wompi"
+"""The provider as our messages name it."""
+_MALFORMED = (WompiAnswerError, MalformedNotificationError)
+"""What its answer translations raise for an answer they cannot read."""
 
 COUNTRIES: Final = frozenset({"CO"})
 REFUND_METHODS: Final = frozenset({"card"})
@@ -155,15 +161,19 @@ class WompiGateway(PaymentGateway):
                 raise
             # The merchant's terms changed since we cached their token: refused, nothing made.
             answer = self._create(body, fresh_tokens=True)
-        return self._started(self._translate(answer_data, answer))
+        return self._started(translate_answer(_LABEL, _MALFORMED, answer_data, answer))
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
         """The transaction under our reference as Wompi sees it now, or None."""
         chosen = choose_transaction(self._under_reference(reference), gateway_reference)
         if chosen is None:
             return None
-        return self._translate(
-            observation_from_transaction, chosen, source=ObservationSource.LOOKUP
+        return translate_answer(
+            _LABEL,
+            _MALFORMED,
+            observation_from_transaction,
+            chosen,
+            source=ObservationSource.LOOKUP,
         )
 
     def banks(self, country: str) -> list[gateway.Bank]:
@@ -171,7 +181,7 @@ class WompiGateway(PaymentGateway):
         if country not in COUNTRIES:
             return []
         answer = self._call("GET", "/pse/financial_institutions", self._public_key)
-        return self._translate(banks_from_list, answer)
+        return translate_answer(_LABEL, _MALFORMED, banks_from_list, answer)
 
     def cancel(self, gateway_reference: str, idempotency_key: str) -> GatewayObservation:
         """Wompi cannot cancel a transaction: a settled one is reported as it is, a pending
@@ -179,8 +189,12 @@ class WompiGateway(PaymentGateway):
         transaction = self._transaction(gateway_reference)
         if transaction.get("status") == "PENDING":
             raise UnsupportedByGatewayError("Wompi cannot cancel a pending transaction.")
-        return self._translate(
-            observation_from_transaction, transaction, source=ObservationSource.RESPONSE
+        return translate_answer(
+            _LABEL,
+            _MALFORMED,
+            observation_from_transaction,
+            transaction,
+            source=ObservationSource.RESPONSE,
         )
 
     def refund(self, request: gateway.RefundRequest) -> gateway.RefundResult:
@@ -192,11 +206,15 @@ class WompiGateway(PaymentGateway):
         if not request.full:
             raise UnsupportedByGatewayError("Wompi voids only the whole amount.")
         transaction = self._transaction(request.gateway_reference)
-        seen = self._translate(
-            observation_from_transaction, transaction, source=ObservationSource.LOOKUP
+        seen = translate_answer(
+            _LABEL,
+            _MALFORMED,
+            observation_from_transaction,
+            transaction,
+            source=ObservationSource.LOOKUP,
         )
         if transaction.get("status") == "VOIDED":
-            return self._translate(void_result, transaction)
+            return translate_answer(_LABEL, _MALFORMED, void_result, transaction)
         if transaction.get("payment_method_type") != "CARD":
             raise UnsupportedByGatewayError("Wompi voids card transactions only.")
         if transaction.get("status") != "APPROVED":
@@ -208,13 +226,13 @@ class WompiGateway(PaymentGateway):
             raise RefundExceedsCapturedError(f"Wompi voids exactly {paid}, not {request.amount}.")
         path = f"/transactions/{quote(request.gateway_reference, safe='')}/void"
         answer = self._call("POST", path, self._private_key, body={})
-        data = self._translate(answer_data, answer)
+        data = translate_answer(_LABEL, _MALFORMED, answer_data, answer)
         voided = data.get("transaction", data)
         if not isinstance(voided, Mapping):
             raise GatewayUnavailableError(
                 "Wompi answered an unreadable void.", charged_possible=True
             )
-        return self._translate(void_result, voided)
+        return translate_answer(_LABEL, _MALFORMED, void_result, voided)
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> gateway.Notification:
         """Check the event's checksum (in its body, and ``X-Event-Checksum`` when sent)
@@ -243,7 +261,7 @@ class WompiGateway(PaymentGateway):
             return cached[1], cached[2]
         path = f"/merchants/{quote(self._public_key, safe='')}"
         answer = self._call("GET", path, self._public_key)
-        policy, personal = self._translate(acceptance_tokens, answer)
+        policy, personal = translate_answer(_LABEL, _MALFORMED, acceptance_tokens, answer)
         with self._tokens_lock:
             self._tokens = (now, policy, personal)
         return policy, personal
@@ -269,7 +287,7 @@ class WompiGateway(PaymentGateway):
             polls -= 1
             self._retries.sleep(self._poll_interval)
             transaction = self._transaction(str(transaction.get("id")))
-        return self._translate(start_from_transaction, transaction)
+        return translate_answer(_LABEL, _MALFORMED, start_from_transaction, transaction)
 
     def _start_again(
         self, body: Mapping[str, object], refused: ValidationError
@@ -298,11 +316,13 @@ class WompiGateway(PaymentGateway):
         answer = self._call(
             "GET", "/transactions", self._private_key, params={"reference": reference}
         )
-        return self._translate(transactions_from_list, answer)
+        return translate_answer(_LABEL, _MALFORMED, transactions_from_list, answer)
 
     def _transaction(self, transaction_id: str) -> Mapping[str, object]:
         path = f"/transactions/{quote(transaction_id, safe='')}"
-        return self._translate(answer_data, self._call("GET", path, self._private_key))
+        return translate_answer(
+            _LABEL, _MALFORMED, answer_data, self._call("GET", path, self._private_key)
+        )
 
     # -- I/O -----------------------------------------------------------------------------------
 
@@ -326,29 +346,4 @@ class WompiGateway(PaymentGateway):
         response = self._http.send(
             method, path, repeatable=repeatable, headers=headers, params=params, data=data
         )
-        return self._decode(response)
-
-    @staticmethod
-    def _decode(response: requests.Response) -> Mapping[str, object]:
-        try:
-            payload: object = json.loads(response.content) if response.content else None
-        except ValueError:
-            payload = None
-        if not 200 <= response.status_code < 300:
-            raise error_for_status(response.status_code, payload)
-        if not isinstance(payload, Mapping):
-            raise GatewayUnavailableError(
-                "Wompi answered something unreadable.", charged_possible=True
-            )
-        return payload
-
-    @staticmethod
-    def _translate(translation: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """Run a pure translation of a 2xx answer; a malformed one may still mean Wompi acted,
-        so it is reported as an outage that may have charged."""
-        try:
-            return translation(*args, **kwargs)
-        except (WompiAnswerError, MalformedNotificationError) as error:
-            raise GatewayUnavailableError(
-                "Wompi answered something unreadable.", charged_possible=True
-            ) from error
+        return decode_json_answer(response, label=_LABEL, error_for_status=error_for_status)
