@@ -1,0 +1,68 @@
+"""``payments inbox list``, ``payments events list --unpublished`` and ``payments replay``: what
+the service stored, for an operator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from payments.domain.inbox import InboxStatus
+from payments.entrypoints.cli.common import open_container, positive, when
+
+
+def cmd_inbox_list(args: argparse.Namespace) -> int:
+    """Stored notifications, newest first: the ids ``payments replay`` takes."""
+    status = InboxStatus(args.status) if args.status else None
+    messages = open_container().inbox().recent(status=status, limit=args.limit)
+    print("id\tprovider\tevent_type\tstatus\tattempts\tlast_error")
+    for message in messages:
+        error = " ".join((message.last_error or "").split())  # one line per message
+        if len(error) > 200:
+            error = error[:199] + "…"
+        fields = (message.id, message.provider, message.event_type, message.status.value)
+        print("\t".join((*fields, str(message.attempts), error or "-")))
+    return 0
+
+
+def cmd_events_list(args: argparse.Namespace) -> int:
+    """The outbox's unpublished events, oldest first, and how many wait in all."""
+    waiting, events = open_container().outbox_backlog().unpublished(limit=args.limit)
+    print("position\tevent_id\ttype\taggregate_id\toccurred_at")
+    for event in events:
+        fields = (str(event.position), event.event_id, event.name, event.aggregate_id or "-")
+        print("\t".join((*fields, when(event.occurred_at))))
+    print(f"{waiting} event(s) wait to be published", file=sys.stderr)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    status = open_container().inbox().replay(args.message_id)
+    print(f"{args.message_id}: {status}")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    inbox = commands.add_parser("inbox", help="look at stored notifications")
+    inbox_sub = inbox.add_subparsers(dest="inbox_command", required=True)
+    listing = inbox_sub.add_parser(
+        "list", help="stored notifications, newest first (ids for `payments replay`)"
+    )
+    listing.add_argument("--status", choices=[status.value for status in InboxStatus])
+    listing.add_argument("--limit", type=positive, default=50)
+    listing.set_defaults(func=cmd_inbox_list)
+
+    events = commands.add_parser("events", help="look at the outbox of domain events")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    events_list = events_sub.add_parser(
+        "list", help="the events waiting to be published, oldest first"
+    )
+    events_list.add_argument(
+        "--unpublished", action="store_true", required=True, help="the backlog (required)"
+    )
+    events_list.add_argument("--limit", type=positive, default=50)
+    events_list.set_defaults(func=cmd_events_list)
+
+    replay = commands.add_parser("replay", help="process one stored notification again")
+    replay.add_argument("message_id")
+    replay.set_defaults(func=cmd_replay)

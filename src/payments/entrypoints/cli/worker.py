@@ -1,0 +1,142 @@
+"""``payments worker`` and ``payments reconcile``: the background jobs.
+
+A worker round runs every job of ``worker_jobs`` in turn. A job is one use-case call that answers
+how many things it did, by label; one job's failure is logged and the next still runs. A new
+background job is one more ``WorkerJob`` in ``worker_jobs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from payments.config import Settings
+from payments.containers import Container
+from payments.domain.services.outbox_relay import EventRelay
+from payments.domain.services.purchases import PurchaseService, ReconcileReport
+from payments.entrypoints.cli.common import load_settings, open_container
+
+log = logging.getLogger("payments")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerJob:
+    """One step of a worker round: ``run`` answers its counts by label (``{"settled": 2}``);
+    ``doing`` names it in the line that logs its failure (``worker: <doing> failed; …``)."""
+
+    doing: str
+    run: Callable[[], Mapping[str, int]]
+
+
+def _sweep(purchases: PurchaseService, settings: Settings, limit: int) -> ReconcileReport:
+    """Settle stuck purchases from their providers and expire the stale ones, once."""
+    return purchases.reconcile(expire_after=settings.payment_window, limit=limit)
+
+
+def _publishing(relay: EventRelay) -> WorkerJob:
+    def publish() -> Mapping[str, int]:
+        return {"published": len(relay.publish_pending().published)}
+
+    return WorkerJob("publishing the outbox", publish)
+
+
+def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
+    """The jobs of one round, in order. With ``PAYMENTS_NATS_URL`` set the outbox is published
+    first (what earlier rounds left) and last (the events this round's own work caused)."""
+    purchases, refunds = container.purchases(), container.refunds()
+    notifications, idempotency = container.notifications(), container.idempotency()
+
+    def resend_refunds() -> Mapping[str, int]:
+        # refunds whose provider answer was lost: sent again under the same provider key
+        return {"resent refunds": len(refunds.retry_pending().answered)}
+
+    def retry_notifications() -> Mapping[str, int]:
+        return {"retried": sum(notifications.retry_due().values())}
+
+    def forget_keys() -> Mapping[str, int]:
+        idempotency.purge_expired()
+        return {}
+
+    def reconcile() -> Mapping[str, int]:
+        report = _sweep(purchases, settings, limit=100)
+        return {
+            "settled": len(report.settled),
+            "expired": len(report.expired),
+            "could not look up": len(report.errors),
+        }
+
+    relay = container.event_relay()
+    publishing = [_publishing(relay)] if relay is not None else []
+    return [
+        *publishing,
+        WorkerJob("retrying unanswered refunds", resend_refunds),
+        WorkerJob("retrying notifications", retry_notifications),
+        WorkerJob("forgetting expired idempotency keys", forget_keys),
+        WorkerJob("reconciliation", reconcile),
+        *publishing,
+    ]
+
+
+def run_round(jobs: Sequence[WorkerJob]) -> dict[str, int]:
+    """Every job once; the counts summed by label, logged in one line when anything happened."""
+    done: dict[str, int] = {}
+    for job in jobs:
+        try:
+            counts = job.run()
+        except Exception:
+            log.exception("worker: %s failed; trying again next round", job.doing)
+            continue
+        for label, count in counts.items():
+            done[label] = done.get(label, 0) + count
+    if any(done.values()):
+        log.info("worker: %s", ", ".join(f"{label} {count}" for label, count in done.items()))
+    return done
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    container = open_container(settings)
+    jobs = worker_jobs(container, settings)
+    rounds = 0
+    try:
+        while args.rounds == 0 or rounds < args.rounds:
+            rounds += 1
+            run_round(jobs)
+            if args.rounds == 0 or rounds < args.rounds:
+                time.sleep(args.interval)
+    finally:
+        relay = container.event_relay()
+        if relay is not None:
+            relay.close()
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    report = _sweep(open_container(settings).purchases(), settings, limit=args.limit)
+    line = (
+        f"looked up {report.looked_up} open purchases: settled {len(report.settled)}, "
+        f"expired {len(report.expired)}"
+    )
+    if report.errors:
+        line += f", {len(report.errors)} could not be looked up (see the log)"
+    print(line)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    worker = commands.add_parser(
+        "worker",
+        help="retry failed notifications, expire stale purchases, publish the outbox to NATS",
+    )
+    worker.add_argument("--interval", type=float, default=5.0)
+    worker.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: forever)")
+    worker.set_defaults(func=cmd_worker)
+
+    reconcile = commands.add_parser("reconcile", help="settle or expire stuck purchases once")
+    reconcile.add_argument("--limit", type=int, default=100)
+    reconcile.set_defaults(func=cmd_reconcile)
