@@ -35,7 +35,7 @@ from payments.domain.routing import RoutingTable
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate
 from payments.domain.services.records import locked_purchase
-from payments.domain.services.settlement import settle_payment
+from payments.domain.services.settlement import Posting, settle_payment
 from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
@@ -348,9 +348,8 @@ class Checkout(GatewayUseCase):
             purchase = locked_purchase(uow, purchase_id)
             purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
             if start.observation is not None:
-                settle_payment(
-                    uow, purchase, start.observation, now=now, actor=gateway_name, ids=self._ids
-                )
+                posting = Posting(now, gateway_name, self._ids)
+                settle_payment(uow, purchase, start.observation, posting)
             uow.purchases.save(purchase)
             uow.commit()
         return purchase
@@ -359,8 +358,6 @@ class Checkout(GatewayUseCase):
         now = self._clock.now()
         with self._uow() as uow:
             purchase = locked_purchase(uow, purchase_id)
-            settle_payment(
-                uow, purchase, observation, now=now, actor=observation.gateway, ids=self._ids
-            )
+            settle_payment(uow, purchase, observation, Posting(now, observation.gateway, self._ids))
             uow.commit()
         return purchase

@@ -27,7 +27,7 @@ from payments.domain.services.checkout import (
     payment_request,
 )
 from payments.domain.services.records import locked_purchase, readable
-from payments.domain.services.settlement import settle_payment
+from payments.domain.services.settlement import Posting, settle_payment
 
 __all__ = [
     "DEFAULT_LOOK_UP_AFTER",
@@ -157,7 +157,7 @@ class PurchaseService(Checkout):
         with self._uow() as uow:
             locked = locked_purchase(uow, purchase_id)
             result = settle_payment(
-                uow, locked, observation, now=now, actor="reconciliation", ids=self._ids
+                uow, locked, observation, Posting(now, "reconciliation", self._ids)
             )
             uow.commit()
         if locked.status is not before:
