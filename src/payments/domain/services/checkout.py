@@ -21,7 +21,7 @@ from payments.domain.errors import (
     ValidationError,
     with_details,
 )
-from payments.domain.gateway import Payer, PaymentRequest, PaymentStart
+from payments.domain.gateway import Payer, PayerDetails, PaymentRequest, PaymentStart
 from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.provider_strings import admit_start
@@ -62,31 +62,6 @@ class CreatePurchase:
     idempotency: ClaimedKey | None = None
     """The Idempotency-Key the request claimed: it is made to name the purchase (see
     ``ClaimedKey``), so a retry after a crash answers that purchase instead of making another."""
-
-
-@dataclass(frozen=True, slots=True)
-class PayerDetails:
-    """What some payment methods ask of the payer besides a name and e-mail (PSE: document and
-    person type and IP address; Nequi: a phone). Passed to the gateway, never stored."""
-
-    phone: str | None = None
-    document_type: str | None = None
-    document_number: str | None = None
-    person_type: str | None = None
-    ip_address: str | None = None
-
-    def check(self) -> None:
-        """``ValidationError`` naming each field that is not a short printable string."""
-        errors = [
-            FieldError(f"payer.{name}", "must be 1 to 64 printable characters")
-            for name in self.__slots__
-            if (value := getattr(self, name)) is not None
-            and not (isinstance(value, str) and 1 <= len(value) <= 64 and value.isprintable())
-        ]
-        if self.person_type not in (None, "natural", "juridical"):
-            errors.append(FieldError("payer.person_type", "must be 'natural' or 'juridical'"))
-        if errors:
-            raise ValidationError("The payer details are invalid.", errors=errors)
 
 
 def _found_or_added(

@@ -15,7 +15,7 @@ from payments.domain.errors import (
     PaymentsError,
     ValidationError,
 )
-from payments.domain.gateway import RESEND_WINDOW
+from payments.domain.gateway import RESEND_WINDOW, PayerDetails
 from payments.domain.idempotency import IN_FLIGHT_LEASE
 from payments.domain.ports import PaymentGateway, PurchasePage, PurchaseQuery
 from payments.domain.provider_strings import admit_observation, admit_start
@@ -23,7 +23,6 @@ from payments.domain.purchase import ApplyResult, Purchase, PurchaseStatus
 from payments.domain.services.checkout import (
     Checkout,
     CreatePurchase,
-    PayerDetails,
     payment_request,
 )
 from payments.domain.services.records import locked_purchase, readable
