@@ -23,7 +23,7 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import Payer, PayerDetails, PaymentRequest, PaymentStart
 from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.ports import Clock, IdGenerator, PaymentGateway, UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
     GatewayObservation,
@@ -280,11 +280,34 @@ class Checkout(GatewayUseCase):
             return self._record_start(purchase.id, gateway_name, start)
         raise AssertionError("a routing decision always has at least one gateway")
 
+    def resend_start(self, purchase: Purchase, gateway: PaymentGateway) -> Purchase:
+        """Send the purchase's start again, rebuilt from what it stores under the same provider
+        idempotency key, and record the answer as the first start records one.
+
+        The provider answers the payment it already made (Stripe replays its first answer for
+        24 hours) or, if the first request never reached it, makes it now; either way there is
+        one. A decline is recorded as at checkout; any other error is raised for the sweep.
+        """
+        chain = purchase.routing.chain
+        if purchase.gateway not in chain:  # no attempt of its chain: no key to rebuild
+            return purchase
+        attempt = chain.index(purchase.gateway)
+        payer = self._payer(purchase.customer_id, PayerDetails())
+        try:
+            request = payment_request(purchase, payer, attempt)
+            start = admit_start(gateway.name, gateway.start_payment(request))
+        except PaymentDeclinedError as declined:
+            return self._fail_at_start(
+                purchase.id, gateway.name, declined.provider_code, declined.message
+            )
+        log.info("recovered the lost start of %s at %s", purchase.id, gateway.name)
+        return self._record_start(purchase.id, gateway.name, start)
+
     def _fail_at_start(
         self, purchase_id: str, gateway_name: str, code: str | None, message: str
     ) -> Purchase:
         """The provider's answer to the start says no: the purchase fails with its code."""
-        return self._observe(
+        return self.observe(
             purchase_id,
             GatewayObservation(
                 gateway=gateway_name,
@@ -329,7 +352,9 @@ class Checkout(GatewayUseCase):
             uow.commit()
         return purchase
 
-    def _observe(self, purchase_id: str, observation: GatewayObservation) -> Purchase:
+    def observe(self, purchase_id: str, observation: GatewayObservation) -> Purchase:
+        """Apply a provider's answer about a purchase through the one apply step, as the
+        provider's own word (its name is the actor)."""
         now = self._clock.now()
         with self._uow() as uow:
             purchase = locked_purchase(uow, purchase_id)
