@@ -46,7 +46,7 @@ _Event = TypeVar("_Event", bound=DomainEvent)
 
 
 @dataclass_transform(frozen_default=True)
-def event(name: str, *, about: str | None = None) -> Callable[[type[_Event]], type[_Event]]:
+def domain_event(name: str, *, about: str | None = None) -> Callable[[type[_Event]], type[_Event]]:
     """Declares a domain event: a frozen, slotted dataclass published under the wire ``name``,
     in order among the events of the aggregate its field ``about`` names (by default as its
     base class says: the purchase)."""
@@ -68,34 +68,34 @@ class PurchaseEvent(DomainEvent):
     customer_id: str
 
 
-@event("purchase.created")
+@domain_event("purchase.created")
 class PurchaseCreated(PurchaseEvent):
     product_id: str
     amount: Money
     gateway: str | None
 
 
-@event("purchase.status_changed")
+@domain_event("purchase.status_changed")
 class PurchaseStatusChanged(PurchaseEvent):
     from_status: str
     to_status: str
     cause: str
 
 
-@event("purchase.completed")
+@domain_event("purchase.completed")
 class PurchaseCompleted(PurchaseEvent):
     amount: Money
     credits: Decimal
     needs_review: bool
 
 
-@event("purchase.flagged_for_review")
+@domain_event("purchase.flagged_for_review")
 class PurchaseFlaggedForReview(DomainEvent):
     purchase_id: str
     reason: str
 
 
-@event("refund.recorded")
+@domain_event("refund.recorded")
 class RefundRecorded(DomainEvent):
     purchase_id: str
     refund_id: str
@@ -103,7 +103,7 @@ class RefundRecorded(DomainEvent):
     status: str
 
 
-@event("credits.consumed", about="customer_id")
+@domain_event("credits.consumed", about="customer_id")
 class CreditsConsumed(DomainEvent):
     customer_id: str
     credits: Decimal
@@ -135,5 +135,5 @@ __all__ = [
     "PurchaseStatusChanged",
     "RefundRecorded",
     "StoredEvent",
-    "event",
+    "domain_event",
 ]
