@@ -28,6 +28,7 @@ from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
+from payments.domain.services.checkout import Checkout
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.inbox import InboxReview
@@ -121,14 +122,17 @@ class Container(containers.DeclarativeContainer):
 
     # -- use cases -------------------------------------------------------------------------
     catalog = providers.Singleton(CatalogService, unit_of_work.provider, clock, ids)
-    purchases = providers.Singleton(
-        PurchaseService,
+    checkout = providers.Singleton(
+        Checkout,
         unit_of_work.provider,
         gateways,
         routing,
         clock,
         ids,
         guests=guest_checkouts,
+    )
+    purchases = providers.Singleton(
+        PurchaseService, checkout, unit_of_work.provider, gateways, clock, ids
     )
     refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
     accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)

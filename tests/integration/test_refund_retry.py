@@ -29,7 +29,7 @@ from payments.domain.services.checkout import CreatePurchase
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RESEND_WINDOW, RefundService
-from payments.domain.services.settlement import book_refund
+from payments.domain.services.settlement import Posting, book_refund
 from tests.integration.service import RunningService, running_service, use_cases_on
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
@@ -271,7 +271,7 @@ def test_payments_worker_sends_a_refund_left_unanswered_by_a_crash_and_records_i
             booked_at,
             booked_at,
         )
-        book_refund(uow, locked, refund, now=booked_at, actor="admin", ids=container.ids())
+        book_refund(uow, locked, refund, Posting(booked_at, "admin", container.ids()))
         uow.commit()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
     env["PAYMENTS_DATABASE_URL"] = deployment.database_url

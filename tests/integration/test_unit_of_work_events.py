@@ -24,7 +24,7 @@ from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import PurchaseStatus
 from payments.domain.routing import RoutingTable
 from payments.domain.services.catalog import CatalogService
-from payments.domain.services.checkout import CreatePurchase
+from payments.domain.services.checkout import Checkout, CreatePurchase
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.purchases import PurchaseService
 
@@ -79,7 +79,13 @@ def _services(store: Store) -> tuple[CatalogService, PurchaseService]:
     gateways = GatewayRegistry([FakeGateway("fake")])
     return (
         CatalogService(store.make_uow, clock, ids),
-        PurchaseService(store.make_uow, gateways, RoutingTable.parse("*: fake"), clock, ids),
+        PurchaseService(
+            Checkout(store.make_uow, gateways, RoutingTable.parse("*: fake"), clock, ids),
+            store.make_uow,
+            gateways,
+            clock,
+            ids,
+        ),
     )
 
 

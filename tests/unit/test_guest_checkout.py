@@ -8,7 +8,7 @@ from payments.adapters.memory import InMemoryRateLimiter, InMemoryUnitOfWork
 from payments.domain.access import Principal, Role
 from payments.domain.errors import RateLimitedError
 from payments.domain.routing import RoutingTable
-from payments.domain.services.checkout import CreatePurchase
+from payments.domain.services.checkout import Checkout, CreatePurchase
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.purchases import PurchaseService
@@ -26,7 +26,8 @@ def _limited(payments: Payments, limits: GuestCheckoutLimits) -> PurchaseService
     gate = GuestCheckoutGate(InMemoryRateLimiter(payments.clock), limits)
     registry = GatewayRegistry([payments.gateway])
     routing = RoutingTable.parse("*: fake")
-    return PurchaseService(uow, registry, routing, payments.clock, payments.ids, guests=gate)
+    checkout = Checkout(uow, registry, routing, payments.clock, payments.ids, guests=gate)
+    return PurchaseService(checkout, uow, registry, payments.clock, payments.ids)
 
 
 def _guest_checkout(product_id: str, email: str, address: str) -> CreatePurchase:

@@ -14,7 +14,7 @@ from payments.domain.errors import (
     InvalidTransitionError,
     ValidationError,
 )
-from payments.domain.gateway import PaymentRequest, PaymentStart
+from payments.domain.gateway import PayerDetails, PaymentRequest, PaymentStart
 from payments.domain.money import Money
 from payments.domain.purchase import (
     ApplyResult,
@@ -25,7 +25,7 @@ from payments.domain.purchase import (
     PurchaseStatus,
     RoutingDecision,
 )
-from payments.domain.services.checkout import CreatePurchase, PayerDetails
+from payments.domain.services.checkout import CreatePurchase
 from tests.unit.conftest import MERCHANT, Payments, bootstrap, credits_of
 
 S = PurchaseStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,10 +17,22 @@ class FieldError:
 
 
 class PaymentsError(Exception):
-    """Root of every error the payments core raises across a port or a use case."""
+    """Root of every error the payments core raises across a port or a use case.
 
-    code: str = "payments_error"
-    retryable: bool = False
+    Each leaf declares, in its class line, its stable machine-readable ``code`` (the problem
+    document's) and whether a retry of the same request may succeed (``retryable``); a leaf that
+    declares neither has its parent's.
+    """
+
+    code: ClassVar[str] = "payments_error"
+    retryable: ClassVar[bool] = False
+
+    def __init_subclass__(cls, *, code: str = "", retryable: bool | None = None) -> None:
+        super().__init_subclass__()
+        if code:
+            cls.code = code
+        if retryable is not None:
+            cls.retryable = retryable
 
     def __init__(self, message: str = "", *, details: Mapping[str, object] | None = None) -> None:
         super().__init__(message or self.__class__.__doc__ or self.code)
@@ -39,10 +51,8 @@ def with_details(error: AnyError, **details: object) -> AnyError:
     return extended
 
 
-class ValidationError(PaymentsError):
+class ValidationError(PaymentsError, code="validation_error"):
     """The input is invalid: fix the request and send it again."""
-
-    code = "validation_error"
 
     def __init__(
         self,
@@ -55,83 +65,56 @@ class ValidationError(PaymentsError):
         self.errors: tuple[FieldError, ...] = tuple(errors)
 
 
-class MalformedRequestError(ValidationError):
+class MalformedRequestError(ValidationError, code="malformed_request"):
     """The request cannot be read: not JSON, not a JSON object, or a bad header."""
 
-    code = "malformed_request"
 
-
-class InvalidAmountError(ValidationError):
+class InvalidAmountError(ValidationError, code="invalid_amount"):
     """The amount is not a valid, finite decimal for its currency."""
 
-    code = "invalid_amount"
 
-
-class UnknownCurrencyError(ValidationError):
+class UnknownCurrencyError(ValidationError, code="unknown_currency"):
     """The currency is not an active ISO 4217 currency."""
 
-    code = "unknown_currency"
 
-
-class CurrencyMismatchError(ValidationError):
+class CurrencyMismatchError(ValidationError, code="currency_mismatch"):
     """Money of two different currencies was combined."""
 
-    code = "currency_mismatch"
 
-
-class RefundExceedsCapturedError(ValidationError):
+class RefundExceedsCapturedError(ValidationError, code="refund_exceeds_captured"):
     """The refund would take back more than what remains captured."""
 
-    code = "refund_exceeds_captured"
 
-
-class InsufficientCreditsError(ValidationError):
+class InsufficientCreditsError(ValidationError, code="insufficient_credits"):
     """The account does not hold enough unexpired credits for this consumption."""
 
-    code = "insufficient_credits"
 
-
-class UnsupportedByGatewayError(ValidationError):
+class UnsupportedByGatewayError(ValidationError, code="unsupported_by_gateway"):
     """No configured gateway can serve this currency, country or payment method."""
 
-    code = "unsupported_by_gateway"
 
-
-class NotFoundError(PaymentsError):
+class NotFoundError(PaymentsError, code="not_found"):
     """The thing asked for does not exist (or is not visible to the caller)."""
 
-    code = "not_found"
 
-
-class InvalidTransitionError(PaymentsError):
+class InvalidTransitionError(PaymentsError, code="invalid_transition"):
     """The purchase cannot move to that state from where it is."""
 
-    code = "invalid_transition"
 
-
-class ConflictError(PaymentsError):
+class ConflictError(PaymentsError, code="conflict"):
     """The request conflicts with the current state of a resource."""
 
-    code = "conflict"
 
-
-class IdempotencyConflictError(PaymentsError):
+class IdempotencyConflictError(PaymentsError, code="idempotency_conflict"):
     """The idempotency key was already used with a different request body."""
 
-    code = "idempotency_conflict"
 
-
-class IdempotencyInFlightError(PaymentsError):
+class IdempotencyInFlightError(PaymentsError, code="idempotency_in_flight", retryable=True):
     """A request with this idempotency key is still being processed; retry later."""
 
-    code = "idempotency_in_flight"
-    retryable = True
 
-
-class PaymentDeclinedError(PaymentsError):
+class PaymentDeclinedError(PaymentsError, code="payment_declined"):
     """The provider declined the payment; ask the payer for another method."""
-
-    code = "payment_declined"
 
     def __init__(
         self,
@@ -144,15 +127,12 @@ class PaymentDeclinedError(PaymentsError):
         self.provider_code = provider_code
 
 
-class GatewayUnavailableError(PaymentsError):
+class GatewayUnavailableError(PaymentsError, code="gateway_unavailable", retryable=True):
     """The provider could not be reached or failed; retrying later is safe.
 
     ``charged_possible`` tells whether the provider may have acted on the request
     (a timeout after sending): failover to another gateway is only safe when it is False.
     """
-
-    code = "gateway_unavailable"
-    retryable = True
 
     def __init__(
         self,
@@ -165,70 +145,46 @@ class GatewayUnavailableError(PaymentsError):
         self.charged_possible = charged_possible
 
 
-class GatewayConfigurationError(PaymentsError):
+class GatewayConfigurationError(PaymentsError, code="gateway_misconfigured"):
     """The gateway rejected our credentials or configuration: alert an operator, never retry."""
 
-    code = "gateway_misconfigured"
 
-
-class InvalidSignatureError(PaymentsError):
+class InvalidSignatureError(PaymentsError, code="invalid_signature"):
     """A notification's signature is missing, malformed, stale or does not match."""
 
-    code = "invalid_signature"
 
-
-class MalformedNotificationError(PaymentsError):
+class MalformedNotificationError(PaymentsError, code="malformed_notification"):
     """A notification could not be parsed into something we understand."""
 
-    code = "malformed_notification"
 
-
-class RateLimitedError(PaymentsError):
+class RateLimitedError(PaymentsError, code="rate_limited", retryable=True):
     """Too many requests: wait ``retry_after`` seconds and try again."""
-
-    code = "rate_limited"
-    retryable = True
 
     def __init__(self, message: str = "", *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
-class AuthenticationRequiredError(PaymentsError):
+class AuthenticationRequiredError(PaymentsError, code="unauthenticated"):
     """No valid credentials were presented."""
 
-    code = "unauthenticated"
 
-
-class ForbiddenError(PaymentsError):
+class ForbiddenError(PaymentsError, code="forbidden"):
     """The caller is authenticated but not allowed to do this."""
 
-    code = "forbidden"
 
-
-class ConfigurationError(PaymentsError):
+class ConfigurationError(PaymentsError, code="configuration_error"):
     """The service settings are invalid; the service must not start."""
 
-    code = "configuration_error"
 
-
-class StorageUnavailableError(PaymentsError):
+class StorageUnavailableError(PaymentsError, code="storage_unavailable", retryable=True):
     """The notification could not be stored; the provider must deliver it again."""
 
-    code = "storage_unavailable"
-    retryable = True
 
-
-class NotReadyError(PaymentsError):
+class NotReadyError(PaymentsError, code="not_ready", retryable=True):
     """The service cannot serve requests now (its database is unreachable)."""
 
-    code = "not_ready"
-    retryable = True
 
-
-class PublishFailedError(PaymentsError):
+class PublishFailedError(PaymentsError, code="publish_failed", retryable=True):
     """The event broker could not be reached or did not acknowledge an event: the event stays
     unpublished and is sent again, under the same event id, on a later round."""
-
-    code = "publish_failed"
-    retryable = True

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, TypeVar, dataclass_transform
 
 from payments.domain.money import Money
 
@@ -42,6 +42,24 @@ class DomainEvent:
         return out
 
 
+_Event = TypeVar("_Event", bound=DomainEvent)
+
+
+@dataclass_transform(frozen_default=True)
+def domain_event(name: str, *, about: str | None = None) -> Callable[[type[_Event]], type[_Event]]:
+    """Declares a domain event: a frozen, slotted dataclass published under the wire ``name``,
+    in order among the events of the aggregate its field ``about`` names (by default as its
+    base class says: the purchase)."""
+
+    def declare(cls: type[_Event]) -> type[_Event]:
+        cls.name = name
+        if about is not None:
+            cls.aggregate_field = about
+        return dataclass(frozen=True, slots=True)(cls)
+
+    return declare
+
+
 @dataclass(frozen=True, slots=True)
 class PurchaseEvent(DomainEvent):
     """An event about one purchase that names the purchase's customer too."""
@@ -50,59 +68,46 @@ class PurchaseEvent(DomainEvent):
     customer_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@domain_event("purchase.created")
 class PurchaseCreated(PurchaseEvent):
     product_id: str
     amount: Money
     gateway: str | None
 
-    name = "purchase.created"
 
-
-@dataclass(frozen=True, slots=True)
+@domain_event("purchase.status_changed")
 class PurchaseStatusChanged(PurchaseEvent):
     from_status: str
     to_status: str
     cause: str
 
-    name = "purchase.status_changed"
 
-
-@dataclass(frozen=True, slots=True)
+@domain_event("purchase.completed")
 class PurchaseCompleted(PurchaseEvent):
     amount: Money
     credits: Decimal
     needs_review: bool
 
-    name = "purchase.completed"
 
-
-@dataclass(frozen=True, slots=True)
+@domain_event("purchase.flagged_for_review")
 class PurchaseFlaggedForReview(DomainEvent):
     purchase_id: str
     reason: str
 
-    name = "purchase.flagged_for_review"
 
-
-@dataclass(frozen=True, slots=True)
+@domain_event("refund.recorded")
 class RefundRecorded(DomainEvent):
     purchase_id: str
     refund_id: str
     amount: Money
     status: str
 
-    name = "refund.recorded"
 
-
-@dataclass(frozen=True, slots=True)
+@domain_event("credits.consumed", about="customer_id")
 class CreditsConsumed(DomainEvent):
     customer_id: str
     credits: Decimal
     reference: str
-
-    name = "credits.consumed"
-    aggregate_field = "customer_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,4 +135,5 @@ __all__ = [
     "PurchaseStatusChanged",
     "RefundRecorded",
     "StoredEvent",
+    "domain_event",
 ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Final
 
+from payments.domain.errors import FieldError, ValidationError
 from payments.domain.money import Money
 from payments.domain.purchase import GatewayObservation, NextAction
 from payments.domain.refund import RefundObservation, RefundStatus
@@ -64,24 +65,44 @@ class GatewayCapabilities:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Payer:
-    """Who pays, as far as a provider needs to know (e-mail and name may be unknown).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PayerDetails:
+    """What some payment methods ask of the payer besides a name and e-mail, passed to the
+    gateway and never stored.
 
-    The Latin American methods need more of the payer: PSE (PayU, Wompi) asks for the
-    ``document_type`` and ``document_number`` (CC, CE, NIT, ...), whether the payer is a person
-    or a company (``person_type``: ``natural`` or ``juridical``) and the payer's ``ip_address``;
-    Nequi asks for a ``phone``; cash vouchers print the name and document.
+    PSE (PayU, Wompi) asks for the ``document_type`` and ``document_number`` (CC, CE, NIT, ...),
+    whether the payer is a person or a company (``person_type``: ``natural`` or ``juridical``)
+    and the payer's ``ip_address``; Nequi asks for a ``phone``; cash vouchers print the document.
     """
 
-    customer_id: str
-    email: str | None
-    name: str | None
     phone: str | None = None
     document_type: str | None = None
     document_number: str | None = None
     person_type: str | None = None
     ip_address: str | None = None
+
+    def check(self) -> None:
+        """``ValidationError`` naming each field that is not a short printable string."""
+        errors = [
+            FieldError(f"payer.{detail.name}", "must be 1 to 64 printable characters")
+            for detail in fields(PayerDetails)
+            if (value := getattr(self, detail.name)) is not None
+            and not (isinstance(value, str) and 1 <= len(value) <= 64 and value.isprintable())
+        ]
+        if self.person_type not in (None, "natural", "juridical"):
+            errors.append(FieldError("payer.person_type", "must be 'natural' or 'juridical'"))
+        if errors:
+            raise ValidationError("The payer details are invalid.", errors=errors)
+
+
+@dataclass(frozen=True, slots=True)
+class Payer(PayerDetails):
+    """Who pays, as far as a provider needs to know: the customer, its e-mail and name (either
+    may be unknown), and the details some methods need (given by keyword)."""
+
+    customer_id: str
+    email: str | None
+    name: str | None
 
 
 @dataclass(frozen=True, slots=True)

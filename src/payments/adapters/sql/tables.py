@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 NAMING_CONVENTION = {
@@ -133,6 +134,29 @@ def _amount(name: str = "amount", nullable: bool = False) -> Column[Decimal]:
     return Column(name, ExactDecimal(), nullable=nullable)
 
 
+def _money(amount: str = "amount") -> tuple[Column[Decimal], Column[str]]:
+    """An amount and its ISO 4217 currency code, side by side."""
+    return _amount(amount), Column("currency", String(3), nullable=False)
+
+
+def _at_gateway(*, nullable: bool) -> tuple[Column[str], Column[str]]:
+    """The gateway that holds a payment or refund, and its id there (unknown until it answers)."""
+    return (
+        Column("gateway", String(32), nullable=nullable),
+        Column("gateway_reference", String(255), nullable=True),
+    )
+
+
+def _timestamps() -> tuple[Column[datetime], Column[datetime]]:
+    """When a row was created and last changed."""
+    return _time("created_at"), _time("updated_at")
+
+
+def _entity(name: str, *items: SchemaItem) -> Table:
+    """The table of an entity that our string id (``pur_...``, ``cus_...``) keys."""
+    return Table(name, metadata, _id(primary_key=True), *items)
+
+
 def _serial() -> Column[int]:
     # BIGINT identity on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
     return Column(
@@ -140,14 +164,11 @@ def _serial() -> Column[int]:
     )
 
 
-products = Table(
+products = _entity(
     "products",
-    metadata,
-    _id(primary_key=True),
     Column("name", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
-    _amount("price"),
-    Column("currency", String(3), nullable=False),
+    *_money("price"),
     _amount("credits"),
     Column("validity_days", Integer, nullable=True),
     Column("billing_cycle", String(16), nullable=True),
@@ -158,25 +179,20 @@ products = Table(
     CheckConstraint("credits >= 0", name="credits_not_negative"),
 )
 
-customers = Table(
+customers = _entity(
     "customers",
-    metadata,
-    _id(primary_key=True),
     Column("email", String(254), nullable=True),
     Column("name", String(150), nullable=True),
     _time("created_at"),
     UniqueConstraint("email"),
 )
 
-purchases = Table(
+purchases = _entity(
     "purchases",
-    metadata,
-    _id(primary_key=True),
     Column("reference", String(64), nullable=False),
     _id("customer_id", ForeignKey("customers.id"), nullable=False),
     _id("product_id", ForeignKey("products.id"), nullable=False),
-    _amount(),
-    Column("currency", String(3), nullable=False),
+    *_money(),
     _amount("credits"),
     Column("validity_days", Integer, nullable=True),
     Column("country", String(2), nullable=False),
@@ -184,8 +200,7 @@ purchases = Table(
     Column("routing_chain", Text, nullable=False),  # JSON list of gateway names
     Column("routing_reason", Text, nullable=False),
     Column("status", String(32), nullable=False),
-    Column("gateway", String(32), nullable=True),
-    Column("gateway_reference", String(255), nullable=True),
+    *_at_gateway(nullable=True),
     Column("next_action", Text, nullable=True),  # JSON object
     Column("return_url", Text, nullable=True),
     _amount("refunded_amount", nullable=True),
@@ -193,8 +208,7 @@ purchases = Table(
     Column("review_reason", Text, nullable=True),
     Column("failure_code", String(255), nullable=True),
     Column("failure_message", Text, nullable=True),
-    _time("created_at"),
-    _time("updated_at"),
+    *_timestamps(),
     _time("completed_at", nullable=True),
     Column("version", Integer, nullable=False),
     UniqueConstraint("reference"),
@@ -222,31 +236,24 @@ purchase_audit = Table(
     Index(None, "purchase_id", "id"),
 )
 
-refunds = Table(
+refunds = _entity(
     "refunds",
-    metadata,
-    _id(primary_key=True),
     _id("purchase_id", ForeignKey("purchases.id"), nullable=False),
     _id("customer_id", ForeignKey("customers.id"), nullable=False),
-    _amount(),
-    Column("currency", String(3), nullable=False),
+    *_money(),
     Column("reason", Text, nullable=True),
     Column("status", String(32), nullable=False),
-    Column("gateway", String(32), nullable=False),
-    Column("gateway_reference", String(255), nullable=True),
+    *_at_gateway(nullable=False),
     Column("failure_message", Text, nullable=True),
-    _time("created_at"),
-    _time("updated_at"),
+    *_timestamps(),
     UniqueConstraint("gateway", "gateway_reference"),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index(None, "purchase_id", "created_at", "id"),
     Index(None, "status", "created_at"),  # the worker's sweep of unanswered refunds
 )
 
-ledger_entries = Table(
+ledger_entries = _entity(
     "ledger_entries",
-    metadata,
-    _id(primary_key=True),
     _id("customer_id", ForeignKey("customers.id"), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("asset", String(16), nullable=False),  # "credits" or a currency code
@@ -261,10 +268,8 @@ ledger_entries = Table(
     Index(None, "purchase_id", "created_at", "id"),
 )
 
-webhook_inbox = Table(
+webhook_inbox = _entity(
     "webhook_inbox",
-    metadata,
-    _id(primary_key=True),
     Column("provider", String(32), nullable=False),
     Column("event_id", String(255), nullable=False),
     Column("event_type", String(255), nullable=False),
@@ -297,10 +302,8 @@ idempotency_keys = Table(
     Index(None, "expires_at"),
 )
 
-api_keys = Table(
+api_keys = _entity(
     "api_keys",
-    metadata,
-    _id(primary_key=True),
     Column("prefix", String(32), nullable=False),
     Column("secret_hash", String(128), nullable=False),
     Column("role", String(16), nullable=False),

@@ -21,9 +21,9 @@ from payments.domain.errors import (
     ValidationError,
     with_details,
 )
-from payments.domain.gateway import Payer, PaymentRequest, PaymentStart
+from payments.domain.gateway import Payer, PayerDetails, PaymentRequest, PaymentStart
 from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.ports import Clock, IdGenerator, PaymentGateway, UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
     GatewayObservation,
@@ -35,7 +35,7 @@ from payments.domain.routing import RoutingTable
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate
 from payments.domain.services.records import locked_purchase
-from payments.domain.services.settlement import settle_payment
+from payments.domain.services.settlement import Posting, settle_payment
 from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
@@ -62,31 +62,6 @@ class CreatePurchase:
     idempotency: ClaimedKey | None = None
     """The Idempotency-Key the request claimed: it is made to name the purchase (see
     ``ClaimedKey``), so a retry after a crash answers that purchase instead of making another."""
-
-
-@dataclass(frozen=True, slots=True)
-class PayerDetails:
-    """What some payment methods ask of the payer besides a name and e-mail (PSE: document and
-    person type and IP address; Nequi: a phone). Passed to the gateway, never stored."""
-
-    phone: str | None = None
-    document_type: str | None = None
-    document_number: str | None = None
-    person_type: str | None = None
-    ip_address: str | None = None
-
-    def check(self) -> None:
-        """``ValidationError`` naming each field that is not a short printable string."""
-        errors = [
-            FieldError(f"payer.{name}", "must be 1 to 64 printable characters")
-            for name in self.__slots__
-            if (value := getattr(self, name)) is not None
-            and not (isinstance(value, str) and 1 <= len(value) <= 64 and value.isprintable())
-        ]
-        if self.person_type not in (None, "natural", "juridical"):
-            errors.append(FieldError("payer.person_type", "must be 'natural' or 'juridical'"))
-        if errors:
-            raise ValidationError("The payer details are invalid.", errors=errors)
 
 
 def _found_or_added(
@@ -305,11 +280,34 @@ class Checkout(GatewayUseCase):
             return self._record_start(purchase.id, gateway_name, start)
         raise AssertionError("a routing decision always has at least one gateway")
 
+    def resend_start(self, purchase: Purchase, gateway: PaymentGateway) -> Purchase:
+        """Send the purchase's start again, rebuilt from what it stores under the same provider
+        idempotency key, and record the answer as the first start records one.
+
+        The provider answers the payment it already made (Stripe replays its first answer for
+        24 hours) or, if the first request never reached it, makes it now; either way there is
+        one. A decline is recorded as at checkout; any other error is raised for the sweep.
+        """
+        chain = purchase.routing.chain
+        if purchase.gateway not in chain:  # no attempt of its chain: no key to rebuild
+            return purchase
+        attempt = chain.index(purchase.gateway)
+        payer = self._payer(purchase.customer_id, PayerDetails())
+        try:
+            request = payment_request(purchase, payer, attempt)
+            start = admit_start(gateway.name, gateway.start_payment(request))
+        except PaymentDeclinedError as declined:
+            return self._fail_at_start(
+                purchase.id, gateway.name, declined.provider_code, declined.message
+            )
+        log.info("recovered the lost start of %s at %s", purchase.id, gateway.name)
+        return self._record_start(purchase.id, gateway.name, start)
+
     def _fail_at_start(
         self, purchase_id: str, gateway_name: str, code: str | None, message: str
     ) -> Purchase:
         """The provider's answer to the start says no: the purchase fails with its code."""
-        return self._observe(
+        return self.observe(
             purchase_id,
             GatewayObservation(
                 gateway=gateway_name,
@@ -348,19 +346,18 @@ class Checkout(GatewayUseCase):
             purchase = locked_purchase(uow, purchase_id)
             purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
             if start.observation is not None:
-                settle_payment(
-                    uow, purchase, start.observation, now=now, actor=gateway_name, ids=self._ids
-                )
+                posting = Posting(now, gateway_name, self._ids)
+                settle_payment(uow, purchase, start.observation, posting)
             uow.purchases.save(purchase)
             uow.commit()
         return purchase
 
-    def _observe(self, purchase_id: str, observation: GatewayObservation) -> Purchase:
+    def observe(self, purchase_id: str, observation: GatewayObservation) -> Purchase:
+        """Apply a provider's answer about a purchase through the one apply step, as the
+        provider's own word (its name is the actor)."""
         now = self._clock.now()
         with self._uow() as uow:
             purchase = locked_purchase(uow, purchase_id)
-            settle_payment(
-                uow, purchase, observation, now=now, actor=observation.gateway, ids=self._ids
-            )
+            settle_payment(uow, purchase, observation, Posting(now, observation.gateway, self._ids))
             uow.commit()
         return purchase

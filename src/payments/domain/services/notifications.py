@@ -14,6 +14,7 @@ from payments.domain.ports import UnitOfWork
 from payments.domain.provider_strings import admit_notification
 from payments.domain.purchase import ApplyResult
 from payments.domain.services.settlement import (
+    Posting,
     Settled,
     find_purchase,
     settle_payment,
@@ -122,8 +123,8 @@ class NotificationService(GatewayUseCase):
         return Receipt(Delivery.QUEUED if stored else Delivery.DUPLICATE, message.id, None)
 
     def _apply(self, uow: UnitOfWork, notification: Notification) -> Settled:
-        now = self._clock.now()
         actor = f"{notification.provider}:{notification.event_type}"
+        posting = Posting(self._clock.now(), actor, self._ids)
         if notification.payment is not None:
             observation = notification.payment
             purchase = find_purchase(
@@ -131,10 +132,10 @@ class NotificationService(GatewayUseCase):
             )
             if purchase is None:
                 return Settled(ApplyResult.STALE, None)
-            result = settle_payment(uow, purchase, observation, now=now, actor=actor, ids=self._ids)
+            result = settle_payment(uow, purchase, observation, posting)
             return Settled(result, purchase.id)
         if notification.refund is not None:
-            return settle_refund(uow, notification.refund, now=now, actor=actor, ids=self._ids)
+            return settle_refund(uow, notification.refund, posting)
         return Settled(ApplyResult.STALE, None)
 
     def retry_due(self, limit: int = 50) -> dict[str, int]:

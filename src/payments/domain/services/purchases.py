@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,23 +12,29 @@ from payments.domain.errors import (
     FieldError,
     ForbiddenError,
     NotFoundError,
-    PaymentDeclinedError,
     PaymentsError,
     ValidationError,
 )
-from payments.domain.gateway import RESEND_WINDOW
+from payments.domain.gateway import RESEND_WINDOW, PayerDetails
 from payments.domain.idempotency import IN_FLIGHT_LEASE
-from payments.domain.ports import PaymentGateway, PurchasePage, PurchaseQuery
-from payments.domain.provider_strings import admit_observation, admit_start
+from payments.domain.ports import (
+    Clock,
+    IdGenerator,
+    PaymentGateway,
+    PurchasePage,
+    PurchaseQuery,
+    UnitOfWork,
+)
+from payments.domain.provider_strings import admit_observation
 from payments.domain.purchase import ApplyResult, Purchase, PurchaseStatus
 from payments.domain.services.checkout import (
     Checkout,
     CreatePurchase,
-    PayerDetails,
-    payment_request,
 )
+from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.records import locked_purchase, readable
-from payments.domain.services.settlement import settle_payment
+from payments.domain.services.settlement import Posting, settle_payment
+from payments.domain.services.use_case import GatewayUseCase
 
 __all__ = [
     "DEFAULT_LOOK_UP_AFTER",
@@ -54,8 +61,24 @@ class ReconcileReport:
     errors: dict[str, str]
 
 
-class PurchaseService(Checkout):
-    """Purchases: checkout (``create``, from ``Checkout``) and everything after it."""
+class PurchaseService(GatewayUseCase):
+    """Purchases: checkout (``create``, which its ``Checkout`` does) and everything after it."""
+
+    def __init__(
+        self,
+        checkout: Checkout,
+        uow: Callable[[], UnitOfWork],
+        gateways: GatewayRegistry,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        super().__init__(uow, gateways, clock, ids)
+        self._checkout = checkout
+
+    def create(self, command: CreatePurchase, principal: Principal) -> Purchase:
+        """Create a purchase at the catalog price and start it at its gateways
+        (``Checkout.create``)."""
+        return self._checkout.create(command, principal)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -130,13 +153,13 @@ class PurchaseService(Checkout):
         except Exception as error:  # the local status stands
             log.warning("provider cancel of %s failed: %s", purchase.id, error)
             return purchase
-        return self._observe(purchase.id, answer)
+        return self._checkout.observe(purchase.id, answer)
 
     def sync(self, purchase_id: str) -> tuple[Purchase, ApplyResult | None]:
         """Ask the purchase's provider what it knows now and apply it through the one apply step.
 
         A start whose answer was lost (pending, without the provider's id) at a provider that
-        cannot be searched by our reference is first sent again (``_resend_start``).
+        cannot be searched by our reference is first sent again (``Checkout.resend_start``).
         """
         with self._uow() as uow:
             purchase = uow.purchases.get(purchase_id)
@@ -147,7 +170,7 @@ class PurchaseService(Checkout):
         gateway = self._gateways[purchase.gateway]
         before = purchase.status
         if self._start_lost(purchase, gateway):
-            purchase = self._resend_start(purchase, gateway)
+            purchase = self._checkout.resend_start(purchase, gateway)
         observation = admit_observation(
             gateway.name, gateway.lookup(purchase.reference, purchase.gateway_reference)
         )
@@ -157,7 +180,7 @@ class PurchaseService(Checkout):
         with self._uow() as uow:
             locked = locked_purchase(uow, purchase_id)
             result = settle_payment(
-                uow, locked, observation, now=now, actor="reconciliation", ids=self._ids
+                uow, locked, observation, Posting(now, "reconciliation", self._ids)
             )
             uow.commit()
         if locked.status is not before:
@@ -177,29 +200,6 @@ class PurchaseService(Checkout):
             and not gateway.capabilities.authoritative_lookup
             and now - RESEND_WINDOW < purchase.created_at <= now - IN_FLIGHT_LEASE
         )
-
-    def _resend_start(self, purchase: Purchase, gateway: PaymentGateway) -> Purchase:
-        """Send the purchase's start again, rebuilt from what it stores under the same provider
-        idempotency key, and record the answer as checkout records one.
-
-        The provider answers the payment it already made (Stripe replays its first answer for
-        24 hours) or, if the first request never reached it, makes it now; either way there is
-        one. A decline is recorded as at checkout; any other error is raised for the sweep.
-        """
-        chain = purchase.routing.chain
-        if purchase.gateway not in chain:  # no attempt of its chain: no key to rebuild
-            return purchase
-        attempt = chain.index(purchase.gateway)
-        payer = self._payer(purchase.customer_id, PayerDetails())
-        try:
-            request = payment_request(purchase, payer, attempt)
-            start = admit_start(gateway.name, gateway.start_payment(request))
-        except PaymentDeclinedError as declined:
-            return self._fail_at_start(
-                purchase.id, gateway.name, declined.provider_code, declined.message
-            )
-        log.info("recovered the lost start of %s at %s", purchase.id, gateway.name)
-        return self._record_start(purchase.id, gateway.name, start)
 
     def reconcile(
         self,

@@ -30,7 +30,7 @@ from payments.domain.provider_strings import admit_refund_result
 from payments.domain.purchase import Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundStatus
 from payments.domain.services.records import locked_purchase, readable, stored_refund
-from payments.domain.services.settlement import book_refund, fail_refund
+from payments.domain.services.settlement import Posting, book_refund, fail_refund
 from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class RefundService(GatewayUseCase):
                 updated_at=now,
             )
             request = _request(purchase, refund)
-            book_refund(uow, purchase, refund, now=now, actor=actor, ids=self._ids)
+            book_refund(uow, purchase, refund, Posting(now, actor, self._ids))
             uow.commit()
         try:
             result = admit_refund_result(gateway.name, gateway.refund(request))
@@ -235,15 +235,8 @@ class RefundService(GatewayUseCase):
             stored = stored_refund(uow, refund_id)  # again, now that we hold the lock
             stored.gateway_reference = result.gateway_refund_reference
             if result.status is RefundStatus.FAILED:
-                fail_refund(
-                    uow,
-                    purchase,
-                    stored,
-                    message=result.failure_message,
-                    now=now,
-                    actor=actor,
-                    ids=self._ids,
-                )
+                posting = Posting(now, actor, self._ids)
+                fail_refund(uow, purchase, stored, result.failure_message, posting)
             else:
                 if stored.status is RefundStatus.PENDING:
                     stored.status = result.status
@@ -268,9 +261,7 @@ class RefundService(GatewayUseCase):
                 )
                 uow.purchases.save(purchase)
             else:
-                fail_refund(
-                    uow, purchase, refund, message=message, now=now, actor=actor, ids=self._ids
-                )
+                fail_refund(uow, purchase, refund, message, Posting(now, actor, self._ids))
             uow.commit()
 
     def retry_pending(

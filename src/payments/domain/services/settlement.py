@@ -26,6 +26,16 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class Posting:
+    """When a change is posted to the books, who or what posts it (the audit's actor) and where
+    the ids of the records it writes come from: what every step below records."""
+
+    now: datetime
+    actor: str
+    ids: IdGenerator
+
+
+@dataclass(frozen=True, slots=True)
 class Settled:
     """What one observation did: the result and the purchase it concerned (if we know it)."""
 
@@ -48,22 +58,16 @@ def find_purchase(
 
 
 def settle_payment(
-    uow: UnitOfWork,
-    purchase: Purchase,
-    observation: GatewayObservation,
-    *,
-    now: datetime,
-    actor: str,
-    ids: IdGenerator,
+    uow: UnitOfWork, purchase: Purchase, observation: GatewayObservation, posting: Posting
 ) -> ApplyResult:
     """Apply ``observation`` to a purchase locked in ``uow``; on completion, credit the ledger.
 
     The caller commits (which writes the purchase's events to the outbox). The ledger's unique
     sources make a second credit impossible even if this ran twice for the same purchase.
     """
-    result = purchase.apply(observation, now, actor)
+    result = purchase.apply(observation, posting.now, posting.actor)
     if result is ApplyResult.APPLIED:
-        _credit_completion(uow, purchase, now, ids)
+        _credit_completion(uow, purchase, posting)
     if result is ApplyResult.APPLIED or purchase.events:  # a conflict may flag it for review
         uow.purchases.save(purchase)
     log.info(
@@ -71,7 +75,7 @@ def settle_payment(
         observation.outcome.value,
         purchase.id,
         purchase.reference,
-        actor,
+        posting.actor,
         result.value,
         purchase.status.value,
         extra={"purchase_id": purchase.id, "reference": purchase.reference},
@@ -79,30 +83,20 @@ def settle_payment(
     return result
 
 
-def _credit_completion(
-    uow: UnitOfWork, purchase: Purchase, now: datetime, ids: IdGenerator
-) -> None:
+def _credit_completion(uow: UnitOfWork, purchase: Purchase, posting: Posting) -> None:
     if not any(isinstance(e, PurchaseCompleted) for e in purchase.events):
         return
     uow.ledger.append_all(
         purchase_entries(
             Movement(purchase.customer_id, purchase.id, purchase.amount, purchase.credits),
             validity_days=purchase.validity_days,
-            ids=ids.many("led", 2),
-            now=now,
+            ids=posting.ids.many("led", 2),
+            now=posting.now,
         )
     )
 
 
-def book_refund(
-    uow: UnitOfWork,
-    purchase: Purchase,
-    refund: Refund,
-    *,
-    now: datetime,
-    actor: str,
-    ids: IdGenerator,
-) -> None:
+def book_refund(uow: UnitOfWork, purchase: Purchase, refund: Refund, posting: Posting) -> None:
     """Count a new refund against the purchase and debit its money and credits, in one transaction.
 
     Raises (changing nothing) when the refund would exceed what remains captured.
@@ -116,7 +110,7 @@ def book_refund(
         ),
         start=Decimal(0),
     )
-    purchase.record_refund(refund.amount, refund.id, now, actor)
+    purchase.record_refund(refund.amount, refund.id, posting.now, posting.actor)
     credits = refund_credit_share(
         purchase_credits=purchase.credits,
         purchase_amount=purchase.amount,
@@ -128,26 +122,19 @@ def book_refund(
         refund_entries(
             Movement(purchase.customer_id, purchase.id, refund.amount, credits),
             refund_id=refund.id,
-            ids=ids.many("led", 2),
-            now=now,
+            ids=posting.ids.many("led", 2),
+            now=posting.now,
         )
     )
     purchase.events.append(
-        RefundRecorded(now, purchase.id, refund.id, refund.amount, refund.status.value)
+        RefundRecorded(posting.now, purchase.id, refund.id, refund.amount, refund.status.value)
     )
     uow.refunds.add(refund)
     uow.purchases.save(purchase)
 
 
 def fail_refund(
-    uow: UnitOfWork,
-    purchase: Purchase,
-    refund: Refund,
-    *,
-    message: str | None,
-    now: datetime,
-    actor: str,
-    ids: IdGenerator,
+    uow: UnitOfWork, purchase: Purchase, refund: Refund, message: str | None, posting: Posting
 ) -> None:
     """The provider rejected a refund: stop counting it and reverse its ledger debits.
 
@@ -162,8 +149,8 @@ def fail_refund(
         return
     refund.status = RefundStatus.FAILED
     refund.failure_message = provider_message(message)
-    refund.updated_at = now
-    purchase.release_refund(refund.amount, refund.id, now, actor)
+    refund.updated_at = posting.now
+    purchase.release_refund(refund.amount, refund.id, posting.now, posting.actor)
     debits = [
         e
         for e in uow.ledger.for_purchase(purchase.id)
@@ -171,21 +158,17 @@ def fail_refund(
     ]
     uow.ledger.append_all(
         reversal_entries(
-            ids=ids.many("led", len(debits)), refund_entries_=debits, refund_id=refund.id, now=now
+            ids=posting.ids.many("led", len(debits)),
+            refund_entries_=debits,
+            refund_id=refund.id,
+            now=posting.now,
         )
     )
     uow.refunds.save(refund)
     uow.purchases.save(purchase)
 
 
-def settle_refund(
-    uow: UnitOfWork,
-    observation: RefundObservation,
-    *,
-    now: datetime,
-    actor: str,
-    ids: IdGenerator,
-) -> Settled:
+def settle_refund(uow: UnitOfWork, observation: RefundObservation, posting: Posting) -> Settled:
     """Apply what a provider says about a refund: ours (by id or provider id) or one made elsewhere.
 
     A refund made outside this service (for example in the provider's dashboard) is booked like
@@ -205,7 +188,7 @@ def settle_refund(
     if refund is None:
         refund = _match_pending_refund(uow, purchase, observation)
     if refund is None:
-        return _book_external_refund(uow, purchase, observation, now=now, actor=actor, ids=ids)
+        return _book_external_refund(uow, purchase, observation, posting)
     if observation.amount != refund.amount:
         return Settled(ApplyResult.CONFLICTING, purchase.id)
     if refund.status is observation.status:
@@ -215,12 +198,10 @@ def settle_refund(
     if refund.gateway_reference is None:
         refund.gateway_reference = observation.gateway_refund_reference
     if observation.status is RefundStatus.FAILED:
-        fail_refund(
-            uow, purchase, refund, message="rejected by the provider", now=now, actor=actor, ids=ids
-        )
+        fail_refund(uow, purchase, refund, "rejected by the provider", posting)
     elif observation.status is RefundStatus.SUCCEEDED:
         refund.status = RefundStatus.SUCCEEDED
-        refund.updated_at = now
+        refund.updated_at = posting.now
         uow.refunds.save(refund)
     else:
         return Settled(ApplyResult.STALE, purchase.id)
@@ -238,13 +219,7 @@ def _lock_purchase_of(uow: UnitOfWork, observation: RefundObservation) -> Purcha
 
 
 def _book_external_refund(
-    uow: UnitOfWork,
-    purchase: Purchase,
-    observation: RefundObservation,
-    *,
-    now: datetime,
-    actor: str,
-    ids: IdGenerator,
+    uow: UnitOfWork, purchase: Purchase, observation: RefundObservation, posting: Posting
 ) -> Settled:
     """Book a refund made outside this service when it fits in what remains captured."""
     if observation.status is RefundStatus.FAILED:
@@ -254,18 +229,18 @@ def _book_external_refund(
     ):
         return Settled(ApplyResult.CONFLICTING, purchase.id)
     external = Refund(
-        id=ids.new(REFUND_ID_PREFIX),
+        id=posting.ids.new(REFUND_ID_PREFIX),
         purchase_id=purchase.id,
         customer_id=purchase.customer_id,
         amount=observation.amount,
         reason="made at the provider",
         status=observation.status,
         gateway=observation.gateway,
-        created_at=now,
-        updated_at=now,
+        created_at=posting.now,
+        updated_at=posting.now,
         gateway_reference=observation.gateway_refund_reference,
     )
-    book_refund(uow, purchase, external, now=now, actor=actor, ids=ids)
+    book_refund(uow, purchase, external, posting)
     return Settled(ApplyResult.APPLIED, purchase.id)
 
 

@@ -8,7 +8,6 @@ import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import falcon
 
@@ -28,6 +27,7 @@ from payments.entrypoints.http.errors import (
     nothing_happened,
 )
 from payments.entrypoints.http.json_body import is_json_media, parse_json_value, read_raw_body
+from payments.entrypoints.http.middleware import Params, ResponseHook, RouteHook
 from payments.entrypoints.http.presenters import present_purchase, present_refund
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def _unknown_outcome(req: falcon.Request) -> UnknownOutcome | None:
     return UnknownOutcome(kind, record_id) if record_id else None
 
 
-class IdempotencyMiddleware:
+class IdempotencyMiddleware(RouteHook, ResponseHook):
     """Claims the key before the responder runs and stores its response afterwards.
 
     Runs after authentication, so the scope is the caller's key (a guest's: with its address and
@@ -185,13 +185,7 @@ class IdempotencyMiddleware:
     def __init__(self, service: IdempotencyService) -> None:
         self._service = service
 
-    def process_resource(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        resource: object,
-        params: dict[str, Any],
-    ) -> None:
+    def on_route(self, req: falcon.Request, resp: falcon.Response, params: Params) -> None:
         key = _claimable_key(req)
         if key is None:
             return
@@ -212,13 +206,7 @@ class IdempotencyMiddleware:
         resp.set_header(REPLAYED_HEADER, "true")
         resp.complete = True
 
-    def process_response(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        resource: object,
-        req_succeeded: bool,
-    ) -> None:
+    def on_response(self, req: falcon.Request, resp: falcon.Response) -> None:
         claim = getattr(req.context, "idempotency_claim", None)
         if not isinstance(claim, IdempotencyClaim):
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import logging
 import re
 import time
@@ -27,9 +28,48 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 MAX_KEY_LENGTH = 256
 access_log = logging.getLogger("payments.access")
+Params = dict[str, Any]
+"""The route's URI template fields, as Falcon hands them to a middleware."""
 
 
-class RequestIdMiddleware:
+class RouteHook(abc.ABC):
+    """A middleware that acts once Falcon has found the route, before the responder runs
+    (Falcon's ``process_resource``): ``on_route`` gets the request, the response and the
+    route's fields."""
+
+    def process_resource(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        resource: object,
+        params: Params,
+    ) -> None:
+        self.on_route(req, resp, params)
+
+    @abc.abstractmethod
+    def on_route(self, req: falcon.Request, resp: falcon.Response, params: Params) -> None:
+        """Check or prepare the request; raise to answer it with a problem instead."""
+
+
+class ResponseHook(abc.ABC):
+    """A middleware that acts once the response is ready, whatever the responder did (Falcon's
+    ``process_response``): ``on_response`` gets the request and the response."""
+
+    def process_response(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        resource: object,
+        req_succeeded: bool,
+    ) -> None:
+        self.on_response(req, resp)
+
+    @abc.abstractmethod
+    def on_response(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Finish the response (headers, stored answers, the access line)."""
+
+
+class RequestIdMiddleware(ResponseHook):
     """Honours a sane ``X-Request-Id`` or makes one and echoes it on every response; marks every
     log record of the request with it (``logs.current_request_id``); and ends the request with
     its one ``payments.access`` line: method, path (never the query), status, duration in ms."""
@@ -43,13 +83,7 @@ class RequestIdMiddleware:
             req.context.request_id = f"req_{uuid.uuid4().hex}"
         req.context.log_context = enter_request(req.context.request_id)
 
-    def process_response(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        resource: object,
-        req_succeeded: bool,
-    ) -> None:
+    def on_response(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.set_header(REQUEST_ID_HEADER, request_id_of(req))
         token = getattr(req.context, "log_context", None)
         try:
@@ -79,7 +113,7 @@ def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
     )
 
 
-class StorableTextMiddleware:
+class StorableTextMiddleware(RouteHook):
     """Refuses text no database can store (NUL, lone surrogates) in the path or the query,
     for every route, before authentication or any use case sees it.
 
@@ -87,13 +121,7 @@ class StorableTextMiddleware:
     (Bodies are checked where they are decoded: ``json_body.decode_body``.)
     """
 
-    def process_resource(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        resource: object,
-        params: dict[str, Any],
-    ) -> None:
+    def on_route(self, req: falcon.Request, resp: falcon.Response, params: Params) -> None:
         for value in params.values():
             if isinstance(value, str) and not storable(value):
                 raise NotFoundError("There is nothing at this address.")
@@ -141,7 +169,7 @@ def client_address(req: falcon.Request, *, trust_forwarded_for: bool) -> str:
     return req.remote_addr or "unknown"
 
 
-class AuthMiddleware:
+class AuthMiddleware(RouteHook):
     """``Authorization: Bearer <key>`` to a ``Principal`` in ``req.context.principal``.
 
     No header means the anonymous principal; a bad or unknown key is a 401. The route's policy
@@ -156,13 +184,7 @@ class AuthMiddleware:
         req.context.principal = ANONYMOUS
         req.context.client_ip = client_address(req, trust_forwarded_for=self._trust_forwarded_for)
 
-    def process_resource(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        resource: object,
-        params: dict[str, Any],
-    ) -> None:
+    def on_route(self, req: falcon.Request, resp: falcon.Response, params: Params) -> None:
         policy = api_key_policy(req.method, req.uri_template)
         if policy is None:
             # Falcon answers 405 for a method the route lacks; webhooks check signatures.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Context, Decimal
-from typing import overload
+from typing import TypeVar, overload
 
-from msgspec import UNSET
+from msgspec import UNSET, Struct
 
 from payments.domain.catalog import Product
 from payments.domain.ledger import CREDITS, Account, LedgerEntry
@@ -29,6 +29,7 @@ from payments.entrypoints.http.representations import SyncAnswer, WebhookAnswer
 
 _CREDIT_QUANTUM = Decimal("0.01")
 _WIDE = Context(prec=120)
+Body = TypeVar("Body", bound=Struct)
 
 
 @overload
@@ -56,19 +57,29 @@ def money(value: Money) -> bodies.Money:
     return bodies.Money(value.format_amount(), value.currency.code)
 
 
-def present_product(product: Product) -> rep.Product:
-    return rep.Product(
-        id=product.id,
-        name=product.name,
-        kind=product.kind,
-        price=money(product.price),
-        credits=credits_text(product.credits),
-        validity_days=product.validity_days,
-        billing_cycle=product.billing_cycle,
-        trial_days=product.trial_days,
-        active=product.active,
-        created_at=rfc3339(product.created_at),
+def _wire(value: object) -> object:
+    """A domain value as the contract writes it: Money as ``{amount, currency}`` strings, times
+    as RFC 3339 UTC; any other value as it is."""
+    if isinstance(value, Money):
+        return money(value)
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    return value
+
+
+def _present(body: type[Body], source: object, **presented: object) -> Body:
+    """The response ``body`` of a domain object: each field is ``source``'s attribute of the
+    same name in its wire form (``_wire``), unless ``presented`` gives the field's value."""
+    return body(
+        **{
+            name: presented[name] if name in presented else _wire(getattr(source, name))
+            for name in body.__struct_fields__
+        }
     )
+
+
+def present_product(product: Product) -> rep.Product:
+    return _present(rep.Product, product, credits=credits_text(product.credits))
 
 
 def _whole_seconds(moment: datetime) -> str:
@@ -97,23 +108,12 @@ def present_next_action(action: NextAction | None) -> rep.NextAction | None:
 def present_purchase(purchase: Purchase) -> rep.Purchase:
     """The purchase of DESIGN §6, plus ``needs_review``, the ``refunded`` total and the
     provider's ``failure_code`` (its code only: provider messages are never echoed)."""
-    return rep.Purchase(
-        id=purchase.id,
-        reference=purchase.reference,
-        status=purchase.status,
-        customer_id=purchase.customer_id,
-        product_id=purchase.product_id,
-        amount=money(purchase.amount),
+    return _present(
+        rep.Purchase,
+        purchase,
         credits=credits_text(purchase.credits),
-        gateway=purchase.gateway,
-        gateway_reference=purchase.gateway_reference,
         routing=rep.Routing(list(purchase.routing.chain), purchase.routing.reason),
         next_action=present_next_action(purchase.next_action),
-        created_at=rfc3339(purchase.created_at),
-        updated_at=rfc3339(purchase.updated_at),
-        needs_review=purchase.needs_review,
-        refunded=money(purchase.refunded),
-        failure_code=purchase.failure_code,
     )
 
 
@@ -122,15 +122,7 @@ def present_purchase_page(page: PurchasePage) -> rep.PurchaseList:
 
 
 def present_refund(refund: Refund) -> rep.Refund:
-    return rep.Refund(
-        id=refund.id,
-        purchase_id=refund.purchase_id,
-        amount=money(refund.amount),
-        status=refund.status,
-        reason=refund.reason,
-        gateway_reference=refund.gateway_reference,
-        created_at=rfc3339(refund.created_at),
-    )
+    return _present(rep.Refund, refund)
 
 
 def _entry_amount(entry: LedgerEntry) -> str:
@@ -140,16 +132,7 @@ def _entry_amount(entry: LedgerEntry) -> str:
 
 
 def present_entry(entry: LedgerEntry) -> rep.LedgerEntry:
-    return rep.LedgerEntry(
-        id=entry.id,
-        kind=entry.kind.value,
-        asset=entry.asset,
-        amount=_entry_amount(entry),
-        purchase_id=entry.purchase_id,
-        reference=entry.reference,
-        expires_at=rfc3339(entry.expires_at),
-        created_at=rfc3339(entry.created_at),
-    )
+    return _present(rep.LedgerEntry, entry, kind=entry.kind.value, amount=_entry_amount(entry))
 
 
 def present_account(account: Account, *, with_entries: bool = False) -> rep.Account:

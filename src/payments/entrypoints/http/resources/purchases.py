@@ -6,8 +6,9 @@ import falcon
 
 from payments.domain.access import Principal
 from payments.domain.errors import FieldError, ValidationError
+from payments.domain.gateway import PayerDetails
 from payments.domain.idempotency import ClaimedKey
-from payments.domain.services.checkout import CreatePurchase, PayerDetails
+from payments.domain.services.checkout import CreatePurchase
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http import representations as rep

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from payments.adapters.sql.migrations._helpers import foreign_key
+
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -32,6 +34,28 @@ def _amount(name: str = "amount", nullable: bool = False) -> sa.Column[object]:
     return sa.Column(name, sa.Numeric(20, 6), nullable=nullable)
 
 
+def _money(amount: str = "amount") -> tuple[sa.Column[object], sa.Column[str]]:
+    return _amount(amount), sa.Column("currency", sa.String(3), nullable=False)
+
+
+def _at_gateway(*, nullable: bool) -> tuple[sa.Column[str], sa.Column[str]]:
+    return (
+        sa.Column("gateway", sa.String(32), nullable=nullable),
+        sa.Column("gateway_reference", sa.String(255), nullable=True),
+    )
+
+
+def _timestamps() -> tuple[sa.Column[object], sa.Column[object]]:
+    return _time("created_at"), _time("updated_at")
+
+
+def _create_entity(name: str, *items: sa.schema.SchemaItem) -> None:
+    """The table of an entity that our string id keys (``tables._entity``)."""
+    op.create_table(
+        name, _id(nullable=False), *items, sa.PrimaryKeyConstraint("id", name=f"pk_{name}")
+    )
+
+
 def _serial() -> sa.Column[int]:
     return sa.Column(
         "id",
@@ -42,40 +66,33 @@ def _serial() -> sa.Column[int]:
 
 
 def upgrade() -> None:
-    op.create_table(
+    _create_entity(
         "products",
-        _id(nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
-        _amount("price"),
-        sa.Column("currency", sa.String(3), nullable=False),
+        *_money("price"),
         _amount("credits"),
         sa.Column("validity_days", sa.Integer(), nullable=True),
         sa.Column("billing_cycle", sa.String(16), nullable=True),
         sa.Column("trial_days", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         _time("created_at"),
-        sa.PrimaryKeyConstraint("id", name="pk_products"),
         sa.CheckConstraint("price > 0", name=op.f("ck_products_price_positive")),
         sa.CheckConstraint("credits >= 0", name=op.f("ck_products_credits_not_negative")),
     )
-    op.create_table(
+    _create_entity(
         "customers",
-        _id(nullable=False),
         sa.Column("email", sa.String(254), nullable=True),
         sa.Column("name", sa.String(150), nullable=True),
         _time("created_at"),
-        sa.PrimaryKeyConstraint("id", name="pk_customers"),
         sa.UniqueConstraint("email", name="uq_customers_email"),
     )
-    op.create_table(
+    _create_entity(
         "purchases",
-        _id(nullable=False),
         sa.Column("reference", sa.String(64), nullable=False),
         _id("customer_id", nullable=False),
         _id("product_id", nullable=False),
-        _amount(),
-        sa.Column("currency", sa.String(3), nullable=False),
+        *_money(),
         _amount("credits"),
         sa.Column("validity_days", sa.Integer(), nullable=True),
         sa.Column("country", sa.String(2), nullable=False),
@@ -83,8 +100,7 @@ def upgrade() -> None:
         sa.Column("routing_chain", sa.Text(), nullable=False),
         sa.Column("routing_reason", sa.Text(), nullable=False),
         sa.Column("status", sa.String(32), nullable=False),
-        sa.Column("gateway", sa.String(32), nullable=True),
-        sa.Column("gateway_reference", sa.String(255), nullable=True),
+        *_at_gateway(nullable=True),
         sa.Column("next_action", sa.Text(), nullable=True),
         sa.Column("return_url", sa.Text(), nullable=True),
         _amount("refunded_amount", nullable=True),
@@ -92,17 +108,11 @@ def upgrade() -> None:
         sa.Column("review_reason", sa.Text(), nullable=True),
         sa.Column("failure_code", sa.String(255), nullable=True),
         sa.Column("failure_message", sa.Text(), nullable=True),
-        _time("created_at"),
-        _time("updated_at"),
+        *_timestamps(),
         _time("completed_at", nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_purchases"),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name="fk_purchases_customer_id_customers"
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name="fk_purchases_product_id_products"
-        ),
+        foreign_key("purchases", "customer_id", "customers"),
+        foreign_key("purchases", "product_id", "products"),
         sa.UniqueConstraint("reference", name="uq_purchases_reference"),
         sa.UniqueConstraint(
             "gateway", "gateway_reference", name="uq_purchases_gateway_gateway_reference"
@@ -132,33 +142,22 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(255), nullable=True),
         _time("at"),
         sa.PrimaryKeyConstraint("id", name="pk_purchase_audit"),
-        sa.ForeignKeyConstraint(
-            ["purchase_id"], ["purchases.id"], name="fk_purchase_audit_purchase_id_purchases"
-        ),
+        foreign_key("purchase_audit", "purchase_id", "purchases"),
     )
     op.create_index("ix_purchase_audit_purchase_id_id", "purchase_audit", ["purchase_id", "id"])
 
-    op.create_table(
+    _create_entity(
         "refunds",
-        _id(nullable=False),
         _id("purchase_id", nullable=False),
         _id("customer_id", nullable=False),
-        _amount(),
-        sa.Column("currency", sa.String(3), nullable=False),
+        *_money(),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("status", sa.String(32), nullable=False),
-        sa.Column("gateway", sa.String(32), nullable=False),
-        sa.Column("gateway_reference", sa.String(255), nullable=True),
+        *_at_gateway(nullable=False),
         sa.Column("failure_message", sa.Text(), nullable=True),
-        _time("created_at"),
-        _time("updated_at"),
-        sa.PrimaryKeyConstraint("id", name="pk_refunds"),
-        sa.ForeignKeyConstraint(
-            ["purchase_id"], ["purchases.id"], name="fk_refunds_purchase_id_purchases"
-        ),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name="fk_refunds_customer_id_customers"
-        ),
+        *_timestamps(),
+        foreign_key("refunds", "purchase_id", "purchases"),
+        foreign_key("refunds", "customer_id", "customers"),
         sa.UniqueConstraint(
             "gateway", "gateway_reference", name="uq_refunds_gateway_gateway_reference"
         ),
@@ -168,9 +167,8 @@ def upgrade() -> None:
         "ix_refunds_purchase_id_created_at_id", "refunds", ["purchase_id", "created_at", "id"]
     )
 
-    op.create_table(
+    _create_entity(
         "ledger_entries",
-        _id(nullable=False),
         _id("customer_id", nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("asset", sa.String(16), nullable=False),
@@ -180,13 +178,8 @@ def upgrade() -> None:
         _id("purchase_id", nullable=True),
         _time("expires_at", nullable=True),
         sa.Column("reference", sa.String(255), nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_ledger_entries"),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name="fk_ledger_entries_customer_id_customers"
-        ),
-        sa.ForeignKeyConstraint(
-            ["purchase_id"], ["purchases.id"], name="fk_ledger_entries_purchase_id_purchases"
-        ),
+        foreign_key("ledger_entries", "customer_id", "customers"),
+        foreign_key("ledger_entries", "purchase_id", "purchases"),
         sa.UniqueConstraint("source", name="uq_ledger_entries_source"),
     )
     op.create_index(
@@ -200,9 +193,8 @@ def upgrade() -> None:
         ["purchase_id", "created_at", "id"],
     )
 
-    op.create_table(
+    _create_entity(
         "webhook_inbox",
-        _id(nullable=False),
         sa.Column("provider", sa.String(32), nullable=False),
         sa.Column("event_id", sa.String(255), nullable=False),
         sa.Column("event_type", sa.String(255), nullable=False),
@@ -215,7 +207,6 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         _time("processed_at", nullable=True),
         _id("purchase_id", nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_webhook_inbox"),
         sa.UniqueConstraint("provider", "event_id", name="uq_webhook_inbox_provider_event_id"),
     )
     op.create_index(
@@ -237,19 +228,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_idempotency_keys_expires_at", "idempotency_keys", ["expires_at"])
 
-    op.create_table(
+    _create_entity(
         "api_keys",
-        _id(nullable=False),
         sa.Column("prefix", sa.String(32), nullable=False),
         sa.Column("secret_hash", sa.String(128), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         _id("customer_id", nullable=True),
         _time("created_at"),
         _time("revoked_at", nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_api_keys"),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name="fk_api_keys_customer_id_customers"
-        ),
+        foreign_key("api_keys", "customer_id", "customers"),
         sa.UniqueConstraint("secret_hash", name="uq_api_keys_secret_hash"),
     )
 

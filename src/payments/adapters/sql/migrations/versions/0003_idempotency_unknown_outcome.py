@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from payments.adapters.sql.migrations._helpers import add_columns, drop_columns
+
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -42,8 +44,7 @@ _MOVE_ON_POSTGRESQL = sa.text(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("idempotency_keys") as batch:
-        batch.add_column(sa.Column("unknown_outcome", sa.String(80), nullable=True))
+    add_columns("idempotency_keys", sa.Column("unknown_outcome", sa.String(80), nullable=True))
     if op.get_context().as_sql:  # an offline script (``alembic upgrade --sql``) reads no rows
         if op.get_context().dialect.name == "postgresql":
             op.execute(_MOVE_ON_POSTGRESQL)
@@ -68,5 +69,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("idempotency_keys") as batch:
-        batch.drop_column("unknown_outcome")
+    drop_columns("idempotency_keys", "unknown_outcome")

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from payments.adapters.sql.migrations._helpers import add_columns, drop_columns
+
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
@@ -38,9 +40,11 @@ _FILL = {
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
-        batch.add_column(sa.Column("event_id", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("aggregate_id", sa.String(64), nullable=True))
+    add_columns(
+        "outbox",
+        sa.Column("event_id", sa.String(64), nullable=True),
+        sa.Column("aggregate_id", sa.String(64), nullable=True),
+    )
     fill = _FILL.get(op.get_context().dialect.name)
     if fill is not None:
         op.execute(sa.text(fill))
@@ -51,6 +55,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_outbox_aggregate_id_id", table_name="outbox")
     op.drop_index("ix_outbox_event_id", table_name="outbox")
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("aggregate_id")
-        batch.drop_column("event_id")
+    drop_columns("outbox", "aggregate_id", "event_id")
