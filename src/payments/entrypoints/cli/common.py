@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from payments.config import Settings
 from payments.containers import Container, build_container
@@ -27,6 +29,22 @@ def open_container(settings: Settings | None = None) -> Container:
 
 def when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment is not None else "-"
+
+
+def command_group(
+    commands: argparse._SubParsersAction[Any], name: str, help: str
+) -> argparse._SubParsersAction[Any]:
+    """A command of sub-commands (``payments <name> <sub-command>``): where they are added."""
+    group: argparse.ArgumentParser = commands.add_parser(name, help=help)
+    return group.add_subparsers(dest=f"{name.replace('-', '_')}_command", required=True)
+
+
+def print_table(columns: Sequence[str], rows: Iterable[Sequence[str | None]]) -> None:
+    """Tab-separated lines for an operator or a script: the column names, then a line a row,
+    ``-`` where a value is missing."""
+    print("\t".join(columns))
+    for row in rows:
+        print("\t".join(value or "-" for value in row))
 
 
 def positive(text: str) -> int:

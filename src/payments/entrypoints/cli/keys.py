@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from payments.entrypoints.cli.common import open_container, when
+from payments.domain.access import ApiKey
+from payments.entrypoints.cli.common import command_group, open_container, print_table, when
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -18,11 +19,14 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Every key with its prefix, never a secret (only hashes are stored)."""
-    print("id\tprefix\trole\tcustomer_id\tcreated_at\trevoked_at")
-    for key in open_container().access().list_keys():
-        fields = (key.id, key.prefix, key.role.value, key.customer_id or "-")
-        print("\t".join((*fields, when(key.created_at), when(key.revoked_at))))
+    columns = ("id", "prefix", "role", "customer_id", "created_at", "revoked_at")
+    print_table(columns, [_key_row(key) for key in open_container().access().list_keys()])
     return 0
+
+
+def _key_row(key: ApiKey) -> tuple[str | None, ...]:
+    fields = (key.id, key.prefix, key.role.value, key.customer_id)
+    return (*fields, when(key.created_at), when(key.revoked_at))
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
@@ -32,8 +36,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    keys = commands.add_parser("api-keys", help="manage API keys")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub = command_group(commands, "api-keys", "manage API keys")
     create = keys_sub.add_parser("create", help="create a key and print it once")
     create.add_argument(
         "--role", required=True, choices=["admin", "merchant", "customer", "public"]

@@ -7,33 +7,53 @@ import argparse
 import sys
 from typing import Any
 
-from payments.domain.inbox import InboxStatus
-from payments.entrypoints.cli.common import open_container, positive, when
+from payments.domain.events import StoredEvent
+from payments.domain.inbox import InboxMessage, InboxStatus
+from payments.entrypoints.cli.common import (
+    command_group,
+    open_container,
+    positive,
+    print_table,
+    when,
+)
 
 
 def cmd_inbox_list(args: argparse.Namespace) -> int:
     """Stored notifications, newest first: the ids ``payments replay`` takes."""
     status = InboxStatus(args.status) if args.status else None
     messages = open_container().inbox().recent(status=status, limit=args.limit)
-    print("id\tprovider\tevent_type\tstatus\tattempts\tlast_error")
-    for message in messages:
-        error = " ".join((message.last_error or "").split())  # one line per message
-        if len(error) > 200:
-            error = error[:199] + "…"
-        fields = (message.id, message.provider, message.event_type, message.status.value)
-        print("\t".join((*fields, str(message.attempts), error or "-")))
+    print_table(_INBOX_COLUMNS, [_inbox_row(message) for message in messages])
     return 0
+
+
+_INBOX_COLUMNS = ("id", "provider", "event_type", "status", "attempts", "last_error")
+
+
+def _inbox_row(message: InboxMessage) -> tuple[str, ...]:
+    error = " ".join((message.last_error or "").split())  # one line per message
+    if len(error) > 200:
+        error = error[:199] + "…"
+    fields = (message.id, message.provider, message.event_type, message.status.value)
+    return (*fields, str(message.attempts), error or "-")
 
 
 def cmd_events_list(args: argparse.Namespace) -> int:
     """The outbox's unpublished events, oldest first, and how many wait in all."""
     waiting, events = open_container().outbox_backlog().unpublished(limit=args.limit)
-    print("position\tevent_id\ttype\taggregate_id\toccurred_at")
-    for event in events:
-        fields = (str(event.position), event.event_id, event.name, event.aggregate_id or "-")
-        print("\t".join((*fields, when(event.occurred_at))))
+    columns = ("position", "event_id", "type", "aggregate_id", "occurred_at")
+    print_table(columns, [_event_row(event) for event in events])
     print(f"{waiting} event(s) wait to be published", file=sys.stderr)
     return 0
+
+
+def _event_row(event: StoredEvent) -> tuple[str | None, ...]:
+    return (
+        str(event.position),
+        event.event_id,
+        event.name,
+        event.aggregate_id,
+        when(event.occurred_at),
+    )
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -43,8 +63,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    inbox = commands.add_parser("inbox", help="look at stored notifications")
-    inbox_sub = inbox.add_subparsers(dest="inbox_command", required=True)
+    inbox_sub = command_group(commands, "inbox", "look at stored notifications")
     listing = inbox_sub.add_parser(
         "list", help="stored notifications, newest first (ids for `payments replay`)"
     )
@@ -52,8 +71,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     listing.add_argument("--limit", type=positive, default=50)
     listing.set_defaults(func=cmd_inbox_list)
 
-    events = commands.add_parser("events", help="look at the outbox of domain events")
-    events_sub = events.add_subparsers(dest="events_command", required=True)
+    events_sub = command_group(commands, "events", "look at the outbox of domain events")
     events_list = events_sub.add_parser(
         "list", help="the events waiting to be published, oldest first"
     )
