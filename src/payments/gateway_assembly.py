@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 
 from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway
+from payments.adapters.gateways.payu import PayUGateway
 from payments.adapters.gateways.sandbox import SandboxGateway
 from payments.adapters.gateways.stripe import (
     StripeGateway,
@@ -19,6 +20,7 @@ from payments.sandbox.environment import (
     SANDBOX_GATEWAY_PREFIX,
     SANDBOX_STRIPE_KEY,
     SANDBOX_STRIPE_PREFIX,
+    sandbox_payu_settings,
     sandbox_wompi_settings,
 )
 
@@ -62,6 +64,21 @@ def wompi_gateway(settings: Settings, session: requests.Session) -> WompiGateway
     )
 
 
+def payu_gateway(settings: Settings, session: requests.Session) -> PayUGateway | None:
+    """PayU at ``PAYMENTS_PAYU_BASE_URL`` with the configured credentials; in sandbox mode
+    without them, the built-in PayU simulator with PayU's documented test merchant; None in
+    live mode without credentials. Its confirmations come to our ``/v1/webhooks/payu``."""
+    if not settings.payu.has_credentials and not settings.sandbox:
+        return None
+    payu = sandbox_payu_settings(settings) if settings.sandbox else settings.payu
+    return PayUGateway(
+        session,
+        payu.base_url or "",
+        merchant=payu.merchant(test=settings.sandbox),
+        notify_url=settings.public_base_url + "/v1/webhooks/payu",
+    )
+
+
 def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:
     """Every gateway the settings enable; in sandbox mode the simulators stand in for providers."""
     gateways: list[PaymentGateway] = []
@@ -71,9 +88,10 @@ def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegi
     stripe = stripe_gateway(settings)
     if stripe is not None:
         gateways.append(stripe)
-    wompi = wompi_gateway(settings, session)
-    if wompi is not None:
-        gateways.append(wompi)
+    for provider in (wompi_gateway, payu_gateway):
+        built = provider(settings, session)
+        if built is not None:
+            gateways.append(built)
     # Each provider sits behind a circuit breaker (DESIGN §4): one that keeps failing is left
     # alone for a while, so checkouts fail over fast instead of holding threads on timeouts.
     return GatewayRegistry([CircuitBreakingGateway(gateway) for gateway in gateways])
