@@ -350,14 +350,9 @@ def _payu(get: Callable[[str], str | None], mode: str) -> PayUSettings:
         "PAYMENTS_PAYU_BASE_URL",
         "https://sandbox.api.payulatam.com (or the /sandbox/payu of a running sandbox service)",
     )
-    return PayUSettings(
-        merchant_id=values["merchant_id"],
-        accounts=payu_settings.accounts_from_setting(values["account_id"] or ""),
-        api_key=values["api_key"],
-        api_login=values["api_login"],
-        algorithm=algorithm,
-        base_url=base_url,
-    )
+    accounts = payu_settings.accounts_from_setting(values["account_id"] or "")
+    credentials = (values["merchant_id"], accounts, values["api_key"], values["api_login"])
+    return PayUSettings(*credentials, algorithm, base_url)
 
 
 def _nats(get: Callable[[str, str], str | None]) -> NatsSettings | None:

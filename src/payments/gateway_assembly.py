@@ -68,15 +68,12 @@ def payu_gateway(settings: Settings, session: requests.Session) -> PayUGateway |
     """PayU at ``PAYMENTS_PAYU_BASE_URL`` with the configured credentials; in sandbox mode
     without them, the built-in PayU simulator with PayU's documented test merchant; None in
     live mode without credentials. Its confirmations come to our ``/v1/webhooks/payu``."""
-    if not settings.payu.has_credentials and not settings.sandbox:
-        return None
     payu = sandbox_payu_settings(settings) if settings.sandbox else settings.payu
-    return PayUGateway(
-        session,
-        payu.base_url or "",
-        merchant=payu.merchant(test=settings.sandbox),
-        notify_url=settings.public_base_url + "/v1/webhooks/payu",
-    )
+    if not payu.has_credentials:
+        return None
+    merchant = payu.merchant(test=settings.sandbox)
+    notify = settings.public_base_url + "/v1/webhooks/payu"
+    return PayUGateway(session, payu.base_url or "", merchant=merchant, notify_url=notify)
 
 
 def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:

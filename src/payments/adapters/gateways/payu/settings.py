@@ -130,10 +130,8 @@ SANDBOX_BASE_URL: Final = "https://sandbox.api.payulatam.com"
 """Where both APIs live (``/payments-api/...`` and ``/reports-api/...``, reference §2.1)."""
 
 SETTING_NAMES: Final[Mapping[str, str]] = {
-    "merchant_id": "PAYMENTS_PAYU_MERCHANT_ID",
-    "account_id": "PAYMENTS_PAYU_ACCOUNT_ID",
-    "api_key": "PAYMENTS_PAYU_API_KEY",
-    "api_login": "PAYMENTS_PAYU_API_LOGIN",
+    name: f"PAYMENTS_PAYU_{name.upper()}"
+    for name in ("merchant_id", "account_id", "api_key", "api_login")
 }
 """Per credential, the setting that holds it: all four or none."""
 
