@@ -14,7 +14,11 @@ import requests
 from sqlalchemy import Engine
 
 from payments.adapters.gateways.payu import confirmation_signature
-from payments.adapters.gateways.payu.settings import SANDBOX_API_KEY, SANDBOX_MERCHANT_ID
+from payments.adapters.gateways.payu.settings import (
+    SANDBOX_API_KEY,
+    SANDBOX_API_LOGIN,
+    SANDBOX_MERCHANT_ID,
+)
 from payments.sandbox.payu_simulator import PayUSimulator
 from tests.integration.service import RunningService, running_service
 
@@ -238,3 +242,89 @@ def test_a_pse_payment_cannot_be_refunded_and_nothing_is_booked(service: Running
     refunds = service.call("GET", f"/v1/purchases/{purchase['id']}", key).json()
     assert refunds["status"] == "completed"
     assert _credits(service, key, purchase) == "8.00"
+
+
+def _card(service: RunningService, holder: str) -> dict[str, Any]:
+    """A card stored at the PayU simulator as the payer's browser would (``CREATE_TOKEN``)."""
+    answer = requests.post(
+        service.base_url + "/sandbox/payu/payments-api/4.0/service.cgi",
+        json={
+            "language": "es",
+            "command": "CREATE_TOKEN",
+            "merchant": {"apiKey": SANDBOX_API_KEY, "apiLogin": SANDBOX_API_LOGIN},
+            "creditCardToken": {
+                "payerId": "ana",
+                "name": holder,
+                "identificationNumber": "1020304050",
+                "paymentMethod": "VISA",
+                "number": "4097440000000004",
+                "expirationDate": "2030/05",
+            },
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    token = answer.json()["creditCardToken"]["creditCardTokenId"]
+    return {"payment_method": "card", "payment_token": token}
+
+
+def _buy_by_card(service: RunningService, key: str, holder: str) -> dict[str, Any]:
+    product = service.call("POST", "/v1/products", key, PACKAGE).json()
+    body = {
+        "product_id": product["id"],
+        "customer": {"email": "ana@example.com", "name": "Ana"},
+        "country": "CO",
+        **_card(service, holder),
+    }
+    purchase = service.call("POST", "/v1/purchases", key, body)
+    assert purchase.status_code == 201, purchase.text
+    started: dict[str, Any] = purchase.json()
+    assert started["gateway"] == "payu"
+    return started
+
+
+@pytest.mark.parametrize(
+    ("holder", "status", "credits"),
+    [("APPROVED", "completed", "8.00"), ("REJECTED", "failed", "0.00")],
+)
+def test_a_card_is_settled_at_once_by_its_holders_sandbox_name(
+    service: RunningService, holder: str, status: str, credits: str
+) -> None:
+    key = service.admin_key()
+    purchase = _buy_by_card(service, key, holder)
+    assert purchase["status"] == status
+    assert purchase["next_action"] is None
+    assert _credits(service, key, purchase) == credits
+
+
+def test_an_approved_card_payment_is_refunded_whole_at_payu(service: RunningService) -> None:
+    key = service.admin_key()
+    purchase = _buy_by_card(service, key, "APPROVED")
+
+    refund = service.call("POST", f"/v1/purchases/{purchase['id']}/refunds", key, {})
+
+    assert refund.status_code == 201, refund.text
+    assert refund.json()["status"] == "succeeded"
+    order = _simulator(service).orders[purchase["gateway_reference"]]
+    assert order.status == "REFUNDED"
+    assert [child.type for child in order.children] == ["REFUND"]
+    assert _simulator(service).refunded(purchase["gateway_reference"]).amount == Decimal(50000)
+    shown = service.call("GET", f"/v1/purchases/{purchase['id']}", key).json()
+    assert shown["status"] == "refunded"
+
+
+def test_a_pending_card_payment_is_voided_when_the_purchase_is_cancelled(
+    service: RunningService,
+) -> None:
+    key = service.admin_key()
+    purchase = _buy_by_card(service, key, "PENDING")
+    assert purchase["status"] == "processing"
+
+    cancelled = service.call("POST", f"/v1/purchases/{purchase['id']}/cancel", key)
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    order = _simulator(service).orders[purchase["gateway_reference"]]
+    assert order.status == "CANCELLED"
+    assert [child.type for child in order.children] == ["VOID"]
+    assert _credits(service, key, purchase) == "0.00"
