@@ -134,10 +134,11 @@ def payment_request(
     """What gateway ``attempt`` (its index in the purchase's routing chain) is asked to start.
 
     Everything but the payer's extra details, the bank and the card token comes from what the
-    purchase (and its customer) stores, so reconciliation rebuilds the same request under the same idempotency key
-    (``{purchase id}:start:{attempt}``) to recover a start whose answer was lost. A gateway that
-    cannot be searched by our reference (``authoritative_lookup``) is sent neither extra, so
-    its request can be rebuilt exactly; Stripe, the one such gateway, sends neither anyway.
+    purchase (and its customer) stores, so reconciliation rebuilds the same request under the
+    same idempotency key (``{purchase id}:start:{attempt}``) to recover a start whose answer was
+    lost. A gateway that cannot be searched by our reference (``authoritative_lookup``) is sent
+    none of those extras, so its request can be rebuilt exactly; Stripe, the one such gateway,
+    sends none anyway.
     """
     return PaymentRequest(
         purchase_id=purchase.id,
