@@ -328,3 +328,32 @@ def test_a_pending_card_payment_is_voided_when_the_purchase_is_cancelled(
     assert order.status == "CANCELLED"
     assert [child.type for child in order.children] == ["VOID"]
     assert _credits(service, key, purchase) == "0.00"
+
+
+def test_credentials_and_a_base_url_talk_to_another_services_simulator(
+    service: RunningService, database: Engine
+) -> None:
+    """A second service with PayU credentials and ``PAYMENTS_PAYU_BASE_URL`` at the first one's
+    ``/sandbox/payu`` charges there; a sync reads the order back from that simulator."""
+    env = {
+        "PAYMENTS_DATABASE_URL": database.url.render_as_string(hide_password=False),
+        "PAYMENTS_ROUTING": "CO: payu; *: sandbox",
+        "PAYMENTS_PAYU_MERCHANT_ID": SANDBOX_MERCHANT_ID,
+        "PAYMENTS_PAYU_ACCOUNT_ID": "512321",
+        "PAYMENTS_PAYU_API_KEY": SANDBOX_API_KEY,
+        "PAYMENTS_PAYU_API_LOGIN": SANDBOX_API_LOGIN,
+        "PAYMENTS_PAYU_BASE_URL": service.base_url + "/sandbox/payu",
+    }
+    with running_service(env) as client:
+        key = client.admin_key()
+        purchase = _buy(client, key, PSE)
+        assert client.container.sandbox().payu_simulator.orders == {}
+        remote = _simulator(service)
+        assert remote.orders[purchase["gateway_reference"]].reference == purchase["reference"]
+
+        remote.approve(purchase["gateway_reference"])
+        synced = client.call("POST", f"/v1/purchases/{purchase['id']}/sync", key)
+
+        assert synced.status_code == 200, synced.text
+        assert synced.json()["purchase"]["status"] == "completed"
+        assert _credits(client, key, purchase) == "8.00"
