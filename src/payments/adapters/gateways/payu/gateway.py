@@ -68,6 +68,7 @@ _LABEL = "PayU"
 _MALFORMED = (PayUAnswerError, MalformedNotificationError)
 _ASYNC_METHODS: Final = frozenset(METHOD_NAMES.values())
 """PSE and cash: PayU cannot void nor refund them (reference §2.3, only the charge is allowed)."""
+_EFECTY_LIMITS: Final = (Money(EFECTY_MINIMUM_COP, "COP"), Money(EFECTY_MAXIMUM_COP, "COP"))
 _CARD_ONLY: Final = frozenset({"card"})
 """PayU refunds cards; PSE and cash cannot be given back through its API (reference §2.3)."""
 _REFUSED_REFUNDS: Final = frozenset({"DECLINED", "ERROR"})
@@ -249,12 +250,9 @@ class PayUGateway(PaymentGateway):
         method = request.payment_method or "card"
         if method != "card" and request.country != "CO":
             raise UnsupportedByGatewayError(f"PayU takes {method} in Colombia only.")
-        if method == "cash" and not (
-            request.amount.currency.code == "COP"
-            and Money(EFECTY_MINIMUM_COP, "COP")
-            <= request.amount
-            <= Money(EFECTY_MAXIMUM_COP, "COP")
-        ):
+        lowest, highest = _EFECTY_LIMITS
+        within = request.amount.currency == lowest.currency and lowest <= request.amount <= highest
+        if method == "cash" and not within:
             raise UnsupportedByGatewayError(
                 f"PayU's Efecty takes COP {EFECTY_MINIMUM_COP} to {EFECTY_MAXIMUM_COP} only."
             )
