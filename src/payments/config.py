@@ -12,6 +12,8 @@ from redis import ConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from payments.adapters.gateways.payu import settings as payu_settings
+from payments.adapters.gateways.payu.params import Merchant
 from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
 from payments.adapters.gateways.wompi import settings as wompi_settings
 from payments.domain.errors import ConfigurationError
@@ -61,6 +63,37 @@ class WompiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PayUSettings:
+    """PayU's credentials (all four or none), signature algorithm and API base URL; ``None``
+    credentials in sandbox mode: the built-in simulator stands in, with PayU's documented test
+    merchant."""
+
+    merchant_id: str | None = None
+    accounts: Mapping[str, str] = field(default_factory=dict)
+    """PayU's account id per country (``PAYMENTS_PAYU_ACCOUNT_ID``)."""
+    api_key: str | None = field(default=None, repr=False)
+    api_login: str | None = field(default=None, repr=False)
+    algorithm: payu_settings.SignatureAlgorithm = payu_settings.SignatureAlgorithm.MD5
+    base_url: str | None = None
+    """Where the gateway calls PayU when credentials are set (``PAYMENTS_PAYU_BASE_URL``)."""
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.merchant_id)
+
+    def merchant(self, *, test: bool) -> Merchant:
+        """The credentials as every PayU command carries them (``test`` in sandbox mode)."""
+        return Merchant(
+            self.api_key or "",
+            self.api_login or "",
+            self.merchant_id or "",
+            dict(self.accounts),
+            self.algorithm,
+            test,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class NatsSettings:
     """The NATS JetStream relay's settings (docs/configuration.md)."""
 
@@ -95,6 +128,7 @@ class Settings:
     nats: NatsSettings | None = None
     """Where the worker publishes the outbox's events; None: they stay in the outbox."""
     wompi: WompiSettings = field(default_factory=WompiSettings)
+    payu: PayUSettings = field(default_factory=PayUSettings)
 
     @property
     def sandbox(self) -> bool:
@@ -104,9 +138,9 @@ class Settings:
     def gateways(self) -> frozenset[str]:
         """The gateways these settings configure, the only ones routing may name: Stripe with a
         secret key (in sandbox mode its built-in simulator otherwise), Wompi with its keys (in
-        sandbox mode its built-in simulator otherwise) and, in sandbox mode only, the built-in
-        sandbox gateway."""
-        return configured_gateways(self.mode, self.stripe, self.wompi)
+        sandbox mode its built-in simulator otherwise), PayU likewise with its credentials and,
+        in sandbox mode only, the built-in sandbox gateway."""
+        return configured_gateways(self.mode, self.stripe, self.wompi, self.payu)
 
     @property
     def rate_limit_store(self) -> str:
@@ -149,10 +183,11 @@ class Settings:
             raise ConfigurationError("Live mode needs a gateway: set PAYMENTS_STRIPE_SECRET_KEY.")
         _check_publishable_key(mode, stripe.publishable_key)
         wompi = _wompi(get, mode)
+        payu = _payu(get, mode)
         default_routing = "*: stripe" if stripe.secret_key else "*: sandbox"
         routing_text = get("ROUTING", default_routing) or default_routing
         routing = _routing(routing_text)
-        check_routed_gateways(routing, configured_gateways(mode, stripe, wompi), mode)
+        check_routed_gateways(routing, configured_gateways(mode, stripe, wompi, payu), mode)
         log_format = (get("LOG_FORMAT", "console") or "console").lower()
         if log_format not in ("json", "console"):
             raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
@@ -164,6 +199,7 @@ class Settings:
         return cls(
             nats=_nats(get),
             wompi=wompi,
+            payu=payu,
             mode=mode,
             database_url=database_url,
             routing=routing,
@@ -186,15 +222,20 @@ class Settings:
 
 
 def configured_gateways(
-    mode: str, stripe: StripeSettings, wompi: WompiSettings | None = None
+    mode: str,
+    stripe: StripeSettings,
+    wompi: WompiSettings | None = None,
+    payu: PayUSettings | None = None,
 ) -> frozenset[str]:
     """The gateways ``mode`` and the provider settings enable (what
     ``payments.gateway_assembly.build_gateways`` builds)."""
     if mode == "sandbox":
-        return frozenset({"sandbox", "stripe", "wompi"})
+        return frozenset({"sandbox", "stripe", "wompi", "payu"})
     live = {"stripe"} if stripe.secret_key else set()
     if wompi is not None and wompi.has_keys:
         live.add("wompi")
+    if payu is not None and payu.has_credentials:
+        live.add("payu")
     return frozenset(live)
 
 
@@ -269,13 +310,11 @@ def _wompi(get: Callable[[str], str | None], mode: str) -> WompiSettings:
     if not wompi_settings.check_wompi_keys(mode, keys):
         return WompiSettings()
     default = wompi_settings.BASE_URL if mode == "live" else wompi_settings.SANDBOX_BASE_URL
-    base_url = (get("WOMPI_BASE_URL") or default).rstrip("/")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            "PAYMENTS_WOMPI_BASE_URL is malformed: use https://sandbox.wompi.co/v1 (or the "
-            "/sandbox/wompi/v1 of a running sandbox service)."
-        )
+    base_url = _base_url(
+        get("WOMPI_BASE_URL") or default,
+        "PAYMENTS_WOMPI_BASE_URL",
+        "https://sandbox.wompi.co/v1 (or the /sandbox/wompi/v1 of a running sandbox service)",
+    )
     return WompiSettings(
         public_key=keys["public"],
         private_key=keys["private"],
@@ -283,6 +322,37 @@ def _wompi(get: Callable[[str], str | None], mode: str) -> WompiSettings:
         events_secret=keys["events"],
         base_url=base_url,
     )
+
+
+def _base_url(value: str, variable: str, example: str) -> str:
+    """A provider's API base URL, without its trailing slash; refusals name ``variable``."""
+    base_url = value.rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"{variable} is malformed: use {example}.")
+    return base_url
+
+
+def _payu(get: Callable[[str], str | None], mode: str) -> PayUSettings:
+    """PayU's settings (``check_payu_credentials`` refuses partial or test credentials in live
+    mode); the base URL defaults to PayU's test environment in sandbox mode, production in live
+    mode."""
+    values = {
+        name: get(variable.removeprefix("PAYMENTS_"))
+        for name, variable in payu_settings.SETTING_NAMES.items()
+    }
+    algorithm = payu_settings.signature_algorithm_from_setting(get("PAYU_SIGNATURE_ALGORITHM"))
+    if not payu_settings.check_payu_credentials(mode, values):
+        return PayUSettings(algorithm=algorithm)
+    default = payu_settings.BASE_URL if mode == "live" else payu_settings.SANDBOX_BASE_URL
+    base_url = _base_url(
+        get("PAYU_BASE_URL") or default,
+        "PAYMENTS_PAYU_BASE_URL",
+        "https://sandbox.api.payulatam.com (or the /sandbox/payu of a running sandbox service)",
+    )
+    accounts = payu_settings.accounts_from_setting(values["account_id"] or "")
+    credentials = (values["merchant_id"], accounts, values["api_key"], values["api_login"])
+    return PayUSettings(*credentials, algorithm, base_url)
 
 
 def _nats(get: Callable[[str, str], str | None]) -> NatsSettings | None:

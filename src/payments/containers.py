@@ -141,7 +141,7 @@ class Container(containers.DeclarativeContainer):
     )
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
     access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
-    banks = providers.Singleton(BankDirectory, gateways, clock)
+    banks = providers.Singleton(BankDirectory, gateways, clock, routing=routing)
     idempotency = providers.Singleton(
         IdempotencyService, unit_of_work.provider, clock, settings.provided.idempotency_ttl
     )

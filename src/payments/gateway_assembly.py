@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 
 from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway
+from payments.adapters.gateways.payu import PayUGateway
 from payments.adapters.gateways.sandbox import SandboxGateway
 from payments.adapters.gateways.stripe import (
     StripeGateway,
@@ -19,6 +20,7 @@ from payments.sandbox.environment import (
     SANDBOX_GATEWAY_PREFIX,
     SANDBOX_STRIPE_KEY,
     SANDBOX_STRIPE_PREFIX,
+    sandbox_payu_settings,
     sandbox_wompi_settings,
 )
 
@@ -62,6 +64,18 @@ def wompi_gateway(settings: Settings, session: requests.Session) -> WompiGateway
     )
 
 
+def payu_gateway(settings: Settings, session: requests.Session) -> PayUGateway | None:
+    """PayU at ``PAYMENTS_PAYU_BASE_URL`` with the configured credentials; in sandbox mode
+    without them, the built-in PayU simulator with PayU's documented test merchant; None in
+    live mode without credentials. Its confirmations come to our ``/v1/webhooks/payu``."""
+    payu = sandbox_payu_settings(settings) if settings.sandbox else settings.payu
+    if not payu.has_credentials:
+        return None
+    merchant = payu.merchant(test=settings.sandbox)
+    notify = settings.public_base_url + "/v1/webhooks/payu"
+    return PayUGateway(session, payu.base_url or "", merchant=merchant, notify_url=notify)
+
+
 def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:
     """Every gateway the settings enable; in sandbox mode the simulators stand in for providers."""
     gateways: list[PaymentGateway] = []
@@ -71,9 +85,10 @@ def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegi
     stripe = stripe_gateway(settings)
     if stripe is not None:
         gateways.append(stripe)
-    wompi = wompi_gateway(settings, session)
-    if wompi is not None:
-        gateways.append(wompi)
+    for provider in (wompi_gateway, payu_gateway):
+        built = provider(settings, session)
+        if built is not None:
+            gateways.append(built)
     # Each provider sits behind a circuit breaker (DESIGN §4): one that keeps failing is left
     # alone for a while, so checkouts fail over fast instead of holding threads on timeouts.
     return GatewayRegistry([CircuitBreakingGateway(gateway) for gateway in gateways])

@@ -230,6 +230,7 @@ def test_routing_to_configured_gateways_starts_in_each_mode() -> None:
         "sandbox",
         "stripe",
         "wompi",
+        "payu",
     }
     assert Settings.from_env({**LIVE, "PAYMENTS_ROUTING": "ES: stripe; *: stripe"}).gateways == {
         "stripe"

@@ -7,6 +7,7 @@ import pytest
 from payments.adapters.memory import FakeGateway, FixedClock
 from payments.domain.errors import GatewayUnavailableError, ValidationError
 from payments.domain.gateway import Bank, GatewayCapabilities
+from payments.domain.routing import RoutingTable
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.gateways import GatewayRegistry
 
@@ -107,3 +108,14 @@ def test_a_malformed_country_is_a_validation_error(country: object) -> None:
     directory, _ = _directory(FakeGateway("pse"))
     with pytest.raises(ValidationError):
         directory.banks(country)  # type: ignore[arg-type]
+
+
+def test_the_gateways_routing_sends_pse_to_are_asked_first() -> None:
+    first, routed = FakeGateway("first"), FakeGateway("routed")
+    routing = RoutingTable.parse("CO+pse: routed, first; *: first")
+    directory = BankDirectory(GatewayRegistry([first, routed]), FixedClock(), routing=routing)
+    assert directory.banks("CO").gateway == "routed"
+    assert ("banks", "CO") not in first.calls
+    assert BankDirectory(GatewayRegistry([first, routed]), FixedClock()).banks("CO").gateway == (
+        "first"
+    )

@@ -86,6 +86,14 @@ class RoutingTable:
         """Every gateway some rule names."""
         return frozenset(g for rule in self.rules for g in rule.chain)
 
+    def chain_for(self, country: str, payment_method: str | None) -> tuple[str, ...]:
+        """The gateways the most specific rule for the market names, in order (none: no rule
+        matches)."""
+        for rule in self.rules:
+            if rule.matches(country, payment_method):
+                return rule.chain
+        return ()
+
     def route(
         self,
         *,

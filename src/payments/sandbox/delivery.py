@@ -37,10 +37,11 @@ class Delivery:
 @dataclass(frozen=True, slots=True)
 class EventStyle:
     """How a provider sends its events: its name (for messages), the header its signature goes
-    in, and the other headers of a delivery."""
+    in (None for a provider that signs inside the body, as PayU does), and the other headers
+    of a delivery."""
 
     provider: str
-    signature_header: str
+    signature_header: str | None
     headers: Mapping[str, str]
 
 
@@ -88,8 +89,9 @@ class SignedEvents:
 
     def send(self, event_id: str, event_type: str, body: bytes) -> dict[str, object]:
         """Sign ``body`` now and deliver it: ``{"event_id", "type", "delivered_status"}``."""
-        signature = self.sign(int(self._clock()), body)
-        headers = {**self._style.headers, self._style.signature_header: signature}
+        headers = dict(self._style.headers)
+        if self._style.signature_header is not None:
+            headers[self._style.signature_header] = self.sign(int(self._clock()), body)
         status = None
         if self._deliver is not None:
             status = self._deliver(self._webhook_path, dict(headers), body)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Final
 
 import requests
 
+from payments.adapters.gateways.payu import settings as payu_settings
 from payments.adapters.gateways.stripe import make_stripe_client
 from payments.adapters.gateways.wompi.settings import (
     SANDBOX_EVENTS_SECRET,
@@ -13,21 +15,25 @@ from payments.adapters.gateways.wompi.settings import (
     SANDBOX_PRIVATE_KEY,
     SANDBOX_PUBLIC_KEY,
 )
-from payments.config import Settings, WompiSettings
+from payments.config import PayUSettings, Settings, WompiSettings
 from payments.sandbox.controller import SimulatorSandbox
 from payments.sandbox.delivery import Deliver, http_deliverer
 from payments.sandbox.gateway_simulator import SandboxSimulator
+from payments.sandbox.payu_simulator import PayUSimulator
 from payments.sandbox.stripe_actions import StripeSandboxActions
 from payments.sandbox.stripe_simulator import make_stripe_simulator
 from payments.sandbox.wompi_simulator import WompiSimulator
 
 __all__ = [
+    "PAYU_TEST_MERCHANT",
     "SANDBOX_GATEWAY_PREFIX",
+    "SANDBOX_PAYU_PREFIX",
     "SANDBOX_STRIPE_KEY",
     "SANDBOX_STRIPE_PREFIX",
     "SANDBOX_WOMPI_PREFIX",
     "Sandbox",
     "build_sandbox",
+    "sandbox_payu_settings",
     "sandbox_wompi_settings",
 ]
 
@@ -35,6 +41,7 @@ SANDBOX_GATEWAY_PREFIX: Final = "/sandbox/gateway"
 SANDBOX_STRIPE_PREFIX: Final = "/sandbox/stripe"
 SANDBOX_STRIPE_KEY: Final = "sk_test_sandbox_not_a_real_key"
 SANDBOX_WOMPI_PREFIX: Final = "/sandbox/wompi"
+SANDBOX_PAYU_PREFIX: Final = "/sandbox/payu"
 
 
 def sandbox_wompi_settings(settings: Settings) -> WompiSettings:
@@ -51,16 +58,35 @@ def sandbox_wompi_settings(settings: Settings) -> WompiSettings:
     )
 
 
+PAYU_TEST_MERCHANT: Final = PayUSettings(
+    merchant_id=payu_settings.SANDBOX_MERCHANT_ID,
+    accounts=payu_settings.SANDBOX_ACCOUNT_IDS,
+    api_key=payu_settings.SANDBOX_API_KEY,
+    api_login=payu_settings.SANDBOX_API_LOGIN,
+)
+"""PayU's public test merchant of its docs (reference §2.2), with an account in each country."""
+
+
+def sandbox_payu_settings(settings: Settings) -> PayUSettings:
+    """PayU as sandbox mode runs it: the configured credentials and base URL, else PayU's
+    documented test merchant (an account in each country) against the built-in simulator."""
+    if settings.payu.has_credentials:
+        return settings.payu
+    base_url = settings.self_base_url + SANDBOX_PAYU_PREFIX
+    return replace(PAYU_TEST_MERCHANT, algorithm=settings.payu.algorithm, base_url=base_url)
+
+
 class Sandbox:
     """The built-in provider simulators of sandbox mode, and how actions reach them.
 
     The sandbox and Stripe simulators sign with ``secret``, the Wompi one with the events
     secret of ``wompi`` (whose four keys the simulator takes; the documented sandbox keys when
-    None). All hand their notifications to ``deliver``; the sandbox provider's and Wompi's
-    payer pages are linked under ``public_base_url``. Stripe's actions go to the built-in Stripe
-    simulator, unless ``stripe_actions`` is given (a Stripe key is configured: the gateway then
-    talks to that API, localstripe or Stripe's test mode, so the actions act there and deliver
-    an event signed with the configured webhook secrets).
+    None), the PayU one with the apiKey of ``payu`` (PayU's documented test merchant when None
+    or without credentials). All hand their notifications to ``deliver``; the sandbox
+    provider's, Wompi's and PayU's payer pages are linked under ``public_base_url``. Stripe's
+    actions go to the built-in Stripe simulator, unless ``stripe_actions`` is given (a Stripe
+    key is configured: the gateway then talks to that API, localstripe or Stripe's test mode,
+    so the actions act there and deliver an event signed with the configured webhook secrets).
     """
 
     def __init__(
@@ -71,6 +97,7 @@ class Sandbox:
         public_base_url: str,
         wompi: WompiSettings | None = None,
         stripe_actions: StripeSandboxActions | None = None,
+        payu: PayUSettings | None = None,
     ) -> None:
         self.gateway_simulator = SandboxSimulator(
             secret, deliver, checkout_base=public_base_url + SANDBOX_GATEWAY_PREFIX
@@ -87,8 +114,14 @@ class Sandbox:
             deliver=deliver,
             payer_base=public_base_url + SANDBOX_WOMPI_PREFIX,
         )
+        self.payu_simulator = PayUSimulator(
+            (payu if payu and payu.has_credentials else PAYU_TEST_MERCHANT).merchant(test=True),
+            deliver,
+            payer_base=public_base_url + SANDBOX_PAYU_PREFIX,
+        )
         self.controller = SimulatorSandbox()
         self.controller.register_simulator("wompi", self.wompi_simulator)
+        self.controller.register_simulator("payu", self.payu_simulator)
         self.controller.register_simulator("sandbox", self.gateway_simulator)
         if stripe_actions is not None:
             self.controller.register_simulator("stripe", stripe_actions)
@@ -101,6 +134,7 @@ class Sandbox:
             SANDBOX_GATEWAY_PREFIX: self.gateway_simulator.wsgi_app(),
             SANDBOX_STRIPE_PREFIX: self.stripe_app,
             SANDBOX_WOMPI_PREFIX: self.wompi_simulator.wsgi_app(),
+            SANDBOX_PAYU_PREFIX: self.payu_simulator.wsgi_app(),
         }
 
 
@@ -127,4 +161,5 @@ def build_sandbox(
         public_base_url=settings.public_base_url,
         wompi=sandbox_wompi_settings(settings),
         stripe_actions=stripe_actions,
+        payu=sandbox_payu_settings(settings),
     )

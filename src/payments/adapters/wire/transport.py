@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final, ParamSpec, TypeVar
 
 import requests
@@ -246,12 +247,17 @@ def decode_json_answer(
     *,
     label: str,
     error_for_status: Callable[[int, object], PaymentsError],
+    exact_numbers: bool = False,
 ) -> Mapping[str, object]:
     """The JSON object of a 2xx answer; for another status, ``error_for_status(status, body)``
     (the body decoded when it is JSON, else None); a 2xx that is not a JSON object is an
-    ``unreadable_answer`` of ``label`` (the provider as messages name it)."""
+    ``unreadable_answer`` of ``label`` (the provider as messages name it). With
+    ``exact_numbers`` a number with a fraction is a ``Decimal``, never a float (a provider that
+    writes amounts in major units, as PayU does)."""
+    parse_float = Decimal if exact_numbers else float
     try:
-        payload: object = json.loads(response.content) if response.content else None
+        content = response.content
+        payload: object = json.loads(content, parse_float=parse_float) if content else None
     except ValueError:
         payload = None
     if not 200 <= response.status_code < 300:

@@ -14,8 +14,9 @@ from payments.domain.errors import (
     PaymentsError,
     ValidationError,
 )
-from payments.domain.gateway import Bank
+from payments.domain.gateway import Bank, GatewayCapabilities
 from payments.domain.ports import Clock
+from payments.domain.routing import RoutingTable
 from payments.domain.services.gateways import GatewayRegistry
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class BankDirectory:
     bank to choose. With no good list at all, ``GatewayUnavailableError``. A country no gateway
     takes PSE in, or whose gateways list no bank, has an empty list, kept like any other (the
     gateways are not asked on every request); at most one list per two-letter code is kept.
+    With a ``routing`` table, the gateways its rule for PSE in the country names are asked
+    first, in its order: the banks a payer picks are those of the provider that will charge.
     """
 
     def __init__(
@@ -54,10 +57,12 @@ class BankDirectory:
         gateways: GatewayRegistry,
         clock: Clock,
         fresh_for: timedelta = DEFAULT_FRESH_FOR,
+        routing: RoutingTable | None = None,
     ) -> None:
         self._gateways = gateways
         self._clock = clock
         self._fresh_for = fresh_for
+        self._routing = routing
         self._cache: dict[str, BankList] = {}
         self._lock = threading.Lock()
 
@@ -85,11 +90,20 @@ class BankDirectory:
             f"No gateway could list the PSE banks of {country} just now.", charged_possible=False
         )
 
+    def _candidates(self, country: str) -> list[tuple[str, GatewayCapabilities]]:
+        """Every gateway with its capabilities, those routing sends PSE in ``country`` to
+        first, in routing order."""
+        every = self._gateways.capabilities()
+        routed = self._routing.chain_for(country, BANK_TRANSFER) if self._routing else ()
+        first = [name for name in routed if name in every]
+        rest = [name for name in every if name not in first]
+        return [(name, every[name]) for name in first + rest]
+
     def _fetch(self, country: str, now: datetime) -> BankList | None:
         """The first non-empty list a gateway taking PSE in ``country`` gives; an empty list when
         none takes PSE there or those that answered list no bank; None when none could answer."""
         offered = answered = None
-        for name, caps in self._gateways.capabilities().items():
+        for name, caps in self._candidates(country):
             if BANK_TRANSFER not in caps.payment_methods or (
                 caps.countries is not None and country not in caps.countries
             ):

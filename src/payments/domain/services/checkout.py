@@ -57,6 +57,9 @@ class CreatePurchase:
     return_url: str | None = None
     payer: PayerDetails | None = None
     bank_code: str | None = None
+    payment_token: str | None = None
+    """The provider's token of the payer's card (Wompi ``tok_...``, PayU ``creditCardTokenId``),
+    made by the payer's browser or app with the provider; sent once, never stored."""
     client_address: str | None = None
     """Where the request came from (never a body's claim): guest checkouts are counted by it."""
     idempotency: ClaimedKey | None = None
@@ -97,15 +100,20 @@ def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Custome
 
 
 def payment_request(
-    purchase: Purchase, payer: Payer, attempt: int, bank_code: str | None = None
+    purchase: Purchase,
+    payer: Payer,
+    attempt: int,
+    bank_code: str | None = None,
+    payment_token: str | None = None,
 ) -> PaymentRequest:
     """What gateway ``attempt`` (its index in the purchase's routing chain) is asked to start.
 
-    Everything but the payer's extra details and the bank comes from what the purchase (and its
-    customer) stores, so reconciliation rebuilds the same request under the same idempotency key
-    (``{purchase id}:start:{attempt}``) to recover a start whose answer was lost. A gateway that
-    cannot be searched by our reference (``authoritative_lookup``) is sent neither extra, so
-    its request can be rebuilt exactly; Stripe, the one such gateway, sends neither anyway.
+    Everything but the payer's extra details, the bank and the card token comes from what the
+    purchase (and its customer) stores, so reconciliation rebuilds the same request under the
+    same idempotency key (``{purchase id}:start:{attempt}``) to recover a start whose answer was
+    lost. A gateway that cannot be searched by our reference (``authoritative_lookup``) is sent
+    none of those extras, so its request can be rebuilt exactly; Stripe, the one such gateway,
+    sends none anyway.
     """
     return PaymentRequest(
         purchase_id=purchase.id,
@@ -119,6 +127,7 @@ def payment_request(
         return_url=purchase.return_url,
         metadata={"purchase_id": purchase.id, "purchase_reference": purchase.reference},
         bank_code=bank_code,
+        payment_token=payment_token,
     )
 
 
@@ -159,8 +168,16 @@ class Checkout(GatewayUseCase):
                 "The bank code is invalid.",
                 errors=[FieldError("bank_code", "must be a code from GET /v1/pse/banks")],
             )
+        if command.payment_token is not None and not (
+            isinstance(command.payment_token, str) and 1 <= len(command.payment_token) <= 255
+        ):
+            raise ValidationError(
+                "The payment token is invalid.",
+                errors=[FieldError("payment_token", "must be the provider's card token")],
+            )
         purchase = self._create_pending(command, principal)
-        return self._start(purchase, command.payer or PayerDetails(), command.bank_code)
+        extras = (command.bank_code, command.payment_token)
+        return self._start(purchase, command.payer or PayerDetails(), extras)
 
     def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
         now = self._clock.now()
@@ -243,19 +260,22 @@ class Checkout(GatewayUseCase):
             lambda: Customer(self._ids.new("cus"), email, name, now),
         )
 
-    def _start(self, purchase: Purchase, details: PayerDetails, bank_code: str | None) -> Purchase:
+    def _start(
+        self, purchase: Purchase, details: PayerDetails, extras: tuple[str | None, str | None]
+    ) -> Purchase:
+        """Ask each gateway of the routing chain in turn; ``extras`` are the PSE bank and the
+        card token, sent only where they can be (see ``payment_request``)."""
         chain = purchase.routing.chain
         for attempt, gateway_name in enumerate(chain):
             gateway = self._gateways[gateway_name]
             if attempt > 0:
                 self._reroute(purchase.id, gateway_name)
-            sent_details, sent_bank = details, bank_code
+            sent_details, sent_extras = details, extras
             if not gateway.capabilities.authoritative_lookup:
                 # Only what the purchase stores: reconciliation may have to send it again as is.
-                sent_details, sent_bank = PayerDetails(), None
-            request = payment_request(
-                purchase, self._payer(purchase.customer_id, sent_details), attempt, sent_bank
-            )
+                sent_details, sent_extras = PayerDetails(), (None, None)
+            payer = self._payer(purchase.customer_id, sent_details)
+            request = payment_request(purchase, payer, attempt, *sent_extras)
             last = attempt == len(chain) - 1
             try:
                 start = admit_start(gateway_name, gateway.start_payment(request))

@@ -149,6 +149,17 @@ class PurchaseInput(Struct, frozen=True):
         ]
         | None
     ) = None
+    payment_token: (
+        Annotated[
+            str,
+            _text(
+                255,
+                description="The provider's token of the payer's card, made in the payer's "
+                "browser (Wompi tok_..., PayU creditCardTokenId); sent once, never stored",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class RefundInput(Struct, frozen=True):

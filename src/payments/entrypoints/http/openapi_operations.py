@@ -264,7 +264,11 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
         "A provider's notification, authenticated by its signature (no API key)", "webhooks",
         ("Stored; what it did.", "WebhookReceipt"), (400, 404, 413, 503), [],
         parameters=(_PROVIDER,),
-        body={"type": "object", "description": "The provider's raw payload."},
+        body={
+            "type": "object",
+            "description": "The provider's raw payload (JSON; PayU posts a form, "
+            "application/x-www-form-urlencoded).",
+        },
     )),
 )  # fmt: skip
 SANDBOX_OPERATION = Operation(

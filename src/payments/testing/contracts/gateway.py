@@ -367,16 +367,15 @@ class GatewayContract:
         start = subject.gateway.start_payment(subject.request("ref_forged"))
         headers, body = subject.provider.approve(start.gateway_reference)
         verify = subject.gateway.verify_notification
-        garbled = dict.fromkeys(headers, "t=1,v1=\u00e9\u00e9")
+        garbled = subject.provider.garbled(headers, body)
+        another = subject.provider.signed_by_another(body)
         tampered = subject.provider.tampered(body)
         unsigned = subject.provider.unsigned(body)
         forged = {
             "tampered body": outcome(lambda: verify(headers, tampered)),
             "no signature": outcome(lambda: verify({}, unsigned)),
-            "garbled signature": outcome(lambda: verify(garbled, body)),
-            "another body's signature": outcome(
-                lambda: verify(subject.provider.signed(b"{}"), body)
-            ),
+            "garbled signature": outcome(lambda: verify(*garbled)),
+            "another body's signature": outcome(lambda: verify(*another)),
         }
         expect_equal(forged, dict.fromkeys(forged, InvalidSignatureError.__name__))
 

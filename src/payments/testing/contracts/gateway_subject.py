@@ -63,6 +63,16 @@ class ProviderDriver(abc.ABC):
         in the headers); a provider that signs inside the body removes it here."""
         return body
 
+    def garbled(self, headers: dict[str, str], body: bytes) -> Delivery:
+        """The delivery with its signature replaced by non-ASCII garbage (by default: every
+        header); a provider that signs inside the body garbles it there."""
+        return dict.fromkeys(headers, "t=1,v1=\u00e9\u00e9"), body
+
+    def signed_by_another(self, body: bytes) -> Delivery:
+        """``body`` carrying the signature of another body (by default: the headers that would
+        sign ``{}``); a provider that signs inside the body puts another one there."""
+        return self.signed(b"{}"), body
+
 
 @dataclass
 class GatewayUnderTest:

@@ -1,6 +1,8 @@
 """PayU Latam's pure translations: amount text, signatures, confirmation page and refusals.
 
-No I/O here: the adapter that talks to PayU (and the simulator) are built on these functions.
+``PayUGateway`` (``gateway``) talks to PayU over ``requests`` with the command bodies of
+``params`` and reads its answers with ``answers``; everything else here is pure, and the
+simulator is built on the same functions.
 The three signature strings are in ``signatures`` (request, confirmation page, response page);
 the confirmation page's form body becomes a ``Notification`` in ``events``.
 """
@@ -20,6 +22,8 @@ from payments.adapters.gateways.payu.events import (
     outcome_from_transaction_state,
     verified_notification,
 )
+from payments.adapters.gateways.payu.gateway import PayUGateway
+from payments.adapters.gateways.payu.params import Merchant
 from payments.adapters.gateways.payu.settings import (
     GATEWAY_NAME,
     SignatureAlgorithm,
@@ -36,6 +40,8 @@ from payments.adapters.gateways.payu.signatures import (
 
 __all__ = [
     "GATEWAY_NAME",
+    "Merchant",
+    "PayUGateway",
     "SignatureAlgorithm",
     "confirmation_event_id",
     "confirmation_fields",

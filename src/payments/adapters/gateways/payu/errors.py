@@ -12,7 +12,12 @@ from payments.domain.errors import (
     PaymentsError,
 )
 
-__all__ = ["DECLINE_RESPONSE_CODES", "NETWORK_FAILURE_RESPONSE_CODES", "error_for_answer"]
+__all__ = [
+    "DECLINE_RESPONSE_CODES",
+    "NETWORK_FAILURE_RESPONSE_CODES",
+    "error_for_answer",
+    "error_for_status",
+]
 
 DECLINE_RESPONSE_CODES: Final = frozenset(
     {
@@ -82,3 +87,14 @@ def error_for_answer(answer: Mapping[str, object]) -> PaymentsError | None:
             "PayU declined the payment.", provider_code=response_code, details=details
         )
     return None
+
+
+def error_for_status(status: int, payload: object) -> PaymentsError:
+    """The domain error for an HTTP answer that is not 2xx. PayU answers its commands with 200
+    and says no in ``code`` (``error_for_answer``), so another status is its edge failing: 5xx
+    and 429 may come after the command was taken (``charged_possible``); anything else is our
+    URL or credentials (``GatewayConfigurationError``: an operator must look)."""
+    details: dict[str, object] = {"status": status}
+    if status >= 500 or status == 429:
+        return GatewayUnavailableError("PayU failed.", charged_possible=True, details=details)
+    return GatewayConfigurationError(f"PayU refused the request ({status}).", details=details)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Final
-from urllib.parse import parse_qsl
 
 from payments.adapters.gateways.payu.amounts import from_payu_value
 from payments.adapters.gateways.payu.settings import GATEWAY_NAME, SignatureAlgorithm
 from payments.adapters.gateways.payu.signatures import verify_confirmation_signature
 from payments.adapters.wire.notification_fields import required_text
+from payments.adapters.wire.notification_form import parse_form_notification
 from payments.domain.errors import MalformedNotificationError, ValidationError
 from payments.domain.gateway import Notification
 from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
@@ -24,8 +24,6 @@ __all__ = [
     "outcome_from_transaction_state",
     "verified_notification",
 ]
-
-_MAX_FIELDS: Final = 200
 
 CONFIRMATION_STATES: Final[Mapping[str, tuple[PaymentOutcome, str]]] = {
     "4": (PaymentOutcome.SUCCEEDED, "confirmation.approved"),
@@ -75,29 +73,9 @@ def confirmation_event_id(transaction_id: str, state_pol: str) -> str:
 
 
 def confirmation_fields(body: bytes) -> dict[str, str]:
-    """The fields of a form-encoded confirmation body (reference §2.6).
-
-    Raises ``MalformedNotificationError`` when it is not ``application/x-www-form-urlencoded``
-    text or names a field twice (a second ``value`` must not hide behind the signed one).
-    Percent-escapes are read as UTF-8 (PayU's charset is not stated in the reference; a
-    replaced character in a signed field only makes the signature fail).
-    """
-    try:
-        text = body.decode("ascii")
-        pairs = parse_qsl(
-            text,
-            keep_blank_values=True,
-            strict_parsing=bool(text),
-            encoding="utf-8",
-            errors="replace",
-            max_num_fields=_MAX_FIELDS,
-        )
-    except (UnicodeDecodeError, ValueError) as error:
-        raise MalformedNotificationError("Not a form-encoded PayU confirmation.") from error
-    fields = dict(pairs)
-    if len(fields) != len(pairs):
-        raise MalformedNotificationError("A PayU confirmation names a field twice.")
-    return fields
+    """The fields of a form-encoded confirmation body (reference §2.6), parsed with the limits
+    of ``parse_form_notification``; ``MalformedNotificationError`` for anything else."""
+    return parse_form_notification(body, "PayU")
 
 
 def _required(fields: Mapping[str, str], name: str) -> str:

@@ -10,6 +10,7 @@ from payments.domain.errors import ConfigurationError
 
 __all__ = [
     "ACCEPTED_CURRENCIES",
+    "BASE_URL",
     "CONFIRMATION_CONTENT_TYPE",
     "EFECTY_MAXIMUM_COP",
     "EFECTY_MINIMUM_COP",
@@ -19,14 +20,18 @@ __all__ = [
     "SANDBOX_ACCOUNT_IDS",
     "SANDBOX_API_KEY",
     "SANDBOX_API_LOGIN",
+    "SANDBOX_BASE_URL",
     "SANDBOX_CARDHOLDER_OUTCOMES",
     "SANDBOX_MANUAL_REVIEW_EMAIL",
     "SANDBOX_MERCHANT_ID",
     "SANDBOX_PAYMENTS_API_URL",
     "SANDBOX_QUERIES_API_URL",
     "SANDBOX_TEST_CARDS_CO",
+    "SETTING_NAMES",
     "SIGNATURE_ALGORITHM_SETTING",
     "SignatureAlgorithm",
+    "accounts_from_setting",
+    "check_payu_credentials",
     "signature_algorithm_from_setting",
 ]
 
@@ -117,3 +122,59 @@ SANDBOX_MANUAL_REVIEW_EMAIL: Final = "manual-review-hub@email.com"
 EFECTY_MINIMUM_COP: Final = 20_000
 EFECTY_MAXIMUM_COP: Final = 6_000_000
 """PayU's EFECTY limits, whole pesos: "Min: $20.000 COP - Max: $6.000.000 COP"."""
+
+
+# -- our settings (docs/configuration.md) ---------------------------------------------------------
+BASE_URL: Final = "https://api.payulatam.com"
+SANDBOX_BASE_URL: Final = "https://sandbox.api.payulatam.com"
+"""Where both APIs live (``/payments-api/...`` and ``/reports-api/...``, reference §2.1)."""
+
+SETTING_NAMES: Final[Mapping[str, str]] = {
+    name: f"PAYMENTS_PAYU_{name.upper()}"
+    for name in ("merchant_id", "account_id", "api_key", "api_login")
+}
+"""Per credential, the setting that holds it: all four or none."""
+
+_TEST_VALUES: Final[Mapping[str, str]] = {
+    "merchant_id": SANDBOX_MERCHANT_ID,
+    "api_key": SANDBOX_API_KEY,
+    "api_login": SANDBOX_API_LOGIN,
+}
+
+
+def accounts_from_setting(text: str) -> dict[str, str]:
+    """``PAYMENTS_PAYU_ACCOUNT_ID``: one account id (Colombia's) or ``CO:512321, MX:512324``,
+    a PayU account per country; ``ConfigurationError`` naming the variable otherwise."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if len(parts) == 1 and parts[0].isdigit():
+        return {"CO": parts[0]}
+    accounts: dict[str, str] = {}
+    for part in parts:
+        country, _, account = (piece.strip() for piece in part.partition(":"))
+        if not (len(country) == 2 and country.isalpha() and account.isdigit()):
+            raise ConfigurationError(
+                f"{SETTING_NAMES['account_id']} must be an account id, or country:id pairs "
+                "such as CO:512321, MX:512324."
+            )
+        accounts[country.upper()] = account
+    return accounts
+
+
+def check_payu_credentials(mode: str, values: Mapping[str, str | None]) -> bool:
+    """Whether ``values`` (by name, as ``SETTING_NAMES``) configure PayU; ``ConfigurationError``,
+    naming the setting and never its value, for credentials that must not start the service:
+    some but not all four, or in live mode the public test merchant of PayU's docs."""
+    if not any(values.get(name) for name in SETTING_NAMES):
+        return False
+    for name, variable in SETTING_NAMES.items():
+        if not values.get(name):
+            raise ConfigurationError(
+                f"PayU needs all four credentials: set {variable} too (or none of them)."
+            )
+    if mode == "live":
+        for name, test_value in _TEST_VALUES.items():
+            if values.get(name) == test_value:
+                raise ConfigurationError(
+                    f"Live mode refuses PayU's public test credentials in {SETTING_NAMES[name]}."
+                )
+    return True

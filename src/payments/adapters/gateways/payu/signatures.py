@@ -24,6 +24,7 @@ __all__ = [
     "CONFIRMATION_SIGNED_FIELDS",
     "confirmation_new_value",
     "confirmation_signature",
+    "fields_signature",
     "request_signature",
     "response_page_new_value",
     "response_page_signature",
@@ -99,6 +100,19 @@ def confirmation_signature(
     return _signed(algorithm, api_key, merchant_id, reference_sale, new_value, currency, state_pol)
 
 
+def fields_signature(
+    fields: Mapping[str, str], api_key: str, merchant_id: str, algorithm: SignatureAlgorithm
+) -> str:
+    """``confirmation_signature`` of the signed fields of a confirmation form
+    (``CONFIRMATION_SIGNED_FIELDS``), with our apiKey and merchant id; ``KeyError`` for a
+    missing field."""
+    reference_sale, value, currency, state_pol = (
+        fields[name] for name in CONFIRMATION_SIGNED_FIELDS
+    )
+    new_value = confirmation_new_value(value)
+    return _signed(algorithm, api_key, merchant_id, reference_sale, new_value, currency, state_pol)
+
+
 def verify_confirmation_signature(
     fields: Mapping[str, str],
     *,
@@ -122,15 +136,7 @@ def verify_confirmation_signature(
         raise InvalidSignatureError(f"The PayU confirmation lacks {', '.join(missing)}.")
     if fields.get("merchant_id", merchant_id) != merchant_id:
         raise InvalidSignatureError("The PayU confirmation is for another merchant.")
-    expected = confirmation_signature(
-        api_key=api_key,
-        merchant_id=merchant_id,
-        reference_sale=fields["reference_sale"],
-        value=fields["value"],
-        currency=fields["currency"],
-        state_pol=fields["state_pol"],
-        algorithm=algorithm,
-    )
+    expected = fields_signature(fields, api_key, merchant_id, algorithm)
     if not same_hex_digest(expected, fields["sign"]):
         raise InvalidSignatureError("The PayU confirmation's sign does not match.")
 

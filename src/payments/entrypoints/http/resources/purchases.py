@@ -104,6 +104,7 @@ def _create_command(
             ip_address=client_address,
         ),
         bank_code=body.bank_code,
+        payment_token=body.payment_token,
         client_address=client_address,
         idempotency=claim,
     )
