@@ -248,6 +248,10 @@ class InboxRepository(abc.ABC):
     def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
         """Recent messages, newest first, optionally of one status."""
 
+    @abc.abstractmethod
+    def count_by_status(self) -> dict[str, int]:
+        """How many messages are in each status (statuses without any are left out)."""
+
 
 class IdempotencyRepository(abc.ABC):
     @abc.abstractmethod

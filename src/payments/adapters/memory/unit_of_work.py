@@ -343,6 +343,12 @@ class _Inbox(_Bound, InboxRepository):
         items = sorted(self._t.inbox.values(), key=lambda m: (m.received_at, m.id), reverse=True)
         return [_copy(m) for m in items if status is None or m.status.value == status][:limit]
 
+    def count_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for message in self._t.inbox.values():
+            counts[message.status.value] = counts.get(message.status.value, 0) + 1
+        return counts
+
 
 class _Idempotency(_Bound, IdempotencyRepository):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:

@@ -1,4 +1,5 @@
-"""Request middleware: request ids, storable text, the body size limit, API-key authentication."""
+"""Request middleware: request ids, metrics, storable text, the body size limit, API-key
+authentication."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import falcon
 
+from payments.adapters.metrics import ServiceMetrics
 from payments.domain.access import ANONYMOUS, Principal
 from payments.domain.errors import (
     AuthenticationRequiredError,
@@ -60,9 +62,14 @@ class RequestIdMiddleware:
                 leave_request(token)
 
 
-def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
+def _seconds_since_start(req: falcon.Request) -> float:
+    """How long the request has taken so far (``RequestIdMiddleware`` noted its start)."""
     started = getattr(req.context, "started", None)
-    duration_ms = 0.0 if started is None else (time.perf_counter() - started) * 1000
+    return 0.0 if started is None else time.perf_counter() - started
+
+
+def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
+    duration_ms = _seconds_since_start(req) * 1000
     status = resp.status_code
     access_log.info(
         "%s %s %d %.1fms",
@@ -77,6 +84,25 @@ def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
             "duration_ms": round(duration_ms, 3),
         },
     )
+
+
+class MetricsMiddleware:
+    """Counts every answered request by route template (never the raw path), method and
+    status, and observes its duration (from ``RequestIdMiddleware``'s start, listed first)."""
+
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        self._metrics = metrics
+
+    def process_response(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        resource: object,
+        req_succeeded: bool,
+    ) -> None:
+        self._metrics.request_answered(
+            req.uri_template, req.method, resp.status_code, _seconds_since_start(req)
+        )
 
 
 class StorableTextMiddleware:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from payments.adapters.sql import direct
@@ -83,3 +83,8 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
             query = query.where(webhook_inbox.c.status == status)
         query = query.order_by(webhook_inbox.c.received_at.desc(), webhook_inbox.c.id.desc())
         return [inbox_from_row(row) for row in self._all(query.limit(limit))]
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many messages are in each status."""
+        query = select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
+        return {status: int(count) for status, count in self._connection.execute(query)}
