@@ -17,7 +17,10 @@ FORWARDED = {"X-Forwarded-For": "203.0.113.9"}
 TOKEN = "metrics-token-for-tests-only"
 
 
-def scrape(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(text: str) -> Samples:
     """Every sample of a scrape by (name, labels)."""
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
@@ -26,7 +29,7 @@ def scrape(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     }
 
 
-def value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
@@ -76,9 +79,12 @@ def test_metrics_count_requests_webhooks_purchases_and_provider_calls(
     read = {"route": "/v1/purchases/{purchase_id}", "method": "GET", "status": "200"}
     assert value(after, requests_total, **read) == 3
     assert value(before, requests_total, **read) == 0
-    assert value(
-        after, "payments_http_request_duration_seconds_count", route=read["route"], method="GET"
-    ) == 3
+    assert (
+        value(
+            after, "payments_http_request_duration_seconds_count", route=read["route"], method="GET"
+        )
+        == 3
+    )
     moved = "payments_purchase_transitions_total"
     assert value(after, moved, status="pending", gateway="sandbox") == 1
     assert value(after, moved, status="completed", gateway="sandbox") == 1
