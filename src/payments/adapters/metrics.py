@@ -62,94 +62,82 @@ class ServiceMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
-        r = self.registry
-        self._requests = LabelCache(
-            Counter(
-                "payments_http_requests",
-                "HTTP requests answered, by route template, method and status.",
-                ["route", "method", "status"],
-                registry=r,
-            )
+        counter, histogram = self._counter, self._histogram
+        self._requests = counter(
+            "payments_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            "route",
+            "method",
+            "status",
         )
-        self._request_seconds = LabelCache(
-            Histogram(
-                "payments_http_request_duration_seconds",
-                "Time to answer an HTTP request, by route template and method.",
-                ["route", "method"],
-                registry=r,
-            )
+        self._request_seconds = histogram(
+            "payments_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template and method.",
+            "route",
+            "method",
         )
-        self._webhooks = LabelCache(
-            Counter(
-                "payments_webhooks",
-                "Provider notifications received, by provider and outcome.",
-                ["provider", "outcome"],
-                registry=r,
-            )
+        self._webhooks = counter(
+            "payments_webhooks",
+            "Provider notifications received, by provider and outcome.",
+            "provider",
+            "outcome",
         )
-        self._purchases = LabelCache(
-            Counter(
-                "payments_purchase_transitions",
-                "Purchases that entered a status (creation enters pending), by status and gateway.",
-                ["status", "gateway"],
-                registry=r,
-            )
+        self._purchases = counter(
+            "payments_purchase_transitions",
+            "Purchases that entered a status (creation enters pending), by status and gateway.",
+            "status",
+            "gateway",
         )
-        self._gateway_calls = LabelCache(
-            Counter(
-                "payments_gateway_calls",
-                "Calls to payment providers, by gateway, operation and outcome.",
-                ["gateway", "operation", "outcome"],
-                registry=r,
-            )
+        self._gateway_calls = counter(
+            "payments_gateway_calls",
+            "Calls to payment providers, by gateway, operation and outcome.",
+            "gateway",
+            "operation",
+            "outcome",
         )
-        self._gateway_seconds = LabelCache(
-            Histogram(
-                "payments_gateway_call_duration_seconds",
-                "Time a provider took to answer a call, by gateway and operation.",
-                ["gateway", "operation"],
-                registry=r,
-            )
+        self._gateway_seconds = histogram(
+            "payments_gateway_call_duration_seconds",
+            "Time a provider took to answer a call, by gateway and operation.",
+            "gateway",
+            "operation",
         )
         self._circuit_open = LabelCache(
             Gauge(
                 "payments_gateway_circuit_open",
                 "1 while a gateway's circuit breaker is open (calls paused) in any live process.",
                 ["gateway"],
-                registry=r,
+                registry=self.registry,
                 multiprocess_mode="livemax",
             )
         )
-        self._job_items = LabelCache(
-            Counter(
-                "payments_worker_job_items",
-                "Things the worker's jobs did, by job and what (settled, retried, published, …).",
-                ["job", "label"],
-                registry=r,
-            )
+        self._job_items = counter(
+            "payments_worker_job_items",
+            "Things the worker's jobs did, by job and what (settled, retried, published, ...).",
+            "job",
+            "label",
         )
-        self._job_failures = LabelCache(
-            Counter(
-                "payments_worker_job_failures",
-                "Worker job runs that failed (tried again the next round), by job.",
-                ["job"],
-                registry=r,
-            )
+        self._job_failures = counter(
+            "payments_worker_job_failures",
+            "Worker job runs that failed (tried again the next round), by job.",
+            "job",
         )
-        self._job_seconds = LabelCache(
-            Histogram(
-                "payments_worker_job_duration_seconds",
-                "Time one run of a worker job took, by job.",
-                ["job"],
-                registry=r,
-            )
+        self._job_seconds = histogram(
+            "payments_worker_job_duration_seconds",
+            "Time one run of a worker job took, by job.",
+            "job",
         )
         self._last_round = Gauge(
             "payments_worker_last_round_timestamp_seconds",
             "When the worker last finished a round (Unix time): now minus this is its lag.",
-            registry=r,
+            registry=self.registry,
             multiprocess_mode="max",
-        )
+        )  # fmt: skip
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> LabelCache[Counter]:
+        return LabelCache(Counter(name, documentation, labels, registry=self.registry))
+
+    def _histogram(self, name: str, documentation: str, *labels: str) -> LabelCache[Histogram]:
+        return LabelCache(Histogram(name, documentation, labels, registry=self.registry))
 
     # -- HTTP ----------------------------------------------------------------------------------
 

@@ -234,6 +234,15 @@ class _Purchases(_Bound, PurchaseRepository):
         )
         return [self._seen.seen(_copy(p)) for p in items[:limit]]
 
+    def claim_open(
+        self, *, updated_before: datetime, now: datetime, limit: int = 100
+    ) -> builtins.list[Purchase]:
+        claimed = self.list_open(updated_before=updated_before, limit=limit)
+        for purchase in claimed:
+            purchase.updated_at = now
+            self._t.purchases[purchase.id].updated_at = now
+        return claimed
+
     def audit_trail(self, purchase_id: str) -> builtins.list[AuditRecord]:
         return [a for a in self._t.audit if a.purchase_id == purchase_id]
 
@@ -285,6 +294,18 @@ class _Refunds(_Bound, RefundRepository):
             key=lambda r: (r.created_at, r.id),
         )
         return [_copy(r) for r in items[:limit]]
+
+    def claim_unanswered(
+        self, *, created_after: datetime, created_before: datetime, now: datetime, limit: int = 100
+    ) -> list[Refund]:
+        listed = self.list_unanswered(
+            created_after=created_after, created_before=created_before, limit=len(self._t.refunds)
+        )
+        claimed = [r for r in listed if r.updated_at < created_before][:limit]
+        for refund in claimed:
+            refund.updated_at = now
+            self._t.refunds[refund.id].updated_at = now
+        return claimed
 
 
 class _Ledger(_Bound, LedgerRepository):

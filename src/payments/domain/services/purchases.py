@@ -214,12 +214,15 @@ class PurchaseService(Checkout):
         so the payer cannot pay a closed purchase).
 
         One purchase's failure (provider down, a revoked key, a refused lookup) is reported and
-        never stops the sweep.
+        never stops the sweep. The sweep claims its purchases first (``claim_open``): workers
+        sweeping at once look each purchase up once, and a purchase looked up without news
+        waits ``look_up_after`` before the next lookup.
         """
         now = self._clock.now()
         horizon = min(look_up_after, expire_after)
-        with self._uow() as uow:
-            stale = uow.purchases.list_open(updated_before=now - horizon, limit=limit)
+        with self._uow() as uow:  # claimed: another worker's sweep skips these purchases
+            stale = uow.purchases.claim_open(updated_before=now - horizon, now=now, limit=limit)
+            uow.commit()
         settled: list[str] = []
         expired: list[str] = []
         errors: dict[str, str] = {}

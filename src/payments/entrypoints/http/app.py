@@ -28,7 +28,6 @@ from payments.entrypoints.http.media import StructJSONHandler
 from payments.entrypoints.http.middleware import (
     AuthMiddleware,
     BodyLimitMiddleware,
-    MetricsMiddleware,
     RequestIdMiddleware,
     StorableTextMiddleware,
 )
@@ -122,12 +121,11 @@ def create_app(
     if scrape is None:
         scrape = functools.partial(generate_latest, metrics.registry)
     # Order matters: request id first (every answer and log line carries it, and its access
-    # line times the whole request), the size limit before anything reads the body,
+    # line and metrics time the whole request), the size limit before anything reads the body,
     # authentication before the idempotency claim (scoped by the caller's key).
     # Unstorable text in the path or query is refused before authentication looks up anything.
     middleware: list[Any] = [
-        RequestIdMiddleware(),
-        MetricsMiddleware(metrics),
+        RequestIdMiddleware(metrics),
         StorableTextMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
         AuthMiddleware(services.access, trust_forwarded_for=settings.trust_forwarded_for),

@@ -34,7 +34,11 @@ access_log = logging.getLogger("payments.access")
 class RequestIdMiddleware:
     """Honours a sane ``X-Request-Id`` or makes one and echoes it on every response; marks every
     log record of the request with it (``logs.current_request_id``); and ends the request with
-    its one ``payments.access`` line: method, path (never the query), status, duration in ms."""
+    its one ``payments.access`` line: method, path (never the query), status, duration in ms,
+    and tells ``metrics`` of it (by route template, never the raw path)."""
+
+    def __init__(self, metrics: ServiceMetrics | None = None) -> None:
+        self._metrics = metrics
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.started = time.perf_counter()
@@ -55,7 +59,12 @@ class RequestIdMiddleware:
         resp.set_header(REQUEST_ID_HEADER, request_id_of(req))
         token = getattr(req.context, "log_context", None)
         try:
-            _log_access(req, resp)
+            seconds = _seconds_since_start(req)
+            _log_access(req, resp, seconds)
+            if self._metrics is not None:
+                self._metrics.request_answered(
+                    req.uri_template, req.method, resp.status_code, seconds
+                )
         finally:
             if token is not None:
                 req.context.log_context = None
@@ -68,8 +77,8 @@ def _seconds_since_start(req: falcon.Request) -> float:
     return 0.0 if started is None else time.perf_counter() - started
 
 
-def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
-    duration_ms = _seconds_since_start(req) * 1000
+def _log_access(req: falcon.Request, resp: falcon.Response, seconds: float) -> None:
+    duration_ms = seconds * 1000
     status = resp.status_code
     access_log.info(
         "%s %s %d %.1fms",
@@ -84,25 +93,6 @@ def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
             "duration_ms": round(duration_ms, 3),
         },
     )
-
-
-class MetricsMiddleware:
-    """Counts every answered request by route template (never the raw path), method and
-    status, and observes its duration (from ``RequestIdMiddleware``'s start, listed first)."""
-
-    def __init__(self, metrics: ServiceMetrics) -> None:
-        self._metrics = metrics
-
-    def process_response(
-        self,
-        req: falcon.Request,
-        resp: falcon.Response,
-        resource: object,
-        req_succeeded: bool,
-    ) -> None:
-        self._metrics.request_answered(
-            req.uri_template, req.method, resp.status_code, _seconds_since_start(req)
-        )
 
 
 class StorableTextMiddleware:

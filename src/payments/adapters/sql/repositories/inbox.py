@@ -61,20 +61,8 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
             .order_by(webhook_inbox.c.next_attempt_at, webhook_inbox.c.id)
             .limit(limit)
         )
-        if self._row_locks:
-            query = query.with_for_update(skip_locked=True)
-        claimed = [inbox_from_row(row) for row in self._all(query)]
-        if not claimed:
-            return []
-        lease = now + CLAIM_LEASE
-        self._connection.execute(
-            webhook_inbox.update()
-            .where(webhook_inbox.c.id.in_([m.id for m in claimed]))
-            .values(next_attempt_at=lease)
-        )
-        for message in claimed:
-            message.next_attempt_at = lease
-        return claimed
+        lease = {"next_attempt_at": now + CLAIM_LEASE}
+        return [inbox_from_row(row) for row in self._claim(query, webhook_inbox, lease)]
 
     def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
         """Recent messages, newest first, optionally of one status."""
