@@ -310,6 +310,26 @@ class QueryContract(UnitOfWorkFixtures):
         expect_equal([p.id for p in one], ["pur_old"])
         expect_equal(none, [])
 
+    def test_claim_open_leases_purchases_until_they_are_as_stale_again(
+        self, uow: UnitOfWork
+    ) -> None:
+        seed(uow, a_purchase("pur_a", now=T0), a_purchase("pur_b", now=T0 + timedelta(minutes=1)))
+        stale, at = T0 + timedelta(minutes=5), T0 + timedelta(minutes=20)
+        claims = []
+        for limit in (1, 10, 10):  # a sweep after another takes what the first left
+            with uow:
+                claims.append(uow.purchases.claim_open(updated_before=stale, now=at, limit=limit))
+                uow.commit()
+        with uow:
+            leased = uow.purchases.claim_open(updated_before=at, now=at)
+            due = uow.purchases.claim_open(updated_before=at + timedelta(seconds=1), now=at)
+            stored = present(uow.purchases.get("pur_a"))
+        expect_equal([[p.id for p in claim] for claim in claims], [["pur_a"], ["pur_b"], []])
+        expect(all(p.updated_at == at for claim in claims for p in claim))
+        expect_equal(leased, [])
+        expect_equal(sorted(p.id for p in due), ["pur_a", "pur_b"])
+        expect(stored.updated_at == at and is_utc(stored.updated_at))
+
     def test_claim_due_leases_failed_messages_so_nobody_claims_them_twice(
         self, uow: UnitOfWork
     ) -> None:
