@@ -31,6 +31,7 @@ from payments.domain.services.accounts import AccountService
 from payments.domain.services.backlog import BacklogReview
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
+from payments.domain.services.dossier import PurchaseDossiers
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.inbox import InboxReview
@@ -149,6 +150,7 @@ class Container(containers.DeclarativeContainer):
         NotificationService, unit_of_work.provider, gateways, clock, ids
     )
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
+    dossiers = providers.Singleton(PurchaseDossiers, unit_of_work.provider)
     access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
     banks = providers.Singleton(BankDirectory, gateways, clock)
     idempotency = providers.Singleton(

@@ -266,6 +266,10 @@ class InboxRepository(abc.ABC):
         """Recent messages, newest first, optionally of one status."""
 
     @abc.abstractmethod
+    def for_purchase(self, purchase_id: str) -> builtins.list[InboxMessage]:
+        """The messages applied to the purchase, in the order they arrived."""
+
+    @abc.abstractmethod
     def count_by_status(self) -> dict[str, int]:
         """How many messages are in each status (statuses without any are left out)."""
 

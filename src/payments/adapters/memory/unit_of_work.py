@@ -364,6 +364,10 @@ class _Inbox(_Bound, InboxRepository):
         items = sorted(self._t.inbox.values(), key=lambda m: (m.received_at, m.id), reverse=True)
         return [_copy(m) for m in items if status is None or m.status.value == status][:limit]
 
+    def for_purchase(self, purchase_id: str) -> builtins.list[InboxMessage]:
+        items = [m for m in self._t.inbox.values() if m.purchase_id == purchase_id]
+        return [_copy(m) for m in sorted(items, key=lambda m: (m.received_at, m.id))]
+
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for message in self._t.inbox.values():

@@ -21,7 +21,9 @@ from payments.config import Settings
 from payments.containers import Container
 from payments.domain.services.outbox_relay import EventRelay
 from payments.domain.services.purchases import PurchaseService, ReconcileReport
+from payments.domain.services.use_case import Progress
 from payments.entrypoints.cli.common import load_settings, open_container
+from payments.entrypoints.cli.progress import progress_bar
 
 log = logging.getLogger("payments")
 
@@ -35,9 +37,14 @@ class WorkerJob:
     run: Callable[[], Mapping[str, int]]
 
 
-def _sweep(purchases: PurchaseService, settings: Settings, limit: int) -> ReconcileReport:
+def _sweep(
+    purchases: PurchaseService,
+    settings: Settings,
+    limit: int,
+    progress: Progress | None = None,
+) -> ReconcileReport:
     """Settle stuck purchases from their providers and expire the stale ones, once."""
-    return purchases.reconcile(expire_after=settings.payment_window, limit=limit)
+    return purchases.reconcile(expire_after=settings.payment_window, limit=limit, progress=progress)
 
 
 def _publishing(relay: EventRelay) -> WorkerJob:
@@ -133,7 +140,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     settings = load_settings()
-    report = _sweep(open_container(settings).purchases(), settings, limit=args.limit)
+    purchases = open_container(settings).purchases()
+    with progress_bar("reconciling") as progress:
+        report = _sweep(purchases, settings, limit=args.limit, progress=progress)
     line = (
         f"looked up {report.looked_up} open purchases: settled {len(report.settled)}, "
         f"expired {len(report.expired)}"

@@ -76,3 +76,12 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
         """How many messages are in each status."""
         query = select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
         return {status: int(count) for status, count in self._connection.execute(query)}
+
+    def for_purchase(self, purchase_id: str) -> builtins.list[InboxMessage]:
+        """The messages applied to the purchase, in the order they arrived."""
+        query = (
+            select(webhook_inbox)
+            .where(webhook_inbox.c.purchase_id == purchase_id)
+            .order_by(webhook_inbox.c.received_at, webhook_inbox.c.id)
+        )
+        return [inbox_from_row(row) for row in self._all(query)]
