@@ -176,7 +176,7 @@ class TransactionContract(UnitOfWorkFixtures):
             uow.inbox.save(message)
             settled = uow.inbox.get("msg_3")
             settled = present(settled)
-            settled.settle(InboxStatus.PROCESSED, T0 + timedelta(seconds=3), None)
+            settled.settle(InboxStatus.PROCESSED, T0 + timedelta(seconds=3), "pur_1")
             uow.inbox.save(settled)
             uow.commit()
         with uow:
@@ -185,6 +185,10 @@ class TransactionContract(UnitOfWorkFixtures):
             expect_equal([m.id for m in uow.inbox.list(limit=2)], ["msg_3", "msg_2"])
             expect_equal([m.id for m in uow.inbox.list(status="failed")], ["msg_2"])
             expect_equal(uow.inbox.get("msg_3"), settled)
+            expect_equal(uow.inbox.for_purchase("pur_1"), [settled])
+            expect_equal(uow.inbox.for_purchase("pur_2"), [])
+            counts = uow.inbox.count_by_status()
+            expect_equal(counts, {"received": 1, "failed": 1, "processed": 1})
 
     def test_stale_copy_of_a_purchase_cannot_overwrite_a_newer_one(self, uow: UnitOfWork) -> None:
         seed(uow, a_purchase())
