@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -57,3 +58,25 @@ def test_two_workers_count_every_request_in_every_scrape(tmp_path: Path) -> None
     assert health_counts[0] >= PROBES
     assert len(pids) == 2, pids
     assert (tmp_path / "serve.log").read_text().count("Booting worker") == 2
+
+
+def test_the_worker_serves_its_jobs_metrics_on_its_own_port(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'worker.db'}"
+    port = free_port()
+    command = [sys.executable, "-m", "payments.entrypoints.cli", "worker", "--interval", "0.2"]
+    command += ["--metrics-port", str(port)]
+
+    with served(command, payments_env(database_url), port, tmp_path / "worker.log") as metrics:
+        rounds = 0.0
+        for _ in range(50):  # until a round has finished since the server came up
+            samples = scrape(requests.get(metrics + "/metrics", timeout=10).text)
+            rounds = value(
+                samples, "payments_worker_job_duration_seconds_count", job="reconciliation"
+            )
+            if rounds:
+                break
+            time.sleep(0.1)
+
+    assert rounds >= 1
+    assert value(samples, "payments_worker_last_round_timestamp_seconds") > 0
+    assert value(samples, "payments_worker_job_failures_total", job="reconciliation") == 0
