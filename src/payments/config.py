@@ -103,6 +103,10 @@ class NatsSettings:
     timeout_seconds: int = 5
 
 
+METRICS_MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus-client's own variable: the directory of a multiprocess server's metric files."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service reads from its environment (DESIGN §7)."""
@@ -129,6 +133,12 @@ class Settings:
     """Where the worker publishes the outbox's events; None: they stay in the outbox."""
     wompi: WompiSettings = field(default_factory=WompiSettings)
     payu: PayUSettings = field(default_factory=PayUSettings)
+    metrics_token: str | None = None
+    """``PAYMENTS_METRICS_TOKEN``: callers off loopback may read ``/metrics`` with it as a bearer
+    token; without it ``/metrics`` answers loopback callers only."""
+    metrics_multiprocess_dir: str | None = None
+    """``PROMETHEUS_MULTIPROC_DIR``: where gunicorn's workers keep their metric files (``payments
+    serve`` sets it); None outside gunicorn, where a process serves its own metrics."""
 
     @property
     def sandbox(self) -> bool:
@@ -212,6 +222,8 @@ class Settings:
             log_format=log_format,
             redis_url=redis_url,
             trust_forwarded_for=_flag(get, "TRUST_FORWARDED_FOR"),
+            metrics_token=get("METRICS_TOKEN"),
+            metrics_multiprocess_dir=(env.get(METRICS_MULTIPROCESS_DIR) or "").strip() or None,
             guest_checkouts_per_ip_hour=_whole(
                 get, "GUEST_CHECKOUTS_PER_IP_HOUR", "10", "checkouts"
             ),

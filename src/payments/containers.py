@@ -12,6 +12,8 @@ from dependency_injector import containers, providers
 
 from payments.adapters.events import NatsEventPublisher
 from payments.adapters.memory import InMemoryRateLimiter
+from payments.adapters.metrics import ServiceMetrics
+from payments.adapters.metrics_exposition import BacklogCollector, MetricsExposition
 from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import (
@@ -26,9 +28,11 @@ from payments.adapters.system import SystemClock, UlidGenerator
 from payments.config import Settings
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
+from payments.domain.services.backlog import BacklogReview
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.checkout import Checkout
+from payments.domain.services.dossier import PurchaseDossiers
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.inbox import InboxReview
@@ -53,10 +57,12 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UlidGenerator)
     http_session = providers.Singleton(requests.Session)
+    metrics = providers.Singleton(ServiceMetrics)
+    """This process's Prometheus instruments (``payments.adapters.metrics``)."""
 
     # -- the database ----------------------------------------------------------------------
     engine = providers.Singleton(make_engine, settings.provided.database_url)
-    unit_of_work = providers.Factory(SqlUnitOfWork, engine)
+    unit_of_work = providers.Factory(SqlUnitOfWork, engine, metrics)
     migrate = providers.Callable(upgrade, settings.provided.database_url)
     """Bring the database to this code's schema (``payments migrate``)."""
     migrate_embedded = providers.Callable(upgrade_embedded, settings.provided.database_url)
@@ -78,7 +84,7 @@ class Container(containers.DeclarativeContainer):
     sandbox_mounts = providers.Selector(
         mode, sandbox=sandbox.provided.mounts.call(), live=providers.Object({})
     )
-    gateways = providers.Singleton(checked_gateways, settings, http_session)
+    gateways = providers.Singleton(checked_gateways, settings, http_session, metrics)
 
     rate_limiter = providers.Selector(
         settings.provided.rate_limit_store,
@@ -119,6 +125,14 @@ class Container(containers.DeclarativeContainer):
         off=providers.Object(None),
     )
     outbox_backlog = providers.Singleton(OutboxBacklog, unit_of_work.provider)
+    backlog = providers.Singleton(BacklogReview, unit_of_work.provider)
+    metrics_exposition = providers.Singleton(
+        MetricsExposition,
+        metrics,
+        providers.Factory(BacklogCollector, backlog.provided.current, clock.provided.now),
+        settings.provided.metrics_multiprocess_dir,
+    )
+    """What ``/metrics`` answers: every gunicorn worker's instruments, and the backlog."""
 
     # -- use cases -------------------------------------------------------------------------
     catalog = providers.Singleton(CatalogService, unit_of_work.provider, clock, ids)
@@ -140,6 +154,7 @@ class Container(containers.DeclarativeContainer):
         NotificationService, unit_of_work.provider, gateways, clock, ids
     )
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
+    dossiers = providers.Singleton(PurchaseDossiers, unit_of_work.provider)
     access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
     banks = providers.Singleton(BankDirectory, gateways, clock, routing=routing)
     idempotency = providers.Singleton(
@@ -160,10 +175,17 @@ class Container(containers.DeclarativeContainer):
         banks=banks,
     )
     http_settings = providers.Singleton(
-        HttpSettings, trust_forwarded_for=settings.provided.trust_forwarded_for
+        HttpSettings,
+        trust_forwarded_for=settings.provided.trust_forwarded_for,
+        metrics_token=settings.provided.metrics_token,
     )
     api = providers.Singleton(
-        create_app, services=api_services, settings=http_settings, sandbox=sandbox_controller
+        create_app,
+        services=api_services,
+        settings=http_settings,
+        sandbox=sandbox_controller,
+        metrics=metrics,
+        scrape=metrics_exposition.provided.scrape,
     )
     wsgi_app = providers.Singleton(PathDispatcher, api, sandbox_mounts)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway
+from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway, GatewayCallObserver
 from payments.adapters.gateways.payu import PayUGateway
 from payments.adapters.gateways.sandbox import SandboxGateway
 from payments.adapters.gateways.stripe import (
@@ -76,8 +76,11 @@ def payu_gateway(settings: Settings, session: requests.Session) -> PayUGateway |
     return PayUGateway(session, payu.base_url or "", merchant=merchant, notify_url=notify)
 
 
-def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:
-    """Every gateway the settings enable; in sandbox mode the simulators stand in for providers."""
+def build_gateways(
+    settings: Settings, session: requests.Session, observer: GatewayCallObserver | None = None
+) -> GatewayRegistry:
+    """Every gateway the settings enable; in sandbox mode the simulators stand in for providers.
+    ``observer`` (the service's metrics) hears of every provider call, at the breakers."""
     gateways: list[PaymentGateway] = []
     if settings.sandbox:
         simulator = settings.self_base_url + SANDBOX_GATEWAY_PREFIX
@@ -91,12 +94,16 @@ def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegi
             gateways.append(built)
     # Each provider sits behind a circuit breaker (DESIGN §4): one that keeps failing is left
     # alone for a while, so checkouts fail over fast instead of holding threads on timeouts.
-    return GatewayRegistry([CircuitBreakingGateway(gateway) for gateway in gateways])
+    return GatewayRegistry(
+        [CircuitBreakingGateway(gateway, observer=observer) for gateway in gateways]
+    )
 
 
-def checked_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:
+def checked_gateways(
+    settings: Settings, session: requests.Session, observer: GatewayCallObserver | None = None
+) -> GatewayRegistry:
     """``build_gateways``, refusing (``ConfigurationError``) routing that names a gateway it did
     not build: settings assembled by hand get the same check as ``Settings.from_env``."""
-    registry = build_gateways(settings, session)
+    registry = build_gateways(settings, session, observer)
     check_routed_gateways(settings.routing, frozenset(registry), settings.mode)
     return registry

@@ -169,6 +169,15 @@ class PurchaseRepository(abc.ABC):
         """Pending or processing purchases not touched since ``updated_before``, oldest first."""
 
     @abc.abstractmethod
+    def claim_open(
+        self, *, updated_before: datetime, now: datetime, limit: int = 100
+    ) -> builtins.list[Purchase]:
+        """``list_open``, claimed by one reconciliation sweep: no other unit of work takes these
+        purchases meanwhile (row locks skipped by the others), and their ``updated_at`` becomes
+        ``now``, so that once this unit of work commits no sweep takes them again until they
+        are as stale again (two workers never look one purchase up at once)."""
+
+    @abc.abstractmethod
     def audit_trail(self, purchase_id: str) -> builtins.list[AuditRecord]:
         """Every status change of the purchase, oldest first."""
 
@@ -200,6 +209,14 @@ class RefundRepository(abc.ABC):
     ) -> list[Refund]:
         """Pending refunds without the provider's id (its answer never came), created after
         ``created_after`` and before ``created_before``, oldest first, at most ``limit``."""
+
+    @abc.abstractmethod
+    def claim_unanswered(
+        self, *, created_after: datetime, created_before: datetime, now: datetime, limit: int = 100
+    ) -> list[Refund]:
+        """``list_unanswered`` less those updated since ``created_before``, claimed by one
+        resend sweep as ``PurchaseRepository.claim_open`` claims purchases: their ``updated_at``
+        becomes ``now`` (two workers never send one refund again at once)."""
 
 
 class LedgerRepository(abc.ABC):
@@ -247,6 +264,14 @@ class InboxRepository(abc.ABC):
     @abc.abstractmethod
     def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
         """Recent messages, newest first, optionally of one status."""
+
+    @abc.abstractmethod
+    def for_purchase(self, purchase_id: str) -> builtins.list[InboxMessage]:
+        """The messages applied to the purchase, in the order they arrived."""
+
+    @abc.abstractmethod
+    def count_by_status(self) -> dict[str, int]:
+        """How many messages are in each status (statuses without any are left out)."""
 
 
 class IdempotencyRepository(abc.ABC):

@@ -46,6 +46,10 @@ class SeenAggregates:
                 aggregate.events.clear()
         return events
 
+    def with_new_events(self) -> list[RecordsEvents]:
+        """The seen aggregates that recorded events not collected yet, in the order seen."""
+        return [aggregate for aggregate in self._aggregates.values() if aggregate.events]
+
     def forget(self) -> None:
         """Stop watching every aggregate (the transaction ended, or was rolled back)."""
         self._aggregates.clear()

@@ -188,3 +188,39 @@ def test_the_service_puts_every_gateway_behind_a_circuit_breaker(tmp_path: Path)
     registry = build_container(settings).gateways()
     for name in ("sandbox", "stripe"):
         assert isinstance(registry[name], CircuitBreakingGateway)
+
+
+class Heard:
+    """An observer that keeps what the breaker told it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.circuits: list[tuple[str, bool]] = []
+
+    def gateway_called(self, gateway: str, operation: str, outcome: str, seconds: float) -> None:
+        assert seconds >= 0
+        self.calls.append((gateway, operation, outcome))
+
+    def circuit_changed(self, gateway: str, is_open: bool) -> None:
+        self.circuits.append((gateway, is_open))
+
+
+def test_the_observer_hears_each_call_its_outcome_and_the_circuit_opening_and_closing() -> None:
+    gateway, clock, heard = FakeGateway(), Clock(), Heard()
+    guarded = CircuitBreakingGateway(
+        gateway, failure_threshold=3, reset_after=30, clock=clock, observer=heard
+    )
+    guarded.start_payment(request(10))
+    gateway.decline_next()
+    with pytest.raises(PaymentDeclinedError):
+        guarded.start_payment(request(11))
+    fail_three_times(guarded, gateway)
+    with pytest.raises(GatewayUnavailableError):
+        guarded.start_payment(request(5))  # not sent: the circuit is open
+    clock.now += 31
+    guarded.start_payment(request(6))  # the trial call closes it
+
+    outcomes = [outcome for _, _, outcome in heard.calls]
+    assert outcomes == ["ok", "refused", *["unavailable"] * 3, "circuit_open", "ok"]
+    assert {(name, operation) for name, operation, _ in heard.calls} == {("fake", "start_payment")}
+    assert heard.circuits == [("fake", True), ("fake", False)]

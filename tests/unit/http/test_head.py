@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from payments.entrypoints.http.auth import ROUTE_POLICIES, policy_for
+from payments.entrypoints.http.openapi import openapi_document
 from tests.unit.http.conftest import Api, build_api
 
 GET_TEMPLATES = sorted(template for method, template in ROUTE_POLICIES if method == "GET")
@@ -45,3 +46,34 @@ def test_load_balancers_can_probe_health_with_head(api: Api) -> None:
     answer = api.client.simulate_head("/health")
     assert answer.status_code == 200
     assert answer.headers["x-request-id"]
+
+
+OPENAPI_GET_PATHS = sorted(
+    path
+    for path, operations in openapi_document(sandbox=True)["paths"].items()
+    if "get" in operations
+)
+
+
+def test_the_openapi_document_lists_every_get_route_of_the_role_table() -> None:
+    assert set(OPENAPI_GET_PATHS) == set(GET_TEMPLATES)
+
+
+@pytest.mark.parametrize("template", OPENAPI_GET_PATHS)
+def test_head_answers_every_get_route_of_the_openapi_document(template: str) -> None:
+    api = build_api()
+    purchase_id = api.buy(api.create_premium()["id"])
+    api.gateway.approve(api.gateway_reference(purchase_id))
+    api.deliver_all()
+    refund = api.post(f"/v1/purchases/{purchase_id}/refunds", {})
+    assert refund.status_code == 201, refund.text
+    path = _path(template, api, purchase_id).replace("ref_nope", refund.json["id"])
+    headers = api.auth("admin")
+
+    got = api.client.simulate_get(path, headers=headers)
+    head = api.client.simulate_head(path, headers=headers)
+
+    assert got.status_code == 200, (path, got.text)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers.get("content-type") == got.headers.get("content-type")

@@ -178,6 +178,8 @@ def test_a_provider_still_down_leaves_the_refund_pending_for_the_next_sweep(api:
     assert report.answered == []
     assert report.unanswered == {refund_id: "gateway_unavailable"}
     assert api.get(f"/v1/refunds/{refund_id}").json["status"] == "pending"
+    assert _retry_pending(api) == []  # the sweep that tried it holds it for a while
+    api.clock.advance(minutes=20)
     assert _retry_pending(api) == [refund_id]
 
 

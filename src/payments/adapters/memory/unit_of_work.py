@@ -234,6 +234,15 @@ class _Purchases(_Bound, PurchaseRepository):
         )
         return [self._seen.seen(_copy(p)) for p in items[:limit]]
 
+    def claim_open(
+        self, *, updated_before: datetime, now: datetime, limit: int = 100
+    ) -> builtins.list[Purchase]:
+        claimed = self.list_open(updated_before=updated_before, limit=limit)
+        for purchase in claimed:
+            purchase.updated_at = now
+            self._t.purchases[purchase.id].updated_at = now
+        return claimed
+
     def audit_trail(self, purchase_id: str) -> builtins.list[AuditRecord]:
         return [a for a in self._t.audit if a.purchase_id == purchase_id]
 
@@ -285,6 +294,18 @@ class _Refunds(_Bound, RefundRepository):
             key=lambda r: (r.created_at, r.id),
         )
         return [_copy(r) for r in items[:limit]]
+
+    def claim_unanswered(
+        self, *, created_after: datetime, created_before: datetime, now: datetime, limit: int = 100
+    ) -> list[Refund]:
+        listed = self.list_unanswered(
+            created_after=created_after, created_before=created_before, limit=len(self._t.refunds)
+        )
+        claimed = [r for r in listed if r.updated_at < created_before][:limit]
+        for refund in claimed:
+            refund.updated_at = now
+            self._t.refunds[refund.id].updated_at = now
+        return claimed
 
 
 class _Ledger(_Bound, LedgerRepository):
@@ -342,6 +363,16 @@ class _Inbox(_Bound, InboxRepository):
     def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
         items = sorted(self._t.inbox.values(), key=lambda m: (m.received_at, m.id), reverse=True)
         return [_copy(m) for m in items if status is None or m.status.value == status][:limit]
+
+    def for_purchase(self, purchase_id: str) -> builtins.list[InboxMessage]:
+        items = [m for m in self._t.inbox.values() if m.purchase_id == purchase_id]
+        return [_copy(m) for m in sorted(items, key=lambda m: (m.received_at, m.id))]
+
+    def count_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for message in self._t.inbox.values():
+            counts[message.status.value] = counts.get(message.status.value, 0) + 1
+        return counts
 
 
 class _Idempotency(_Bound, IdempotencyRepository):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
+from payments.adapters.metrics import ServiceMetrics
 from payments.adapters.sql.engine import rollback
 from payments.adapters.sql.repositories import (
     SqlApiKeyRepository,
@@ -25,11 +26,13 @@ class SqlUnitOfWork(UnitOfWork):
     not committed. The object can be used for one block after another, not for nested blocks.
 
     ``commit()`` first writes to the outbox the new events of every aggregate the block loaded
-    or added, in the same transaction.
+    or added, in the same transaction. With ``metrics``, the purchase transitions a commit made
+    durable are counted.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, metrics: ServiceMetrics | None = None) -> None:
         self._engine = engine
+        self._metrics = metrics
         self._connection: Connection | None = None
         self._seen = SeenAggregates()
 
@@ -75,8 +78,12 @@ class SqlUnitOfWork(UnitOfWork):
         this block durable at once; later changes need another commit."""
         if self._connection is None:
             raise RuntimeError("commit() outside a 'with' block.")
+        metrics = self._metrics
+        moves = metrics.purchase_moves(self._seen.with_new_events()) if metrics else None
         self.outbox.add(self._seen.collect_new_events())
         self._connection.commit()
+        if metrics is not None and moves:
+            metrics.purchases_moved(moves)
 
     def rollback(self) -> None:
         """Forget every uncommitted change, and the aggregates seen; harmless after a commit or

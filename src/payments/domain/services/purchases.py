@@ -34,7 +34,7 @@ from payments.domain.services.checkout import (
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.records import locked_purchase, readable
 from payments.domain.services.settlement import Posting, settle_payment
-from payments.domain.services.use_case import GatewayUseCase
+from payments.domain.services.use_case import GatewayUseCase, Progress, reporting
 
 __all__ = [
     "DEFAULT_LOOK_UP_AFTER",
@@ -207,6 +207,7 @@ class PurchaseService(GatewayUseCase):
         expire_after: timedelta,
         look_up_after: timedelta = DEFAULT_LOOK_UP_AFTER,
         limit: int = 100,
+        progress: Progress | None = None,
     ) -> ReconcileReport:
         """Settle purchases stuck open by asking their provider (DESIGN §5.5; a start whose
         answer was lost is recovered first, see ``sync``), then expire those created more than
@@ -214,16 +215,19 @@ class PurchaseService(GatewayUseCase):
         so the payer cannot pay a closed purchase).
 
         One purchase's failure (provider down, a revoked key, a refused lookup) is reported and
-        never stops the sweep.
+        never stops the sweep. The sweep claims its purchases first (``claim_open``): workers
+        sweeping at once look each purchase up once, and a purchase looked up without news
+        waits ``look_up_after`` before the next lookup. ``progress`` hears after each purchase.
         """
         now = self._clock.now()
         horizon = min(look_up_after, expire_after)
-        with self._uow() as uow:
-            stale = uow.purchases.list_open(updated_before=now - horizon, limit=limit)
+        with self._uow() as uow:  # claimed: another worker's sweep skips these purchases
+            stale = uow.purchases.claim_open(updated_before=now - horizon, now=now, limit=limit)
+            uow.commit()
         settled: list[str] = []
         expired: list[str] = []
         errors: dict[str, str] = {}
-        for candidate in stale:
+        for candidate in reporting(stale, progress):
             try:
                 purchase, result = self.sync(candidate.id)
             except PaymentsError as error:

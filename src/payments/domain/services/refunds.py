@@ -275,15 +275,18 @@ class RefundService(GatewayUseCase):
         hence only refunds booked within ``RESEND_WINDOW`` (the providers' key lifetime), and
         older than ``older_than`` (at least the in-flight lease: the booking request has ended).
         A provider refusal now fails the refund and reverses its debits (had the first attempt
-        been made, the key would replay it); an outage leaves it pending for the next sweep. One
-        refund's failure never stops the sweep.
+        been made, the key would replay it); an outage leaves it pending for a later sweep. One
+        refund's failure never stops the sweep. The refunds are claimed first
+        (``claim_unanswered``): two workers never send one refund again at once, and one sent
+        without an answer waits ``older_than`` before it is sent again.
         """
         now = self._clock.now()
         wait = max(older_than, IN_FLIGHT_LEASE)
-        with self._uow() as uow:
-            candidates = uow.refunds.list_unanswered(
-                created_after=now - RESEND_WINDOW, created_before=now - wait, limit=limit
+        with self._uow() as uow:  # claimed: another worker's sweep skips these refunds
+            candidates = uow.refunds.claim_unanswered(
+                created_after=now - RESEND_WINDOW, created_before=now - wait, now=now, limit=limit
             )
+            uow.commit()
         report = RefundRetryReport(len(candidates))
         for candidate in candidates:
             try:

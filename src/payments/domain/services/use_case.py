@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.services.gateways import GatewayRegistry
+
+T = TypeVar("T")
+
+Progress = Callable[[int, int], None]
+"""Told ``(done, total)`` after each item of a long use case (a command's progress bar)."""
+
+
+def reporting(items: Sequence[T], progress: Progress | None) -> Iterator[T]:
+    """``items`` one by one, telling ``progress`` after each one is done (also when the loop
+    went on to the next with ``continue``)."""
+    for done, item in enumerate(items, 1):
+        yield item
+        if progress is not None:
+            progress(done, len(items))
 
 
 class UseCase:

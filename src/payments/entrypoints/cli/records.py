@@ -16,6 +16,7 @@ from payments.entrypoints.cli.common import (
     print_table,
     when,
 )
+from payments.entrypoints.cli.progress import progress_bar
 
 
 def cmd_inbox_list(args: argparse.Namespace) -> int:
@@ -57,8 +58,18 @@ def _event_row(event: StoredEvent) -> tuple[str | None, ...]:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    status = open_container().inbox().replay(args.message_id)
-    print(f"{args.message_id}: {status}")
+    if (args.message_id is None) == (args.status is None):
+        print("payments: give one message id, or --status", file=sys.stderr)
+        return 2
+    inbox = open_container().inbox()
+    if args.message_id is not None:
+        print(f"{args.message_id}: {inbox.replay(args.message_id)}")
+        return 0
+    with progress_bar(f"replaying {args.status} notifications") as progress:
+        outcomes = inbox.replay_all(InboxStatus(args.status), args.limit, progress)
+    replayed = sum(outcomes.values())
+    summary = ", ".join(f"{status} {count}" for status, count in sorted(outcomes.items()))
+    print(f"replayed {replayed} notification(s)" + (f": {summary}" if summary else ""))
     return 0
 
 
@@ -81,6 +92,14 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     events_list.add_argument("--limit", type=positive, default=50)
     events_list.set_defaults(func=cmd_events_list)
 
-    replay = commands.add_parser("replay", help="process one stored notification again")
-    replay.add_argument("message_id")
+    replay = commands.add_parser(
+        "replay", help="process one stored notification again, or every one in a status"
+    )
+    replay.add_argument("message_id", nargs="?")
+    replay.add_argument(
+        "--status",
+        choices=[status.value for status in InboxStatus],
+        help="replay the most recent notifications in this status (oldest of them first)",
+    )
+    replay.add_argument("--limit", type=positive, default=100)
     replay.set_defaults(func=cmd_replay)

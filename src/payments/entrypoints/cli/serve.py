@@ -4,15 +4,22 @@ gunicorn."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # Every command builds the composition root, which loads the whole service (SQLAlchemy, the
 # Stripe SDK, Falcon) anyway: gunicorn's few modules add nothing noticeable to a start.
 from gunicorn.app.base import BaseApplication
+from prometheus_client.multiprocess import mark_process_dead
 
-from payments.config import Settings
+from payments.adapters.metrics import use_multiprocess_files
+from payments.config import METRICS_MULTIPROCESS_DIR, Settings
 from payments.containers import Container, build_container
 from payments.domain.errors import ConfigurationError
 from payments.entrypoints.cli.common import load_settings, redact
@@ -46,8 +53,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"(database {redact(settings.database_url)}; docs at /docs)",
         flush=True,
     )
-    _run_gunicorn(settings, f"{args.host}:{args.port}", workers, args.threads)
+    with _metrics_files(settings) as settings:
+        _run_gunicorn(settings, f"{args.host}:{args.port}", workers, args.threads)
     return 0
+
+
+@contextmanager
+def _metrics_files(settings: Settings) -> Iterator[Settings]:
+    """The settings with ``PROMETHEUS_MULTIPROC_DIR``: the directory where the gunicorn
+    workers keep their metrics, so that any worker's ``/metrics`` adds up all of them. One the
+    operator set is used as it is; otherwise a new temporary one, removed when serving ends."""
+    given = settings.metrics_multiprocess_dir
+    made = None if given else tempfile.mkdtemp(prefix="payments-metrics-")
+    directory = given or made or ""
+    os.environ[METRICS_MULTIPROCESS_DIR] = directory  # the workers inherit it
+    try:
+        yield dataclasses.replace(settings, metrics_multiprocess_dir=directory)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _serving_workers(settings: Settings, asked: int) -> int:
@@ -143,9 +167,15 @@ class _Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        # Runs in each worker after the fork: its own engine, and in sandbox mode its own
-        # simulators and their loopback server (threads do not survive a fork).
+        # Runs in each worker after the fork: its own engine, its metric files, and in sandbox
+        # mode its own simulators and their loopback server (threads do not survive a fork).
+        use_multiprocess_files()
         return build_application(self._settings)
+
+
+def _forget_dead_worker(server: Any, worker: Any) -> None:
+    """gunicorn's ``child_exit`` hook: drop the live gauges of a worker that exited."""
+    mark_process_dead(worker.pid, os.environ.get(METRICS_MULTIPROCESS_DIR))  # type: ignore[no-untyped-call]
 
 
 def _run_gunicorn(settings: Settings, bind: str, workers: int, threads: int) -> None:
@@ -155,6 +185,7 @@ def _run_gunicorn(settings: Settings, bind: str, workers: int, threads: int) -> 
         "threads": threads,
         "worker_class": "gthread",
         "timeout": 60,
+        "child_exit": _forget_dead_worker,
         **_gunicorn_logging(settings.log_format),
     }
     _Server(settings, options).run()

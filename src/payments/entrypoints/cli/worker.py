@@ -14,11 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import start_http_server
+
+from payments.adapters.metrics import ServiceMetrics
 from payments.config import Settings
 from payments.containers import Container
 from payments.domain.services.outbox_relay import EventRelay
 from payments.domain.services.purchases import PurchaseService, ReconcileReport
+from payments.domain.services.use_case import Progress
 from payments.entrypoints.cli.common import load_settings, open_container
+from payments.entrypoints.cli.progress import progress_bar
 
 log = logging.getLogger("payments")
 
@@ -32,9 +37,14 @@ class WorkerJob:
     run: Callable[[], Mapping[str, int]]
 
 
-def _sweep(purchases: PurchaseService, settings: Settings, limit: int) -> ReconcileReport:
+def _sweep(
+    purchases: PurchaseService,
+    settings: Settings,
+    limit: int,
+    progress: Progress | None = None,
+) -> ReconcileReport:
     """Settle stuck purchases from their providers and expire the stale ones, once."""
-    return purchases.reconcile(expire_after=settings.payment_window, limit=limit)
+    return purchases.reconcile(expire_after=settings.payment_window, limit=limit, progress=progress)
 
 
 def _publishing(relay: EventRelay) -> WorkerJob:
@@ -81,17 +91,25 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
     ]
 
 
-def run_round(jobs: Sequence[WorkerJob]) -> dict[str, int]:
-    """Every job once; the counts summed by label, logged in one line when anything happened."""
+def run_round(jobs: Sequence[WorkerJob], metrics: ServiceMetrics | None = None) -> dict[str, int]:
+    """Every job once; the counts summed by label, logged in one line when anything happened.
+    ``metrics`` hears of each job's counts, failures and duration, and of the round's end."""
     done: dict[str, int] = {}
     for job in jobs:
+        started = time.perf_counter()
         try:
             counts = job.run()
         except Exception:
             log.exception("worker: %s failed; trying again next round", job.doing)
+            if metrics is not None:
+                metrics.job_ran(job.doing, None, time.perf_counter() - started)
             continue
+        if metrics is not None:
+            metrics.job_ran(job.doing, dict(counts), time.perf_counter() - started)
         for label, count in counts.items():
             done[label] = done.get(label, 0) + count
+    if metrics is not None:
+        metrics.round_finished(time.time())
     if any(done.values()):
         log.info("worker: %s", ", ".join(f"{label} {count}" for label, count in done.items()))
     return done
@@ -101,11 +119,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = load_settings()
     container = open_container(settings)
     jobs = worker_jobs(container, settings)
+    metrics = container.metrics()
+    if args.metrics_port:
+        # The worker's own metrics (its jobs, the provider calls they make), on loopback unless
+        # told otherwise: a scrape target beside the API's /metrics.
+        start_http_server(args.metrics_port, args.metrics_address, registry=metrics.registry)
     rounds = 0
     try:
         while args.rounds == 0 or rounds < args.rounds:
             rounds += 1
-            run_round(jobs)
+            run_round(jobs, metrics)
             if args.rounds == 0 or rounds < args.rounds:
                 time.sleep(args.interval)
     finally:
@@ -117,7 +140,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     settings = load_settings()
-    report = _sweep(open_container(settings).purchases(), settings, limit=args.limit)
+    purchases = open_container(settings).purchases()
+    with progress_bar("reconciling") as progress:
+        report = _sweep(purchases, settings, limit=args.limit, progress=progress)
     line = (
         f"looked up {report.looked_up} open purchases: settled {len(report.settled)}, "
         f"expired {len(report.expired)}"
@@ -135,6 +160,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     worker.add_argument("--interval", type=float, default=5.0)
     worker.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: forever)")
+    worker.add_argument(
+        "--metrics-port", type=int, default=0, help="serve Prometheus metrics on this port"
+    )
+    worker.add_argument("--metrics-address", default="127.0.0.1")
     worker.set_defaults(func=cmd_worker)
 
     reconcile = commands.add_parser("reconcile", help="settle or expire stuck purchases once")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import falcon
+from prometheus_client import generate_latest
 
+from payments.adapters.metrics import ServiceMetrics
 from payments.domain.errors import ConfigurationError
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
@@ -33,6 +36,7 @@ from payments.entrypoints.http.resources.accounts import AccountResource
 from payments.entrypoints.http.resources.banks import PseBanksResource
 from payments.entrypoints.http.resources.docs import DocsPageResource, OpenApiResource
 from payments.entrypoints.http.resources.health import HealthResource, ReadinessResource
+from payments.entrypoints.http.resources.metrics import MetricsResource
 from payments.entrypoints.http.resources.products import ProductResource, ProductsResource
 from payments.entrypoints.http.resources.purchases import (
     PurchaseCancelResource,
@@ -72,11 +76,12 @@ class HttpSettings:
 
     ``trust_forwarded_for``: the API runs behind our own proxy, whose last ``X-Forwarded-For`` hop
     is the client address used for rate limits (the guest checkout limits of the purchase use
-    case count by it).
+    case count by it). ``metrics_token``: callers off loopback may read ``/metrics`` with it.
     """
 
     max_body_bytes: int = 1_048_576
     trust_forwarded_for: bool = False
+    metrics_token: str | None = None
 
 
 def _docs_page() -> bytes:
@@ -103,14 +108,24 @@ def create_app(
     services: ApiServices,
     settings: HttpSettings = HttpSettings(),
     sandbox: SandboxController | None = None,
+    metrics: ServiceMetrics | None = None,
+    scrape: Callable[[], bytes] | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """The WSGI application. ``sandbox`` adds ``POST /v1/sandbox/purchases/{id}/{action}``."""
+    """The WSGI application. ``sandbox`` adds ``POST /v1/sandbox/purchases/{id}/{action}``.
+
+    ``metrics`` counts requests and webhooks (a registry of this app's own when None);
+    ``scrape`` answers ``/metrics`` (that registry's text when None).
+    """
+    if metrics is None:
+        metrics = ServiceMetrics()
+    if scrape is None:
+        scrape = functools.partial(generate_latest, metrics.registry)
     # Order matters: request id first (every answer and log line carries it, and its access
-    # line times the whole request), the size limit before anything reads the body,
+    # line and metrics time the whole request), the size limit before anything reads the body,
     # authentication before the idempotency claim (scoped by the caller's key).
     # Unstorable text in the path or query is refused before authentication looks up anything.
     middleware: list[Any] = [
-        RequestIdMiddleware(),
+        RequestIdMiddleware(metrics),
         StorableTextMiddleware(),
         BodyLimitMiddleware(settings.max_body_bytes),
         AuthMiddleware(services.access, trust_forwarded_for=settings.trust_forwarded_for),
@@ -125,6 +140,14 @@ def create_app(
         ("/ready", ReadinessResource(services.readiness)),
         ("/openapi.json", OpenApiResource(openapi_document(sandbox=sandbox is not None))),
         ("/docs", DocsPageResource(_docs_page())),
+        (
+            "/metrics",
+            MetricsResource(
+                scrape,
+                settings.metrics_token,
+                trust_forwarded_for=settings.trust_forwarded_for,
+            ),
+        ),
         ("/v1/products", ProductsResource(services.catalog)),
         ("/v1/products/{product_id}", ProductResource(services.catalog)),
         ("/v1/purchases", PurchasesResource(services.purchases)),
@@ -134,7 +157,7 @@ def create_app(
         ("/v1/refunds/{refund_id}", RefundResource(services.refunds)),
         ("/v1/purchases/{purchase_id}/sync", PurchaseSyncResource(services.purchases)),
         ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
-        ("/v1/webhooks/{provider}", WebhookResource(services.notifications)),
+        ("/v1/webhooks/{provider}", WebhookResource(services.notifications, metrics)),
         ("/v1/pse/banks", PseBanksResource(services.banks)),
     ]
     if sandbox is not None:

@@ -30,12 +30,15 @@ ADMIN_ONLY = Policy(frozenset({ADMIN}))
 OWNER_MERCHANT_ADMIN = Policy(frozenset({CUSTOMER, MERCHANT, ADMIN}))
 CHECKOUT = Policy(frozenset({PUBLIC, CUSTOMER, MERCHANT, ADMIN}))
 PROVIDER_SIGNED = Policy(frozenset(), anonymous=True, api_key=False)
+LOOPBACK_OR_TOKEN = Policy(frozenset(), anonymous=True, api_key=False)
+"""``/metrics`` checks its caller itself: loopback, or the metrics token (not an API key)."""
 
 ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/health"): ANYONE,
     ("GET", "/ready"): ANYONE,
     ("GET", "/openapi.json"): ANYONE,
     ("GET", "/docs"): ANYONE,
+    ("GET", "/metrics"): LOOPBACK_OR_TOKEN,
     ("POST", "/v1/products"): ADMIN_ONLY,
     ("GET", "/v1/products"): ANYONE,
     ("GET", "/v1/products/{product_id}"): ANYONE,

@@ -1,4 +1,5 @@
-"""Request middleware: request ids, storable text, the body size limit, API-key authentication."""
+"""Request middleware: request ids, metrics, storable text, the body size limit, API-key
+authentication."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import falcon
 
+from payments.adapters.metrics import ServiceMetrics
 from payments.domain.access import ANONYMOUS, Principal
 from payments.domain.errors import (
     AuthenticationRequiredError,
@@ -72,7 +74,11 @@ class ResponseHook(abc.ABC):
 class RequestIdMiddleware(ResponseHook):
     """Honours a sane ``X-Request-Id`` or makes one and echoes it on every response; marks every
     log record of the request with it (``logs.current_request_id``); and ends the request with
-    its one ``payments.access`` line: method, path (never the query), status, duration in ms."""
+    its one ``payments.access`` line: method, path (never the query), status, duration in ms,
+    and tells ``metrics`` of it (by route template, never the raw path)."""
+
+    def __init__(self, metrics: ServiceMetrics | None = None) -> None:
+        self._metrics = metrics
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.started = time.perf_counter()
@@ -87,16 +93,26 @@ class RequestIdMiddleware(ResponseHook):
         resp.set_header(REQUEST_ID_HEADER, request_id_of(req))
         token = getattr(req.context, "log_context", None)
         try:
-            _log_access(req, resp)
+            seconds = _seconds_since_start(req)
+            _log_access(req, resp, seconds)
+            if self._metrics is not None:
+                self._metrics.request_answered(
+                    req.uri_template, req.method, resp.status_code, seconds
+                )
         finally:
             if token is not None:
                 req.context.log_context = None
                 leave_request(token)
 
 
-def _log_access(req: falcon.Request, resp: falcon.Response) -> None:
+def _seconds_since_start(req: falcon.Request) -> float:
+    """How long the request has taken so far (``RequestIdMiddleware`` noted its start)."""
     started = getattr(req.context, "started", None)
-    duration_ms = 0.0 if started is None else (time.perf_counter() - started) * 1000
+    return 0.0 if started is None else time.perf_counter() - started
+
+
+def _log_access(req: falcon.Request, resp: falcon.Response, seconds: float) -> None:
+    duration_ms = seconds * 1000
     status = resp.status_code
     access_log.info(
         "%s %s %d %.1fms",

@@ -281,21 +281,41 @@ SANDBOX_OPERATION = Operation(
     idempotent=True,
 )
 
-_DOCS_PAGE: Schema = {
-    "operationId": "docs",
-    "summary": "A browsable page of this document (works offline)",
-    "tags": ["system"],
-    "security": _ANYONE,
-    "responses": {
-        "200": {
-            "description": "An HTML page.",
-            "headers": {"X-Request-Id": _header("RequestId")},
-            "content": {"text/html": {"schema": {"type": "string"}}},
+
+def _text_page(
+    operation_id: str, summary: str, media: str, description: str, refusals: tuple[int, ...]
+) -> Schema:
+    """An operation answering text that is not JSON (a page, the metrics), open to anyone."""
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["system"],
+        "security": _ANYONE,
+        "responses": {
+            "200": {
+                "description": description,
+                "headers": {"X-Request-Id": _header("RequestId")},
+                "content": {media: {"schema": {"type": "string"}}},
+            },
+            **{str(status): problem_response(status) for status in (*refusals, 500)},
         },
-        "401": problem_response(401),
-        "500": problem_response(500),
-    },
-}
+    }
+
+
+_DOCS_PAGE = _text_page(
+    "docs",
+    "A browsable page of this document (works offline)",
+    "text/html",
+    "An HTML page.",
+    (401,),
+)
+_METRICS = _text_page(
+    "metrics",
+    "Prometheus metrics (loopback callers; others with PAYMENTS_METRICS_TOKEN as bearer token)",
+    "text/plain",
+    "The Prometheus text format, version 0.0.4.",
+    (401, 403),
+)
 
 
 def paths(*, sandbox: bool) -> dict[str, Schema]:
@@ -305,6 +325,7 @@ def paths(*, sandbox: bool) -> dict[str, Schema]:
         out.setdefault(path, {})[method] = operation.schema()
         if path == "/openapi.json":
             out["/docs"] = {"get": _DOCS_PAGE}
+            out["/metrics"] = {"get": _METRICS}
     if sandbox:
         out["/v1/sandbox/purchases/{purchase_id}/{action}"] = {"post": SANDBOX_OPERATION.schema()}
     return out

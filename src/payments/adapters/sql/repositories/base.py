@@ -51,6 +51,20 @@ class SqlRepository:
     def _all(self, statement: Select[Any]) -> Sequence[RowMapping]:
         return self._connection.execute(statement).mappings().all()
 
+    def _claim(self, query: Select[Any], table: Table, lease: dict[str, Any]) -> list[Row]:
+        """The rows ``query`` selects, claimed for this worker: on PostgreSQL taken ``FOR UPDATE
+        SKIP LOCKED`` (concurrent workers claim disjoint rows; on SQLite the one writer at a time
+        does that), then leased by writing ``lease`` to them, which ``query`` must exclude, so
+        that nobody claims them again once this transaction commits. Returned as leased."""
+        if self._row_locks:
+            query = query.with_for_update(skip_locked=True, of=table)
+        rows = self._all(query)
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        self._connection.execute(table.update().where(table.c.id.in_(ids)).values(**lease))
+        return [{**row, **lease} for row in rows]
+
     def _insert_new(self, table: Table, row: dict[str, Any], what: str) -> None:
         """Insert a row that must be new: ``ConflictError`` (transaction intact) if it is not."""
         try:

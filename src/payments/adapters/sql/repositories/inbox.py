@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from payments.adapters.sql import direct
@@ -61,20 +61,8 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
             .order_by(webhook_inbox.c.next_attempt_at, webhook_inbox.c.id)
             .limit(limit)
         )
-        if self._row_locks:
-            query = query.with_for_update(skip_locked=True)
-        claimed = [inbox_from_row(row) for row in self._all(query)]
-        if not claimed:
-            return []
-        lease = now + CLAIM_LEASE
-        self._connection.execute(
-            webhook_inbox.update()
-            .where(webhook_inbox.c.id.in_([m.id for m in claimed]))
-            .values(next_attempt_at=lease)
-        )
-        for message in claimed:
-            message.next_attempt_at = lease
-        return claimed
+        lease = {"next_attempt_at": now + CLAIM_LEASE}
+        return [inbox_from_row(row) for row in self._claim(query, webhook_inbox, lease)]
 
     def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
         """Recent messages, newest first, optionally of one status."""
@@ -83,3 +71,17 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
             query = query.where(webhook_inbox.c.status == status)
         query = query.order_by(webhook_inbox.c.received_at.desc(), webhook_inbox.c.id.desc())
         return [inbox_from_row(row) for row in self._all(query.limit(limit))]
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many messages are in each status."""
+        query = select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
+        return {status: int(count) for status, count in self._connection.execute(query)}
+
+    def for_purchase(self, purchase_id: str) -> builtins.list[InboxMessage]:
+        """The messages applied to the purchase, in the order they arrived."""
+        query = (
+            select(webhook_inbox)
+            .where(webhook_inbox.c.purchase_id == purchase_id)
+            .order_by(webhook_inbox.c.received_at, webhook_inbox.c.id)
+        )
+        return [inbox_from_row(row) for row in self._all(query)]

@@ -6,7 +6,7 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.exc import IntegrityError
 
 from payments.adapters.cursors import decode_cursor, encode_cursor
@@ -126,16 +126,17 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
 
     def list_open(self, *, updated_before: datetime, limit: int = 100) -> builtins.list[Purchase]:
         """Pending or processing purchases not touched since ``updated_before``, oldest first."""
-        query = (
-            select(purchases)
-            .where(
-                purchases.c.status.in_(sorted(s.value for s in OPEN_STATUSES)),
-                purchases.c.updated_at < updated_before,
-            )
-            .order_by(purchases.c.updated_at, purchases.c.id)
-            .limit(limit)
-        )
+        query = _open(updated_before, limit)
         return [self._seen.seen(purchase_from_row(row)) for row in self._all(query)]
+
+    def claim_open(
+        self, *, updated_before: datetime, now: datetime, limit: int = 100
+    ) -> builtins.list[Purchase]:
+        """``list_open``, claimed for one reconciliation sweep (``_claim``): the purchases'
+        ``updated_at`` becomes ``now``, so no sweep takes them again for as long as this one
+        waited (``now - updated_before``) unless they change."""
+        rows = self._claim(_open(updated_before, limit), purchases, {"updated_at": now})
+        return [self._seen.seen(purchase_from_row(row)) for row in rows]
 
     def audit_trail(self, purchase_id: str) -> builtins.list[AuditRecord]:
         """Every status change of the purchase, in the order they were recorded."""
@@ -145,3 +146,15 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
             .order_by(purchase_audit.c.id)
         )
         return [audit_from_row(row) for row in self._all(query)]
+
+
+def _open(updated_before: datetime, limit: int) -> Select[Any]:
+    return (
+        select(purchases)
+        .where(
+            purchases.c.status.in_(sorted(s.value for s in OPEN_STATUSES)),
+            purchases.c.updated_at < updated_before,
+        )
+        .order_by(purchases.c.updated_at, purchases.c.id)
+        .limit(limit)
+    )

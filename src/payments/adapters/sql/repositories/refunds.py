@@ -51,14 +51,32 @@ class SqlRefundRepository(SqlRepository, RefundRepository):
         self, *, created_after: datetime, created_before: datetime, limit: int = 100
     ) -> list[Refund]:
         """Pending refunds without the provider's id, created in the window, oldest first."""
-        return self._refunds(
-            refunds.c.status == RefundStatus.PENDING.value,
-            refunds.c.gateway_reference.is_(None),
-            refunds.c.created_at > created_after,
-            refunds.c.created_at < created_before,
-            limit=limit,
+        return self._refunds(*_unanswered(created_after, created_before), limit=limit)
+
+    def claim_unanswered(
+        self, *, created_after: datetime, created_before: datetime, now: datetime, limit: int = 100
+    ) -> list[Refund]:
+        """``list_unanswered``, less those touched since ``created_before``, claimed for one
+        resend sweep (``_claim``): their ``updated_at`` becomes ``now``, so no sweep takes them
+        again for as long as this one waited (``now - created_before``)."""
+        query = (
+            select(refunds)
+            .where(*_unanswered(created_after, created_before))
+            .where(refunds.c.updated_at < created_before)
+            .order_by(refunds.c.created_at, refunds.c.id)
+            .limit(limit)
         )
+        return [refund_from_row(row) for row in self._claim(query, refunds, {"updated_at": now})]
 
     def _refunds(self, *conditions: ColumnElement[bool], limit: int | None = None) -> list[Refund]:
         query = select(refunds).where(*conditions).order_by(refunds.c.created_at, refunds.c.id)
         return [refund_from_row(row) for row in self._all(query.limit(limit))]
+
+
+def _unanswered(created_after: datetime, created_before: datetime) -> list[ColumnElement[bool]]:
+    return [
+        refunds.c.status == RefundStatus.PENDING.value,
+        refunds.c.gateway_reference.is_(None),
+        refunds.c.created_at > created_after,
+        refunds.c.created_at < created_before,
+    ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import falcon
 
+from payments.adapters.metrics import ServiceMetrics
+from payments.domain.errors import NotFoundError, PaymentsError
 from payments.domain.services.notifications import NotificationService
 from payments.entrypoints.http.json_body import read_raw_body
 from payments.entrypoints.http.presenters import present_receipt
@@ -15,8 +17,9 @@ _DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 class WebhookResource:
     """``POST /v1/webhooks/{provider}``: authenticated by the provider's signature, not a key."""
 
-    def __init__(self, notifications: NotificationService) -> None:
+    def __init__(self, notifications: NotificationService, metrics: ServiceMetrics) -> None:
         self._notifications = notifications
+        self._metrics = metrics
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, provider: str) -> None:
         body = read_raw_body(req)
@@ -25,5 +28,12 @@ class WebhookResource:
             for name, value in req.headers.items()
             if name.lower() not in _DROPPED_HEADERS
         }
-        receipt = self._notifications.receive(provider, headers, body)
+        try:
+            receipt = self._notifications.receive(provider, headers, body)
+        except NotFoundError:  # no such provider: its name would make a new series per call
+            raise
+        except PaymentsError:
+            self._metrics.webhook_received(provider, "rejected")
+            raise
+        self._metrics.webhook_received(provider, receipt.status.value)
         resp.media = present_receipt(receipt)

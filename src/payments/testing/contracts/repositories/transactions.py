@@ -176,7 +176,7 @@ class TransactionContract(UnitOfWorkFixtures):
             uow.inbox.save(message)
             settled = uow.inbox.get("msg_3")
             settled = present(settled)
-            settled.settle(InboxStatus.PROCESSED, T0 + timedelta(seconds=3), None)
+            settled.settle(InboxStatus.PROCESSED, T0 + timedelta(seconds=3), "pur_1")
             uow.inbox.save(settled)
             uow.commit()
         with uow:
@@ -185,6 +185,10 @@ class TransactionContract(UnitOfWorkFixtures):
             expect_equal([m.id for m in uow.inbox.list(limit=2)], ["msg_3", "msg_2"])
             expect_equal([m.id for m in uow.inbox.list(status="failed")], ["msg_2"])
             expect_equal(uow.inbox.get("msg_3"), settled)
+            expect_equal(uow.inbox.for_purchase("pur_1"), [settled])
+            expect_equal(uow.inbox.for_purchase("pur_2"), [])
+            counts = uow.inbox.count_by_status()
+            expect_equal(counts, {"received": 1, "failed": 1, "processed": 1})
 
     def test_stale_copy_of_a_purchase_cannot_overwrite_a_newer_one(self, uow: UnitOfWork) -> None:
         seed(uow, a_purchase())
@@ -309,6 +313,26 @@ class QueryContract(UnitOfWorkFixtures):
         expect_equal([p.id for p in found], ["pur_old", "pur_processing"])
         expect_equal([p.id for p in one], ["pur_old"])
         expect_equal(none, [])
+
+    def test_claim_open_leases_purchases_until_they_are_as_stale_again(
+        self, uow: UnitOfWork
+    ) -> None:
+        seed(uow, a_purchase("pur_a", now=T0), a_purchase("pur_b", now=T0 + timedelta(minutes=1)))
+        stale, at = T0 + timedelta(minutes=5), T0 + timedelta(minutes=20)
+        claims = []
+        for limit in (1, 10, 10):  # a sweep after another takes what the first left
+            with uow:
+                claims.append(uow.purchases.claim_open(updated_before=stale, now=at, limit=limit))
+                uow.commit()
+        with uow:
+            leased = uow.purchases.claim_open(updated_before=at, now=at)
+            due = uow.purchases.claim_open(updated_before=at + timedelta(seconds=1), now=at)
+            stored = present(uow.purchases.get("pur_a"))
+        expect_equal([[p.id for p in claim] for claim in claims], [["pur_a"], ["pur_b"], []])
+        expect(all(p.updated_at == at for claim in claims for p in claim))
+        expect_equal(leased, [])
+        expect_equal(sorted(p.id for p in due), ["pur_a", "pur_b"])
+        expect(stored.updated_at == at and is_utc(stored.updated_at))
 
     def test_claim_due_leases_failed_messages_so_nobody_claims_them_twice(
         self, uow: UnitOfWork
