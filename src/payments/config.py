@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
 from payments.adapters.gateways.wompi import settings as wompi_settings
 from payments.domain.errors import ConfigurationError
+from payments.domain.invoice import DEFAULT_SERIES, InvoicePolicy, parse_tax_rates
 from payments.domain.routing import RoutingTable
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
@@ -95,6 +96,8 @@ class Settings:
     nats: NatsSettings | None = None
     """Where the worker publishes the outbox's events; None: they stay in the outbox."""
     wompi: WompiSettings = field(default_factory=WompiSettings)
+    invoicing: InvoicePolicy = field(default_factory=InvoicePolicy)
+    """The invoice number series and the tax rates included in prices, per country."""
 
     @property
     def sandbox(self) -> bool:
@@ -162,6 +165,7 @@ class Settings:
         if redis_url is not None:
             _check_redis_url(redis_url)
         return cls(
+            invoicing=_invoicing(get),
             nats=_nats(get),
             wompi=wompi,
             mode=mode,
@@ -320,6 +324,17 @@ def webhook_secrets(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _invoicing(get: Callable[[str, str], str | None]) -> InvoicePolicy:
+    """``PAYMENTS_INVOICE_SERIES`` and ``PAYMENTS_TAX_RATES``; refusals name the variable."""
+    series = (get("INVOICE_SERIES", DEFAULT_SERIES) or DEFAULT_SERIES).upper()
+    try:
+        return InvoicePolicy(series, parse_tax_rates(get("TAX_RATES", "") or ""))
+    except ConfigurationError as error:
+        raise ConfigurationError(
+            f"PAYMENTS_INVOICE_SERIES or PAYMENTS_TAX_RATES is malformed: {error}"
+        ) from None
 
 
 def _routing(text: str) -> RoutingTable:

@@ -16,9 +16,11 @@ from payments.domain.customer import Customer
 from payments.domain.events import DomainEvent, StoredEvent
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import InboxMessage
+from payments.domain.invoice import Invoice, InvoiceStatus
 from payments.domain.ledger import LedgerEntry
 from payments.domain.purchase import AuditRecord, GatewayObservation, Purchase, PurchaseStatus
 from payments.domain.refund import Refund
+from payments.domain.revenue import RevenueQuery, RevenueRow
 
 # -- gateways ----------------------------------------------------------------------------------
 
@@ -202,6 +204,65 @@ class RefundRepository(abc.ABC):
         ``created_after`` and before ``created_before``, oldest first, at most ``limit``."""
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceQuery:
+    """One page of one customer's invoices, newest first; ``cursor`` is the previous page's
+    ``next_cursor``."""
+
+    customer_id: str
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePage:
+    items: list[Invoice]
+    next_cursor: str | None
+
+
+class InvoiceRepository(abc.ABC):
+    @abc.abstractmethod
+    def next_sequence(self, series: str, year: int) -> int:
+        """The next number of ``series`` in ``year``, counted in this unit of work's transaction.
+
+        The counter stays locked until the transaction ends, so concurrent issuers get
+        consecutive numbers, and a transaction that rolls back gives its number back: no gap,
+        no repeat.
+        """
+
+    @abc.abstractmethod
+    def add(self, invoice: Invoice) -> None:
+        """Store a new invoice with its lines; ``ConflictError`` if its id, number or purchase
+        already has one."""
+
+    @abc.abstractmethod
+    def get(self, invoice_id: str) -> Invoice | None:
+        """The invoice, or None."""
+
+    @abc.abstractmethod
+    def set_status(self, invoice_id: str, status: InvoiceStatus, at: datetime) -> None:
+        """Record the invoice's new status, changed at ``at``."""
+
+    @abc.abstractmethod
+    def page(self, query: InvoiceQuery) -> InvoicePage:
+        """The page of the customer's invoices ``query`` asks for, newest first by
+        (issued_at, id)."""
+
+
+class RevenueStatistics(abc.ABC):
+    @abc.abstractmethod
+    def revenue_rows(self, query: RevenueQuery) -> builtins.list[RevenueRow]:
+        """Sums per (period, gateway) in the query's currency and window: the amounts of paid
+        purchases by the time they completed, and of refunds not failed by the time they were
+        booked, in minor units. Summed by the store, never row by row in Python."""
+
+
+class InvoiceDocuments(abc.ABC):
+    @abc.abstractmethod
+    def pdf(self, invoice: Invoice) -> bytes:
+        """The invoice as a PDF document."""
+
+
 class LedgerRepository(abc.ABC):
     @abc.abstractmethod
     def append(self, entry: LedgerEntry) -> bool:
@@ -333,6 +394,8 @@ class UnitOfWork(abc.ABC):
     purchases: PurchaseRepository
     refunds: RefundRepository
     ledger: LedgerRepository
+    invoices: InvoiceRepository
+    revenue: RevenueStatistics
     inbox: InboxRepository
     idempotency: IdempotencyRepository
     api_keys: ApiKeyRepository

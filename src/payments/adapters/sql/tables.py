@@ -197,6 +197,7 @@ purchases = Table(
     _time("updated_at"),
     _time("completed_at", nullable=True),
     Column("version", Integer, nullable=False),
+    _id("invoice_id", nullable=True),  # the invoice issued when it completed (0007)
     UniqueConstraint("reference"),
     UniqueConstraint("gateway", "gateway_reference"),
     CheckConstraint("amount > 0", name="amount_positive"),
@@ -206,6 +207,7 @@ purchases = Table(
     Index(None, "customer_id", "created_at", "id"),
     Index(None, "status", "updated_at"),
     Index(None, "created_at", "id"),
+    Index(None, "currency", "completed_at"),  # revenue statistics
 )
 
 purchase_audit = Table(
@@ -241,6 +243,7 @@ refunds = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
     Index(None, "purchase_id", "created_at", "id"),
     Index(None, "status", "created_at"),  # the worker's sweep of unanswered refunds
+    Index(None, "currency", "created_at"),  # revenue statistics
 )
 
 ledger_entries = Table(
@@ -323,4 +326,51 @@ outbox = Table(
     Index(None, "published_at", "id"),
     Index(None, "event_id", unique=True),
     Index(None, "aggregate_id", "id"),
+)
+
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("series", String(12), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+    CheckConstraint("last_number >= 0", name="last_number_not_negative"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    _id(primary_key=True),
+    Column("number", String(32), nullable=False),
+    Column("series", String(12), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    _id("purchase_id", ForeignKey("purchases.id"), nullable=False),
+    _id("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    _amount("subtotal"),
+    _amount("tax"),
+    _amount("total"),
+    _amount("tax_rate"),
+    _time("issued_at"),
+    _time("updated_at"),
+    UniqueConstraint("number"),
+    UniqueConstraint("series", "year", "sequence"),
+    UniqueConstraint("purchase_id"),  # one invoice per purchase, whatever the application does
+    CheckConstraint("sequence > 0", name="sequence_positive"),
+    Index(None, "customer_id", "issued_at", "id"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    _id("invoice_id", ForeignKey("invoices.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    _amount("unit_price"),
+    _amount("total"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
 )

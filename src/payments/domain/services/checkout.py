@@ -23,6 +23,7 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import Payer, PaymentRequest, PaymentStart
 from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
+from payments.domain.invoice import InvoicePolicy
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
@@ -159,9 +160,10 @@ class Checkout(GatewayUseCase):
         ids: IdGenerator,
         *,
         guests: GuestCheckoutGate | None = None,
+        invoicing: InvoicePolicy | None = None,
     ) -> None:
         """``guests`` limits checkouts by publishable keys; without it guests are not limited."""
-        super().__init__(uow, gateways, clock, ids)
+        super().__init__(uow, gateways, clock, ids, invoicing=invoicing)
         self._routing = routing
         self._guests = guests
 
@@ -349,7 +351,13 @@ class Checkout(GatewayUseCase):
             purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
             if start.observation is not None:
                 settle_payment(
-                    uow, purchase, start.observation, now=now, actor=gateway_name, ids=self._ids
+                    uow,
+                    purchase,
+                    start.observation,
+                    now=now,
+                    actor=gateway_name,
+                    ids=self._ids,
+                    invoicing=self._invoicing,
                 )
             uow.purchases.save(purchase)
             uow.commit()
@@ -360,7 +368,13 @@ class Checkout(GatewayUseCase):
         with self._uow() as uow:
             purchase = locked_purchase(uow, purchase_id)
             settle_payment(
-                uow, purchase, observation, now=now, actor=observation.gateway, ids=self._ids
+                uow,
+                purchase,
+                observation,
+                now=now,
+                actor=observation.gateway,
+                ids=self._ids,
+                invoicing=self._invoicing,
             )
             uow.commit()
         return purchase

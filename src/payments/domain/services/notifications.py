@@ -131,7 +131,15 @@ class NotificationService(GatewayUseCase):
             )
             if purchase is None:
                 return Settled(ApplyResult.STALE, None)
-            result = settle_payment(uow, purchase, observation, now=now, actor=actor, ids=self._ids)
+            result = settle_payment(
+                uow,
+                purchase,
+                observation,
+                now=now,
+                actor=actor,
+                ids=self._ids,
+                invoicing=self._invoicing,
+            )
             return Settled(result, purchase.id)
         if notification.refund is not None:
             return settle_refund(uow, notification.refund, now=now, actor=actor, ids=self._ids)

@@ -157,7 +157,13 @@ class PurchaseService(Checkout):
         with self._uow() as uow:
             locked = locked_purchase(uow, purchase_id)
             result = settle_payment(
-                uow, locked, observation, now=now, actor="reconciliation", ids=self._ids
+                uow,
+                locked,
+                observation,
+                now=now,
+                actor="reconciliation",
+                ids=self._ids,
+                invoicing=self._invoicing,
             )
             uow.commit()
         if locked.status is not before:

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from payments.domain.events import PurchaseCompleted, RefundRecorded
+from payments.domain.invoice import InvoicePolicy
 from payments.domain.ledger import (
     CREDITS,
     EntryKind,
@@ -20,6 +21,7 @@ from payments.domain.ledger import (
 from payments.domain.ports import IdGenerator, UnitOfWork
 from payments.domain.purchase import ApplyResult, GatewayObservation, Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundObservation, RefundStatus
+from payments.domain.services.invoicing import invoice_follows_refunds, issue_invoice
 from payments.domain.text import provider_message
 
 log = logging.getLogger(__name__)
@@ -55,15 +57,18 @@ def settle_payment(
     now: datetime,
     actor: str,
     ids: IdGenerator,
+    invoicing: InvoicePolicy,
 ) -> ApplyResult:
-    """Apply ``observation`` to a purchase locked in ``uow``; on completion, credit the ledger.
+    """Apply ``observation`` to a purchase locked in ``uow``; on completion, credit the ledger
+    and issue the purchase's invoice under ``invoicing``.
 
     The caller commits (which writes the purchase's events to the outbox). The ledger's unique
-    sources make a second credit impossible even if this ran twice for the same purchase.
+    sources make a second credit impossible even if this ran twice for the same purchase, and
+    the invoices' unique purchase a second invoice.
     """
     result = purchase.apply(observation, now, actor)
     if result is ApplyResult.APPLIED:
-        _credit_completion(uow, purchase, now, ids)
+        _complete(uow, purchase, now, ids, invoicing)
     if result is ApplyResult.APPLIED or purchase.events:  # a conflict may flag it for review
         uow.purchases.save(purchase)
     log.info(
@@ -79,11 +84,13 @@ def settle_payment(
     return result
 
 
-def _credit_completion(
-    uow: UnitOfWork, purchase: Purchase, now: datetime, ids: IdGenerator
+def _complete(
+    uow: UnitOfWork, purchase: Purchase, now: datetime, ids: IdGenerator, invoicing: InvoicePolicy
 ) -> None:
+    """Credit the ledger and invoice the payment of a purchase that completed just now."""
     if not any(isinstance(e, PurchaseCompleted) for e in purchase.events):
         return
+    issue_invoice(uow, purchase, invoicing, now=now, ids=ids)
     uow.ledger.append_all(
         purchase_entries(
             Movement(purchase.customer_id, purchase.id, purchase.amount, purchase.credits),
@@ -135,6 +142,7 @@ def book_refund(
     purchase.events.append(
         RefundRecorded(now, purchase.id, refund.id, refund.amount, refund.status.value)
     )
+    invoice_follows_refunds(uow, purchase, now)
     uow.refunds.add(refund)
     uow.purchases.save(purchase)
 
@@ -174,6 +182,7 @@ def fail_refund(
             ids=ids.many("led", len(debits)), refund_entries_=debits, refund_id=refund.id, now=now
         )
     )
+    invoice_follows_refunds(uow, purchase, now)
     uow.refunds.save(refund)
     uow.purchases.save(purchase)
 

@@ -75,13 +75,15 @@ def problem_response(status: int) -> Schema:
     }
 
 
-def _ok(description: str, schema: Schema, *, status: int = 200, post: bool = False) -> Schema:
+def _ok(
+    description: str, schema: Schema, *, status: int = 200, post: bool = False, media: str = JSON
+) -> Schema:
     headers = {"X-Request-Id": _header("RequestId")}
     if status == 201:
         headers["Location"] = _header("Location")
     if post:
         headers["Idempotent-Replayed"] = _header("IdempotentReplayed")
-    return {"description": description, "headers": headers, "content": {JSON: {"schema": schema}}}
+    return {"description": description, "headers": headers, "content": {media: {"schema": schema}}}
 
 
 def _path_param(name: str, description: str, schema: Schema | None = None) -> Schema:
@@ -131,11 +133,15 @@ class Operation:
     body: Schema | None = None
     body_required: bool = True
     idempotent: bool = False
+    media: str = JSON
+    """The success answer's media type; any other than JSON is a binary document."""
 
     def schema(self) -> Schema:
         description, body_name = self.ok
         ok_schema = _ref(body_name) if body_name else {"type": "object"}
-        ok = _ok(description, ok_schema, status=self.status, post=self.idempotent)
+        if self.media != JSON:
+            ok_schema = {"type": "string", "format": "binary"}
+        ok = _ok(description, ok_schema, status=self.status, post=self.idempotent, media=self.media)
         responses: dict[str, Schema] = {str(self.status): ok}
         # Any operation may fail unexpectedly; any that reads a body may find it unreadable.
         always = {500} | ({411} if self.body is not None or self.idempotent else set())
@@ -179,6 +185,30 @@ _COUNTRY_QUERY: Schema = {
     "description": "ISO 3166 alpha-2; CO by default.",
     "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
 }
+_INVOICE_ID = _path_param("invoice_id", "The invoice's id.")
+_LIST_INVOICES_QUERY: tuple[Schema, ...] = (
+    {
+        "name": "customer_id",
+        "in": "query",
+        "description": "Required for merchant and admin keys; a customer key lists its own.",
+        "schema": {"type": "string"},
+    },
+    _LIST_PURCHASES_QUERY[2],
+    _LIST_PURCHASES_QUERY[3],
+)
+_DATE: Schema = {"type": "string", "format": "date", "examples": ["2026-01-31"]}
+_REVENUE_QUERY: tuple[Schema, ...] = (
+    {
+        "name": "currency",
+        "in": "query",
+        "required": True,
+        "description": "ISO 4217: amounts of different currencies are never added.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+    },
+    {"name": "from", "in": "query", "description": "First day (UTC), included.", "schema": _DATE},
+    {"name": "to", "in": "query", "description": "Last day (UTC), included.", "schema": _DATE},
+    {"name": "granularity", "in": "query", "schema": {"enum": ["day", "month"]}},
+)
 _PROVIDER = _path_param(
     "provider",
     "The gateway name (stripe, payu, wompi, ...).",
@@ -258,6 +288,25 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
         "listPseBanks", "The PSE banks a payer can choose, from the configured gateway (anyone)",
         "purchases", ("The banks.", "BankList"), (401, 422, 503), _ANYONE,
         parameters=(_COUNTRY_QUERY,),
+    )),
+    ("/v1/invoices", "get", Operation(
+        "listInvoices", "One customer's invoices, newest first (customer keys: their own)",
+        "invoices", ("A page of invoices.", "InvoiceList"), (401, 403, 422),
+        parameters=_LIST_INVOICES_QUERY,
+    )),
+    ("/v1/invoices/{invoice_id}", "get", Operation(
+        "getInvoice", "One invoice (owner, merchant, admin; others 404)", "invoices",
+        ("The invoice.", "Invoice"), (401, 403, 404), parameters=(_INVOICE_ID,),
+    )),
+    ("/v1/invoices/{invoice_id}.pdf", "get", Operation(
+        "getInvoicePdf", "One invoice as a PDF document (owner, merchant, admin; others 404)",
+        "invoices", ("The PDF document.", None), (401, 403, 404), parameters=(_INVOICE_ID,),
+        media="application/pdf",
+    )),
+    ("/v1/stats/revenue", "get", Operation(
+        "getRevenue", "Revenue in one currency per day or month and per gateway (merchant, admin)",
+        "statistics", ("The revenue report.", "RevenueReport"), (401, 403, 422),
+        parameters=_REVENUE_QUERY,
     )),
     ("/v1/webhooks/{provider}", "post", Operation(
         "receiveNotification",
