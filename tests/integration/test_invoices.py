@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -25,6 +26,7 @@ from payments.domain.invoice import Invoice, InvoiceStatus
 from payments.domain.money import Money
 from payments.domain.services.checkout import CreatePurchase
 from payments.testing import Wired, bootstrap
+from tests.integration.service import payments_env, run_payments
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 Delivery = tuple[dict[str, str], bytes]
@@ -237,3 +239,25 @@ def test_200_purchases_completed_at_once_on_postgresql_get_invoices_1_to_200(
         with_invoice = connection.scalar(select(func.count(func.distinct(invoices.c.purchase_id))))
     assert numbers == {f"INV-2026-{n:06d}" for n in range(1, 201)}
     assert with_invoice == 200
+
+
+def test_the_cli_shows_an_invoice_and_writes_its_pdf(sqlite_engine: Engine, tmp_path: Path) -> None:
+    shop = _shop(sqlite_engine)
+    purchase_id, delivery = shop.paid_purchase_delivery()
+    shop.receive(delivery)
+    invoice = shop.invoice_of(purchase_id)
+    pdf = tmp_path / "invoice.pdf"
+    env = payments_env(sqlite_engine.url.render_as_string(hide_password=False))
+
+    shown = run_payments("invoices", "show", invoice.id, "--pdf", str(pdf), env=env)
+    missing = run_payments("invoices", "show", "inv_missing", env=env)
+
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "number\tINV-2026-000001" in lines
+    assert "8 Hour Premium Package\t1\t79999.99 COP\t79999.99 COP" in lines
+    assert "tax (19%)\t12773.11 COP" in lines
+    assert "total\t79999.99 COP" in lines
+    assert "INV-2026-000001" in pypdf.PdfReader(pdf).pages[0].extract_text()
+    assert missing.returncode == 2
+    assert "inv_missing" in missing.stderr
