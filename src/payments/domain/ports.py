@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
+from typing import Generic, TypeVar
 
 from payments.domain import gateway
 from payments.domain.access import ApiKey
@@ -126,10 +127,18 @@ class PurchaseQuery:
     cursor: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PurchasePage:
-    items: list[Purchase]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)  # no slots: a subscripted generic call sets __orig_class__ (refused)
+class Page(Generic[T]):
+    """Records newest first, and the cursor of the next page (None on the last one)."""
+
+    items: list[T]
     next_cursor: str | None
+
+
+PurchasePage = Page[Purchase]
 
 
 class PurchaseRepository(abc.ABC):
@@ -204,20 +213,7 @@ class RefundRepository(abc.ABC):
         ``created_after`` and before ``created_before``, oldest first, at most ``limit``."""
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceQuery:
-    """One page of one customer's invoices, newest first; ``cursor`` is the previous page's
-    ``next_cursor``."""
-
-    customer_id: str
-    limit: int = 50
-    cursor: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InvoicePage:
-    items: list[Invoice]
-    next_cursor: str | None
+InvoicePage = Page[Invoice]
 
 
 class InvoiceRepository(abc.ABC):
@@ -244,9 +240,9 @@ class InvoiceRepository(abc.ABC):
         """Record the invoice's new status, changed at ``at``."""
 
     @abc.abstractmethod
-    def page(self, query: InvoiceQuery) -> InvoicePage:
-        """The page of the customer's invoices ``query`` asks for, newest first by
-        (issued_at, id)."""
+    def page(self, customer_id: str, *, limit: int, cursor: str | None) -> InvoicePage:
+        """A page of at most ``limit`` of the customer's invoices, newest first by
+        (issued_at, id), after ``cursor`` (a previous page's ``next_cursor``)."""
 
 
 class RevenueStatistics(abc.ABC):

@@ -13,7 +13,6 @@ from payments.domain.errors import ConflictError
 from payments.domain.invoice import Invoice, InvoiceStatus
 from payments.domain.ports import (
     InvoicePage,
-    InvoiceQuery,
     InvoiceRepository,
     RevenueStatistics,
 )
@@ -62,17 +61,17 @@ class InMemoryInvoices(InvoiceRepository):
                 copy.deepcopy(found), status=status, updated_at=at
             )
 
-    def page(self, query: InvoiceQuery) -> InvoicePage:
+    def page(self, customer_id: str, *, limit: int, cursor: str | None) -> InvoicePage:
         items = sorted(
-            (i for i in self._t.invoices.values() if i.customer_id == query.customer_id),
+            (i for i in self._t.invoices.values() if i.customer_id == customer_id),
             key=lambda i: (i.issued_at, i.id),
             reverse=True,
         )
-        if query.cursor:
-            after = decode_cursor(query.cursor)
+        if cursor:
+            after = decode_cursor(cursor)
             items = [i for i in items if (i.issued_at, i.id) < after]
-        page = items[: query.limit]
-        more = len(items) > query.limit and bool(page)
+        page = items[:limit]
+        more = len(items) > limit and bool(page)
         next_cursor = encode_cursor(page[-1].issued_at, page[-1].id) if more else None
         return InvoicePage([copy.deepcopy(i) for i in page], next_cursor)
 

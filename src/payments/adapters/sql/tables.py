@@ -133,6 +133,10 @@ def _amount(name: str = "amount", nullable: bool = False) -> Column[Decimal]:
     return Column(name, ExactDecimal(), nullable=nullable)
 
 
+_INVOICE_TEXTS = (("number", 32), ("series", 12), ("country", 2), ("status", 16), ("currency", 3))
+"""The text columns of an invoice and their sizes; ``number`` is unique."""
+
+
 def _serial() -> Column[int]:
     # BIGINT identity on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
     return Column(
@@ -328,37 +332,18 @@ outbox = Table(
     Index(None, "aggregate_id", "id"),
 )
 
-invoice_counters = Table(
-    "invoice_counters",
-    metadata,
-    Column("series", String(12), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("last_number", Integer, nullable=False),
-    CheckConstraint("last_number >= 0", name="last_number_not_negative"),
-)
-
 invoices = Table(
     "invoices",
     metadata,
     _id(primary_key=True),
-    Column("number", String(32), nullable=False),
-    Column("series", String(12), nullable=False),
-    Column("year", Integer, nullable=False),
-    Column("sequence", Integer, nullable=False),
-    _id("purchase_id", ForeignKey("purchases.id"), nullable=False),
+    _id("purchase_id", ForeignKey("purchases.id"), unique=True, nullable=False),  # one each
     _id("customer_id", ForeignKey("customers.id"), nullable=False),
-    Column("country", String(2), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("currency", String(3), nullable=False),
-    _amount("subtotal"),
-    _amount("tax"),
-    _amount("total"),
-    _amount("tax_rate"),
-    _time("issued_at"),
-    _time("updated_at"),
+    *(Column(name, String(size), nullable=False) for name, size in _INVOICE_TEXTS),
+    *(Column(name, Integer, nullable=False) for name in ("year", "sequence")),
+    *(_amount(name) for name in ("subtotal", "tax", "total", "tax_rate")),
+    *(_time(name) for name in ("issued_at", "updated_at")),
     UniqueConstraint("number"),
     UniqueConstraint("series", "year", "sequence"),
-    UniqueConstraint("purchase_id"),  # one invoice per purchase, whatever the application does
     CheckConstraint("sequence > 0", name="sequence_positive"),
     Index(None, "customer_id", "issued_at", "id"),
 )
@@ -369,8 +354,26 @@ invoice_lines = Table(
     _id("invoice_id", ForeignKey("invoices.id"), primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("description", String(200), nullable=False),
-    Column("quantity", Integer, nullable=False),
+    Column(
+        "quantity",
+        Integer,
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        nullable=False,
+    ),
     _amount("unit_price"),
     _amount("total"),
-    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+# The last number given in each series and year: the row the issuing transaction locks.
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("series", String(12), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column(
+        "last_number",
+        Integer,
+        CheckConstraint("last_number >= 0", name="last_number_not_negative"),
+        nullable=False,
+    ),
 )

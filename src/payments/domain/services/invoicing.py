@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from payments.domain.access import Principal, Role
-from payments.domain.errors import FieldError, ForbiddenError, ValidationError
+from payments.domain.access import Principal
+from payments.domain.errors import FieldError, ValidationError
 from payments.domain.invoice import INVOICE_ID_PREFIX, Invoice, InvoicePolicy
 from payments.domain.ports import (
     Clock,
     IdGenerator,
     InvoiceDocuments,
     InvoicePage,
-    InvoiceQuery,
     UnitOfWork,
 )
 from payments.domain.purchase import Purchase
-from payments.domain.services.records import readable
+from payments.domain.services.records import listed_customer, readable
 from payments.domain.services.use_case import UseCase
 
 MAX_PAGE = 200
@@ -91,12 +90,9 @@ class InvoiceService(UseCase):
     ) -> InvoicePage:
         """A page of one customer's invoices, newest first. A customer key lists its own (and
         finds none of anyone else's); merchants and admins name the customer."""
-        if principal.role is Role.CUSTOMER:
-            if customer_id not in (None, principal.customer_id):
-                return InvoicePage([], None)
-            customer_id = principal.customer_id
-        elif principal.role is Role.PUBLIC:
-            raise ForbiddenError("A publishable key cannot list invoices.")
+        visible, customer_id = listed_customer(principal, customer_id, "invoices")
+        if not visible:
+            return InvoicePage([], None)
         if not customer_id:
             raise ValidationError(
                 "Name the customer.", errors=[FieldError("customer_id", "is required")]
@@ -106,4 +102,4 @@ class InvoiceService(UseCase):
                 "Bad limit.", errors=[FieldError("limit", f"must be 1 to {MAX_PAGE}")]
             )
         with self._uow() as uow:
-            return uow.invoices.page(InvoiceQuery(customer_id, limit, cursor))
+            return uow.invoices.page(customer_id, limit=limit, cursor=cursor)

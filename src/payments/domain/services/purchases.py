@@ -6,10 +6,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from payments.domain.access import Principal, Role
+from payments.domain.access import Principal
 from payments.domain.errors import (
     FieldError,
-    ForbiddenError,
     NotFoundError,
     PaymentDeclinedError,
     PaymentsError,
@@ -26,7 +25,7 @@ from payments.domain.services.checkout import (
     PayerDetails,
     payment_request,
 )
-from payments.domain.services.records import locked_purchase, readable
+from payments.domain.services.records import listed_customer, locked_purchase, readable
 from payments.domain.services.settlement import settle_payment
 
 __all__ = [
@@ -74,12 +73,9 @@ class PurchaseService(Checkout):
         cursor: str | None = None,
     ) -> PurchasePage:
         """A page of purchases the caller may see, newest first."""
-        if principal.role is Role.CUSTOMER:
-            if customer_id not in (None, principal.customer_id):
-                return PurchasePage([], None)
-            customer_id = principal.customer_id
-        elif principal.role is Role.PUBLIC:
-            raise ForbiddenError("A publishable key cannot list purchases.")
+        visible, customer_id = listed_customer(principal, customer_id, "purchases")
+        if not visible:
+            return PurchasePage([], None)
         try:
             wanted = PurchaseStatus(status) if status is not None else None
         except ValueError:

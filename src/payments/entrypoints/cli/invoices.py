@@ -44,9 +44,10 @@ def cmd_invoices_show(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    invoices = commands.add_parser("invoices", help="look at issued invoices")
-    invoices_sub = invoices.add_subparsers(dest="invoices_command", required=True)
-    show = invoices_sub.add_parser("show", help="one invoice: number, lines, tax and total")
+    group = commands.add_parser("invoices", help="look at issued invoices")
+    show = group.add_subparsers(dest="invoices_command", required=True).add_parser(
+        "show", help="one invoice: number, lines, tax and total"
+    )
     show.add_argument("invoice_id")
     show.add_argument("--pdf", metavar="FILE", help="also write the invoice's PDF to FILE")
     show.set_defaults(func=cmd_invoices_show)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from payments.domain.purchase import PurchaseStatus
@@ -185,36 +185,49 @@ _COUNTRY_QUERY: Schema = {
     "description": "ISO 3166 alpha-2; CO by default.",
     "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
 }
-_INVOICE_ID = _path_param("invoice_id", "The invoice's id.")
-_LIST_INVOICES_QUERY: tuple[Schema, ...] = (
-    {
-        "name": "customer_id",
-        "in": "query",
-        "description": "Required for merchant and admin keys; a customer key lists its own.",
-        "schema": {"type": "string"},
-    },
-    _LIST_PURCHASES_QUERY[2],
-    _LIST_PURCHASES_QUERY[3],
-)
-_DATE: Schema = {"type": "string", "format": "date", "examples": ["2026-01-31"]}
-_REVENUE_QUERY: tuple[Schema, ...] = (
-    {
-        "name": "currency",
-        "in": "query",
-        "required": True,
-        "description": "ISO 4217: amounts of different currencies are never added.",
-        "schema": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
-    },
-    {"name": "from", "in": "query", "description": "First day (UTC), included.", "schema": _DATE},
-    {"name": "to", "in": "query", "description": "Last day (UTC), included.", "schema": _DATE},
-    {"name": "granularity", "in": "query", "schema": {"enum": ["day", "month"]}},
-)
 _PROVIDER = _path_param(
     "provider",
     "The gateway name (stripe, payu, wompi, ...).",
     {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
 )
 _ACTION = _path_param("action", "What the payer does.", {"enum": ["approve", "decline", "expire"]})
+
+# fmt: off
+_INVOICE_ID = _path_param("invoice_id", "The invoice's id.")
+_LIST_INVOICES_QUERY: tuple[Schema, ...] = (
+    {"name": "customer_id", "in": "query", "schema": {"type": "string"},
+     "description": "Required for merchant and admin keys; a customer key lists its own."},
+    *_LIST_PURCHASES_QUERY[2:],
+)
+_DATE: Schema = {"type": "string", "format": "date", "examples": ["2026-01-31"]}
+_REVENUE_QUERY: tuple[Schema, ...] = (
+    {"name": "currency", "in": "query", "required": True,
+     "description": "ISO 4217: amounts of different currencies are never added.",
+     "schema": {"type": "string", "pattern": "^[A-Za-z]{3}$"}},
+    {"name": "from", "in": "query", "description": "First day (UTC), included.", "schema": _DATE},
+    {"name": "to", "in": "query", "description": "Last day (UTC), included.", "schema": _DATE},
+    {"name": "granularity", "in": "query", "schema": {"enum": ["day", "month"]}},
+)
+_GET_INVOICE = Operation(
+    "getInvoice", "One invoice (owner, merchant, admin; others 404)", "invoices",
+    ("The invoice.", "Invoice"), (401, 403, 404), parameters=(_INVOICE_ID,),
+)
+_GET_INVOICE_PDF = replace(
+    _GET_INVOICE, operation_id="getInvoicePdf", media="application/pdf",
+    summary="One invoice as a PDF document (owner, merchant, admin; others 404)",
+    ok=("The PDF document.", None),
+)
+_LIST_INVOICES = replace(
+    _GET_INVOICE, operation_id="listInvoices", problems=(401, 403, 422),
+    summary="One customer's invoices, newest first (customer keys: their own)",
+    ok=("A page of invoices.", "InvoiceList"), parameters=_LIST_INVOICES_QUERY,
+)
+_GET_REVENUE = Operation(
+    "getRevenue", "Revenue in one currency per day or month and per gateway (merchant, admin)",
+    "statistics", ("The revenue report.", "RevenueReport"), (401, 403, 422),
+    parameters=_REVENUE_QUERY,
+)
+# fmt: on
 
 OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
     ("/health", "get", Operation(
@@ -289,25 +302,10 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
         "purchases", ("The banks.", "BankList"), (401, 422, 503), _ANYONE,
         parameters=(_COUNTRY_QUERY,),
     )),
-    ("/v1/invoices", "get", Operation(
-        "listInvoices", "One customer's invoices, newest first (customer keys: their own)",
-        "invoices", ("A page of invoices.", "InvoiceList"), (401, 403, 422),
-        parameters=_LIST_INVOICES_QUERY,
-    )),
-    ("/v1/invoices/{invoice_id}", "get", Operation(
-        "getInvoice", "One invoice (owner, merchant, admin; others 404)", "invoices",
-        ("The invoice.", "Invoice"), (401, 403, 404), parameters=(_INVOICE_ID,),
-    )),
-    ("/v1/invoices/{invoice_id}.pdf", "get", Operation(
-        "getInvoicePdf", "One invoice as a PDF document (owner, merchant, admin; others 404)",
-        "invoices", ("The PDF document.", None), (401, 403, 404), parameters=(_INVOICE_ID,),
-        media="application/pdf",
-    )),
-    ("/v1/stats/revenue", "get", Operation(
-        "getRevenue", "Revenue in one currency per day or month and per gateway (merchant, admin)",
-        "statistics", ("The revenue report.", "RevenueReport"), (401, 403, 422),
-        parameters=_REVENUE_QUERY,
-    )),
+    ("/v1/invoices", "get", _LIST_INVOICES),
+    ("/v1/invoices/{invoice_id}", "get", _GET_INVOICE),
+    ("/v1/invoices/{invoice_id}.pdf", "get", _GET_INVOICE_PDF),
+    ("/v1/stats/revenue", "get", _GET_REVENUE),
     ("/v1/webhooks/{provider}", "post", Operation(
         "receiveNotification",
         "A provider's notification, authenticated by its signature (no API key)", "webhooks",

@@ -126,23 +126,22 @@ def present_purchase_page(page: PurchasePage) -> rep.PurchaseList:
 
 def present_invoice(invoice: Invoice) -> rep.Invoice:
     figures = invoice.figures
+    lines = [
+        rep.InvoiceLine(line.description, line.quantity, money(line.unit_price), money(line.total))
+        for line in invoice.lines
+    ]
     return rep.Invoice(
         id=invoice.id,
         number=invoice.number,
         status=invoice.status,
-        purchase_id=invoice.purchase_id,
-        customer_id=invoice.customer_id,
-        country=invoice.country,
-        lines=[
-            rep.InvoiceLine(
-                line.description, line.quantity, money(line.unit_price), money(line.total)
-            )
-            for line in invoice.lines
-        ],
         subtotal=money(figures.subtotal),
+        purchase_id=invoice.purchase_id,
         tax=money(figures.tax),
-        tax_rate=format(invoice.tax_rate.normalize(), "f"),
+        customer_id=invoice.customer_id,
         total=money(figures.total),
+        country=invoice.country,
+        tax_rate=format(invoice.tax_rate.normalize(), "f"),
+        lines=lines,
         issued_at=rfc3339(invoice.issued_at),
         updated_at=rfc3339(invoice.updated_at),
     )

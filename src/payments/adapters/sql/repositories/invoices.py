@@ -8,13 +8,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.sql.mappers import Row, money_from_columns
 from payments.adapters.sql.repositories.base import SqlRepository
 from payments.adapters.sql.tables import invoice_counters, invoice_lines, invoices
 from payments.domain.errors import ConflictError
 from payments.domain.invoice import Invoice, InvoiceFigures, InvoiceLine, InvoiceStatus
-from payments.domain.ports import InvoicePage, InvoiceQuery, InvoiceRepository
+from payments.domain.ports import InvoicePage, InvoiceRepository
 
 
 def _invoice_row(invoice: Invoice) -> dict[str, Any]:
@@ -121,21 +120,14 @@ class SqlInvoiceRepository(SqlRepository, InvoiceRepository):
             .values(status=status.value, updated_at=at)
         )
 
-    def page(self, query: InvoiceQuery) -> InvoicePage:
-        statement = select(invoices).where(invoices.c.customer_id == query.customer_id)
-        if query.cursor:
-            issued_at, invoice_id = decode_cursor(query.cursor)
-            statement = statement.where(
-                (invoices.c.issued_at < issued_at)
-                | ((invoices.c.issued_at == issued_at) & (invoices.c.id < invoice_id))
-            )
-        limit = max(query.limit, 0)
-        statement = statement.order_by(invoices.c.issued_at.desc(), invoices.c.id.desc())
-        rows = self._all(statement.limit(limit + 1))
-        items = self._with_lines(list(rows[:limit]))
-        more = len(rows) > limit and bool(items)
-        next_cursor = encode_cursor(items[-1].issued_at, items[-1].id) if more else None
-        return InvoicePage(items, next_cursor)
+    def page(self, customer_id: str, *, limit: int, cursor: str | None) -> InvoicePage:
+        rows, next_cursor = self._newest_first(
+            select(invoices).where(invoices.c.customer_id == customer_id),
+            invoices.c.issued_at,
+            cursor,
+            limit,
+        )
+        return InvoicePage(self._with_lines(list(rows)), next_cursor)
 
     def _with_lines(self, rows: list[Row]) -> list[Invoice]:
         """The invoices of ``rows``, their lines read in one query."""
