@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import functools
 import io
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +24,7 @@ from payments.domain.invoice import Invoice, InvoiceStatus
 from payments.domain.money import Money
 from payments.domain.services.checkout import CreatePurchase
 from payments.testing import Wired, bootstrap
-from tests.integration.service import payments_env, run_payments
+from tests.integration.service import payments_env, run_payments, together
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 Delivery = tuple[dict[str, str], bytes]
@@ -203,26 +201,6 @@ def test_the_pdf_reads_back_with_the_number_the_line_and_the_total(shop: Shop) -
         assert expected in text, text
 
 
-def _together(work: list[Callable[[], str]]) -> list[str]:
-    """Run every callable in its own thread, all released at the same instant."""
-    barrier = threading.Barrier(len(work))
-    answers = [""] * len(work)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            answers[index] = work[index]()
-        except Exception as error:  # reported by the assertions of the test
-            answers[index] = repr(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
-
-
 @pytest.mark.postgres
 def test_200_purchases_completed_at_once_on_postgresql_get_invoices_1_to_200(
     postgres_engine: Engine,
@@ -230,7 +208,7 @@ def test_200_purchases_completed_at_once_on_postgresql_get_invoices_1_to_200(
     shop = _shop(postgres_engine)
     deliveries = [shop.paid_purchase_delivery(f"cus_{n:03d}")[1] for n in range(200)]
 
-    answers = _together([functools.partial(shop.receive, d) for d in deliveries])
+    answers = together([functools.partial(shop.receive, d) for d in deliveries])
 
     assert answers == ["processed"] * 200
     assert shop.sequences() == list(range(1, 201))
