@@ -90,7 +90,6 @@ def _complete(
     """Credit the ledger and invoice the payment of a purchase that completed just now."""
     if not any(isinstance(e, PurchaseCompleted) for e in purchase.events):
         return
-    issue_invoice(uow, purchase, invoicing, now=now, ids=ids)
     uow.ledger.append_all(
         purchase_entries(
             Movement(purchase.customer_id, purchase.id, purchase.amount, purchase.credits),
@@ -99,6 +98,8 @@ def _complete(
             now=now,
         )
     )
+    # Last: the invoice counter stays locked from here to the commit.
+    issue_invoice(uow, purchase, invoicing, now=now, ids=ids)
 
 
 def book_refund(

@@ -86,19 +86,27 @@ def _invoice_from_rows(row: Row, lines: list[Row]) -> Invoice:
 
 class SqlInvoiceRepository(SqlRepository, InvoiceRepository):
     def next_sequence(self, series: str, year: int) -> int:
-        """Create the counter if it is the year's first invoice, then count one in the same
-        transaction: the UPDATE locks the counter row until commit or rollback (on SQLite the
-        transaction already holds the write lock), so concurrent issuers queue on it and a
-        rolled-back issue gives its number back."""
-        new = {"series": series, "year": year, "last_number": 0}
-        self._insert_all(invoice_counters, [new], conflict=("series", "year"))
+        """Count one on the series' counter of ``year`` in this transaction, creating the counter
+        for the year's first invoice. The UPDATE locks the counter row until commit or rollback
+        (on SQLite the transaction already holds the write lock), so concurrent issuers queue
+        on it and a rolled-back issue gives its number back."""
+        counted = self._count_one(series, year)
+        if counted is None:  # the year's first invoice: create its counter (once), count again
+            new = {"series": series, "year": year, "last_number": 0}
+            self._insert_all(invoice_counters, [new], conflict=("series", "year"))
+            counted = self._count_one(series, year)
+        if counted is None:
+            raise ConflictError(f"The invoice counter of {series} {year} cannot be created.")
+        return counted
+
+    def _count_one(self, series: str, year: int) -> int | None:
         counted = self._connection.execute(
             update(invoice_counters)
             .where(invoice_counters.c.series == series, invoice_counters.c.year == year)
             .values(last_number=invoice_counters.c.last_number + 1)
             .returning(invoice_counters.c.last_number)
-        )
-        return int(counted.scalar_one())
+        ).scalar_one_or_none()
+        return int(counted) if counted is not None else None
 
     def add(self, invoice: Invoice) -> None:
         """Store the invoice and its lines; ``ConflictError`` when its id, number or purchase
