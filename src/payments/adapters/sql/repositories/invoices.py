@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import Row, money_from_columns
 from payments.adapters.sql.repositories.base import SqlRepository
+from payments.adapters.sql.statements import FixedStatement
 from payments.adapters.sql.tables import invoice_counters, invoice_lines, invoices
 from payments.domain.errors import ConflictError
 from payments.domain.invoice import Invoice, InvoiceFigures, InvoiceLine, InvoiceStatus
@@ -84,6 +86,15 @@ def _invoice_from_rows(row: Row, lines: list[Row]) -> Invoice:
     )
 
 
+_COUNT_ONE = FixedStatement(
+    "UPDATE invoice_counters SET last_number = last_number + 1"
+    " WHERE series = :series AND year = :year RETURNING last_number",
+    {"series": invoice_counters.c.series.type, "year": invoice_counters.c.year.type},
+    (invoice_counters.c.last_number,),
+)
+"""One more on a counter, its new value read back: on every completion, so straight on psycopg."""
+
+
 class SqlInvoiceRepository(SqlRepository, InvoiceRepository):
     def next_sequence(self, series: str, year: int) -> int:
         """Count one on the series' counter of ``year`` in this transaction, creating the counter
@@ -100,13 +111,8 @@ class SqlInvoiceRepository(SqlRepository, InvoiceRepository):
         return counted
 
     def _count_one(self, series: str, year: int) -> int | None:
-        counted = self._connection.execute(
-            update(invoice_counters)
-            .where(invoice_counters.c.series == series, invoice_counters.c.year == year)
-            .values(last_number=invoice_counters.c.last_number + 1)
-            .returning(invoice_counters.c.last_number)
-        ).scalar_one_or_none()
-        return int(counted) if counted is not None else None
+        counted = direct.fetch_one(self._connection, _COUNT_ONE, {"series": series, "year": year})
+        return int(counted["last_number"]) if counted is not None else None
 
     def add(self, invoice: Invoice) -> None:
         """Store the invoice and its lines; ``ConflictError`` when its id, number or purchase
