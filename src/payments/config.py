@@ -17,6 +17,7 @@ from payments.adapters.gateways.payu.params import Merchant
 from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
 from payments.adapters.gateways.wompi import settings as wompi_settings
 from payments.domain.errors import ConfigurationError
+from payments.domain.invoice import DEFAULT_SERIES, InvoicePolicy, parse_tax_rates
 from payments.domain.routing import RoutingTable
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
@@ -139,6 +140,8 @@ class Settings:
     metrics_multiprocess_dir: str | None = None
     """``PROMETHEUS_MULTIPROC_DIR``: where gunicorn's workers keep their metric files (``payments
     serve`` sets it); None outside gunicorn, where a process serves its own metrics."""
+    invoicing: InvoicePolicy = field(default_factory=InvoicePolicy)
+    """The invoice number series and the tax rates included in prices, per country."""
 
     @property
     def sandbox(self) -> bool:
@@ -207,6 +210,7 @@ class Settings:
         if redis_url is not None:
             _check_redis_url(redis_url)
         return cls(
+            invoicing=_invoicing(get),
             nats=_nats(get),
             wompi=wompi,
             payu=payu,
@@ -402,6 +406,17 @@ def webhook_secrets(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _invoicing(get: Callable[[str, str], str | None]) -> InvoicePolicy:
+    """``PAYMENTS_INVOICE_SERIES`` and ``PAYMENTS_TAX_RATES``; refusals name the variable."""
+    series = (get("INVOICE_SERIES", DEFAULT_SERIES) or DEFAULT_SERIES).upper()
+    try:
+        return InvoicePolicy(series, parse_tax_rates(get("TAX_RATES", "") or ""))
+    except ConfigurationError as error:
+        raise ConfigurationError(
+            f"PAYMENTS_INVOICE_SERIES or PAYMENTS_TAX_RATES is malformed: {error}"
+        ) from None
 
 
 def _routing(text: str) -> RoutingTable:

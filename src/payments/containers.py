@@ -11,6 +11,7 @@ import requests
 from dependency_injector import containers, providers
 
 from payments.adapters.events import NatsEventPublisher
+from payments.adapters.invoice_pdf import FpdfInvoiceDocuments
 from payments.adapters.memory import InMemoryRateLimiter
 from payments.adapters.metrics import ServiceMetrics
 from payments.adapters.metrics_exposition import BacklogCollector, MetricsExposition
@@ -36,10 +37,12 @@ from payments.domain.services.dossier import PurchaseDossiers
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.inbox import InboxReview
+from payments.domain.services.invoicing import InvoiceService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.outbox_relay import EventRelay, OutboxBacklog
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
+from payments.domain.services.statistics import StatisticsService
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
 from payments.gateway_assembly import checked_gateways
@@ -53,6 +56,8 @@ class Container(containers.DeclarativeContainer):
     mode = providers.Callable(getattr, settings, "mode")
     """``sandbox`` or ``live``: picks the sandbox's simulators or none."""
     routing = providers.Callable(getattr, settings, "routing")
+    invoicing = providers.Callable(getattr, settings, "invoicing")
+    """The invoice series and tax rates every use case that completes purchases issues under."""
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UlidGenerator)
@@ -144,6 +149,7 @@ class Container(containers.DeclarativeContainer):
         clock,
         ids,
         guests=guest_checkouts,
+        invoicing=invoicing,
     )
     purchases = providers.Singleton(
         PurchaseService, checkout, unit_of_work.provider, gateways, clock, ids
@@ -151,12 +157,17 @@ class Container(containers.DeclarativeContainer):
     refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
     accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)
     notifications = providers.Singleton(
-        NotificationService, unit_of_work.provider, gateways, clock, ids
+        NotificationService, unit_of_work.provider, gateways, clock, ids, invoicing=invoicing
     )
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
     dossiers = providers.Singleton(PurchaseDossiers, unit_of_work.provider)
     access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
     banks = providers.Singleton(BankDirectory, gateways, clock, routing=routing)
+    invoice_documents = providers.Singleton(FpdfInvoiceDocuments)
+    invoices = providers.Singleton(
+        InvoiceService, unit_of_work.provider, clock, ids, invoice_documents
+    )
+    statistics = providers.Singleton(StatisticsService, unit_of_work.provider, clock, ids)
     idempotency = providers.Singleton(
         IdempotencyService, unit_of_work.provider, clock, settings.provided.idempotency_ttl
     )
@@ -173,6 +184,8 @@ class Container(containers.DeclarativeContainer):
         idempotency=idempotency,
         readiness=readiness,
         banks=banks,
+        invoices=invoices,
+        statistics=statistics,
     )
     http_settings = providers.Singleton(
         HttpSettings,

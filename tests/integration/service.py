@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,3 +187,23 @@ def row_counts(engine: Engine) -> dict[str, int]:
             table.name: int(connection.execute(count.select_from(table)).scalar_one())
             for table in metadata.sorted_tables
         }
+
+
+def together(work: list[Callable[[], str]]) -> list[str]:
+    """Run every callable in its own thread, all released at the same instant."""
+    barrier = threading.Barrier(len(work))
+    answers = [""] * len(work)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            answers[index] = work[index]()
+        except Exception as error:  # reported by the assertions of the test
+            answers[index] = repr(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers

@@ -9,8 +9,6 @@ and no delivery is left failed for the worker.
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,7 +29,7 @@ from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
-from tests.integration.service import use_cases_on
+from tests.integration.service import together, use_cases_on
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 Delivery = tuple[dict[str, str], bytes]
@@ -98,26 +96,6 @@ def service(database: Engine) -> tuple[Service, CatalogService]:
     return wired, use_cases.catalog
 
 
-def _together(work: list[Callable[[], str]]) -> list[str]:
-    """Run every callable in its own thread, all released at the same instant."""
-    barrier = threading.Barrier(len(work))
-    answers = [""] * len(work)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            answers[index] = work[index]()
-        except Exception as error:  # reported by the assertions of the test
-            answers[index] = repr(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
-
-
 def test_an_event_about_no_purchase_of_ours_delivered_ten_times_at_once_is_kept_once(
     service: tuple[Service, CatalogService],
 ) -> None:
@@ -126,7 +104,7 @@ def test_an_event_about_no_purchase_of_ours_delivered_ten_times_at_once_is_kept_
         "fake_pay_unknown", "fake_re_unknown", Money("5.00", "EUR"), RefundStatus.SUCCEEDED
     )
 
-    answers = _together([lambda: wired.receive(stranger)] * 10)
+    answers = together([lambda: wired.receive(stranger)] * 10)
 
     assert sorted(answers) == ["duplicate"] * 9 + ["ignored"], answers
     assert wired.inbox() == {"ignored": 1}
@@ -146,7 +124,7 @@ def test_a_refund_made_at_the_provider_told_by_several_events_at_once_is_booked_
         for _ in range(4)
     ]
 
-    answers = _together([functools.partial(wired.receive, d) for d in [told] * 4 + others])
+    answers = together([functools.partial(wired.receive, d) for d in [told] * 4 + others])
 
     assert sorted(answers) == ["duplicate"] * 7 + ["processed"], answers
     assert wired.inbox() == {"processed": 2 + len(others)}  # the payment's and the five events
@@ -176,7 +154,7 @@ def test_a_refund_rejection_told_by_several_events_at_once_is_reversed_once(
         for _ in range(4)
     ]
 
-    answers = _together([functools.partial(wired.receive, d) for d in [told] * 4 + others])
+    answers = together([functools.partial(wired.receive, d) for d in [told] * 4 + others])
 
     assert sorted(answers) == ["duplicate"] * 7 + ["processed"], answers
     assert "failed" not in wired.inbox()
@@ -230,7 +208,7 @@ def test_a_redelivery_racing_the_worker_retry_of_its_failed_message_books_once(
     assert wired.inbox() == {"failed": 1}
     wired.clock.advance(seconds=30)
 
-    answers = _together(
+    answers = together(
         [lambda: wired.receive(approval), lambda: str(wired.notifications.retry_due())]
     )
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
+from typing import Generic, TypeVar
 
 from payments.domain import gateway
 from payments.domain.access import ApiKey
@@ -16,9 +17,11 @@ from payments.domain.customer import Customer
 from payments.domain.events import DomainEvent, StoredEvent
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import InboxMessage
+from payments.domain.invoice import Invoice, InvoiceStatus
 from payments.domain.ledger import LedgerEntry
 from payments.domain.purchase import AuditRecord, GatewayObservation, Purchase, PurchaseStatus
 from payments.domain.refund import Refund
+from payments.domain.revenue import RevenueQuery, RevenueRow
 
 # -- gateways ----------------------------------------------------------------------------------
 
@@ -124,10 +127,18 @@ class PurchaseQuery:
     cursor: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PurchasePage:
-    items: list[Purchase]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)  # no slots: a subscripted generic call sets __orig_class__ (refused)
+class Page(Generic[T]):
+    """Records newest first, and the cursor of the next page (None on the last one)."""
+
+    items: list[T]
     next_cursor: str | None
+
+
+PurchasePage = Page[Purchase]
 
 
 class PurchaseRepository(abc.ABC):
@@ -217,6 +228,52 @@ class RefundRepository(abc.ABC):
         """``list_unanswered`` less those updated since ``created_before``, claimed by one
         resend sweep as ``PurchaseRepository.claim_open`` claims purchases: their ``updated_at``
         becomes ``now`` (two workers never send one refund again at once)."""
+
+
+InvoicePage = Page[Invoice]
+
+
+class InvoiceRepository(abc.ABC):
+    @abc.abstractmethod
+    def next_sequence(self, series: str, year: int) -> int:
+        """The next number of ``series`` in ``year``, counted in this unit of work's transaction.
+
+        The counter stays locked until the transaction ends, so concurrent issuers get
+        consecutive numbers, and a transaction that rolls back gives its number back: no gap,
+        no repeat.
+        """
+
+    @abc.abstractmethod
+    def add(self, invoice: Invoice) -> None:
+        """Store a new invoice with its lines; ``ConflictError`` if its id, number or purchase
+        already has one."""
+
+    @abc.abstractmethod
+    def get(self, invoice_id: str) -> Invoice | None:
+        """The invoice, or None."""
+
+    @abc.abstractmethod
+    def set_status(self, invoice_id: str, status: InvoiceStatus, at: datetime) -> None:
+        """Record the invoice's new status, changed at ``at``."""
+
+    @abc.abstractmethod
+    def page(self, customer_id: str, *, limit: int, cursor: str | None) -> InvoicePage:
+        """A page of at most ``limit`` of the customer's invoices, newest first by
+        (issued_at, id), after ``cursor`` (a previous page's ``next_cursor``)."""
+
+
+class RevenueStatistics(abc.ABC):
+    @abc.abstractmethod
+    def revenue_rows(self, query: RevenueQuery) -> builtins.list[RevenueRow]:
+        """Sums per (period, gateway) in the query's currency and window: the amounts of paid
+        purchases by the time they completed, and of refunds not failed by the time they were
+        booked, in minor units. Summed by the store, never row by row in Python."""
+
+
+class InvoiceDocuments(abc.ABC):
+    @abc.abstractmethod
+    def pdf(self, invoice: Invoice) -> bytes:
+        """The invoice as a PDF document."""
 
 
 class LedgerRepository(abc.ABC):
@@ -358,6 +415,8 @@ class UnitOfWork(abc.ABC):
     purchases: PurchaseRepository
     refunds: RefundRepository
     ledger: LedgerRepository
+    invoices: InvoiceRepository
+    revenue: RevenueStatistics
     inbox: InboxRepository
     idempotency: IdempotencyRepository
     api_keys: ApiKeyRepository

@@ -224,6 +224,7 @@ class Purchase:
     failure_code: str | None = None
     failure_message: str | None = None
     completed_at: datetime | None = None
+    invoice_id: str | None = None  # issued in the transaction that completes the purchase
     version: int = 0  # the stored version this copy was read at; bumped by the repository
     pending_audit: list[AuditRecord] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)

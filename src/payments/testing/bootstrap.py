@@ -37,9 +37,11 @@ from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.inbox import InboxReview
+from payments.domain.services.invoicing import InvoiceService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
+from payments.domain.services.statistics import StatisticsService
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class Wired:
     access: AccessService
     idempotency: IdempotencyService
     banks: BankDirectory
+    invoices: InvoiceService
+    statistics: StatisticsService
     rate_limiter: RateLimiter
     gateways: GatewayRegistry
     clock: Clock
@@ -70,6 +74,7 @@ class Wired:
 _FROM_THE_CONTAINER = (
     *("catalog", "purchases", "refunds", "accounts", "notifications", "inbox"),
     *("access", "idempotency", "banks", "rate_limiter", "gateways", "clock", "ids"),
+    *("invoices", "statistics"),
 )
 """The ``Wired`` attributes the container provides (the rest are what bootstrap chose)."""
 

@@ -24,6 +24,7 @@ class World:
     pending_id: str
     completed_id: str
     refund_id: str
+    invoice_id: str
 
 
 def _world(*, sandbox: bool = False) -> World:
@@ -37,7 +38,8 @@ def _world(*, sandbox: bool = False) -> World:
         f"/v1/purchases/{completed_id}/refunds", {"amount": {"amount": "9.99", "currency": "EUR"}}
     )
     assert refund.status_code == 201, refund.text
-    return World(api, product_id, pending_id, completed_id, refund.json["id"])
+    invoice_id = api.get(f"/v1/purchases/{completed_id}").json["invoice_id"]
+    return World(api, product_id, pending_id, completed_id, refund.json["id"], invoice_id)
 
 
 def _purchase_body(world: World, role: str | None) -> dict[str, object]:
@@ -118,6 +120,23 @@ ROUTES: dict[str, tuple[Call, dict[str | None, int]]] = {
         lambda w, r: ("GET", "/v1/accounts/cus_ana", None),
         {None: 401, "public": 403, "ana": 200, "bob": 404, "merchant": 200, "admin": 200},
     ),
+    # bob's listing of cus_ana's invoices is his own, empty (test_invoices_api shows it)
+    "GET /v1/invoices": (
+        lambda w, r: ("GET", "/v1/invoices?customer_id=cus_ana", None),
+        {None: 401, "public": 403, "ana": 200, "bob": 200, "merchant": 200, "admin": 200},
+    ),
+    "GET /v1/invoices/{id}": (
+        lambda w, r: ("GET", f"/v1/invoices/{w.invoice_id}", None),
+        {None: 401, "public": 403, "ana": 200, "bob": 404, "merchant": 200, "admin": 200},
+    ),
+    "GET /v1/invoices/{id}.pdf": (
+        lambda w, r: ("GET", f"/v1/invoices/{w.invoice_id}.pdf", None),
+        {None: 401, "public": 403, "ana": 200, "bob": 404, "merchant": 200, "admin": 200},
+    ),
+    "GET /v1/stats/revenue": (
+        lambda w, r: ("GET", "/v1/stats/revenue?currency=EUR", None),
+        {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 200, "admin": 200},
+    ),
 }
 
 _CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
@@ -176,7 +195,7 @@ def test_webhooks_need_no_api_key_and_ignore_one(role: str | None) -> None:
 
 def test_every_route_of_the_role_table_is_in_this_matrix() -> None:
     labelled = {
-        (method, re.sub(r"\{(product|purchase|refund)_id\}", "{id}", template))
+        (method, re.sub(r"\{(product|purchase|refund|invoice)_id\}", "{id}", template))
         for method, template in ROUTE_POLICIES
     }
     covered = {tuple(label.split(" ", 1)) for label in ROUTES}

@@ -116,7 +116,9 @@ def test_purchase_representation_has_exactly_the_contract_fields(api: Api) -> No
         "needs_review",
         "refunded",
         "failure_code",
+        "invoice_id",
     }
+    assert body["invoice_id"] is None  # issued once paid
     assert body["failure_code"] is None
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", body["created_at"])
     assert body["refunded"] == {"amount": "0.00", "currency": "EUR"}

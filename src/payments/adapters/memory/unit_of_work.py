@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from payments.adapters.cursors import decode_cursor, encode_cursor
+from payments.adapters.memory.invoices import InMemoryInvoices, InMemoryRevenue
 from payments.adapters.memory.outbox import InMemoryOutbox
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
@@ -18,6 +19,7 @@ from payments.domain.errors import ConflictError
 from payments.domain.events import DomainEvent
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
+from payments.domain.invoice import Invoice
 from payments.domain.ledger import LedgerEntry
 from payments.domain.ports import (
     ApiKeyRepository,
@@ -50,6 +52,8 @@ class _Tables:
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     outbox_published: dict[int, datetime] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    invoice_counters: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -64,6 +68,8 @@ class _Tables:
             dict(self.api_keys),
             list(self.outbox),
             dict(self.outbox_published),
+            dict(self.invoices),
+            dict(self.invoice_counters),
         )
 
 
@@ -454,7 +460,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.idempotency = idempotency = _Idempotency(work)
         self.api_keys = api_keys = _ApiKeys(work)
         self.outbox = outbox = InMemoryOutbox(work)
-        self._bound: list[_Bound | InMemoryOutbox] = [
+        self.invoices = invoices = InMemoryInvoices(work)
+        self.revenue = revenue = InMemoryRevenue(work)
+        self._bound: list[_Bound | InMemoryOutbox | InMemoryInvoices | InMemoryRevenue] = [
             products,
             customers,
             purchases,
@@ -464,6 +472,8 @@ class InMemoryUnitOfWork(UnitOfWork):
             idempotency,
             api_keys,
             outbox,
+            invoices,
+            revenue,
         ]
         return self
 

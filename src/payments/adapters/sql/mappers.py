@@ -169,7 +169,7 @@ def customer_from_row(row: Row) -> Customer:
 _PURCHASE_SAME = _Same(
     "id", "reference", "customer_id", "product_id", "validity_days", "country", "payment_method",
     "gateway", "gateway_reference", "return_url", "needs_review", "review_reason", "failure_code",
-    "failure_message", "created_at", "updated_at", "completed_at", "version",
+    "failure_message", "created_at", "updated_at", "completed_at", "version", "invoice_id",
 )  # fmt: skip
 
 

@@ -157,6 +157,10 @@ def _entity(name: str, *items: SchemaItem) -> Table:
     return Table(name, metadata, _id(primary_key=True), *items)
 
 
+_INVOICE_TEXTS = (("number", 32), ("series", 12), ("country", 2), ("status", 16), ("currency", 3))
+"""The text columns of an invoice and their sizes; ``number`` is unique."""
+
+
 def _serial() -> Column[int]:
     # BIGINT identity on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
     return Column(
@@ -211,6 +215,7 @@ purchases = _entity(
     *_timestamps(),
     _time("completed_at", nullable=True),
     Column("version", Integer, nullable=False),
+    _id("invoice_id", nullable=True),  # the invoice issued when it completed (0007)
     UniqueConstraint("reference"),
     UniqueConstraint("gateway", "gateway_reference"),
     CheckConstraint("amount > 0", name="amount_positive"),
@@ -220,6 +225,7 @@ purchases = _entity(
     Index(None, "customer_id", "created_at", "id"),
     Index(None, "status", "updated_at"),
     Index(None, "created_at", "id"),
+    Index(None, "currency", "completed_at"),  # revenue statistics
 )
 
 purchase_audit = Table(
@@ -250,6 +256,7 @@ refunds = _entity(
     CheckConstraint("amount > 0", name="amount_positive"),
     Index(None, "purchase_id", "created_at", "id"),
     Index(None, "status", "created_at"),  # the worker's sweep of unanswered refunds
+    Index(None, "currency", "created_at"),  # revenue statistics
 )
 
 ledger_entries = _entity(
@@ -326,4 +333,50 @@ outbox = Table(
     Index(None, "published_at", "id"),
     Index(None, "event_id", unique=True),
     Index(None, "aggregate_id", "id"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    _id(primary_key=True),
+    _id("purchase_id", ForeignKey("purchases.id"), unique=True, nullable=False),  # one each
+    _id("customer_id", ForeignKey("customers.id"), nullable=False),
+    *(Column(name, String(size), nullable=False) for name, size in _INVOICE_TEXTS),
+    *(Column(name, Integer, nullable=False) for name in ("year", "sequence")),
+    *(_amount(name) for name in ("subtotal", "tax", "total", "tax_rate")),
+    *(_time(name) for name in ("issued_at", "updated_at")),
+    UniqueConstraint("number"),
+    UniqueConstraint("series", "year", "sequence"),
+    CheckConstraint("sequence > 0", name="sequence_positive"),
+    Index(None, "customer_id", "issued_at", "id"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    _id("invoice_id", ForeignKey("invoices.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column(
+        "quantity",
+        Integer,
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        nullable=False,
+    ),
+    _amount("unit_price"),
+    _amount("total"),
+)
+
+# The last number given in each series and year: the row the issuing transaction locks.
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("series", String(12), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column(
+        "last_number",
+        Integer,
+        CheckConstraint("last_number >= 0", name="last_number_not_negative"),
+        nullable=False,
+    ),
 )

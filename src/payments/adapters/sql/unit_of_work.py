@@ -11,11 +11,13 @@ from payments.adapters.sql.repositories import (
     SqlCustomerRepository,
     SqlIdempotencyRepository,
     SqlInboxRepository,
+    SqlInvoiceRepository,
     SqlLedgerRepository,
     SqlOutbox,
     SqlProductRepository,
     SqlPurchaseRepository,
     SqlRefundRepository,
+    SqlRevenueStatistics,
 )
 from payments.domain.ports import UnitOfWork
 from payments.domain.seen import SeenAggregates
@@ -52,6 +54,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.purchases = SqlPurchaseRepository(connection, self._seen)
         self.refunds = SqlRefundRepository(connection)
         self.ledger = SqlLedgerRepository(connection)
+        self.invoices = SqlInvoiceRepository(connection)
+        self.revenue = SqlRevenueStatistics(connection)
         self.inbox = SqlInboxRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
         self.api_keys = SqlApiKeyRepository(connection)

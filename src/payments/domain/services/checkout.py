@@ -23,6 +23,7 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import Payer, PayerDetails, PaymentRequest, PaymentStart
 from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
+from payments.domain.invoice import InvoicePolicy
 from payments.domain.ports import Clock, IdGenerator, PaymentGateway, UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
@@ -143,9 +144,10 @@ class Checkout(GatewayUseCase):
         ids: IdGenerator,
         *,
         guests: GuestCheckoutGate | None = None,
+        invoicing: InvoicePolicy | None = None,
     ) -> None:
         """``guests`` limits checkouts by publishable keys; without it guests are not limited."""
-        super().__init__(uow, gateways, clock, ids)
+        super().__init__(uow, gateways, clock, ids, invoicing=invoicing)
         self._routing = routing
         self._guests = guests
 
@@ -367,7 +369,7 @@ class Checkout(GatewayUseCase):
             purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
             if start.observation is not None:
                 posting = Posting(now, gateway_name, self._ids)
-                settle_payment(uow, purchase, start.observation, posting)
+                settle_payment(uow, purchase, start.observation, posting, self._invoicing)
             uow.purchases.save(purchase)
             uow.commit()
         return purchase
@@ -378,6 +380,7 @@ class Checkout(GatewayUseCase):
         now = self._clock.now()
         with self._uow() as uow:
             purchase = locked_purchase(uow, purchase_id)
-            settle_payment(uow, purchase, observation, Posting(now, observation.gateway, self._ids))
+            posting = Posting(now, observation.gateway, self._ids)
+            settle_payment(uow, purchase, observation, posting, self._invoicing)
             uow.commit()
         return purchase

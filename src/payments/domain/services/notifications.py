@@ -132,7 +132,7 @@ class NotificationService(GatewayUseCase):
             )
             if purchase is None:
                 return Settled(ApplyResult.STALE, None)
-            result = settle_payment(uow, purchase, observation, posting)
+            result = settle_payment(uow, purchase, observation, posting, self._invoicing)
             return Settled(result, purchase.id)
         if notification.refund is not None:
             return settle_refund(uow, notification.refund, posting)

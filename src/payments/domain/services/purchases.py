@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from payments.domain.access import Principal, Role
+from payments.domain.access import Principal
 from payments.domain.errors import (
     FieldError,
-    ForbiddenError,
     NotFoundError,
     PaymentsError,
     ValidationError,
@@ -32,7 +31,7 @@ from payments.domain.services.checkout import (
     CreatePurchase,
 )
 from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.records import locked_purchase, readable
+from payments.domain.services.records import listed_customer, locked_purchase, readable
 from payments.domain.services.settlement import Posting, settle_payment
 from payments.domain.services.use_case import GatewayUseCase, Progress, reporting
 
@@ -97,12 +96,9 @@ class PurchaseService(GatewayUseCase):
         cursor: str | None = None,
     ) -> PurchasePage:
         """A page of purchases the caller may see, newest first."""
-        if principal.role is Role.CUSTOMER:
-            if customer_id not in (None, principal.customer_id):
-                return PurchasePage([], None)
-            customer_id = principal.customer_id
-        elif principal.role is Role.PUBLIC:
-            raise ForbiddenError("A publishable key cannot list purchases.")
+        visible, customer_id = listed_customer(principal, customer_id, "purchases")
+        if not visible:
+            return PurchasePage([], None)
         try:
             wanted = PurchaseStatus(status) if status is not None else None
         except ValueError:
@@ -180,7 +176,11 @@ class PurchaseService(GatewayUseCase):
         with self._uow() as uow:
             locked = locked_purchase(uow, purchase_id)
             result = settle_payment(
-                uow, locked, observation, Posting(now, "reconciliation", self._ids)
+                uow,
+                locked,
+                observation,
+                Posting(now, "reconciliation", self._ids),
+                self._invoicing,
             )
             uow.commit()
         if locked.status is not before:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
-from payments.domain.access import Principal
-from payments.domain.errors import NotFoundError
+from payments.domain.access import Principal, Role
+from payments.domain.errors import ForbiddenError, NotFoundError
 from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import Purchase
 from payments.domain.refund import Refund
@@ -41,3 +41,18 @@ def readable(principal: Principal, record: _Record | None, kind: str, record_id:
     if record is None or not principal.can_read_customer(record.customer_id):
         raise NotFoundError(f"{kind} {record_id!r} does not exist.")
     return record
+
+
+def listed_customer(
+    principal: Principal, customer_id: str | None, records: str
+) -> tuple[bool, str | None]:
+    """Whose ``records`` the caller lists: ``(False, None)`` when a customer key names another
+    customer (an empty page, never a hint), else ``(True, customer)``: a customer key's own,
+    ``customer_id`` as given for merchants and admins. A publishable key is ``ForbiddenError``."""
+    if principal.role is Role.CUSTOMER:
+        if customer_id not in (None, principal.customer_id):
+            return False, None
+        return True, principal.customer_id
+    if principal.role is Role.PUBLIC:
+        raise ForbiddenError(f"A publishable key cannot list {records}.")
+    return True, customer_id

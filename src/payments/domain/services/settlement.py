@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from payments.domain.events import PurchaseCompleted, RefundRecorded
+from payments.domain.invoice import InvoicePolicy
 from payments.domain.ledger import (
     CREDITS,
     EntryKind,
@@ -20,6 +21,7 @@ from payments.domain.ledger import (
 from payments.domain.ports import IdGenerator, UnitOfWork
 from payments.domain.purchase import ApplyResult, GatewayObservation, Purchase
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundObservation, RefundStatus
+from payments.domain.services.invoicing import invoice_follows_refunds, issue_invoice
 from payments.domain.text import provider_message
 
 log = logging.getLogger(__name__)
@@ -58,16 +60,22 @@ def find_purchase(
 
 
 def settle_payment(
-    uow: UnitOfWork, purchase: Purchase, observation: GatewayObservation, posting: Posting
+    uow: UnitOfWork,
+    purchase: Purchase,
+    observation: GatewayObservation,
+    posting: Posting,
+    invoicing: InvoicePolicy,
 ) -> ApplyResult:
-    """Apply ``observation`` to a purchase locked in ``uow``; on completion, credit the ledger.
+    """Apply ``observation`` to a purchase locked in ``uow``; on completion, credit the ledger
+    and issue the purchase's invoice under ``invoicing``.
 
     The caller commits (which writes the purchase's events to the outbox). The ledger's unique
-    sources make a second credit impossible even if this ran twice for the same purchase.
+    sources make a second credit impossible even if this ran twice for the same purchase, and
+    the invoices' unique purchase a second invoice.
     """
     result = purchase.apply(observation, posting.now, posting.actor)
     if result is ApplyResult.APPLIED:
-        _credit_completion(uow, purchase, posting)
+        _complete(uow, purchase, posting, invoicing)
     if result is ApplyResult.APPLIED or purchase.events:  # a conflict may flag it for review
         uow.purchases.save(purchase)
     log.info(
@@ -83,7 +91,10 @@ def settle_payment(
     return result
 
 
-def _credit_completion(uow: UnitOfWork, purchase: Purchase, posting: Posting) -> None:
+def _complete(
+    uow: UnitOfWork, purchase: Purchase, posting: Posting, invoicing: InvoicePolicy
+) -> None:
+    """Credit the ledger and invoice the payment of a purchase that completed just now."""
     if not any(isinstance(e, PurchaseCompleted) for e in purchase.events):
         return
     uow.ledger.append_all(
@@ -94,6 +105,8 @@ def _credit_completion(uow: UnitOfWork, purchase: Purchase, posting: Posting) ->
             now=posting.now,
         )
     )
+    # Last: the invoice counter stays locked from here to the commit.
+    issue_invoice(uow, purchase, invoicing, now=posting.now, ids=posting.ids)
 
 
 def book_refund(uow: UnitOfWork, purchase: Purchase, refund: Refund, posting: Posting) -> None:
@@ -129,6 +142,7 @@ def book_refund(uow: UnitOfWork, purchase: Purchase, refund: Refund, posting: Po
     purchase.events.append(
         RefundRecorded(posting.now, purchase.id, refund.id, refund.amount, refund.status.value)
     )
+    invoice_follows_refunds(uow, purchase, posting.now)
     uow.refunds.add(refund)
     uow.purchases.save(purchase)
 
@@ -164,6 +178,7 @@ def fail_refund(
             now=posting.now,
         )
     )
+    invoice_follows_refunds(uow, purchase, posting.now)
     uow.refunds.save(refund)
     uow.purchases.save(purchase)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+from payments.domain.invoice import InvoicePolicy
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.services.gateways import GatewayRegistry
 
@@ -34,7 +35,8 @@ class UseCase:
 
 
 class GatewayUseCase(UseCase):
-    """A use case that also talks to the configured payment gateways."""
+    """A use case that also talks to the configured payment gateways, and invoices the
+    payments it sees complete under ``invoicing`` (by default series ``INV``, no tax)."""
 
     def __init__(
         self,
@@ -42,6 +44,9 @@ class GatewayUseCase(UseCase):
         gateways: GatewayRegistry,
         clock: Clock,
         ids: IdGenerator,
+        *,
+        invoicing: InvoicePolicy | None = None,
     ) -> None:
         super().__init__(uow, clock, ids)
         self._gateways = gateways
+        self._invoicing = invoicing or InvoicePolicy()

@@ -18,9 +18,11 @@ from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.idempotency import IdempotencyService
+from payments.domain.services.invoicing import InvoiceService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
+from payments.domain.services.statistics import StatisticsService
 from payments.entrypoints.http.auth import policy_for
 from payments.entrypoints.http.errors import register_error_handlers
 from payments.entrypoints.http.idempotency import IdempotencyMiddleware
@@ -36,6 +38,12 @@ from payments.entrypoints.http.resources.accounts import AccountResource
 from payments.entrypoints.http.resources.banks import PseBanksResource
 from payments.entrypoints.http.resources.docs import DocsPageResource, OpenApiResource
 from payments.entrypoints.http.resources.health import HealthResource, ReadinessResource
+from payments.entrypoints.http.resources.invoices import (
+    InvoicePdfResource,
+    InvoiceResource,
+    InvoicesResource,
+    RevenueResource,
+)
 from payments.entrypoints.http.resources.metrics import MetricsResource
 from payments.entrypoints.http.resources.products import ProductResource, ProductsResource
 from payments.entrypoints.http.resources.purchases import (
@@ -68,6 +76,8 @@ class ApiServices:
     idempotency: IdempotencyService
     readiness: Callable[[], bool]
     banks: BankDirectory
+    invoices: InvoiceService
+    statistics: StatisticsService
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +169,10 @@ def create_app(
         ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
         ("/v1/webhooks/{provider}", WebhookResource(services.notifications, metrics)),
         ("/v1/pse/banks", PseBanksResource(services.banks)),
+        ("/v1/invoices", InvoicesResource(services.invoices)),
+        ("/v1/invoices/{invoice_id}", InvoiceResource(services.invoices)),
+        ("/v1/invoices/{invoice_id}.pdf", InvoicePdfResource(services.invoices)),
+        ("/v1/stats/revenue", RevenueResource(services.statistics)),
     ]
     if sandbox is not None:
         routes.append(

@@ -28,6 +28,7 @@ ADMIN, MERCHANT, CUSTOMER, PUBLIC = Role.ADMIN, Role.MERCHANT, Role.CUSTOMER, Ro
 ANYONE = Policy(frozenset(Role), anonymous=True)
 ADMIN_ONLY = Policy(frozenset({ADMIN}))
 OWNER_MERCHANT_ADMIN = Policy(frozenset({CUSTOMER, MERCHANT, ADMIN}))
+MERCHANT_ADMIN = Policy(frozenset({MERCHANT, ADMIN}))
 CHECKOUT = Policy(frozenset({PUBLIC, CUSTOMER, MERCHANT, ADMIN}))
 PROVIDER_SIGNED = Policy(frozenset(), anonymous=True, api_key=False)
 LOOPBACK_OR_TOKEN = Policy(frozenset(), anonymous=True, api_key=False)
@@ -53,6 +54,10 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/accounts/{customer_id}"): OWNER_MERCHANT_ADMIN,
     ("POST", "/v1/webhooks/{provider}"): PROVIDER_SIGNED,
     ("GET", "/v1/pse/banks"): ANYONE,
+    ("GET", "/v1/invoices"): OWNER_MERCHANT_ADMIN,
+    ("GET", "/v1/invoices/{invoice_id}"): OWNER_MERCHANT_ADMIN,
+    ("GET", "/v1/invoices/{invoice_id}.pdf"): OWNER_MERCHANT_ADMIN,
+    ("GET", "/v1/stats/revenue"): MERCHANT_ADMIN,
     ("POST", "/v1/sandbox/purchases/{purchase_id}/{action}"): OWNER_MERCHANT_ADMIN,
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from payments.domain.purchase import PurchaseStatus
@@ -75,13 +75,15 @@ def problem_response(status: int) -> Schema:
     }
 
 
-def _ok(description: str, schema: Schema, *, status: int = 200, post: bool = False) -> Schema:
+def _ok(
+    description: str, schema: Schema, *, status: int = 200, post: bool = False, media: str = JSON
+) -> Schema:
     headers = {"X-Request-Id": _header("RequestId")}
     if status == 201:
         headers["Location"] = _header("Location")
     if post:
         headers["Idempotent-Replayed"] = _header("IdempotentReplayed")
-    return {"description": description, "headers": headers, "content": {JSON: {"schema": schema}}}
+    return {"description": description, "headers": headers, "content": {media: {"schema": schema}}}
 
 
 def _path_param(name: str, description: str, schema: Schema | None = None) -> Schema:
@@ -131,11 +133,15 @@ class Operation:
     body: Schema | None = None
     body_required: bool = True
     idempotent: bool = False
+    media: str = JSON
+    """The success answer's media type; any other than JSON is a binary document."""
 
     def schema(self) -> Schema:
         description, body_name = self.ok
         ok_schema = _ref(body_name) if body_name else {"type": "object"}
-        ok = _ok(description, ok_schema, status=self.status, post=self.idempotent)
+        if self.media != JSON:
+            ok_schema = {"type": "string", "format": "binary"}
+        ok = _ok(description, ok_schema, status=self.status, post=self.idempotent, media=self.media)
         responses: dict[str, Schema] = {str(self.status): ok}
         # Any operation may fail unexpectedly; any that reads a body may find it unreadable.
         always = {500} | ({411} if self.body is not None or self.idempotent else set())
@@ -185,6 +191,43 @@ _PROVIDER = _path_param(
     {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
 )
 _ACTION = _path_param("action", "What the payer does.", {"enum": ["approve", "decline", "expire"]})
+
+# fmt: off
+_INVOICE_ID = _path_param("invoice_id", "The invoice's id.")
+_LIST_INVOICES_QUERY: tuple[Schema, ...] = (
+    {"name": "customer_id", "in": "query", "schema": {"type": "string"},
+     "description": "Required for merchant and admin keys; a customer key lists its own."},
+    *_LIST_PURCHASES_QUERY[2:],
+)
+_DATE: Schema = {"type": "string", "format": "date", "examples": ["2026-01-31"]}
+_REVENUE_QUERY: tuple[Schema, ...] = (
+    {"name": "currency", "in": "query", "required": True,
+     "description": "ISO 4217: amounts of different currencies are never added.",
+     "schema": {"type": "string", "pattern": "^[A-Za-z]{3}$"}},
+    {"name": "from", "in": "query", "description": "First day (UTC), included.", "schema": _DATE},
+    {"name": "to", "in": "query", "description": "Last day (UTC), included.", "schema": _DATE},
+    {"name": "granularity", "in": "query", "schema": {"enum": ["day", "month"]}},
+)
+_GET_INVOICE = Operation(
+    "getInvoice", "One invoice (owner, merchant, admin; others 404)", "invoices",
+    ("The invoice.", "Invoice"), (401, 403, 404), parameters=(_INVOICE_ID,),
+)
+_GET_INVOICE_PDF = replace(
+    _GET_INVOICE, operation_id="getInvoicePdf", media="application/pdf",
+    summary="One invoice as a PDF document (owner, merchant, admin; others 404)",
+    ok=("The PDF document.", None),
+)
+_LIST_INVOICES = replace(
+    _GET_INVOICE, operation_id="listInvoices", problems=(401, 403, 422),
+    summary="One customer's invoices, newest first (customer keys: their own)",
+    ok=("A page of invoices.", "InvoiceList"), parameters=_LIST_INVOICES_QUERY,
+)
+_GET_REVENUE = Operation(
+    "getRevenue", "Revenue in one currency per day or month and per gateway (merchant, admin)",
+    "statistics", ("The revenue report.", "RevenueReport"), (401, 403, 422),
+    parameters=_REVENUE_QUERY,
+)
+# fmt: on
 
 OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
     ("/health", "get", Operation(
@@ -259,6 +302,10 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
         "purchases", ("The banks.", "BankList"), (401, 422, 503), _ANYONE,
         parameters=(_COUNTRY_QUERY,),
     )),
+    ("/v1/invoices", "get", _LIST_INVOICES),
+    ("/v1/invoices/{invoice_id}", "get", _GET_INVOICE),
+    ("/v1/invoices/{invoice_id}.pdf", "get", _GET_INVOICE_PDF),
+    ("/v1/stats/revenue", "get", _GET_REVENUE),
     ("/v1/webhooks/{provider}", "post", Operation(
         "receiveNotification",
         "A provider's notification, authenticated by its signature (no API key)", "webhooks",

@@ -9,9 +9,10 @@ from typing import TypeVar, overload
 from msgspec import UNSET, Struct
 
 from payments.domain.catalog import Product
+from payments.domain.invoice import Invoice
 from payments.domain.ledger import CREDITS, Account, LedgerEntry
 from payments.domain.money import Money
-from payments.domain.ports import PurchasePage
+from payments.domain.ports import InvoicePage, PurchasePage
 from payments.domain.purchase import (
     ApplyResult,
     CashVoucherAction,
@@ -21,6 +22,7 @@ from payments.domain.purchase import (
     RedirectAction,
 )
 from payments.domain.refund import Refund
+from payments.domain.revenue import RevenueFigures, RevenueReport
 from payments.domain.services.banks import BankList
 from payments.domain.services.notifications import Delivery, Receipt
 from payments.entrypoints.http import bodies
@@ -119,6 +121,47 @@ def present_purchase(purchase: Purchase) -> rep.Purchase:
 
 def present_purchase_page(page: PurchasePage) -> rep.PurchaseList:
     return rep.PurchaseList([present_purchase(p) for p in page.items], page.next_cursor)
+
+
+def present_invoice(invoice: Invoice) -> rep.Invoice:
+    figures = invoice.figures
+    lines = [
+        rep.InvoiceLine(line.description, line.quantity, money(line.unit_price), money(line.total))
+        for line in invoice.lines
+    ]
+    return rep.Invoice(
+        id=invoice.id,
+        number=invoice.number,
+        status=invoice.status,
+        subtotal=money(figures.subtotal),
+        purchase_id=invoice.purchase_id,
+        tax=money(figures.tax),
+        customer_id=invoice.customer_id,
+        total=money(figures.total),
+        country=invoice.country,
+        tax_rate=format(invoice.tax_rate.normalize(), "f"),
+        lines=lines,
+        issued_at=rfc3339(invoice.issued_at),
+        updated_at=rfc3339(invoice.updated_at),
+    )
+
+
+def present_invoice_page(page: InvoicePage) -> rep.InvoiceList:
+    return rep.InvoiceList([present_invoice(i) for i in page.items], page.next_cursor)
+
+
+def _figures(figures: RevenueFigures) -> tuple[bodies.Money, bodies.Money, bodies.Money, int]:
+    return money(figures.gross), money(figures.refunds), money(figures.net), figures.count
+
+
+def present_revenue(report: RevenueReport) -> rep.RevenueReport:
+    """Revenue in one currency: every amount a Money of that currency."""
+    return rep.RevenueReport(
+        currency=report.currency.code,
+        buckets=[rep.RevenueBucket(period, *_figures(f)) for period, f in report.buckets],
+        totals=rep.RevenueFigures(*_figures(report.totals)),
+        by_gateway=[rep.GatewayRevenue(name, *_figures(f)) for name, f in report.by_gateway],
+    )
 
 
 def present_refund(refund: Refund) -> rep.Refund:

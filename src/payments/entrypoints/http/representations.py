@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from payments.domain.catalog import BillingCycle, ProductKind
+from payments.domain.invoice import InvoiceStatus
 from payments.domain.purchase import PurchaseStatus
 from payments.domain.refund import RefundStatus
 from payments.entrypoints.http.bodies import Money
@@ -94,6 +95,9 @@ class Purchase(Struct, frozen=True):
         ]
         | None
     )
+    invoice_id: (
+        Annotated[str, Meta(description="The invoice issued when it was paid; null before")] | None
+    )
 
 
 class PurchaseList(Struct, frozen=True):
@@ -163,6 +167,64 @@ class BankList(Struct, frozen=True):
     stale: Annotated[
         bool, Meta(description="The gateway could not be asked just now: its last list")
     ]
+
+
+class InvoiceLine(Struct, frozen=True):
+    description: str
+    quantity: int
+    unit_price: Annotated[Money, Meta(description="Tax included")]
+    total: Money
+
+
+class Invoice(Struct, frozen=True):
+    id: str
+    number: Annotated[str, Meta(examples=["INV-2026-000001"])]
+    status: InvoiceStatus
+    purchase_id: str
+    customer_id: str
+    country: str
+    lines: list[InvoiceLine]
+    subtotal: Annotated[Money, Meta(description="The total without its tax")]
+    tax: Annotated[Money, Meta(description="The tax included in the total")]
+    tax_rate: Annotated[str, Meta(description="Percent", examples=["19"])]
+    total: Money
+    issued_at: Time
+    updated_at: Time
+
+
+class InvoiceList(Struct, frozen=True):
+    data: list[Invoice]
+    next_cursor: str | None
+
+
+class RevenueFigures(Struct, frozen=True):
+    gross: Annotated[Money, Meta(description="Paid by purchases completed in the period")]
+    refunds: Annotated[Money, Meta(description="Refunds booked in the period (not failed)")]
+    net: Money
+    count: Annotated[int, Meta(description="Purchases completed in the period")]
+
+
+class RevenueBucket(Struct, frozen=True):
+    period: Annotated[str, Meta(examples=["2026-03-07", "2026-03"])]
+    gross: Money
+    refunds: Money
+    net: Money
+    count: int
+
+
+class GatewayRevenue(Struct, frozen=True):
+    gateway: str
+    gross: Money
+    refunds: Money
+    net: Money
+    count: int
+
+
+class RevenueReport(Struct, frozen=True):
+    currency: str
+    buckets: Annotated[list[RevenueBucket], Meta(description="Periods with activity, oldest first")]
+    totals: RevenueFigures
+    by_gateway: list[GatewayRevenue]
 
 
 class ProblemFieldError(Struct, frozen=True):
@@ -237,4 +299,7 @@ RESPONSE_BODIES: tuple[type[Struct], ...] = (
     WebhookReceipt,
     SandboxResult,
     BankList,
+    Invoice,
+    InvoiceList,
+    RevenueReport,
 )

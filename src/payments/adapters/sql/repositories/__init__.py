@@ -9,19 +9,23 @@ from payments.adapters.sql.repositories.catalog import (
 )
 from payments.adapters.sql.repositories.idempotency import SqlIdempotencyRepository
 from payments.adapters.sql.repositories.inbox import SqlInboxRepository
+from payments.adapters.sql.repositories.invoices import SqlInvoiceRepository
 from payments.adapters.sql.repositories.ledger import SqlLedgerRepository
 from payments.adapters.sql.repositories.outbox import SqlOutbox
 from payments.adapters.sql.repositories.purchases import SqlPurchaseRepository
 from payments.adapters.sql.repositories.refunds import SqlRefundRepository
+from payments.adapters.sql.repositories.revenue import SqlRevenueStatistics
 
 __all__ = [
     "SqlApiKeyRepository",
     "SqlCustomerRepository",
     "SqlIdempotencyRepository",
     "SqlInboxRepository",
+    "SqlInvoiceRepository",
     "SqlLedgerRepository",
     "SqlOutbox",
     "SqlProductRepository",
     "SqlPurchaseRepository",
     "SqlRefundRepository",
+    "SqlRevenueStatistics",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, RowMapping, Select, Table
+from sqlalchemy import Column, Connection, RowMapping, Select, Table
 from sqlalchemy.exc import IntegrityError
 
+from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import Row
 from payments.adapters.sql.statements import insert, lookup
@@ -64,6 +65,25 @@ class SqlRepository:
         ids = [row["id"] for row in rows]
         self._connection.execute(table.update().where(table.c.id.in_(ids)).values(**lease))
         return [{**row, **lease} for row in rows]
+
+    def _newest_first(
+        self, statement: Select[Any], moment: Column[Any], cursor: str | None, limit: int
+    ) -> tuple[Sequence[RowMapping], str | None]:
+        """One page of ``statement``'s rows, newest first by (``moment``, id), after ``cursor``;
+        and the cursor of the next page (None on the last page)."""
+        table_id = moment.table.c.id
+        if cursor:
+            after, last_id = decode_cursor(cursor)
+            statement = statement.where(
+                (moment < after) | ((moment == after) & (table_id < last_id))
+            )
+        limit = max(limit, 0)
+        statement = statement.order_by(moment.desc(), table_id.desc()).limit(limit + 1)
+        rows = self._all(statement)
+        if len(rows) <= limit or not limit:
+            return rows[:limit], None
+        last = rows[limit - 1]
+        return rows[:limit], encode_cursor(last[moment.name], last["id"])
 
     def _insert_new(self, table: Table, row: dict[str, Any], what: str) -> None:
         """Insert a row that must be new: ``ConflictError`` (transaction intact) if it is not."""

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 from sqlalchemy.exc import IntegrityError
 
-from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import (
     audit_from_row,
@@ -110,19 +109,10 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
             query = query.where(purchases.c.customer_id == wanted.customer_id)
         if wanted.status is not None:
             query = query.where(purchases.c.status == wanted.status.value)
-        if wanted.cursor:
-            created_at, purchase_id = decode_cursor(wanted.cursor)
-            query = query.where(
-                (purchases.c.created_at < created_at)
-                | ((purchases.c.created_at == created_at) & (purchases.c.id < purchase_id))
-            )
-        limit = max(wanted.limit, 0)
-        query = query.order_by(purchases.c.created_at.desc(), purchases.c.id.desc())
-        rows = self._all(query.limit(limit + 1))
-        items = [self._seen.seen(purchase_from_row(row)) for row in rows[:limit]]
-        more = len(rows) > limit and bool(items)
-        next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
-        return PurchasePage(items, next_cursor)
+        rows, next_cursor = self._newest_first(
+            query, purchases.c.created_at, wanted.cursor, wanted.limit
+        )
+        return PurchasePage([self._seen.seen(purchase_from_row(row)) for row in rows], next_cursor)
 
     def list_open(self, *, updated_before: datetime, limit: int = 100) -> builtins.list[Purchase]:
         """Pending or processing purchases not touched since ``updated_before``, oldest first."""

@@ -58,24 +58,28 @@ class PurchasesResource(_OnPurchases):
         resp.media = present_purchase(purchase)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        errors: list[FieldError] = []
-        limit = 50
-        raw_limit = req.get_param("limit")
-        if raw_limit is not None:  # present but blank ("limit=") is refused, not ignored
-            if raw_limit.isdigit() and len(raw_limit) <= 4 and 1 <= int(raw_limit) <= MAX_PAGE:
-                limit = int(raw_limit)
-            else:
-                errors.append(FieldError("limit", f"must be an integer from 1 to {MAX_PAGE}"))
-        if errors:
-            raise ValidationError("The query is invalid.", errors=errors)
         page = self._purchases.list_purchases(
             principal_of(req),
             customer_id=req.get_param("customer_id") or None,
             status=req.get_param("status"),  # a blank status is no status: 422
-            limit=limit,
+            limit=page_limit(req),
             cursor=req.get_param("cursor") or None,
         )
         resp.media = present_purchase_page(page)
+
+
+def page_limit(req: falcon.Request) -> int:
+    """The ``limit`` of a listing, 50 when absent; present but blank or out of 1 to
+    ``MAX_PAGE`` is a 422 naming it, never ignored."""
+    raw_limit = req.get_param("limit")
+    if raw_limit is None:
+        return 50
+    if raw_limit.isdigit() and len(raw_limit) <= 4 and 1 <= int(raw_limit) <= MAX_PAGE:
+        return int(raw_limit)
+    raise ValidationError(
+        "The query is invalid.",
+        errors=[FieldError("limit", f"must be an integer from 1 to {MAX_PAGE}")],
+    )
 
 
 def _create_command(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from payments.testing.contracts.repositories.builders import CommittedEvents, UnitOfWorkFactory
 from payments.testing.contracts.repositories.events import EventsContract
+from payments.testing.contracts.repositories.invoices import InvoicesContract
 from payments.testing.contracts.repositories.records import RoundTripContract
 from payments.testing.contracts.repositories.transactions import (
     QueryContract,
@@ -17,13 +18,16 @@ from payments.testing.contracts.repositories.transactions import (
 )
 
 
-class RepositoryContract(RoundTripContract, TransactionContract, QueryContract, EventsContract):
-    """The whole contract: round trips, transactions, queries and events."""
+class RepositoryContract(
+    RoundTripContract, TransactionContract, QueryContract, EventsContract, InvoicesContract
+):
+    """The whole contract: round trips, transactions, queries, events, invoices and revenue."""
 
 
 __all__ = [
     "CommittedEvents",
     "EventsContract",
+    "InvoicesContract",
     "QueryContract",
     "RepositoryContract",
     "RoundTripContract",

@@ -1,0 +1,158 @@
+"""The SQL invoice repository: invoices with their lines, and the gap-free number counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from payments.adapters.sql import direct
+from payments.adapters.sql.mappers import Row, money_from_columns
+from payments.adapters.sql.repositories.base import SqlRepository
+from payments.adapters.sql.statements import FixedStatement
+from payments.adapters.sql.tables import invoice_counters, invoice_lines, invoices
+from payments.domain.errors import ConflictError
+from payments.domain.invoice import Invoice, InvoiceFigures, InvoiceLine, InvoiceStatus
+from payments.domain.ports import InvoicePage, InvoiceRepository
+
+
+def _invoice_row(invoice: Invoice) -> dict[str, Any]:
+    figures = invoice.figures
+    return {
+        "id": invoice.id,
+        "number": invoice.number,
+        "series": invoice.series,
+        "year": invoice.year,
+        "sequence": invoice.sequence,
+        "purchase_id": invoice.purchase_id,
+        "customer_id": invoice.customer_id,
+        "country": invoice.country,
+        "status": invoice.status.value,
+        "currency": invoice.currency,
+        "subtotal": figures.subtotal.amount,
+        "tax": figures.tax.amount,
+        "total": figures.total.amount,
+        "tax_rate": invoice.tax_rate,
+        "issued_at": invoice.issued_at,
+        "updated_at": invoice.updated_at,
+    }
+
+
+def _line_rows(invoice: Invoice) -> list[dict[str, Any]]:
+    return [
+        {
+            "invoice_id": invoice.id,
+            "position": position,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price.amount,
+            "total": line.total.amount,
+        }
+        for position, line in enumerate(invoice.lines, start=1)
+    ]
+
+
+def _invoice_from_rows(row: Row, lines: list[Row]) -> Invoice:
+    currency = row["currency"]
+    return Invoice(
+        id=row["id"],
+        number=row["number"],
+        series=row["series"],
+        year=row["year"],
+        sequence=row["sequence"],
+        purchase_id=row["purchase_id"],
+        customer_id=row["customer_id"],
+        country=row["country"],
+        status=InvoiceStatus(row["status"]),
+        lines=[
+            InvoiceLine(
+                line["description"],
+                line["quantity"],
+                money_from_columns(line["unit_price"], currency),
+                money_from_columns(line["total"], currency),
+            )
+            for line in lines
+        ],
+        tax_rate=row["tax_rate"].normalize(),
+        figures=InvoiceFigures(
+            subtotal=money_from_columns(row["subtotal"], currency),
+            tax=money_from_columns(row["tax"], currency),
+            total=money_from_columns(row["total"], currency),
+        ),
+        issued_at=row["issued_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+_COUNT_ONE = FixedStatement(
+    "UPDATE invoice_counters SET last_number = last_number + 1"
+    " WHERE series = :series AND year = :year RETURNING last_number",
+    {"series": invoice_counters.c.series.type, "year": invoice_counters.c.year.type},
+    (invoice_counters.c.last_number,),
+)
+"""One more on a counter, its new value read back: on every completion, so straight on psycopg."""
+
+
+class SqlInvoiceRepository(SqlRepository, InvoiceRepository):
+    def next_sequence(self, series: str, year: int) -> int:
+        """Count one on the series' counter of ``year`` in this transaction, creating the counter
+        for the year's first invoice. The UPDATE locks the counter row until commit or rollback
+        (on SQLite the transaction already holds the write lock), so concurrent issuers queue
+        on it and a rolled-back issue gives its number back."""
+        counted = self._count_one(series, year)
+        if counted is None:  # the year's first invoice: create its counter (once), count again
+            new = {"series": series, "year": year, "last_number": 0}
+            self._insert_all(invoice_counters, [new], conflict=("series", "year"))
+            counted = self._count_one(series, year)
+        if counted is None:
+            raise ConflictError(f"The invoice counter of {series} {year} cannot be created.")
+        return counted
+
+    def _count_one(self, series: str, year: int) -> int | None:
+        counted = direct.fetch_one(self._connection, _COUNT_ONE, {"series": series, "year": year})
+        return int(counted["last_number"]) if counted is not None else None
+
+    def add(self, invoice: Invoice) -> None:
+        """Store the invoice and its lines; ``ConflictError`` when its id, number or purchase
+        is taken (the transaction stays usable)."""
+        self._insert_new(invoices, _invoice_row(invoice), f"Invoice {invoice.id!r}")
+        try:
+            self._insert_all(invoice_lines, _line_rows(invoice))
+        except IntegrityError as error:
+            raise ConflictError(f"Invoice {invoice.id!r} lines break a constraint.") from error
+
+    def get(self, invoice_id: str) -> Invoice | None:
+        row = self._one(invoices, {"id": invoice_id})
+        return self._with_lines([row])[0] if row is not None else None
+
+    def set_status(self, invoice_id: str, status: InvoiceStatus, at: datetime) -> None:
+        self._connection.execute(
+            update(invoices)
+            .where(invoices.c.id == invoice_id)
+            .values(status=status.value, updated_at=at)
+        )
+
+    def page(self, customer_id: str, *, limit: int, cursor: str | None) -> InvoicePage:
+        rows, next_cursor = self._newest_first(
+            select(invoices).where(invoices.c.customer_id == customer_id),
+            invoices.c.issued_at,
+            cursor,
+            limit,
+        )
+        return InvoicePage(self._with_lines(list(rows)), next_cursor)
+
+    def _with_lines(self, rows: list[Row]) -> list[Invoice]:
+        """The invoices of ``rows``, their lines read in one query."""
+        if not rows:
+            return []
+        lines: dict[str, list[Row]] = {row["id"]: [] for row in rows}
+        statement = (
+            select(invoice_lines)
+            .where(invoice_lines.c.invoice_id.in_(list(lines)))
+            .order_by(invoice_lines.c.invoice_id, invoice_lines.c.position)
+        )
+        for line in self._all(statement):
+            lines[line["invoice_id"]].append(line)
+        return [_invoice_from_rows(row, lines[row["id"]]) for row in rows]
