@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.memory.outbox import InMemoryOutbox
+from payments.adapters.memory.webhooks import InMemoryWebhookDeliveries, InMemoryWebhookEndpoints
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
@@ -35,6 +36,7 @@ from payments.domain.ports import (
 from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase
 from payments.domain.refund import Refund
 from payments.domain.seen import SeenAggregates
+from payments.domain.webhooks import WebhookDelivery, WebhookEndpoint
 
 
 @dataclass
@@ -50,6 +52,9 @@ class _Tables:
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     outbox_published: dict[int, datetime] = field(default_factory=dict)
+    outbox_fanned_out: dict[int, datetime] = field(default_factory=dict)
+    webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -64,6 +69,9 @@ class _Tables:
             dict(self.api_keys),
             list(self.outbox),
             dict(self.outbox_published),
+            dict(self.outbox_fanned_out),
+            dict(self.webhook_endpoints),
+            dict(self.webhook_deliveries),
         )
 
 
@@ -107,6 +115,9 @@ class _Bound:
 
     def __init__(self, t: _Tables) -> None:
         self._t = t
+
+
+_Rebindable = _Bound | InMemoryOutbox | InMemoryWebhookEndpoints | InMemoryWebhookDeliveries
 
 
 class _Products(_Bound, ProductRepository):
@@ -423,7 +434,11 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.idempotency = idempotency = _Idempotency(work)
         self.api_keys = api_keys = _ApiKeys(work)
         self.outbox = outbox = InMemoryOutbox(work)
-        self._bound: list[_Bound | InMemoryOutbox] = [
+        self.webhook_endpoints = endpoints = InMemoryWebhookEndpoints(work)
+        self.webhook_deliveries = deliveries = InMemoryWebhookDeliveries(work)
+        self._bound: list[_Rebindable] = [
+            endpoints,
+            deliveries,
             products,
             customers,
             purchases,

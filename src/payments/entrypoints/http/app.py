@@ -18,6 +18,7 @@ from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
+from payments.domain.services.webhooks import WebhookDispatcher, WebhookEndpoints
 from payments.entrypoints.http.auth import policy_for
 from payments.entrypoints.http.errors import register_error_handlers
 from payments.entrypoints.http.idempotency import IdempotencyMiddleware
@@ -43,6 +44,12 @@ from payments.entrypoints.http.resources.purchases import (
     RefundResource,
 )
 from payments.entrypoints.http.resources.sandbox import SandboxActionResource
+from payments.entrypoints.http.resources.webhook_endpoints import (
+    WebhookDeliveriesResource,
+    WebhookDeliveryRetryResource,
+    WebhookEndpointResource,
+    WebhookEndpointsResource,
+)
 from payments.entrypoints.http.resources.webhooks import WebhookResource
 from payments.sandbox.controller import SandboxController
 
@@ -64,6 +71,8 @@ class ApiServices:
     idempotency: IdempotencyService
     readiness: Callable[[], bool]
     banks: BankDirectory
+    webhook_endpoints: WebhookEndpoints
+    webhook_dispatcher: WebhookDispatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,19 @@ def create_app(
         ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
         ("/v1/webhooks/{provider}", WebhookResource(services.notifications)),
         ("/v1/pse/banks", PseBanksResource(services.banks)),
+        ("/v1/webhook-endpoints", WebhookEndpointsResource(services.webhook_endpoints)),
+        (
+            "/v1/webhook-endpoints/{endpoint_id}",
+            WebhookEndpointResource(services.webhook_endpoints),
+        ),
+        (
+            "/v1/webhook-endpoints/{endpoint_id}/deliveries",
+            WebhookDeliveriesResource(services.webhook_endpoints),
+        ),
+        (
+            "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
+            WebhookDeliveryRetryResource(services.webhook_dispatcher),
+        ),
     ]
     if sandbox is not None:
         routes.append(

@@ -50,6 +50,12 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/accounts/{customer_id}"): OWNER_MERCHANT_ADMIN,
     ("POST", "/v1/webhooks/{provider}"): PROVIDER_SIGNED,
     ("GET", "/v1/pse/banks"): ANYONE,
+    ("POST", "/v1/webhook-endpoints"): ADMIN_ONLY,
+    ("GET", "/v1/webhook-endpoints"): ADMIN_ONLY,
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): ADMIN_ONLY,
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): ADMIN_ONLY,
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): ADMIN_ONLY,
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"): ADMIN_ONLY,
     ("POST", "/v1/sandbox/purchases/{purchase_id}/{action}"): OWNER_MERCHANT_ADMIN,
 }
 
