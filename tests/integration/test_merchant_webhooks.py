@@ -236,3 +236,41 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_flagged(
 
     webhooks.record(webhooks.completed("pur_5"))
     assert webhooks.dispatcher.fan_out() == 0  # a disabled endpoint gets no new deliveries
+
+
+@pytest.mark.postgres
+def test_two_workers_never_claim_one_delivery_or_one_event(postgres_engine: Engine) -> None:
+    clock = FixedClock()
+    box = FernetSecretBox([SANDBOX_WEBHOOK_SECRETS_KEY])
+    sender = RequestsWebhookSender(requests.Session(), any_http_destination)
+    endpoints = WebhookEndpoints(
+        lambda: SqlUnitOfWork(postgres_engine), sender, box, clock, UlidGenerator()
+    )
+    endpoints.create("http://127.0.0.1:9/events", ["*"])
+    with SqlUnitOfWork(postgres_engine) as uow:
+        uow.outbox.add(
+            [
+                PurchaseCompleted(
+                    clock.now(), f"pur_{n}", "cus_1", Money("1.00", "EUR"), Decimal(1), False
+                )
+                for n in range(4)
+            ]
+        )
+        uow.commit()
+    first, second = SqlUnitOfWork(postgres_engine), SqlUnitOfWork(postgres_engine)
+    with first:
+        assert len(first.outbox.claim_for_webhooks(2)) == 2
+        with second:
+            assert [e.aggregate_id for e in second.outbox.claim_for_webhooks(10)] == [
+                "pur_2",
+                "pur_3",
+            ]
+    dispatcher = WebhookDispatcher(
+        lambda: SqlUnitOfWork(postgres_engine), sender, box, clock, UlidGenerator()
+    )
+    assert dispatcher.fan_out() == 4
+    with first:
+        mine = {d.id for d in first.webhook_deliveries.claim_due(clock.now(), 3)}
+        with second:
+            theirs = {d.id for d in second.webhook_deliveries.claim_due(clock.now(), 10)}
+        assert len(mine) == 3 and len(theirs) == 1 and not mine & theirs
