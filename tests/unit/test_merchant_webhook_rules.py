@@ -4,10 +4,12 @@ secrets and their key setting."""
 from __future__ import annotations
 
 import json
+import re
 import random
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -151,3 +153,10 @@ def test_the_secrets_key_setting_is_checked_at_start() -> None:
     with pytest.raises(ConfigurationError, match="Fernet keys"):
         Settings.from_env({"PAYMENTS_WEBHOOK_SECRETS_KEY": "not-a-key"})
     assert key not in repr(settings)
+
+
+def test_the_webhooks_doc_shows_the_receiver_example_as_it_is() -> None:
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "webhooks.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.DOTALL)
+    assert blocks == [(root / "examples" / "webhook_receiver.py").read_text()]
