@@ -13,24 +13,31 @@ from payments.domain.webhooks import WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointRepository(abc.ABC):
+    """Merchant webhook endpoints; their secrets only ever sealed."""
+
     @abc.abstractmethod
     def add(self, endpoint: WebhookEndpoint) -> None:
-        """Store a new endpoint."""
+        """Store a new endpoint (its secret sealed already); ``ConflictError`` if its id is
+        taken."""
 
     @abc.abstractmethod
     def get(self, endpoint_id: str) -> WebhookEndpoint | None:
-        """The endpoint with this id, disabled or not."""
+        """The endpoint with this id, enabled or disabled; None when there is none."""
 
     @abc.abstractmethod
     def list(self) -> builtins.list[WebhookEndpoint]:
-        """Every endpoint, oldest first."""
+        """Every endpoint, disabled ones too, oldest first (by creation time, then id): the
+        dispatcher picks the enabled ones, admins see all."""
 
     @abc.abstractmethod
     def save(self, endpoint: WebhookEndpoint) -> None:
-        """Store the endpoint's new status."""
+        """Store the endpoint's new status and why it is off; ``ConflictError`` for an
+        endpoint never added."""
 
 
 class WebhookDeliveryRepository(abc.ABC):
+    """One row per (endpoint, event), with how sending it went so far."""
+
     @abc.abstractmethod
     def add_all(self, deliveries: Sequence[WebhookDelivery]) -> int:
         """Store new deliveries; one of an (endpoint, event) pair already stored is skipped.
@@ -38,11 +45,12 @@ class WebhookDeliveryRepository(abc.ABC):
 
     @abc.abstractmethod
     def get(self, delivery_id: str) -> WebhookDelivery | None:
-        """The delivery with this id."""
+        """The delivery with this id, whatever its status; None when there is none."""
 
     @abc.abstractmethod
     def save(self, delivery: WebhookDelivery) -> None:
-        """Store the delivery's new state."""
+        """Store the delivery's new state (attempts, lease, answer, status); ``ConflictError``
+        for a delivery never added."""
 
     @abc.abstractmethod
     def claim_due(self, now: datetime, limit: int) -> builtins.list[WebhookDelivery]:
@@ -53,7 +61,8 @@ class WebhookDeliveryRepository(abc.ABC):
 
     @abc.abstractmethod
     def for_endpoint(self, endpoint_id: str, limit: int) -> builtins.list[WebhookDelivery]:
-        """The endpoint's deliveries, newest first."""
+        """The endpoint's deliveries, newest first (by creation time, then id), at most
+        ``limit``."""
 
 
 @dataclass(frozen=True, slots=True)

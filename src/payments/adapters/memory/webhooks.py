@@ -29,9 +29,9 @@ class InMemoryWebhookEndpoints(WebhookEndpointRepository):
         self._t = t
 
     def add(self, endpoint: WebhookEndpoint) -> None:
-        if endpoint.id in self._t.webhook_endpoints:
+        kept = self._t.webhook_endpoints.setdefault(endpoint.id, endpoint)
+        if kept is not endpoint:
             raise ConflictError(f"Webhook endpoint {endpoint.id!r} already exists.")
-        self._t.webhook_endpoints[endpoint.id] = endpoint
 
     def get(self, endpoint_id: str) -> WebhookEndpoint | None:
         return self._t.webhook_endpoints.get(endpoint_id)

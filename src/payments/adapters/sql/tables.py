@@ -352,11 +352,11 @@ webhook_deliveries = Table(
     _time("occurred_at"),
     Column("data", Text, nullable=False),  # JSON object: the event's payload
     Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
     _time("created_at"),
+    Column("attempts", Integer, nullable=False),
     _time("next_attempt_at"),
+    Column("answer_code", Integer, nullable=True),  # of the last answer; NULL: none came
     _time("last_attempt_at", nullable=True),
-    Column("answer_code", Integer, nullable=True),
     Column("error", Text, nullable=True),
     _time("delivered_at", nullable=True),
     UniqueConstraint("endpoint_id", "event_id"),

@@ -50,17 +50,8 @@ class DispatchReport:
     disabled: list[str] = field(default_factory=list)
 
 
-class WebhookDispatcher:
-    """Turns outbox events into deliveries and sends the due ones, signed.
-
-    ``fan_out`` claims events the webhooks have not seen (their progress is their own: the
-    broker relay's does not count) and writes one delivery per endpoint that wants each, in the
-    same unit of work that marks them. ``send_due`` leases due deliveries (claimed ``FOR UPDATE
-    SKIP LOCKED`` and committed with a lease, so two workers never send one at once), sends them
-    outside any transaction, and records each answer: 2xx delivered; anything else is retried
-    with exponential backoff and jitter until ``RETRY_WINDOW`` ends, when the delivery fails and
-    its endpoint is disabled and flagged.
-    """
+class _WebhookUseCase:
+    """What both webhook use cases work with. ``jitter`` spreads retries (seed it in tests)."""
 
     def __init__(
         self,
@@ -78,6 +69,19 @@ class WebhookDispatcher:
         self._clock = clock
         self._ids = ids
         self._jitter = jitter or random.Random()  # noqa: S311 - spreads retries, not a secret
+
+
+class WebhookDispatcher(_WebhookUseCase):
+    """Turns outbox events into deliveries and sends the due ones, signed.
+
+    ``fan_out`` claims events the webhooks have not seen (their progress is their own: the
+    broker relay's does not count) and writes one delivery per endpoint that wants each, in the
+    same unit of work that marks them. ``send_due`` leases due deliveries (claimed ``FOR UPDATE
+    SKIP LOCKED`` and committed with a lease, so two workers never send one at once), sends them
+    outside any transaction, and records each answer: 2xx delivered; anything else is retried
+    with exponential backoff and jitter until ``RETRY_WINDOW`` ends, when the delivery fails and
+    its endpoint is disabled and flagged.
+    """
 
     def run(self) -> DispatchReport:
         """One round: fan out what is new, then send what is due."""
@@ -175,22 +179,8 @@ class WebhookDispatcher:
         log.error("webhooks: endpoint %s disabled and flagged: %s", endpoint_id, GAVE_UP)
 
 
-class WebhookEndpoints:
+class WebhookEndpoints(_WebhookUseCase):
     """What admins do with merchant webhook endpoints."""
-
-    def __init__(
-        self,
-        unit_of_work: Callable[[], UnitOfWork],
-        sender: WebhookSender,
-        secrets: SecretBox,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        self._uow = unit_of_work
-        self._sender = sender
-        self._secrets = secrets
-        self._clock = clock
-        self._ids = ids
 
     def create(self, url: str, events: Sequence[str]) -> CreatedEndpoint:
         """A new enabled endpoint for ``events`` (``["*"]``: all) at ``url``; its secret is
