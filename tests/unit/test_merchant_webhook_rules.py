@@ -4,8 +4,8 @@ secrets and their key setting."""
 from __future__ import annotations
 
 import json
-import re
 import random
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
