@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -19,6 +20,7 @@ from examples.webhook_receiver import once_per_event, receiver
 from sqlalchemy import Engine
 
 from payments.adapters.memory import FixedClock
+from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.system import UlidGenerator
 from payments.adapters.webhooks import (
@@ -31,8 +33,11 @@ from payments.domain.events import PurchaseCompleted, PurchaseCreated
 from payments.domain.money import Money
 from payments.domain.services.webhooks import GAVE_UP, WebhookDispatcher, WebhookEndpoints
 from payments.domain.webhooks import RETRY_WINDOW, DeliveryStatus, EndpointStatus
+from payments.entrypoints.cli.worker import run_round, worker_jobs
 from payments.webhooks import WebhookEvent
 from payments.webhooks import verify as verify_webhook
+from tests.integration.service import running_service
+from tests.unit.http.conftest import PREMIUM
 
 
 class _Quiet(WSGIRequestHandler):
@@ -274,3 +279,40 @@ def test_two_workers_never_claim_one_delivery_or_one_event(postgres_engine: Engi
         with second:
             theirs = {d.id for d in second.webhook_deliveries.claim_due(clock.now(), 10)}
         assert len(mine) == 3 and len(theirs) == 1 and not mine & theirs
+
+
+def test_the_worker_sends_a_sandbox_purchases_events_to_an_endpoint_made_over_http(
+    tmp_path: Path, merchant: Merchant
+) -> None:
+    url = f"sqlite:///{tmp_path / 'hooks.db'}"
+    upgrade(url)
+    with running_service({"PAYMENTS_DATABASE_URL": url}) as service:
+        admin = service.admin_key()
+        endpoint = service.call(
+            "POST",
+            "/v1/webhook-endpoints",
+            admin,
+            json={"url": merchant.url, "events": ["purchase.created", "purchase.completed"]},
+        )
+        assert endpoint.status_code == 201, endpoint.text
+        merchant.secret = endpoint.json()["secret"]
+        product = service.call("POST", "/v1/products", admin, json=PREMIUM).json()
+        body = {"product_id": product["id"], "customer_id": "cus_ana", "country": "PT"}
+        purchase = service.call("POST", "/v1/purchases", admin, json=body).json()
+        approved = service.call("POST", f"/v1/sandbox/purchases/{purchase['id']}/approve", admin)
+        assert approved.status_code == 200, approved.text
+
+        done = run_round(worker_jobs(service.container, service.container.settings()))
+
+        deliveries = service.call(
+            "GET", f"/v1/webhook-endpoints/{endpoint.json()['id']}/deliveries", admin
+        ).json()["data"]
+    assert done["webhook deliveries made"] == done["webhooks delivered"] == 2
+    assert [(e.type, e.aggregate_id) for e in merchant.handled] == [
+        ("purchase.created", purchase["id"]),
+        ("purchase.completed", purchase["id"]),
+    ]
+    assert {(d["status"], d["answer_code"], d["attempts"]) for d in deliveries} == {
+        ("succeeded", 200, 1)
+    }
+    assert "secret" not in str(deliveries)
