@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.tables import idempotency_keys, purchases
-from payments.client import HttpRetries, PaymentsClient
+from payments.client import (
+    HttpRetries,
+    PaymentsClient,
+    ProductInput,
+    PurchaseInput,
+    RefundInput,
+    api_money,
+)
 from payments.containers import Container
 from payments.domain.catalog import ProductKind
 from payments.domain.errors import (
@@ -102,10 +109,15 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
 
 
 def _package(shop: Shop) -> str:
-    product = shop.admin.create_product(
-        "8 Hour Premium Package", ProductKind.PACKAGE, Money("79.99", "EUR"), "8", validity_days=60
+    package = ProductInput(
+        "8 Hour Premium Package", ProductKind.PACKAGE, api_money(Money("79.99", "EUR")), "8", 60
     )
+    product = shop.admin.create_product(package)
     return product.id
+
+
+def _for_ana(product_id: str) -> PurchaseInput:
+    return PurchaseInput(product_id, "PT", customer_id="cus_ana")
 
 
 def test_a_purchase_is_bought_read_listed_refunded_and_credited_through_the_client(
@@ -114,7 +126,7 @@ def test_a_purchase_is_bought_read_listed_refunded_and_credited_through_the_clie
     product_id = _package(shop)
     assert [p.id for p in shop.merchant.list_products().data] == [product_id]
 
-    purchase = shop.merchant.create_purchase(product_id, "PT", customer_id="cus_ana")
+    purchase = shop.merchant.create_purchase(_for_ana(product_id))
     assert (purchase.status, purchase.amount.amount, purchase.amount.currency) == (
         "processing",
         "79.99",
@@ -127,7 +139,8 @@ def test_a_purchase_is_bought_read_listed_refunded_and_credited_through_the_clie
     assert shop.merchant.get_purchase(purchase.id).status == "completed"
     assert [p.id for p in shop.merchant.list_purchases(customer_id="cus_ana").data] == [purchase.id]
 
-    refund = shop.admin.refund_purchase(purchase.id, Money("9.99", "EUR"), reason="one hour unused")
+    hour = RefundInput(api_money(Money("9.99", "EUR")), "one hour unused")
+    refund = shop.admin.refund_purchase(purchase.id, hour)
     assert (refund.amount.amount, refund.purchase_id) == ("9.99", purchase.id)
     assert [r.id for r in shop.merchant.list_refunds(purchase.id).data] == [refund.id]
     assert shop.merchant.get_refund(refund.id).id == refund.id
@@ -138,14 +151,10 @@ def test_a_purchase_is_bought_read_listed_refunded_and_credited_through_the_clie
 
 def test_every_post_carries_its_own_idempotency_key_and_a_given_key_replays(shop: Shop) -> None:
     product_id = _package(shop)
-    first = shop.merchant.create_purchase(product_id, "PT", customer_id="cus_ana")
-    second = shop.merchant.create_purchase(product_id, "PT", customer_id="cus_ana")
-    replayed = shop.merchant.create_purchase(
-        product_id, "PT", customer_id="cus_ana", idempotency_key="order-42"
-    )
-    again = shop.merchant.create_purchase(
-        product_id, "PT", customer_id="cus_ana", idempotency_key="order-42"
-    )
+    first = shop.merchant.create_purchase(_for_ana(product_id))
+    second = shop.merchant.create_purchase(_for_ana(product_id))
+    replayed = shop.merchant.create_purchase(_for_ana(product_id), idempotency_key="order-42")
+    again = shop.merchant.create_purchase(_for_ana(product_id), idempotency_key="order-42")
 
     assert len({first.id, second.id, replayed.id}) == 3
     assert again == replayed
@@ -160,7 +169,7 @@ def test_a_503_with_retry_after_is_retried_with_the_same_key_and_buys_once(shop:
     shop.flaky.keys.clear()
     shop.flaky.failures = 2
 
-    purchase = shop.merchant.create_purchase(product_id, "PT", customer_id="cus_ana")
+    purchase = shop.merchant.create_purchase(_for_ana(product_id))
 
     assert len(shop.flaky.keys) == 3 and len(set(shop.flaky.keys)) == 1
     assert shop.waits == [2.0, 2.0]  # as Retry-After asked
@@ -198,7 +207,7 @@ def test_problems_raise_the_package_errors_with_their_members(shop: Shop) -> Non
     assert missing.value.details["request_id"]
 
     with pytest.raises(ValidationError) as invalid:
-        shop.merchant.create_purchase(product_id, "PT")  # a merchant must name the customer
+        shop.merchant.create_purchase(PurchaseInput(product_id, "PT"))  # no customer named
     assert invalid.value.details["status"] == 422
     with pytest.raises(ValidationError) as bad_events:
         shop.admin.create_webhook_endpoint("http://127.0.0.1:9/hooks", ["purchase.nope"])
@@ -209,7 +218,7 @@ def test_problems_raise_the_package_errors_with_their_members(shop: Shop) -> Non
     with pytest.raises(AuthenticationRequiredError):
         shop.client("pay_admin_not-a-real-key").list_purchases()
 
-    purchase = shop.merchant.create_purchase(product_id, "PT", customer_id="cus_ana")
+    purchase = shop.merchant.create_purchase(_for_ana(product_id))
     shop.merchant.cancel_purchase(purchase.id)
     shop.service.call(
         "POST", f"/v1/sandbox/purchases/{purchase.id}/approve", shop.service.admin_key()

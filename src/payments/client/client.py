@@ -11,7 +11,6 @@ import requests
 
 from payments.adapters.wire.transport import HttpRetries, ProviderHttp
 from payments.client.problems import error_for_answer
-from payments.domain.catalog import BillingCycle, ProductKind
 from payments.domain.money import Money
 from payments.entrypoints.http import bodies
 from payments.entrypoints.http import representations as rep
@@ -33,7 +32,8 @@ def _retryable(status: int) -> bool:
     return status in RETRYABLE_STATUSES
 
 
-def _money(value: Money) -> bodies.Money:
+def api_money(value: Money) -> bodies.Money:
+    """The wire form of the domain's Money, for request bodies: ``{"amount": "79.99", ...}``."""
     return bodies.Money(value.format_amount(), value.currency.code)
 
 
@@ -72,22 +72,10 @@ class PaymentsClient:
     # -- the catalog ---------------------------------------------------------------------
 
     def create_product(
-        self,
-        name: str,
-        kind: ProductKind,
-        price: Money,
-        credits: str,
-        *,
-        validity_days: int | None = None,
-        billing_cycle: BillingCycle | None = None,
-        trial_days: int | None = None,
-        idempotency_key: str | None = None,
+        self, product: bodies.ProductInput, *, idempotency_key: str | None = None
     ) -> rep.Product:
-        """A package (``validity_days``) or plan (``billing_cycle``) at ``price`` (admin)."""
-        body = bodies.ProductInput(
-            name, kind, _money(price), credits, validity_days, billing_cycle, trial_days
-        )
-        return self._post("/v1/products", body, rep.Product, idempotency_key)
+        """A package (``validity_days``) or plan (``billing_cycle``) at its price (admin)."""
+        return self._post("/v1/products", product, rep.Product, idempotency_key)
 
     def list_products(self) -> rep.ProductList:
         return self._get("/v1/products", rep.ProductList)
@@ -98,31 +86,11 @@ class PaymentsClient:
     # -- purchases and refunds -----------------------------------------------------------
 
     def create_purchase(
-        self,
-        product_id: str,
-        country: str,
-        *,
-        customer_id: str | None = None,
-        guest_email: str | None = None,
-        guest_name: str | None = None,
-        payment_method: bodies.PaymentMethodName | None = None,
-        gateway: str | None = None,
-        return_url: str | None = None,
-        idempotency_key: str | None = None,
+        self, purchase: bodies.PurchaseInput, *, idempotency_key: str | None = None
     ) -> rep.Purchase:
-        """Buy ``product_id`` at its catalog price, for ``customer_id`` (merchant and admin
-        keys), a guest (``guest_email``; public key) or the key's own customer."""
-        guest = bodies.GuestCustomer(guest_email, guest_name) if guest_email else None
-        body = bodies.PurchaseInput(
-            product_id=product_id,
-            country=country,
-            customer_id=customer_id,
-            customer=guest,
-            payment_method=payment_method,
-            gateway=gateway,
-            return_url=return_url,
-        )
-        return self._post("/v1/purchases", body, rep.Purchase, idempotency_key)
+        """Buy a product at its catalog price, for ``customer_id`` (merchant and admin keys), a
+        guest (``customer``; public key) or the key's own customer."""
+        return self._post("/v1/purchases", purchase, rep.Purchase, idempotency_key)
 
     def get_purchase(self, purchase_id: str) -> rep.Purchase:
         return self._get(f"/v1/purchases/{purchase_id}", rep.Purchase)
@@ -150,15 +118,13 @@ class PaymentsClient:
     def refund_purchase(
         self,
         purchase_id: str,
-        amount: Money | None = None,
+        refund: bodies.RefundInput | None = None,
         *,
-        reason: str | None = None,
         idempotency_key: str | None = None,
     ) -> rep.Refund:
-        """Refund ``amount`` (all that remains captured when None) of a captured purchase."""
-        body = bodies.RefundInput(None if amount is None else _money(amount), reason)
+        """Refund ``refund.amount`` of a captured purchase (all that remains when None; admin)."""
         path = f"/v1/purchases/{purchase_id}/refunds"
-        return self._post(path, body, rep.Refund, idempotency_key)
+        return self._post(path, refund or bodies.RefundInput(), rep.Refund, idempotency_key)
 
     def list_refunds(self, purchase_id: str) -> rep.RefundList:
         return self._get(f"/v1/purchases/{purchase_id}/refunds", rep.RefundList)
@@ -255,4 +221,4 @@ class PaymentsClient:
         return msgspec.json.decode(response.content, type=answer)
 
 
-__all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "PaymentsClient"]
+__all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "PaymentsClient", "api_money"]
