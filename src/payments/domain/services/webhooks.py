@@ -25,7 +25,11 @@ from payments.domain.webhooks import (
 log = logging.getLogger(__name__)
 
 FAN_OUT_BATCH = 100
-SEND_BATCH = 20
+SEND_BATCH = 5
+"""Deliveries leased at once: all of them must be sent within the lease (2 minutes), so that no
+other worker takes one still being sent (5 sends of at most 13 s each)."""
+MAX_BATCHES = 20
+"""Batches of each kind per round, so that one round ends even while events keep coming."""
 DELIVERIES_LISTED = 100
 GAVE_UP = f"deliveries kept failing for {RETRY_WINDOW.days} days"
 TURNED_OFF = "disabled by an operator"
@@ -76,7 +80,7 @@ class WebhookDispatcher(_WebhookUseCase):
 
     ``fan_out`` claims events the webhooks have not seen (their progress is their own: the
     broker relay's does not count) and writes one delivery per endpoint that wants each, in the
-    same unit of work that marks them. ``send_due`` leases due deliveries (claimed ``FOR UPDATE
+    same unit of work that marks them. ``run`` then leases due deliveries (claimed ``FOR UPDATE
     SKIP LOCKED`` and committed with a lease, so two workers never send one at once), sends them
     outside any transaction, and records each answer: 2xx delivered; anything else is retried
     with exponential backoff and jitter until ``RETRY_WINDOW`` ends, when the delivery fails and
@@ -84,17 +88,31 @@ class WebhookDispatcher(_WebhookUseCase):
     """
 
     def run(self) -> DispatchReport:
-        """One round: fan out what is new, then send what is due."""
+        """One round: fan out what is new, then send what is due (each in batches, at most
+        ``MAX_BATCHES`` of them)."""
         report = DispatchReport(fanned_out=self.fan_out())
-        self.send_due(report)
+        for _ in range(MAX_BATCHES):
+            if self._send_batch(report) < SEND_BATCH:
+                break
         return report
 
     def fan_out(self, batch: int = FAN_OUT_BATCH) -> int:
-        """Deliveries for up to ``batch`` new events; returns how many deliveries were made."""
+        """Deliveries for new events, ``batch`` events at a time; returns how many deliveries
+        were made."""
+        made = 0
+        for _ in range(MAX_BATCHES):
+            written, claimed = self._fan_out_batch(batch)
+            made += written
+            if claimed < batch:
+                break
+        return made
+
+    def _fan_out_batch(self, batch: int) -> tuple[int, int]:
+        """Deliveries for up to ``batch`` new events: (deliveries made, events claimed)."""
         with self._uow() as uow:
             events = uow.outbox.claim_for_webhooks(batch)
             if not events:
-                return 0
+                return 0, 0
             now = self._clock.now()
             listed = uow.webhook_endpoints.list()
             endpoints = [e for e in listed if e.status is EndpointStatus.ENABLED]
@@ -106,16 +124,14 @@ class WebhookDispatcher(_WebhookUseCase):
             written = uow.webhook_deliveries.add_all(made)
             uow.outbox.mark_fanned_out([e.position for e in events], now)
             uow.commit()
-            return written
+            return written, len(events)
 
-    def send_due(
-        self, report: DispatchReport | None = None, batch: int = SEND_BATCH
-    ) -> DispatchReport:
-        """Send up to ``batch`` due deliveries once each."""
-        report = report or DispatchReport()
+    def _send_batch(self, report: DispatchReport) -> int:
+        """Lease up to ``SEND_BATCH`` due deliveries and send each once; returns how many."""
         with self._uow() as uow:
             now = self._clock.now()
-            leased = [d.claimed(now) for d in uow.webhook_deliveries.claim_due(now, batch)]
+            due = uow.webhook_deliveries.claim_due(now, SEND_BATCH)
+            leased = [d.claimed(now) for d in due]
             endpoints = {d.endpoint_id: uow.webhook_endpoints.get(d.endpoint_id) for d in leased}
             for delivery in leased:
                 uow.webhook_deliveries.save(delivery)
@@ -124,7 +140,7 @@ class WebhookDispatcher(_WebhookUseCase):
             endpoint = endpoints[delivery.endpoint_id]
             if endpoint is not None:
                 self._send(endpoint, delivery, report)
-        return report
+        return len(leased)
 
     def resend(self, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
         """Send one delivery again now, whatever its status or its endpoint's (an operator
