@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 from payments.adapters.webhooks import FernetSecretBox, NoSecretBox
 from payments.adapters.wire.webhook_signing import signature_header
 from payments.config import SANDBOX_WEBHOOK_SECRETS_KEY, Settings
+from payments.containers import build_container
 from payments.domain.errors import (
     ConfigurationError,
     InvalidSignatureError,
@@ -160,3 +161,20 @@ def test_the_webhooks_doc_shows_the_receiver_example_as_it_is() -> None:
     doc = (root / "docs" / "webhooks.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.DOTALL)
     assert blocks == [(root / "examples" / "webhook_receiver.py").read_text()]
+
+
+def test_the_live_container_refuses_loopback_endpoints_and_the_sandbox_one_takes_them() -> None:
+    live = Settings.from_env(
+        {
+            "PAYMENTS_MODE": "live",
+            "PAYMENTS_STRIPE_SECRET_KEY": "sk_live_" + "x" * 24,
+            "PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_" + "y" * 24,
+        }
+    )
+    live_sender = build_container(live).webhook_sender()
+    for url in ("https://127.0.0.1/events", "https://localhost/events", "http://[::1]/events"):
+        with pytest.raises(ValidationError):
+            live_sender.check_destination(url)
+    build_container(Settings.from_env({})).webhook_sender().check_destination(
+        "http://127.0.0.1:8080/events"
+    )
