@@ -129,6 +129,8 @@ def create_app(
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = StructJSONHandler()
     register_error_handlers(app)
 
+    hooks, endpoint = services.webhook_endpoints, "/v1/webhook-endpoints/{endpoint_id}"
+    resend = WebhookDeliveryRetryResource(services.webhook_dispatcher)
     routes: list[tuple[str, object]] = [
         ("/health", HealthResource()),
         ("/ready", ReadinessResource(services.readiness)),
@@ -145,19 +147,10 @@ def create_app(
         ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
         ("/v1/webhooks/{provider}", WebhookResource(services.notifications)),
         ("/v1/pse/banks", PseBanksResource(services.banks)),
-        ("/v1/webhook-endpoints", WebhookEndpointsResource(services.webhook_endpoints)),
-        (
-            "/v1/webhook-endpoints/{endpoint_id}",
-            WebhookEndpointResource(services.webhook_endpoints),
-        ),
-        (
-            "/v1/webhook-endpoints/{endpoint_id}/deliveries",
-            WebhookDeliveriesResource(services.webhook_endpoints),
-        ),
-        (
-            "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
-            WebhookDeliveryRetryResource(services.webhook_dispatcher),
-        ),
+        ("/v1/webhook-endpoints", WebhookEndpointsResource(hooks)),
+        (endpoint, WebhookEndpointResource(hooks)),
+        (f"{endpoint}/deliveries", WebhookDeliveriesResource(hooks)),
+        (f"{endpoint}/deliveries/{{delivery_id}}/retry", resend),
     ]
     if sandbox is not None:
         routes.append(
