@@ -316,3 +316,25 @@ def test_the_worker_sends_a_sandbox_purchases_events_to_an_endpoint_made_over_ht
         ("succeeded", 200, 1)
     }
     assert "secret" not in str(deliveries)
+
+
+def test_a_failed_resend_of_a_delivered_event_keeps_it_delivered_and_the_endpoint_on(
+    webhooks: Webhooks, merchant: Merchant
+) -> None:
+    created = webhooks.endpoints.create(merchant.url, ["*"])
+    merchant.secret = created.secret
+    webhooks.record(webhooks.completed("pur_6"))
+    webhooks.dispatcher.run()
+    [delivery] = webhooks.endpoints.deliveries(created.endpoint.id)
+    merchant.failures = 10_000  # the receiver breaks afterwards
+    webhooks.clock.advance(days=4)
+
+    resent = webhooks.dispatcher.resend(created.endpoint.id, delivery.id)
+
+    assert (resent.status, resent.answer_code, resent.attempts) == (
+        DeliveryStatus.SUCCEEDED,
+        500,
+        2,
+    )
+    assert resent.delivered_at == delivery.delivered_at
+    assert webhooks.endpoints.get(created.endpoint.id).status is EndpointStatus.ENABLED

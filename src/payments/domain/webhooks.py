@@ -161,6 +161,21 @@ class WebhookDelivery:
             return replace(outcome, status=DeliveryStatus.FAILED, next_attempt_at=now)
         return replace(outcome, next_attempt_at=retry_at)
 
+    def failed_resend(
+        self,
+        before: DeliveryStatus,
+        now: datetime,
+        answer_code: int | None,
+        error: str | None,
+        jitter: random.Random,
+    ) -> WebhookDelivery:
+        """A send by hand failed: a delivery that was pending goes on with its schedule
+        (``failed_attempt``); one delivered or given up keeps that status, with this answer
+        recorded."""
+        if before is DeliveryStatus.PENDING:
+            return self.failed_attempt(now, answer_code, error, jitter)
+        return replace(self, status=before, answer_code=answer_code, error=error)
+
     def resent(self, now: datetime) -> WebhookDelivery:
         """Due again now, on an operator's request, whatever its status."""
         return replace(self, status=DeliveryStatus.PENDING, next_attempt_at=now)

@@ -153,12 +153,17 @@ class WebhookDispatcher(_WebhookUseCase):
             leased = delivery.resent(self._clock.now()).claimed(self._clock.now())
             uow.webhook_deliveries.save(leased)
             uow.commit()
-        return self._send(endpoint, leased, DispatchReport())
+        return self._send(endpoint, leased, DispatchReport(), resent_from=delivery.status)
 
     def _send(
-        self, endpoint: WebhookEndpoint, delivery: WebhookDelivery, report: DispatchReport
+        self,
+        endpoint: WebhookEndpoint,
+        delivery: WebhookDelivery,
+        report: DispatchReport,
+        resent_from: DeliveryStatus = DeliveryStatus.PENDING,
     ) -> WebhookDelivery:
-        """Send a leased delivery and record the answer."""
+        """Send a leased delivery and record the answer; ``resent_from``: the status a delivery
+        sent again by hand had (a failed resend of a delivered one does not undo it)."""
         result = self._sender.send(
             endpoint.url, self._secrets.open(endpoint.sealed_secret), delivery.event
         )
@@ -167,7 +172,9 @@ class WebhookDispatcher(_WebhookUseCase):
             outcome = delivery.succeeded(now, result.status)
             report.delivered += 1
         else:
-            outcome = delivery.failed_attempt(now, result.status, result.error, self._jitter)
+            outcome = delivery.failed_resend(
+                resent_from, now, result.status, result.error, self._jitter
+            )
             report.failed += 1
             log.warning(
                 "webhooks: delivery %s of %s to endpoint %s failed (attempt %d, answer %s%s)",
@@ -180,7 +187,7 @@ class WebhookDispatcher(_WebhookUseCase):
             )
         with self._uow() as uow:
             uow.webhook_deliveries.save(outcome)
-            if outcome.status is DeliveryStatus.FAILED:
+            if outcome.status is DeliveryStatus.FAILED and resent_from is DeliveryStatus.PENDING:
                 self._give_up(uow, endpoint.id, report)
             uow.commit()
         return outcome
