@@ -31,8 +31,18 @@ from payments.adapters.webhooks import (
 from payments.config import SANDBOX_WEBHOOK_SECRETS_KEY
 from payments.domain.events import PurchaseCompleted, PurchaseCreated
 from payments.domain.money import Money
-from payments.domain.services.webhooks import GAVE_UP, WebhookDispatcher, WebhookEndpoints
-from payments.domain.webhooks import RETRY_WINDOW, DeliveryStatus, EndpointStatus
+from payments.domain.services.webhooks import (
+    GAVE_UP,
+    CreatedEndpoint,
+    WebhookDispatcher,
+    WebhookEndpoints,
+)
+from payments.domain.webhooks import (
+    RETRY_WINDOW,
+    DeliveryStatus,
+    EndpointStatus,
+    WebhookDelivery,
+)
 from payments.entrypoints.cli.worker import run_round, worker_jobs
 from payments.webhooks import WebhookEvent
 from payments.webhooks import verify as verify_webhook
@@ -177,14 +187,22 @@ def test_an_endpoint_failing_three_times_gets_the_event_once_it_answers_200(
     assert delivery.event.event_id == event.id
 
 
+def _delivered(
+    webhooks: Webhooks, merchant: Merchant, purchase_id: str
+) -> tuple[CreatedEndpoint, WebhookDelivery]:
+    """An endpoint for every event, and the delivery of one completed purchase sent to it."""
+    created = webhooks.endpoints.create(merchant.url, ["*"])
+    merchant.secret = created.secret
+    webhooks.record(webhooks.completed(purchase_id))
+    webhooks.dispatcher.run()
+    [delivery] = webhooks.endpoints.deliveries(created.endpoint.id)
+    return created, delivery
+
+
 def test_a_resent_delivery_verifies_and_carries_the_same_event_id(
     webhooks: Webhooks, merchant: Merchant
 ) -> None:
-    created = webhooks.endpoints.create(merchant.url, ["*"])
-    merchant.secret = created.secret
-    webhooks.record(webhooks.completed("pur_2"))
-    webhooks.dispatcher.run()
-    [delivery] = webhooks.endpoints.deliveries(created.endpoint.id)
+    created, delivery = _delivered(webhooks, merchant, "pur_2")
 
     resent = webhooks.dispatcher.resend(created.endpoint.id, delivery.id)
 
@@ -321,11 +339,7 @@ def test_the_worker_sends_a_sandbox_purchases_events_to_an_endpoint_made_over_ht
 def test_a_failed_resend_of_a_delivered_event_keeps_it_delivered_and_the_endpoint_on(
     webhooks: Webhooks, merchant: Merchant
 ) -> None:
-    created = webhooks.endpoints.create(merchant.url, ["*"])
-    merchant.secret = created.secret
-    webhooks.record(webhooks.completed("pur_6"))
-    webhooks.dispatcher.run()
-    [delivery] = webhooks.endpoints.deliveries(created.endpoint.id)
+    created, delivery = _delivered(webhooks, merchant, "pur_6")
     merchant.failures = 10_000  # the receiver breaks afterwards
     webhooks.clock.advance(days=4)
 
