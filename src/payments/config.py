@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ _DATABASE_DRIVERS = frozenset(
 _NATS_SCHEMES = frozenset({"nats", "tls"})
 _STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SUBJECT_PREFIX = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+SANDBOX_WEBHOOK_SECRETS_KEY = "c2FuZGJveC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXk="
+"""Seals merchant webhook secrets in sandbox mode when no key is set; live mode refuses it."""
 _YES = frozenset({"1", "true", "yes", "on"})
 _NO = frozenset({"0", "false", "no", "off"})
 
@@ -142,6 +145,9 @@ class Settings:
     serve`` sets it); None outside gunicorn, where a process serves its own metrics."""
     invoicing: InvoicePolicy = field(default_factory=InvoicePolicy)
     """The invoice number series and the tax rates included in prices, per country."""
+    webhook_secrets_keys: tuple[str, ...] = field(default=(), repr=False)
+    """Fernet keys sealing merchant webhook secrets (the first seals, any opens); none: live
+    mode cannot create webhook endpoints."""
 
     @property
     def sandbox(self) -> bool:
@@ -211,6 +217,7 @@ class Settings:
             _check_redis_url(redis_url)
         return cls(
             invoicing=_invoicing(get),
+            webhook_secrets_keys=_webhook_secrets_keys(get("WEBHOOK_SECRETS_KEY"), mode),
             nats=_nats(get),
             wompi=wompi,
             payu=payu,
@@ -417,6 +424,27 @@ def _invoicing(get: Callable[[str, str], str | None]) -> InvoicePolicy:
         raise ConfigurationError(
             f"PAYMENTS_INVOICE_SERIES or PAYMENTS_TAX_RATES is malformed: {error}"
         ) from None
+
+
+def _webhook_secrets_keys(text: str | None, mode: str) -> tuple[str, ...]:
+    """``PAYMENTS_WEBHOOK_SECRETS_KEY``: Fernet keys (32 url-safe base64 bytes), comma-separated,
+    the newest first; the documented sandbox key by default in sandbox mode only."""
+    if text is None:
+        return (SANDBOX_WEBHOOK_SECRETS_KEY,) if mode == "sandbox" else ()
+    keys = tuple(key.strip() for key in text.split(",") if key.strip())
+    for key in keys:
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigurationError(
+                "PAYMENTS_WEBHOOK_SECRETS_KEY must hold Fernet keys (32 url-safe base64-encoded "
+                "bytes each, comma-separated)."
+            )
+    if mode == "live" and SANDBOX_WEBHOOK_SECRETS_KEY in keys:
+        raise ConfigurationError("Live mode refuses the sandbox PAYMENTS_WEBHOOK_SECRETS_KEY.")
+    return keys
 
 
 def _routing(text: str) -> RoutingTable:

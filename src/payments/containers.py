@@ -26,6 +26,12 @@ from payments.adapters.sql.migrate import (
 )
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.system import SystemClock, UlidGenerator
+from payments.adapters.webhooks import (
+    RequestsWebhookSender,
+    any_http_destination,
+    public_https_only,
+    secret_box_for,
+)
 from payments.config import Settings
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
@@ -43,6 +49,7 @@ from payments.domain.services.outbox_relay import EventRelay, OutboxBacklog
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.domain.services.statistics import StatisticsService
+from payments.domain.services.webhooks import WebhookDispatcher, WebhookEndpoints
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
 from payments.gateway_assembly import checked_gateways
@@ -139,6 +146,21 @@ class Container(containers.DeclarativeContainer):
     )
     """What ``/metrics`` answers: every gunicorn worker's instruments, and the backlog."""
 
+    webhook_destinations = providers.Selector(
+        mode,
+        sandbox=providers.Object(any_http_destination),
+        live=providers.Callable(public_https_only),
+    )
+    """Where merchant webhooks may go: anywhere http(s) in sandbox, public HTTPS hosts live."""
+    webhook_sender = providers.Singleton(
+        RequestsWebhookSender, providers.Singleton(requests.Session), webhook_destinations
+    )
+    webhook_secrets = providers.Singleton(secret_box_for, settings.provided.webhook_secrets_keys)
+    webhook_dispatcher = providers.Singleton(
+        WebhookDispatcher, unit_of_work.provider, webhook_sender, webhook_secrets, clock, ids
+    )
+    """Fans outbox events out to merchant webhook endpoints and sends them (the worker)."""
+
     # -- use cases -------------------------------------------------------------------------
     catalog = providers.Singleton(CatalogService, unit_of_work.provider, clock, ids)
     checkout = providers.Singleton(
@@ -171,6 +193,9 @@ class Container(containers.DeclarativeContainer):
     idempotency = providers.Singleton(
         IdempotencyService, unit_of_work.provider, clock, settings.provided.idempotency_ttl
     )
+    webhook_endpoints = providers.Singleton(
+        WebhookEndpoints, unit_of_work.provider, webhook_sender, webhook_secrets, clock, ids
+    )
 
     # -- the HTTP API ----------------------------------------------------------------------
     api_services = providers.Singleton(
@@ -186,6 +211,8 @@ class Container(containers.DeclarativeContainer):
         banks=banks,
         invoices=invoices,
         statistics=statistics,
+        webhook_endpoints=webhook_endpoints,
+        webhook_dispatcher=webhook_dispatcher,
     )
     http_settings = providers.Singleton(
         HttpSettings,

@@ -22,6 +22,7 @@ from payments.domain.ledger import LedgerEntry
 from payments.domain.purchase import AuditRecord, GatewayObservation, Purchase, PurchaseStatus
 from payments.domain.refund import Refund
 from payments.domain.revenue import RevenueQuery, RevenueRow
+from payments.domain.webhook_ports import WebhookDeliveryRepository, WebhookEndpointRepository
 
 # -- gateways ----------------------------------------------------------------------------------
 
@@ -406,6 +407,16 @@ class Outbox(abc.ABC):
     def count_unpublished(self) -> int:
         """How many events wait to be published (the backlog)."""
 
+    @abc.abstractmethod
+    def claim_for_webhooks(self, limit: int) -> builtins.list[StoredEvent]:
+        """Up to ``limit`` events not yet fanned out to merchant webhooks, in outbox order,
+        locked until this unit of work ends (another unit of work skips them). This progress
+        is the webhooks' own: publishing to the broker neither needs nor changes it."""
+
+    @abc.abstractmethod
+    def mark_fanned_out(self, positions: Sequence[int], at: datetime) -> None:
+        """Record that the events at ``positions`` have their webhook deliveries."""
+
 
 class UnitOfWork(abc.ABC):
     """One transaction over every repository. Leaving the block without ``commit()`` rolls back."""
@@ -421,6 +432,8 @@ class UnitOfWork(abc.ABC):
     idempotency: IdempotencyRepository
     api_keys: ApiKeyRepository
     outbox: Outbox
+    webhook_endpoints: WebhookEndpointRepository
+    webhook_deliveries: WebhookDeliveryRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import falcon.testing
@@ -145,6 +145,7 @@ def build_api(
     guest_limits: GuestCheckoutLimits | None = None,
     sandbox: bool = False,
     ready: bool = True,
+    webhook_destinations: Callable[[str], None] | None = None,
 ) -> Api:
     """The real app on fakes, built by the composition root with its adapters overridden
     (``payments.testing.bootstrap``): routing ``*: fake``, one key per role."""
@@ -165,6 +166,8 @@ def build_api(
     container.readiness.override(providers.Object(lambda: ready))
     container.http_settings.override(providers.Object(settings or HttpSettings()))
     container.sandbox_controller.override(providers.Object(sandbox_port))
+    if webhook_destinations is not None:
+        container.webhook_destinations.override(providers.Object(webhook_destinations))
     services: ApiServices = container.api_services()
     app = container.api()
     api = Api(falcon.testing.TestClient(app), store, clock, gateway, limiter, services=services)

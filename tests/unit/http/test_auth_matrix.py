@@ -25,6 +25,12 @@ class World:
     completed_id: str
     refund_id: str
     invoice_id: str
+    endpoint_id: str = ""
+    delivery_id: str = ""
+
+
+UNANSWERED_URL = "http://127.0.0.1:9/payments/events"
+"""A merchant URL nothing listens on: a resend there is refused at once (no answer code)."""
 
 
 def _world(*, sandbox: bool = False) -> World:
@@ -39,7 +45,14 @@ def _world(*, sandbox: bool = False) -> World:
     )
     assert refund.status_code == 201, refund.text
     invoice_id = api.get(f"/v1/purchases/{completed_id}").json["invoice_id"]
-    return World(api, product_id, pending_id, completed_id, refund.json["id"], invoice_id)
+    endpoint = api.post("/v1/webhook-endpoints", {"url": UNANSWERED_URL, "events": ["*"]})
+    assert endpoint.status_code == 201, endpoint.text
+    assert api.services is not None
+    api.services.webhook_dispatcher.fan_out()
+    deliveries = api.get(f"/v1/webhook-endpoints/{endpoint.json['id']}/deliveries").json["data"]
+    world = World(api, product_id, pending_id, completed_id, refund.json["id"], invoice_id)
+    world.endpoint_id, world.delivery_id = endpoint.json["id"], deliveries[0]["id"]
+    return world
 
 
 def _purchase_body(world: World, role: str | None) -> dict[str, object]:
@@ -50,6 +63,9 @@ def _purchase_body(world: World, role: str | None) -> dict[str, object]:
         body["customer_id"] = "cus_ana"
     return body
 
+
+_ADMIN_ONLY = {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 403, "admin": 200}
+_ADMIN_ONLY_CREATES = {**_ADMIN_ONLY, "admin": 201}
 
 Call = Callable[[World, str | None], tuple[str, str, dict[str, object] | None]]
 
@@ -137,6 +153,34 @@ ROUTES: dict[str, tuple[Call, dict[str | None, int]]] = {
         lambda w, r: ("GET", "/v1/stats/revenue?currency=EUR", None),
         {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 200, "admin": 200},
     ),
+    "POST /v1/webhook-endpoints": (
+        lambda w, r: ("POST", "/v1/webhook-endpoints", {"url": UNANSWERED_URL, "events": ["*"]}),
+        _ADMIN_ONLY_CREATES,
+    ),
+    "GET /v1/webhook-endpoints": (
+        lambda w, r: ("GET", "/v1/webhook-endpoints", None),
+        _ADMIN_ONLY,
+    ),
+    "GET /v1/webhook-endpoints/{endpoint_id}": (
+        lambda w, r: ("GET", f"/v1/webhook-endpoints/{w.endpoint_id}", None),
+        _ADMIN_ONLY,
+    ),
+    "DELETE /v1/webhook-endpoints/{endpoint_id}": (
+        lambda w, r: ("DELETE", f"/v1/webhook-endpoints/{w.endpoint_id}", None),
+        _ADMIN_ONLY,
+    ),
+    "GET /v1/webhook-endpoints/{endpoint_id}/deliveries": (
+        lambda w, r: ("GET", f"/v1/webhook-endpoints/{w.endpoint_id}/deliveries", None),
+        _ADMIN_ONLY,
+    ),
+    "POST /v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry": (
+        lambda w, r: (
+            "POST",
+            f"/v1/webhook-endpoints/{w.endpoint_id}/deliveries/{w.delivery_id}/retry",
+            None,
+        ),
+        _ADMIN_ONLY,
+    ),
 }
 
 _CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
@@ -147,6 +191,8 @@ def _call(world: World, role: str | None, route: str) -> tuple[int, object]:
     method, path, body = build(world, role)
     if method == "GET":
         result = world.api.get(path, role=role)
+    elif method == "DELETE":
+        result = world.api.client.simulate_delete(path, headers=world.api.auth(role))
     else:
         result = world.api.post(path, body, role=role)
     return result.status_code, result

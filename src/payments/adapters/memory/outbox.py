@@ -16,6 +16,7 @@ class OutboxTables(Protocol):
 
     outbox: list[DomainEvent]
     outbox_published: dict[int, datetime]
+    outbox_fanned_out: dict[int, datetime]
 
 
 def event_id_at(position: int) -> str:
@@ -61,3 +62,12 @@ class InMemoryOutbox(Outbox):
 
     def count_unpublished(self) -> int:
         return len(self._waiting())
+
+    def claim_for_webhooks(self, limit: int) -> builtins.list[StoredEvent]:
+        done = self._t.outbox_fanned_out
+        waiting = [p for p in range(1, len(self._t.outbox) + 1) if p not in done]
+        return [self._stored(p) for p in waiting[:limit]]
+
+    def mark_fanned_out(self, positions: Sequence[int], at: datetime) -> None:
+        for position in positions:
+            self._t.outbox_fanned_out.setdefault(position, at)

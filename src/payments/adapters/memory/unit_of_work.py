@@ -12,6 +12,7 @@ from typing import TypeVar
 from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.memory.invoices import InMemoryInvoices, InMemoryRevenue
 from payments.adapters.memory.outbox import InMemoryOutbox
+from payments.adapters.memory.webhooks import InMemoryWebhookDeliveries, InMemoryWebhookEndpoints
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
@@ -37,6 +38,7 @@ from payments.domain.ports import (
 from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase
 from payments.domain.refund import Refund
 from payments.domain.seen import SeenAggregates
+from payments.domain.webhooks import WebhookDelivery, WebhookEndpoint
 
 
 @dataclass
@@ -54,6 +56,9 @@ class _Tables:
     outbox_published: dict[int, datetime] = field(default_factory=dict)
     invoices: dict[str, Invoice] = field(default_factory=dict)
     invoice_counters: dict[tuple[str, int], int] = field(default_factory=dict)
+    outbox_fanned_out: dict[int, datetime] = field(default_factory=dict)
+    webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -70,6 +75,9 @@ class _Tables:
             dict(self.outbox_published),
             dict(self.invoices),
             dict(self.invoice_counters),
+            dict(self.outbox_fanned_out),
+            dict(self.webhook_endpoints),
+            dict(self.webhook_deliveries),
         )
 
 
@@ -113,6 +121,16 @@ class _Bound:
 
     def __init__(self, t: _Tables) -> None:
         self._t = t
+
+
+_Rebindable = (
+    _Bound
+    | InMemoryOutbox
+    | InMemoryInvoices
+    | InMemoryRevenue
+    | InMemoryWebhookEndpoints
+    | InMemoryWebhookDeliveries
+)
 
 
 class _Products(_Bound, ProductRepository):
@@ -462,7 +480,11 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.outbox = outbox = InMemoryOutbox(work)
         self.invoices = invoices = InMemoryInvoices(work)
         self.revenue = revenue = InMemoryRevenue(work)
-        self._bound: list[_Bound | InMemoryOutbox | InMemoryInvoices | InMemoryRevenue] = [
+        self.webhook_endpoints = endpoints = InMemoryWebhookEndpoints(work)
+        self.webhook_deliveries = deliveries = InMemoryWebhookDeliveries(work)
+        self._bound: list[_Rebindable] = [
+            endpoints,
+            deliveries,
             products,
             customers,
             purchases,

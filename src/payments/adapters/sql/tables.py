@@ -330,9 +330,48 @@ outbox = Table(
     _time("published_at", nullable=True),
     _id("event_id", nullable=True),  # stable: a re-publish carries it (NULL only before 0004)
     _id("aggregate_id", nullable=True),  # its events are published in order
+    _time("webhooks_fanned_out_at", nullable=True),  # merchant webhook deliveries made (0008)
     Index(None, "published_at", "id"),
     Index(None, "event_id", unique=True),
     Index(None, "aggregate_id", "id"),
+    Index(None, "webhooks_fanned_out_at", "id"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    _id(primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("events", Text, nullable=False),  # JSON array of event types, or ["*"]
+    Column("sealed_secret", Text, nullable=False),  # the signing secret, encrypted (SecretBox)
+    Column("status", String(16), nullable=False),
+    _time("created_at"),
+    _time("disabled_at", nullable=True),
+    Column("disabled_reason", Text, nullable=True),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    _id(primary_key=True),
+    _id("endpoint_id", ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("outbox_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    _id("event_id", nullable=False),
+    Column("event_type", String(100), nullable=False),
+    _id("aggregate_id", nullable=False),
+    _time("occurred_at"),
+    Column("data", Text, nullable=False),  # JSON object: the event's payload
+    Column("status", String(16), nullable=False),
+    _time("created_at"),
+    Column("attempts", Integer, nullable=False),
+    _time("next_attempt_at"),
+    Column("answer_code", Integer, nullable=True),  # of the last answer; NULL: none came
+    _time("last_attempt_at", nullable=True),
+    Column("error", Text, nullable=True),
+    _time("delivered_at", nullable=True),
+    UniqueConstraint("endpoint_id", "event_id"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "endpoint_id", "created_at"),
 )
 
 invoices = Table(

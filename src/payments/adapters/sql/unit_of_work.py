@@ -18,6 +18,8 @@ from payments.adapters.sql.repositories import (
     SqlPurchaseRepository,
     SqlRefundRepository,
     SqlRevenueStatistics,
+    SqlWebhookDeliveryRepository,
+    SqlWebhookEndpointRepository,
 )
 from payments.domain.ports import UnitOfWork
 from payments.domain.seen import SeenAggregates
@@ -60,6 +62,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.idempotency = SqlIdempotencyRepository(connection)
         self.api_keys = SqlApiKeyRepository(connection)
         self.outbox = SqlOutbox(connection)
+        self.webhook_endpoints = SqlWebhookEndpointRepository(connection)
+        self.webhook_deliveries = SqlWebhookDeliveryRepository(connection)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

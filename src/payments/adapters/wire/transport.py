@@ -121,12 +121,14 @@ def retry_unsent(
     jitter: Jitter = random.uniform,
     also: Callable[[Exception], bool] | None = None,
     what: str = "request",
+    asked_wait: Callable[[Exception], float] | None = None,
 ) -> _T:
     """``call()``, tried up to ``attempts`` times while it fails with an error that proves the
     request never left (``never_sent``), with ``backoff_delay`` between tries: safe for any call,
     since nothing can have been charged. ``also`` may accept more errors, for a call that is
     safe to repeat anyway (a GET, or a POST under an idempotency key). Any other error, and the
-    last one, leaves unchanged.
+    last one, leaves unchanged. ``asked_wait(error)``: seconds the server asked to wait
+    (Retry-After), waited when longer than the backoff.
     """
     if attempts < 1 or backoff < 0:
         raise ValueError("A retry needs at least one attempt and a backoff of 0 or more.")
@@ -137,6 +139,8 @@ def retry_unsent(
             if not (never_sent(error) or (also is not None and also(error))):
                 raise
             delay = backoff_delay(attempt, backoff, jitter)
+            if asked_wait is not None:
+                delay = max(delay, asked_wait(error))
             log.info("%s failed (%s); retrying in %.2fs", what, type(error).__name__, delay)
             sleep(delay)
     return call()
@@ -150,6 +154,9 @@ class HttpRetries:
     attempts: int = 3
     backoff: float = 0.2
     sleep: Callable[[float], None] = time.sleep
+    longest_retry_after: float = 0.0
+    """A retried answer's ``Retry-After`` (in seconds) up to this is waited as asked; 0: the
+    backoff alone decides."""
 
 
 class _RetryableAnswer(Exception):
@@ -158,6 +165,19 @@ class _RetryableAnswer(Exception):
     def __init__(self, response: requests.Response) -> None:
         super().__init__(response.status_code)
         self.response = response
+
+
+def _retry_after(longest: float) -> Callable[[Exception], float]:
+    """The seconds a retried answer's ``Retry-After`` asks for, at most ``longest`` (0 when
+    there is none, it is not a number of seconds, or the error is not an answer)."""
+
+    def asked(error: Exception) -> float:
+        if not isinstance(error, _RetryableAnswer):
+            return 0.0
+        text = error.response.headers.get("Retry-After", "")
+        return min(float(text), longest) if text.isdigit() else 0.0
+
+    return asked
 
 
 def _worth_repeating(provider: str) -> Callable[[Exception], bool]:
@@ -230,6 +250,7 @@ class ProviderHttp:
                 sleep=self._retries.sleep,
                 also=self._worth_repeating if repeatable else None,
                 what=f"{self._provider} {method} {path}",
+                asked_wait=_retry_after(self._retries.longest_retry_after),
             )
         except _RetryableAnswer as answer:  # the last attempt's answer: decoded as an error
             return answer.response

@@ -22,6 +22,7 @@ from payments.containers import Container
 from payments.domain.services.outbox_relay import EventRelay
 from payments.domain.services.purchases import PurchaseService, ReconcileReport
 from payments.domain.services.use_case import Progress
+from payments.domain.services.webhooks import WebhookDispatcher
 from payments.entrypoints.cli.common import load_settings, open_container
 from payments.entrypoints.cli.progress import progress_bar
 
@@ -52,6 +53,19 @@ def _publishing(relay: EventRelay) -> WorkerJob:
         return {"published": len(relay.publish_pending().published)}
 
     return WorkerJob("publishing the outbox", publish)
+
+
+def _merchant_webhooks(dispatcher: WebhookDispatcher) -> WorkerJob:
+    def deliver() -> Mapping[str, int]:
+        report = dispatcher.run()
+        return {
+            "webhook deliveries made": report.fanned_out,
+            "webhooks delivered": report.delivered,
+            "webhook attempts failed": report.failed,
+            "webhook endpoints disabled": len(report.disabled),
+        }
+
+    return WorkerJob("sending merchant webhooks", deliver)
 
 
 def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
@@ -88,6 +102,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
         WorkerJob("forgetting expired idempotency keys", forget_keys),
         WorkerJob("reconciliation", reconcile),
         *publishing,
+        _merchant_webhooks(container.webhook_dispatcher()),
     ]
 
 

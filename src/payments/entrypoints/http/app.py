@@ -23,6 +23,7 @@ from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.domain.services.statistics import StatisticsService
+from payments.domain.services.webhooks import WebhookDispatcher, WebhookEndpoints
 from payments.entrypoints.http.auth import policy_for
 from payments.entrypoints.http.errors import register_error_handlers
 from payments.entrypoints.http.idempotency import IdempotencyMiddleware
@@ -55,6 +56,12 @@ from payments.entrypoints.http.resources.purchases import (
     RefundResource,
 )
 from payments.entrypoints.http.resources.sandbox import SandboxActionResource
+from payments.entrypoints.http.resources.webhook_endpoints import (
+    WebhookDeliveriesResource,
+    WebhookDeliveryRetryResource,
+    WebhookEndpointResource,
+    WebhookEndpointsResource,
+)
 from payments.entrypoints.http.resources.webhooks import WebhookResource
 from payments.sandbox.controller import SandboxController
 
@@ -78,6 +85,8 @@ class ApiServices:
     banks: BankDirectory
     invoices: InvoiceService
     statistics: StatisticsService
+    webhook_endpoints: WebhookEndpoints
+    webhook_dispatcher: WebhookDispatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +154,8 @@ def create_app(
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = StructJSONHandler()
     register_error_handlers(app)
 
+    hooks, endpoint = services.webhook_endpoints, "/v1/webhook-endpoints/{endpoint_id}"
+    resend = WebhookDeliveryRetryResource(services.webhook_dispatcher)
     routes: list[tuple[str, object]] = [
         ("/health", HealthResource()),
         ("/ready", ReadinessResource(services.readiness)),
@@ -173,6 +184,10 @@ def create_app(
         ("/v1/invoices/{invoice_id}", InvoiceResource(services.invoices)),
         ("/v1/invoices/{invoice_id}.pdf", InvoicePdfResource(services.invoices)),
         ("/v1/stats/revenue", RevenueResource(services.statistics)),
+        ("/v1/webhook-endpoints", WebhookEndpointsResource(hooks)),
+        (endpoint, WebhookEndpointResource(hooks)),
+        (f"{endpoint}/deliveries", WebhookDeliveriesResource(hooks)),
+        (f"{endpoint}/deliveries/{{delivery_id}}/retry", resend),
     ]
     if sandbox is not None:
         routes.append(

@@ -58,6 +58,12 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/invoices/{invoice_id}"): OWNER_MERCHANT_ADMIN,
     ("GET", "/v1/invoices/{invoice_id}.pdf"): OWNER_MERCHANT_ADMIN,
     ("GET", "/v1/stats/revenue"): MERCHANT_ADMIN,
+    ("POST", "/v1/webhook-endpoints"): ADMIN_ONLY,
+    ("GET", "/v1/webhook-endpoints"): ADMIN_ONLY,
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): ADMIN_ONLY,
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): ADMIN_ONLY,
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): ADMIN_ONLY,
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"): ADMIN_ONLY,
     ("POST", "/v1/sandbox/purchases/{purchase_id}/{action}"): OWNER_MERCHANT_ADMIN,
 }
 

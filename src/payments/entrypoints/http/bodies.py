@@ -78,6 +78,27 @@ def _bounded(minimum: int, maximum: int) -> Meta:
     )
 
 
+HttpUrl = Annotated[
+    str,
+    Meta(
+        pattern="^https?://",
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        extra={"message": "must be an http(s) URL"},
+    ),
+]
+EventType = Annotated[
+    str,
+    Meta(
+        pattern=r"^(\*|[a-z_]+(\.[a-z_]+)+)$",
+        min_length=1,
+        max_length=100,
+        description="An outbox event type (purchase.completed, refund.recorded, ...) or *.",
+        examples=["purchase.completed"],
+        extra={"message": "must be event types such as purchase.completed, or *"},
+    ),
+]
+
 PaymentMethodName = Literal["bank_transfer", "card", "cash", "nequi", "pse"]
 """The payment methods a checkout may ask for (``routing.PAYMENT_METHODS``, checked by a test)."""
 
@@ -129,18 +150,7 @@ class PurchaseInput(Struct, frozen=True):
     customer: GuestCustomer | None = None
     payment_method: PaymentMethodName | None = None
     gateway: Annotated[str, _text(32)] | None = None
-    return_url: (
-        Annotated[
-            str,
-            Meta(
-                pattern="^https?://",
-                min_length=1,
-                max_length=MAX_URL_LENGTH,
-                extra={"message": "must be an http(s) URL"},
-            ),
-        ]
-        | None
-    ) = None
+    return_url: HttpUrl | None = None
     payer: PayerDetails | None = None
     bank_code: (
         Annotated[
@@ -169,4 +179,19 @@ class RefundInput(Struct, frozen=True):
     reason: Annotated[str, _text(500, 0)] | None = None
 
 
-REQUEST_BODIES: tuple[type[Struct], ...] = (ProductInput, PurchaseInput, RefundInput)
+class WebhookEndpointInput(Struct, frozen=True):
+    """A merchant endpoint (admin): where events go, and which (``["*"]``: all of them)."""
+
+    url: HttpUrl
+    events: Annotated[
+        list[EventType],
+        Meta(min_length=1, max_length=50, extra={"message": "must list 1 to 50 event types"}),
+    ]
+
+
+REQUEST_BODIES: tuple[type[Struct], ...] = (
+    ProductInput,
+    PurchaseInput,
+    RefundInput,
+    WebhookEndpointInput,
+)

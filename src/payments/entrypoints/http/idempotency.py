@@ -47,6 +47,11 @@ OUTCOME_ROUTES: dict[str, tuple[OutcomeKind, str]] = {
 }
 
 
+UNSTORED_ROUTES = frozenset({"/v1/webhook-endpoints"})
+"""Routes whose answer holds a secret shown once (a webhook endpoint's signing secret): never
+stored under a key, so never replayed (decision 0034); the key is ignored there."""
+
+
 def _canonical(value: object) -> str:
     """One text per JSON value: keys sorted, no spaces, numbers as their exact Decimal text.
 
@@ -137,9 +142,12 @@ class IdempotencyClaim:
 
 
 def _claimable_key(req: falcon.Request) -> str | None:
-    """The request's Idempotency-Key when its route takes one (a POST with an API key); a key
-    that is not 1 to 255 visible ASCII characters is a 400."""
+    """The request's Idempotency-Key when its route takes one (a POST with an API key, except
+    the routes whose answer must not be stored); a key that is not 1 to 255 visible ASCII
+    characters is a 400."""
     if req.method != "POST" or api_key_policy(req.method, req.uri_template) is None:
+        return None
+    if req.uri_template in UNSTORED_ROUTES:
         return None
     key = req.get_header(IDEMPOTENCY_HEADER)
     if key is not None and KEY_PATTERN.fullmatch(key) is None:

@@ -228,6 +228,10 @@ _GET_REVENUE = Operation(
     parameters=_REVENUE_QUERY,
 )
 # fmt: on
+_ENDPOINT_ID = _path_param("endpoint_id", "The webhook endpoint's id.")
+_DELIVERY_ID = _path_param("delivery_id", "The delivery's id.")
+_ENDPOINTS = "/v1/webhook-endpoints"
+_ENDPOINT = _ENDPOINTS + "/{endpoint_id}"
 
 OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
     ("/health", "get", Operation(
@@ -316,6 +320,35 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
             "description": "The provider's raw payload (JSON; PayU posts a form, "
             "application/x-www-form-urlencoded).",
         },
+    )),
+    (_ENDPOINTS, "post", Operation(
+        "createWebhookEndpoint",
+        "Send events to a merchant URL, signed (admin); the answer shows the secret once",
+        "webhooks", ("The endpoint and its signing secret.", "CreatedWebhookEndpoint"),
+        (400, 401, 403, 413, 422), status=201, body=_ref("WebhookEndpointInput"),
+    )),
+    (_ENDPOINTS, "get", Operation(
+        "listWebhookEndpoints", "Every merchant webhook endpoint, oldest first (admin)",
+        "webhooks", ("The endpoints.", "WebhookEndpointList"), (401, 403),
+    )),
+    (_ENDPOINT, "get", Operation(
+        "getWebhookEndpoint", "One merchant webhook endpoint (admin)", "webhooks",
+        ("The endpoint.", "WebhookEndpoint"), (401, 403, 404), parameters=(_ENDPOINT_ID,),
+    )),
+    (_ENDPOINT, "delete", Operation(
+        "disableWebhookEndpoint", "Stop sending to an endpoint (admin; its deliveries stay)",
+        "webhooks", ("The disabled endpoint.", "WebhookEndpoint"), (401, 403, 404),
+        parameters=(_ENDPOINT_ID,),
+    )),
+    (_ENDPOINT + "/deliveries", "get", Operation(
+        "listWebhookDeliveries", "An endpoint's deliveries, newest first (admin)", "webhooks",
+        ("The deliveries and their last answers.", "WebhookDeliveryList"), (401, 403, 404),
+        parameters=(_ENDPOINT_ID,),
+    )),
+    (_ENDPOINT + "/deliveries/{delivery_id}/retry", "post", Operation(
+        "retryWebhookDelivery", "Send one delivery again now (admin)", "webhooks",
+        ("The delivery with the new answer.", "WebhookDelivery"), _MUTATION,
+        parameters=(_ENDPOINT_ID, _DELIVERY_ID), idempotent=True,
     )),
 )  # fmt: skip
 SANDBOX_OPERATION = Operation(

@@ -25,6 +25,7 @@ from payments.domain.refund import Refund
 from payments.domain.revenue import RevenueFigures, RevenueReport
 from payments.domain.services.banks import BankList
 from payments.domain.services.notifications import Delivery, Receipt
+from payments.domain.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from payments.entrypoints.http import bodies
 from payments.entrypoints.http import representations as rep
 from payments.entrypoints.http.representations import SyncAnswer, WebhookAnswer
@@ -224,4 +225,46 @@ def present_bank_list(listing: BankList) -> rep.BankList:
         banks=[rep.Bank(bank.code, bank.name) for bank in listing.banks],
         fetched_at=rfc3339(listing.fetched_at),
         stale=listing.stale,
+    )
+
+
+def _endpoint_fields(endpoint: WebhookEndpoint) -> dict[str, object]:
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": list(endpoint.events),
+        "status": endpoint.status.value,
+        "created_at": rfc3339(endpoint.created_at),
+        "disabled_at": rfc3339(endpoint.disabled_at),
+        "disabled_reason": endpoint.disabled_reason,
+    }
+
+
+def present_webhook_endpoint(endpoint: WebhookEndpoint) -> rep.WebhookEndpoint:
+    """An endpoint as listed and read: never its secret."""
+    return rep.WebhookEndpoint(**_endpoint_fields(endpoint))  # type: ignore[arg-type]
+
+
+def present_created_webhook_endpoint(
+    endpoint: WebhookEndpoint, secret: str
+) -> rep.CreatedWebhookEndpoint:
+    """The answer to a creation: the endpoint and, this once, its signing secret."""
+    return rep.CreatedWebhookEndpoint(**_endpoint_fields(endpoint), secret=secret)  # type: ignore[arg-type]
+
+
+def present_webhook_delivery(delivery: WebhookDelivery) -> rep.WebhookDelivery:
+    pending = delivery.status is DeliveryStatus.PENDING
+    return rep.WebhookDelivery(
+        id=delivery.id,
+        endpoint_id=delivery.endpoint_id,
+        event_id=delivery.event.event_id,
+        event_type=delivery.event.name,
+        status=delivery.status.value,
+        attempts=delivery.attempts,
+        answer_code=delivery.answer_code,
+        error=delivery.error,
+        created_at=rfc3339(delivery.created_at),
+        next_attempt_at=rfc3339(delivery.next_attempt_at) if pending else None,
+        last_attempt_at=rfc3339(delivery.last_attempt_at),
+        delivered_at=rfc3339(delivery.delivered_at),
     )

@@ -265,6 +265,50 @@ RefusedPayment = Annotated[
 ]
 
 
+class WebhookEndpoint(Struct, frozen=True):
+    """A merchant webhook endpoint; ``disabled_reason`` flags one the retry window disabled."""
+
+    id: str
+    url: str
+    events: list[str]
+    status: Literal["enabled", "disabled"]
+    created_at: Time
+    disabled_at: Time | None
+    disabled_reason: str | None
+
+
+class CreatedWebhookEndpoint(WebhookEndpoint, frozen=True):
+    """The new endpoint with its signing secret: the only answer that ever shows it."""
+
+    secret: Annotated[str, Meta(description="Verify Payments-Signature with it; shown once.")]
+
+
+class WebhookEndpointList(Struct, frozen=True):
+    data: list[WebhookEndpoint]
+
+
+class WebhookDelivery(Struct, frozen=True):
+    """One event for one endpoint: its status, attempts so far, and the last answer's HTTP
+    status (``answer_code``; null with ``error`` when no answer came)."""
+
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    status: Literal["pending", "succeeded", "failed"]
+    attempts: int
+    answer_code: int | None
+    error: str | None
+    created_at: Time
+    next_attempt_at: Time | None
+    last_attempt_at: Time | None
+    delivered_at: Time | None
+
+
+class WebhookDeliveryList(Struct, frozen=True):
+    data: list[WebhookDelivery]
+
+
 class Problem(Struct, frozen=True):
     """RFC 9457 problem details. A replayed problem (Idempotent-Replayed) carries the request_id
     of the request that replayed it. Other members may appear."""
@@ -302,4 +346,9 @@ RESPONSE_BODIES: tuple[type[Struct], ...] = (
     Invoice,
     InvoiceList,
     RevenueReport,
+    WebhookEndpoint,
+    CreatedWebhookEndpoint,
+    WebhookEndpointList,
+    WebhookDelivery,
+    WebhookDeliveryList,
 )

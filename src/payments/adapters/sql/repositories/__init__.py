@@ -15,6 +15,10 @@ from payments.adapters.sql.repositories.outbox import SqlOutbox
 from payments.adapters.sql.repositories.purchases import SqlPurchaseRepository
 from payments.adapters.sql.repositories.refunds import SqlRefundRepository
 from payments.adapters.sql.repositories.revenue import SqlRevenueStatistics
+from payments.adapters.sql.repositories.webhooks import (
+    SqlWebhookDeliveryRepository,
+    SqlWebhookEndpointRepository,
+)
 
 __all__ = [
     "SqlApiKeyRepository",
@@ -28,4 +32,6 @@ __all__ = [
     "SqlPurchaseRepository",
     "SqlRefundRepository",
     "SqlRevenueStatistics",
+    "SqlWebhookDeliveryRepository",
+    "SqlWebhookEndpointRepository",
 ]

@@ -92,3 +92,26 @@ class SqlOutbox(SqlRepository, Outbox):
         """How many events wait to be published."""
         count = self._connection.execute(select(func.count()).where(_UNPUBLISHED)).scalar_one()
         return int(count)
+
+    def claim_for_webhooks(self, limit: int) -> builtins.list[StoredEvent]:
+        """Up to ``limit`` events not fanned out to merchant webhooks yet, in outbox order; on
+        PostgreSQL ``FOR UPDATE SKIP LOCKED``: rows another worker (or the broker relay) holds
+        are left for a later round."""
+        query = (
+            select(outbox)
+            .where(outbox.c.webhooks_fanned_out_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        if self._row_locks:
+            query = query.with_for_update(skip_locked=True)
+        return [stored_event_from_row(row) for row in self._all(query)]
+
+    def mark_fanned_out(self, positions: Sequence[int], at: datetime) -> None:
+        """Record that the events at ``positions`` have their webhook deliveries."""
+        if positions:
+            self._connection.execute(
+                outbox.update()
+                .where(outbox.c.id.in_(list(positions)))
+                .values(webhooks_fanned_out_at=at)
+            )

@@ -16,12 +16,19 @@ from payments.testing.contracts.repositories.transactions import (
     QueryContract,
     TransactionContract,
 )
+from payments.testing.contracts.repositories.webhooks import WebhooksContract
 
 
 class RepositoryContract(
-    RoundTripContract, TransactionContract, QueryContract, EventsContract, InvoicesContract
+    RoundTripContract,
+    TransactionContract,
+    QueryContract,
+    EventsContract,
+    InvoicesContract,
+    WebhooksContract,
 ):
-    """The whole contract: round trips, transactions, queries, events, invoices and revenue."""
+    """The whole contract: round trips, transactions, queries, events, invoices and revenue,
+    and merchant webhooks."""
 
 
 __all__ = [
@@ -33,4 +40,5 @@ __all__ = [
     "RoundTripContract",
     "TransactionContract",
     "UnitOfWorkFactory",
+    "WebhooksContract",
 ]
