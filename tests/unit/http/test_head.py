@@ -79,6 +79,12 @@ def test_head_answers_every_get_route_of_the_openapi_document(template: str) -> 
         _path(template, api, purchase_id).replace("ref_nope", refund.json["id"])
         + REQUIRED_QUERIES.get(template, "")
     ).replace("{invoice_id}", invoice_id)
+    if "{endpoint_id}" in path:
+        endpoint = api.post(
+            "/v1/webhook-endpoints", {"url": "http://127.0.0.1:9/", "events": ["*"]}
+        )
+        assert endpoint.status_code == 201, endpoint.text
+        path = path.replace("{endpoint_id}", endpoint.json["id"])
 
     got = api.client.simulate_get(path, headers=headers)
     head = api.client.simulate_head(path, headers=headers)
