@@ -5,7 +5,6 @@ from __future__ import annotations
 import requests
 
 from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway
-from payments.adapters.gateways.sandbox import SandboxGateway
 from payments.adapters.gateways.stripe import (
     StripeGateway,
     make_stripe_client,
@@ -16,7 +15,6 @@ from payments.config import Settings, check_routed_gateways
 from payments.domain.ports import PaymentGateway
 from payments.domain.services.gateways import GatewayRegistry
 from payments.sandbox.environment import (
-    SANDBOX_GATEWAY_PREFIX,
     SANDBOX_STRIPE_KEY,
     SANDBOX_STRIPE_PREFIX,
     sandbox_wompi_settings,
@@ -63,11 +61,9 @@ def wompi_gateway(settings: Settings, session: requests.Session) -> WompiGateway
 
 
 def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:
-    """Every gateway the settings enable; in sandbox mode the simulators stand in for providers."""
+    """Every gateway the settings enable; in sandbox mode each provider without credentials
+    talks to its built-in simulator."""
     gateways: list[PaymentGateway] = []
-    if settings.sandbox:
-        simulator = settings.self_base_url + SANDBOX_GATEWAY_PREFIX
-        gateways.append(SandboxGateway(session, simulator, settings.sandbox_secret))
     stripe = stripe_gateway(settings)
     if stripe is not None:
         gateways.append(stripe)
