@@ -23,8 +23,11 @@ from payments.domain.routing import RoutingTable
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
 SANDBOX_SECRET = "sandbox_whsec_not_a_real_secret"  # noqa: S105 - sandbox only, documented
-KNOWN_GATEWAYS = frozenset({"sandbox", "stripe", "payu", "wompi", "efecty"})
+KNOWN_GATEWAYS = frozenset({"stripe", "payu", "wompi", "efecty"})
 """Gateway names DESIGN.md knows; only these are ever quoted back in a settings message."""
+SANDBOX_ROUTING = "CO: wompi, payu; *: stripe"
+"""Sandbox mode's default ``PAYMENTS_ROUTING``: every market to a real adapter, each against its
+built-in simulator (decision 0040). The one place a new simulated provider joins the default."""
 _DATABASE_DRIVERS = frozenset(
     {"sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"}
 )
@@ -156,9 +159,8 @@ class Settings:
     @property
     def gateways(self) -> frozenset[str]:
         """The gateways these settings configure, the only ones routing may name: Stripe with a
-        secret key (in sandbox mode its built-in simulator otherwise), Wompi with its keys (in
-        sandbox mode its built-in simulator otherwise), PayU likewise with its credentials and,
-        in sandbox mode only, the built-in sandbox gateway."""
+        secret key, Wompi with its keys and PayU with its credentials; in sandbox mode each of
+        them otherwise against its built-in simulator."""
         return configured_gateways(self.mode, self.stripe, self.wompi, self.payu)
 
     @property
@@ -203,7 +205,7 @@ class Settings:
         _check_publishable_key(mode, stripe.publishable_key)
         wompi = _wompi(get, mode)
         payu = _payu(get, mode)
-        default_routing = "*: stripe" if stripe.secret_key else "*: sandbox"
+        default_routing = SANDBOX_ROUTING if mode == "sandbox" else "*: stripe"
         routing_text = get("ROUTING", default_routing) or default_routing
         routing = _routing(routing_text)
         check_routed_gateways(routing, configured_gateways(mode, stripe, wompi, payu), mode)
@@ -253,7 +255,7 @@ def configured_gateways(
     """The gateways ``mode`` and the provider settings enable (what
     ``payments.gateway_assembly.build_gateways`` builds)."""
     if mode == "sandbox":
-        return frozenset({"sandbox", "stripe", "wompi", "payu"})
+        return frozenset({"stripe", "wompi", "payu"})
     live = {"stripe"} if stripe.secret_key else set()
     if wompi is not None and wompi.has_keys:
         live.add("wompi")

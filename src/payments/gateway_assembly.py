@@ -6,7 +6,6 @@ import requests
 
 from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway, GatewayCallObserver
 from payments.adapters.gateways.payu import PayUGateway
-from payments.adapters.gateways.sandbox import SandboxGateway
 from payments.adapters.gateways.stripe import (
     StripeGateway,
     make_stripe_client,
@@ -17,7 +16,6 @@ from payments.config import Settings, check_routed_gateways
 from payments.domain.ports import PaymentGateway
 from payments.domain.services.gateways import GatewayRegistry
 from payments.sandbox.environment import (
-    SANDBOX_GATEWAY_PREFIX,
     SANDBOX_STRIPE_KEY,
     SANDBOX_STRIPE_PREFIX,
     sandbox_payu_settings,
@@ -82,9 +80,6 @@ def build_gateways(
     """Every gateway the settings enable; in sandbox mode the simulators stand in for providers.
     ``observer`` (the service's metrics) hears of every provider call, at the breakers."""
     gateways: list[PaymentGateway] = []
-    if settings.sandbox:
-        simulator = settings.self_base_url + SANDBOX_GATEWAY_PREFIX
-        gateways.append(SandboxGateway(session, simulator, settings.sandbox_secret))
     stripe = stripe_gateway(settings)
     if stripe is not None:
         gateways.append(stripe)

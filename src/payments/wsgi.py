@@ -27,12 +27,12 @@ def build_application(settings: Settings) -> Any:
     private loopback port by a thread-per-request server: the API's calls to its simulators and
     the simulators' notifications never wait for a thread of the API's own server, so a burst
     of checkouts or sandbox actions cannot starve it. The simulators are still reached over
-    real HTTP, and the whole app stays mounted on the public port too (checkout pages).
+    real HTTP, and the whole app stays mounted on the public port too (payer pages).
     """
     loopback = LoopbackServer() if settings.sandbox else None
     if loopback is not None:
-        # The sandbox gateways and the simulators' deliveries call this process at the loopback
-        # server; links a payer follows (checkout pages) keep the public address.
+        # The gateways (at their simulators) and the simulators' deliveries call this process at
+        # the loopback server; links a payer follows (payer pages) keep the public address.
         settings = dataclasses.replace(settings, internal_base_url=loopback.url)
     container = build_container(settings)
     container.migrate_embedded()

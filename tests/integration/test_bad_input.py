@@ -70,9 +70,9 @@ def test_each_bad_request_gets_its_problem_and_changes_nothing(
             "validation_error",
         ),
         (
-            "/v1/webhooks/sandbox",
-            b'{"id": "evt_forged", "type": "payment.succeeded", "data": {}}',
-            {"Sandbox-Signature": "t=1,v1=" + "0" * 64},
+            "/v1/webhooks/stripe",
+            b'{"id": "evt_forged", "type": "payment_intent.succeeded", "data": {}}',
+            {"Stripe-Signature": "t=1,v1=" + "0" * 64},
             400,
             "invalid_signature",
         ),

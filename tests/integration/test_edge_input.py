@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from payments.adapters.gateways.sandbox import signature_header
+from payments.adapters.gateways.stripe import sign_payload
 from payments.config import SANDBOX_SECRET
 from tests.integration.service import RunningService, row_counts, running_service
 
@@ -192,7 +192,7 @@ header_text = st.text(st.characters(min_codepoint=1, max_codepoint=255), max_siz
 @EXAMPLES
 @given(
     name=st.sampled_from(
-        ["Authorization", "X-Request-Id", "X-Forwarded-For", "Sandbox-Signature", "Content-Type"]
+        ["Authorization", "X-Request-Id", "X-Forwarded-For", "Stripe-Signature", "Content-Type"]
     ),
     value=header_text,
     path=st.sampled_from(["/v1/products", "/v1/purchases", "/health", "/v1/pse/banks"]),
@@ -217,67 +217,52 @@ def _deep(depth: int) -> bytes:
 long_or_unstorable = st.text(min_size=201, max_size=3000) | bad_text
 
 
-def _sandbox_payment(payment_id: str) -> bytes:
-    data = {
-        "id": payment_id,
-        "reference": "pur_x",
-        "status": "failed",
-        "amount": {"amount": "79.99", "currency": "EUR"},
-    }
-    return json.dumps({"id": "evt_long_payment", "type": "payment.failed", "data": data}).encode()
-
-
 def _stripe_intent(intent_id: str) -> bytes:
     intent = {"id": intent_id, "status": "canceled", "amount": 7999, "currency": "eur"}
     event = {"id": "evt_long_intent", "type": "payment_intent.canceled"}
     return json.dumps({**event, "data": {"object": intent}}).encode()
 
 
-# Each provider's absurd bodies: too deep, integers too long, identities too long or unstorable.
-webhook_bodies = {
-    provider: st.one_of(
-        st.integers(33, 200_000).map(_deep),
-        st.integers(21, 20_000).map(
-            lambda digits: (
-                b'{"id": "evt_1", "type": "payment.succeeded", "created": 1' + b"0" * digits + b"}"
-            )
-        ),
-        st.builds(
-            lambda event_id: json.dumps({"id": event_id, "type": "payment.noticed"}).encode(),
-            long_or_unstorable,
-        ),
-        st.builds(
-            lambda event_type: json.dumps({"id": "evt_long_type", "type": event_type}).encode(),
-            long_or_unstorable,
-        ),
-        long_or_unstorable.map(payment),
-        st.binary(max_size=200),
-    )
-    for provider, payment in (("sandbox", _sandbox_payment), ("stripe", _stripe_intent))
-}
-SIGNATURE_HEADERS = {"sandbox": "Sandbox-Signature", "stripe": "Stripe-Signature"}
+# Stripe's absurd bodies: too deep, integers too long, identities too long or unstorable (the
+# parsing they reach is the wire module's, which every provider's adapter shares).
+webhook_bodies = st.one_of(
+    st.integers(33, 200_000).map(_deep),
+    st.integers(21, 20_000).map(
+        lambda digits: (
+            b'{"id": "evt_1", "type": "payment.succeeded", "created": 1' + b"0" * digits + b"}"
+        )
+    ),
+    st.builds(
+        lambda event_id: json.dumps({"id": event_id, "type": "payment.noticed"}).encode(),
+        long_or_unstorable,
+    ),
+    st.builds(
+        lambda event_type: json.dumps({"id": "evt_long_type", "type": event_type}).encode(),
+        long_or_unstorable,
+    ),
+    long_or_unstorable.map(_stripe_intent),
+    st.binary(max_size=200),
+)
 
 
 @EXAMPLES
-@given(provider=st.sampled_from(sorted(webhook_bodies)), signed=st.booleans(), data=st.data())
+@given(signed=st.booleans(), data=st.data())
 def test_absurd_webhook_bodies_are_400_signed_or_not(
-    watched: RunningService, provider: str, signed: bool, data: st.DataObject
+    watched: RunningService, signed: bool, data: st.DataObject
 ) -> None:
-    body = data.draw(webhook_bodies[provider])
+    body = data.draw(webhook_bodies)
     headers = {"Content-Type": "application/json"}
-    if signed:  # the sandbox signs both providers' notifications with the sandbox secret
-        headers[SIGNATURE_HEADERS[provider]] = signature_header(
-            SANDBOX_SECRET, int(time.time()), body
-        )
+    if signed:  # the Stripe simulator signs with the sandbox secret
+        headers["Stripe-Signature"] = sign_payload(body, [SANDBOX_SECRET], int(time.time()))
     answer = watched.http.post(
-        f"{watched.base_url}/v1/webhooks/{provider}", data=body, headers=headers, timeout=30
+        f"{watched.base_url}/v1/webhooks/stripe", data=body, headers=headers, timeout=30
     )
     assert answer.status_code == 400, answer.text
     assert answer.json()["code"] == ("malformed_notification" if signed else "invalid_signature")
 
 
 @pytest.mark.parametrize(
-    ("provider", "header"), [("sandbox", "Sandbox-Signature"), ("stripe", "Stripe-Signature")]
+    ("provider", "header"), [("stripe", "Stripe-Signature"), ("wompi", "X-Event-Checksum")]
 )
 def test_absurd_signature_headers_are_refused_before_any_hmac(
     watched: RunningService, provider: str, header: str

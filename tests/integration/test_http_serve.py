@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from payments.adapters.gateways.sandbox import signature_header
+from payments.adapters.gateways.stripe import sign_payload
 from payments.config import SANDBOX_SECRET
 from tests.integration.service import (
     free_port,
@@ -121,20 +121,28 @@ def test_concurrent_sandbox_checkouts_and_approvals_all_answer_promptly(serve: S
 
 
 def test_a_sandbox_redirect_sends_the_payer_to_the_public_address(serve: Served) -> None:
-    product = _post(serve.base_url, "/v1/products", serve.key, PACKAGE).json()
+    cop = {**PACKAGE, "price": {"amount": "50000.00", "currency": "COP"}}
+    product = _post(serve.base_url, "/v1/products", serve.key, cop).json()
     purchase = _post(
         serve.base_url,
         "/v1/purchases",
         serve.key,
         {
             "product_id": product["id"],
-            "customer_id": "cus_pse",
+            "customer": {"email": "ana@example.com", "name": "Ana"},
             "country": "CO",
             "payment_method": "pse",
+            "bank_code": "1",
+            "payer": {
+                "document_type": "CC",
+                "document_number": "1020304050",
+                "person_type": "natural",
+            },
         },
     ).json()
+    assert purchase["gateway"] == "wompi", purchase
     url = purchase["next_action"]["url"]
-    assert url.startswith(serve.base_url + "/sandbox/gateway/checkout/")  # not a private port
+    assert url.startswith(serve.base_url + "/sandbox/wompi/pay/")  # not a private port
     page = requests.get(url, timeout=30)
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
@@ -215,11 +223,12 @@ def test_chunked_body_over_one_mebibyte_is_413(serve: Served) -> None:
 
 
 def test_chunked_webhook_is_verified_on_its_whole_body(serve: Served) -> None:
-    body = json.dumps({"id": "evt_chunked_1", "type": "payment.noticed", "data": {}}).encode()
-    signature = signature_header(SANDBOX_SECRET, int(time.time()), body)
+    event = {"id": "evt_chunked_1", "object": "event", "type": "customer.created"}
+    body = json.dumps({**event, "data": {"object": {"id": "cus_1"}}}).encode()
+    signature = sign_payload(body, [SANDBOX_SECRET], int(time.time()))
 
     status, answer = _post_chunked(
-        serve.base_url, "/v1/webhooks/sandbox", _pieces(body, 10), {"Sandbox-Signature": signature}
+        serve.base_url, "/v1/webhooks/stripe", _pieces(body, 10), {"Stripe-Signature": signature}
     )
 
     assert status == 200, answer

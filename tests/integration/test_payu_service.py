@@ -42,7 +42,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 def service(database: Engine) -> Iterator[RunningService]:
     env = {
         "PAYMENTS_DATABASE_URL": database.url.render_as_string(hide_password=False),
-        "PAYMENTS_ROUTING": "CO+pse: payu, wompi; CO: payu; *: sandbox",
+        "PAYMENTS_ROUTING": "CO+pse: payu, wompi; CO: payu; *: stripe",
     }
     with running_service(env) as running:
         yield running
@@ -337,7 +337,7 @@ def test_credentials_and_a_base_url_talk_to_another_services_simulator(
     ``/sandbox/payu`` charges there; a sync reads the order back from that simulator."""
     env = {
         "PAYMENTS_DATABASE_URL": database.url.render_as_string(hide_password=False),
-        "PAYMENTS_ROUTING": "CO: payu; *: sandbox",
+        "PAYMENTS_ROUTING": "CO: payu; *: stripe",
         "PAYMENTS_PAYU_MERCHANT_ID": SANDBOX_MERCHANT_ID,
         "PAYMENTS_PAYU_ACCOUNT_ID": "512321",
         "PAYMENTS_PAYU_API_KEY": SANDBOX_API_KEY,

@@ -1,4 +1,5 @@
-"""PSE through the real service in sandbox mode: banks from the simulator, a bank it refuses."""
+"""PSE through the real service in sandbox mode: banks from Wompi's simulator (the default
+routing sends CO to Wompi), a bank it refuses."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ PACKAGE = {
     "credits": "8",
     "validity_days": 60,
 }
+PAYER = {
+    "customer": {"email": "ana@example.com", "name": "Ana"},
+    "payer": {"document_type": "CC", "document_number": "1020304050", "person_type": "natural"},
+}
+"""Who pays: Wompi needs the payer's e-mail, PSE the payer's document and person type."""
 
 
 @pytest.fixture
@@ -25,34 +31,36 @@ def service(sqlite_engine: Engine) -> Iterator[RunningService]:
         yield running
 
 
-def test_the_sandbox_lists_its_pse_banks(service: RunningService) -> None:
+def test_the_sandbox_lists_wompis_financial_institutions(service: RunningService) -> None:
     listing = service.call("GET", "/v1/pse/banks?country=CO")
     assert listing.status_code == 200
-    assert listing.json()["gateway"] == "sandbox"
-    assert [b["code"] for b in listing.json()["banks"]] == ["1", "2", "1007", "1051"]
+    assert listing.json()["gateway"] == "wompi"
+    assert [b["code"] for b in listing.json()["banks"]] == ["1", "2", "3"]
 
 
 def test_a_pse_checkout_with_a_listed_bank_redirects_the_payer(service: RunningService) -> None:
     key = service.admin_key()
     product = service.call("POST", "/v1/products", key, PACKAGE).json()
-    bank = service.call("GET", "/v1/pse/banks").json()["banks"][2]["code"]
+    bank = service.call("GET", "/v1/pse/banks").json()["banks"][0]["code"]
     purchase = service.call(
         "POST",
         "/v1/purchases",
         key,
         {
             "product_id": product["id"],
-            "customer_id": "cus_ana",
             "country": "CO",
             "payment_method": "pse",
             "bank_code": bank,
-            "payer": {"document_type": "CC", "document_number": "1020304050"},
+            **PAYER,
         },
     )
     assert purchase.status_code == 201, purchase.text
+    assert purchase.json()["gateway"] == "wompi"
     assert purchase.json()["next_action"]["type"] == "redirect"
-    simulated = service.container.sandbox().gateway_simulator.payments
-    assert simulated[purchase.json()["gateway_reference"]].bank == bank
+    assert "/sandbox/wompi/pay/" in purchase.json()["next_action"]["url"]
+    transactions = service.container.sandbox().wompi_simulator.transactions
+    method = transactions[purchase.json()["gateway_reference"]].method
+    assert method["financial_institution_code"] == bank
 
 
 def test_a_bank_the_provider_refuses_is_422_and_leaves_no_open_purchase(
@@ -66,10 +74,10 @@ def test_a_bank_the_provider_refuses_is_422_and_leaves_no_open_purchase(
         key,
         {
             "product_id": product["id"],
-            "customer_id": "cus_ana",
             "country": "CO",
             "payment_method": "pse",
             "bank_code": "9999",
+            **PAYER,
         },
     )
     assert answer.status_code == 422, answer.text

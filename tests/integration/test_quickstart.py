@@ -60,7 +60,7 @@ def run_quickstart(api: str, key: str) -> dict[str, Any]:
     assert purchase.status_code == 201, purchase.text
     body = purchase.json()
     assert body["amount"] == {"amount": "79.99", "currency": "EUR"}
-    assert body["gateway"] == "sandbox"
+    assert body["gateway"] == "stripe"
     assert body["next_action"]["type"] == "client_secret"
     assert again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"

@@ -267,7 +267,7 @@ def test_payments_worker_sends_a_refund_left_unanswered_by_a_crash_and_records_i
             TEN_EUR,
             None,
             RefundStatus.PENDING,
-            "sandbox",
+            "stripe",
             booked_at,
             booked_at,
         )

@@ -94,7 +94,7 @@ def test_the_request_id_is_on_every_line_of_a_purchase_and_its_webhook(
     approved = _call(service, "POST", path, admin, "req-approve-1", None)
     assert approved.json()["purchase"]["status"] == "completed", approved.text
     # The simulator delivered its notification in a request of its own; we deliver it again.
-    simulator = service.container.sandbox().gateway_simulator
+    simulator = service.container.sandbox().stripe_simulator
     delivery = simulator.deliveries[-1]
     headers = {**delivery.headers, "X-Request-ID": "req-webhook-1"}  # signed a moment ago
     again = service.http.post(
@@ -115,7 +115,7 @@ def test_the_request_id_is_on_every_line_of_a_purchase_and_its_webhook(
         received = [r for r in lines if r.name.endswith("notifications")]
         assert received, [r.getMessage() for r in lines]
         assert delivery.event_id in received[0].getMessage()
-        assert received[0].provider == "sandbox"  # type: ignore[attr-defined]
+        assert received[0].provider == "stripe"  # type: ignore[attr-defined]
         assert received[0].event_id == delivery.event_id  # type: ignore[attr-defined]
         applied = [r for r in lines if r.getMessage().startswith("apply ")]
         assert applied, [r.getMessage() for r in lines]

@@ -39,11 +39,11 @@ def test_every_documented_command_names_the_virtual_environment_make_creates() -
     assert bare == [], "not on PATH after make: write .venv/bin/python or .venv/bin/payments"
 
 
-def test_the_curl_walkthrough_as_written_completes_and_declines_as_documented(
+def test_the_curl_walkthrough_as_written_completes_declines_and_pays_by_pse_as_documented(
     tmp_path: Path,
 ) -> None:
     script = "\n".join(_shell_blocks("Trying it with curl"))
-    assert "decline+insufficient_funds@example.com" in script
+    assert "/decline" in script
     url = f"sqlite:///{tmp_path / 'payments.db'}"
     with payments_serve(url, tmp_path) as api:
         script = script.replace(DOCUMENTED_BASE, api)
@@ -60,10 +60,19 @@ def test_the_curl_walkthrough_as_written_completes_and_declines_as_documented(
         )
 
     assert done.returncode == 0, done.stderr
-    approved, declined = (json.loads(line) for line in done.stdout.splitlines() if line.strip())
+    approved, declined, banks, paid = (
+        json.loads(line) for line in done.stdout.splitlines() if line.strip()
+    )
+    # The card purchase went to the Stripe adapter, against the Stripe simulator.
     assert approved["purchase"]["status"] == "completed"
+    assert approved["result"]["gateway"] == "stripe"
+    assert approved["result"]["type"] == "payment_intent.succeeded"
     assert approved["result"]["delivered_status"] == 200
-    # The document says 201 with the purchase failed, not a 402 problem.
-    assert declined["status"] == "failed"
-    assert declined["failure_code"] == "insufficient_funds"
-    assert "HTTP 402" not in SANDBOX_DOC.read_text()
+    assert declined["purchase"]["status"] == "failed"
+    assert declined["purchase"]["failure_code"] == "card_declined"
+    # The Colombian PSE purchase went to the Wompi adapter, against the Wompi simulator.
+    assert banks["gateway"] == "wompi"
+    assert banks["banks"][0] == {"code": "1", "name": "Banco que aprueba"}
+    assert paid["purchase"]["status"] == "completed"
+    assert paid["result"]["gateway"] == "wompi"
+    assert paid["result"]["delivered_status"] == 200

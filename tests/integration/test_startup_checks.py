@@ -33,7 +33,7 @@ WOMPI_LIVE = {
 }
 
 
-@pytest.mark.parametrize("routing", ["*: sandbox", "CO: wompi; *: stripe"])
+@pytest.mark.parametrize("routing", ["*: sandbox", "*: payu", "CO: wompi; *: stripe"])
 def test_a_container_refuses_settings_routing_to_a_gateway_it_does_not_build(
     routing: str,
 ) -> None:
@@ -77,7 +77,8 @@ def _refusal(done: subprocess.CompletedProcess[str]) -> str:
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        ({**LIVE, "PAYMENTS_ROUTING": "*: sandbox"}, "PAYMENTS_ROUTING"),
+        ({**LIVE, "PAYMENTS_ROUTING": "*: payu"}, "PAYMENTS_ROUTING"),
+        ({"PAYMENTS_ROUTING": "*: sandbox"}, "PAYMENTS_ROUTING"),
         ({**LIVE, "PAYMENTS_ROUTING": "CO: wompi; *: stripe"}, "PAYMENTS_ROUTING"),
         ({**LIVE, "PAYMENTS_STRIPE_PUBLISHABLE_KEY": "pk_test_fake"}, "PUBLISHABLE_KEY"),
         (

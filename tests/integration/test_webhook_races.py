@@ -158,22 +158,22 @@ def _inbox(engine: Engine) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
-def test_twenty_identical_and_twenty_distinct_sandbox_successes_credit_once(
+def test_twenty_identical_and_twenty_distinct_stripe_successes_credit_once(
     service: RunningService, recorder: Recorder, database: Engine
 ) -> None:
     admin = service.admin_key()
-    purchase_id = _start_purchase(service, admin, "sandbox", "cus_race")
+    purchase_id = _start_purchase(service, admin, "stripe", "cus_race")
     approved = service.call("POST", f"/v1/sandbox/purchases/{purchase_id}/approve", admin)
     assert approved.status_code == 200, approved.text
     assert approved.json()["purchase"]["status"] != "completed"  # recorded, not delivered
 
-    payment_id = approved.json()["result"]["gateway_reference"]
-    simulator = service.container.sandbox().gateway_simulator
-    for _ in range(19):  # 19 more events with their own ids, for the same captured payment
-        simulator.notify_payment(payment_id)
-    assert len(recorder.sent) == 20
-    first = recorder.sent[0]
-    deliveries = [first] * 20 + recorder.sent[1:] + [recorder.sent[1]]
+    (first,) = recorder.sent
+    sign = service.container.sandbox().stripe_simulator.sign
+    # 19 more events with their own ids, for the same captured payment.
+    others = [
+        _with_new_event_id(first, f"evt_race_{n}", sign, "Stripe-Signature") for n in range(19)
+    ]
+    deliveries = [first] * 20 + others + [others[0]]
 
     answers = _fire_together(service, deliveries)
 

@@ -30,10 +30,8 @@ NEQUI = {"payment_method": "nequi", "payer": {"phone": "3991111111"}}
 
 @pytest.fixture
 def service(database: Engine) -> Iterator[RunningService]:
-    env = {
-        "PAYMENTS_DATABASE_URL": database.url.render_as_string(hide_password=False),
-        "PAYMENTS_ROUTING": "CO: wompi; *: sandbox",
-    }
+    # No PAYMENTS_ROUTING: sandbox mode's default sends CO to Wompi, the rest to Stripe.
+    env = {"PAYMENTS_DATABASE_URL": database.url.render_as_string(hide_password=False)}
     with running_service(env) as running:
         yield running
 
@@ -121,7 +119,7 @@ def test_a_forged_wompi_event_is_refused(service: RunningService) -> None:
     assert forged.status_code == 400, forged.text
 
 
-def test_other_markets_keep_the_default_sandbox_gateway(service: RunningService) -> None:
+def test_other_markets_go_to_stripes_simulator_by_default(service: RunningService) -> None:
     key = service.admin_key()
     product = service.call(
         "POST", "/v1/products", key, {**PACKAGE, "price": {"amount": "79.99", "currency": "EUR"}}
@@ -133,4 +131,4 @@ def test_other_markets_keep_the_default_sandbox_gateway(service: RunningService)
         {"product_id": product["id"], "customer_id": "cus_ana", "country": "PT"},
     )
     assert purchase.status_code == 201, purchase.text
-    assert purchase.json()["gateway"] == "sandbox"
+    assert purchase.json()["gateway"] == "stripe"

@@ -82,7 +82,7 @@ class Operations:
         """The payer pays in the sandbox; its notification is caught before it reaches us."""
         sandbox = self.container.sandbox()
         assert sandbox is not None
-        sandbox.gateway_simulator.approve(purchase["gateway_reference"])
+        sandbox.stripe_simulator.approve(purchase["gateway_reference"])
         _path, headers, body = self.deliveries[-1]
         return {name.lower(): value for name, value in headers.items()}, body
 
@@ -99,7 +99,7 @@ class Operations:
             flaky, self.container.gateways(), clock, self.container.ids()
         )
         headers, body = delivery
-        receipt = notifications.receive("sandbox", headers, body)
+        receipt = notifications.receive("stripe", headers, body)
         assert receipt.status == "queued"
         assert receipt.message_id is not None
         return receipt.message_id
@@ -318,7 +318,7 @@ def test_inbox_list_shows_failed_and_dead_messages_with_their_last_error(
     assert everything.returncode == 0, everything.stderr
     listed = {row.split("\t")[0]: row.split("\t") for row in everything.stdout.splitlines()[1:]}
     assert set(listed) == {failed, "whk_dead_1"}
-    assert listed[failed][1] == "sandbox"
+    assert listed[failed][1] == "stripe"
     assert listed[failed][3:5] == ["failed", "1"]
     assert "server closed the connection" in listed[failed][5]
     # The ids it prints are what replay takes.

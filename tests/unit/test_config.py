@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from payments.adapters.gateways.stripe import payment_methods_param_for
-from payments.config import DEFAULT_DATABASE_URL, Settings
+from payments.config import DEFAULT_DATABASE_URL, SANDBOX_ROUTING, Settings
 from payments.domain.errors import ConfigurationError
 
 
@@ -13,17 +13,22 @@ def test_empty_environment_is_the_embedded_sandbox() -> None:
     settings = Settings.from_env({})
     assert settings.sandbox
     assert settings.database_url == DEFAULT_DATABASE_URL
-    assert settings.routing_text == "*: sandbox"
+    assert settings.routing_text == SANDBOX_ROUTING == "CO: wompi; *: stripe"
 
 
-def test_a_stripe_key_routes_to_stripe_by_default() -> None:
-    settings = Settings.from_env(
-        {
-            "PAYMENTS_STRIPE_SECRET_KEY": "sk_test_fake_123",
-            "PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_test_fake",
-        }
-    )
-    assert settings.routing_text == "*: stripe"
+def test_a_stripe_key_keeps_the_sandbox_routing_and_live_mode_routes_to_stripe() -> None:
+    stripe_keys = {
+        "PAYMENTS_STRIPE_SECRET_KEY": "sk_test_fake_123",
+        "PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_test_fake",
+    }
+    assert Settings.from_env(stripe_keys).routing_text == SANDBOX_ROUTING
+    assert Settings.from_env(LIVE).routing_text == "*: stripe"
+
+
+def test_the_retired_sandbox_provider_is_refused_in_sandbox_mode_too() -> None:
+    with pytest.raises(ConfigurationError, match="PAYMENTS_ROUTING") as caught:
+        Settings.from_env({"PAYMENTS_ROUTING": "*: sandbox"})
+    assert "1 unknown gateway" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -204,10 +209,10 @@ def test_a_bad_proxy_or_guest_limit_setting_names_the_variable(name: str, value:
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({**LIVE, "PAYMENTS_ROUTING": "*: sandbox"}, "sandbox"),
+        ({**LIVE, "PAYMENTS_ROUTING": "*: efecty"}, "efecty"),
         ({**LIVE, "PAYMENTS_ROUTING": "CO: wompi; *: stripe"}, "wompi"),
         ({**LIVE, "PAYMENTS_ROUTING": "MX: payu, stripe; *: stripe"}, "payu"),
-        ({"PAYMENTS_ROUTING": "CO+cash: efecty; *: sandbox"}, "efecty"),
+        ({"PAYMENTS_ROUTING": "CO+cash: efecty; *: stripe"}, "efecty"),
     ],
 )
 def test_routing_to_a_gateway_that_is_not_configured_stops_the_start(
@@ -226,8 +231,7 @@ def test_an_unknown_routed_gateway_is_counted_never_quoted() -> None:
 
 
 def test_routing_to_configured_gateways_starts_in_each_mode() -> None:
-    assert Settings.from_env({"PAYMENTS_ROUTING": "KW: stripe; *: sandbox"}).gateways == {
-        "sandbox",
+    assert Settings.from_env({"PAYMENTS_ROUTING": "KW: stripe; *: wompi"}).gateways == {
         "stripe",
         "wompi",
         "payu",

@@ -31,7 +31,7 @@ LIVE = {
 
 
 def test_sandbox_without_credentials_runs_payu_against_the_built_in_simulator() -> None:
-    settings = Settings.from_env({"PAYMENTS_ROUTING": "CO: payu; *: sandbox"})
+    settings = Settings.from_env({"PAYMENTS_ROUTING": "CO: payu; *: stripe"})
     assert not settings.payu.has_credentials
     assert "payu" in settings.gateways
     payu = sandbox_payu_settings(settings)

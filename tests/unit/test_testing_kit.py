@@ -99,12 +99,11 @@ def test_sandbox_mode_mounts_the_simulators_of_its_one_sandbox(tmp_path: Path) -
     assert sandbox is container.sandbox()
     assert container.sandbox_controller() is sandbox.controller
     assert set(container.sandbox_mounts()) == {
-        "/sandbox/gateway",
         "/sandbox/stripe",
         "/sandbox/wompi",
         "/sandbox/payu",
     }
-    assert sorted(container.gateways()) == ["payu", "sandbox", "stripe", "wompi"]
+    assert sorted(container.gateways()) == ["payu", "stripe", "wompi"]
 
 
 def test_expect_raises_assertion_errors_naming_what_failed() -> None:

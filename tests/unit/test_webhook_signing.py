@@ -101,11 +101,11 @@ def test_tolerance_cannot_be_switched_off() -> None:
 
 
 def test_a_signature_check_finds_its_header_in_any_case_and_reads_its_clock() -> None:
-    check = webhook_signing.SignatureCheck("Sandbox-Signature", ("whsec_a",), lambda: NOW + 5)
+    check = webhook_signing.SignatureCheck("Stripe-Signature", ("whsec_a",), lambda: NOW + 5)
     header = webhook_signing.signature_header(["whsec_a"], NOW, b"{}")
 
-    assert check.verify({"sandbox-signature": header}, b"{}") == NOW
-    assert check.verify({"SANDBOX-SIGNATURE": header}, b"{}") == NOW
+    assert check.verify({"stripe-signature": header}, b"{}") == NOW
+    assert check.verify({"STRIPE-SIGNATURE": header}, b"{}") == NOW
 
 
 def test_a_signature_check_holds_the_timestamp_to_its_tolerance() -> None:

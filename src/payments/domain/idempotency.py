@@ -15,7 +15,7 @@ must outlast any request still running, or one key could act twice at the provid
 Nothing kills a slow request for us (gunicorn's gthread workers time out idle workers, not long
 requests), so the lease is sized from the slowest outbound call: a Stripe call is up to 3 HTTP
 attempts (``make_stripe_client``: 2 SDK retries) of 5 s to connect plus 30 s to read, with at
-most 0.5 s and 1 s of backoff between them, about 107 s; the sandbox gateway's is 3 x 5 s. A
+most 0.5 s and 1 s of backoff between them, about 107 s; a Wompi call's is 3 x 5 s. A
 checkout that fails over calls a second gateway only after the first provably did nothing
 (a connect failure, at most 3 x 5 s), and each of the few transactions around the calls may wait
 for a pooled connection (30 s at most). Five minutes is well above that sum, about 2.8 times the

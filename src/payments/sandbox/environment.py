@@ -18,7 +18,6 @@ from payments.adapters.gateways.wompi.settings import (
 from payments.config import PayUSettings, Settings, WompiSettings
 from payments.sandbox.controller import SimulatorSandbox
 from payments.sandbox.delivery import Deliver, http_deliverer
-from payments.sandbox.gateway_simulator import SandboxSimulator
 from payments.sandbox.payu_simulator import PayUSimulator
 from payments.sandbox.stripe_actions import StripeSandboxActions
 from payments.sandbox.stripe_simulator import make_stripe_simulator
@@ -26,7 +25,6 @@ from payments.sandbox.wompi_simulator import WompiSimulator
 
 __all__ = [
     "PAYU_TEST_MERCHANT",
-    "SANDBOX_GATEWAY_PREFIX",
     "SANDBOX_PAYU_PREFIX",
     "SANDBOX_STRIPE_KEY",
     "SANDBOX_STRIPE_PREFIX",
@@ -37,7 +35,6 @@ __all__ = [
     "sandbox_wompi_settings",
 ]
 
-SANDBOX_GATEWAY_PREFIX: Final = "/sandbox/gateway"
 SANDBOX_STRIPE_PREFIX: Final = "/sandbox/stripe"
 SANDBOX_STRIPE_KEY: Final = "sk_test_sandbox_not_a_real_key"
 SANDBOX_WOMPI_PREFIX: Final = "/sandbox/wompi"
@@ -79,14 +76,14 @@ def sandbox_payu_settings(settings: Settings) -> PayUSettings:
 class Sandbox:
     """The built-in provider simulators of sandbox mode, and how actions reach them.
 
-    The sandbox and Stripe simulators sign with ``secret``, the Wompi one with the events
-    secret of ``wompi`` (whose four keys the simulator takes; the documented sandbox keys when
-    None), the PayU one with the apiKey of ``payu`` (PayU's documented test merchant when None
-    or without credentials). All hand their notifications to ``deliver``; the sandbox
-    provider's, Wompi's and PayU's payer pages are linked under ``public_base_url``. Stripe's
-    actions go to the built-in Stripe simulator, unless ``stripe_actions`` is given (a Stripe
-    key is configured: the gateway then talks to that API, localstripe or Stripe's test mode,
-    so the actions act there and deliver an event signed with the configured webhook secrets).
+    The Stripe simulator signs with ``secret``, the Wompi one with the events secret of
+    ``wompi`` (whose four keys the simulator takes; the documented sandbox keys when None), the
+    PayU one with the apiKey of ``payu`` (PayU's documented test merchant when None or without
+    credentials). All hand their notifications to ``deliver``; Wompi's and PayU's payer pages
+    are linked under ``public_base_url``. Stripe's actions go to the built-in Stripe simulator,
+    unless ``stripe_actions`` is given (a Stripe key is configured: the gateway then talks to
+    that API, localstripe or Stripe's test mode, so the actions act there and deliver an event
+    signed with the configured webhook secrets).
     """
 
     def __init__(
@@ -99,9 +96,6 @@ class Sandbox:
         stripe_actions: StripeSandboxActions | None = None,
         payu: PayUSettings | None = None,
     ) -> None:
-        self.gateway_simulator = SandboxSimulator(
-            secret, deliver, checkout_base=public_base_url + SANDBOX_GATEWAY_PREFIX
-        )
         self.stripe_app = make_stripe_simulator(webhook_secret=secret, deliver=deliver)
         self.stripe_simulator = self.stripe_app.state
         self.stripe_actions = stripe_actions
@@ -122,7 +116,6 @@ class Sandbox:
         self.controller = SimulatorSandbox()
         self.controller.register_simulator("wompi", self.wompi_simulator)
         self.controller.register_simulator("payu", self.payu_simulator)
-        self.controller.register_simulator("sandbox", self.gateway_simulator)
         if stripe_actions is not None:
             self.controller.register_simulator("stripe", stripe_actions)
         else:
@@ -131,7 +124,6 @@ class Sandbox:
     def mounts(self) -> dict[str, Any]:
         """The simulators' WSGI apps by the path prefix they are served under."""
         return {
-            SANDBOX_GATEWAY_PREFIX: self.gateway_simulator.wsgi_app(),
             SANDBOX_STRIPE_PREFIX: self.stripe_app,
             SANDBOX_WOMPI_PREFIX: self.wompi_simulator.wsgi_app(),
             SANDBOX_PAYU_PREFIX: self.payu_simulator.wsgi_app(),

@@ -239,6 +239,14 @@ def test_pse_sends_the_payer_details_and_redirects_to_the_async_payment_url(
     assert "ref_pse" in page.text
 
 
+def test_a_pse_bank_wompi_does_not_list_is_refused_naming_our_bank_code(wompi: Wompi) -> None:
+    request = wompi.request("ref_pse_bad", payment_method="pse", bank_code="9999")
+    with pytest.raises(ValidationError) as refused:
+        wompi.gateway.start_payment(request)
+    assert [error.field for error in refused.value.errors] == ["bank_code"]
+    assert not [t for t in wompi.simulator.transactions.values() if t.reference == "ref_pse_bad"]
+
+
 def test_nequi_and_bancolombia_transfer_are_sent_as_documented(wompi: Wompi) -> None:
     nequi = wompi.gateway.start_payment(wompi.request("ref_nequi", payment_method="nequi"))
     transfer = wompi.gateway.start_payment(

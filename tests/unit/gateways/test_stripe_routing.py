@@ -49,15 +49,15 @@ def test_three_decimal_amount_off_stripes_step_is_refused_before_any_request(
 def test_stripe_is_skipped_for_the_next_gateway_in_the_chain(
     http: responses.RequestsMock, stripe_gateway: StripeGateway
 ) -> None:
-    other = FakeGateway(name="sandbox")
+    other = FakeGateway(name="payu")
     registry = GatewayRegistry([stripe_gateway, other])
-    decision = RoutingTable.parse("KW: stripe, sandbox").route(
+    decision = RoutingTable.parse("KW: stripe, payu").route(
         country="KW",
         amount=Money("5.125", "KWD"),
         payment_method=None,
         capabilities=registry.capabilities(),
     )
-    assert decision.chain == ("sandbox",)
+    assert decision.chain == ("payu",)
     assert "stripe skipped: charges KWD only in multiples of 10" in decision.reason
     assert len(http.calls) == 0
 

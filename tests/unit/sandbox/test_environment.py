@@ -7,7 +7,6 @@ import stripe
 
 from payments.config import Settings
 from payments.sandbox.environment import (
-    SANDBOX_GATEWAY_PREFIX,
     SANDBOX_PAYU_PREFIX,
     SANDBOX_STRIPE_PREFIX,
     SANDBOX_WOMPI_PREFIX,
@@ -26,7 +25,6 @@ def ignore(path: str, headers: dict[str, str], body: bytes) -> int:
 def test_every_simulator_is_mounted_under_its_prefix() -> None:
     sandbox = Sandbox(secret=SECRET, deliver=ignore, public_base_url="https://pay.example")
     assert set(sandbox.mounts()) == {
-        SANDBOX_GATEWAY_PREFIX,
         SANDBOX_STRIPE_PREFIX,
         SANDBOX_WOMPI_PREFIX,
         SANDBOX_PAYU_PREFIX,
@@ -37,7 +35,7 @@ def test_every_simulator_is_mounted_under_its_prefix() -> None:
 def test_without_a_stripe_key_the_built_in_stripe_simulator_acts() -> None:
     sandbox = Sandbox(secret=SECRET, deliver=ignore, public_base_url="https://pay.example")
     assert sandbox.stripe_actions is None
-    assert sandbox.controller.gateways == frozenset({"sandbox", "stripe", "wompi", "payu"})
+    assert sandbox.controller.gateways == frozenset({"stripe", "wompi", "payu"})
     assert sandbox.stripe_simulator is sandbox.stripe_app.state
 
 
@@ -47,7 +45,7 @@ def test_given_stripe_actions_act_for_stripe() -> None:
         secret=SECRET, deliver=ignore, public_base_url="https://pay.example", stripe_actions=actions
     )
     assert sandbox.stripe_actions is actions
-    assert sandbox.controller.gateways == frozenset({"sandbox", "stripe", "wompi", "payu"})
+    assert sandbox.controller.gateways == frozenset({"stripe", "wompi", "payu"})
 
 
 def test_the_settings_build_the_sandbox_with_stripe_actions_only_for_a_stripe_key() -> None:

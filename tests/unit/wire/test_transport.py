@@ -105,7 +105,7 @@ def failure_of(url: str, *, session: requests.Session | None = None) -> requests
 def test_refused_connection_proves_nothing_was_sent() -> None:
     failure = failure_of(f"http://127.0.0.1:{closed_port()}/v1/payments")
     assert never_sent(failure)
-    error = error_for_transport("sandbox", failure)
+    error = error_for_transport("wompi", failure)
     assert isinstance(error, GatewayUnavailableError)
     assert error.charged_possible is False
 
@@ -115,7 +115,7 @@ def test_connect_timeout_proves_nothing_was_sent() -> None:
         failure = failure_of(f"http://127.0.0.1:{port}/v1/payments")
     assert isinstance(failure, requests.exceptions.ConnectTimeout)
     assert never_sent(failure)
-    error = error_for_transport("sandbox", failure)
+    error = error_for_transport("wompi", failure)
     assert isinstance(error, GatewayUnavailableError)
     assert error.charged_possible is False
 
@@ -146,7 +146,7 @@ def test_read_timeout_after_sending_proves_nothing() -> None:
         failure = failure_of(f"http://127.0.0.1:{port}/v1/payments")
     assert isinstance(failure, requests.exceptions.ReadTimeout)
     assert not never_sent(failure)
-    error = error_for_transport("sandbox", failure)
+    error = error_for_transport("wompi", failure)
     assert isinstance(error, GatewayUnavailableError)
     assert error.charged_possible is True
 
@@ -156,7 +156,7 @@ def test_connection_dropped_after_sending_proves_nothing() -> None:
         failure = failure_of(f"http://127.0.0.1:{port}/v1/payments")
     assert isinstance(failure, requests.ConnectionError)
     assert not never_sent(failure)
-    error = error_for_transport("sandbox", failure)
+    error = error_for_transport("wompi", failure)
     assert isinstance(error, GatewayUnavailableError)
     assert error.charged_possible is True
 
@@ -177,13 +177,13 @@ def test_error_names_the_provider() -> None:
     assert "payu" in error_for_transport("payu", failure).message
 
 
-# -- the domain errors, from hand-built exceptions (moved from the sandbox adapter's tests) ------
+# -- the domain errors, from hand-built exceptions ------------------------------------------------
 
 
 def test_connection_refused_proves_nothing_was_charged() -> None:
     refused = NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
     error = error_for_transport(
-        "sandbox",
+        "wompi",
         requests.ConnectionError(MaxRetryError(None, "/v1/payments", refused)),  # type: ignore[arg-type]
     )
     assert isinstance(error, GatewayUnavailableError)
@@ -191,7 +191,7 @@ def test_connection_refused_proves_nothing_was_charged() -> None:
 
 
 def test_connect_timeout_proves_nothing_was_charged() -> None:
-    error = error_for_transport("sandbox", requests.exceptions.ConnectTimeout())
+    error = error_for_transport("wompi", requests.exceptions.ConnectTimeout())
     assert isinstance(error, GatewayUnavailableError)
     assert error.charged_possible is False
 
@@ -205,14 +205,14 @@ def test_connect_timeout_proves_nothing_was_charged() -> None:
     ],
 )
 def test_failure_after_sending_may_have_charged(failure: requests.RequestException) -> None:
-    error = error_for_transport("sandbox", failure)
+    error = error_for_transport("wompi", failure)
     assert isinstance(error, GatewayUnavailableError)
     assert error.charged_possible is True
 
 
 def test_bad_url_is_a_configuration_error() -> None:
     assert isinstance(
-        error_for_transport("sandbox", requests.exceptions.MissingSchema()),
+        error_for_transport("wompi", requests.exceptions.MissingSchema()),
         GatewayConfigurationError,
     )
 

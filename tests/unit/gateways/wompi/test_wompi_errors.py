@@ -51,6 +51,20 @@ def test_input_validation_error_names_each_field() -> None:
     )
 
 
+def test_a_refused_pse_bank_is_named_as_our_bank_code() -> None:
+    error = error_for_status(
+        422,
+        {
+            "error": {
+                "type": "INPUT_VALIDATION_ERROR",
+                "messages": {"payment_method.financial_institution_code": ["Banco inválido"]},
+            }
+        },
+    )
+    assert isinstance(error, ValidationError)
+    assert error.errors == (FieldError("bank_code", "Banco inválido"),)
+
+
 def test_server_failure_may_have_charged() -> None:
     error = error_for_status(503, None)
     assert isinstance(error, GatewayUnavailableError)

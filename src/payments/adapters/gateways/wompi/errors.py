@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 from payments.domain.errors import (
     FieldError,
@@ -16,14 +17,22 @@ from payments.domain.errors import (
 __all__ = ["error_for_status"]
 
 
+_OUR_FIELDS: Final[Mapping[str, str]] = {
+    "payment_method.financial_institution_code": "bank_code",
+}
+"""Wompi's field names that are a field of our own request, as our clients spell them."""
+
+
 def _field_errors(messages: object) -> list[FieldError]:
-    """``{"<field>": ["...", ...]}`` of an ``INPUT_VALIDATION_ERROR`` as field errors."""
+    """``{"<field>": ["...", ...]}`` of an ``INPUT_VALIDATION_ERROR`` as field errors; a field
+    the payer chose in our request (the PSE bank) is named as our API names it."""
     if not isinstance(messages, Mapping):
         return []
     errors: list[FieldError] = []
     for field, texts in messages.items():
         items = texts if isinstance(texts, list) else [texts]
-        errors.extend(FieldError(str(field), str(text)) for text in items)
+        name = _OUR_FIELDS.get(str(field), str(field))
+        errors.extend(FieldError(name, str(text)) for text in items)
     return errors
 
 
