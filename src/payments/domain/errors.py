@@ -115,6 +115,12 @@ class ConflictError(PaymentsError):
     code = "conflict"
 
 
+class AmountMismatchError(ConflictError):
+    """A reported payment's amount is not exactly what is owed (a cash voucher's)."""
+
+    code = "amount_mismatch"
+
+
 class IdempotencyConflictError(PaymentsError):
     """The idempotency key was already used with a different request body."""
 

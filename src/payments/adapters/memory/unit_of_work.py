@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import TypeVar
 
 from payments.adapters.cursors import decode_cursor, encode_cursor
+from payments.adapters.memory.cash_vouchers import InMemoryCashVouchers
 from payments.adapters.memory.outbox import InMemoryOutbox
 from payments.domain.access import ApiKey
+from payments.domain.cash_voucher import CashVoucher
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.errors import ConflictError
@@ -50,6 +52,7 @@ class _Tables:
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     outbox_published: dict[int, datetime] = field(default_factory=dict)
+    cash_vouchers: dict[str, CashVoucher] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -64,6 +67,7 @@ class _Tables:
             dict(self.api_keys),
             list(self.outbox),
             dict(self.outbox_published),
+            dict(self.cash_vouchers),
         )
 
 
@@ -423,7 +427,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.idempotency = idempotency = _Idempotency(work)
         self.api_keys = api_keys = _ApiKeys(work)
         self.outbox = outbox = InMemoryOutbox(work)
-        self._bound: list[_Bound | InMemoryOutbox] = [
+        self.cash_vouchers = cash_vouchers = InMemoryCashVouchers(work)
+        self._bound: list[_Bound | InMemoryOutbox | InMemoryCashVouchers] = [
             products,
             customers,
             purchases,
@@ -433,6 +438,7 @@ class InMemoryUnitOfWork(UnitOfWork):
             idempotency,
             api_keys,
             outbox,
+            cash_vouchers,
         ]
         return self
 

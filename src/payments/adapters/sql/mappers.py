@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from payments.domain.access import ApiKey, Role
+from payments.domain.cash_voucher import CashVoucher, VoucherStatus
 from payments.domain.catalog import BillingCycle, Product, ProductKind
 from payments.domain.currency import get_currency
 from payments.domain.customer import Customer
@@ -362,4 +363,27 @@ def stored_event_from_row(row: Row) -> StoredEvent:
         occurred_at=row["occurred_at"],
         data=data,
         published_at=row["published_at"],
+    )
+
+
+_VOUCHER_SAME = _Same(
+    "code", "purchase_id", "purchase_reference", "barcode", "created_at", "expires_at",
+    "receipt_number", "paid_at", "closed_at",
+)  # fmt: skip
+
+
+def voucher_to_row(voucher: CashVoucher) -> dict[str, Any]:
+    return {
+        **_VOUCHER_SAME.of(voucher),
+        "amount": voucher.amount.amount,
+        "currency": voucher.amount.currency.code,
+        "status": voucher.status.value,
+    }
+
+
+def voucher_from_row(row: Row) -> CashVoucher:
+    return CashVoucher(
+        **_VOUCHER_SAME.read(row),
+        amount=money_from_columns(row["amount"], row["currency"]),
+        status=VoucherStatus(row["status"]),
     )

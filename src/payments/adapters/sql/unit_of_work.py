@@ -7,6 +7,7 @@ from sqlalchemy import Connection, Engine
 from payments.adapters.sql.engine import rollback
 from payments.adapters.sql.repositories import (
     SqlApiKeyRepository,
+    SqlCashVoucherRepository,
     SqlCustomerRepository,
     SqlIdempotencyRepository,
     SqlInboxRepository,
@@ -53,6 +54,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.idempotency = SqlIdempotencyRepository(connection)
         self.api_keys = SqlApiKeyRepository(connection)
         self.outbox = SqlOutbox(connection)
+        self.cash_vouchers = SqlCashVoucherRepository(connection)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

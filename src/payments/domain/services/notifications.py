@@ -79,24 +79,12 @@ class NotificationService(GatewayUseCase):
         gateway = self._gateways[provider]
         lowered = {k.lower(): v for k, v in headers.items()}
         notification = admit_notification(gateway.verify_notification(lowered, body), body)
-        now = self._clock.now()
-        message = InboxMessage(
-            id=self._ids.new("whk"),
-            provider=provider,
-            event_id=notification.event_id,
-            event_type=notification.event_type,
-            headers=lowered,
-            body=body,
-            received_at=now,
-        )
+        message = self.new_message(provider, notification, lowered, body)
         context = {"provider": provider, "event_id": notification.event_id}
         try:
             with self._uow() as uow:
-                settled = self._apply(uow, notification)
-                message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
-                if not uow.inbox.add(message):
-                    uow.rollback()
-                    _log_receipt(provider, notification, Delivery.DUPLICATE, None)
+                settled = self.record(uow, message, notification)
+                if settled is None:
                     return Receipt(Delivery.DUPLICATE, None, None)
                 uow.commit()
         except Exception as error:  # stored as failed for the worker: never lose a delivery
@@ -106,6 +94,34 @@ class NotificationService(GatewayUseCase):
             return self._store_failed(message, error)
         _log_receipt(provider, notification, _DELIVERY[settled.result], settled.purchase_id)
         return Receipt(_DELIVERY[settled.result], message.id, settled.purchase_id)
+
+    def new_message(
+        self, provider: str, notification: Notification, headers: Mapping[str, str], body: bytes
+    ) -> InboxMessage:
+        """The inbox message that stores ``provider``'s ``notification`` as it arrived."""
+        return InboxMessage(
+            id=self._ids.new("whk"),
+            provider=provider,
+            event_id=notification.event_id,
+            event_type=notification.event_type,
+            headers=dict(headers),
+            body=body,
+            received_at=self._clock.now(),
+        )
+
+    def record(
+        self, uow: UnitOfWork, message: InboxMessage, notification: Notification
+    ) -> Settled | None:
+        """Apply a verified notification in ``uow`` and add its message with the outcome; the
+        caller commits. None when its (provider, event id) is stored already: then ``uow`` is
+        rolled back (nothing of this delivery is kept) and the delivery is a duplicate."""
+        settled = self._apply(uow, notification)
+        message.settle(_INBOX_STATUS[settled.result], self._clock.now(), settled.purchase_id)
+        if not uow.inbox.add(message):
+            uow.rollback()
+            _log_receipt(notification.provider, notification, Delivery.DUPLICATE, None)
+            return None
+        return settled
 
     def _store_failed(self, message: InboxMessage, error: Exception) -> Receipt:
         # Forget an outcome settled before the failure (the transaction that had it rolled back).

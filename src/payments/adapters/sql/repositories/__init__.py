@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from payments.adapters.sql.repositories.cash_vouchers import SqlCashVoucherRepository
 from payments.adapters.sql.repositories.catalog import (
     SqlApiKeyRepository,
     SqlCustomerRepository,
@@ -16,6 +17,7 @@ from payments.adapters.sql.repositories.refunds import SqlRefundRepository
 
 __all__ = [
     "SqlApiKeyRepository",
+    "SqlCashVoucherRepository",
     "SqlCustomerRepository",
     "SqlIdempotencyRepository",
     "SqlInboxRepository",
