@@ -12,9 +12,11 @@ from redis import ConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from payments.adapters.gateways.efecty import settings as efecty_settings
 from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
 from payments.adapters.gateways.wompi import settings as wompi_settings
-from payments.domain.errors import ConfigurationError
+from payments.domain.errors import ConfigurationError, PaymentsError
+from payments.domain.money import Money
 from payments.domain.routing import RoutingTable
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
@@ -61,6 +63,16 @@ class WompiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EfectySettings:
+    """Efecty's cash vouchers: code prefix, validity and the amounts they may be issued for."""
+
+    code_prefix: str = efecty_settings.DEFAULT_CODE_PREFIX
+    expiry: timedelta = timedelta(hours=efecty_settings.DEFAULT_EXPIRY_HOURS)
+    minimum: Money = efecty_settings.DEFAULT_MINIMUM
+    maximum: Money = efecty_settings.DEFAULT_MAXIMUM
+
+
+@dataclass(frozen=True, slots=True)
 class NatsSettings:
     """The NATS JetStream relay's settings (docs/configuration.md)."""
 
@@ -95,6 +107,7 @@ class Settings:
     nats: NatsSettings | None = None
     """Where the worker publishes the outbox's events; None: they stay in the outbox."""
     wompi: WompiSettings = field(default_factory=WompiSettings)
+    efecty: EfectySettings = field(default_factory=EfectySettings)
 
     @property
     def sandbox(self) -> bool:
@@ -104,8 +117,8 @@ class Settings:
     def gateways(self) -> frozenset[str]:
         """The gateways these settings configure, the only ones routing may name: Stripe with a
         secret key (in sandbox mode its built-in simulator otherwise), Wompi with its keys (in
-        sandbox mode its built-in simulator otherwise) and, in sandbox mode only, the built-in
-        sandbox gateway."""
+        sandbox mode its built-in simulator otherwise), Efecty (our own voucher book: always)
+        and, in sandbox mode only, the built-in sandbox gateway."""
         return configured_gateways(self.mode, self.stripe, self.wompi)
 
     @property
@@ -164,6 +177,7 @@ class Settings:
         return cls(
             nats=_nats(get),
             wompi=wompi,
+            efecty=_efecty(get),
             mode=mode,
             database_url=database_url,
             routing=routing,
@@ -191,8 +205,8 @@ def configured_gateways(
     """The gateways ``mode`` and the provider settings enable (what
     ``payments.gateway_assembly.build_gateways`` builds)."""
     if mode == "sandbox":
-        return frozenset({"sandbox", "stripe", "wompi"})
-    live = {"stripe"} if stripe.secret_key else set()
+        return frozenset({"sandbox", "stripe", "wompi", "efecty"})
+    live = {"stripe", "efecty"} if stripe.secret_key else {"efecty"}
     if wompi is not None and wompi.has_keys:
         live.add("wompi")
     return frozenset(live)
@@ -283,6 +297,39 @@ def _wompi(get: Callable[[str], str | None], mode: str) -> WompiSettings:
         events_secret=keys["events"],
         base_url=base_url,
     )
+
+
+def _efecty(get: Callable[[str, str], str | None]) -> EfectySettings:
+    """Efecty's voucher settings; every refusal names its variable in one line."""
+    defaults = EfectySettings()
+    prefix = get("EFECTY_CODE_PREFIX", defaults.code_prefix) or defaults.code_prefix
+    hours = _whole(get, "EFECTY_EXPIRY_HOURS", str(efecty_settings.DEFAULT_EXPIRY_HOURS), "hours")
+    minimum = _cop(get, "EFECTY_MIN_AMOUNT", defaults.minimum)
+    maximum = _cop(get, "EFECTY_MAX_AMOUNT", defaults.maximum)
+    if maximum < minimum:
+        raise ConfigurationError(
+            "PAYMENTS_EFECTY_MAX_AMOUNT must not be below PAYMENTS_EFECTY_MIN_AMOUNT."
+        )
+    return EfectySettings(
+        code_prefix=efecty_settings.check_code_prefix(prefix),
+        expiry=efecty_settings.check_expiry_hours(hours),
+        minimum=minimum,
+        maximum=maximum,
+    )
+
+
+def _cop(get: Callable[[str, str], str | None], name: str, default: Money) -> Money:
+    """A positive whole number of Colombian pesos from ``PAYMENTS_<name>``."""
+    value = get(name, "") or ""
+    if not value:
+        return default
+    try:
+        amount = Money(value, "COP") if value.isascii() and value.isdigit() else None
+    except PaymentsError:
+        amount = None
+    if amount is None or not amount.is_positive:
+        raise ConfigurationError(f"PAYMENTS_{name} must be a positive whole number of pesos.")
+    return amount
 
 
 def _nats(get: Callable[[str, str], str | None]) -> NatsSettings | None:

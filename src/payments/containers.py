@@ -27,6 +27,7 @@ from payments.config import Settings
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
+from payments.domain.services.cash_vouchers import CashVoucherDesk
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
@@ -66,18 +67,9 @@ class Container(containers.DeclarativeContainer):
     """``(unreachable, error class name)`` for a database driver's error, None for any other."""
 
     # -- providers and their stand-ins -----------------------------------------------------
-    sandbox = providers.Selector(
-        mode,
-        sandbox=providers.Singleton(build_sandbox, settings, http_session),
-        live=providers.Object(None),
+    gateways = providers.Singleton(
+        checked_gateways, settings, http_session, unit_of_work.provider, clock
     )
-    sandbox_controller = providers.Selector(
-        mode, sandbox=sandbox.provided.controller, live=providers.Object(None)
-    )
-    sandbox_mounts = providers.Selector(
-        mode, sandbox=sandbox.provided.mounts.call(), live=providers.Object({})
-    )
-    gateways = providers.Singleton(checked_gateways, settings, http_session)
 
     rate_limiter = providers.Selector(
         settings.provided.rate_limit_store,
@@ -136,10 +128,28 @@ class Container(containers.DeclarativeContainer):
         NotificationService, unit_of_work.provider, gateways, clock, ids
     )
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
+    cash_vouchers = providers.Singleton(
+        CashVoucherDesk, unit_of_work.provider, notifications, clock, ids
+    )
     access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
     banks = providers.Singleton(BankDirectory, gateways, clock)
     idempotency = providers.Singleton(
         IdempotencyService, unit_of_work.provider, clock, settings.provided.idempotency_ttl
+    )
+
+    # -- sandbox mode's simulators (they act through the use cases above) ------------------
+    sandbox = providers.Selector(
+        mode,
+        sandbox=providers.Singleton(
+            build_sandbox, settings, http_session, cash_vouchers=cash_vouchers
+        ),
+        live=providers.Object(None),
+    )
+    sandbox_controller = providers.Selector(
+        mode, sandbox=sandbox.provided.controller, live=providers.Object(None)
+    )
+    sandbox_mounts = providers.Selector(
+        mode, sandbox=sandbox.provided.mounts.call(), live=providers.Object({})
     )
 
     # -- the HTTP API ----------------------------------------------------------------------
@@ -154,6 +164,7 @@ class Container(containers.DeclarativeContainer):
         idempotency=idempotency,
         readiness=readiness,
         banks=banks,
+        cash_vouchers=cash_vouchers,
     )
     http_settings = providers.Singleton(
         HttpSettings, trust_forwarded_for=settings.provided.trust_forwarded_for

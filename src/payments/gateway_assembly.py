@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import requests
 
 from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway
+from payments.adapters.gateways.efecty import EfectyGateway
 from payments.adapters.gateways.sandbox import SandboxGateway
 from payments.adapters.gateways.stripe import (
     StripeGateway,
@@ -13,7 +16,7 @@ from payments.adapters.gateways.stripe import (
 )
 from payments.adapters.gateways.wompi import WompiGateway
 from payments.config import Settings, check_routed_gateways
-from payments.domain.ports import PaymentGateway
+from payments.domain.ports import Clock, PaymentGateway, UnitOfWork
 from payments.domain.services.gateways import GatewayRegistry
 from payments.sandbox.environment import (
     SANDBOX_GATEWAY_PREFIX,
@@ -62,8 +65,30 @@ def wompi_gateway(settings: Settings, session: requests.Session) -> WompiGateway
     )
 
 
-def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:
-    """Every gateway the settings enable; in sandbox mode the simulators stand in for providers."""
+def efecty_gateway(
+    settings: Settings, uow: Callable[[], UnitOfWork], clock: Clock
+) -> EfectyGateway:
+    """Efecty's cash vouchers, issued into the service's own database (no credentials)."""
+    efecty = settings.efecty
+    return EfectyGateway(
+        uow,
+        clock,
+        code_prefix=efecty.code_prefix,
+        expiry=efecty.expiry,
+        minimum=efecty.minimum,
+        maximum=efecty.maximum,
+    )
+
+
+def build_gateways(
+    settings: Settings,
+    session: requests.Session,
+    vouchers: tuple[Callable[[], UnitOfWork], Clock] | None = None,
+) -> GatewayRegistry:
+    """Every gateway the settings enable; in sandbox mode the simulators stand in for providers.
+
+    Efecty is built when ``vouchers`` gives it its voucher book: the service's units of work and
+    clock."""
     gateways: list[PaymentGateway] = []
     if settings.sandbox:
         simulator = settings.self_base_url + SANDBOX_GATEWAY_PREFIX
@@ -74,14 +99,22 @@ def build_gateways(settings: Settings, session: requests.Session) -> GatewayRegi
     wompi = wompi_gateway(settings, session)
     if wompi is not None:
         gateways.append(wompi)
+    if vouchers is not None:
+        gateways.append(efecty_gateway(settings, *vouchers))
     # Each provider sits behind a circuit breaker (DESIGN §4): one that keeps failing is left
     # alone for a while, so checkouts fail over fast instead of holding threads on timeouts.
     return GatewayRegistry([CircuitBreakingGateway(gateway) for gateway in gateways])
 
 
-def checked_gateways(settings: Settings, session: requests.Session) -> GatewayRegistry:
-    """``build_gateways``, refusing (``ConfigurationError``) routing that names a gateway it did
-    not build: settings assembled by hand get the same check as ``Settings.from_env``."""
-    registry = build_gateways(settings, session)
+def checked_gateways(
+    settings: Settings,
+    session: requests.Session,
+    uow: Callable[[], UnitOfWork],
+    clock: Clock,
+) -> GatewayRegistry:
+    """``build_gateways`` (Efecty included, on ``uow`` and ``clock``), refusing
+    (``ConfigurationError``) routing that names a gateway it did not build: settings assembled
+    by hand get the same check as ``Settings.from_env``."""
+    registry = build_gateways(settings, session, (uow, clock))
     check_routed_gateways(settings.routing, frozenset(registry), settings.mode)
     return registry

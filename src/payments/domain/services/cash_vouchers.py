@@ -128,19 +128,23 @@ class CashVoucherDesk(UseCase):
             uow.commit()
         return purchase
 
-    def settle(self, rows: Sequence[SettlementRow], reported_by: str) -> SettlementReport:
+    def settle(
+        self,
+        rows: Sequence[SettlementRow],
+        reported_by: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> SettlementReport:
         """Apply a settlement file's rows, each in its own transaction and each once: a row
-        already taken (this file imported again) is ``duplicate`` and changes nothing."""
+        already taken (this file imported again) is ``duplicate`` and changes nothing.
+        ``progress(n)`` is told each time ``n`` more rows are done."""
         report = SettlementReport()
         for row in rows:
             payment = VoucherPayment(
                 row.code, row.amount, row.receipt_number, row.paid_at, reported_by
             )
-            with self._uow() as uow:
-                voucher = uow.cash_vouchers.get(payment.code, for_update=True)
-                verdict = self._take(uow, voucher, payment, self._clock.now())
-                uow.commit()
-            report.count(row, verdict)
+            report.count(row, self.report(payment))
+            if progress is not None:
+                progress(1)
         log.info(
             "settlement by %s: %d applied, %d duplicate, %d unknown, %d mismatched",
             reported_by,
@@ -150,6 +154,28 @@ class CashVoucherDesk(UseCase):
             len(report.mismatched),
         )
         return report
+
+    def report(self, payment: VoucherPayment) -> VoucherVerdict:
+        """Take one reported payment in its own transaction if it may pay its voucher; its
+        verdict (nothing changes unless ``accepted``)."""
+        with self._uow() as uow:
+            voucher = uow.cash_vouchers.get(payment.code, for_update=True)
+            verdict = self._take(uow, voucher, payment, self._clock.now())
+            uow.commit()
+        return verdict
+
+    def voucher(self, code: str) -> CashVoucher:
+        """The voucher as stored; ``NotFoundError`` when no such voucher was issued."""
+        with self._uow() as uow:
+            voucher = uow.cash_vouchers.get(code)
+        if voucher is None:
+            raise NotFoundError(f"No cash voucher {code!r} was issued.")
+        return voucher
+
+    def expire_now(self, code: str) -> bool:
+        """Let an issued voucher's deadline pass now (the sandbox's ``expire``), expiring its
+        purchase; False when it is no longer issued."""
+        return self._expire(code, max(self._clock.now(), self.voucher(code).expires_at))
 
     def expire_due(self, limit: int = 100) -> dict[str, int]:
         """Expire the issued vouchers past their deadline and their purchases (still open
@@ -210,7 +236,7 @@ def _refusal(
     """The error an admin's confirmation is refused with."""
     if voucher is None or verdict is VoucherVerdict.UNKNOWN:
         return NotFoundError(f"No cash voucher {payment.code!r} was issued.")
-    details: dict[str, object] = {"code": voucher.code, "reason": verdict.value}
+    details: dict[str, object] = {"voucher_code": voucher.code, "reason": verdict.value}
     if verdict is VoucherVerdict.AMOUNT_MISMATCH:
         return AmountMismatchError(
             f"The voucher is for exactly {voucher.amount}, not {payment.amount}.",

@@ -13,6 +13,7 @@ from payments.domain.errors import ConfigurationError
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
+from payments.domain.services.cash_vouchers import CashVoucherDesk
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
@@ -32,6 +33,10 @@ from payments.entrypoints.http.openapi import openapi_document
 from payments.entrypoints.http.resources.accounts import AccountResource
 from payments.entrypoints.http.resources.banks import PseBanksResource
 from payments.entrypoints.http.resources.docs import DocsPageResource, OpenApiResource
+from payments.entrypoints.http.resources.efecty import (
+    SettlementsResource,
+    VoucherConfirmationsResource,
+)
 from payments.entrypoints.http.resources.health import HealthResource, ReadinessResource
 from payments.entrypoints.http.resources.products import ProductResource, ProductsResource
 from payments.entrypoints.http.resources.purchases import (
@@ -64,6 +69,7 @@ class ApiServices:
     idempotency: IdempotencyService
     readiness: Callable[[], bool]
     banks: BankDirectory
+    cash_vouchers: CashVoucherDesk
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +142,8 @@ def create_app(
         ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
         ("/v1/webhooks/{provider}", WebhookResource(services.notifications)),
         ("/v1/pse/banks", PseBanksResource(services.banks)),
+        ("/v1/efecty/confirmations", VoucherConfirmationsResource(services.cash_vouchers)),
+        ("/v1/efecty/settlements", SettlementsResource(services.cash_vouchers)),
     ]
     if sandbox is not None:
         routes.append(

@@ -50,6 +50,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/accounts/{customer_id}"): OWNER_MERCHANT_ADMIN,
     ("POST", "/v1/webhooks/{provider}"): PROVIDER_SIGNED,
     ("GET", "/v1/pse/banks"): ANYONE,
+    ("POST", "/v1/efecty/confirmations"): ADMIN_ONLY,
+    ("POST", "/v1/efecty/settlements"): ADMIN_ONLY,
     ("POST", "/v1/sandbox/purchases/{purchase_id}/{action}"): OWNER_MERCHANT_ADMIN,
 }
 

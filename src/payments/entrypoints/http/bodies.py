@@ -158,4 +158,18 @@ class RefundInput(Struct, frozen=True):
     reason: Annotated[str, _text(500, 0)] | None = None
 
 
-REQUEST_BODIES: tuple[type[Struct], ...] = (ProductInput, PurchaseInput, RefundInput)
+class VoucherConfirmation(Struct, frozen=True):
+    """An admin's confirmation that a cash voucher was paid at an Efecty point: its code, the
+    amount paid (exactly the voucher's) and the receipt number printed by the counter."""
+
+    code: Annotated[str, _text(64, description="The voucher's code (EFY-...)")]
+    amount: Money
+    receipt_number: Annotated[str, _text(64, description="The Efecty receipt's number")]
+
+
+REQUEST_BODIES: tuple[type[Struct], ...] = (
+    ProductInput,
+    PurchaseInput,
+    RefundInput,
+    VoucherConfirmation,
+)

@@ -131,6 +131,7 @@ class Operation:
     body: Schema | None = None
     body_required: bool = True
     idempotent: bool = False
+    body_media: str = JSON
 
     def schema(self) -> Schema:
         description, body_name = self.ok
@@ -151,7 +152,7 @@ class Operation:
             "responses": responses,
         }
         if self.body is not None:
-            content = {JSON: {"schema": self.body}}
+            content = {self.body_media: {"schema": self.body}}
             operation["requestBody"] = {"required": self.body_required, "content": content}
         return operation
 
@@ -185,6 +186,14 @@ _PROVIDER = _path_param(
     {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
 )
 _ACTION = _path_param("action", "What the payer does.", {"enum": ["approve", "decline", "expire"]})
+
+_SETTLEMENT_FILE: Schema = {
+    "type": "string",
+    "description": (
+        "UTF-8 CSV with the header code,amount,currency,receipt_number,paid_at and one paid "
+        "voucher per row (docs/http-api.md); at most 10000 rows."
+    ),
+}
 
 OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
     ("/health", "get", Operation(
@@ -258,6 +267,18 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
         "listPseBanks", "The PSE banks a payer can choose, from the configured gateway (anyone)",
         "purchases", ("The banks.", "BankList"), (401, 422, 503), _ANYONE,
         parameters=(_COUNTRY_QUERY,),
+    )),
+    ("/v1/efecty/confirmations", "post", Operation(
+        "confirmEfectyVoucher",
+        "Confirm that a cash voucher was paid, exactly and once (admin)", "efecty",
+        ("The purchase, completed.", "Purchase"), _MUTATION,
+        body=_ref("VoucherConfirmation"), idempotent=True,
+    )),
+    ("/v1/efecty/settlements", "post", Operation(
+        "importEfectySettlement",
+        "Apply an Efecty settlement file, each row once (admin)", "efecty",
+        ("What each row did.", "SettlementReport"), (400, 401, 403, 413, 422),
+        body=_SETTLEMENT_FILE, body_media="text/csv", idempotent=True,
     )),
     ("/v1/webhooks/{provider}", "post", Operation(
         "receiveNotification",

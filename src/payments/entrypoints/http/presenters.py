@@ -22,6 +22,7 @@ from payments.domain.purchase import (
 )
 from payments.domain.refund import Refund
 from payments.domain.services.banks import BankList
+from payments.domain.services.cash_vouchers import SettlementLine, SettlementReport
 from payments.domain.services.notifications import Delivery, Receipt
 from payments.entrypoints.http import bodies
 from payments.entrypoints.http import representations as rep
@@ -198,4 +199,18 @@ def present_bank_list(listing: BankList) -> rep.BankList:
         banks=[rep.Bank(bank.code, bank.name) for bank in listing.banks],
         fetched_at=rfc3339(listing.fetched_at),
         stale=listing.stale,
+    )
+
+
+def present_settlement(report: SettlementReport) -> rep.SettlementReport:
+    """A settlement file's report, row by row."""
+
+    def lines(items: list[SettlementLine]) -> list[rep.SettlementLine]:
+        return [rep.SettlementLine(item.line, item.code, item.reason) for item in items]
+
+    return rep.SettlementReport(
+        applied=list(report.applied),
+        duplicate=lines(report.duplicate),
+        unknown=lines(report.unknown),
+        mismatched=lines(report.mismatched),
     )

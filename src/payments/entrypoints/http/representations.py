@@ -222,6 +222,25 @@ class Problem(Struct, frozen=True):
     gateway_reference: RefusedPayment | UnsetType = UNSET
 
 
+class SettlementLine(Struct, frozen=True):
+    """A settlement row that was not applied: its line, voucher code and why."""
+
+    line: int
+    code: str
+    reason: str
+
+
+class SettlementReport(Struct, frozen=True):
+    """What a settlement file did: the lines ``applied``; those ``duplicate`` (taken before),
+    ``unknown`` (no such voucher) and ``mismatched`` (amount, expiry, cancellation, or paid
+    under another receipt)."""
+
+    applied: list[int]
+    duplicate: list[SettlementLine]
+    unknown: list[SettlementLine]
+    mismatched: list[SettlementLine]
+
+
 RESPONSE_BODIES: tuple[type[Struct], ...] = (
     Problem,
     Health,
@@ -237,4 +256,5 @@ RESPONSE_BODIES: tuple[type[Struct], ...] = (
     WebhookReceipt,
     SandboxResult,
     BankList,
+    SettlementReport,
 )
