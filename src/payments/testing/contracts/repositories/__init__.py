@@ -15,10 +15,13 @@ from payments.testing.contracts.repositories.transactions import (
     QueryContract,
     TransactionContract,
 )
+from payments.testing.contracts.repositories.vouchers import VoucherContract
 
 
-class RepositoryContract(RoundTripContract, TransactionContract, QueryContract, EventsContract):
-    """The whole contract: round trips, transactions, queries and events."""
+class RepositoryContract(
+    RoundTripContract, TransactionContract, QueryContract, EventsContract, VoucherContract
+):
+    """The whole contract: round trips, transactions, queries, events and cash vouchers."""
 
 
 __all__ = [
@@ -29,4 +32,5 @@ __all__ = [
     "RoundTripContract",
     "TransactionContract",
     "UnitOfWorkFactory",
+    "VoucherContract",
 ]
