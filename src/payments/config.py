@@ -64,8 +64,11 @@ class WompiSettings:
 
 @dataclass(frozen=True, slots=True)
 class EfectySettings:
-    """Efecty's cash vouchers: code prefix, validity and the amounts they may be issued for."""
+    """Efecty's cash vouchers: whether they are taken (``PAYMENTS_EFECTY_ENABLED``; on by
+    default in sandbox mode, off in live mode), code prefix, validity and the amounts they may
+    be issued for."""
 
+    enabled: bool = False
     code_prefix: str = efecty_settings.DEFAULT_CODE_PREFIX
     expiry: timedelta = timedelta(hours=efecty_settings.DEFAULT_EXPIRY_HOURS)
     minimum: Money = efecty_settings.DEFAULT_MINIMUM
@@ -117,9 +120,9 @@ class Settings:
     def gateways(self) -> frozenset[str]:
         """The gateways these settings configure, the only ones routing may name: Stripe with a
         secret key (in sandbox mode its built-in simulator otherwise), Wompi with its keys (in
-        sandbox mode its built-in simulator otherwise), Efecty (our own voucher book: always)
-        and, in sandbox mode only, the built-in sandbox gateway."""
-        return configured_gateways(self.mode, self.stripe, self.wompi)
+        sandbox mode its built-in simulator otherwise), Efecty when enabled (our own voucher
+        book) and, in sandbox mode only, the built-in sandbox gateway."""
+        return configured_gateways(self.mode, self.stripe, self.wompi, self.efecty)
 
     @property
     def rate_limit_store(self) -> str:
@@ -162,10 +165,11 @@ class Settings:
             raise ConfigurationError("Live mode needs a gateway: set PAYMENTS_STRIPE_SECRET_KEY.")
         _check_publishable_key(mode, stripe.publishable_key)
         wompi = _wompi(get, mode)
+        efecty = _efecty(get, mode)
         default_routing = "*: stripe" if stripe.secret_key else "*: sandbox"
         routing_text = get("ROUTING", default_routing) or default_routing
         routing = _routing(routing_text)
-        check_routed_gateways(routing, configured_gateways(mode, stripe, wompi), mode)
+        check_routed_gateways(routing, configured_gateways(mode, stripe, wompi, efecty), mode)
         log_format = (get("LOG_FORMAT", "console") or "console").lower()
         if log_format not in ("json", "console"):
             raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
@@ -177,7 +181,7 @@ class Settings:
         return cls(
             nats=_nats(get),
             wompi=wompi,
-            efecty=_efecty(get),
+            efecty=efecty,
             mode=mode,
             database_url=database_url,
             routing=routing,
@@ -200,13 +204,17 @@ class Settings:
 
 
 def configured_gateways(
-    mode: str, stripe: StripeSettings, wompi: WompiSettings | None = None
+    mode: str,
+    stripe: StripeSettings,
+    wompi: WompiSettings | None = None,
+    efecty: EfectySettings | None = None,
 ) -> frozenset[str]:
     """The gateways ``mode`` and the provider settings enable (what
     ``payments.gateway_assembly.build_gateways`` builds)."""
+    cash = {"efecty"} if efecty is not None and efecty.enabled else set()
     if mode == "sandbox":
-        return frozenset({"sandbox", "stripe", "wompi", "efecty"})
-    live = {"stripe", "efecty"} if stripe.secret_key else {"efecty"}
+        return frozenset({"sandbox", "stripe", "wompi", *cash})
+    live = {"stripe", *cash} if stripe.secret_key else cash
     if wompi is not None and wompi.has_keys:
         live.add("wompi")
     return frozenset(live)
@@ -299,9 +307,11 @@ def _wompi(get: Callable[[str], str | None], mode: str) -> WompiSettings:
     )
 
 
-def _efecty(get: Callable[[str, str], str | None]) -> EfectySettings:
+def _efecty(get: Callable[[str, str], str | None], mode: str) -> EfectySettings:
     """Efecty's voucher settings; every refusal names its variable in one line."""
     defaults = EfectySettings()
+    switch = get("EFECTY_ENABLED", "")
+    enabled = _flag(get, "EFECTY_ENABLED") if switch else mode == "sandbox"
     prefix = get("EFECTY_CODE_PREFIX", defaults.code_prefix) or defaults.code_prefix
     hours = _whole(get, "EFECTY_EXPIRY_HOURS", str(efecty_settings.DEFAULT_EXPIRY_HOURS), "hours")
     minimum = _cop(get, "EFECTY_MIN_AMOUNT", defaults.minimum)
@@ -311,6 +321,7 @@ def _efecty(get: Callable[[str, str], str | None]) -> EfectySettings:
             "PAYMENTS_EFECTY_MAX_AMOUNT must not be below PAYMENTS_EFECTY_MIN_AMOUNT."
         )
     return EfectySettings(
+        enabled=enabled,
         code_prefix=efecty_settings.check_code_prefix(prefix),
         expiry=efecty_settings.check_expiry_hours(hours),
         minimum=minimum,

@@ -87,8 +87,8 @@ def build_gateways(
 ) -> GatewayRegistry:
     """Every gateway the settings enable; in sandbox mode the simulators stand in for providers.
 
-    Efecty is built when ``vouchers`` gives it its voucher book: the service's units of work and
-    clock."""
+    Efecty is built when it is enabled and ``vouchers`` gives it its voucher book: the service's
+    units of work and clock."""
     gateways: list[PaymentGateway] = []
     if settings.sandbox:
         simulator = settings.self_base_url + SANDBOX_GATEWAY_PREFIX
@@ -99,7 +99,7 @@ def build_gateways(
     wompi = wompi_gateway(settings, session)
     if wompi is not None:
         gateways.append(wompi)
-    if vouchers is not None:
+    if vouchers is not None and settings.efecty.enabled:
         gateways.append(efecty_gateway(settings, *vouchers))
     # Each provider sits behind a circuit breaker (DESIGN §4): one that keeps failing is left
     # alone for a while, so checkouts fail over fast instead of holding threads on timeouts.

@@ -106,6 +106,7 @@ def test_efecty_settings_have_documented_defaults() -> None:
         ("PAYMENTS_EFECTY_MIN_AMOUNT", "20000.50"),
         ("PAYMENTS_EFECTY_MAX_AMOUNT", "0"),
         ("PAYMENTS_EFECTY_MAX_AMOUNT", "1000"),
+        ("PAYMENTS_EFECTY_ENABLED", "sometimes"),
     ],
 )
 def test_bad_efecty_settings_are_refused_in_one_line_naming_the_variable(
