@@ -128,9 +128,7 @@ class Container(containers.DeclarativeContainer):
         NotificationService, unit_of_work.provider, gateways, clock, ids
     )
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
-    cash_vouchers = providers.Singleton(
-        CashVoucherDesk, unit_of_work.provider, notifications, clock, ids
-    )
+    cash_vouchers = providers.Singleton(CashVoucherDesk, unit_of_work.provider, clock, ids)
     access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
     banks = providers.Singleton(BankDirectory, gateways, clock)
     idempotency = providers.Singleton(

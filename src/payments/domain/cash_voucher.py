@@ -9,9 +9,9 @@ is stored and checked, never trusted from a well-formed string).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
+from enum import StrEnum, auto
 from typing import Final
 
 from payments.domain.errors import MalformedNotificationError
@@ -36,10 +36,12 @@ MAX_RECEIPT_LENGTH: Final = 64
 
 
 class VoucherStatus(StrEnum):
-    ISSUED = "issued"
-    PAID = "paid"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
+    """Where a voucher is: ``issued`` (payable), then ``paid``, ``expired`` or ``cancelled``."""
+
+    ISSUED = auto()
+    PAID = auto()
+    EXPIRED = auto()
+    CANCELLED = auto()
 
 
 class VoucherVerdict(StrEnum):
@@ -48,13 +50,13 @@ class VoucherVerdict(StrEnum):
     mismatches: ``amount_mismatch``, ``already_paid`` (under another receipt), ``expired``,
     ``cancelled``."""
 
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"
-    UNKNOWN = "unknown"
-    AMOUNT_MISMATCH = "amount_mismatch"
-    ALREADY_PAID = "already_paid"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
+    ACCEPTED = auto()
+    DUPLICATE = auto()
+    UNKNOWN = auto()
+    AMOUNT_MISMATCH = auto()
+    ALREADY_PAID = auto()
+    EXPIRED = auto()
+    CANCELLED = auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,36 +109,33 @@ class VoucherPayment:
     def notification(self) -> Notification:
         """The payment as the one apply step takes a provider notification: a capture of
         exactly the paid amount, by the voucher's code."""
-        return Notification(
-            provider=CASH_VOUCHER_GATEWAY,
-            event_id=self.event_id,
-            event_type=VOUCHER_PAID,
-            payment=GatewayObservation(
-                gateway=CASH_VOUCHER_GATEWAY,
-                outcome=PaymentOutcome.SUCCEEDED,
-                source=ObservationSource.NOTIFICATION,
-                gateway_reference=self.code,
-                amount=self.amount,
-                event_id=self.event_id,
-            ),
-        )
+        capture = _observed(self.code, PaymentOutcome.SUCCEEDED, ObservationSource.NOTIFICATION)
+        payment = replace(capture, amount=self.amount, event_id=self.event_id)
+        return Notification(CASH_VOUCHER_GATEWAY, self.event_id, VOUCHER_PAID, payment=payment)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class CashVoucher:
-    """One purchase's voucher: its code and barcode data, exact amount and deadline."""
+    """One purchase's voucher: its code and barcode data, exact amount and deadline, and what
+    became of it (fields grouped by meaning, hence keyword-only)."""
 
     code: str
+    """What the payer quotes at the counter: ``PREFIX-`` and 14 random digits, unique."""
+    barcode: str
+    """The barcode's digits, ending in their GS1 mod-10 check digit."""
+    status: VoucherStatus
+    receipt_number: str | None = None
+    """The network's receipt of the payment that paid it."""
     purchase_id: str
     purchase_reference: str
-    barcode: str
-    amount: Money
-    created_at: datetime
-    expires_at: datetime
-    status: VoucherStatus = VoucherStatus.ISSUED
-    receipt_number: str | None = None
     paid_at: datetime | None = None
+    amount: Money
+    """Exactly what must be paid: no more, no less."""
+    created_at: datetime
     closed_at: datetime | None = None
+    """When it was paid, expired or cancelled."""
+    expires_at: datetime
+    """From this moment the voucher cannot be paid; the worker expires it and its purchase."""
 
     def is_due_to_expire(self, now: datetime) -> bool:
         return self.status is VoucherStatus.ISSUED and now >= self.expires_at
@@ -177,14 +176,14 @@ class CashVoucher:
         outcome = _OUTCOMES.get(self.status)
         if outcome is None:
             return None
-        return GatewayObservation(
-            gateway=CASH_VOUCHER_GATEWAY,
-            outcome=outcome,
-            source=ObservationSource.LOOKUP,
-            gateway_reference=self.code,
-            reference=self.purchase_reference,
-            amount=self.amount if outcome is PaymentOutcome.SUCCEEDED else None,
-        )
+        seen = _observed(self.code, outcome, ObservationSource.LOOKUP)
+        captured = self.amount if outcome is PaymentOutcome.SUCCEEDED else None
+        return replace(seen, reference=self.purchase_reference, amount=captured)
+
+
+def _observed(code: str, outcome: PaymentOutcome, source: ObservationSource) -> GatewayObservation:
+    """What is known of the payment of the voucher ``code``."""
+    return GatewayObservation(CASH_VOUCHER_GATEWAY, outcome, source, gateway_reference=code)
 
 
 _OUTCOMES: Final = {

@@ -263,20 +263,16 @@ class CashVoucherRepository(abc.ABC):
         """The voucher with this code; ``for_update`` locks it until the unit of work ends."""
 
     @abc.abstractmethod
-    def for_purchase(self, purchase_id: str) -> CashVoucher | None:
-        """The purchase's voucher, or None."""
-
-    @abc.abstractmethod
     def for_reference(self, purchase_reference: str) -> CashVoucher | None:
         """The voucher of the purchase with our ``purchase_reference``, or None."""
 
     @abc.abstractmethod
-    def save(self, voucher: CashVoucher) -> None:
-        """Persist the voucher's status, payment and closing time; ``ConflictError`` if absent."""
-
-    @abc.abstractmethod
     def due_to_expire(self, now: datetime, limit: int) -> builtins.list[CashVoucher]:
         """Issued vouchers whose deadline is at or before ``now``, soonest first."""
+
+    @abc.abstractmethod
+    def save(self, voucher: CashVoucher) -> None:
+        """Persist the voucher's status, payment and closing time; ``ConflictError`` if absent."""
 
 
 class IdempotencyRepository(abc.ABC):

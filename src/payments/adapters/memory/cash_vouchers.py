@@ -34,10 +34,6 @@ class InMemoryCashVouchers(CashVoucherRepository):
         found = [v for v in self._t.cash_vouchers.values() if v.code == code]
         return copy.copy(found[0]) if found else None
 
-    def for_purchase(self, purchase_id: str) -> CashVoucher | None:
-        found = self._t.cash_vouchers.get(purchase_id)
-        return copy.copy(found) if found else None
-
     def for_reference(self, purchase_reference: str) -> CashVoucher | None:
         found = [
             v for v in self._t.cash_vouchers.values() if v.purchase_reference == purchase_reference

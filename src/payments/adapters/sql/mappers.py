@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter, itemgetter
@@ -225,27 +225,40 @@ def audit_from_row(row: Row) -> AuditRecord:
     )
 
 
-_REFUND_SAME = _Same(
-    "id", "purchase_id", "customer_id", "reason", "gateway", "gateway_reference",
+class _Priced(_Same):
+    """A record's columns of the same names, its ``amount`` (Money) in the ``amount`` and
+    ``currency`` columns, and its ``status`` enum by value."""
+
+    __slots__ = ("_status",)
+
+    def __init__(self, status: Callable[[str], object], *names: str) -> None:
+        super().__init__(*names)
+        self._status = status
+
+    def row(self, source: Any) -> dict[str, Any]:
+        """Every column of ``source``."""
+        money = source.amount
+        priced = {"amount": money.amount, "currency": money.currency.code}
+        return {**self.of(source), **priced, "status": source.status.value}
+
+    def fields(self, row: Row) -> dict[str, Any]:
+        """The record's fields read back from ``row``."""
+        amount = money_from_columns(row["amount"], row["currency"])
+        return {**self.read(row), "amount": amount, "status": self._status(row["status"])}
+
+
+_REFUND = _Priced(
+    RefundStatus, "id", "purchase_id", "customer_id", "reason", "gateway", "gateway_reference",
     "failure_message", "created_at", "updated_at",
 )  # fmt: skip
 
 
 def refund_to_row(refund: Refund) -> dict[str, Any]:
-    return {
-        **_REFUND_SAME.of(refund),
-        "amount": refund.amount.amount,
-        "currency": refund.amount.currency.code,
-        "status": refund.status.value,
-    }
+    return _REFUND.row(refund)
 
 
 def refund_from_row(row: Row) -> Refund:
-    return Refund(
-        **_REFUND_SAME.read(row),
-        amount=money_from_columns(row["amount"], row["currency"]),
-        status=RefundStatus(row["status"]),
-    )
+    return Refund(**_REFUND.fields(row))
 
 
 _LEDGER_SAME = _Same(
@@ -366,24 +379,15 @@ def stored_event_from_row(row: Row) -> StoredEvent:
     )
 
 
-_VOUCHER_SAME = _Same(
-    "code", "purchase_id", "purchase_reference", "barcode", "created_at", "expires_at",
-    "receipt_number", "paid_at", "closed_at",
+_VOUCHER_ROW = _Priced(
+    VoucherStatus, "code", "purchase_id", "purchase_reference", "barcode", "created_at",
+    "expires_at", "receipt_number", "paid_at", "closed_at",
 )  # fmt: skip
 
 
 def voucher_to_row(voucher: CashVoucher) -> dict[str, Any]:
-    return {
-        **_VOUCHER_SAME.of(voucher),
-        "amount": voucher.amount.amount,
-        "currency": voucher.amount.currency.code,
-        "status": voucher.status.value,
-    }
+    return _VOUCHER_ROW.row(voucher)
 
 
 def voucher_from_row(row: Row) -> CashVoucher:
-    return CashVoucher(
-        **_VOUCHER_SAME.read(row),
-        amount=money_from_columns(row["amount"], row["currency"]),
-        status=VoucherStatus(row["status"]),
-    )
+    return CashVoucher(**_VOUCHER_ROW.fields(row))

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from payments.domain.access import Principal, Role
 from payments.domain.cash_settlement import SettlementRow
@@ -33,9 +34,9 @@ from payments.domain.errors import (
     ValidationError,
 )
 from payments.domain.money import Money
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import Purchase
-from payments.domain.services.notifications import NotificationService
+from payments.domain.services.notifications import inbox_message, record_notification
 from payments.domain.services.records import locked_purchase
 from payments.domain.services.use_case import UseCase
 
@@ -46,8 +47,7 @@ log = logging.getLogger(__name__)
 EXPIRY_ACTOR = "efecty:expiry"
 
 
-@dataclass(frozen=True, slots=True)
-class SettlementLine:
+class SettlementLine(NamedTuple):
     """A row of a settlement file that was not applied, and why (a ``VoucherVerdict``)."""
 
     line: int
@@ -81,16 +81,6 @@ class SettlementReport:
 
 class CashVoucherDesk(UseCase):
     """Takes the payments of cash vouchers and expires the vouchers nobody paid."""
-
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        notifications: NotificationService,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        super().__init__(uow, clock, ids)
-        self._notifications = notifications
 
     def confirm(
         self, code: str, amount: Money, receipt_number: str, principal: Principal
@@ -222,10 +212,11 @@ class CashVoucherDesk(UseCase):
         voucher.pay(payment, now)
         uow.cash_vouchers.save(voucher)
         notification = payment.notification()
-        message = self._notifications.new_message(
-            notification.provider, notification, {}, payment.to_body()
+        body = payment.to_body()
+        message = inbox_message(
+            notification.provider, notification, {}, body, now=now, ids=self._ids
         )
-        if self._notifications.record(uow, message, notification) is None:
+        if record_notification(uow, message, notification, now=now, ids=self._ids) is None:
             return VoucherVerdict.DUPLICATE  # the inbox had this payment: all rolled back
         return verdict
 

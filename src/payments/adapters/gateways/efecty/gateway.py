@@ -8,27 +8,25 @@ settlement file pays it (``payments.domain.services.cash_vouchers``). See decisi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Final
 
 from payments.adapters.gateways.efecty.codes import barcode_data, new_code
 from payments.adapters.gateways.efecty.instructions import payer_instructions
 from payments.adapters.gateways.efecty.settings import (
-    COUNTRIES,
-    CURRENCIES,
+    CASH_ONLY,
     DEFAULT_CODE_PREFIX,
     DEFAULT_EXPIRY_HOURS,
     DEFAULT_MAXIMUM,
     DEFAULT_MINIMUM,
     EXPIRY_MARGIN,
     GATEWAY_NAME,
-    PAYMENT_METHODS,
-    WHOLE_PESOS,
+    check_limits,
 )
 from payments.domain import gateway
 from payments.domain.cash_voucher import CashVoucher, VoucherPayment, VoucherStatus
 from payments.domain.errors import (
-    ConfigurationError,
     ConflictError,
     GatewayUnavailableError,
     IdempotencyConflictError,
@@ -69,28 +67,15 @@ class EfectyGateway(PaymentGateway):
         maximum: Money = DEFAULT_MAXIMUM,
         new_code: Callable[[str], str] = new_code,
     ) -> None:
-        if minimum.currency.code not in CURRENCIES or maximum.currency != minimum.currency:
-            raise ConfigurationError("Efecty's limits are amounts in COP.")
-        if not minimum.is_positive or maximum < minimum:
-            raise ConfigurationError("Efecty's minimum must be positive and below its maximum.")
+        check_limits(minimum, maximum)
         self._uow = uow
         self._clock = clock
         self._prefix = code_prefix
         self._expiry = expiry
         self._new_code = new_code
-        self.capabilities = gateway.GatewayCapabilities(
-            currencies=CURRENCIES,
-            countries=COUNTRIES,
-            payment_methods=PAYMENT_METHODS,
-            refunds=False,
-            partial_refunds=False,
-            cancel=True,
-            authoritative_lookup=False,
-            minimum_amount=minimum,
-            maximum_amount=maximum,
-            amount_steps=WHOLE_PESOS,
-            payment_window=expiry + EXPIRY_MARGIN,
-        )
+        # Limits and validity are configured; what cash can do is not (settings.CASH_ONLY).
+        limits = replace(CASH_ONLY, minimum_amount=minimum, maximum_amount=maximum)
+        self.capabilities = replace(limits, payment_window=expiry + EXPIRY_MARGIN)
 
     # -- the port ------------------------------------------------------------------------------
 
@@ -158,6 +143,7 @@ class EfectyGateway(PaymentGateway):
         code = self._new_code(self._prefix)
         voucher = CashVoucher(
             code=code,
+            status=VoucherStatus.ISSUED,
             purchase_id=request.purchase_id,
             purchase_reference=request.reference,
             barcode=barcode_data(code, request.amount),
@@ -166,13 +152,13 @@ class EfectyGateway(PaymentGateway):
             expires_at=now + self._expiry,
         )
         with self._uow() as uow:
-            stored = uow.cash_vouchers.for_purchase(request.purchase_id)
+            stored = uow.cash_vouchers.for_reference(request.reference)
             if stored is not None:
                 return stored
             try:
                 uow.cash_vouchers.add(voucher)
             except ConflictError:
-                stored = uow.cash_vouchers.for_purchase(request.purchase_id)
+                stored = uow.cash_vouchers.for_reference(request.reference)
                 return stored  # another start issued it first, or the code was taken
             uow.commit()
         return voucher

@@ -8,9 +8,11 @@ from typing import Final
 
 from payments.domain.cash_voucher import CASH_VOUCHER_GATEWAY
 from payments.domain.errors import ConfigurationError
+from payments.domain.gateway import GatewayCapabilities
 from payments.domain.money import Money
 
 __all__ = [
+    "CASH_ONLY",
     "COUNTRIES",
     "CURRENCIES",
     "DEFAULT_CODE_PREFIX",
@@ -22,6 +24,7 @@ __all__ = [
     "PAYMENT_METHODS",
     "check_code_prefix",
     "check_expiry_hours",
+    "check_limits",
 ]
 
 GATEWAY_NAME: Final = CASH_VOUCHER_GATEWAY
@@ -37,6 +40,19 @@ DEFAULT_MAXIMUM: Final = Money("6000000", "COP")
 """PayU's Efecty limits: "Min: $20.000 COP - Max: $6.000.000 COP" (reference §4.1)."""
 WHOLE_PESOS: Final = {"COP": 100}
 """Cash is paid in whole pesos: an amount with centavos is refused before any voucher."""
+CASH_ONLY: Final = GatewayCapabilities(
+    CURRENCIES,
+    COUNTRIES,
+    PAYMENT_METHODS,
+    refunds=False,
+    partial_refunds=False,
+    authoritative_lookup=False,
+    amount_steps=WHOLE_PESOS,
+)
+"""What cash at a counter can do, before the configured limits: COP in Colombia, whole pesos,
+no refunds (cash is given back outside); ``cancel`` voids an unpaid voucher. A voucher is not
+found by our reference alone across a lost start (``authoritative_lookup`` off): the start is
+sent again, and answers the stored voucher."""
 EXPIRY_MARGIN: Final = timedelta(hours=1)
 """Reconciliation waits this long past a voucher's deadline, so the Efecty expiry job, not the
 general sweep, expires its purchase."""
@@ -51,6 +67,14 @@ def check_expiry_hours(hours: int) -> timedelta:
             f"PAYMENTS_EFECTY_EXPIRY_HOURS must be 1 to {MAX_EXPIRY_HOURS} hours (seven days)."
         )
     return timedelta(hours=hours)
+
+
+def check_limits(minimum: Money, maximum: Money) -> None:
+    """``ConfigurationError`` unless the limits are positive amounts in COP, in order."""
+    if minimum.currency.code not in CURRENCIES or maximum.currency != minimum.currency:
+        raise ConfigurationError("Efecty's limits are amounts in COP.")
+    if not minimum.is_positive or maximum < minimum:
+        raise ConfigurationError("Efecty's minimum must be positive and below its maximum.")
 
 
 def check_code_prefix(prefix: str) -> str:

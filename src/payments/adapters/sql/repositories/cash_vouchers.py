@@ -26,9 +26,6 @@ class SqlCashVoucherRepository(SqlRepository, CashVoucherRepository):
     def get(self, code: str, *, for_update: bool = False) -> CashVoucher | None:
         return self._found(efecty_vouchers, {"code": code}, voucher_from_row, for_update)
 
-    def for_purchase(self, purchase_id: str) -> CashVoucher | None:
-        return self._found(efecty_vouchers, {"purchase_id": purchase_id}, voucher_from_row)
-
     def for_reference(self, purchase_reference: str) -> CashVoucher | None:
         keys = {"purchase_reference": purchase_reference}
         return self._found(efecty_vouchers, keys, voucher_from_row)
@@ -44,13 +41,7 @@ class SqlCashVoucherRepository(SqlRepository, CashVoucherRepository):
             raise ConflictError(f"Voucher {voucher.code!r} was never added.")
 
     def due_to_expire(self, now: datetime, limit: int) -> builtins.list[CashVoucher]:
-        query = (
-            select(efecty_vouchers)
-            .where(
-                efecty_vouchers.c.status == VoucherStatus.ISSUED.value,
-                efecty_vouchers.c.expires_at <= now,
-            )
-            .order_by(efecty_vouchers.c.expires_at, efecty_vouchers.c.code)
-            .limit(limit)
-        )
-        return [voucher_from_row(row) for row in self._all(query)]
+        column = efecty_vouchers.c
+        issued = select(efecty_vouchers).where(column.status == VoucherStatus.ISSUED.value)
+        soonest = issued.where(column.expires_at <= now).order_by(column.expires_at, column.code)
+        return [voucher_from_row(row) for row in self._all(soonest.limit(limit))]
