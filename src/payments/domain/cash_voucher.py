@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum, auto
 from typing import Final
 
-from payments.domain.errors import MalformedNotificationError
+from payments.domain.errors import MalformedNotificationError, PaymentsError
 from payments.domain.gateway import Notification
 from payments.domain.money import Money
 from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
@@ -103,7 +103,7 @@ class VoucherPayment:
                 paid_at=datetime.fromisoformat(data["paid_at"]),
                 reported_by=str(data["reported_by"]),
             )
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, PaymentsError) as error:
             raise MalformedNotificationError("Not a stored cash voucher payment.") from error
 
     def notification(self) -> Notification:

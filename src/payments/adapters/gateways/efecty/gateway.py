@@ -93,14 +93,16 @@ class EfectyGateway(PaymentGateway):
         )
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
-        """The voucher's payment, expiry or cancellation; None while it is issued (or unknown)."""
+        """The payment, expiry or cancellation of the voucher ``gateway_reference`` issued for
+        our ``reference``; None while it is issued, and for any other voucher. Without its code
+        nothing is guessed (``authoritative_lookup`` is off): a lost start is sent again."""
+        if not gateway_reference:
+            return None
         with self._uow() as uow:
-            voucher = None
-            if gateway_reference:
-                voucher = uow.cash_vouchers.get(gateway_reference)
-            if voucher is None:
-                voucher = uow.cash_vouchers.for_reference(reference)
-        return voucher.observation() if voucher is not None else None
+            voucher = uow.cash_vouchers.get(gateway_reference)
+        if voucher is None or voucher.purchase_reference != reference:
+            return None
+        return voucher.observation()
 
     def cancel(self, gateway_reference: str, idempotency_key: str) -> GatewayObservation:
         """Void an issued voucher; a paid, expired or cancelled one is reported as it is."""
