@@ -104,11 +104,11 @@ class TestEfectyGatewayContract(GatewayContract):
     def test_refund_of_an_uncaptured_payment_is_an_invalid_transition(
         self, subject: GatewayUnderTest
     ) -> None:
-        start = subject.gateway.start_payment(subject.request("ref_refund_unpaid"))
+        """Refused as every refund is: Efecty gives nothing back, paid or not."""
+        code = subject.gateway.start_payment(subject.request("ref_refund_unpaid")).gateway_reference
+        unpaid = refund_request(code, PESOS, key="unpaid", full=True)
         with pytest.raises(UnsupportedByGatewayError):
-            subject.gateway.refund(
-                refund_request(start.gateway_reference, PESOS, key="unpaid", full=True)
-            )
+            subject.gateway.refund(unpaid)
 
     def test_genuine_approval_notification_parses_to_the_capture(
         self, subject: GatewayUnderTest
