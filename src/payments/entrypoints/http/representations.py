@@ -201,6 +201,17 @@ AvailableCredits = Annotated[
 RefusedPayment = Annotated[
     str, Meta(description="The provider's id of the payment a refusal is about")
 ]
+VoucherCode = Annotated[str, Meta(description="On a refused voucher confirmation: the voucher")]
+VoucherRefusal = Annotated[
+    str,
+    Meta(
+        description=(
+            "On a refused voucher confirmation: amount_mismatch, duplicate, already_paid, "
+            "expired or cancelled"
+        )
+    ),
+]
+VoucherAmount = Annotated[Money, Meta(description="On amount_mismatch: the voucher's amount")]
 
 
 class Problem(Struct, frozen=True):
@@ -220,6 +231,9 @@ class Problem(Struct, frozen=True):
     decline_code: DeclineCode | UnsetType = UNSET
     available: AvailableCredits | UnsetType = UNSET
     gateway_reference: RefusedPayment | UnsetType = UNSET
+    voucher_code: VoucherCode | UnsetType = UNSET
+    reason: VoucherRefusal | UnsetType = UNSET
+    expected: VoucherAmount | UnsetType = UNSET
 
 
 class SettlementLine(Struct, frozen=True):
