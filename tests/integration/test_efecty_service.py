@@ -207,11 +207,13 @@ def test_the_worker_expires_an_unpaid_voucher_and_its_purchase(
     jobs = worker_jobs(service.container, service.container.settings())
 
     clock.current = NOW + timedelta(hours=71, minutes=59)
-    assert run_round(jobs).get("expired", 0) == 0
+    early = run_round(jobs)
+    assert (early.get("expired vouchers", 0), early.get("expired", 0)) == (0, 0)
     clock.current = NOW + timedelta(hours=72)
     done = run_round(jobs)
 
-    assert done["expired"] == 1
+    assert done["expired vouchers"] == 1
+    assert done.get("expired", 0) == 0  # not the general sweep: the voucher's own deadline
     shown = service.call("GET", f"/v1/purchases/{purchase['id']}", key).json()
     assert shown["status"] == "expired"
     late = _confirm(service, key, code)
@@ -233,3 +235,19 @@ def test_the_sandbox_approve_action_pays_the_voucher_as_a_confirmation_would(
     assert _credits(service, key, purchase) == "8.00"
     confirmed = _confirm(service, key, purchase["next_action"]["code"])
     assert confirmed.status_code == 409, confirmed.text
+
+
+def test_the_sandbox_expires_a_voucher_and_never_declines_one(service: RunningService) -> None:
+    key = service.admin_key()
+    purchase, other = _buy(service, key), _buy(service, key)
+
+    declined = service.call("POST", f"/v1/sandbox/purchases/{other['id']}/decline", key)
+    expired = service.call("POST", f"/v1/sandbox/purchases/{purchase['id']}/expire", key)
+
+    assert declined.status_code == 409, declined.text
+    assert service.call("GET", f"/v1/purchases/{other['id']}", key).json()["status"] == "pending"
+    assert expired.status_code == 200, expired.text
+    assert expired.json()["purchase"]["status"] == "expired"
+    late = _confirm(service, key, purchase["next_action"]["code"])
+    assert late.status_code == 409, late.text
+    assert late.json()["reason"] == "expired"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from payments.domain.cash_voucher import VoucherPayment, VoucherVerdict
+from payments.domain.cash_voucher import VoucherVerdict
 from payments.domain.errors import InvalidTransitionError
 from payments.domain.services.cash_vouchers import CashVoucherDesk
 
@@ -22,20 +22,13 @@ class EfectyCounter:
         self._desk = desk
 
     def approve(self, gateway_reference: str) -> dict[str, object]:
-        voucher = self._desk.voucher(gateway_reference)
-        payment = VoucherPayment(
-            code=voucher.code,
-            amount=voucher.amount,
-            receipt_number=SANDBOX_RECEIPT_PREFIX + voucher.code,
-            paid_at=min(voucher.created_at, voucher.expires_at),
-            reported_by=SANDBOX_REPORTER,
-        )
-        verdict = self._desk.report(payment)
+        receipt = SANDBOX_RECEIPT_PREFIX + gateway_reference
+        verdict = self._desk.pay_in_full(gateway_reference, receipt, SANDBOX_REPORTER)
         if verdict not in (VoucherVerdict.ACCEPTED, VoucherVerdict.DUPLICATE):
             raise InvalidTransitionError(
                 f"The voucher cannot be paid: {verdict.value}.", details={"reason": verdict.value}
             )
-        return {"voucher": verdict.value, "receipt_number": payment.receipt_number}
+        return {"voucher": verdict.value, "receipt_number": receipt}
 
     def decline(self, gateway_reference: str) -> dict[str, object]:
         raise InvalidTransitionError("A cash voucher is never declined: it is paid or expires.")

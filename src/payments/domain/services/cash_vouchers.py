@@ -154,6 +154,12 @@ class CashVoucherDesk(UseCase):
             uow.commit()
         return verdict
 
+    def pay_in_full(self, code: str, receipt_number: str, reported_by: str) -> VoucherVerdict:
+        """Report the voucher paid its exact amount now (the sandbox's ``approve``)."""
+        voucher = self.voucher(code)
+        now = self._clock.now()
+        return self.report(VoucherPayment(code, voucher.amount, receipt_number, now, reported_by))
+
     def voucher(self, code: str) -> CashVoucher:
         """The voucher as stored; ``NotFoundError`` when no such voucher was issued."""
         with self._uow() as uow:
@@ -169,17 +175,17 @@ class CashVoucherDesk(UseCase):
 
     def expire_due(self, limit: int = 100) -> dict[str, int]:
         """Expire the issued vouchers past their deadline and their purchases (still open
-        ones); returns counts by label (``expired``, and ``errors``)."""
+        ones); returns counts by label (``expired vouchers``, and ``voucher errors``)."""
         now = self._clock.now()
         with self._uow() as uow:
             due = [voucher.code for voucher in uow.cash_vouchers.due_to_expire(now, limit)]
         counts: dict[str, int] = {}
         for code in due:
             try:
-                label = "expired" if self._expire(code, now) else "skipped"
+                label = "expired vouchers" if self._expire(code, now) else "paid meanwhile"
             except PaymentsError as error:
                 log.warning("expiry of voucher %s failed: %s", code, error)
-                label = "errors"
+                label = "voucher errors"
             counts[label] = counts.get(label, 0) + 1
         return counts
 

@@ -198,7 +198,7 @@ def test_an_unpaid_voucher_expires_its_purchase_at_its_deadline_and_not_before(
     desk.clock.current = START + timedelta(hours=71, minutes=59)
     assert cash.expire_due() == {}
     desk.clock.current = START + timedelta(hours=72)
-    assert cash.expire_due() == {"expired": 1}
+    assert cash.expire_due() == {"expired vouchers": 1}
 
     assert desk.status(purchase) is PurchaseStatus.EXPIRED
     assert cash.voucher(code).status is VoucherStatus.EXPIRED
