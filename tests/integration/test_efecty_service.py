@@ -190,11 +190,16 @@ def test_a_malformed_settlement_file_is_a_problem_and_applies_nothing(
 
     refused = _settle(service, key, text)
     as_json = service.call("POST", "/v1/efecty/settlements", key, {"code": code})
+    row = f"{code},50000,COP,S-1,2026-12-06T10:30:00-05:00\n"
+    too_large = _settle(
+        service, key, "code,amount,currency,receipt_number,paid_at\n" + row * 20_000
+    )
 
     assert refused.status_code == 422, refused.text
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert [error["field"] for error in refused.json()["errors"]] == ["line 3"]
     assert as_json.status_code == 400, as_json.text
+    assert too_large.status_code == 413, too_large.text
     assert _credits(service, key, purchase) == "0.00"
 
 
