@@ -171,7 +171,7 @@ class CashVoucherDesk(UseCase):
     def expire_now(self, code: str) -> bool:
         """Let an issued voucher's deadline pass now (the sandbox's ``expire``), expiring its
         purchase; False when it is no longer issued."""
-        return self._expire(code, max(self._clock.now(), self.voucher(code).expires_at))
+        return self._expire(self.voucher(code).code, self._clock.now(), early=True)
 
     def expire_due(self, limit: int = 100) -> dict[str, int]:
         """Expire the issued vouchers past their deadline and their purchases (still open
@@ -189,11 +189,14 @@ class CashVoucherDesk(UseCase):
             counts[label] = counts.get(label, 0) + 1
         return counts
 
-    def _expire(self, code: str, now: datetime) -> bool:
+    def _expire(self, code: str, now: datetime, *, early: bool = False) -> bool:
+        """Expire the voucher (``early``: before its deadline) and its purchase."""
         with self._uow() as uow:
             voucher = uow.cash_vouchers.get(code, for_update=True)
-            if voucher is None or not voucher.is_due_to_expire(now):
-                return False  # paid (or expired) since it was listed
+            if voucher is None or voucher.status is not VoucherStatus.ISSUED:
+                return False  # paid, expired or cancelled since it was listed
+            if not (early or voucher.is_due_to_expire(now)):
+                return False
             voucher.close(VoucherStatus.EXPIRED, now)
             uow.cash_vouchers.save(voucher)
             purchase = locked_purchase(uow, voucher.purchase_id)
