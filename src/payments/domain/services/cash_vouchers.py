@@ -122,19 +122,19 @@ class CashVoucherDesk(UseCase):
         self,
         rows: Sequence[SettlementRow],
         reported_by: str,
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> SettlementReport:
         """Apply a settlement file's rows, each in its own transaction and each once: a row
         already taken (this file imported again) is ``duplicate`` and changes nothing.
-        ``progress(n)`` is told each time ``n`` more rows are done."""
+        ``progress(done, total)`` is told after each row."""
         report = SettlementReport()
-        for row in rows:
+        for done, row in enumerate(rows, start=1):
             payment = VoucherPayment(
                 row.code, row.amount, row.receipt_number, row.paid_at, reported_by
             )
             report.count(row, self.report(payment))
             if progress is not None:
-                progress(1)
+                progress(done, len(rows))
         log.info(
             "settlement by %s: %d applied, %d duplicate, %d unknown, %d mismatched",
             reported_by,

@@ -24,15 +24,16 @@ REPORTED_BY = "cli"
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar's advance on a terminal with ``rich`` installed; None otherwise."""
+def _progress(total: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``(done, total)`` callback drawing a bar on a terminal with ``rich`` installed; None
+    otherwise."""
     if not sys.stderr.isatty() or importlib.util.find_spec("rich") is None:
         yield None
         return
     progress: Any = importlib.import_module("rich.progress")  # optional: not a dependency
     with progress.Progress(transient=True) as bar:
         task = bar.add_task("settlement rows", total=total)
-        yield lambda done: bar.advance(task, done)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _read(path: Path) -> Sequence[SettlementRow]:

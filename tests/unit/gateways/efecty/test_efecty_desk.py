@@ -162,10 +162,12 @@ def test_a_settlement_imported_twice_applies_each_row_once(desk: Desk) -> None:
         SettlementRow(4, "EFY-12345678901234", PESOS, "S-3", paid),
     ]
 
-    once = cash.settle(rows, "test")
+    told: list[tuple[int, int]] = []
+    once = cash.settle(rows, "test", lambda done, total: told.append((done, total)))
     twice = cash.settle(rows, "test")
 
     assert once.applied == [2, 3]
+    assert told == [(1, 3), (2, 3), (3, 3)]
     assert [line.line for line in once.unknown] == [4]
     assert twice.applied == []
     assert [(line.line, line.reason) for line in twice.duplicate] == [
