@@ -13,19 +13,21 @@ from redis import ConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from payments.adapters.gateways.efecty import settings as efecty_settings
 from payments.adapters.gateways.payu import settings as payu_settings
 from payments.adapters.gateways.payu.params import Merchant
 from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
 from payments.adapters.gateways.wompi import settings as wompi_settings
-from payments.domain.errors import ConfigurationError
+from payments.domain.errors import ConfigurationError, PaymentsError
 from payments.domain.invoice import DEFAULT_SERIES, InvoicePolicy, parse_tax_rates
+from payments.domain.money import Money
 from payments.domain.routing import RoutingTable
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
 SANDBOX_SECRET = "sandbox_whsec_not_a_real_secret"  # noqa: S105 - sandbox only, documented
 KNOWN_GATEWAYS = frozenset({"stripe", "payu", "wompi", "efecty"})
 """Gateway names DESIGN.md knows; only these are ever quoted back in a settings message."""
-SANDBOX_ROUTING = "CO: wompi, payu; *: stripe"
+SANDBOX_ROUTING = "CO+cash: efecty; CO: wompi, payu; *: stripe"
 """Sandbox mode's default ``PAYMENTS_ROUTING``: every market to a real adapter, each against its
 built-in simulator (decision 0040). The one place a new simulated provider joins the default."""
 _DATABASE_DRIVERS = frozenset(
@@ -101,6 +103,19 @@ class PayUSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EfectySettings:
+    """Efecty's cash vouchers: whether they are taken (``PAYMENTS_EFECTY_ENABLED``; on by
+    default in sandbox mode, off in live mode), code prefix, validity and the amounts they may
+    be issued for."""
+
+    enabled: bool = False
+    code_prefix: str = efecty_settings.DEFAULT_CODE_PREFIX
+    expiry: timedelta = timedelta(hours=efecty_settings.DEFAULT_EXPIRY_HOURS)
+    minimum: Money = efecty_settings.DEFAULT_MINIMUM
+    maximum: Money = efecty_settings.DEFAULT_MAXIMUM
+
+
+@dataclass(frozen=True, slots=True)
 class NatsSettings:
     """The NATS JetStream relay's settings (docs/configuration.md)."""
 
@@ -151,6 +166,7 @@ class Settings:
     webhook_secrets_keys: tuple[str, ...] = field(default=(), repr=False)
     """Fernet keys sealing merchant webhook secrets (the first seals, any opens); none: live
     mode cannot create webhook endpoints."""
+    efecty: EfectySettings = field(default_factory=EfectySettings)
 
     @property
     def sandbox(self) -> bool:
@@ -159,9 +175,10 @@ class Settings:
     @property
     def gateways(self) -> frozenset[str]:
         """The gateways these settings configure, the only ones routing may name: Stripe with a
-        secret key, Wompi with its keys and PayU with its credentials; in sandbox mode each of
-        them otherwise against its built-in simulator."""
-        return configured_gateways(self.mode, self.stripe, self.wompi, self.payu)
+        secret key, Wompi with its keys and PayU with its credentials (in sandbox mode each of
+        them otherwise against its built-in simulator), and Efecty when enabled (our own voucher
+        book)."""
+        return configured_gateways(self.mode, self.stripe, self.wompi, self.payu, self.efecty)
 
     @property
     def rate_limit_store(self) -> str:
@@ -205,10 +222,12 @@ class Settings:
         _check_publishable_key(mode, stripe.publishable_key)
         wompi = _wompi(get, mode)
         payu = _payu(get, mode)
+        efecty = _efecty(get, mode)
         default_routing = SANDBOX_ROUTING if mode == "sandbox" else "*: stripe"
         routing_text = get("ROUTING", default_routing) or default_routing
         routing = _routing(routing_text)
-        check_routed_gateways(routing, configured_gateways(mode, stripe, wompi, payu), mode)
+        configured = configured_gateways(mode, stripe, wompi, payu, efecty)
+        check_routed_gateways(routing, configured, mode)
         log_format = (get("LOG_FORMAT", "console") or "console").lower()
         if log_format not in ("json", "console"):
             raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
@@ -223,6 +242,7 @@ class Settings:
             nats=_nats(get),
             wompi=wompi,
             payu=payu,
+            efecty=efecty,
             mode=mode,
             database_url=database_url,
             routing=routing,
@@ -251,12 +271,14 @@ def configured_gateways(
     stripe: StripeSettings,
     wompi: WompiSettings | None = None,
     payu: PayUSettings | None = None,
+    efecty: EfectySettings | None = None,
 ) -> frozenset[str]:
     """The gateways ``mode`` and the provider settings enable (what
     ``payments.gateway_assembly.build_gateways`` builds)."""
+    cash = {"efecty"} if efecty is not None and efecty.enabled else set()
     if mode == "sandbox":
-        return frozenset({"stripe", "wompi", "payu"})
-    live = {"stripe"} if stripe.secret_key else set()
+        return frozenset({"stripe", "wompi", "payu", *cash})
+    live = {"stripe", *cash} if stripe.secret_key else cash
     if wompi is not None and wompi.has_keys:
         live.add("wompi")
     if payu is not None and payu.has_credentials:
@@ -378,6 +400,42 @@ def _payu(get: Callable[[str], str | None], mode: str) -> PayUSettings:
     accounts = payu_settings.accounts_from_setting(values["account_id"] or "")
     credentials = (values["merchant_id"], accounts, values["api_key"], values["api_login"])
     return PayUSettings(*credentials, algorithm, base_url)
+
+
+def _efecty(get: Callable[[str, str], str | None], mode: str) -> EfectySettings:
+    """Efecty's voucher settings; every refusal names its variable in one line."""
+    defaults = EfectySettings()
+    switch = get("EFECTY_ENABLED", "")
+    enabled = _flag(get, "EFECTY_ENABLED") if switch else mode == "sandbox"
+    prefix = get("EFECTY_CODE_PREFIX", defaults.code_prefix) or defaults.code_prefix
+    hours = _whole(get, "EFECTY_EXPIRY_HOURS", str(efecty_settings.DEFAULT_EXPIRY_HOURS), "hours")
+    minimum = _cop(get, "EFECTY_MIN_AMOUNT", defaults.minimum)
+    maximum = _cop(get, "EFECTY_MAX_AMOUNT", defaults.maximum)
+    if maximum < minimum:
+        raise ConfigurationError(
+            "PAYMENTS_EFECTY_MAX_AMOUNT must not be below PAYMENTS_EFECTY_MIN_AMOUNT."
+        )
+    return EfectySettings(
+        enabled=enabled,
+        code_prefix=efecty_settings.check_code_prefix(prefix),
+        expiry=efecty_settings.check_expiry_hours(hours),
+        minimum=minimum,
+        maximum=maximum,
+    )
+
+
+def _cop(get: Callable[[str, str], str | None], name: str, default: Money) -> Money:
+    """A positive whole number of Colombian pesos from ``PAYMENTS_<name>``."""
+    value = get(name, "") or ""
+    if not value:
+        return default
+    try:
+        amount = Money(value, "COP") if value.isascii() and value.isdigit() else None
+    except PaymentsError:
+        amount = None
+    if amount is None or not amount.is_positive:
+        raise ConfigurationError(f"PAYMENTS_{name} must be a positive whole number of pesos.")
+    return amount
 
 
 def _nats(get: Callable[[str, str], str | None]) -> NatsSettings | None:

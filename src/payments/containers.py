@@ -37,6 +37,7 @@ from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.backlog import BacklogReview
 from payments.domain.services.banks import BankDirectory
+from payments.domain.services.cash_vouchers import CashVoucherDesk
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.checkout import Checkout
 from payments.domain.services.dossier import PurchaseDossiers
@@ -85,18 +86,9 @@ class Container(containers.DeclarativeContainer):
     """``(unreachable, error class name)`` for a database driver's error, None for any other."""
 
     # -- providers and their stand-ins -----------------------------------------------------
-    sandbox = providers.Selector(
-        mode,
-        sandbox=providers.Singleton(build_sandbox, settings, http_session),
-        live=providers.Object(None),
+    gateways = providers.Singleton(
+        checked_gateways, settings, http_session, unit_of_work.provider, clock, metrics
     )
-    sandbox_controller = providers.Selector(
-        mode, sandbox=sandbox.provided.controller, live=providers.Object(None)
-    )
-    sandbox_mounts = providers.Selector(
-        mode, sandbox=sandbox.provided.mounts.call(), live=providers.Object({})
-    )
-    gateways = providers.Singleton(checked_gateways, settings, http_session, metrics)
 
     rate_limiter = providers.Selector(
         settings.provided.rate_limit_store,
@@ -183,6 +175,9 @@ class Container(containers.DeclarativeContainer):
     )
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
     dossiers = providers.Singleton(PurchaseDossiers, unit_of_work.provider)
+    cash_vouchers = providers.Singleton(
+        CashVoucherDesk, unit_of_work.provider, clock, ids, invoicing=invoicing
+    )
     access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
     banks = providers.Singleton(BankDirectory, gateways, clock, routing=routing)
     invoice_documents = providers.Singleton(FpdfInvoiceDocuments)
@@ -195,6 +190,21 @@ class Container(containers.DeclarativeContainer):
     )
     webhook_endpoints = providers.Singleton(
         WebhookEndpoints, unit_of_work.provider, webhook_sender, webhook_secrets, clock, ids
+    )
+
+    # -- sandbox mode's simulators (they act through the use cases above) ------------------
+    sandbox = providers.Selector(
+        mode,
+        sandbox=providers.Singleton(
+            build_sandbox, settings, http_session, cash_vouchers=cash_vouchers
+        ),
+        live=providers.Object(None),
+    )
+    sandbox_controller = providers.Selector(
+        mode, sandbox=sandbox.provided.controller, live=providers.Object(None)
+    )
+    sandbox_mounts = providers.Selector(
+        mode, sandbox=sandbox.provided.mounts.call(), live=providers.Object({})
     )
 
     # -- the HTTP API ----------------------------------------------------------------------
@@ -213,6 +223,7 @@ class Container(containers.DeclarativeContainer):
         statistics=statistics,
         webhook_endpoints=webhook_endpoints,
         webhook_dispatcher=webhook_dispatcher,
+        cash_vouchers=cash_vouchers,
     )
     http_settings = providers.Singleton(
         HttpSettings,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import requests
 
 from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway, GatewayCallObserver
+from payments.adapters.gateways.efecty import EfectyGateway
 from payments.adapters.gateways.payu import PayUGateway
 from payments.adapters.gateways.stripe import (
     StripeGateway,
@@ -13,7 +16,7 @@ from payments.adapters.gateways.stripe import (
 )
 from payments.adapters.gateways.wompi import WompiGateway
 from payments.config import Settings, check_routed_gateways
-from payments.domain.ports import PaymentGateway
+from payments.domain.ports import Clock, PaymentGateway, UnitOfWork
 from payments.domain.services.gateways import GatewayRegistry
 from payments.sandbox.environment import (
     SANDBOX_STRIPE_KEY,
@@ -74,11 +77,32 @@ def payu_gateway(settings: Settings, session: requests.Session) -> PayUGateway |
     return PayUGateway(session, payu.base_url or "", merchant=merchant, notify_url=notify)
 
 
+def efecty_gateway(
+    settings: Settings, uow: Callable[[], UnitOfWork], clock: Clock
+) -> EfectyGateway:
+    """Efecty's cash vouchers, issued into the service's own database (no credentials)."""
+    efecty = settings.efecty
+    return EfectyGateway(
+        uow,
+        clock,
+        code_prefix=efecty.code_prefix,
+        expiry=efecty.expiry,
+        minimum=efecty.minimum,
+        maximum=efecty.maximum,
+    )
+
+
 def build_gateways(
-    settings: Settings, session: requests.Session, observer: GatewayCallObserver | None = None
+    settings: Settings,
+    session: requests.Session,
+    vouchers: tuple[Callable[[], UnitOfWork], Clock] | None = None,
+    observer: GatewayCallObserver | None = None,
 ) -> GatewayRegistry:
     """Every gateway the settings enable; in sandbox mode the simulators stand in for providers.
-    ``observer`` (the service's metrics) hears of every provider call, at the breakers."""
+
+    Efecty is built when it is enabled and ``vouchers`` gives it its voucher book: the service's
+    units of work and clock. ``observer`` (the service's metrics) hears of every provider call,
+    at the breakers."""
     gateways: list[PaymentGateway] = []
     stripe = stripe_gateway(settings)
     if stripe is not None:
@@ -87,6 +111,8 @@ def build_gateways(
         built = provider(settings, session)
         if built is not None:
             gateways.append(built)
+    if vouchers is not None and settings.efecty.enabled:
+        gateways.append(efecty_gateway(settings, *vouchers))
     # Each provider sits behind a circuit breaker (DESIGN §4): one that keeps failing is left
     # alone for a while, so checkouts fail over fast instead of holding threads on timeouts.
     return GatewayRegistry(
@@ -95,10 +121,15 @@ def build_gateways(
 
 
 def checked_gateways(
-    settings: Settings, session: requests.Session, observer: GatewayCallObserver | None = None
+    settings: Settings,
+    session: requests.Session,
+    uow: Callable[[], UnitOfWork],
+    clock: Clock,
+    observer: GatewayCallObserver | None = None,
 ) -> GatewayRegistry:
-    """``build_gateways``, refusing (``ConfigurationError``) routing that names a gateway it did
-    not build: settings assembled by hand get the same check as ``Settings.from_env``."""
-    registry = build_gateways(settings, session, observer)
+    """``build_gateways`` (Efecty included, on ``uow`` and ``clock``), refusing
+    (``ConfigurationError``) routing that names a gateway it did not build: settings assembled
+    by hand get the same check as ``Settings.from_env``."""
+    registry = build_gateways(settings, session, (uow, clock), observer)
     check_routed_gateways(settings.routing, frozenset(registry), settings.mode)
     return registry

@@ -212,7 +212,11 @@ def test_a_bad_proxy_or_guest_limit_setting_names_the_variable(name: str, value:
         ({**LIVE, "PAYMENTS_ROUTING": "*: efecty"}, "efecty"),
         ({**LIVE, "PAYMENTS_ROUTING": "CO: wompi; *: stripe"}, "wompi"),
         ({**LIVE, "PAYMENTS_ROUTING": "MX: payu, stripe; *: stripe"}, "payu"),
-        ({"PAYMENTS_ROUTING": "CO+cash: efecty; *: stripe"}, "efecty"),
+        ({**LIVE, "PAYMENTS_ROUTING": "CO+cash: efecty; *: stripe"}, "efecty"),
+        (
+            {"PAYMENTS_EFECTY_ENABLED": "0", "PAYMENTS_ROUTING": "CO+cash: efecty; *: stripe"},
+            "efecty",
+        ),
     ],
 )
 def test_routing_to_a_gateway_that_is_not_configured_stops_the_start(
@@ -235,10 +239,17 @@ def test_routing_to_configured_gateways_starts_in_each_mode() -> None:
         "stripe",
         "wompi",
         "payu",
+        "efecty",
     }
     assert Settings.from_env({**LIVE, "PAYMENTS_ROUTING": "ES: stripe; *: stripe"}).gateways == {
         "stripe"
     }
+    live_cash = {
+        **LIVE,
+        "PAYMENTS_EFECTY_ENABLED": "1",
+        "PAYMENTS_ROUTING": "CO+cash: efecty; *: stripe",
+    }
+    assert Settings.from_env(live_cash).gateways == {"stripe", "efecty"}
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,7 @@ def test_sandbox_mode_mounts_the_simulators_of_its_one_sandbox(tmp_path: Path) -
         "/sandbox/wompi",
         "/sandbox/payu",
     }
-    assert sorted(container.gateways()) == ["payu", "stripe", "wompi"]
+    assert sorted(container.gateways()) == ["efecty", "payu", "stripe", "wompi"]
 
 
 def test_expect_raises_assertion_errors_naming_what_failed() -> None:

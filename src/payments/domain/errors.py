@@ -105,6 +105,10 @@ class ConflictError(PaymentsError, code="conflict"):
     """The request conflicts with the current state of a resource."""
 
 
+class AmountMismatchError(ConflictError, code="amount_mismatch"):
+    """A reported payment's amount is not exactly what is owed (a cash voucher's)."""
+
+
 class IdempotencyConflictError(PaymentsError, code="idempotency_conflict"):
     """The idempotency key was already used with a different request body."""
 

@@ -40,10 +40,15 @@ class GatewayCapabilities:
     cancel: bool = True
     authoritative_lookup: bool = True
     minimum_amount: Money | None = None
+    maximum_amount: Money | None = None
     amount_steps: Mapping[str, int] = field(default_factory=dict, hash=False, compare=True)
     refund_methods: frozenset[str] | None = None
     """The payment methods whose payments can be refunded (None: every one it takes); Wompi
     gives money back only by voiding a card payment."""
+    payment_window: timedelta | None = None
+    """How long a payer may take to pay once the payment started (a cash voucher's validity):
+    reconciliation never expires one of this gateway's purchases sooner. None: the service's
+    payment window alone."""
 
     def refusal(self, country: str, amount: Money, payment_method: str | None) -> str | None:
         """Why this gateway cannot take the payment, or None if it can."""
@@ -59,6 +64,12 @@ class GatewayCapabilities:
             and amount < self.minimum_amount
         ):
             return f"the minimum is {self.minimum_amount}"
+        if (
+            self.maximum_amount is not None
+            and self.maximum_amount.currency == amount.currency
+            and amount > self.maximum_amount
+        ):
+            return f"the maximum is {self.maximum_amount}"
         step = self.amount_steps.get(amount.currency.code)
         if step is not None and amount.to_minor_units() % step:
             return f"charges {amount.currency.code} only in multiples of {step} minor units"

@@ -12,6 +12,7 @@ from typing import Generic, TypeVar
 
 from payments.domain import gateway
 from payments.domain.access import ApiKey
+from payments.domain.cash_voucher import CashVoucher
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.events import DomainEvent, StoredEvent
@@ -332,6 +333,31 @@ class InboxRepository(abc.ABC):
         """How many messages are in each status (statuses without any are left out)."""
 
 
+class CashVoucherRepository(abc.ABC):
+    """The cash vouchers issued for purchases (Efecty), one per purchase, by unique code."""
+
+    @abc.abstractmethod
+    def add(self, voucher: CashVoucher) -> None:
+        """Store a new voucher; ``ConflictError`` (transaction intact) if its code is taken or
+        its purchase has one already."""
+
+    @abc.abstractmethod
+    def get(self, code: str, *, for_update: bool = False) -> CashVoucher | None:
+        """The voucher with this code; ``for_update`` locks it until the unit of work ends."""
+
+    @abc.abstractmethod
+    def for_reference(self, purchase_reference: str) -> CashVoucher | None:
+        """The voucher of the purchase with our ``purchase_reference``, or None."""
+
+    @abc.abstractmethod
+    def due_to_expire(self, now: datetime, limit: int) -> builtins.list[CashVoucher]:
+        """Issued vouchers whose deadline is at or before ``now``, soonest first."""
+
+    @abc.abstractmethod
+    def save(self, voucher: CashVoucher) -> None:
+        """Persist the voucher's status, payment and closing time; ``ConflictError`` if absent."""
+
+
 class IdempotencyRepository(abc.ABC):
     @abc.abstractmethod
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
@@ -434,6 +460,7 @@ class UnitOfWork(abc.ABC):
     outbox: Outbox
     webhook_endpoints: WebhookEndpointRepository
     webhook_deliveries: WebhookDeliveryRepository
+    cash_vouchers: CashVoucherRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

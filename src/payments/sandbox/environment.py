@@ -16,8 +16,10 @@ from payments.adapters.gateways.wompi.settings import (
     SANDBOX_PUBLIC_KEY,
 )
 from payments.config import PayUSettings, Settings, WompiSettings
+from payments.domain.services.cash_vouchers import CashVoucherDesk
 from payments.sandbox.controller import SimulatorSandbox
 from payments.sandbox.delivery import Deliver, http_deliverer
+from payments.sandbox.efecty_counter import EfectyCounter
 from payments.sandbox.payu_simulator import PayUSimulator
 from payments.sandbox.stripe_actions import StripeSandboxActions
 from payments.sandbox.stripe_simulator import make_stripe_simulator
@@ -83,7 +85,8 @@ class Sandbox:
     are linked under ``public_base_url``. Stripe's actions go to the built-in Stripe simulator,
     unless ``stripe_actions`` is given (a Stripe key is configured: the gateway then talks to
     that API, localstripe or Stripe's test mode, so the actions act there and deliver an event
-    signed with the configured webhook secrets).
+    signed with the configured webhook secrets). Efecty's actions pay or expire the purchase's
+    voucher through ``cash_vouchers`` (``EfectyCounter``), when given.
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class Sandbox:
         wompi: WompiSettings | None = None,
         stripe_actions: StripeSandboxActions | None = None,
         payu: PayUSettings | None = None,
+        cash_vouchers: CashVoucherDesk | None = None,
     ) -> None:
         self.stripe_app = make_stripe_simulator(webhook_secret=secret, deliver=deliver)
         self.stripe_simulator = self.stripe_app.state
@@ -120,6 +124,8 @@ class Sandbox:
             self.controller.register_simulator("stripe", stripe_actions)
         else:
             self.controller.register_simulator("stripe", self.stripe_simulator)
+        if cash_vouchers is not None:
+            self.controller.register_simulator("efecty", EfectyCounter(cash_vouchers))
 
     def mounts(self) -> dict[str, Any]:
         """The simulators' WSGI apps by the path prefix they are served under."""
@@ -131,10 +137,14 @@ class Sandbox:
 
 
 def build_sandbox(
-    settings: Settings, session: requests.Session, deliver: Deliver | None = None
+    settings: Settings,
+    session: requests.Session,
+    deliver: Deliver | None = None,
+    cash_vouchers: CashVoucherDesk | None = None,
 ) -> Sandbox:
     """The ``Sandbox`` the settings describe; notifications are POSTed to our own
-    ``self_base_url`` over ``session`` unless another ``deliver`` is given."""
+    ``self_base_url`` over ``session`` unless another ``deliver`` is given. Efecty's vouchers
+    are paid or expired through ``cash_vouchers`` when given."""
     deliver = deliver or http_deliverer(settings.self_base_url, session)
     stripe = settings.stripe
     stripe_actions = None
@@ -154,4 +164,5 @@ def build_sandbox(
         wompi=sandbox_wompi_settings(settings),
         stripe_actions=stripe_actions,
         payu=sandbox_payu_settings(settings),
+        cash_vouchers=cash_vouchers,
     )

@@ -181,6 +181,24 @@ ROUTES: dict[str, tuple[Call, dict[str | None, int]]] = {
         ),
         _ADMIN_ONLY,
     ),
+    # Admins only; past the role check an admin meets the use case: no such voucher (404), a
+    # body that is not a CSV file (400).
+    "POST /v1/efecty/confirmations": (
+        lambda w, r: (
+            "POST",
+            "/v1/efecty/confirmations",
+            {
+                "code": "EFY-00000000000000",
+                "amount": {"amount": "50000", "currency": "COP"},
+                "receipt_number": "R-1",
+            },
+        ),
+        {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 403, "admin": 404},
+    ),
+    "POST /v1/efecty/settlements": (
+        lambda w, r: ("POST", "/v1/efecty/settlements", {"code": "EFY-00000000000000"}),
+        {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 403, "admin": 400},
+    ),
 }
 
 _CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}

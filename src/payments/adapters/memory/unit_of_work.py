@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import TypeVar
 
 from payments.adapters.cursors import decode_cursor, encode_cursor
+from payments.adapters.memory.cash_vouchers import InMemoryCashVouchers
 from payments.adapters.memory.invoices import InMemoryInvoices, InMemoryRevenue
 from payments.adapters.memory.outbox import InMemoryOutbox
 from payments.adapters.memory.webhooks import InMemoryWebhookDeliveries, InMemoryWebhookEndpoints
 from payments.domain.access import ApiKey
+from payments.domain.cash_voucher import CashVoucher
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.errors import ConflictError
@@ -59,6 +61,7 @@ class _Tables:
     outbox_fanned_out: dict[int, datetime] = field(default_factory=dict)
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    cash_vouchers: dict[str, CashVoucher] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -78,6 +81,7 @@ class _Tables:
             dict(self.outbox_fanned_out),
             dict(self.webhook_endpoints),
             dict(self.webhook_deliveries),
+            dict(self.cash_vouchers),
         )
 
 
@@ -130,6 +134,7 @@ _Rebindable = (
     | InMemoryRevenue
     | InMemoryWebhookEndpoints
     | InMemoryWebhookDeliveries
+    | InMemoryCashVouchers
 )
 
 
@@ -482,6 +487,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.revenue = revenue = InMemoryRevenue(work)
         self.webhook_endpoints = endpoints = InMemoryWebhookEndpoints(work)
         self.webhook_deliveries = deliveries = InMemoryWebhookDeliveries(work)
+        self.cash_vouchers = cash_vouchers = InMemoryCashVouchers(work)
         self._bound: list[_Rebindable] = [
             endpoints,
             deliveries,
@@ -496,6 +502,7 @@ class InMemoryUnitOfWork(UnitOfWork):
             outbox,
             invoices,
             revenue,
+            cash_vouchers,
         ]
         return self
 

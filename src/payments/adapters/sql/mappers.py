@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter, itemgetter
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from payments.domain.access import ApiKey, Role
+from payments.domain.cash_voucher import CashVoucher, VoucherStatus
 from payments.domain.catalog import BillingCycle, Product, ProductKind
 from payments.domain.currency import get_currency
 from payments.domain.customer import Customer
@@ -224,27 +225,40 @@ def audit_from_row(row: Row) -> AuditRecord:
     )
 
 
-_REFUND_SAME = _Same(
-    "id", "purchase_id", "customer_id", "reason", "gateway", "gateway_reference",
+class _Priced(_Same):
+    """A record's columns of the same names, its ``amount`` (Money) in the ``amount`` and
+    ``currency`` columns, and its ``status`` enum by value."""
+
+    __slots__ = ("_status",)
+
+    def __init__(self, status: Callable[[str], object], *names: str) -> None:
+        super().__init__(*names)
+        self._status = status
+
+    def row(self, source: Any) -> dict[str, Any]:
+        """Every column of ``source``."""
+        money = source.amount
+        priced = {"amount": money.amount, "currency": money.currency.code}
+        return {**self.of(source), **priced, "status": source.status.value}
+
+    def fields(self, row: Row) -> dict[str, Any]:
+        """The record's fields read back from ``row``."""
+        amount = money_from_columns(row["amount"], row["currency"])
+        return {**self.read(row), "amount": amount, "status": self._status(row["status"])}
+
+
+_REFUND = _Priced(
+    RefundStatus, "id", "purchase_id", "customer_id", "reason", "gateway", "gateway_reference",
     "failure_message", "created_at", "updated_at",
 )  # fmt: skip
 
 
 def refund_to_row(refund: Refund) -> dict[str, Any]:
-    return {
-        **_REFUND_SAME.of(refund),
-        "amount": refund.amount.amount,
-        "currency": refund.amount.currency.code,
-        "status": refund.status.value,
-    }
+    return _REFUND.row(refund)
 
 
 def refund_from_row(row: Row) -> Refund:
-    return Refund(
-        **_REFUND_SAME.read(row),
-        amount=money_from_columns(row["amount"], row["currency"]),
-        status=RefundStatus(row["status"]),
-    )
+    return Refund(**_REFUND.fields(row))
 
 
 _LEDGER_SAME = _Same(
@@ -363,3 +377,17 @@ def stored_event_from_row(row: Row) -> StoredEvent:
         data=data,
         published_at=row["published_at"],
     )
+
+
+_VOUCHER_ROW = _Priced(
+    VoucherStatus, "code", "purchase_id", "purchase_reference", "barcode", "created_at",
+    "expires_at", "receipt_number", "paid_at", "closed_at",
+)  # fmt: skip
+
+
+def voucher_to_row(voucher: CashVoucher) -> dict[str, Any]:
+    return _VOUCHER_ROW.row(voucher)
+
+
+def voucher_from_row(row: Row) -> CashVoucher:
+    return CashVoucher(**_VOUCHER_ROW.fields(row))

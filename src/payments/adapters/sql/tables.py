@@ -294,6 +294,27 @@ webhook_inbox = _entity(
     Index(None, "received_at", "id"),
 )
 
+efecty_vouchers = Table(
+    "efecty_vouchers",
+    metadata,
+    _id("purchase_id", ForeignKey("purchases.id"), primary_key=True),  # one voucher a purchase
+    Column("code", String(32), nullable=False),
+    Column("purchase_reference", String(64), nullable=False),
+    Column("barcode", String(64), nullable=False),
+    _amount(),
+    Column("currency", String(3), nullable=False),
+    _time("created_at"),
+    _time("expires_at"),
+    Column("status", String(16), nullable=False),
+    Column("receipt_number", String(64), nullable=True),
+    _time("paid_at", nullable=True),
+    _time("closed_at", nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    Index(None, "code", unique=True),  # codes are unique: a collision is drawn again
+    Index(None, "purchase_reference"),
+    Index(None, "status", "expires_at"),  # the expiry job's sweep
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

@@ -8,6 +8,7 @@ from payments.adapters.metrics import ServiceMetrics
 from payments.adapters.sql.engine import rollback
 from payments.adapters.sql.repositories import (
     SqlApiKeyRepository,
+    SqlCashVoucherRepository,
     SqlCustomerRepository,
     SqlIdempotencyRepository,
     SqlInboxRepository,
@@ -64,6 +65,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.outbox = SqlOutbox(connection)
         self.webhook_endpoints = SqlWebhookEndpointRepository(connection)
         self.webhook_deliveries = SqlWebhookDeliveryRepository(connection)
+        self.cash_vouchers = SqlCashVoucherRepository(connection)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from payments.domain.errors import NotFoundError, StorageUnavailableError
 from payments.domain.gateway import Notification
 from payments.domain.inbox import InboxMessage, InboxStatus
-from payments.domain.ports import UnitOfWork
+from payments.domain.invoice import InvoicePolicy
+from payments.domain.ports import IdGenerator, UnitOfWork
 from payments.domain.provider_strings import admit_notification
 from payments.domain.purchase import ApplyResult
 from payments.domain.services.settlement import (
@@ -81,23 +83,14 @@ class NotificationService(GatewayUseCase):
         lowered = {k.lower(): v for k, v in headers.items()}
         notification = admit_notification(gateway.verify_notification(lowered, body), body)
         now = self._clock.now()
-        message = InboxMessage(
-            id=self._ids.new("whk"),
-            provider=provider,
-            event_id=notification.event_id,
-            event_type=notification.event_type,
-            headers=lowered,
-            body=body,
-            received_at=now,
-        )
+        message = inbox_message(provider, notification, lowered, body, now=now, ids=self._ids)
         context = {"provider": provider, "event_id": notification.event_id}
         try:
             with self._uow() as uow:
-                settled = self._apply(uow, notification)
-                message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
-                if not uow.inbox.add(message):
-                    uow.rollback()
-                    _log_receipt(provider, notification, Delivery.DUPLICATE, None)
+                settled = record_notification(
+                    uow, message, notification, now=now, ids=self._ids, invoicing=self._invoicing
+                )
+                if settled is None:
                     return Receipt(Delivery.DUPLICATE, None, None)
                 uow.commit()
         except Exception as error:  # stored as failed for the worker: never lose a delivery
@@ -121,22 +114,6 @@ class NotificationService(GatewayUseCase):
                 storage_error
             )
         return Receipt(Delivery.QUEUED if stored else Delivery.DUPLICATE, message.id, None)
-
-    def _apply(self, uow: UnitOfWork, notification: Notification) -> Settled:
-        actor = f"{notification.provider}:{notification.event_type}"
-        posting = Posting(self._clock.now(), actor, self._ids)
-        if notification.payment is not None:
-            observation = notification.payment
-            purchase = find_purchase(
-                uow, observation.gateway, observation.gateway_reference, observation.reference
-            )
-            if purchase is None:
-                return Settled(ApplyResult.STALE, None)
-            result = settle_payment(uow, purchase, observation, posting, self._invoicing)
-            return Settled(result, purchase.id)
-        if notification.refund is not None:
-            return settle_refund(uow, notification.refund, posting)
-        return Settled(ApplyResult.STALE, None)
 
     def retry_due(self, limit: int = 50) -> dict[str, int]:
         """Process failed messages whose retry time has come (claimed so no other worker does)."""
@@ -164,7 +141,9 @@ class NotificationService(GatewayUseCase):
             gateway = self._gateways[message.provider]
             notification = gateway.parse_stored_notification(message.headers, message.body)
             with self._uow() as uow:
-                settled = self._apply(uow, notification)
+                settled = apply_notification(
+                    uow, notification, now=now, ids=self._ids, invoicing=self._invoicing
+                )
                 message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
                 uow.inbox.save(message)
                 uow.commit()
@@ -181,6 +160,73 @@ class NotificationService(GatewayUseCase):
                 uow.inbox.save(message)
                 uow.commit()
         return message.status.value
+
+
+def inbox_message(
+    provider: str,
+    notification: Notification,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: datetime,
+    ids: IdGenerator,
+) -> InboxMessage:
+    """The inbox message that stores ``provider``'s ``notification`` as it arrived at ``now``."""
+    return InboxMessage(
+        id=ids.new("whk"),
+        provider=provider,
+        event_id=notification.event_id,
+        event_type=notification.event_type,
+        headers=dict(headers),
+        body=body,
+        received_at=now,
+    )
+
+
+def record_notification(
+    uow: UnitOfWork,
+    message: InboxMessage,
+    notification: Notification,
+    *,
+    now: datetime,
+    ids: IdGenerator,
+    invoicing: InvoicePolicy,
+) -> Settled | None:
+    """Apply a verified notification in ``uow`` and add its message with the outcome; the
+    caller commits. None when its (provider, event id) is stored already: then ``uow`` is
+    rolled back (nothing of this delivery is kept) and the delivery is a duplicate."""
+    settled = apply_notification(uow, notification, now=now, ids=ids, invoicing=invoicing)
+    message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
+    if not uow.inbox.add(message):
+        uow.rollback()
+        _log_receipt(notification.provider, notification, Delivery.DUPLICATE, None)
+        return None
+    return settled
+
+
+def apply_notification(
+    uow: UnitOfWork,
+    notification: Notification,
+    *,
+    now: datetime,
+    ids: IdGenerator,
+    invoicing: InvoicePolicy,
+) -> Settled:
+    """The one apply step for a notification's payment or refund observation, posted by the
+    notification's provider and event type."""
+    posting = Posting(now, f"{notification.provider}:{notification.event_type}", ids)
+    if notification.payment is not None:
+        observation = notification.payment
+        purchase = find_purchase(
+            uow, observation.gateway, observation.gateway_reference, observation.reference
+        )
+        if purchase is None:
+            return Settled(ApplyResult.STALE, None)
+        result = settle_payment(uow, purchase, observation, posting, invoicing)
+        return Settled(result, purchase.id)
+    if notification.refund is not None:
+        return settle_refund(uow, notification.refund, posting)
+    return Settled(ApplyResult.STALE, None)
 
 
 def _log_receipt(

@@ -237,11 +237,18 @@ class PurchaseService(GatewayUseCase):
             if result is ApplyResult.APPLIED:
                 settled.append(purchase.id)
             expirable = purchase.is_open or purchase.status is PurchaseStatus.FAILED
-            if expirable and purchase.created_at <= now - expire_after:
+            if expirable and purchase.created_at <= now - self._window(purchase, expire_after):
                 expired_purchase = self._expire(candidate.id, now)
                 if expired_purchase is not None:
                     expired.append(candidate.id)
         return ReconcileReport(len(stale), settled, expired, errors)
+
+    def _window(self, purchase: Purchase, expire_after: timedelta) -> timedelta:
+        """How long the purchase's payer may take: ``expire_after``, or its gateway's longer
+        ``payment_window`` (a cash voucher's validity)."""
+        gateway = self._gateways.get(purchase.gateway) if purchase.gateway else None
+        window = gateway.capabilities.payment_window if gateway is not None else None
+        return max(expire_after, window) if window is not None else expire_after
 
     def _expire(self, purchase_id: str, now: datetime) -> Purchase | None:
         """Expire a purchase whose payment window ran out, and call it off at the provider."""

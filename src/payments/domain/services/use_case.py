@@ -25,18 +25,26 @@ def reporting(items: Sequence[T], progress: Progress | None) -> Iterator[T]:
 
 
 class UseCase:
-    """A use case that runs in fresh units of work, reads the time from ``clock`` and names new
-    records with ``ids``."""
+    """A use case that runs in fresh units of work, reads the time from ``clock``, names new
+    records with ``ids``, and invoices the payments it sees complete under ``invoicing`` (by
+    default series ``INV``, no tax)."""
 
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        *,
+        invoicing: InvoicePolicy | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
+        self._invoicing = invoicing or InvoicePolicy()
 
 
 class GatewayUseCase(UseCase):
-    """A use case that also talks to the configured payment gateways, and invoices the
-    payments it sees complete under ``invoicing`` (by default series ``INV``, no tax)."""
+    """A use case that also talks to the configured payment gateways."""
 
     def __init__(
         self,
@@ -47,6 +55,5 @@ class GatewayUseCase(UseCase):
         *,
         invoicing: InvoicePolicy | None = None,
     ) -> None:
-        super().__init__(uow, clock, ids)
+        super().__init__(uow, clock, ids, invoicing=invoicing)
         self._gateways = gateways
-        self._invoicing = invoicing or InvoicePolicy()

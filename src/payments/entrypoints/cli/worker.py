@@ -73,6 +73,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
     first (what earlier rounds left) and last (the events this round's own work caused)."""
     purchases, refunds = container.purchases(), container.refunds()
     notifications, idempotency = container.notifications(), container.idempotency()
+    cash_vouchers = container.cash_vouchers()
 
     def resend_refunds() -> Mapping[str, int]:
         # refunds whose provider answer was lost: sent again under the same provider key
@@ -100,6 +101,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
         WorkerJob("retrying unanswered refunds", resend_refunds),
         WorkerJob("retrying notifications", retry_notifications),
         WorkerJob("forgetting expired idempotency keys", forget_keys),
+        WorkerJob("expiring unpaid Efecty vouchers", cash_vouchers.expire_due),
         WorkerJob("reconciliation", reconcile),
         *publishing,
         _merchant_webhooks(container.webhook_dispatcher()),

@@ -16,6 +16,7 @@ from payments.domain.errors import ConfigurationError
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
+from payments.domain.services.cash_vouchers import CashVoucherDesk
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.invoicing import InvoiceService
@@ -38,6 +39,10 @@ from payments.entrypoints.http.openapi import openapi_document
 from payments.entrypoints.http.resources.accounts import AccountResource
 from payments.entrypoints.http.resources.banks import PseBanksResource
 from payments.entrypoints.http.resources.docs import DocsPageResource, OpenApiResource
+from payments.entrypoints.http.resources.efecty import (
+    SettlementsResource,
+    VoucherConfirmationsResource,
+)
 from payments.entrypoints.http.resources.health import HealthResource, ReadinessResource
 from payments.entrypoints.http.resources.invoices import (
     InvoicePdfResource,
@@ -87,6 +92,7 @@ class ApiServices:
     statistics: StatisticsService
     webhook_endpoints: WebhookEndpoints
     webhook_dispatcher: WebhookDispatcher
+    cash_vouchers: CashVoucherDesk
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +194,8 @@ def create_app(
         (endpoint, WebhookEndpointResource(hooks)),
         (f"{endpoint}/deliveries", WebhookDeliveriesResource(hooks)),
         (f"{endpoint}/deliveries/{{delivery_id}}/retry", resend),
+        ("/v1/efecty/confirmations", VoucherConfirmationsResource(services.cash_vouchers)),
+        ("/v1/efecty/settlements", SettlementsResource(services.cash_vouchers)),
     ]
     if sandbox is not None:
         routes.append(

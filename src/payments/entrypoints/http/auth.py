@@ -64,6 +64,8 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): ADMIN_ONLY,
     ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): ADMIN_ONLY,
     ("POST", "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"): ADMIN_ONLY,
+    ("POST", "/v1/efecty/confirmations"): ADMIN_ONLY,
+    ("POST", "/v1/efecty/settlements"): ADMIN_ONLY,
     ("POST", "/v1/sandbox/purchases/{purchase_id}/{action}"): OWNER_MERCHANT_ADMIN,
 }
 

@@ -189,9 +189,19 @@ class WebhookEndpointInput(Struct, frozen=True):
     ]
 
 
+class VoucherConfirmation(Struct, frozen=True):
+    """An admin's confirmation that a cash voucher was paid at an Efecty point: its code, the
+    amount paid (exactly the voucher's) and the receipt number printed by the counter."""
+
+    code: Annotated[str, _text(64, description="The voucher's code (EFY-...)")]
+    amount: Money
+    receipt_number: Annotated[str, _text(64, description="The Efecty receipt's number")]
+
+
 REQUEST_BODIES: tuple[type[Struct], ...] = (
     ProductInput,
     PurchaseInput,
     RefundInput,
     WebhookEndpointInput,
+    VoucherConfirmation,
 )

@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 
 from payments.domain.errors import (
+    AmountMismatchError,
     AuthenticationRequiredError,
     ConflictError,
     FieldError,
@@ -80,6 +81,7 @@ PROBLEMS: dict[type[PaymentsError], ProblemKind] = {
     AuthenticationRequiredError: ProblemKind(401, "Authentication required"),
     InvalidTransitionError: ProblemKind(409, "Invalid state transition"),
     ConflictError: ProblemKind(409, "Conflict"),
+    AmountMismatchError: ProblemKind(409, "Amount mismatch"),
     IdempotencyConflictError: ProblemKind(422, "Idempotency key reused"),
     IdempotencyInFlightError: ProblemKind(
         409, "Request in flight", retry_after=IN_FLIGHT_RETRY_AFTER

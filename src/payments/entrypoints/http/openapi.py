@@ -52,7 +52,15 @@ def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
             "security": KEY_SECURITY,
             "tags": [
                 {"name": name}
-                for name in ("system", "catalog", "purchases", "accounts", "webhooks", "sandbox")
+                for name in (
+                    "system",
+                    "catalog",
+                    "purchases",
+                    "accounts",
+                    "efecty",
+                    "webhooks",
+                    "sandbox",
+                )
             ],
             "paths": paths(sandbox=sandbox),
             "components": {

@@ -135,6 +135,7 @@ class Operation:
     idempotent: bool = False
     media: str = JSON
     """The success answer's media type; any other than JSON is a binary document."""
+    body_media: str = JSON
 
     def schema(self) -> Schema:
         description, body_name = self.ok
@@ -157,7 +158,7 @@ class Operation:
             "responses": responses,
         }
         if self.body is not None:
-            content = {JSON: {"schema": self.body}}
+            content = {self.body_media: {"schema": self.body}}
             operation["requestBody"] = {"required": self.body_required, "content": content}
         return operation
 
@@ -232,6 +233,13 @@ _ENDPOINT_ID = _path_param("endpoint_id", "The webhook endpoint's id.")
 _DELIVERY_ID = _path_param("delivery_id", "The delivery's id.")
 _ENDPOINTS = "/v1/webhook-endpoints"
 _ENDPOINT = _ENDPOINTS + "/{endpoint_id}"
+_SETTLEMENT_FILE: Schema = {
+    "type": "string",
+    "description": (
+        "UTF-8 CSV with the header code,amount,currency,receipt_number,paid_at and one paid "
+        "voucher per row (docs/http-api.md); at most 10000 rows."
+    ),
+}
 
 OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
     ("/health", "get", Operation(
@@ -310,6 +318,18 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
     ("/v1/invoices/{invoice_id}", "get", _GET_INVOICE),
     ("/v1/invoices/{invoice_id}.pdf", "get", _GET_INVOICE_PDF),
     ("/v1/stats/revenue", "get", _GET_REVENUE),
+    ("/v1/efecty/confirmations", "post", Operation(
+        "confirmEfectyVoucher",
+        "Confirm that a cash voucher was paid, exactly and once (admin)", "efecty",
+        ("The purchase, completed.", "Purchase"), _MUTATION,
+        body=_ref("VoucherConfirmation"), idempotent=True,
+    )),
+    ("/v1/efecty/settlements", "post", Operation(
+        "importEfectySettlement",
+        "Apply an Efecty settlement file, each row once (admin)", "efecty",
+        ("What each row did.", "SettlementReport"), (400, 401, 403, 413, 422),
+        body=_SETTLEMENT_FILE, body_media="text/csv", idempotent=True,
+    )),
     ("/v1/webhooks/{provider}", "post", Operation(
         "receiveNotification",
         "A provider's notification, authenticated by its signature (no API key)", "webhooks",

@@ -24,6 +24,7 @@ from payments.domain.purchase import (
 from payments.domain.refund import Refund
 from payments.domain.revenue import RevenueFigures, RevenueReport
 from payments.domain.services.banks import BankList
+from payments.domain.services.cash_vouchers import SettlementLine, SettlementReport
 from payments.domain.services.notifications import Delivery, Receipt
 from payments.domain.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from payments.entrypoints.http import bodies
@@ -267,4 +268,18 @@ def present_webhook_delivery(delivery: WebhookDelivery) -> rep.WebhookDelivery:
         next_attempt_at=rfc3339(delivery.next_attempt_at) if pending else None,
         last_attempt_at=rfc3339(delivery.last_attempt_at),
         delivered_at=rfc3339(delivery.delivered_at),
+    )
+
+
+def present_settlement(report: SettlementReport) -> rep.SettlementReport:
+    """A settlement file's report, row by row."""
+
+    def lines(items: list[SettlementLine]) -> list[rep.SettlementLine]:
+        return [rep.SettlementLine(item.line, item.code, item.reason) for item in items]
+
+    return rep.SettlementReport(
+        applied=list(report.applied),
+        duplicate=lines(report.duplicate),
+        unknown=lines(report.unknown),
+        mismatched=lines(report.mismatched),
     )

@@ -263,6 +263,17 @@ AvailableCredits = Annotated[
 RefusedPayment = Annotated[
     str, Meta(description="The provider's id of the payment a refusal is about")
 ]
+VoucherCode = Annotated[str, Meta(description="On a refused voucher confirmation: the voucher")]
+VoucherRefusal = Annotated[
+    str,
+    Meta(
+        description=(
+            "On a refused voucher confirmation: amount_mismatch, duplicate, already_paid, "
+            "expired or cancelled"
+        )
+    ),
+]
+VoucherAmount = Annotated[Money, Meta(description="On amount_mismatch: the voucher's amount")]
 
 
 class WebhookEndpoint(Struct, frozen=True):
@@ -326,6 +337,28 @@ class Problem(Struct, frozen=True):
     decline_code: DeclineCode | UnsetType = UNSET
     available: AvailableCredits | UnsetType = UNSET
     gateway_reference: RefusedPayment | UnsetType = UNSET
+    voucher_code: VoucherCode | UnsetType = UNSET
+    reason: VoucherRefusal | UnsetType = UNSET
+    expected: VoucherAmount | UnsetType = UNSET
+
+
+class SettlementLine(Struct, frozen=True):
+    """A settlement row that was not applied: its line, voucher code and why."""
+
+    line: int
+    code: str
+    reason: str
+
+
+class SettlementReport(Struct, frozen=True):
+    """What a settlement file did: the lines ``applied``; those ``duplicate`` (taken before),
+    ``unknown`` (no such voucher) and ``mismatched`` (amount, expiry, cancellation, or paid
+    under another receipt)."""
+
+    applied: list[int]
+    duplicate: list[SettlementLine]
+    unknown: list[SettlementLine]
+    mismatched: list[SettlementLine]
 
 
 RESPONSE_BODIES: tuple[type[Struct], ...] = (
@@ -351,4 +384,5 @@ RESPONSE_BODIES: tuple[type[Struct], ...] = (
     WebhookEndpointList,
     WebhookDelivery,
     WebhookDeliveryList,
+    SettlementReport,
 )

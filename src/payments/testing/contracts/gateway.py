@@ -220,9 +220,10 @@ class GatewayContract:
     def test_lookup_after_approval_reports_the_capture_of_the_exact_amount(
         self, subject: GatewayUnderTest, amount: Money
     ) -> None:
-        if subject.gateway.capabilities.refusal(subject.country, amount, "card") is not None:
-            pytest.skip(f"the gateway does not charge {amount}")
         reference = f"ref_paid_{amount.currency.code}"
+        method = subject.request(reference).payment_method  # the subject's method, card if any
+        if subject.gateway.capabilities.refusal(subject.country, amount, method) is not None:
+            pytest.skip(f"the gateway does not charge {amount}")
         start = subject.gateway.start_payment(subject.request(reference, amount=amount))
         subject.provider.approve(start.gateway_reference)
         seen = subject.gateway.lookup(reference, start.gateway_reference)

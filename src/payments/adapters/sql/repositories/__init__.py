@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from payments.adapters.sql.repositories.cash_vouchers import SqlCashVoucherRepository
 from payments.adapters.sql.repositories.catalog import (
     SqlApiKeyRepository,
     SqlCustomerRepository,
@@ -22,6 +23,7 @@ from payments.adapters.sql.repositories.webhooks import (
 
 __all__ = [
     "SqlApiKeyRepository",
+    "SqlCashVoucherRepository",
     "SqlCustomerRepository",
     "SqlIdempotencyRepository",
     "SqlInboxRepository",

@@ -16,6 +16,7 @@ from payments.testing.contracts.repositories.transactions import (
     QueryContract,
     TransactionContract,
 )
+from payments.testing.contracts.repositories.vouchers import VoucherContract
 from payments.testing.contracts.repositories.webhooks import WebhooksContract
 
 
@@ -26,9 +27,10 @@ class RepositoryContract(
     EventsContract,
     InvoicesContract,
     WebhooksContract,
+    VoucherContract,
 ):
     """The whole contract: round trips, transactions, queries, events, invoices and revenue,
-    and merchant webhooks."""
+    merchant webhooks and cash vouchers."""
 
 
 __all__ = [
@@ -40,5 +42,6 @@ __all__ = [
     "RoundTripContract",
     "TransactionContract",
     "UnitOfWorkFactory",
+    "VoucherContract",
     "WebhooksContract",
 ]
