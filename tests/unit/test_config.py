@@ -13,7 +13,7 @@ def test_empty_environment_is_the_embedded_sandbox() -> None:
     settings = Settings.from_env({})
     assert settings.sandbox
     assert settings.database_url == DEFAULT_DATABASE_URL
-    assert settings.routing_text == SANDBOX_ROUTING == "CO: wompi; *: stripe"
+    assert settings.routing_text == SANDBOX_ROUTING == "CO+cash: efecty; CO: wompi, payu; *: stripe"
 
 
 def test_a_stripe_key_keeps_the_sandbox_routing_and_live_mode_routes_to_stripe() -> None:

@@ -39,7 +39,7 @@ def test_sandbox_without_keys_runs_wompi_against_the_built_in_simulator() -> Non
     settings = Settings.from_env({})
     assert not settings.wompi.has_keys
     assert "wompi" in settings.gateways
-    assert settings.routing_text == "CO: wompi; *: stripe"
+    assert settings.routing_text == "CO+cash: efecty; CO: wompi, payu; *: stripe"
     wompi = sandbox_wompi_settings(settings)
     assert wompi.public_key == SANDBOX_PUBLIC_KEY
     assert wompi.base_url == "http://127.0.0.1:8000/sandbox/wompi/v1"
