@@ -6,19 +6,23 @@ import abc
 import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from types import TracebackType
 
 from payments.domain import gateway
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
+from payments.domain.errors import UnsupportedByGatewayError
 from payments.domain.events import DomainEvent, StoredEvent
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import InboxMessage
 from payments.domain.ledger import LedgerEntry
 from payments.domain.purchase import AuditRecord, GatewayObservation, Purchase, PurchaseStatus
 from payments.domain.refund import Refund
+from payments.domain.subscription import Subscription
+from payments.domain.usage import UsageRecord
 
 # -- gateways ----------------------------------------------------------------------------------
 
@@ -72,6 +76,21 @@ class PaymentGateway(abc.ABC):
         have been rotated since. Only for bodies that ``verify_notification`` accepted before.
         Raises ``MalformedNotificationError`` for a body that is not a notification.
         """
+
+    def save_payment_method(self, request: gateway.SaveMethodRequest) -> gateway.SavedPaymentMethod:
+        """Keep the payer's method at the provider for off-session charges.
+
+        Only gateways whose ``capabilities.saved_methods`` is True override this; the others
+        refuse with ``UnsupportedByGatewayError`` before any I/O. A token the provider refuses
+        is a ``ValidationError`` (or ``PaymentDeclinedError`` when the card is refused).
+        """
+        raise UnsupportedByGatewayError(f"{self.name} cannot keep a payment method.")
+
+    def charge_saved_method(self, request: gateway.OffSessionCharge) -> gateway.PaymentStart:
+        """Charge a saved method now, without the payer; the start's ``observation`` tells the
+        outcome when the provider answered it at once. A decline raises
+        ``PaymentDeclinedError``. Safe to repeat with the same idempotency key."""
+        raise UnsupportedByGatewayError(f"{self.name} cannot charge a saved payment method.")
 
     def banks(self, country: str) -> builtins.list[gateway.Bank]:
         """The institutions a payer can choose for a bank transfer in ``country`` (PSE).
@@ -200,6 +219,69 @@ class RefundRepository(abc.ABC):
     ) -> list[Refund]:
         """Pending refunds without the provider's id (its answer never came), created after
         ``created_after`` and before ``created_before``, oldest first, at most ``limit``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionCounts:
+    """What the subscription statistics are computed from, summed by the database: how many
+    subscriptions are in each status, how many were cancelled since the window began, and
+    the summed price of those still billed (active or past due) by currency and cycle."""
+
+    by_status: Mapping[str, int]
+    cancelled_in_window: int
+    billed_prices: Sequence[tuple[str, str, Decimal]]
+    """(currency code, billing cycle, summed price)."""
+
+
+class SubscriptionRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, subscription: Subscription) -> None:
+        """Store a new subscription; ``ConflictError`` if its id is taken."""
+
+    @abc.abstractmethod
+    def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
+        """The subscription; ``for_update`` locks it until the unit of work ends."""
+
+    @abc.abstractmethod
+    def save(self, subscription: Subscription) -> None:
+        """Persist its changes; ``ConflictError`` if the stored version moved since it was read
+        (the repository bumps ``version``)."""
+
+    @abc.abstractmethod
+    def for_customer(
+        self, customer_id: str | None, *, limit: int = 100
+    ) -> builtins.list[Subscription]:
+        """Subscriptions newest first: one customer's, or everyone's for None."""
+
+    @abc.abstractmethod
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> builtins.list[str]:
+        """Ids of billed subscriptions whose ``next_charge_at`` has come, oldest due first,
+        leased: their ``next_charge_at`` is moved to ``lease_until`` in this unit of work, and
+        rows another unit of work holds are skipped (``FOR UPDATE SKIP LOCKED``), so two
+        workers never take the same one; the lease lets another take it if this one dies."""
+
+    @abc.abstractmethod
+    def record_charge(
+        self, subscription_id: str, period: int, attempt: int, purchase_id: str
+    ) -> bool:
+        """Claim charge ``attempt`` of ``period`` for ``purchase_id``: False (nothing written)
+        when that attempt was claimed already: the database's last word against a double
+        charge."""
+
+    @abc.abstractmethod
+    def counts(self, window_start: datetime) -> SubscriptionCounts:
+        """The sums the statistics need, computed by the database."""
+
+
+class UsageRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, record: UsageRecord) -> UsageRecord:
+        """Store a record; when its (subscription, reference) is stored already, nothing is
+        written and the stored record is returned."""
+
+    @abc.abstractmethod
+    def totals(self, subscription_id: str, period_start: datetime) -> dict[str, Decimal]:
+        """The summed quantity of each metric recorded in the period starting ``period_start``."""
 
 
 class LedgerRepository(abc.ABC):
@@ -337,6 +419,8 @@ class UnitOfWork(abc.ABC):
     idempotency: IdempotencyRepository
     api_keys: ApiKeyRepository
     outbox: Outbox
+    subscriptions: SubscriptionRepository
+    usage: UsageRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -365,6 +449,14 @@ class Clock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
+
+
+class AdjustableClock(Clock):
+    """A clock that can be moved forward: the sandbox's test clock, which every process reads."""
+
+    @abc.abstractmethod
+    def advance(self, by: timedelta) -> datetime:
+        """Move the clock ``by`` forward for every process reading it; returns the new now."""
 
 
 class IdGenerator(abc.ABC):

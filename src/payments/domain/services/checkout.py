@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from payments.domain.access import Principal, Role
+from payments.domain.catalog import ProductKind
 from payments.domain.customer import Customer, check_customer_id, clean_name, normalise_email
 from payments.domain.errors import (
     ConflictError,
@@ -112,7 +113,7 @@ def _found_or_added(
     return customer
 
 
-def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
+def customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
     """The customer our caller names, created on its first purchase."""
     return _found_or_added(
         uow,
@@ -199,6 +200,12 @@ class Checkout(GatewayUseCase):
             product = uow.products.get(command.product_id)
             if product is None or not product.active:
                 raise NotFoundError(f"Product {command.product_id!r} does not exist.")
+            if product.kind is ProductKind.PLAN:
+                raise ValidationError(
+                    "A plan is sold as a subscription: POST /v1/subscriptions.",
+                    errors=[FieldError("product_id", "a plan: subscribe to it instead")],
+                    details={"subscribe_at": "/v1/subscriptions"},
+                )
             customer = self._resolve_customer(uow, command, principal, now)
             routing = self._routing.route(
                 country=country,
@@ -245,7 +252,7 @@ class Checkout(GatewayUseCase):
                 raise ForbiddenError("A customer key buys only for its own customer.")
             if principal.customer_id is None:
                 raise ForbiddenError("This customer key names no customer.")
-            return _customer_by_id(uow, principal.customer_id, now)
+            return customer_by_id(uow, principal.customer_id, now)
         if command.customer_id is not None:
             if principal.role is Role.PUBLIC:
                 raise ForbiddenError("A publishable key buys as a guest: send customer.email.")
@@ -254,7 +261,7 @@ class Checkout(GatewayUseCase):
                     "Send customer_id or customer, not both.",
                     errors=[FieldError("customer", "not allowed with customer_id")],
                 )
-            return _customer_by_id(uow, check_customer_id(command.customer_id), now)
+            return customer_by_id(uow, check_customer_id(command.customer_id), now)
         if command.customer_email is None:
             raise ValidationError(
                 "Say who is buying.",
