@@ -15,6 +15,8 @@ from payments.adapters.sql.repositories import (
     SqlProductRepository,
     SqlPurchaseRepository,
     SqlRefundRepository,
+    SqlSubscriptionRepository,
+    SqlUsageRepository,
 )
 from payments.domain.ports import UnitOfWork
 from payments.domain.seen import SeenAggregates
@@ -53,6 +55,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.idempotency = SqlIdempotencyRepository(connection)
         self.api_keys = SqlApiKeyRepository(connection)
         self.outbox = SqlOutbox(connection)
+        self.subscriptions = SqlSubscriptionRepository(connection, self._seen)
+        self.usage = SqlUsageRepository(connection)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -6,6 +6,7 @@ import secrets
 from typing import Any, Final
 
 from payments.sandbox.stripe_simulator import params as p
+from payments.sandbox.stripe_simulator.customers import confirm_off_session
 from payments.sandbox.stripe_simulator.errors import ApiError
 from payments.sandbox.stripe_simulator.objects import (
     API_VERSION,
@@ -47,6 +48,10 @@ def create_payment_intent(
             "allowed_payment_method_types",
             "payment_method_types",
             "description",
+            "customer",
+            "payment_method",
+            "confirm",
+            "off_session",
         },
     )
     amount = p.required_amount(params)
@@ -73,6 +78,8 @@ def create_payment_intent(
         created=now,
     )
     account.intents[intent_id] = intent
+    if params.get("confirm") in ("true", True):
+        confirm_off_session(account, intent, params)
     return intent.to_wire()
 
 

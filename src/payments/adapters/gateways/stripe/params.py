@@ -8,12 +8,27 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from payments.adapters.gateways.stripe.amounts import to_stripe_amount
 from payments.adapters.gateways.stripe.settings import METADATA_VALUE_LIMIT, PaymentMethodsParam
 from payments.domain.errors import InvalidAmountError, UnsupportedByGatewayError, ValidationError
-from payments.domain.gateway import PaymentRequest, RefundRequest
+from payments.domain.gateway import (
+    OffSessionCharge,
+    PaymentRequest,
+    RefundRequest,
+    SaveMethodRequest,
+)
 
 if TYPE_CHECKING:
-    from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+    from stripe.params import (
+        CustomerCreateParams,
+        PaymentIntentCreateParams,
+        RefundCreateParams,
+    )
 
-__all__ = ["payment_intent_params", "refund_params", "refund_reason"]
+__all__ = [
+    "customer_params",
+    "off_session_intent_params",
+    "payment_intent_params",
+    "refund_params",
+    "refund_reason",
+]
 
 _REFUND_REASONS: Final = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 
@@ -85,3 +100,36 @@ def refund_reason(reason: str | None) -> str | None:
         return None
     normalised = re.sub(r"[\s\-]+", "_", reason.strip().lower())
     return normalised if normalised in _REFUND_REASONS else None
+
+
+def off_session_intent_params(
+    request: OffSessionCharge, methods_param: PaymentMethodsParam
+) -> PaymentIntentCreateParams:
+    """A PaymentIntent confirmed at once on the customer's saved method, without the payer
+    (``off_session``): ``customer``, ``payment_method``, ``confirm`` and ``off_session`` on
+    top of what ``payment_intent_params`` sends."""
+    units = to_stripe_amount(request.amount)
+    if units <= 0:
+        raise InvalidAmountError("A Stripe payment must be of a positive amount.")
+    metadata = {key: str(value)[:METADATA_VALUE_LIMIT] for key, value in request.metadata.items()}
+    metadata["purchase_reference"] = request.reference
+    metadata["purchase_id"] = request.purchase_id
+    wire: dict[str, Any] = {
+        "amount": units,
+        "currency": request.amount.currency.code.lower(),
+        methods_param: ["card"],
+        "metadata": metadata,
+        "customer": request.method.customer_reference,
+        "payment_method": request.method.method_reference,
+        "off_session": True,
+        "confirm": True,
+    }
+    return cast("PaymentIntentCreateParams", wire)
+
+
+def customer_params(request: SaveMethodRequest) -> CustomerCreateParams:
+    """The Stripe Customer a saved method belongs to: our customer id in its metadata."""
+    params: CustomerCreateParams = {"metadata": {"customer_id": request.customer_id}}
+    if request.email:
+        params["email"] = request.email
+    return params

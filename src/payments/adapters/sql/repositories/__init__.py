@@ -13,6 +13,10 @@ from payments.adapters.sql.repositories.ledger import SqlLedgerRepository
 from payments.adapters.sql.repositories.outbox import SqlOutbox
 from payments.adapters.sql.repositories.purchases import SqlPurchaseRepository
 from payments.adapters.sql.repositories.refunds import SqlRefundRepository
+from payments.adapters.sql.repositories.subscriptions import (
+    SqlSubscriptionRepository,
+    SqlUsageRepository,
+)
 
 __all__ = [
     "SqlApiKeyRepository",
@@ -24,4 +28,6 @@ __all__ = [
     "SqlProductRepository",
     "SqlPurchaseRepository",
     "SqlRefundRepository",
+    "SqlSubscriptionRepository",
+    "SqlUsageRepository",
 ]

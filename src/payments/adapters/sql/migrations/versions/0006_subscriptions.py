@@ -1,0 +1,153 @@
+"""Subscriptions, their claimed charges, usage records and the sandbox test clock.
+
+Revision ID: 0006
+Revises: 0004
+Create Date: 2026-12-06
+
+Plans already have their columns (``billing_cycle``, ``trial_days``, ``credits`` on products
+since 0001); this adds only new tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Written by hand to match payments.adapters.sql.tables.
+
+
+def _id(name: str = "id", *, nullable: bool) -> sa.Column[str]:
+    return sa.Column(name, sa.String(64), nullable=nullable)
+
+
+def _time(name: str, nullable: bool = False) -> sa.Column[object]:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+def _amount(name: str, nullable: bool = False) -> sa.Column[object]:
+    return sa.Column(name, sa.Numeric(20, 6), nullable=nullable)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "subscriptions",
+        _id(nullable=False),
+        _id("customer_id", nullable=False),
+        _id("plan_id", nullable=False),
+        sa.Column("country", sa.String(2), nullable=False),
+        sa.Column("payment_method", sa.String(32), nullable=False),
+        sa.Column("gateway", sa.String(32), nullable=False),
+        sa.Column("gateway_customer", sa.String(255), nullable=False),
+        sa.Column("gateway_method", sa.String(255), nullable=False),
+        _amount("price"),
+        sa.Column("currency", sa.String(3), nullable=False),
+        _amount("credits"),
+        sa.Column("billing_cycle", sa.String(16), nullable=False),
+        _time("anchor"),
+        sa.Column("status", sa.String(16), nullable=False),
+        _time("current_period_start"),
+        _time("current_period_end"),
+        _time("trial_end", nullable=True),
+        sa.Column("charging_period", sa.Integer(), nullable=False),
+        sa.Column("failed_attempts", sa.Integer(), nullable=False),
+        _time("first_failure_at", nullable=True),
+        _time("next_charge_at", nullable=True),
+        _time("claimed_until", nullable=True),
+        _id("open_charge_purchase_id", nullable=True),
+        _id("latest_purchase_id", nullable=True),
+        sa.Column("cancel_at_period_end", sa.Boolean(), nullable=False),
+        _time("cancelled_at", nullable=True),
+        _id("scheduled_plan_id", nullable=True),
+        _time("created_at"),
+        _time("updated_at"),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_subscriptions"),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name="fk_subscriptions_customer_id_customers"
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["products.id"], name="fk_subscriptions_plan_id_products"
+        ),
+        sa.CheckConstraint("price > 0", name=op.f("ck_subscriptions_price_positive")),
+    )
+    op.create_index(
+        "ix_subscriptions_customer_id_created_at_id",
+        "subscriptions",
+        ["customer_id", "created_at", "id"],
+    )
+    op.create_index("ix_subscriptions_next_charge_at", "subscriptions", ["next_charge_at"])
+    op.create_index(
+        "ix_subscriptions_status_cancelled_at", "subscriptions", ["status", "cancelled_at"]
+    )
+    op.create_table(
+        "subscription_charges",
+        _id("subscription_id", nullable=False),
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        _id("purchase_id", nullable=False),
+        sa.PrimaryKeyConstraint(
+            "subscription_id", "period", "attempt", name="pk_subscription_charges"
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscriptions.id"],
+            name="fk_subscription_charges_subscription_id_subscriptions",
+        ),
+        sa.ForeignKeyConstraint(
+            ["purchase_id"],
+            ["purchases.id"],
+            name="fk_subscription_charges_purchase_id_purchases",
+        ),
+    )
+    op.create_table(
+        "usage_records",
+        _id(nullable=False),
+        _id("subscription_id", nullable=False),
+        sa.Column("metric", sa.String(64), nullable=False),
+        _amount("quantity"),
+        sa.Column("reference", sa.String(128), nullable=False),
+        _time("period_start"),
+        _time("recorded_at"),
+        sa.PrimaryKeyConstraint("id", name="pk_usage_records"),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscriptions.id"],
+            name="fk_usage_records_subscription_id_subscriptions",
+        ),
+        sa.UniqueConstraint(
+            "subscription_id", "reference", name="uq_usage_records_subscription_id_reference"
+        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_usage_records_quantity_positive")),
+    )
+    op.create_index(
+        "ix_usage_records_subscription_id_period_start_metric",
+        "usage_records",
+        ["subscription_id", "period_start", "metric"],
+    )
+    op.create_table(
+        "sandbox_clock",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("offset_seconds", sa.BigInteger(), nullable=False),
+        _time("updated_at"),
+        sa.PrimaryKeyConstraint("id", name="pk_sandbox_clock"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("sandbox_clock")
+    op.drop_index(
+        "ix_usage_records_subscription_id_period_start_metric", table_name="usage_records"
+    )
+    op.drop_table("usage_records")
+    op.drop_table("subscription_charges")
+    op.drop_index("ix_subscriptions_status_cancelled_at", table_name="subscriptions")
+    op.drop_index("ix_subscriptions_next_charge_at", table_name="subscriptions")
+    op.drop_index("ix_subscriptions_customer_id_created_at_id", table_name="subscriptions")
+    op.drop_table("subscriptions")
