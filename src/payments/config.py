@@ -16,6 +16,7 @@ from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods
 from payments.adapters.gateways.wompi import settings as wompi_settings
 from payments.domain.errors import ConfigurationError
 from payments.domain.routing import RoutingTable
+from payments.domain.subscription import DEFAULT_DUNNING_SCHEDULE
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
 SANDBOX_SECRET = "sandbox_whsec_not_a_real_secret"  # noqa: S105 - sandbox only, documented
@@ -95,6 +96,8 @@ class Settings:
     nats: NatsSettings | None = None
     """Where the worker publishes the outbox's events; None: they stay in the outbox."""
     wompi: WompiSettings = field(default_factory=WompiSettings)
+    dunning_schedule: tuple[timedelta, ...] = DEFAULT_DUNNING_SCHEDULE
+    """When a declined subscription charge is tried again, counted from its first decline."""
 
     @property
     def sandbox(self) -> bool:
@@ -162,6 +165,7 @@ class Settings:
         if redis_url is not None:
             _check_redis_url(redis_url)
         return cls(
+            dunning_schedule=_dunning(get("DUNNING_SCHEDULE", "1,3,5") or "1,3,5"),
             nats=_nats(get),
             wompi=wompi,
             mode=mode,
@@ -345,6 +349,21 @@ def _whole(get: Callable[[str, str], str | None], name: str, default: str, unit:
     if number <= 0:
         raise ConfigurationError(f"PAYMENTS_{name} must be a positive number of {unit}.")
     return number
+
+
+def _dunning(text: str) -> tuple[timedelta, ...]:
+    """``PAYMENTS_DUNNING_SCHEDULE``: days after a subscription's first declined charge when it
+    is tried again, rising (``1,3,5``); the last retry's decline cancels it."""
+    try:
+        days = [int(part) for part in text.split(",")]
+    except ValueError:
+        days = []
+    if not days or len(days) > 10 or days[0] <= 0 or days != sorted(set(days)) or days[-1] > 60:
+        raise ConfigurationError(
+            "PAYMENTS_DUNNING_SCHEDULE must be 1 to 10 rising whole numbers of days, at most "
+            "60, separated by commas (such as 1,3,5)."
+        )
+    return tuple(timedelta(days=d) for d in days)
 
 
 def _flag(get: Callable[[str, str], str | None], name: str) -> bool:

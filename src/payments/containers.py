@@ -21,6 +21,7 @@ from payments.adapters.sql.migrate import (
     upgrade,
     upgrade_embedded,
 )
+from payments.adapters.sql.test_clock import SqlTestClock
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.config import Settings
@@ -35,6 +36,8 @@ from payments.domain.services.notifications import NotificationService
 from payments.domain.services.outbox_relay import EventRelay, OutboxBacklog
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
+from payments.domain.services.subscription_stats import SubscriptionStatsService
+from payments.domain.services.subscriptions import SubscriptionService
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
 from payments.gateway_assembly import checked_gateways
@@ -49,12 +52,19 @@ class Container(containers.DeclarativeContainer):
     """``sandbox`` or ``live``: picks the sandbox's simulators or none."""
     routing = providers.Callable(getattr, settings, "routing")
 
-    clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UlidGenerator)
     http_session = providers.Singleton(requests.Session)
 
     # -- the database ----------------------------------------------------------------------
     engine = providers.Singleton(make_engine, settings.provided.database_url)
+    test_clock = providers.Selector(
+        mode,
+        sandbox=providers.Singleton(SqlTestClock, engine),
+        live=providers.Object(None),
+    )
+    """The sandbox's test clock (system time plus an offset in the database); None in live."""
+    clock = providers.Selector(mode, sandbox=test_clock, live=providers.Singleton(SystemClock))
+    """What every use case reads the time from: the test clock in sandbox mode."""
     unit_of_work = providers.Factory(SqlUnitOfWork, engine)
     migrate = providers.Callable(upgrade, settings.provided.database_url)
     """Bring the database to this code's schema (``payments migrate``)."""
@@ -131,6 +141,18 @@ class Container(containers.DeclarativeContainer):
         guests=guest_checkouts,
     )
     refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
+    subscriptions = providers.Singleton(
+        SubscriptionService,
+        unit_of_work.provider,
+        gateways,
+        routing,
+        clock,
+        ids,
+        dunning=settings.provided.dunning_schedule,
+    )
+    subscription_stats = providers.Singleton(
+        SubscriptionStatsService, unit_of_work.provider, clock, ids
+    )
     accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)
     notifications = providers.Singleton(
         NotificationService, unit_of_work.provider, gateways, clock, ids
@@ -154,6 +176,9 @@ class Container(containers.DeclarativeContainer):
         idempotency=idempotency,
         readiness=readiness,
         banks=banks,
+        subscriptions=subscriptions,
+        subscription_stats=subscription_stats,
+        test_clock=test_clock,
     )
     http_settings = providers.Singleton(
         HttpSettings, trust_forwarded_for=settings.provided.trust_forwarded_for

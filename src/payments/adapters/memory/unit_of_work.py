@@ -11,6 +11,11 @@ from typing import TypeVar
 
 from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.memory.outbox import InMemoryOutbox
+from payments.adapters.memory.subscriptions import (
+    BillingTables,
+    InMemorySubscriptions,
+    InMemoryUsage,
+)
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
@@ -50,6 +55,7 @@ class _Tables:
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     outbox_published: dict[int, datetime] = field(default_factory=dict)
+    billing: BillingTables = field(default_factory=BillingTables)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -64,6 +70,7 @@ class _Tables:
             dict(self.api_keys),
             list(self.outbox),
             dict(self.outbox_published),
+            self.billing.copy(),
         )
 
 
@@ -423,7 +430,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.idempotency = idempotency = _Idempotency(work)
         self.api_keys = api_keys = _ApiKeys(work)
         self.outbox = outbox = InMemoryOutbox(work)
-        self._bound: list[_Bound | InMemoryOutbox] = [
+        self.subscriptions = subscriptions = InMemorySubscriptions(work, self._seen)
+        self.usage = usage = InMemoryUsage(work)
+        self._bound: list[_Bound | InMemoryOutbox | InMemorySubscriptions | InMemoryUsage] = [
             products,
             customers,
             purchases,
@@ -433,6 +442,8 @@ class InMemoryUnitOfWork(UnitOfWork):
             idempotency,
             api_keys,
             outbox,
+            subscriptions,
+            usage,
         ]
         return self
 

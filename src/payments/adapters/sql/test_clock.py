@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from payments.adapters.sql.tables import sandbox_clock
 from payments.domain.ports import AdjustableClock
 
 _ROW = 1
+log = logging.getLogger(__name__)
 
 
 class SqlTestClock(AdjustableClock):
@@ -32,10 +35,16 @@ class SqlTestClock(AdjustableClock):
         with self._lock:
             due = self._read_at is None or time.monotonic() - self._read_at >= self._refresh
         if due:
-            with self._engine.connect() as connection:
-                seconds = connection.execute(
-                    select(sandbox_clock.c.offset_seconds).where(sandbox_clock.c.id == _ROW)
-                ).scalar_one_or_none()
+            try:
+                with self._engine.connect() as connection:
+                    seconds = connection.execute(
+                        select(sandbox_clock.c.offset_seconds).where(sandbox_clock.c.id == _ROW)
+                    ).scalar_one_or_none()
+            except SQLAlchemyError:
+                # Not migrated yet, or unreachable: the clock keeps the offset it last read
+                # (readiness reports the database; the time must not fail the request).
+                log.warning("the sandbox clock could not read its offset", exc_info=True)
+                seconds = int(self._offset.total_seconds())
             self._remember(timedelta(seconds=seconds or 0))
         return datetime.now(UTC) + self._offset
 

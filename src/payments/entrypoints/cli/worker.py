@@ -69,6 +69,10 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
             "could not look up": len(report.errors),
         }
 
+    def renew_subscriptions() -> Mapping[str, int]:
+        # claimed rows: two workers never charge one subscription's period twice
+        return container.subscriptions().run_due()
+
     relay = container.event_relay()
     publishing = [_publishing(relay)] if relay is not None else []
     return [
@@ -77,6 +81,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
         WorkerJob("retrying notifications", retry_notifications),
         WorkerJob("forgetting expired idempotency keys", forget_keys),
         WorkerJob("reconciliation", reconcile),
+        WorkerJob("renewing subscriptions", renew_subscriptions),
         *publishing,
     ]
 
@@ -131,7 +136,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     worker = commands.add_parser(
         "worker",
-        help="retry failed notifications, expire stale purchases, publish the outbox to NATS",
+        help="retry failed notifications, expire stale purchases, renew subscriptions, "
+        "publish the outbox to NATS",
     )
     worker.add_argument("--interval", type=float, default=5.0)
     worker.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: forever)")

@@ -10,6 +10,7 @@ from typing import Any
 import falcon
 
 from payments.domain.errors import ConfigurationError
+from payments.domain.ports import AdjustableClock
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
@@ -18,6 +19,8 @@ from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
+from payments.domain.services.subscription_stats import SubscriptionStatsService
+from payments.domain.services.subscriptions import SubscriptionService
 from payments.entrypoints.http.auth import policy_for
 from payments.entrypoints.http.errors import register_error_handlers
 from payments.entrypoints.http.idempotency import IdempotencyMiddleware
@@ -43,6 +46,16 @@ from payments.entrypoints.http.resources.purchases import (
     RefundResource,
 )
 from payments.entrypoints.http.resources.sandbox import SandboxActionResource
+from payments.entrypoints.http.resources.subscriptions import (
+    SandboxClockResource,
+    SubscriptionCancelResource,
+    SubscriptionChangeResource,
+    SubscriptionPaymentMethodResource,
+    SubscriptionResource,
+    SubscriptionsResource,
+    SubscriptionStatsResource,
+    SubscriptionUsageResource,
+)
 from payments.entrypoints.http.resources.webhooks import WebhookResource
 from payments.sandbox.controller import SandboxController
 
@@ -64,6 +77,10 @@ class ApiServices:
     idempotency: IdempotencyService
     readiness: Callable[[], bool]
     banks: BankDirectory
+    subscriptions: SubscriptionService
+    subscription_stats: SubscriptionStatsService
+    test_clock: AdjustableClock | None = None
+    """The sandbox's test clock (``POST /v1/sandbox/clock``); None in live mode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +113,20 @@ def _answer_head(resource: object) -> None:
     on_get = getattr(resource, "on_get", None)
     if on_get is not None and not hasattr(resource, "on_head"):
         resource.on_head = on_get  # type: ignore[attr-defined]
+
+
+def _subscription_routes(services: ApiServices) -> list[tuple[str, object]]:
+    one = "/v1/subscriptions/{subscription_id}"
+    subscriptions = services.subscriptions
+    return [
+        ("/v1/subscriptions", SubscriptionsResource(subscriptions)),
+        (one, SubscriptionResource(subscriptions)),
+        (f"{one}/cancel", SubscriptionCancelResource(subscriptions)),
+        (f"{one}/change", SubscriptionChangeResource(subscriptions)),
+        (f"{one}/payment_method", SubscriptionPaymentMethodResource(subscriptions)),
+        (f"{one}/usage", SubscriptionUsageResource(subscriptions)),
+        ("/v1/stats/subscriptions", SubscriptionStatsResource(services.subscription_stats)),
+    ]
 
 
 def create_app(
@@ -136,6 +167,7 @@ def create_app(
         ("/v1/accounts/{customer_id}", AccountResource(services.accounts)),
         ("/v1/webhooks/{provider}", WebhookResource(services.notifications)),
         ("/v1/pse/banks", PseBanksResource(services.banks)),
+        *_subscription_routes(services),
     ]
     if sandbox is not None:
         routes.append(
@@ -144,6 +176,8 @@ def create_app(
                 SandboxActionResource(services.purchases, sandbox),
             )
         )
+        if services.test_clock is not None:
+            routes.append(("/v1/sandbox/clock", SandboxClockResource(services.test_clock)))
     for template, resource in routes:
         _answer_head(resource)
         _check_policies(template, resource)

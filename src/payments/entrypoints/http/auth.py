@@ -28,6 +28,7 @@ ADMIN, MERCHANT, CUSTOMER, PUBLIC = Role.ADMIN, Role.MERCHANT, Role.CUSTOMER, Ro
 ANYONE = Policy(frozenset(Role), anonymous=True)
 ADMIN_ONLY = Policy(frozenset({ADMIN}))
 OWNER_MERCHANT_ADMIN = Policy(frozenset({CUSTOMER, MERCHANT, ADMIN}))
+MERCHANT_ADMIN = Policy(frozenset({MERCHANT, ADMIN}))
 CHECKOUT = Policy(frozenset({PUBLIC, CUSTOMER, MERCHANT, ADMIN}))
 PROVIDER_SIGNED = Policy(frozenset(), anonymous=True, api_key=False)
 
@@ -51,6 +52,16 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/v1/webhooks/{provider}"): PROVIDER_SIGNED,
     ("GET", "/v1/pse/banks"): ANYONE,
     ("POST", "/v1/sandbox/purchases/{purchase_id}/{action}"): OWNER_MERCHANT_ADMIN,
+    ("POST", "/v1/sandbox/clock"): ADMIN_ONLY,
+    ("POST", "/v1/subscriptions"): MERCHANT_ADMIN,
+    ("GET", "/v1/subscriptions"): OWNER_MERCHANT_ADMIN,
+    ("GET", "/v1/subscriptions/{subscription_id}"): OWNER_MERCHANT_ADMIN,
+    ("POST", "/v1/subscriptions/{subscription_id}/cancel"): OWNER_MERCHANT_ADMIN,
+    ("POST", "/v1/subscriptions/{subscription_id}/change"): MERCHANT_ADMIN,
+    ("POST", "/v1/subscriptions/{subscription_id}/payment_method"): MERCHANT_ADMIN,
+    ("POST", "/v1/subscriptions/{subscription_id}/usage"): MERCHANT_ADMIN,
+    ("GET", "/v1/subscriptions/{subscription_id}/usage"): OWNER_MERCHANT_ADMIN,
+    ("GET", "/v1/stats/subscriptions"): MERCHANT_ADMIN,
 }
 
 
