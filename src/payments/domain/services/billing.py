@@ -158,11 +158,11 @@ class SubscriptionBilling(GatewayUseCase):
             f"subscription {subscription.id}: period {due.period}",
             now,
         )
+        uow.purchases.add(purchase)
         if not uow.subscriptions.record_charge(
             subscription.id, due.period, due.attempt, purchase.id
         ):
-            return None
-        uow.purchases.add(purchase)
+            return None  # the caller leaves without committing: the purchase is not kept
         subscription.begin_charge(purchase.id, now)
         uow.subscriptions.save(subscription)
         return purchase

@@ -1,5 +1,6 @@
 """The ``payments`` command line: migrate, serve, api-keys, inbox, events, replay, worker,
-reconcile. Each module registers its own commands; ``main`` runs the one asked for."""
+reconcile, subscriptions. Each module registers its own commands; ``main`` runs the one asked
+for."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import sys
 from collections.abc import Sequence
 
 from payments.domain.errors import PaymentsError
-from payments.entrypoints.cli import keys, records, serve, worker
+from payments.entrypoints.cli import billing, keys, records, serve, worker
 from payments.entrypoints.cli.common import database_failure
 from payments.entrypoints.logs import configure_logging
 
 # The command groups, in the order ``payments --help`` lists them. A new group is a module
 # with a ``register(commands)`` function, added here.
-COMMAND_GROUPS = (serve, keys, records, worker)
+COMMAND_GROUPS = (serve, keys, records, worker, billing)
 
 
 def build_parser() -> argparse.ArgumentParser:
