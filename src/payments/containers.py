@@ -28,6 +28,7 @@ from payments.config import Settings
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
+from payments.domain.services.billing import BillingPolicy
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
@@ -143,12 +144,11 @@ class Container(containers.DeclarativeContainer):
     refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
     subscriptions = providers.Singleton(
         SubscriptionService,
+        providers.Factory(BillingPolicy, routing, settings.provided.dunning_schedule),
         unit_of_work.provider,
         gateways,
-        routing,
         clock,
         ids,
-        dunning=settings.provided.dunning_schedule,
     )
     subscription_stats = providers.Singleton(
         SubscriptionStatsService, unit_of_work.provider, clock, ids

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, TypeVar, dataclass_transform
 
 from payments.domain.money import Money
 
@@ -40,6 +40,24 @@ class DomainEvent:
             else:
                 out[f.name] = value
         return out
+
+
+_Event = TypeVar("_Event", bound=DomainEvent)
+
+
+@dataclass_transform(frozen_default=True)
+def domain_event(name: str, *, about: str | None = None) -> Callable[[type[_Event]], type[_Event]]:
+    """Declares a domain event: a frozen, slotted dataclass published under the wire ``name``,
+    in order among the events of the aggregate its field ``about`` names (by default as its
+    base class says: the purchase)."""
+
+    def declare(cls: type[_Event]) -> type[_Event]:
+        cls.name = name
+        if about is not None:
+            cls.aggregate_field = about
+        return dataclass(frozen=True, slots=True)(cls)
+
+    return declare
 
 
 @dataclass(frozen=True, slots=True)

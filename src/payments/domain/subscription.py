@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from payments.domain.catalog import BillingCycle, Product, ProductKind
 from payments.domain.errors import FieldError, InvalidTransitionError, ValidationError
-from payments.domain.events import DomainEvent
+from payments.domain.events import DomainEvent, domain_event
 from payments.domain.gateway import SavedPaymentMethod
 from payments.domain.money import Money
 from payments.domain.periods import period_bounds
@@ -38,38 +38,32 @@ BILLED_STATUSES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@domain_event("subscription", about="subscription_id")
 class SubscriptionEvent(DomainEvent):
+    """An event about one subscription that names its customer too."""
+
     subscription_id: str
     customer_id: str
 
-    aggregate_field = "subscription_id"
 
-
-@dataclass(frozen=True, slots=True)
+@domain_event("subscription.created")
 class SubscriptionCreated(SubscriptionEvent):
     plan_id: str
     status: str
 
-    name = "subscription.created"
 
-
-@dataclass(frozen=True, slots=True)
+@domain_event("subscription.status_changed")
 class SubscriptionStatusChanged(SubscriptionEvent):
     from_status: str
     to_status: str
     cause: str
 
-    name = "subscription.status_changed"
 
-
-@dataclass(frozen=True, slots=True)
+@domain_event("subscription.plan_changed")
 class SubscriptionPlanChanged(SubscriptionEvent):
     from_plan_id: str
     to_plan_id: str
     prorated: Money
-
-    name = "subscription.plan_changed"
 
 
 @dataclass(frozen=True, slots=True)

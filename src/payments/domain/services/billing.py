@@ -26,12 +26,11 @@ from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
     GatewayObservation,
-    ObservationSource,
-    PaymentOutcome,
     Purchase,
     PurchaseStatus,
     RoutingDecision,
 )
+from payments.domain.routing import RoutingTable
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.records import locked_purchase
 from payments.domain.services.settlement import settle_payment
@@ -58,6 +57,16 @@ class ChargeAnswer:
     declined: PaymentDeclinedError | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BillingPolicy:
+    """How subscriptions are billed: new ones go to the gateway ``routing`` picks for their
+    market; a declined charge is tried again after each delay of ``dunning`` (counted from the
+    period's first decline), and the last decline cancels."""
+
+    routing: RoutingTable
+    dunning: tuple[timedelta, ...] = DEFAULT_DUNNING_SCHEDULE
+
+
 def locked_subscription(uow: UnitOfWork, subscription_id: str) -> Subscription:
     """The subscription, read under its row lock."""
     subscription = uow.subscriptions.get(subscription_id, for_update=True)
@@ -71,16 +80,15 @@ class SubscriptionBilling(GatewayUseCase):
 
     def __init__(
         self,
+        policy: BillingPolicy,
         uow: Callable[[], UnitOfWork],
         gateways: GatewayRegistry,
         clock: Clock,
         ids: IdGenerator,
-        *,
-        dunning: tuple[timedelta, ...] = DEFAULT_DUNNING_SCHEDULE,
     ) -> None:
-        """``dunning``: when a declined charge is tried again, from the first decline."""
         super().__init__(uow, gateways, clock, ids)
-        self._dunning = dunning
+        self._routing = policy.routing
+        self._dunning = policy.dunning
 
     # -- the worker's job ------------------------------------------------------------------------
 
@@ -230,12 +238,10 @@ class SubscriptionBilling(GatewayUseCase):
             observation = start.observation
         else:
             declined = answer.declined
-            observation = GatewayObservation(
-                gateway=gateway_name,
-                outcome=PaymentOutcome.FAILED,
-                source=ObservationSource.RESPONSE,
-                provider_code=declined.provider_code if declined else None,
-                message=declined.message if declined else None,
+            observation = GatewayObservation.declined(
+                gateway_name,
+                declined.provider_code if declined else None,
+                declined.message if declined else None,
             )
         if observation is not None:
             settle_payment(uow, purchase, observation, now=now, actor=gateway_name, ids=self._ids)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,11 +27,9 @@ from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
     GatewayObservation,
-    ObservationSource,
-    PaymentOutcome,
     Purchase,
 )
-from payments.domain.routing import RoutingTable
+from payments.domain.routing import RoutingTable, country_code
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate
 from payments.domain.services.records import locked_purchase
@@ -40,8 +37,6 @@ from payments.domain.services.settlement import settle_payment
 from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
-
-_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,12 +185,7 @@ class Checkout(GatewayUseCase):
 
     def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
         now = self._clock.now()
-        country = command.country.strip().upper() if isinstance(command.country, str) else ""
-        if not _COUNTRY.fullmatch(country):
-            raise ValidationError(
-                "The country is invalid.",
-                errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
-            )
+        country = country_code(command.country)
         with self._uow() as uow:
             product = uow.products.get(command.product_id)
             if product is None or not product.active:
@@ -316,16 +306,7 @@ class Checkout(GatewayUseCase):
         self, purchase_id: str, gateway_name: str, code: str | None, message: str
     ) -> Purchase:
         """The provider's answer to the start says no: the purchase fails with its code."""
-        return self._observe(
-            purchase_id,
-            GatewayObservation(
-                gateway=gateway_name,
-                outcome=PaymentOutcome.FAILED,
-                source=ObservationSource.RESPONSE,
-                provider_code=code,
-                message=message,
-            ),
-        )
+        return self._observe(purchase_id, GatewayObservation.declined(gateway_name, code, message))
 
     def _payer(self, customer_id: str, details: PayerDetails) -> Payer:
         with self._uow() as uow:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from payments.domain.access import Principal, Role
@@ -21,15 +20,13 @@ from payments.domain.errors import (
     with_details,
 )
 from payments.domain.gateway import SavedPaymentMethod, SaveMethodRequest
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import PurchaseStatus
-from payments.domain.routing import RoutingTable
+from payments.domain.routing import country_code
 from payments.domain.services.billing import ChargeAnswer, SubscriptionBilling, locked_subscription
 from payments.domain.services.checkout import customer_by_id
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.records import readable
 from payments.domain.subscription import (
-    DEFAULT_DUNNING_SCHEDULE,
     SUBSCRIPTION_ID_PREFIX,
     Proration,
     Subscription,
@@ -37,7 +34,6 @@ from payments.domain.subscription import (
 )
 from payments.domain.usage import UsageRecord
 
-_COUNTRY = re.compile(r"[A-Z]{2}")
 _TOKEN = re.compile(r"[A-Za-z0-9_]{3,255}")
 
 
@@ -75,20 +71,6 @@ def _checked_token(token: object) -> str:
 class SubscriptionService(SubscriptionBilling):
     """What callers do with subscriptions; the worker's renewals are ``SubscriptionBilling``."""
 
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        gateways: GatewayRegistry,
-        routing: RoutingTable,
-        clock: Clock,
-        ids: IdGenerator,
-        *,
-        dunning: tuple[timedelta, ...] = DEFAULT_DUNNING_SCHEDULE,
-    ) -> None:
-        """New subscriptions go to the gateway ``routing`` picks for their market."""
-        super().__init__(uow, gateways, clock, ids, dunning=dunning)
-        self._routing = routing
-
     # -- creating ------------------------------------------------------------------------------
 
     def create(self, command: CreateSubscription, principal: Principal) -> Subscription:
@@ -102,12 +84,7 @@ class SubscriptionService(SubscriptionBilling):
             raise ForbiddenError("Only merchants and admins create subscriptions.")
         customer_id = check_customer_id(command.customer_id)
         token = _checked_token(command.payment_method_token)
-        country = command.country.strip().upper() if isinstance(command.country, str) else ""
-        if not _COUNTRY.fullmatch(country):
-            raise ValidationError(
-                "The country is invalid.",
-                errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
-            )
+        country = country_code(command.country)
         with self._uow() as uow:
             plan = _plan(uow, command.plan_id)
             customer = uow.customers.get(customer_id)

@@ -8,7 +8,7 @@ from msgspec import Meta, Struct
 
 from payments.domain.catalog import BillingCycle
 from payments.domain.subscription import SubscriptionStatus
-from payments.entrypoints.http.bodies import MAX_ID_LENGTH, PLAIN_DECIMAL, Money
+from payments.entrypoints.http.bodies import MAX_ID_LENGTH, Money
 from payments.entrypoints.http.representations import Time
 
 
@@ -21,13 +21,24 @@ def _text(max_length: int, example: str) -> Meta:
     )
 
 
+def _shaped(pattern: str, example: str, message: str, description: str | None = None) -> Meta:
+    """A string matching ``pattern``; a refusal says ``message``."""
+    return Meta(
+        pattern=pattern,
+        max_length=255,
+        description=description,
+        examples=[example],
+        extra={"message": message},
+    )
+
+
 Token = Annotated[
     str,
-    Meta(
-        pattern=r"^[A-Za-z0-9_]{3,255}$",
-        description="The provider's token of a saved payment method (Stripe: pm_...).",
-        examples=["pm_card_visa"],
-        extra={"message": "must be a provider's token such as pm_card_visa"},
+    _shaped(
+        r"^[A-Za-z0-9_]{3,255}(?![\s\S])",
+        "pm_card_visa",
+        "must be a provider's token such as pm_card_visa",
+        "The provider's token of a saved payment method (Stripe: pm_...).",
     ),
 ]
 
@@ -38,13 +49,7 @@ class SubscriptionInput(Struct, frozen=True):
     customer_id: Annotated[str, _text(MAX_ID_LENGTH, "cus_ana")]
     plan_id: Annotated[str, _text(MAX_ID_LENGTH, "prd_01J")]
     country: Annotated[
-        str,
-        Meta(
-            min_length=2,
-            max_length=2,
-            examples=["PT"],
-            extra={"message": "must be an ISO 3166 alpha-2 code such as PT"},
-        ),
+        str, _shaped(r"^[A-Za-z]{2}(?![\s\S])", "PT", "must be an ISO 3166 alpha-2 code such as PT")
     ]
     payment_method_token: Token
     payment_method: Literal["card"] = "card"
@@ -73,28 +78,22 @@ class UsageInput(Struct, frozen=True):
 
     metric: Annotated[
         str,
-        Meta(
-            pattern=r"^[a-z][a-z0-9_.]{0,63}$",
-            examples=["api_calls"],
-            extra={"message": "lower-case letters, digits, '_' or '.' (1-64)"},
+        _shaped(
+            r"^[a-z][a-z0-9_.]{0,63}(?![\s\S])",
+            "api_calls",
+            "lower-case letters, digits, '_' or '.' (1-64)",
         ),
     ]
     quantity: Annotated[
         str,
-        Meta(
-            pattern=PLAIN_DECIMAL,
-            min_length=1,
-            max_length=32,
-            examples=["100"],
-            extra={"message": 'must be a decimal string such as "100"'},
-        ),
+        _shaped(r"^[0-9]{1,12}(\.[0-9]{1,6})?(?![\s\S])", "100", 'a decimal string such as "100"'),
     ]
     reference: Annotated[
         str,
-        Meta(
-            pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,127}$",
-            examples=["req_123"],
-            extra={"message": "1 to 128 letters, digits or _.:@-"},
+        _shaped(
+            r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,127}(?![\s\S])",
+            "req_123",
+            "1 to 128 letters, digits or _.:@-",
         ),
     ]
 
@@ -104,12 +103,8 @@ class ClockInput(Struct, frozen=True):
 
     advance: Annotated[
         str,
-        Meta(
-            pattern=r"^P",
-            min_length=2,
-            max_length=40,
-            examples=["P15D"],
-            extra={"message": "must be an ISO 8601 duration such as P15D"},
+        _shaped(
+            r"^P[0-9WDTHMS]{1,39}(?![\s\S])", "P15D", "must be an ISO 8601 duration such as P15D"
         ),
     ]
 

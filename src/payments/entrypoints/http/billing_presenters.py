@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from payments.domain.errors import FieldError, ValidationError
 from payments.domain.services.subscription_stats import SubscriptionStats
@@ -10,42 +11,20 @@ from payments.domain.services.subscriptions import UsageSummary
 from payments.domain.subscription import Subscription
 from payments.domain.usage import UsageRecord
 from payments.entrypoints.http import billing_bodies as out
-from payments.entrypoints.http.presenters import money, rfc3339
+from payments.entrypoints.http.presenters import _present, money, rfc3339
 
 
 def present_subscription(s: Subscription) -> out.Subscription:
-    return out.Subscription(
-        id=s.id,
-        status=s.status,
-        plan_id=s.plan_id,
-        customer_id=s.customer_id,
-        current_period_start=rfc3339(s.current_period_start),
-        current_period_end=rfc3339(s.current_period_end),
-        trial_end=rfc3339(s.trial_end),
-        cancel_at_period_end=s.cancel_at_period_end,
-        latest_purchase_id=s.latest_purchase_id,
-        price=money(s.price),
-        billing_cycle=s.billing_cycle,
-        country=s.country,
-        gateway=s.saved_method.gateway,
-        next_charge_at=rfc3339(s.next_charge_at),
-        failed_attempts=s.failed_attempts,
-        cancelled_at=rfc3339(s.cancelled_at),
-        scheduled_plan_id=s.scheduled_plan_id,
-        created_at=rfc3339(s.created_at),
-    )
+    return _present(out.Subscription, s, gateway=s.saved_method.gateway)
 
 
 def present_usage(record: UsageRecord) -> out.UsageRecord:
-    return out.UsageRecord(
-        id=record.id,
-        subscription_id=record.subscription_id,
-        metric=record.metric,
-        quantity=format(record.quantity.normalize(), "f"),
-        reference=record.reference,
-        period_start=rfc3339(record.period_start),
-        recorded_at=rfc3339(record.recorded_at),
-    )
+    return _present(out.UsageRecord, record, quantity=_plain(record.quantity))
+
+
+def _plain(quantity: Decimal) -> str:
+    """A quantity without exponent or trailing zeros: ``"102.5"``."""
+    return format(quantity.normalize(), "f")
 
 
 def present_usage_summary(summary: UsageSummary) -> out.UsageSummary:
@@ -53,21 +32,16 @@ def present_usage_summary(summary: UsageSummary) -> out.UsageSummary:
         subscription_id=summary.subscription_id,
         period_start=rfc3339(summary.period_start),
         period_end=rfc3339(summary.period_end),
-        totals=[
-            out.UsageTotal(metric, format(total.normalize(), "f"))
-            for metric, total in summary.totals.items()
-        ],
+        totals=[out.UsageTotal(metric, _plain(total)) for metric, total in summary.totals.items()],
     )
 
 
 def present_stats(stats: SubscriptionStats) -> out.SubscriptionStats:
-    return out.SubscriptionStats(
-        counts=stats.counts,
-        window_start=rfc3339(stats.window_start),
-        window_end=rfc3339(stats.window_end),
-        cancelled_in_window=stats.cancelled_in_window,
+    return _present(
+        out.SubscriptionStats,
+        stats,
         churn=format(stats.churn, "f"),
-        mrr=[money(m) for m in stats.mrr],
+        mrr=list(map(money, stats.mrr)),
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Context, Decimal
-from typing import overload
+from typing import TypeVar, overload
 
-from msgspec import UNSET
+from msgspec import UNSET, Struct
 
 from payments.domain.catalog import Product
 from payments.domain.ledger import CREDITS, Account, LedgerEntry
@@ -26,6 +26,8 @@ from payments.domain.services.notifications import Delivery, Receipt
 from payments.entrypoints.http import bodies
 from payments.entrypoints.http import representations as rep
 from payments.entrypoints.http.representations import SyncAnswer, WebhookAnswer
+
+Body = TypeVar("Body", bound=Struct)
 
 _CREDIT_QUANTUM = Decimal("0.01")
 _WIDE = Context(prec=120)
@@ -54,6 +56,27 @@ def credits_text(value: Decimal) -> str:
 def money(value: Money) -> bodies.Money:
     """``{"amount": "79.99", "currency": "EUR"}``."""
     return bodies.Money(value.format_amount(), value.currency.code)
+
+
+def _wire(value: object) -> object:
+    """A domain value as the contract writes it: Money as ``{amount, currency}`` strings, times
+    as RFC 3339 UTC; any other value as it is."""
+    if isinstance(value, Money):
+        return money(value)
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    return value
+
+
+def _present(body: type[Body], source: object, **presented: object) -> Body:
+    """The response ``body`` of a domain object: each field is ``source``'s attribute of the
+    same name in its wire form (``_wire``), unless ``presented`` gives the field's value."""
+    return body(
+        **{
+            name: presented[name] if name in presented else _wire(getattr(source, name))
+            for name in body.__struct_fields__
+        }
+    )
 
 
 def present_product(product: Product) -> rep.Product:

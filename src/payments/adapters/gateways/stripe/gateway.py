@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import stripe
 
@@ -40,6 +40,9 @@ from payments.domain.errors import (
 )
 from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import ClientSecretAction, GatewayObservation, ObservationSource
+
+if TYPE_CHECKING:
+    from stripe.params import PaymentIntentCreateParams
 
 __all__ = ["StripeGateway"]
 
@@ -175,6 +178,18 @@ class StripeGateway(PaymentGateway):
         malformed answer may follow a payment or refund made: it may have charged."""
         return self._call(operation, lambda: self._answer_data(create(), operation, what))
 
+    def _create_intent(
+        self, operation: str, params: PaymentIntentCreateParams, key: str
+    ) -> Mapping[str, Any]:
+        """A PaymentIntent created under our idempotency key (see ``_create``)."""
+        return self._create(
+            operation,
+            "PaymentIntent",
+            lambda: self._client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": key}
+            ),
+        )
+
     def _retrieve_intent(
         self, intent_id: str, operation: str, *, charged_possible: bool = True
     ) -> Mapping[str, Any]:
@@ -193,13 +208,7 @@ class StripeGateway(PaymentGateway):
         other than card and an amount Stripe cannot take exactly.
         """
         params = payment_intent_params(request, self._methods_param)
-        data = self._create(
-            "start_payment",
-            "PaymentIntent",
-            lambda: self._client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": request.idempotency_key}
-            ),
-        )
+        data = self._create_intent("start_payment", params, request.idempotency_key)
         secret = data.get("client_secret")
         if not isinstance(secret, str) or not secret:
             raise GatewayUnavailableError(
@@ -242,13 +251,7 @@ class StripeGateway(PaymentGateway):
         idempotency key (``off_session_intent_params``); a decline (402 ``card_error``) is a
         ``PaymentDeclinedError``, and an answer the intent settles carries its observation."""
         params = off_session_intent_params(request, self._methods_param)
-        data = self._create(
-            "charge_saved_method",
-            "PaymentIntent",
-            lambda: self._client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": request.idempotency_key}
-            ),
-        )
+        data = self._create_intent("charge_saved_method", params, request.idempotency_key)
         return gateway.PaymentStart(
             gateway_reference=data["id"],
             next_action=None,

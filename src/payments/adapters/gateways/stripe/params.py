@@ -47,19 +47,26 @@ def payment_intent_params(
         raise UnsupportedByGatewayError(
             f"Stripe here takes card payments only, not {request.payment_method}."
         )
+    return cast("PaymentIntentCreateParams", _card_intent(request, methods_param))
+
+
+def _card_intent(
+    request: PaymentRequest | OffSessionCharge, methods_param: PaymentMethodsParam
+) -> dict[str, Any]:
+    """A card intent's ``amount``, ``currency``, card-only methods and metadata (the request's
+    own, then ``purchase_reference`` and ``purchase_id``); refuses an amount Stripe cannot take."""
     units = to_stripe_amount(request.amount)
     if units <= 0:
         raise InvalidAmountError("A Stripe payment must be of a positive amount.")
     metadata = {key: str(value)[:METADATA_VALUE_LIMIT] for key, value in request.metadata.items()}
     metadata["purchase_reference"] = request.reference
     metadata["purchase_id"] = request.purchase_id
-    wire: dict[str, Any] = {
+    return {
         "amount": units,
         "currency": request.amount.currency.code.lower(),
         methods_param: ["card"],
         "metadata": metadata,
     }
-    return cast("PaymentIntentCreateParams", wire)
 
 
 def refund_params(request: RefundRequest) -> RefundCreateParams:
@@ -108,22 +115,10 @@ def off_session_intent_params(
     """A PaymentIntent confirmed at once on the customer's saved method, without the payer
     (``off_session``): ``customer``, ``payment_method``, ``confirm`` and ``off_session`` on
     top of what ``payment_intent_params`` sends."""
-    units = to_stripe_amount(request.amount)
-    if units <= 0:
-        raise InvalidAmountError("A Stripe payment must be of a positive amount.")
-    metadata = {key: str(value)[:METADATA_VALUE_LIMIT] for key, value in request.metadata.items()}
-    metadata["purchase_reference"] = request.reference
-    metadata["purchase_id"] = request.purchase_id
-    wire: dict[str, Any] = {
-        "amount": units,
-        "currency": request.amount.currency.code.lower(),
-        methods_param: ["card"],
-        "metadata": metadata,
-        "customer": request.method.customer_reference,
-        "payment_method": request.method.method_reference,
-        "off_session": True,
-        "confirm": True,
-    }
+    wire = _card_intent(request, methods_param)
+    wire["customer"] = request.method.customer_reference
+    wire["payment_method"] = request.method.method_reference
+    wire["off_session"] = wire["confirm"] = True
     return cast("PaymentIntentCreateParams", wire)
 
 

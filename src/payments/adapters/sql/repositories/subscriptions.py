@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from dataclasses import asdict, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -211,29 +212,13 @@ class SqlSubscriptionRepository(SqlRepository, SubscriptionRepository):
 
 
 def _usage_from_row(row: RowMapping) -> UsageRecord:
-    return UsageRecord(
-        id=row["id"],
-        subscription_id=row["subscription_id"],
-        metric=row["metric"],
-        quantity=row["quantity"],
-        reference=row["reference"],
-        period_start=row["period_start"],
-        recorded_at=row["recorded_at"],
-    )
+    return UsageRecord(**{f.name: row[f.name] for f in fields(UsageRecord)})
 
 
 class SqlUsageRepository(SqlRepository, UsageRepository):
     def add(self, record: UsageRecord) -> UsageRecord:
         """Store the record, or answer the one stored under its (subscription, reference)."""
-        row = {
-            "id": record.id,
-            "subscription_id": record.subscription_id,
-            "metric": record.metric,
-            "quantity": record.quantity,
-            "reference": record.reference,
-            "period_start": record.period_start,
-            "recorded_at": record.recorded_at,
-        }
+        row = asdict(record)
         if direct.execute(self._connection, insert(usage_records, tuple(row), 1, ()), row) == 1:
             return record
         query = select(usage_records).where(

@@ -20,53 +20,45 @@ down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Written by hand to match payments.adapters.sql.tables.
-
-
-def _id(name: str = "id", *, nullable: bool) -> sa.Column[str]:
-    return sa.Column(name, sa.String(64), nullable=nullable)
-
-
-def _time(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
-
-def _amount(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, sa.Numeric(20, 6), nullable=nullable)
+# Written by hand to match payments.adapters.sql.tables: ids are String(64), amounts
+# Numeric(20, 6), times timezone-aware.
+_ID = sa.String(64)
+_AMOUNT = sa.Numeric(20, 6)
+_TIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
     op.create_table(
         "subscriptions",
-        _id(nullable=False),
-        _id("customer_id", nullable=False),
-        _id("plan_id", nullable=False),
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("customer_id", _ID, nullable=False),
+        sa.Column("plan_id", _ID, nullable=False),
         sa.Column("country", sa.String(2), nullable=False),
         sa.Column("payment_method", sa.String(32), nullable=False),
         sa.Column("gateway", sa.String(32), nullable=False),
         sa.Column("gateway_customer", sa.String(255), nullable=False),
         sa.Column("gateway_method", sa.String(255), nullable=False),
-        _amount("price"),
+        sa.Column("price", _AMOUNT, nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
-        _amount("credits"),
+        sa.Column("credits", _AMOUNT, nullable=False),
         sa.Column("billing_cycle", sa.String(16), nullable=False),
-        _time("anchor"),
-        sa.Column("status", sa.String(16), nullable=False),
-        _time("current_period_start"),
-        _time("current_period_end"),
-        _time("trial_end", nullable=True),
+        sa.Column("anchor", _TIME, nullable=False),
+        sa.Column("current_period_start", _TIME, nullable=False),
+        sa.Column("current_period_end", _TIME, nullable=False),
+        sa.Column("trial_end", _TIME, nullable=True),
         sa.Column("charging_period", sa.Integer(), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
-        _time("first_failure_at", nullable=True),
-        _time("next_charge_at", nullable=True),
-        _time("claimed_until", nullable=True),
-        _id("open_charge_purchase_id", nullable=True),
-        _id("latest_purchase_id", nullable=True),
+        sa.Column("first_failure_at", _TIME, nullable=True),
+        sa.Column("next_charge_at", _TIME, nullable=True),
+        sa.Column("claimed_until", _TIME, nullable=True),
+        sa.Column("open_charge_purchase_id", _ID, nullable=True),
+        sa.Column("latest_purchase_id", _ID, nullable=True),
         sa.Column("cancel_at_period_end", sa.Boolean(), nullable=False),
-        _time("cancelled_at", nullable=True),
-        _id("scheduled_plan_id", nullable=True),
-        _time("created_at"),
-        _time("updated_at"),
+        sa.Column("cancelled_at", _TIME, nullable=True),
+        sa.Column("scheduled_plan_id", _ID, nullable=True),
+        sa.Column("created_at", _TIME, nullable=False),
+        sa.Column("updated_at", _TIME, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_subscriptions"),
         sa.ForeignKeyConstraint(
@@ -88,10 +80,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "subscription_charges",
-        _id("subscription_id", nullable=False),
+        sa.Column("subscription_id", _ID, nullable=False),
         sa.Column("period", sa.Integer(), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
-        _id("purchase_id", nullable=False),
+        sa.Column("purchase_id", _ID, nullable=False),
         sa.PrimaryKeyConstraint(
             "subscription_id", "period", "attempt", name="pk_subscription_charges"
         ),
@@ -108,13 +100,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "usage_records",
-        _id(nullable=False),
-        _id("subscription_id", nullable=False),
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("subscription_id", _ID, nullable=False),
         sa.Column("metric", sa.String(64), nullable=False),
-        _amount("quantity"),
+        sa.Column("quantity", _AMOUNT, nullable=False),
         sa.Column("reference", sa.String(128), nullable=False),
-        _time("period_start"),
-        _time("recorded_at"),
+        sa.Column("period_start", _TIME, nullable=False),
+        sa.Column("recorded_at", _TIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_usage_records"),
         sa.ForeignKeyConstraint(
             ["subscription_id"],
@@ -135,7 +127,7 @@ def upgrade() -> None:
         "sandbox_clock",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("offset_seconds", sa.BigInteger(), nullable=False),
-        _time("updated_at"),
+        sa.Column("updated_at", _TIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_sandbox_clock"),
     )
 
