@@ -130,7 +130,9 @@ class SaveMethodRequest:
 
 @dataclass(frozen=True, slots=True)
 class SavedPaymentMethod:
-    """A payment method the provider keeps for a customer, charged without the payer present."""
+    """A payment method the provider keeps for a customer, charged without the payer present:
+    ``customer_reference`` is the provider's customer (Stripe's ``cus_...``) and
+    ``method_reference`` the method kept for it (Stripe's ``pm_...``)."""
 
     gateway: str
     customer_reference: str

@@ -126,6 +126,26 @@ def plan_cycle(product: Product | None) -> BillingCycle:
     return product.billing_cycle
 
 
+@dataclass(frozen=True, slots=True)
+class PlanTerms:
+    """What a subscription is billed, copied from its plan when subscribed (or switched to): a
+    later change of the catalog never alters what was sold."""
+
+    plan_id: str
+    price: Money
+    credits: Decimal
+    billing_cycle: BillingCycle
+
+    @classmethod
+    def of(cls, plan: Product) -> PlanTerms:
+        """The terms of an active plan; ``ValidationError`` naming ``plan_id`` otherwise."""
+        return cls(plan.id, plan.price, plan.credits, plan_cycle(plan))
+
+    def period(self, anchor: datetime, index: int) -> tuple[datetime, datetime]:
+        """The bounds of paid period ``index`` of a subscription anchored at ``anchor``."""
+        return period_bounds(anchor, self.billing_cycle.months, index)
+
+
 @dataclass(slots=True)
 class Subscription:
     """A customer's plan, billed off-session each period on a saved payment method.
@@ -138,13 +158,10 @@ class Subscription:
 
     id: str
     customer_id: str
-    plan_id: str
     country: str
     payment_method: str
     saved_method: SavedPaymentMethod
-    price: Money
-    credits: Decimal
-    billing_cycle: BillingCycle
+    terms: PlanTerms
     anchor: datetime
     status: SubscriptionStatus
     current_period_start: datetime
@@ -178,29 +195,25 @@ class Subscription:
     ) -> Subscription:
         """A new subscription: ``trialing`` until the plan's trial days are over, else
         ``incomplete`` until its first charge (due now) is paid."""
-        cycle = plan_cycle(plan)
         trial_end = now + timedelta(days=plan.trial_days) if plan.trial_days else None
-        anchor = trial_end or now
-        start, end = (now, anchor) if trial_end else period_bounds(anchor, cycle.months, 0)
         subscription = cls(
             id=id,
             customer_id=customer_id,
-            plan_id=plan.id,
+            terms=PlanTerms.of(plan),
             country=country,
             payment_method=payment_method,
             saved_method=saved_method,
-            price=plan.price,
-            credits=plan.credits,
-            billing_cycle=cycle,
-            anchor=anchor,
+            anchor=trial_end or now,
             status=SubscriptionStatus.TRIALING if trial_end else SubscriptionStatus.INCOMPLETE,
-            current_period_start=start,
-            current_period_end=end,
+            current_period_start=now,
+            current_period_end=trial_end or now,
             trial_end=trial_end,
             created_at=now,
             updated_at=now,
-            next_charge_at=anchor,
         )
+        if trial_end is None:  # no trial: the first paid period starts now
+            subscription.current_period_end = subscription.period(0)[1]
+        subscription.next_charge_at = subscription.anchor
         subscription.events.append(
             SubscriptionCreated(now, id, customer_id, plan.id, subscription.status.value)
         )
@@ -208,9 +221,19 @@ class Subscription:
 
     # -- queries -------------------------------------------------------------------------------
 
+    @property
+    def plan_id(self) -> str:
+        """The plan billed now (``terms``)."""
+        return self.terms.plan_id
+
+    @property
+    def price(self) -> Money:
+        """What each period costs (``terms``)."""
+        return self.terms.price
+
     def period(self, index: int) -> tuple[datetime, datetime]:
         """The bounds of paid period ``index``."""
-        return period_bounds(self.anchor, self.billing_cycle.months, index)
+        return self.terms.period(self.anchor, index)
 
     def due(self, now: datetime) -> ChargeDue | None:
         """The charge to make now, or None (not due, ended, or ending at period end)."""
@@ -309,7 +332,7 @@ class Subscription:
                 f"A {self.status.value} subscription cannot change plans.",
                 details={"status": self.status.value},
             )
-        if cycle is not self.billing_cycle or plan.price.currency != self.price.currency:
+        if cycle is not self.terms.billing_cycle or plan.price.currency != self.price.currency:
             raise ValidationError(
                 "The new plan must have the same billing cycle and currency.",
                 errors=[FieldError("plan_id", "another billing cycle or currency")],
@@ -326,7 +349,7 @@ class Subscription:
         """Take ``plan``'s price and credits from now on (after its proration was paid, or at a
         renewal for a scheduled change)."""
         previous = self.plan_id
-        self.plan_id, self.price, self.credits = plan.id, plan.price, plan.credits
+        self.terms = PlanTerms.of(plan)
         self.scheduled_plan_id = None
         self.updated_at = now
         self.events.append(

@@ -107,7 +107,7 @@ class InMemorySubscriptions(SubscriptionRepository):
         prices: dict[tuple[str, str], Decimal] = {}
         for s in everything:
             if s.status in _PAYING:
-                key = (s.price.currency.code, s.billing_cycle.value)
+                key = (s.price.currency.code, s.terms.billing_cycle.value)
                 prices[key] = prices.get(key, Decimal(0)) + s.price.amount
         return SubscriptionCounts(
             by_status=dict(Counter(s.status.value for s in everything)),

@@ -133,11 +133,11 @@ class SubscriptionBilling(GatewayUseCase):
         answer = self._charge(subscription, purchase, due.key(subscription.id))
         if answer is None:
             return "unknown"
-        with self._uow() as uow:
+        with self._uow() as uow:  # the subscription's lock first, as everywhere
+            subscription = locked_subscription(uow, subscription_id)
             settled = self.settle_charge(
                 uow, purchase.id, subscription.saved_method.gateway, answer
             )
-            subscription = locked_subscription(uow, subscription_id)
             if settled.status is PurchaseStatus.COMPLETED:
                 subscription.charge_succeeded(settled.id, self._clock.now())
             elif settled.status is PurchaseStatus.FAILED:
@@ -162,7 +162,7 @@ class SubscriptionBilling(GatewayUseCase):
         purchase = self.new_purchase(
             subscription,
             subscription.price,
-            subscription.credits,
+            subscription.terms.credits,
             f"subscription {subscription.id}: period {due.period}",
             now,
         )
@@ -229,7 +229,8 @@ class SubscriptionBilling(GatewayUseCase):
         self, uow: UnitOfWork, purchase_id: str, gateway_name: str, answer: ChargeAnswer
     ) -> Purchase:
         """Record the provider's answer on the purchase through the one apply step (in ``uow``,
-        which the caller commits)."""
+        which the caller commits). The caller holds the subscription's lock already: a
+        subscription is always locked before its purchases, so two workers cannot deadlock."""
         now = self._clock.now()
         purchase = locked_purchase(uow, purchase_id)
         if answer.start is not None:

@@ -51,7 +51,8 @@ class CreateSubscription:
 
 @dataclass(frozen=True, slots=True)
 class UsageSummary:
-    """The summed usage of each metric in the billing period starting ``period_start``."""
+    """The summed usage of each metric in the billing period starting ``period_start``;
+    ``period_end`` is known for the current period only."""
 
     subscription_id: str
     period_start: datetime
@@ -221,7 +222,7 @@ class SubscriptionService(SubscriptionBilling):
             purchase = self.new_purchase(
                 subscription,
                 proration.net,
-                _prorated_credits(plan.credits - subscription.credits, proration),
+                _prorated_credits(plan.credits - subscription.terms.credits, proration),
                 f"subscription {subscription.id}: change to {plan.id}",
                 now,
             )
@@ -231,7 +232,8 @@ class SubscriptionService(SubscriptionBilling):
             self._charge(subscription, purchase, f"{subscription.id}:change:{purchase.id}")
             or ChargeAnswer()
         )
-        with self._uow() as uow:
+        with self._uow() as uow:  # the subscription's lock first, as in renewals
+            subscription = locked_subscription(uow, subscription_id)
             settled = self.settle_charge(
                 uow, purchase.id, subscription.saved_method.gateway, answer
             )
@@ -241,7 +243,6 @@ class SubscriptionService(SubscriptionBilling):
                     "The proration charge was not paid."
                 )
                 raise with_details(error, purchase_id=purchase.id)
-            subscription = locked_subscription(uow, subscription_id)
             subscription.switch_plan(plan, proration.net, self._clock.now())
             subscription.latest_purchase_id = purchase.id
             uow.subscriptions.save(subscription)

@@ -36,7 +36,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("customer_id", s.customer_id),
         ("plan_id", s.plan_id),
         ("status", s.status.value),
-        ("price", f"{s.price} {s.billing_cycle.value}"),
+        ("price", f"{s.price} {s.terms.billing_cycle.value}"),
         ("gateway", s.saved_method.gateway),
         ("current_period", f"{when(s.current_period_start)} .. {when(s.current_period_end)}"),
         ("trial_end", when(s.trial_end)),
@@ -63,16 +63,19 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    group = commands.add_parser("subscriptions", help="list, show or cancel subscriptions")
-    sub = group.add_subparsers(dest="subscriptions_command", required=True)
+    sub = commands.add_parser(
+        "subscriptions", help="list, show or cancel subscriptions"
+    ).add_subparsers(dest="subscriptions_command", required=True)
     listing = sub.add_parser("list", help="subscriptions, newest first")
     listing.add_argument("--customer-id")
     listing.add_argument("--limit", type=positive, default=100)
     listing.set_defaults(func=cmd_list)
-    show = sub.add_parser("show", help="one subscription")
-    show.add_argument("subscription_id")
-    show.set_defaults(func=cmd_show)
-    cancel = sub.add_parser("cancel", help="cancel now (or --at-period-end)")
-    cancel.add_argument("subscription_id")
-    cancel.add_argument("--at-period-end", action="store_true")
-    cancel.set_defaults(func=cmd_cancel)
+    for name, run, summary in (
+        ("show", cmd_show, "one subscription"),
+        ("cancel", cmd_cancel, "cancel now (or --at-period-end)"),
+    ):
+        one = sub.add_parser(name, help=summary)
+        one.add_argument("subscription_id")
+        one.set_defaults(func=run)
+        if name == "cancel":
+            one.add_argument("--at-period-end", action="store_true")

@@ -15,7 +15,9 @@ from payments.entrypoints.http.presenters import _present, money, rfc3339
 
 
 def present_subscription(s: Subscription) -> out.Subscription:
-    return _present(out.Subscription, s, gateway=s.saved_method.gateway)
+    return _present(
+        out.Subscription, s, gateway=s.saved_method.gateway, billing_cycle=s.terms.billing_cycle
+    )
 
 
 def present_usage(record: UsageRecord) -> out.UsageRecord:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from payments.sandbox.stripe_simulator import params as p
-from payments.sandbox.stripe_simulator.errors import ApiError
+from payments.sandbox.stripe_simulator.errors import ApiError, no_such
 from payments.sandbox.stripe_simulator.objects import (
     Account,
     SimulatedIntent,
@@ -47,13 +47,10 @@ def attach_payment_method(
     the customer; a PaymentMethod of another customer is refused."""
     p.only(params, {"customer"})
     customer = params.get("customer")
+    if not customer:
+        raise ApiError(400, "Missing required param: customer.", code="parameter_missing")
     if not isinstance(customer, str) or customer not in account.customers:
-        raise ApiError(
-            404 if customer else 400,
-            f"No such customer: '{str(customer)[:40]}'" if customer else "Missing customer.",
-            code="resource_missing" if customer else "parameter_missing",
-            param="customer",
-        )
+        raise no_such("customer", str(customer), "customer")
     if token in TEST_TOKENS:
         last4, fails = TEST_TOKENS[token]
         method = SimulatedPaymentMethod(new_id("pm"), last4, now, fails=fails)
@@ -61,12 +58,7 @@ def attach_payment_method(
     else:
         found = account.payment_methods.get(token)
         if found is None:
-            raise ApiError(
-                404,
-                f"No such PaymentMethod: '{token[:40]}'",
-                code="resource_missing",
-                param="payment_method",
-            )
+            raise no_such("PaymentMethod", token, "payment_method")
         method = found
     if method.customer not in (None, customer):
         raise ApiError(

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from payments.sandbox.stripe_simulator import params as p
 from payments.sandbox.stripe_simulator.customers import confirm_off_session
-from payments.sandbox.stripe_simulator.errors import ApiError
+from payments.sandbox.stripe_simulator.errors import ApiError, no_such
 from payments.sandbox.stripe_simulator.objects import (
     API_VERSION,
     CANCELABLE,
@@ -202,10 +202,5 @@ def _refunded_intent(account: Account, params: dict[str, Any]) -> SimulatedInten
 def _intent(account: Account, intent_id: str) -> SimulatedIntent:
     intent = account.intents.get(intent_id)
     if intent is None:
-        raise ApiError(
-            404,
-            f"No such payment_intent: '{intent_id[:60]}'",
-            code="resource_missing",
-            param="intent",
-        )
+        raise no_such("payment_intent", intent_id, "intent")
     return intent

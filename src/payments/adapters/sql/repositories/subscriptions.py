@@ -21,7 +21,12 @@ from payments.domain.gateway import SavedPaymentMethod
 from payments.domain.money import Money
 from payments.domain.ports import SubscriptionCounts, SubscriptionRepository, UsageRepository
 from payments.domain.seen import SeenAggregates
-from payments.domain.subscription import BILLED_STATUSES, Subscription, SubscriptionStatus
+from payments.domain.subscription import (
+    BILLED_STATUSES,
+    PlanTerms,
+    Subscription,
+    SubscriptionStatus,
+)
 from payments.domain.usage import UsageRecord
 
 _BILLED = [s.value for s in BILLED_STATUSES]
@@ -40,8 +45,8 @@ def subscription_to_row(s: Subscription) -> dict[str, Any]:
         "gateway_method": s.saved_method.method_reference,
         "price": s.price.amount,
         "currency": s.price.currency.code,
-        "credits": s.credits,
-        "billing_cycle": s.billing_cycle.value,
+        "credits": s.terms.credits,
+        "billing_cycle": s.terms.billing_cycle.value,
         "anchor": s.anchor,
         "status": s.status.value,
         "current_period_start": s.current_period_start,
@@ -66,15 +71,17 @@ def subscription_from_row(row: RowMapping) -> Subscription:
     return Subscription(
         id=row["id"],
         customer_id=row["customer_id"],
-        plan_id=row["plan_id"],
         country=row["country"],
         payment_method=row["payment_method"],
         saved_method=SavedPaymentMethod(
             row["gateway"], row["gateway_customer"], row["gateway_method"]
         ),
-        price=Money(row["price"], row["currency"]).quantize(),
-        credits=row["credits"],
-        billing_cycle=BillingCycle(row["billing_cycle"]),
+        terms=PlanTerms(
+            row["plan_id"],
+            Money(row["price"], row["currency"]).quantize(),
+            row["credits"],
+            BillingCycle(row["billing_cycle"]),
+        ),
         anchor=row["anchor"],
         status=SubscriptionStatus(row["status"]),
         current_period_start=row["current_period_start"],
