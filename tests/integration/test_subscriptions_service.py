@@ -230,3 +230,41 @@ def test_stats_refuse_a_bad_window(sqlite_engine: Engine, window: str) -> None:
             "GET", f"/v1/stats/subscriptions?window={window}", service.admin_key()
         )
         assert answer.status_code == 422
+
+
+def test_the_subscriptions_command_lists_shows_and_cancels(sqlite_engine: Engine) -> None:
+    url = _url(sqlite_engine)
+    env = {"PAYMENTS_DATABASE_URL": url, "PAYMENTS_ROUTING": "*: stripe"}
+    with running_service(env) as service:
+        api = Billing(service)
+        plan = api.call("POST", "/v1/products", PLAN, status=201)
+        created = api.call(
+            "POST",
+            "/v1/subscriptions",
+            {
+                "customer_id": "cus_cli",
+                "plan_id": plan["id"],
+                "country": "PT",
+                "payment_method_token": "pm_card_visa",
+            },
+            status=201,
+        )
+        cli_env = payments_env(url, PAYMENTS_ROUTING="*: stripe")
+
+        listed = run_payments("subscriptions", "list", "--customer-id", "cus_cli", env=cli_env)
+        shown = run_payments("subscriptions", "show", created["id"], env=cli_env)
+        ending = run_payments(
+            "subscriptions", "cancel", created["id"], "--at-period-end", env=cli_env
+        )
+        cancelled = run_payments("subscriptions", "cancel", created["id"], env=cli_env)
+        missing = run_payments("subscriptions", "show", "sub_nope", env=cli_env)
+
+        assert listed.returncode == 0, listed.stderr
+        [header, line] = listed.stdout.splitlines()
+        assert header.startswith("id\tcustomer_id\tplan_id\tstatus")
+        assert line.split("\t")[:4] == [created["id"], "cus_cli", plan["id"], "trialing"]
+        assert "status: trialing" in shown.stdout and "price: 29.99 EUR monthly" in shown.stdout
+        assert ending.stdout.strip().startswith(f"{created['id']}: cancels at ")
+        assert cancelled.stdout.strip() == f"{created['id']}: cancelled"
+        assert api.call("GET", f"/v1/subscriptions/{created['id']}")["status"] == "cancelled"
+        assert missing.returncode == 2 and "does not exist" in missing.stderr

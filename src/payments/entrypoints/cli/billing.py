@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from payments.domain.access import Principal, Role
-from payments.domain.subscription import Subscription
+from payments.domain.subscription import Subscription, SubscriptionStatus
 from payments.entrypoints.cli.common import open_container, positive, when
 
 OPERATOR = Principal(Role.ADMIN, key_id="cli")
@@ -57,8 +57,8 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         .subscriptions()
         .cancel(args.subscription_id, OPERATOR, at_period_end=args.at_period_end)
     )
-    ending = f"cancels at {when(s.current_period_end)}" if s.cancel_at_period_end else ""
-    print(f"{s.id}: {ending or s.status.value}")
+    ending = s.cancel_at_period_end and s.status is not SubscriptionStatus.CANCELLED
+    print(f"{s.id}: {f'cancels at {when(s.current_period_end)}' if ending else s.status.value}")
     return 0
 
 
