@@ -9,6 +9,8 @@ import pytest
 import requests
 
 from payments.adapters.gateways.sandbox import SandboxGateway
+from payments.domain.errors import UnsupportedByGatewayError
+from payments.domain.gateway import SaveMethodRequest
 from payments.domain.money import Money
 from payments.domain.purchase import ClientSecretAction, RedirectAction
 from payments.sandbox.gateway_simulator import SandboxSimulator
@@ -89,3 +91,11 @@ def subject() -> Iterator[GatewayUnderTest]:
 
 class TestSandboxGatewayContract(GatewayContract):
     """The built-in sandbox provider keeps every promise of the port."""
+
+
+def test_the_sandbox_gateway_cannot_keep_payment_methods(subject: GatewayUnderTest) -> None:
+    assert not subject.gateway.capabilities.saved_methods
+    with pytest.raises(UnsupportedByGatewayError):
+        subject.gateway.save_payment_method(
+            SaveMethodRequest("cus_contract", None, "pm_card_visa", "k_save")
+        )

@@ -116,9 +116,8 @@ class FakeGateway(PaymentGateway):
         self._faults: list[tuple[str, object]] = []
         self._events = 0
         self._refund_numbers = 0
-        self._charges = 0
         self._lock = threading.RLock()
-        self.saved = FakeSavedMethods(name, self._new_reference)
+        self.saved = FakeSavedMethods(name, self._record_charge)
         """Saved methods and off-session charges (see ``FakeSavedMethods``)."""
 
     # -- fault injection -----------------------------------------------------------------------
@@ -380,10 +379,16 @@ class FakeGateway(PaymentGateway):
             raise GatewayUnavailableError("The fake provider is down.", charged_possible=False)
         return list(self.bank_list) if "pse" in self.capabilities.payment_methods else []
 
-    def _new_reference(self) -> str:
+    def _record_charge(self, reference: str, amount: Money, declined: bool) -> str:
+        """A payment made off-session, kept like any other (looked up, refunded)."""
         with self._lock:
-            self._charges += 1
-            return f"{self.name}_charge_{self._charges:06d}"
+            payment = FakePayment(
+                f"{self.name}_pay_{len(self.payments) + 1:06d}", reference, amount
+            )
+            payment.outcome = PaymentOutcome.FAILED if declined else PaymentOutcome.SUCCEEDED
+            payment.provider_code = "card_declined" if declined else None
+            self.payments[payment.gateway_reference] = payment
+            return payment.gateway_reference
 
     def save_payment_method(self, request: gateway.SaveMethodRequest) -> gateway.SavedPaymentMethod:
         """Keep the token's method (``FakeSavedMethods.save``)."""

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from payments.domain import gateway
 from payments.domain.errors import IdempotencyConflictError, PaymentDeclinedError
+from payments.domain.money import Money
 from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
 
 FAILING_TOKEN = "pm_card_chargeCustomerFail"  # noqa: S105 - a public test token
@@ -19,9 +20,10 @@ class FakeSavedMethods:
     included) and ``charged`` the idempotency keys that made a payment. A method saved from
     ``FAILING_TOKEN``, or put in ``declining``, is declined with ``card_declined``."""
 
-    def __init__(self, name: str, new_reference: Callable[[], str]) -> None:
+    def __init__(self, name: str, record: Callable[[str, Money, bool], str]) -> None:
+        """``record(reference, amount, declined)`` keeps a payment made and returns its id."""
         self.name = name
-        self._new_reference = new_reference
+        self._record = record
         self.methods: dict[str, str] = {}
         self.declining: set[str] = set()
         self.charges: list[gateway.OffSessionCharge] = []
@@ -48,7 +50,7 @@ class FakeSavedMethods:
                     gateway=self.name,
                     outcome=PaymentOutcome.FAILED if declined else PaymentOutcome.SUCCEEDED,
                     source=ObservationSource.RESPONSE,
-                    gateway_reference=self._new_reference(),
+                    gateway_reference=self._record(request.reference, request.amount, declined),
                     reference=request.reference,
                     amount=request.amount,
                     provider_code="card_declined" if declined else None,
