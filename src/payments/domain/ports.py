@@ -240,7 +240,8 @@ class SubscriptionRepository(abc.ABC):
 
     @abc.abstractmethod
     def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
-        """The subscription; ``for_update`` locks it until the unit of work ends."""
+        """The subscription; ``for_update`` locks it until the unit of work ends (a
+        subscription is locked before any of its purchases, so lockers never deadlock)."""
 
     @abc.abstractmethod
     def save(self, subscription: Subscription) -> None:

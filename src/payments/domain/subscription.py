@@ -170,14 +170,19 @@ class Subscription:
     created_at: datetime
     updated_at: datetime
     charging_period: int = 0
+    """The paid period the next charge is for (0 is the first)."""
     failed_attempts: int = 0
     first_failure_at: datetime | None = None
+    """The period's first declined charge: the dunning schedule counts from it."""
     next_charge_at: datetime | None = None
+    """When the worker charges (or retries, or ends) it next; None once cancelled."""
     open_charge_purchase_id: str | None = None
+    """The purchase of a charge asked of the provider and not answered yet: sent again as is."""
     latest_purchase_id: str | None = None
     cancel_at_period_end: bool = False
     cancelled_at: datetime | None = None
     scheduled_plan_id: str | None = None
+    """A cheaper plan that replaces this one at the next renewal."""
     version: int = 0
     events: list[DomainEvent] = field(default_factory=list)
 

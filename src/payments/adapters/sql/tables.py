@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
 NAMING_CONVENTION = {
@@ -131,6 +132,21 @@ def _time(name: str, nullable: bool = False) -> Column[datetime]:
 
 def _amount(name: str = "amount", nullable: bool = False) -> Column[Decimal]:
     return Column(name, ExactDecimal(), nullable=nullable)
+
+
+def _money(amount: str = "amount") -> tuple[Column[Decimal], Column[str]]:
+    """An amount and its ISO 4217 currency code, side by side."""
+    return _amount(amount), Column("currency", String(3), nullable=False)
+
+
+def _timestamps() -> tuple[Column[datetime], Column[datetime]]:
+    """When a row was created and last changed."""
+    return _time("created_at"), _time("updated_at")
+
+
+def _entity(name: str, *items: SchemaItem) -> Table:
+    """The table of an entity that our string id (``pur_...``, ``cus_...``) keys."""
+    return Table(name, metadata, _id(primary_key=True), *items)
 
 
 def _serial() -> Column[int]:
@@ -325,10 +341,8 @@ outbox = Table(
     Index(None, "aggregate_id", "id"),
 )
 
-subscriptions = Table(
+subscriptions = _entity(
     "subscriptions",
-    metadata,
-    _id(primary_key=True),
     Column("status", String(16), nullable=False),
     Column("country", String(2), nullable=False),
     Column("payment_method", String(32), nullable=False),
@@ -337,8 +351,7 @@ subscriptions = Table(
     Column("gateway", String(32), nullable=False),
     Column("gateway_customer", String(255), nullable=False),
     Column("gateway_method", String(255), nullable=False),
-    _amount("price"),
-    Column("currency", String(3), nullable=False),
+    *_money("price"),
     _amount("credits"),
     Column("billing_cycle", String(16), nullable=False),
     _time("anchor"),
@@ -355,8 +368,7 @@ subscriptions = Table(
     Column("cancel_at_period_end", Boolean, nullable=False),
     _time("cancelled_at", nullable=True),
     _id("scheduled_plan_id", nullable=True),
-    _time("created_at"),
-    _time("updated_at"),
+    *_timestamps(),
     Column("version", Integer, nullable=False),
     CheckConstraint("price > 0", name="price_positive"),
     Index(None, "customer_id", "created_at", "id"),
@@ -373,10 +385,8 @@ subscription_charges = Table(
     _id("purchase_id", ForeignKey("purchases.id"), nullable=False),
 )
 
-usage_records = Table(
+usage_records = _entity(
     "usage_records",
-    metadata,
-    _id(primary_key=True),
     _id("subscription_id", ForeignKey("subscriptions.id"), nullable=False),
     Column("metric", String(64), nullable=False),
     _amount("quantity"),

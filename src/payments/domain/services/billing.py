@@ -135,6 +135,7 @@ class SubscriptionBilling(GatewayUseCase):
             return "unknown"
         with self._uow() as uow:  # the subscription's lock first, as everywhere
             subscription = locked_subscription(uow, subscription_id)
+            ours = subscription.open_charge_purchase_id == purchase.id
             settled = self.settle_charge(
                 uow, purchase.id, subscription.saved_method.gateway, answer
             )
@@ -144,6 +145,8 @@ class SubscriptionBilling(GatewayUseCase):
                 subscription.charge_failed(settled.id, self._clock.now(), self._dunning)
             uow.subscriptions.save(subscription)
             uow.commit()
+        if not ours:  # another worker recorded this charge's answer first
+            return "already settled"
         return {PurchaseStatus.COMPLETED: "renewed", PurchaseStatus.FAILED: "declined"}.get(
             settled.status, "unknown"
         )

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from payments.adapters.sql.migrations._helpers import foreign_key
+
 revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -61,12 +63,8 @@ def upgrade() -> None:
         sa.Column("updated_at", _TIME, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_subscriptions"),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name="fk_subscriptions_customer_id_customers"
-        ),
-        sa.ForeignKeyConstraint(
-            ["plan_id"], ["products.id"], name="fk_subscriptions_plan_id_products"
-        ),
+        foreign_key("subscriptions", "customer_id", "customers"),
+        foreign_key("subscriptions", "plan_id", "products"),
         sa.CheckConstraint("price > 0", name=op.f("ck_subscriptions_price_positive")),
     )
     op.create_index(
@@ -87,36 +85,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "subscription_id", "period", "attempt", name="pk_subscription_charges"
         ),
-        sa.ForeignKeyConstraint(
-            ["subscription_id"],
-            ["subscriptions.id"],
-            name="fk_subscription_charges_subscription_id_subscriptions",
-        ),
-        sa.ForeignKeyConstraint(
-            ["purchase_id"],
-            ["purchases.id"],
-            name="fk_subscription_charges_purchase_id_purchases",
-        ),
+        foreign_key("subscription_charges", "subscription_id", "subscriptions"),
+        foreign_key("subscription_charges", "purchase_id", "purchases"),
     )
     op.create_table(
         "usage_records",
         sa.Column("id", _ID, nullable=False),
-        sa.Column("subscription_id", _ID, nullable=False),
+        sa.Column(
+            "subscription_id",
+            _ID,
+            sa.ForeignKey(
+                "subscriptions.id", name="fk_usage_records_subscription_id_subscriptions"
+            ),
+            nullable=False,
+        ),
         sa.Column("metric", sa.String(64), nullable=False),
         sa.Column("quantity", _AMOUNT, nullable=False),
         sa.Column("reference", sa.String(128), nullable=False),
         sa.Column("period_start", _TIME, nullable=False),
         sa.Column("recorded_at", _TIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_usage_records"),
-        sa.ForeignKeyConstraint(
-            ["subscription_id"],
-            ["subscriptions.id"],
-            name="fk_usage_records_subscription_id_subscriptions",
-        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_usage_records_quantity_positive")),
+        # a reference is recorded once per subscription
         sa.UniqueConstraint(
             "subscription_id", "reference", name="uq_usage_records_subscription_id_reference"
         ),
-        sa.CheckConstraint("quantity > 0", name=op.f("ck_usage_records_quantity_positive")),
     )
     op.create_index(
         "ix_usage_records_subscription_id_period_start_metric",
