@@ -11,9 +11,13 @@ from decimal import Decimal
 from typing import Protocol
 
 from payments.domain.errors import ConflictError
-from payments.domain.ports import SubscriptionCounts, SubscriptionRepository, UsageRepository
 from payments.domain.seen import SeenAggregates
 from payments.domain.subscription import BILLED_STATUSES, Subscription, SubscriptionStatus
+from payments.domain.subscription_ports import (
+    SubscriptionCounts,
+    SubscriptionRepository,
+    UsageRepository,
+)
 from payments.domain.usage import UsageRecord
 
 _PAYING = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE})

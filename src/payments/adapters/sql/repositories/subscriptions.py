@@ -19,13 +19,17 @@ from payments.domain.catalog import BillingCycle
 from payments.domain.errors import ConflictError
 from payments.domain.gateway import SavedPaymentMethod
 from payments.domain.money import Money
-from payments.domain.ports import SubscriptionCounts, SubscriptionRepository, UsageRepository
 from payments.domain.seen import SeenAggregates
 from payments.domain.subscription import (
     BILLED_STATUSES,
     PlanTerms,
     Subscription,
     SubscriptionStatus,
+)
+from payments.domain.subscription_ports import (
+    SubscriptionCounts,
+    SubscriptionRepository,
+    UsageRepository,
 )
 from payments.domain.usage import UsageRecord
 
