@@ -10,8 +10,9 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from payments.config import Settings
 from payments.domain.catalog import Product
-from payments.domain.errors import InvalidTransitionError, ValidationError
+from payments.domain.errors import ConfigurationError, InvalidTransitionError, ValidationError
 from payments.domain.gateway import SavedPaymentMethod
 from payments.domain.money import Money
 from payments.domain.periods import add_months, parse_duration, period_bounds
@@ -228,3 +229,17 @@ def test_mrr_normalises_cycles_per_currency() -> None:
     )
     # 60 + 33.333... + 10 = 103.33; 1000 / 12 = 83.33 -> 83
     assert mrr == [Money("103.33", "EUR"), Money("83", "JPY")]
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def test_the_dunning_schedule_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).dunning_schedule == SCHEDULE
+    assert Settings.from_env({"PAYMENTS_DUNNING_SCHEDULE": "2, 4"}).dunning_schedule == (
+        timedelta(days=2),
+        timedelta(days=4),
+    )
+    for bad in ("0,1", "3,1", "1,1", "x", "1,,2", "61", ",".join(str(d) for d in range(1, 12))):
+        with pytest.raises(ConfigurationError, match="PAYMENTS_DUNNING_SCHEDULE"):
+            Settings.from_env({"PAYMENTS_DUNNING_SCHEDULE": bad})
