@@ -22,6 +22,7 @@ from payments.domain.errors import ConfigurationError, PaymentsError
 from payments.domain.invoice import DEFAULT_SERIES, InvoicePolicy, parse_tax_rates
 from payments.domain.money import Money
 from payments.domain.routing import RoutingTable
+from payments.domain.subscription import DEFAULT_DUNNING_SCHEDULE
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
 SANDBOX_SECRET = "sandbox_whsec_not_a_real_secret"  # noqa: S105 - sandbox only, documented
@@ -167,6 +168,8 @@ class Settings:
     """Fernet keys sealing merchant webhook secrets (the first seals, any opens); none: live
     mode cannot create webhook endpoints."""
     efecty: EfectySettings = field(default_factory=EfectySettings)
+    dunning_schedule: tuple[timedelta, ...] = DEFAULT_DUNNING_SCHEDULE
+    """When a declined subscription charge is tried again, counted from its first decline."""
 
     @property
     def sandbox(self) -> bool:
@@ -239,6 +242,7 @@ class Settings:
         return cls(
             invoicing=_invoicing(get),
             webhook_secrets_keys=_webhook_secrets_keys(get("WEBHOOK_SECRETS_KEY"), mode),
+            dunning_schedule=_dunning(get("DUNNING_SCHEDULE", "1,3,5") or "1,3,5"),
             nats=_nats(get),
             wompi=wompi,
             payu=payu,
@@ -530,6 +534,21 @@ def _whole(get: Callable[[str, str], str | None], name: str, default: str, unit:
     if number <= 0:
         raise ConfigurationError(f"PAYMENTS_{name} must be a positive number of {unit}.")
     return number
+
+
+def _dunning(text: str) -> tuple[timedelta, ...]:
+    """``PAYMENTS_DUNNING_SCHEDULE``: days after a subscription's first declined charge when it
+    is tried again, rising (``1,3,5``); the last retry's decline cancels it."""
+    try:
+        days = [int(part) for part in text.split(",")]
+    except ValueError:
+        days = []
+    if not days or len(days) > 10 or days[0] <= 0 or days != sorted(set(days)) or days[-1] > 60:
+        raise ConfigurationError(
+            "PAYMENTS_DUNNING_SCHEDULE must be 1 to 10 rising whole numbers of days, at most "
+            "60, separated by commas (such as 1,3,5)."
+        )
+    return tuple(timedelta(days=d) for d in days)
 
 
 def _flag(get: Callable[[str, str], str | None], name: str) -> bool:

@@ -24,6 +24,7 @@ from payments.adapters.sql.migrate import (
     upgrade,
     upgrade_embedded,
 )
+from payments.adapters.sql.test_clock import SqlTestClock
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.adapters.webhooks import (
@@ -37,6 +38,7 @@ from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.backlog import BacklogReview
 from payments.domain.services.banks import BankDirectory
+from payments.domain.services.billing import BillingPolicy
 from payments.domain.services.cash_vouchers import CashVoucherDesk
 from payments.domain.services.catalog import CatalogService
 from payments.domain.services.checkout import Checkout
@@ -50,6 +52,8 @@ from payments.domain.services.outbox_relay import EventRelay, OutboxBacklog
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.domain.services.statistics import StatisticsService
+from payments.domain.services.subscription_stats import SubscriptionStatsService
+from payments.domain.services.subscriptions import SubscriptionService
 from payments.domain.services.webhooks import WebhookDispatcher, WebhookEndpoints
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
@@ -67,7 +71,6 @@ class Container(containers.DeclarativeContainer):
     invoicing = providers.Callable(getattr, settings, "invoicing")
     """The invoice series and tax rates every use case that completes purchases issues under."""
 
-    clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UlidGenerator)
     http_session = providers.Singleton(requests.Session)
     metrics = providers.Singleton(ServiceMetrics)
@@ -75,6 +78,14 @@ class Container(containers.DeclarativeContainer):
 
     # -- the database ----------------------------------------------------------------------
     engine = providers.Singleton(make_engine, settings.provided.database_url)
+    test_clock = providers.Selector(
+        mode,
+        sandbox=providers.Singleton(SqlTestClock, engine),
+        live=providers.Object(None),
+    )
+    """The sandbox's test clock (system time plus an offset in the database); None in live."""
+    clock = providers.Selector(mode, sandbox=test_clock, live=providers.Singleton(SystemClock))
+    """What every use case reads the time from: the test clock in sandbox mode."""
     unit_of_work = providers.Factory(SqlUnitOfWork, engine, metrics)
     migrate = providers.Callable(upgrade, settings.provided.database_url)
     """Bring the database to this code's schema (``payments migrate``)."""
@@ -166,9 +177,21 @@ class Container(containers.DeclarativeContainer):
         invoicing=invoicing,
     )
     purchases = providers.Singleton(
-        PurchaseService, checkout, unit_of_work.provider, gateways, clock, ids
+        PurchaseService, checkout, unit_of_work.provider, gateways, clock, ids, invoicing=invoicing
     )
     refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
+    subscriptions = providers.Singleton(
+        SubscriptionService,
+        providers.Factory(BillingPolicy, routing, settings.provided.dunning_schedule),
+        unit_of_work.provider,
+        gateways,
+        clock,
+        ids,
+        invoicing=invoicing,
+    )
+    subscription_stats = providers.Singleton(
+        SubscriptionStatsService, unit_of_work.provider, clock, ids
+    )
     accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)
     notifications = providers.Singleton(
         NotificationService, unit_of_work.provider, gateways, clock, ids, invoicing=invoicing
@@ -224,6 +247,9 @@ class Container(containers.DeclarativeContainer):
         webhook_endpoints=webhook_endpoints,
         webhook_dispatcher=webhook_dispatcher,
         cash_vouchers=cash_vouchers,
+        subscriptions=subscriptions,
+        subscription_stats=subscription_stats,
+        test_clock=test_clock,
     )
     http_settings = providers.Singleton(
         HttpSettings,

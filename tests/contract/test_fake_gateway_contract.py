@@ -24,6 +24,7 @@ from payments.testing.contracts.gateway import (
     ProviderDriver,
     payment_request,
 )
+from payments.testing.contracts.saved_methods import SavedMethodsContract
 from tests.unit.conftest import MERCHANT, Payments, bootstrap, credits_of
 
 # Narrower than the default so that the contract's refusals cover currency, country, amount step
@@ -34,6 +35,7 @@ CAPABILITIES = GatewayCapabilities(
     payment_methods=frozenset({"card", "pse", "cash"}),
     minimum_amount=Money("0.50", "EUR"),
     amount_steps={"KWD": 10},
+    saved_methods=True,
 )
 
 
@@ -170,3 +172,7 @@ def test_refused_request_is_not_recorded_as_a_call() -> None:
         gateway.start_payment(payment_request("ref_gbp", amount=Money("10.00", "GBP")))
     assert gateway.calls == []
     assert gateway.payments == {}
+
+
+class TestFakeSavedMethods(SavedMethodsContract):
+    """The fake gateway keeps and charges saved cards as the port promises."""

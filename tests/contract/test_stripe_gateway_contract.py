@@ -17,6 +17,7 @@ from payments.testing.contracts.gateway import (
     GatewayUnderTest,
     ProviderDriver,
 )
+from payments.testing.contracts.saved_methods import SavedMethodsContract
 from tests.contract.loopback import CountingApp, serving
 
 WEBHOOK_SECRET = "whsec_contract_fake_secret"
@@ -84,3 +85,8 @@ def subject() -> Iterator[GatewayUnderTest]:
 
 class TestStripeGatewayContract(GatewayContract):
     """Stripe, through the official SDK over loopback HTTP, keeps every promise of the port."""
+
+
+class TestStripeSavedMethods(SavedMethodsContract):
+    """Stripe keeps and charges saved cards as the port promises: a Customer, the card attached
+    to it, a confirmed off-session PaymentIntent."""

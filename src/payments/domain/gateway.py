@@ -49,6 +49,9 @@ class GatewayCapabilities:
     """How long a payer may take to pay once the payment started (a cash voucher's validity):
     reconciliation never expires one of this gateway's purchases sooner. None: the service's
     payment window alone."""
+    saved_methods: bool = False
+    """Whether it keeps a customer's payment method and charges it off-session (renewals of
+    subscriptions): ``save_payment_method`` and ``charge_saved_method`` work."""
 
     def refusal(self, country: str, amount: Money, payment_method: str | None) -> str | None:
         """Why this gateway cannot take the payment, or None if it can."""
@@ -140,6 +143,47 @@ class PaymentRequest:
     """A token of the payer's payment details that the payer's browser got from the provider
     itself (Wompi's card token ``tok_...``, made with the public key), for a provider that
     takes the details with the payment; None where the provider collects them after the start."""
+
+
+@dataclass(frozen=True, slots=True)
+class SaveMethodRequest:
+    """Keep ``method_token`` (a provider's token of the payer's method, such as Stripe's
+    ``pm_...``) for our customer, for charges made without the payer present.
+
+    ``customer_reference`` is the provider's customer a method was saved for before (None:
+    make one). Safe to repeat with the same ``idempotency_key``."""
+
+    customer_id: str
+    email: str | None
+    method_token: str
+    idempotency_key: str
+    customer_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPaymentMethod:
+    """A payment method the provider keeps for a customer, charged without the payer present:
+    ``customer_reference`` is the provider's customer (Stripe's ``cus_...``) and
+    ``method_reference`` the method kept for it (Stripe's ``pm_...``)."""
+
+    gateway: str
+    customer_reference: str
+    method_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class OffSessionCharge:
+    """Charge a saved method now, without the payer (a subscription's renewal).
+
+    ``idempotency_key`` names the subscription's period and attempt: the same charge asked
+    twice is made once."""
+
+    purchase_id: str
+    reference: str
+    amount: Money
+    method: SavedPaymentMethod
+    idempotency_key: str
+    metadata: Mapping[str, str] = field(default_factory=dict, hash=False, compare=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import abc
 import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Generic, TypeVar
 
@@ -15,6 +15,7 @@ from payments.domain.access import ApiKey
 from payments.domain.cash_voucher import CashVoucher
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
+from payments.domain.errors import UnsupportedByGatewayError
 from payments.domain.events import DomainEvent, StoredEvent
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import InboxMessage
@@ -23,6 +24,10 @@ from payments.domain.ledger import LedgerEntry
 from payments.domain.purchase import AuditRecord, GatewayObservation, Purchase, PurchaseStatus
 from payments.domain.refund import Refund
 from payments.domain.revenue import RevenueQuery, RevenueRow
+from payments.domain.subscription_ports import (
+    SubscriptionRepository,
+    UsageRepository,
+)
 from payments.domain.webhook_ports import WebhookDeliveryRepository, WebhookEndpointRepository
 
 # -- gateways ----------------------------------------------------------------------------------
@@ -77,6 +82,21 @@ class PaymentGateway(abc.ABC):
         have been rotated since. Only for bodies that ``verify_notification`` accepted before.
         Raises ``MalformedNotificationError`` for a body that is not a notification.
         """
+
+    def save_payment_method(self, request: gateway.SaveMethodRequest) -> gateway.SavedPaymentMethod:
+        """Keep the payer's method at the provider for off-session charges.
+
+        Only gateways whose ``capabilities.saved_methods`` is True override this; the others
+        refuse with ``UnsupportedByGatewayError`` before any I/O. A token the provider refuses
+        is a ``ValidationError`` (or ``PaymentDeclinedError`` when the card is refused).
+        """
+        raise UnsupportedByGatewayError(f"{self.name} cannot keep a payment method.")
+
+    def charge_saved_method(self, request: gateway.OffSessionCharge) -> gateway.PaymentStart:
+        """Charge a saved method now, without the payer; the start's ``observation`` tells the
+        outcome when the provider answered it at once. A decline raises
+        ``PaymentDeclinedError``. Safe to repeat with the same idempotency key."""
+        raise UnsupportedByGatewayError(f"{self.name} cannot charge a saved payment method.")
 
     def banks(self, country: str) -> builtins.list[gateway.Bank]:
         """The institutions a payer can choose for a bank transfer in ``country`` (PSE).
@@ -461,6 +481,8 @@ class UnitOfWork(abc.ABC):
     webhook_endpoints: WebhookEndpointRepository
     webhook_deliveries: WebhookDeliveryRepository
     cash_vouchers: CashVoucherRepository
+    subscriptions: SubscriptionRepository
+    usage: UsageRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -489,6 +511,14 @@ class Clock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
+
+
+class AdjustableClock(Clock):
+    """A clock that can be moved forward: the sandbox's test clock, which every process reads."""
+
+    @abc.abstractmethod
+    def advance(self, by: timedelta) -> datetime:
+        """Move the clock ``by`` forward for every process reading it; returns the new now."""
 
 
 class IdGenerator(abc.ABC):

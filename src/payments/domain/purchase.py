@@ -87,6 +87,21 @@ class GatewayObservation:
     provider_code: str | None = None
     message: str | None = None
 
+    @classmethod
+    def declined(cls, gateway: str, code: str | None, message: str | None) -> GatewayObservation:
+        """A provider's answer that refuses the payment: it failed, with the provider's code."""
+        return cls(
+            gateway,
+            PaymentOutcome.FAILED,
+            ObservationSource.RESPONSE,
+            None,
+            None,
+            None,
+            None,
+            code,
+            message,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class AuditRecord:

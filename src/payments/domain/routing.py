@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -144,3 +145,18 @@ class RoutingTable:
             + (f" by {payment_method}" if payment_method else "")
             + "."
         )
+
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def country_code(value: object) -> str:
+    """An ISO 3166 alpha-2 code, upper-cased (``"co"`` -> ``"CO"``); ``ValidationError``
+    naming ``country`` otherwise."""
+    country = value.strip().upper() if isinstance(value, str) else ""
+    if not _COUNTRY.fullmatch(country):
+        raise ValidationError(
+            "The country is invalid.",
+            errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
+        )
+    return country

@@ -27,7 +27,14 @@ from payments.adapters.memory import (
 from payments.config import Settings
 from payments.containers import Container, build_container
 from payments.domain.errors import ConfigurationError
-from payments.domain.ports import Clock, IdGenerator, PaymentGateway, RateLimiter, UnitOfWork
+from payments.domain.ports import (
+    AdjustableClock,
+    Clock,
+    IdGenerator,
+    PaymentGateway,
+    RateLimiter,
+    UnitOfWork,
+)
 from payments.domain.routing import RoutingTable
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
@@ -112,11 +119,13 @@ def bootstrap(
         store = store or InMemoryStore()
         unit_of_work = functools.partial(InMemoryUnitOfWork, store)
     table = routing or "*: " + ", ".join(gateway.name for gateway in chosen)
+    chosen_clock = clock or FixedClock()
     container = build_container(settings or Settings.from_env({}))
     for provider, adapter in (
         (container.gateways, GatewayRegistry(chosen)),
         (container.routing, RoutingTable.parse(table)),
-        (container.clock, clock or FixedClock()),
+        (container.clock, chosen_clock),
+        (container.test_clock, chosen_clock if isinstance(chosen_clock, AdjustableClock) else None),
         (container.ids, ids or SequentialIds()),
         (container.sandbox, None),
         (container.sandbox_controller, None),

@@ -101,6 +101,22 @@ class Api:
         product: dict[str, object] = result.json
         return product
 
+    def create_plan(self, price: str = "30.00", *, trial_days: int = 0) -> dict[str, object]:
+        result = self.post(
+            "/v1/products",
+            {
+                "name": f"Plan at {price}",
+                "kind": "plan",
+                "price": {"amount": price, "currency": "EUR"},
+                "credits": "10",
+                "billing_cycle": "monthly",
+                "trial_days": trial_days,
+            },
+        )
+        assert result.status_code == 201, result.text
+        plan: dict[str, object] = result.json
+        return plan
+
     def buy(self, product_id: object, customer_id: str = "cus_ana", **extra: object) -> str:
         result = self.post(
             "/v1/purchases",
@@ -136,6 +152,8 @@ class Api:
             len(t.inbox),
             len(t.outbox),
             len(t.audit),
+            len(t.billing.subscriptions),
+            len(t.billing.usage),
         )
 
 

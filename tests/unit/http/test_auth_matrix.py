@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -25,6 +26,9 @@ class World:
     completed_id: str
     refund_id: str
     invoice_id: str
+    plan_id: str
+    cheaper_plan_id: str
+    subscription_id: str
     endpoint_id: str = ""
     delivery_id: str = ""
 
@@ -45,14 +49,44 @@ def _world(*, sandbox: bool = False) -> World:
     )
     assert refund.status_code == 201, refund.text
     invoice_id = api.get(f"/v1/purchases/{completed_id}").json["invoice_id"]
+    plan_id, cheaper_plan_id = (str(api.create_plan(price)["id"]) for price in ("30.00", "20.00"))
+    subscription = api.post(
+        "/v1/subscriptions",
+        {
+            "customer_id": "cus_ana",
+            "plan_id": plan_id,
+            "country": "PT",
+            "payment_method_token": "pm_card_visa",
+        },
+    )
+    assert subscription.json["status"] == "active", subscription.text
     endpoint = api.post("/v1/webhook-endpoints", {"url": UNANSWERED_URL, "events": ["*"]})
     assert endpoint.status_code == 201, endpoint.text
     assert api.services is not None
     api.services.webhook_dispatcher.fan_out()
     deliveries = api.get(f"/v1/webhook-endpoints/{endpoint.json['id']}/deliveries").json["data"]
-    world = World(api, product_id, pending_id, completed_id, refund.json["id"], invoice_id)
+    world = World(
+        api,
+        product_id,
+        pending_id,
+        completed_id,
+        refund.json["id"],
+        invoice_id,
+        plan_id,
+        cheaper_plan_id,
+        subscription.json["id"],
+    )
     world.endpoint_id, world.delivery_id = endpoint.json["id"], deliveries[0]["id"]
     return world
+
+
+def _subscription_body(world: World, role: str | None) -> dict[str, object]:
+    return {
+        "customer_id": "cus_bob",
+        "plan_id": world.plan_id,
+        "country": "PT",
+        "payment_method_token": "pm_card_visa",
+    }
 
 
 def _purchase_body(world: World, role: str | None) -> dict[str, object]:
@@ -199,6 +233,54 @@ ROUTES: dict[str, tuple[Call, dict[str | None, int]]] = {
         lambda w, r: ("POST", "/v1/efecty/settlements", {"code": "EFY-00000000000000"}),
         {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 403, "admin": 400},
     ),
+    "POST /v1/subscriptions": (
+        lambda w, r: ("POST", "/v1/subscriptions", _subscription_body(w, r)),
+        {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 201, "admin": 201},
+    ),
+    "GET /v1/subscriptions": (
+        lambda w, r: ("GET", "/v1/subscriptions", None),
+        {None: 401, "public": 403, "ana": 200, "bob": 200, "merchant": 200, "admin": 200},
+    ),
+    "GET /v1/subscriptions/{subscription_id}": (
+        lambda w, r: ("GET", f"/v1/subscriptions/{w.subscription_id}", None),
+        {None: 401, "public": 403, "ana": 200, "bob": 404, "merchant": 200, "admin": 200},
+    ),
+    "POST /v1/subscriptions/{subscription_id}/cancel": (
+        lambda w, r: ("POST", f"/v1/subscriptions/{w.subscription_id}/cancel", {}),
+        {None: 401, "public": 403, "ana": 200, "bob": 404, "merchant": 200, "admin": 200},
+    ),
+    "POST /v1/subscriptions/{subscription_id}/change": (
+        lambda w, r: (
+            "POST",
+            f"/v1/subscriptions/{w.subscription_id}/change",
+            {"plan_id": w.cheaper_plan_id},
+        ),
+        {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 200, "admin": 200},
+    ),
+    "POST /v1/subscriptions/{subscription_id}/payment_method": (
+        lambda w, r: (
+            "POST",
+            f"/v1/subscriptions/{w.subscription_id}/payment_method",
+            {"payment_method_token": "pm_card_visa"},
+        ),
+        {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 200, "admin": 200},
+    ),
+    "POST /v1/subscriptions/{subscription_id}/usage": (
+        lambda w, r: (
+            "POST",
+            f"/v1/subscriptions/{w.subscription_id}/usage",
+            {"metric": "api_calls", "quantity": "3", "reference": "r1"},
+        ),
+        {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 201, "admin": 201},
+    ),
+    "GET /v1/subscriptions/{subscription_id}/usage": (
+        lambda w, r: ("GET", f"/v1/subscriptions/{w.subscription_id}/usage", None),
+        {None: 401, "public": 403, "ana": 200, "bob": 404, "merchant": 200, "admin": 200},
+    ),
+    "GET /v1/stats/subscriptions": (
+        lambda w, r: ("GET", "/v1/stats/subscriptions", None),
+        {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 200, "admin": 200},
+    ),
 }
 
 _CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
@@ -246,6 +328,25 @@ def test_sandbox_route_is_for_the_owner_merchants_and_admins(role: str | None) -
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+def test_sandbox_clock_is_for_admins_only(role: str | None) -> None:
+    api = build_api(sandbox=True)
+    before = api.clock.now()
+    expected = {None: 401, "public": 403, "ana": 403, "bob": 403, "merchant": 403, "admin": 200}
+
+    result = api.post("/v1/sandbox/clock", {"advance": "P15D"}, role=role)
+
+    assert result.status_code == expected[role], result.text
+    moved = timedelta(days=15) if expected[role] == 200 else timedelta(0)
+    assert api.clock.now() == before + moved
+
+
+def test_live_mode_has_no_sandbox_clock() -> None:
+    api = build_api(sandbox=False)
+
+    assert api.post("/v1/sandbox/clock", {"advance": "P15D"}).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_webhooks_need_no_api_key_and_ignore_one(role: str | None) -> None:
     world = _world()
     world.api.gateway.approve(world.api.gateway_reference(world.pending_id))
@@ -266,6 +367,7 @@ def test_every_route_of_the_role_table_is_in_this_matrix() -> None:
     covered |= {
         ("POST", "/v1/webhooks/{provider}"),
         ("POST", "/v1/sandbox/purchases/{id}/{action}"),
+        ("POST", "/v1/sandbox/clock"),
     }
 
     assert labelled == covered

@@ -11,6 +11,10 @@ from payments.domain.errors import MalformedRequestError, ValidationError
 from payments.domain.purchase import ApplyResult
 from payments.domain.routing import PAYMENT_METHODS
 from payments.domain.services.notifications import Delivery
+from payments.entrypoints.http.billing_bodies import (
+    BILLING_REQUEST_BODIES,
+    BILLING_RESPONSE_BODIES,
+)
 from payments.entrypoints.http.bodies import (
     REQUEST_BODIES,
     PaymentMethodName,
@@ -25,7 +29,8 @@ from tests.unit.http.conftest import Api
 
 def test_document_components_are_generated_from_the_body_structs(api: Api) -> None:
     _, generated = msgspec.json.schema_components(
-        (*REQUEST_BODIES, *RESPONSE_BODIES), ref_template="#/components/schemas/{name}"
+        (*REQUEST_BODIES, *RESPONSE_BODIES, *BILLING_REQUEST_BODIES, *BILLING_RESPONSE_BODIES),
+        ref_template="#/components/schemas/{name}",
     )
 
     served = api.get("/openapi.json").json["components"]["schemas"]

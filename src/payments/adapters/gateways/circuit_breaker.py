@@ -14,10 +14,13 @@ from payments.domain.errors import GatewayUnavailableError, PaymentsError
 from payments.domain.gateway import (
     Bank,
     Notification,
+    OffSessionCharge,
     PaymentRequest,
     PaymentStart,
     RefundRequest,
     RefundResult,
+    SavedPaymentMethod,
+    SaveMethodRequest,
 )
 from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import GatewayObservation
@@ -178,6 +181,14 @@ class CircuitBreakingGateway(PaymentGateway):
     def refund(self, request: RefundRequest) -> RefundResult:
         """The inner gateway's ``refund``, unless the circuit is open."""
         return self._guarded("refund", lambda: self.inner.refund(request))
+
+    def save_payment_method(self, request: SaveMethodRequest) -> SavedPaymentMethod:
+        """The inner gateway's ``save_payment_method``, unless the circuit is open."""
+        return self._guarded("save_payment_method", lambda: self.inner.save_payment_method(request))
+
+    def charge_saved_method(self, request: OffSessionCharge) -> PaymentStart:
+        """The inner gateway's ``charge_saved_method``, unless the circuit is open."""
+        return self._guarded("charge_saved_method", lambda: self.inner.charge_saved_method(request))
 
     def banks(self, country: str) -> list[Bank]:
         """The inner gateway's ``banks``, unless the circuit is open."""

@@ -13,6 +13,7 @@ from payments.adapters.memory.gateway_events import (
     payment_event_body,
     refund_event_body,
 )
+from payments.adapters.memory.saved_methods import FakeSavedMethods
 from payments.adapters.wire import webhook_signing
 from payments.domain import gateway
 from payments.domain.errors import (
@@ -94,7 +95,10 @@ class FakeGateway(PaymentGateway):
         self.secret = secret
         self.clock = clock
         self.capabilities = capabilities or gateway.GatewayCapabilities(
-            currencies=None, countries=None, payment_methods=frozenset({"card", "pse", "cash"})
+            currencies=None,
+            countries=None,
+            payment_methods=frozenset({"card", "pse", "cash"}),
+            saved_methods=True,
         )
         self.bank_list: list[gateway.Bank] = [
             gateway.Bank("1", "Banco que aprueba"),
@@ -113,6 +117,8 @@ class FakeGateway(PaymentGateway):
         self._events = 0
         self._refund_numbers = 0
         self._lock = threading.RLock()
+        self.saved = FakeSavedMethods(name, self._record_charge)
+        """Saved methods and off-session charges (see ``FakeSavedMethods``)."""
 
     # -- fault injection -----------------------------------------------------------------------
 
@@ -372,6 +378,25 @@ class FakeGateway(PaymentGateway):
         if self.banks_unavailable:
             raise GatewayUnavailableError("The fake provider is down.", charged_possible=False)
         return list(self.bank_list) if "pse" in self.capabilities.payment_methods else []
+
+    def _record_charge(self, reference: str, amount: Money, declined: bool) -> str:
+        """A payment made off-session, kept like any other (looked up, refunded)."""
+        with self._lock:
+            payment = FakePayment(
+                f"{self.name}_pay_{len(self.payments) + 1:06d}", reference, amount
+            )
+            payment.outcome = PaymentOutcome.FAILED if declined else PaymentOutcome.SUCCEEDED
+            payment.provider_code = "card_declined" if declined else None
+            self.payments[payment.gateway_reference] = payment
+            return payment.gateway_reference
+
+    def save_payment_method(self, request: gateway.SaveMethodRequest) -> gateway.SavedPaymentMethod:
+        """Keep the token's method (``FakeSavedMethods.save``)."""
+        return self.saved.save(request)
+
+    def charge_saved_method(self, request: gateway.OffSessionCharge) -> gateway.PaymentStart:
+        """Charge a saved method at once (``FakeSavedMethods.charge``)."""
+        return self.saved.charge(request)
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:
         """What the fake provider knows under our ``reference``: the payment we name if it is

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from payments.domain.errors import PublishFailedError
 from payments.domain.events import StoredEvent
 from payments.domain.ports import (
+    AdjustableClock,
     Clock,
     EventPublisher,
     IdGenerator,
@@ -19,7 +20,7 @@ from payments.domain.ports import (
 )
 
 
-class FixedClock(Clock):
+class FixedClock(AdjustableClock):
     """A clock that stands still until told to ``advance``."""
 
     def __init__(self, now: datetime | None = None) -> None:
@@ -30,9 +31,9 @@ class FixedClock(Clock):
     def now(self) -> datetime:
         return self.current
 
-    def advance(self, **delta: float) -> datetime:
-        """Move forward by ``timedelta(**delta)`` and return the new time."""
-        self.current += timedelta(**delta)
+    def advance(self, by: timedelta | None = None, **delta: float) -> datetime:
+        """Move forward by ``by`` or ``timedelta(**delta)`` and return the new time."""
+        self.current += (by or timedelta(0)) + timedelta(**delta)
         return self.current
 
 

@@ -13,6 +13,11 @@ from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.memory.cash_vouchers import InMemoryCashVouchers
 from payments.adapters.memory.invoices import InMemoryInvoices, InMemoryRevenue
 from payments.adapters.memory.outbox import InMemoryOutbox
+from payments.adapters.memory.subscriptions import (
+    BillingTables,
+    InMemorySubscriptions,
+    InMemoryUsage,
+)
 from payments.adapters.memory.webhooks import InMemoryWebhookDeliveries, InMemoryWebhookEndpoints
 from payments.domain.access import ApiKey
 from payments.domain.cash_voucher import CashVoucher
@@ -62,6 +67,7 @@ class _Tables:
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
     cash_vouchers: dict[str, CashVoucher] = field(default_factory=dict)
+    billing: BillingTables = field(default_factory=BillingTables)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -82,6 +88,7 @@ class _Tables:
             dict(self.webhook_endpoints),
             dict(self.webhook_deliveries),
             dict(self.cash_vouchers),
+            self.billing.copy(),
         )
 
 
@@ -135,6 +142,8 @@ _Rebindable = (
     | InMemoryWebhookEndpoints
     | InMemoryWebhookDeliveries
     | InMemoryCashVouchers
+    | InMemorySubscriptions
+    | InMemoryUsage
 )
 
 
@@ -488,6 +497,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.webhook_endpoints = endpoints = InMemoryWebhookEndpoints(work)
         self.webhook_deliveries = deliveries = InMemoryWebhookDeliveries(work)
         self.cash_vouchers = cash_vouchers = InMemoryCashVouchers(work)
+        self.subscriptions = subscriptions = InMemorySubscriptions(work, self._seen)
+        self.usage = usage = InMemoryUsage(work)
         self._bound: list[_Rebindable] = [
             endpoints,
             deliveries,
@@ -503,6 +514,8 @@ class InMemoryUnitOfWork(UnitOfWork):
             invoices,
             revenue,
             cash_vouchers,
+            subscriptions,
+            usage,
         ]
         return self
 

@@ -440,3 +440,68 @@ invoice_counters = Table(
         nullable=False,
     ),
 )
+
+subscriptions = _entity(
+    "subscriptions",
+    Column("status", String(16), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("payment_method", String(32), nullable=False),
+    _id("customer_id", ForeignKey("customers.id"), nullable=False),
+    _id("plan_id", ForeignKey("products.id"), nullable=False),
+    Column("gateway", String(32), nullable=False),
+    Column("gateway_customer", String(255), nullable=False),
+    Column("gateway_method", String(255), nullable=False),
+    *_money("price"),
+    _amount("credits"),
+    Column("billing_cycle", String(16), nullable=False),
+    _time("anchor"),
+    _time("current_period_start"),
+    _time("current_period_end"),
+    _time("trial_end", nullable=True),
+    Column("charging_period", Integer, nullable=False),
+    Column("failed_attempts", Integer, nullable=False),
+    _time("first_failure_at", nullable=True),
+    _time("next_charge_at", nullable=True),
+    _time("claimed_until", nullable=True),  # a worker's lease on a due subscription
+    _id("open_charge_purchase_id", nullable=True),
+    _id("latest_purchase_id", nullable=True),
+    Column("cancel_at_period_end", Boolean, nullable=False),
+    _time("cancelled_at", nullable=True),
+    _id("scheduled_plan_id", nullable=True),
+    *_timestamps(),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("price > 0", name="price_positive"),
+    Index(None, "customer_id", "created_at", "id"),
+    Index(None, "next_charge_at"),
+    Index(None, "status", "cancelled_at"),
+)
+
+subscription_charges = Table(
+    "subscription_charges",
+    metadata,
+    _id("subscription_id", ForeignKey("subscriptions.id"), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    _id("purchase_id", ForeignKey("purchases.id"), nullable=False),
+)
+
+usage_records = _entity(
+    "usage_records",
+    _id("subscription_id", ForeignKey("subscriptions.id"), nullable=False),
+    Column("metric", String(64), nullable=False),
+    _amount("quantity"),
+    Column("reference", String(128), nullable=False),
+    _time("period_start"),
+    _time("recorded_at"),
+    UniqueConstraint("subscription_id", "reference"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index(None, "subscription_id", "period_start", "metric"),
+)
+
+sandbox_clock = Table(
+    "sandbox_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),  # one row, id 1
+    Column("offset_seconds", BigInteger, nullable=False),
+    _time("updated_at"),
+)

@@ -19,6 +19,8 @@ from payments.adapters.sql.repositories import (
     SqlPurchaseRepository,
     SqlRefundRepository,
     SqlRevenueStatistics,
+    SqlSubscriptionRepository,
+    SqlUsageRepository,
     SqlWebhookDeliveryRepository,
     SqlWebhookEndpointRepository,
 )
@@ -66,6 +68,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.webhook_endpoints = SqlWebhookEndpointRepository(connection)
         self.webhook_deliveries = SqlWebhookDeliveryRepository(connection)
         self.cash_vouchers = SqlCashVoucherRepository(connection)
+        self.subscriptions = SqlSubscriptionRepository(connection, self._seen)
+        self.usage = SqlUsageRepository(connection)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from payments.domain.access import Principal, Role
+from payments.domain.catalog import ProductKind
 from payments.domain.customer import Customer, check_customer_id, clean_name, normalise_email
 from payments.domain.errors import (
     ConflictError,
@@ -28,11 +28,9 @@ from payments.domain.ports import Clock, IdGenerator, PaymentGateway, UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
     GatewayObservation,
-    ObservationSource,
-    PaymentOutcome,
     Purchase,
 )
-from payments.domain.routing import RoutingTable
+from payments.domain.routing import RoutingTable, country_code
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate
 from payments.domain.services.records import locked_purchase
@@ -40,8 +38,6 @@ from payments.domain.services.settlement import Posting, settle_payment
 from payments.domain.services.use_case import GatewayUseCase
 
 log = logging.getLogger(__name__)
-
-_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +87,7 @@ def _found_or_added(
     return customer
 
 
-def _customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
+def customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
     """The customer our caller names, created on its first purchase."""
     return _found_or_added(
         uow,
@@ -183,16 +179,17 @@ class Checkout(GatewayUseCase):
 
     def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
         now = self._clock.now()
-        country = command.country.strip().upper() if isinstance(command.country, str) else ""
-        if not _COUNTRY.fullmatch(country):
-            raise ValidationError(
-                "The country is invalid.",
-                errors=[FieldError("country", "must be an ISO 3166 alpha-2 code such as 'CO'")],
-            )
+        country = country_code(command.country)
         with self._uow() as uow:
             product = uow.products.get(command.product_id)
             if product is None or not product.active:
                 raise NotFoundError(f"Product {command.product_id!r} does not exist.")
+            if product.kind is ProductKind.PLAN:
+                raise ValidationError(
+                    "A plan is sold as a subscription: POST /v1/subscriptions.",
+                    errors=[FieldError("product_id", "a plan: subscribe to it instead")],
+                    details={"subscribe_at": "/v1/subscriptions"},
+                )
             customer = self._resolve_customer(uow, command, principal, now)
             routing = self._routing.route(
                 country=country,
@@ -239,7 +236,7 @@ class Checkout(GatewayUseCase):
                 raise ForbiddenError("A customer key buys only for its own customer.")
             if principal.customer_id is None:
                 raise ForbiddenError("This customer key names no customer.")
-            return _customer_by_id(uow, principal.customer_id, now)
+            return customer_by_id(uow, principal.customer_id, now)
         if command.customer_id is not None:
             if principal.role is Role.PUBLIC:
                 raise ForbiddenError("A publishable key buys as a guest: send customer.email.")
@@ -248,7 +245,7 @@ class Checkout(GatewayUseCase):
                     "Send customer_id or customer, not both.",
                     errors=[FieldError("customer", "not allowed with customer_id")],
                 )
-            return _customer_by_id(uow, check_customer_id(command.customer_id), now)
+            return customer_by_id(uow, check_customer_id(command.customer_id), now)
         if command.customer_email is None:
             raise ValidationError(
                 "Say who is buying.",
@@ -329,16 +326,7 @@ class Checkout(GatewayUseCase):
         self, purchase_id: str, gateway_name: str, code: str | None, message: str
     ) -> Purchase:
         """The provider's answer to the start says no: the purchase fails with its code."""
-        return self.observe(
-            purchase_id,
-            GatewayObservation(
-                gateway=gateway_name,
-                outcome=PaymentOutcome.FAILED,
-                source=ObservationSource.RESPONSE,
-                provider_code=code,
-                message=message,
-            ),
-        )
+        return self.observe(purchase_id, GatewayObservation.declined(gateway_name, code, message))
 
     def _payer(self, customer_id: str, details: PayerDetails) -> Payer:
         with self._uow() as uow:

@@ -16,6 +16,7 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import RESEND_WINDOW, PayerDetails
 from payments.domain.idempotency import IN_FLIGHT_LEASE
+from payments.domain.invoice import InvoicePolicy
 from payments.domain.ports import (
     Clock,
     IdGenerator,
@@ -70,8 +71,10 @@ class PurchaseService(GatewayUseCase):
         gateways: GatewayRegistry,
         clock: Clock,
         ids: IdGenerator,
+        *,
+        invoicing: InvoicePolicy | None = None,
     ) -> None:
-        super().__init__(uow, gateways, clock, ids)
+        super().__init__(uow, gateways, clock, ids, invoicing=invoicing)
         self._checkout = checkout
 
     def create(self, command: CreatePurchase, principal: Principal) -> Purchase:

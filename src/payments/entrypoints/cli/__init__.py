@@ -1,6 +1,6 @@
 """The ``payments`` command line: migrate, serve, api-keys, inbox, events, replay, invoices,
-worker, reconcile, purchases, efecty. Each module registers its own commands; ``main`` runs the
-one asked for."""
+worker, reconcile, purchases, efecty, subscriptions. Each module registers its own commands;
+``main`` runs the one asked for."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ import sys
 from collections.abc import Sequence
 
 from payments.domain.errors import PaymentsError
-from payments.entrypoints.cli import efecty, invoices, keys, operations, records, serve, worker
+from payments.entrypoints.cli import (
+    billing,
+    efecty,
+    invoices,
+    keys,
+    operations,
+    records,
+    serve,
+    worker,
+)
 from payments.entrypoints.cli.common import database_failure
 from payments.entrypoints.logs import configure_logging
 
 # The command groups, in the order ``payments --help`` lists them. A new group is a module
 # with a ``register(commands)`` function, added here.
-COMMAND_GROUPS = (serve, keys, records, invoices, worker, operations, efecty)
+COMMAND_GROUPS = (serve, keys, records, invoices, worker, operations, efecty, billing)
 
 
 def build_parser() -> argparse.ArgumentParser:

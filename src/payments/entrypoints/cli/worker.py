@@ -94,6 +94,10 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
             "could not look up": len(report.errors),
         }
 
+    def renew_subscriptions() -> Mapping[str, int]:
+        # claimed rows: two workers never charge one subscription's period twice
+        return container.subscriptions().run_due()
+
     relay = container.event_relay()
     publishing = [_publishing(relay)] if relay is not None else []
     return [
@@ -103,6 +107,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
         WorkerJob("forgetting expired idempotency keys", forget_keys),
         WorkerJob("expiring unpaid Efecty vouchers", cash_vouchers.expire_due),
         WorkerJob("reconciliation", reconcile),
+        WorkerJob("renewing subscriptions", renew_subscriptions),
         *publishing,
         _merchant_webhooks(container.webhook_dispatcher()),
     ]
@@ -173,7 +178,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     worker = commands.add_parser(
         "worker",
-        help="retry failed notifications, expire stale purchases, publish the outbox to NATS",
+        help="retry failed notifications, expire stale purchases, renew subscriptions, "
+        "publish the outbox to NATS",
     )
     worker.add_argument("--interval", type=float, default=5.0)
     worker.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: forever)")

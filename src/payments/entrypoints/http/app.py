@@ -13,6 +13,7 @@ from prometheus_client import generate_latest
 
 from payments.adapters.metrics import ServiceMetrics
 from payments.domain.errors import ConfigurationError
+from payments.domain.ports import AdjustableClock
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.banks import BankDirectory
@@ -24,6 +25,8 @@ from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.domain.services.statistics import StatisticsService
+from payments.domain.services.subscription_stats import SubscriptionStatsService
+from payments.domain.services.subscriptions import SubscriptionService
 from payments.domain.services.webhooks import WebhookDispatcher, WebhookEndpoints
 from payments.entrypoints.http.auth import policy_for
 from payments.entrypoints.http.errors import register_error_handlers
@@ -61,6 +64,16 @@ from payments.entrypoints.http.resources.purchases import (
     RefundResource,
 )
 from payments.entrypoints.http.resources.sandbox import SandboxActionResource
+from payments.entrypoints.http.resources.subscriptions import (
+    SandboxClockResource,
+    SubscriptionCancelResource,
+    SubscriptionChangeResource,
+    SubscriptionPaymentMethodResource,
+    SubscriptionResource,
+    SubscriptionsResource,
+    SubscriptionStatsResource,
+    SubscriptionUsageResource,
+)
 from payments.entrypoints.http.resources.webhook_endpoints import (
     WebhookDeliveriesResource,
     WebhookDeliveryRetryResource,
@@ -93,6 +106,10 @@ class ApiServices:
     webhook_endpoints: WebhookEndpoints
     webhook_dispatcher: WebhookDispatcher
     cash_vouchers: CashVoucherDesk
+    subscriptions: SubscriptionService
+    subscription_stats: SubscriptionStatsService
+    test_clock: AdjustableClock | None = None
+    """The sandbox's test clock (``POST /v1/sandbox/clock``); None in live mode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +143,20 @@ def _answer_head(resource: object) -> None:
     on_get = getattr(resource, "on_get", None)
     if on_get is not None and not hasattr(resource, "on_head"):
         resource.on_head = on_get  # type: ignore[attr-defined]
+
+
+def _subscription_routes(services: ApiServices) -> list[tuple[str, object]]:
+    one = "/v1/subscriptions/{subscription_id}"
+    subscriptions = services.subscriptions
+    return [
+        ("/v1/subscriptions", SubscriptionsResource(subscriptions)),
+        (one, SubscriptionResource(subscriptions)),
+        (f"{one}/cancel", SubscriptionCancelResource(subscriptions)),
+        (f"{one}/change", SubscriptionChangeResource(subscriptions)),
+        (f"{one}/payment_method", SubscriptionPaymentMethodResource(subscriptions)),
+        (f"{one}/usage", SubscriptionUsageResource(subscriptions)),
+        ("/v1/stats/subscriptions", SubscriptionStatsResource(services.subscription_stats)),
+    ]
 
 
 def create_app(
@@ -196,6 +227,7 @@ def create_app(
         (f"{endpoint}/deliveries/{{delivery_id}}/retry", resend),
         ("/v1/efecty/confirmations", VoucherConfirmationsResource(services.cash_vouchers)),
         ("/v1/efecty/settlements", SettlementsResource(services.cash_vouchers)),
+        *_subscription_routes(services),
     ]
     if sandbox is not None:
         routes.append(
@@ -204,6 +236,8 @@ def create_app(
                 SandboxActionResource(services.purchases, sandbox),
             )
         )
+        if services.test_clock is not None:
+            routes.append(("/v1/sandbox/clock", SandboxClockResource(services.test_clock)))
     for template, resource in routes:
         _answer_head(resource)
         _check_policies(template, resource)

@@ -67,6 +67,16 @@ ROUTE_POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/v1/efecty/confirmations"): ADMIN_ONLY,
     ("POST", "/v1/efecty/settlements"): ADMIN_ONLY,
     ("POST", "/v1/sandbox/purchases/{purchase_id}/{action}"): OWNER_MERCHANT_ADMIN,
+    ("POST", "/v1/sandbox/clock"): ADMIN_ONLY,
+    ("POST", "/v1/subscriptions"): MERCHANT_ADMIN,
+    ("GET", "/v1/subscriptions"): OWNER_MERCHANT_ADMIN,
+    ("GET", "/v1/subscriptions/{subscription_id}"): OWNER_MERCHANT_ADMIN,
+    ("POST", "/v1/subscriptions/{subscription_id}/cancel"): OWNER_MERCHANT_ADMIN,
+    ("POST", "/v1/subscriptions/{subscription_id}/change"): MERCHANT_ADMIN,
+    ("POST", "/v1/subscriptions/{subscription_id}/payment_method"): MERCHANT_ADMIN,
+    ("POST", "/v1/subscriptions/{subscription_id}/usage"): MERCHANT_ADMIN,
+    ("GET", "/v1/subscriptions/{subscription_id}/usage"): OWNER_MERCHANT_ADMIN,
+    ("GET", "/v1/stats/subscriptions"): MERCHANT_ADMIN,
 }
 
 

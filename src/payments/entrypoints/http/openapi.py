@@ -8,7 +8,12 @@ from typing import Any
 
 import msgspec
 
+from payments.entrypoints.http.billing_bodies import (
+    BILLING_REQUEST_BODIES,
+    BILLING_RESPONSE_BODIES,
+)
 from payments.entrypoints.http.bodies import REQUEST_BODIES
+from payments.entrypoints.http.openapi_billing import billing_paths
 from payments.entrypoints.http.openapi_operations import (
     HEADERS,
     KEY_SECURITY,
@@ -24,7 +29,8 @@ def schema_components() -> dict[str, Schema]:
     """The JSON Schemas of every request and response body, from the Structs that decode and
     encode them."""
     _, components = msgspec.json.schema_components(
-        (*REQUEST_BODIES, *RESPONSE_BODIES), ref_template="#/components/schemas/{name}"
+        (*REQUEST_BODIES, *RESPONSE_BODIES, *BILLING_REQUEST_BODIES, *BILLING_RESPONSE_BODIES),
+        ref_template="#/components/schemas/{name}",
     )
     return components
 
@@ -56,13 +62,14 @@ def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
                     "system",
                     "catalog",
                     "purchases",
+                    "subscriptions",
                     "accounts",
                     "efecty",
                     "webhooks",
                     "sandbox",
                 )
             ],
-            "paths": paths(sandbox=sandbox),
+            "paths": {**paths(sandbox=sandbox), **billing_paths(sandbox=sandbox)},
             "components": {
                 "schemas": schema_components(),
                 "headers": HEADERS,

@@ -15,7 +15,7 @@ ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,63}$"
 Schema = dict[str, Any]
 
 
-def _ref(name: str) -> Schema:
+def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -71,7 +71,7 @@ def problem_response(status: int) -> Schema:
     return {
         "description": _TITLES[status],
         "headers": headers,
-        "content": {PROBLEM: {"schema": _ref("Problem")}},
+        "content": {PROBLEM: {"schema": ref("Problem")}},
     }
 
 
@@ -86,7 +86,7 @@ def _ok(
     return {"description": description, "headers": headers, "content": {media: {"schema": schema}}}
 
 
-def _path_param(name: str, description: str, schema: Schema | None = None) -> Schema:
+def path_param(name: str, description: str, schema: Schema | None = None) -> Schema:
     return {
         "name": name,
         "in": "path",
@@ -139,7 +139,7 @@ class Operation:
 
     def schema(self) -> Schema:
         description, body_name = self.ok
-        ok_schema = _ref(body_name) if body_name else {"type": "object"}
+        ok_schema = ref(body_name) if body_name else {"type": "object"}
         if self.media != JSON:
             ok_schema = {"type": "string", "format": "binary"}
         ok = _ok(description, ok_schema, status=self.status, post=self.idempotent, media=self.media)
@@ -164,7 +164,7 @@ class Operation:
 
 
 _MUTATION = (400, 401, 403, 404, 409, 413, 422)
-_PURCHASE_ID = _path_param("purchase_id", "The purchase's id.")
+_PURCHASE_ID = path_param("purchase_id", "The purchase's id.")
 _LIST_PURCHASES_QUERY: tuple[Schema, ...] = (
     {"name": "customer_id", "in": "query", "schema": {"type": "string"}},
     {"name": "status", "in": "query", "schema": {"enum": [s.value for s in PurchaseStatus]}},
@@ -172,7 +172,7 @@ _LIST_PURCHASES_QUERY: tuple[Schema, ...] = (
     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
 )
 _ACCOUNT_PARAMETERS: tuple[Schema, ...] = (
-    _path_param("customer_id", "The customer's id."),
+    path_param("customer_id", "The customer's id."),
     {
         "name": "entries",
         "in": "query",
@@ -186,15 +186,15 @@ _COUNTRY_QUERY: Schema = {
     "description": "ISO 3166 alpha-2; CO by default.",
     "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
 }
-_PROVIDER = _path_param(
+_PROVIDER = path_param(
     "provider",
     "The gateway name (stripe, payu, wompi, ...).",
     {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
 )
-_ACTION = _path_param("action", "What the payer does.", {"enum": ["approve", "decline", "expire"]})
+_ACTION = path_param("action", "What the payer does.", {"enum": ["approve", "decline", "expire"]})
 
 # fmt: off
-_INVOICE_ID = _path_param("invoice_id", "The invoice's id.")
+_INVOICE_ID = path_param("invoice_id", "The invoice's id.")
 _LIST_INVOICES_QUERY: tuple[Schema, ...] = (
     {"name": "customer_id", "in": "query", "schema": {"type": "string"},
      "description": "Required for merchant and admin keys; a customer key lists its own."},
@@ -229,8 +229,8 @@ _GET_REVENUE = Operation(
     parameters=_REVENUE_QUERY,
 )
 # fmt: on
-_ENDPOINT_ID = _path_param("endpoint_id", "The webhook endpoint's id.")
-_DELIVERY_ID = _path_param("delivery_id", "The delivery's id.")
+_ENDPOINT_ID = path_param("endpoint_id", "The webhook endpoint's id.")
+_DELIVERY_ID = path_param("delivery_id", "The delivery's id.")
 _ENDPOINTS = "/v1/webhook-endpoints"
 _ENDPOINT = _ENDPOINTS + "/{endpoint_id}"
 _SETTLEMENT_FILE: Schema = {
@@ -258,17 +258,17 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
     )),
     ("/v1/products", "post", Operation(
         "createProduct", "Create a product (admin)", "catalog", ("The new product.", "Product"),
-        _MUTATION, status=201, body=_ref("ProductInput"), idempotent=True,
+        _MUTATION, status=201, body=ref("ProductInput"), idempotent=True,
     )),
     ("/v1/products/{product_id}", "get", Operation(
         "getProduct", "One active product", "catalog", ("The product.", "Product"), (401, 404),
-        _ANYONE, parameters=(_path_param("product_id", "The product's id."),),
+        _ANYONE, parameters=(path_param("product_id", "The product's id."),),
     )),
     ("/v1/purchases", "post", Operation(
         "createPurchase",
         "Buy a product at its catalog price (public, customer, merchant, admin)",
         "purchases", ("The purchase, with its next_action.", "Purchase"),
-        (*_MUTATION, 429, 502, 503), status=201, body=_ref("PurchaseInput"), idempotent=True,
+        (*_MUTATION, 429, 502, 503), status=201, body=ref("PurchaseInput"), idempotent=True,
     )),
     ("/v1/purchases", "get", Operation(
         "listPurchases", "Purchases the key may see, newest first (customer keys: their own)",
@@ -291,13 +291,13 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
     ("/v1/purchases/{purchase_id}/refunds", "post", Operation(
         "refundPurchase", "Refund all or part of a captured purchase (admin)", "purchases",
         ("The refund.", "Refund"), (*_MUTATION, 402, 502, 503), status=201,
-        parameters=(_PURCHASE_ID,), body=_ref("RefundInput"), body_required=False,
+        parameters=(_PURCHASE_ID,), body=ref("RefundInput"), body_required=False,
         idempotent=True,
     )),
     ("/v1/refunds/{refund_id}", "get", Operation(
         "getRefund", "One refund (the owner of its purchase, merchant, admin; others 404)",
         "purchases", ("The refund.", "Refund"), (401, 403, 404),
-        parameters=(_path_param("refund_id", "The refund's id."),),
+        parameters=(path_param("refund_id", "The refund's id."),),
     )),
     ("/v1/purchases/{purchase_id}/sync", "post", Operation(
         "syncPurchase", "Reconcile one purchase with its provider now (admin)", "purchases",
@@ -322,7 +322,7 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
         "confirmEfectyVoucher",
         "Confirm that a cash voucher was paid, exactly and once (admin)", "efecty",
         ("The purchase, completed.", "Purchase"), _MUTATION,
-        body=_ref("VoucherConfirmation"), idempotent=True,
+        body=ref("VoucherConfirmation"), idempotent=True,
     )),
     ("/v1/efecty/settlements", "post", Operation(
         "importEfectySettlement",
@@ -345,7 +345,7 @@ OPERATIONS: tuple[tuple[str, str, Operation], ...] = (
         "createWebhookEndpoint",
         "Send events to a merchant URL, signed (admin); the answer shows the secret once",
         "webhooks", ("The endpoint and its signing secret.", "CreatedWebhookEndpoint"),
-        (400, 401, 403, 413, 422), status=201, body=_ref("WebhookEndpointInput"),
+        (400, 401, 403, 413, 422), status=201, body=ref("WebhookEndpointInput"),
     )),
     (_ENDPOINTS, "get", Operation(
         "listWebhookEndpoints", "Every merchant webhook endpoint, oldest first (admin)",

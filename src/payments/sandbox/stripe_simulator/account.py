@@ -17,7 +17,7 @@ from payments.domain.errors import (
 from payments.sandbox.delivery import Deliver
 from payments.sandbox.idempotency import Answer
 from payments.sandbox.provider import SimulatedProvider, require_status
-from payments.sandbox.stripe_simulator import operations
+from payments.sandbox.stripe_simulator import customers, operations
 from payments.sandbox.stripe_simulator.errors import ApiError, encode
 from payments.sandbox.stripe_simulator.objects import (
     API_VERSION,
@@ -273,6 +273,16 @@ class StripeSimulatorState(SimulatedProvider):
         """``POST /v1/payment_intents/{id}/cancel``: only before the payment settled."""
         with self._lock:
             return operations.cancel_payment_intent(self._account, intent_id, params, self._now())
+
+    def create_customer(self, params: dict[str, Any]) -> dict[str, object]:
+        """``POST /v1/customers``."""
+        with self._lock:
+            return customers.create_customer(self._account, params, self._now())
+
+    def attach_payment_method(self, token: str, params: dict[str, Any]) -> dict[str, object]:
+        """``POST /v1/payment_methods/{id}/attach`` (Stripe's test tokens included)."""
+        with self._lock:
+            return customers.attach_payment_method(self._account, token, params, self._now())
 
     def create_refund(self, params: dict[str, Any]) -> dict[str, object]:
         """``POST /v1/refunds`` (see ``operations.create_refund``)."""

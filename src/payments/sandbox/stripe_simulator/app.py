@@ -68,6 +68,22 @@ class _PaymentIntentCancel:
         _post(req, resp, self._state, lambda p: self._state.cancel_payment_intent(intent_id, p))
 
 
+class _Customers:
+    def __init__(self, state: StripeSimulatorState) -> None:
+        self._state = state
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _post(req, resp, self._state, self._state.create_customer)
+
+
+class _PaymentMethodAttach:
+    def __init__(self, state: StripeSimulatorState) -> None:
+        self._state = state
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, method_id: str) -> None:
+        _post(req, resp, self._state, lambda p: self._state.attach_payment_method(method_id, p))
+
+
 class _Refunds:
     def __init__(self, state: StripeSimulatorState) -> None:
         self._state = state
@@ -106,6 +122,8 @@ class StripeSimulatorApp(falcon.App[falcon.Request, falcon.Response]):
         self.add_route("/v1/payment_intents/{intent_id}", _PaymentIntent(state))
         self.add_route("/v1/payment_intents/{intent_id}/cancel", _PaymentIntentCancel(state))
         self.add_route("/v1/refunds", _Refunds(state))
+        self.add_route("/v1/customers", _Customers(state))
+        self.add_route("/v1/payment_methods/{method_id}/attach", _PaymentMethodAttach(state))
         self.set_error_serializer(_serialize_error)
 
 
@@ -120,7 +138,10 @@ def make_stripe_simulator(
 
     Routes (relative to wherever it is mounted; point ``StripeClient(key, base_addresses=
     {"api": base})`` at it): ``POST /v1/payment_intents``, ``GET /v1/payment_intents/{id}``,
-    ``POST /v1/payment_intents/{id}/cancel``, ``POST /v1/refunds``. Bodies are form-encoded with
+    ``POST /v1/payment_intents/{id}/cancel``, ``POST /v1/refunds``, ``POST /v1/customers``,
+    ``POST /v1/payment_methods/{id}/attach`` (Stripe's test tokens ``pm_card_visa`` and
+    ``pm_card_chargeCustomerFail``; an intent created with ``confirm`` and ``off_session`` is
+    charged on the customer's saved card at once). Bodies are form-encoded with
     bracket notation, answers are Stripe-shaped JSON, errors ``{"error": {...}}`` with Stripe's
     status codes (400, 401, 404), and ``Idempotency-Key`` is honoured. The returned app's
     ``state`` (a ``StripeSimulatorState``) approves, declines and expires payments and sends

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from payments.sandbox.stripe_simulator.objects import doc_url
 
-__all__ = ["ApiError", "encode"]
+__all__ = ["ApiError", "encode", "no_such"]
 
 
 class ApiError(Exception):
@@ -38,6 +38,13 @@ class ApiError(Exception):
             error["param"] = param
         error.update(extra or {})
         self.body: dict[str, object] = {"error": error}
+
+
+def no_such(kind: str, object_id: str, param: str) -> ApiError:
+    """Stripe's 404 for an id it does not know: ``No such <kind>: '<id>'``."""
+    return ApiError(
+        404, f"No such {kind}: '{object_id[:60]}'", code="resource_missing", param=param
+    )
 
 
 def encode(payload: Mapping[str, object]) -> bytes:

@@ -17,6 +17,7 @@ __all__ = [
     "WEBHOOK_PATH",
     "Account",
     "SimulatedIntent",
+    "SimulatedPaymentMethod",
     "SimulatedRefund",
     "charge_wire",
     "doc_url",
@@ -79,6 +80,7 @@ class SimulatedIntent:
     canceled_at: int | None = None
     cancellation_reason: str | None = None
     amount_refunded: int = 0
+    customer: str | None = None
 
     def to_wire(self) -> dict[str, object]:
         """The PaymentIntent object of Stripe's API."""
@@ -95,7 +97,7 @@ class SimulatedIntent:
             "confirmation_method": "automatic",
             "created": self.created,
             "currency": self.currency,
-            "customer": None,
+            "customer": self.customer,
             "description": self.description,
             "last_payment_error": copy.deepcopy(self.last_payment_error),
             "latest_charge": self.latest_charge,
@@ -145,11 +147,37 @@ class SimulatedRefund:
 
 
 @dataclass
+class SimulatedPaymentMethod:
+    """A card PaymentMethod; ``fails`` for Stripe's ``pm_card_chargeCustomerFail``, which
+    attaches but declines every charge."""
+
+    id: str
+    last4: str
+    created: int
+    customer: str | None = None
+    fails: bool = False
+
+    def to_wire(self) -> dict[str, object]:
+        """The PaymentMethod object of Stripe's API."""
+        return {
+            "id": self.id,
+            "object": "payment_method",
+            "card": {"brand": "visa", "last4": self.last4, "exp_month": 12, "exp_year": 2034},
+            "created": self.created,
+            "customer": self.customer,
+            "livemode": False,
+            "type": "card",
+        }
+
+
+@dataclass
 class Account:
     """Every object of the simulated account by id (guarded by the simulator's lock)."""
 
     intents: dict[str, SimulatedIntent] = field(default_factory=dict)
     refunds: dict[str, SimulatedRefund] = field(default_factory=dict)
+    customers: dict[str, dict[str, object]] = field(default_factory=dict)
+    payment_methods: dict[str, SimulatedPaymentMethod] = field(default_factory=dict)
 
 
 def charge_wire(intent: SimulatedIntent, refunds: list[SimulatedRefund]) -> dict[str, object]:

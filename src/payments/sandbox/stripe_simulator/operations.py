@@ -6,7 +6,8 @@ import secrets
 from typing import Any, Final
 
 from payments.sandbox.stripe_simulator import params as p
-from payments.sandbox.stripe_simulator.errors import ApiError
+from payments.sandbox.stripe_simulator.customers import confirm_off_session
+from payments.sandbox.stripe_simulator.errors import ApiError, no_such
 from payments.sandbox.stripe_simulator.objects import (
     API_VERSION,
     CANCELABLE,
@@ -47,6 +48,10 @@ def create_payment_intent(
             "allowed_payment_method_types",
             "payment_method_types",
             "description",
+            "customer",
+            "payment_method",
+            "confirm",
+            "off_session",
         },
     )
     amount = p.required_amount(params)
@@ -73,6 +78,8 @@ def create_payment_intent(
         created=now,
     )
     account.intents[intent_id] = intent
+    if params.get("confirm") in ("true", True):
+        confirm_off_session(account, intent, params)
     return intent.to_wire()
 
 
@@ -195,10 +202,5 @@ def _refunded_intent(account: Account, params: dict[str, Any]) -> SimulatedInten
 def _intent(account: Account, intent_id: str) -> SimulatedIntent:
     intent = account.intents.get(intent_id)
     if intent is None:
-        raise ApiError(
-            404,
-            f"No such payment_intent: '{intent_id[:60]}'",
-            code="resource_missing",
-            param="intent",
-        )
+        raise no_such("payment_intent", intent_id, "intent")
     return intent

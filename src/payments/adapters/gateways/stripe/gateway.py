@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import stripe
 
@@ -18,7 +18,12 @@ from payments.adapters.gateways.stripe.events import (
     observation_from_intent,
     refund_result,
 )
-from payments.adapters.gateways.stripe.params import payment_intent_params, refund_params
+from payments.adapters.gateways.stripe.params import (
+    customer_params,
+    off_session_intent_params,
+    payment_intent_params,
+    refund_params,
+)
 from payments.adapters.gateways.stripe.settings import (
     DEFAULT_TOLERANCE,
     GATEWAY_NAME,
@@ -35,6 +40,9 @@ from payments.domain.errors import (
 )
 from payments.domain.ports import PaymentGateway
 from payments.domain.purchase import ClientSecretAction, GatewayObservation, ObservationSource
+
+if TYPE_CHECKING:
+    from stripe.params import PaymentIntentCreateParams
 
 __all__ = ["StripeGateway"]
 
@@ -100,6 +108,7 @@ class StripeGateway(PaymentGateway):
             cancel=True,
             authoritative_lookup=False,  # no search by our reference: see lookup()
             amount_steps=stripe_amount_steps(),
+            saved_methods=True,
         )
 
     # -- I/O helpers ---------------------------------------------------------------------------
@@ -169,6 +178,18 @@ class StripeGateway(PaymentGateway):
         malformed answer may follow a payment or refund made: it may have charged."""
         return self._call(operation, lambda: self._answer_data(create(), operation, what))
 
+    def _create_intent(
+        self, operation: str, params: PaymentIntentCreateParams, key: str
+    ) -> Mapping[str, Any]:
+        """A PaymentIntent created under our idempotency key (see ``_create``)."""
+        return self._create(
+            operation,
+            "PaymentIntent",
+            lambda: self._client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": key}
+            ),
+        )
+
     def _retrieve_intent(
         self, intent_id: str, operation: str, *, charged_possible: bool = True
     ) -> Mapping[str, Any]:
@@ -187,13 +208,7 @@ class StripeGateway(PaymentGateway):
         other than card and an amount Stripe cannot take exactly.
         """
         params = payment_intent_params(request, self._methods_param)
-        data = self._create(
-            "start_payment",
-            "PaymentIntent",
-            lambda: self._client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": request.idempotency_key}
-            ),
-        )
+        data = self._create_intent("start_payment", params, request.idempotency_key)
         secret = data.get("client_secret")
         if not isinstance(secret, str) or not secret:
             raise GatewayUnavailableError(
@@ -203,6 +218,44 @@ class StripeGateway(PaymentGateway):
             gateway_reference=data["id"],
             next_action=ClientSecretAction(secret, self._publishable_key),
             observation=self._observe(data, ObservationSource.RESPONSE, "start_payment"),
+        )
+
+    def save_payment_method(self, request: gateway.SaveMethodRequest) -> gateway.SavedPaymentMethod:
+        """Attach the PaymentMethod ``request.method_token`` (a ``pm_...``, or a test token
+        such as ``pm_card_visa``) to the Stripe Customer, made first when the request names
+        none; both calls carry keys derived from the request's idempotency key."""
+        customer = request.customer_reference
+        if customer is None:
+            data = self._create(
+                "save_payment_method",
+                "Customer",
+                lambda: self._client.v1.customers.create(
+                    params=customer_params(request),
+                    options={"idempotency_key": f"{request.idempotency_key}:customer"},
+                ),
+            )
+            customer = str(data["id"])
+        attached = self._create(
+            "save_payment_method",
+            "PaymentMethod",
+            lambda: self._client.v1.payment_methods.attach(
+                request.method_token,
+                params={"customer": customer},
+                options={"idempotency_key": f"{request.idempotency_key}:attach"},
+            ),
+        )
+        return gateway.SavedPaymentMethod(self.name, customer, str(attached["id"]))
+
+    def charge_saved_method(self, request: gateway.OffSessionCharge) -> gateway.PaymentStart:
+        """A PaymentIntent confirmed off-session on the saved method, under the request's
+        idempotency key (``off_session_intent_params``); a decline (402 ``card_error``) is a
+        ``PaymentDeclinedError``, and an answer the intent settles carries its observation."""
+        params = off_session_intent_params(request, self._methods_param)
+        data = self._create_intent("charge_saved_method", params, request.idempotency_key)
+        return gateway.PaymentStart(
+            gateway_reference=data["id"],
+            next_action=None,
+            observation=self._observe(data, ObservationSource.RESPONSE, "charge_saved_method"),
         )
 
     def lookup(self, reference: str, gateway_reference: str | None) -> GatewayObservation | None:

@@ -8,12 +8,27 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from payments.adapters.gateways.stripe.amounts import to_stripe_amount
 from payments.adapters.gateways.stripe.settings import METADATA_VALUE_LIMIT, PaymentMethodsParam
 from payments.domain.errors import InvalidAmountError, UnsupportedByGatewayError, ValidationError
-from payments.domain.gateway import PaymentRequest, RefundRequest
+from payments.domain.gateway import (
+    OffSessionCharge,
+    PaymentRequest,
+    RefundRequest,
+    SaveMethodRequest,
+)
 
 if TYPE_CHECKING:
-    from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+    from stripe.params import (
+        CustomerCreateParams,
+        PaymentIntentCreateParams,
+        RefundCreateParams,
+    )
 
-__all__ = ["payment_intent_params", "refund_params", "refund_reason"]
+__all__ = [
+    "customer_params",
+    "off_session_intent_params",
+    "payment_intent_params",
+    "refund_params",
+    "refund_reason",
+]
 
 _REFUND_REASONS: Final = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 
@@ -32,19 +47,26 @@ def payment_intent_params(
         raise UnsupportedByGatewayError(
             f"Stripe here takes card payments only, not {request.payment_method}."
         )
+    return cast("PaymentIntentCreateParams", _card_intent(request, methods_param))
+
+
+def _card_intent(
+    request: PaymentRequest | OffSessionCharge, methods_param: PaymentMethodsParam
+) -> dict[str, Any]:
+    """A card intent's ``amount``, ``currency``, card-only methods and metadata (the request's
+    own, then ``purchase_reference`` and ``purchase_id``); refuses an amount Stripe cannot take."""
     units = to_stripe_amount(request.amount)
     if units <= 0:
         raise InvalidAmountError("A Stripe payment must be of a positive amount.")
     metadata = {key: str(value)[:METADATA_VALUE_LIMIT] for key, value in request.metadata.items()}
     metadata["purchase_reference"] = request.reference
     metadata["purchase_id"] = request.purchase_id
-    wire: dict[str, Any] = {
+    return {
         "amount": units,
         "currency": request.amount.currency.code.lower(),
         methods_param: ["card"],
         "metadata": metadata,
     }
-    return cast("PaymentIntentCreateParams", wire)
 
 
 def refund_params(request: RefundRequest) -> RefundCreateParams:
@@ -85,3 +107,24 @@ def refund_reason(reason: str | None) -> str | None:
         return None
     normalised = re.sub(r"[\s\-]+", "_", reason.strip().lower())
     return normalised if normalised in _REFUND_REASONS else None
+
+
+def off_session_intent_params(
+    request: OffSessionCharge, methods_param: PaymentMethodsParam
+) -> PaymentIntentCreateParams:
+    """A PaymentIntent confirmed at once on the customer's saved method, without the payer
+    (``off_session``): ``customer``, ``payment_method``, ``confirm`` and ``off_session`` on
+    top of what ``payment_intent_params`` sends."""
+    wire = _card_intent(request, methods_param)
+    wire["customer"] = request.method.customer_reference
+    wire["payment_method"] = request.method.method_reference
+    wire["off_session"] = wire["confirm"] = True
+    return cast("PaymentIntentCreateParams", wire)
+
+
+def customer_params(request: SaveMethodRequest) -> CustomerCreateParams:
+    """The Stripe Customer a saved method belongs to: our customer id in its metadata."""
+    params: CustomerCreateParams = {"metadata": {"customer_id": request.customer_id}}
+    if request.email:
+        params["email"] = request.email
+    return params

@@ -16,6 +16,10 @@ from payments.adapters.sql.repositories.outbox import SqlOutbox
 from payments.adapters.sql.repositories.purchases import SqlPurchaseRepository
 from payments.adapters.sql.repositories.refunds import SqlRefundRepository
 from payments.adapters.sql.repositories.revenue import SqlRevenueStatistics
+from payments.adapters.sql.repositories.subscriptions import (
+    SqlSubscriptionRepository,
+    SqlUsageRepository,
+)
 from payments.adapters.sql.repositories.webhooks import (
     SqlWebhookDeliveryRepository,
     SqlWebhookEndpointRepository,
@@ -34,6 +38,8 @@ __all__ = [
     "SqlPurchaseRepository",
     "SqlRefundRepository",
     "SqlRevenueStatistics",
+    "SqlSubscriptionRepository",
+    "SqlUsageRepository",
     "SqlWebhookDeliveryRepository",
     "SqlWebhookEndpointRepository",
 ]

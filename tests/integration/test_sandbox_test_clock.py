@@ -1,0 +1,32 @@
+"""The sandbox test clock lives in the database: every process reading it sees a move."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.test_clock import SqlTestClock
+
+
+def test_a_move_is_seen_by_every_clock_on_the_database(database: Engine) -> None:
+    service, worker = SqlTestClock(database), SqlTestClock(database, refresh_seconds=0)
+    before = worker.now()
+
+    moved = service.advance(timedelta(days=15))
+    service.advance(timedelta(hours=1))
+
+    assert moved - datetime.now(UTC) > timedelta(days=14, hours=23)
+    assert worker.now() - before >= timedelta(days=15, hours=1)
+    assert worker.now().tzinfo is not None
+
+
+def test_a_clock_without_its_table_keeps_system_time(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/unmigrated.db")
+    try:
+        now = SqlTestClock(engine).now()
+        assert abs(now - datetime.now(UTC)) < timedelta(seconds=5)
+    finally:
+        engine.dispose()
