@@ -61,30 +61,51 @@ class RunningService:
 
 
 @contextmanager
+def serving(app: Callable[[str], Any]) -> Iterator[str]:
+    """Serve the WSGI app ``app(base_url)`` builds on a free loopback port, threaded; yield its
+    base URL, stop it afterwards."""
+    server = make_server(
+        "127.0.0.1", 0, lambda e, s: [], server_class=_ThreadingServer, handler_class=_QuietHandler
+    )
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        server.set_app(app(base_url))
+    except BaseException:
+        server.server_close()
+        raise
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base_url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def running_service(env: Mapping[str, str], configure: Any = None) -> Iterator[RunningService]:
     """Bind a free port, build the container for it, serve it threaded, stop it afterwards.
 
     ``configure(container)`` may override providers before the app is built.
     """
-    server = make_server(
-        "127.0.0.1", 0, lambda e, s: [], server_class=_ThreadingServer, handler_class=_QuietHandler
-    )
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    settings = Settings.from_env({**env, "PAYMENTS_PUBLIC_BASE_URL": base_url})
-    container = build_container(settings)
-    if configure is not None:
-        configure(container)
-    server.set_app(container.wsgi_app())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    built: list[Container] = []
+
+    def app(base_url: str) -> Any:
+        settings = Settings.from_env({**env, "PAYMENTS_PUBLIC_BASE_URL": base_url})
+        container = build_container(settings)
+        built.append(container)
+        if configure is not None:
+            configure(container)
+        return container.wsgi_app()
+
     session = requests.Session()
     try:
-        yield RunningService(base_url, container, session)
+        with serving(app) as base_url:
+            yield RunningService(base_url, built[0], session)
     finally:
-        server.shutdown()
-        server.server_close()
         session.close()
-        container.engine().dispose()
+        for container in built:
+            container.engine().dispose()
 
 
 # -- the real command line and `payments serve` as subprocesses ---------------------------------
