@@ -230,7 +230,8 @@ class Settings:
         routing_text = get("ROUTING", default_routing) or default_routing
         routing = _routing(routing_text)
         configured = configured_gateways(mode, stripe, wompi, payu, efecty)
-        check_routed_gateways(routing, configured, mode)
+        default = None if get("ROUTING") else default_routing
+        check_routed_gateways(routing, configured, mode, default=default)
         log_format = (get("LOG_FORMAT", "console") or "console").lower()
         if log_format not in ("json", "console"):
             raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
@@ -290,9 +291,12 @@ def configured_gateways(
     return frozenset(live)
 
 
-def check_routed_gateways(routing: RoutingTable, configured: frozenset[str], mode: str) -> None:
+def check_routed_gateways(
+    routing: RoutingTable, configured: frozenset[str], mode: str, *, default: str | None = None
+) -> None:
     """Refuse a routing table naming a gateway that is not configured: a market routed to it
-    would silently fall through to the next rule's gateway, or fail every checkout."""
+    would silently fall through to the next rule's gateway, or fail every checkout. ``default``:
+    the mode's default table, when ``PAYMENTS_ROUTING`` is unset (the message says so)."""
     missing = routing.gateways() - configured
     if not missing:
         return
@@ -302,8 +306,11 @@ def check_routed_gateways(routing: RoutingTable, configured: frozenset[str], mod
     unknown = len(missing) - len(known)
     named = ", ".join(known + ([f"{unknown} unknown gateway name(s)"] if unknown else []))
     available = ", ".join(sorted(configured)) or "none"
+    variable = "PAYMENTS_ROUTING"
+    if default is not None:
+        variable = f"PAYMENTS_ROUTING (unset, so {mode} mode's default '{default}')"
     raise ConfigurationError(
-        f"PAYMENTS_ROUTING names gateways that are not configured in {mode} mode: {named} "
+        f"{variable} names gateways that are not configured in {mode} mode: {named} "
         f"(configured: {available})."
     )
 

@@ -32,6 +32,13 @@ WOMPI_LIVE = {
     "PAYMENTS_WOMPI_EVENTS_SECRET": "prod_events_s3cr3tpw",
 }
 
+PAYU_TEST_MERCHANT = {  # PayU's public test merchant (reference §2.2), refused in live mode
+    "PAYMENTS_PAYU_MERCHANT_ID": "508029",
+    "PAYMENTS_PAYU_ACCOUNT_ID": "512321",
+    "PAYMENTS_PAYU_API_KEY": "4Vj8eK4rloUd272L48hsrarnUA",
+    "PAYMENTS_PAYU_API_LOGIN": "pRRXKOl8ikMmt9u",
+}
+
 
 @pytest.mark.parametrize("routing", ["*: sandbox", "*: payu", "CO: wompi; *: stripe"])
 def test_a_container_refuses_settings_routing_to_a_gateway_it_does_not_build(
@@ -89,6 +96,10 @@ def _refusal(done: subprocess.CompletedProcess[str]) -> str:
             {**LIVE, **WOMPI_LIVE, "PAYMENTS_WOMPI_PRIVATE_KEY": "prv_test_s3cr3tpw"},
             "PAYMENTS_WOMPI_PRIVATE_KEY",
         ),
+        ({**LIVE, "PAYMENTS_STRIPE_SECRET_KEY": "sk_test_s3cr3tpw"}, "PAYMENTS_STRIPE_SECRET_KEY"),
+        ({**LIVE, **PAYU_TEST_MERCHANT}, "PAYMENTS_PAYU_MERCHANT_ID"),
+        ({**LIVE, "PAYMENTS_ROUTING": "CO+cash: efecty; *: stripe"}, "PAYMENTS_ROUTING"),
+        ({"PAYMENTS_EFECTY_ENABLED": "0"}, "PAYMENTS_ROUTING (unset"),
         (
             {"PAYMENTS_DATABASE_URL": "postgresql+psycopg://pay:s3cr3tpw@db:port/payments"},
             "PAYMENTS_DATABASE_URL",

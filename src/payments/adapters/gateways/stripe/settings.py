@@ -81,7 +81,8 @@ def check_stripe_keys(mode: str, secret_key: str | None, webhook_secrets: Sequen
             raise ConfigurationError("Live mode needs PAYMENTS_STRIPE_SECRET_KEY (sk_live_...).")
         if key.startswith(("sk_test_", "rk_test_")):
             raise ConfigurationError(
-                "Live mode refuses a Stripe test key (sk_test_...): set the live secret key."
+                "Live mode refuses a Stripe test key in PAYMENTS_STRIPE_SECRET_KEY: set the live "
+                "secret key (sk_live_...)."
             )
         if not hooks:
             raise ConfigurationError(
@@ -96,7 +97,8 @@ def check_stripe_keys(mode: str, secret_key: str | None, webhook_secrets: Sequen
         return
     if key.startswith(("sk_live_", "rk_live_")):
         raise ConfigurationError(
-            "Sandbox mode refuses a live Stripe key (sk_live_...): use a test key (sk_test_...)."
+            "Sandbox mode refuses a live Stripe key in PAYMENTS_STRIPE_SECRET_KEY: use a test key "
+            "(sk_test_...)."
         )
     if key and not hooks:
         raise ConfigurationError(
