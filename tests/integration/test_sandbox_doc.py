@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.integration.service import payments_env, payments_serve
 
@@ -39,11 +40,10 @@ def test_every_documented_command_names_the_virtual_environment_make_creates() -
     assert bare == [], "not on PATH after make: write .venv/bin/python or .venv/bin/payments"
 
 
-def test_the_curl_walkthrough_as_written_completes_declines_and_pays_by_pse_as_documented(
-    tmp_path: Path,
-) -> None:
-    script = "\n".join(_shell_blocks("Trying it with curl"))
-    assert "/decline" in script
+def _run_as_written(tmp_path: Path, *sections: str) -> list[dict[str, Any]]:
+    """The ``sh`` blocks of ``sections``, in order, run by bash against ``payments serve``; the
+    JSON objects they print, one per line."""
+    script = "\n".join(block for section in sections for block in _shell_blocks(section))
     url = f"sqlite:///{tmp_path / 'payments.db'}"
     with payments_serve(url, tmp_path) as api:
         script = script.replace(DOCUMENTED_BASE, api)
@@ -58,11 +58,17 @@ def test_the_curl_walkthrough_as_written_completes_declines_and_pays_by_pse_as_d
             timeout=120,
             check=False,
         )
-
     assert done.returncode == 0, done.stderr
-    approved, declined, banks, paid = (
-        json.loads(line) for line in done.stdout.splitlines() if line.strip()
-    )
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_the_curl_walkthrough_as_written_completes_declines_and_pays_by_pse_as_documented(
+    tmp_path: Path,
+) -> None:
+    assert "/decline" in "\n".join(_shell_blocks("Trying it with curl"))
+
+    approved, declined, banks, paid = _run_as_written(tmp_path, "Trying it with curl")
+
     # The card purchase went to the Stripe adapter, against the Stripe simulator.
     assert approved["purchase"]["status"] == "completed"
     assert approved["result"]["gateway"] == "stripe"
@@ -76,3 +82,18 @@ def test_the_curl_walkthrough_as_written_completes_declines_and_pays_by_pse_as_d
     assert paid["purchase"]["status"] == "completed"
     assert paid["result"]["gateway"] == "wompi"
     assert paid["result"]["delivered_status"] == 200
+
+
+def test_the_efecty_walkthrough_as_written_pays_one_voucher_by_action_one_by_confirmation(
+    tmp_path: Path,
+) -> None:
+    printed = _run_as_written(tmp_path, "Trying it with curl", "Efecty")
+
+    approved, confirmed, account = printed[-3:]
+    assert approved["purchase"]["status"] == "completed"
+    assert approved["result"]["gateway"] == "efecty"
+    assert approved["result"]["voucher"] == "accepted"
+    assert confirmed["status"] == "completed"
+    assert confirmed["gateway"] == "efecty"
+    assert account["customer_id"] == "cus_carla"
+    assert account["credits"] == "16.00"

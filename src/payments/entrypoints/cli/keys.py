@@ -12,7 +12,8 @@ from payments.entrypoints.cli.common import command_group, open_container, print
 
 def cmd_create(args: argparse.Namespace) -> int:
     _, secret = open_container().access().create_key(args.role, args.customer_id)
-    print(f"created a {args.role} key; it is shown only this once:", file=sys.stderr)
+    article = "an" if args.role[:1] in ("a", "e", "i", "o", "u") else "a"
+    print(f"created {article} {args.role} key; it is shown only this once:", file=sys.stderr)
     print(secret)
     return 0
 
