@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from decimal import Decimal
@@ -20,6 +21,7 @@ from payments.adapters.gateways.payu.settings import (
     SANDBOX_MERCHANT_ID,
     SignatureAlgorithm,
 )
+from payments.domain.errors import ValidationError
 from payments.domain.gateway import Payer, PaymentRequest
 from payments.domain.money import Money
 
@@ -94,3 +96,15 @@ def test_a_refund_names_the_order_and_its_charge() -> None:
         "reason": "Customer",
         "parentTransactionId": "tx-1",
     }
+
+
+def test_a_payer_without_an_e_mail_is_refused_naming_the_api_field() -> None:
+    """The API takes the payer's e-mail as ``customer.email``: the refusal names that field."""
+    request = dataclasses.replace(
+        _request(Money("50000", "COP")), payer=Payer("cus_1", None, "Ana")
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        submit_transaction_command(request, MERCHANT, notify_url=None)
+
+    assert [error.field for error in caught.value.errors] == ["customer.email"]

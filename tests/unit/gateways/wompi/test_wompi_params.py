@@ -120,7 +120,7 @@ def test_a_company_pays_pse_as_user_type_1() -> None:
             "payer.document_number",
         ),
         ({"payment_method": "pse", "payer": replace(PAYER, person_type=None)}, "payer.person_type"),
-        ({"payer": replace(PAYER, email=None)}, "payer.email"),
+        ({"payer": replace(PAYER, email=None)}, "customer.email"),
     ],
 )
 def test_a_missing_detail_is_refused_naming_its_field(

@@ -150,7 +150,7 @@ def submit_transaction_command(
     if account is None:
         raise _missing("country", f"a PayU account for {request.country}")
     if not request.payer.email:
-        raise _missing("payer.email", "the payer's e-mail")
+        raise _missing("customer.email", "the payer's e-mail (customer.email)")
     order: dict[str, object] = {
         "accountId": account,
         "referenceCode": request.reference,

@@ -105,7 +105,7 @@ def transaction_body(
     (or ``InvalidAmountError``) for a request Wompi cannot be sent, so a caller can check a
     request before fetching the acceptance tokens."""
     if not request.payer.email:
-        raise _missing("payer.email", "the payer's e-mail (customer_email)")
+        raise _missing("customer.email", "the payer's e-mail (customer.email)")
     cents = to_amount_in_cents(request.amount)
     currency = request.amount.currency.code
     body: dict[str, object] = {
