@@ -106,7 +106,9 @@ class PayUSimulator(SimulatedProvider):
         with self._lock:
             order = self._order(order_id)
             require_status(
-                order.status, _OPEN, f"A {order.status} PayU order cannot be settled again."
+                order.status,
+                _OPEN,
+                f"The PayU order is {order.status}: it cannot be settled again.",
             )
             order.charge.settle(state, message)
             order.status = status

@@ -172,7 +172,7 @@ class WompiSimulator(SimulatedProvider):
             require_status(
                 transaction.status,
                 _PENDING,
-                f"A {transaction.status} Wompi transaction cannot become {status}.",
+                f"The Wompi transaction is {transaction.status}: it cannot become {status}.",
             )
             if status != "APPROVED":
                 message = message or _DECLINE_MESSAGES.get(status)
