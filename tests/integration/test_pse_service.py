@@ -63,9 +63,22 @@ def test_a_pse_checkout_with_a_listed_bank_redirects_the_payer(service: RunningS
     assert method["financial_institution_code"] == bank
 
 
+@pytest.fixture
+def wompi_alone(sqlite_engine: Engine) -> Iterator[RunningService]:
+    """Colombia routed to Wompi alone: the default sandbox routing would fail a refused bank
+    over to PayU (a refusal proves nothing was charged), whose simulator takes any bank."""
+    env = {
+        "PAYMENTS_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
+        "PAYMENTS_ROUTING": "CO+cash: efecty; CO: wompi; *: stripe",
+    }
+    with running_service(env) as running:
+        yield running
+
+
 def test_a_bank_the_provider_refuses_is_422_and_leaves_no_open_purchase(
-    service: RunningService,
+    wompi_alone: RunningService,
 ) -> None:
+    service = wompi_alone
     key = service.admin_key()
     product = service.call("POST", "/v1/products", key, PACKAGE).json()
     answer = service.call(
