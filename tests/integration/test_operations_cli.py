@@ -17,7 +17,7 @@ def _paid(operations: Operations, customer_id: str) -> dict[str, object]:
     purchase = operations.buy(customer_id)
     headers, body = operations.approve_at_provider(purchase)
     answer = operations.service.http.post(
-        operations.service.base_url + "/v1/webhooks/sandbox", data=body, headers=headers, timeout=30
+        operations.service.base_url + "/v1/webhooks/stripe", data=body, headers=headers, timeout=30
     )
     assert answer.json() == {"status": "processed"}, answer.text
     return purchase
@@ -45,7 +45,7 @@ def test_purchases_show_json_has_the_purchase_its_trail_notifications_refunds_an
     trail = [step["to_status"] for step in document["audit"]]
     assert trail[0] == "pending" and trail[-2:] == ["completed", "partially_refunded"], trail
     assert [n["status"] for n in document["notifications"]] == ["processed"]
-    assert document["notifications"][0]["provider"] == "sandbox"
+    assert document["notifications"][0]["provider"] == "stripe"
     assert [r["id"] for r in document["refunds"]] == [refund.json()["id"]]
     assert document["refunds"][0]["amount"] == {"amount": "9.99", "currency": "EUR"}
     sources = {entry["asset"] for entry in document["ledger"]}

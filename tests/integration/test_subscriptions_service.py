@@ -204,7 +204,7 @@ def test_buying_a_plan_as_a_purchase_points_to_subscriptions(sqlite_engine: Engi
 def test_a_market_routed_to_a_gateway_without_saved_methods_is_refused(
     sqlite_engine: Engine,
 ) -> None:
-    env = {"PAYMENTS_DATABASE_URL": _url(sqlite_engine), "PAYMENTS_ROUTING": "*: sandbox"}
+    env = {"PAYMENTS_DATABASE_URL": _url(sqlite_engine), "PAYMENTS_ROUTING": "*: payu"}
     with running_service(env) as service:
         api = Billing(service)
         plan = api.call("POST", "/v1/products", PLAN, status=201)

@@ -395,7 +395,7 @@ def test_simulator_errors_have_stripes_shape(sandbox: Sandbox) -> None:
     missing = requests.get(sandbox.base + "/v1/payment_intents/pi_nope", headers=auth, timeout=5)
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "resource_missing"
-    unknown = requests.get(sandbox.base + "/v1/customers", headers=auth, timeout=5)
+    unknown = requests.get(sandbox.base + "/v1/no_such_resource", headers=auth, timeout=5)
     assert unknown.status_code == 404
     assert unknown.json()["error"]["type"] == "invalid_request_error"
     anonymous = requests.post(sandbox.base + "/v1/refunds", timeout=5)
@@ -403,7 +403,7 @@ def test_simulator_errors_have_stripes_shape(sandbox: Sandbox) -> None:
     assert "error" in anonymous.json()
     extra = requests.post(
         sandbox.base + "/v1/payment_intents",
-        data={"amount": "100", "currency": "eur", "confirm": "true"},
+        data={"amount": "100", "currency": "eur", "no_such_parameter": "true"},
         headers=auth,
         timeout=5,
     )

@@ -85,6 +85,19 @@ def test_head_answers_every_get_route_of_the_openapi_document(template: str) -> 
         )
         assert endpoint.status_code == 201, endpoint.text
         path = path.replace("{endpoint_id}", endpoint.json["id"])
+    if "{subscription_id}" in path:
+        plan_id = api.create_plan()["id"]
+        subscription = api.post(
+            "/v1/subscriptions",
+            {
+                "customer_id": "cus_ana",
+                "plan_id": plan_id,
+                "country": "PT",
+                "payment_method_token": "pm_card_visa",
+            },
+        )
+        assert subscription.status_code == 201, subscription.text
+        path = path.replace("{subscription_id}", subscription.json["id"])
 
     got = api.client.simulate_get(path, headers=headers)
     head = api.client.simulate_head(path, headers=headers)

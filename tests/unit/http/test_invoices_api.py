@@ -148,3 +148,10 @@ def test_revenue_refuses_a_query_without_currency_or_with_a_bad_window(api: Api)
     ):
         result = api.get(f"/v1/stats/revenue{query}", role="admin")
         assert_problem(result, 422, "validation_error")
+
+
+def test_revenue_to_the_first_day_there_is_reads_from_that_day(api: Api) -> None:
+    # the default window reaches before year 1: it starts at the first day there is
+    result = api.get("/v1/stats/revenue?currency=EUR&to=0001-01-01", role="admin")
+    assert result.status_code == 200, result.text
+    assert result.json["currency"] == "EUR"

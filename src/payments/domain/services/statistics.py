@@ -46,7 +46,7 @@ class StatisticsService(UseCase):
             errors.append(FieldError("currency", "an ISO 4217 code is required"))
         today = self._clock.now().date()
         end = _day(last, "to", errors) or today
-        start = _day(first, "from", errors) or end - timedelta(days=DEFAULT_DAYS - 1)
+        start = _day(first, "from", errors) or _days_before(end, DEFAULT_DAYS - 1)
         try:
             grain = Granularity(granularity or Granularity.DAY.value)
         except ValueError:
@@ -60,6 +60,14 @@ class StatisticsService(UseCase):
         with self._uow() as uow:
             rows = uow.revenue.revenue_rows(query)
         return revenue_report(query, rows)
+
+
+def _days_before(day: date, days: int) -> date:
+    """``day`` less ``days`` days, or the first day there is when that falls before it."""
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        return date.min
 
 
 def _day(text: str | None, name: str, errors: list[FieldError]) -> date | None:
