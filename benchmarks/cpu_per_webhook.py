@@ -26,10 +26,10 @@ from bench_database import (
     seed_processing_purchases,
     throwaway_database,
 )
+from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 from cpu_accounting import database_backends, process_cpu_seconds
 from signed_events import WEBHOOK_PATH, SignedDelivery, build_events, sign
 from sqlalchemy import Engine
-from webhooks import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 
 from payments.adapters.sql.engine import make_engine
 from payments.config import Settings

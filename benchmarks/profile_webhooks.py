@@ -24,9 +24,9 @@ import falcon
 import falcon.testing
 import psycopg
 from bench_database import check_settled_once, seed_processing_purchases, throwaway_database
+from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 from signed_events import WEBHOOK_PATH, build_events, sign
 from sqlalchemy.engine import Connection
-from webhooks import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 
 from payments.adapters.gateways.stripe import StripeGateway
 from payments.adapters.sql import direct
