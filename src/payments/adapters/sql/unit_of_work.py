@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
+from payments.adapters.sql import direct
 from payments.adapters.sql.engine import rollback
 from payments.adapters.sql.repositories import (
     SqlApiKeyRepository,
@@ -25,7 +26,8 @@ class SqlUnitOfWork(UnitOfWork):
     not committed. The object can be used for one block after another, not for nested blocks.
 
     ``commit()`` first writes to the outbox the new events of every aggregate the block loaded
-    or added, in the same transaction.
+    or added, in the same transaction. On PostgreSQL some writes are sent with the statement
+    after them or with the ``COMMIT`` (``direct.execute_later``); their errors surface there.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -62,6 +64,7 @@ class SqlUnitOfWork(UnitOfWork):
         if connection is None:
             return
         try:
+            direct.discard(connection)
             rollback(connection)
         except Exception:
             if all(part is None for part in exc_info):
@@ -76,11 +79,12 @@ class SqlUnitOfWork(UnitOfWork):
         if self._connection is None:
             raise RuntimeError("commit() outside a 'with' block.")
         self.outbox.add(self._seen.collect_new_events())
-        self._connection.commit()
+        direct.commit(self._connection)
 
     def rollback(self) -> None:
         """Forget every uncommitted change, and the aggregates seen; harmless after a commit or
         outside a block."""
         self._seen.forget()
         if self._connection is not None:
+            direct.discard(self._connection)
             rollback(self._connection)

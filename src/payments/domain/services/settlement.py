@@ -84,7 +84,7 @@ def _credit_completion(
 ) -> None:
     if not any(isinstance(e, PurchaseCompleted) for e in purchase.events):
         return
-    uow.ledger.append_all(
+    uow.ledger.book(
         purchase_entries(
             Movement(purchase.customer_id, purchase.id, purchase.amount, purchase.credits),
             validity_days=purchase.validity_days,
