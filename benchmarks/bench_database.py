@@ -58,9 +58,10 @@ def throwaway_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
         admin.dispose()
 
 
-def seed_processing_purchases(engine: Engine, count: int) -> list[SeededPurchase]:
+def seed_processing_purchases(engine: Engine, count: int, start: int = 0) -> list[SeededPurchase]:
     """One product, and ``count`` purchases (one customer each) ``processing`` at Stripe as
-    ``pi_bench_<n>``, stored through the unit of work as the purchase service would."""
+    ``pi_bench_<n>`` from ``n = start``, stored through the unit of work as the purchase
+    service would."""
     clock, ids = SystemClock(), UlidGenerator()
     catalog = CatalogService(lambda: SqlUnitOfWork(engine), clock, ids)
     product = catalog.create(
@@ -71,9 +72,9 @@ def seed_processing_purchases(engine: Engine, count: int) -> list[SeededPurchase
         validity_days=60,
     )
     seeded: list[SeededPurchase] = []
-    for start in range(0, count, SEED_BATCH):
+    for first in range(start, start + count, SEED_BATCH):
         with SqlUnitOfWork(engine) as uow:
-            for n in range(start, min(start + SEED_BATCH, count)):
+            for n in range(first, min(first + SEED_BATCH, start + count)):
                 purchase = _processing_purchase(product, n, clock.now(), ids)
                 uow.customers.add(Customer(purchase.customer_id, None, None, purchase.created_at))
                 uow.purchases.add(purchase)
@@ -284,7 +285,7 @@ def preload(engine: Engine, count: int) -> None:
                 text(
                     "INSERT INTO ledger_entries (id, customer_id, kind, asset, amount, source, "
                     f"created_at, purchase_id) SELECT 'led_{kind}_' || p.id, p.customer_id, "
-                    f"'{kind}', {asset}, {amount}, 'purchase:' || p.id || ':{kind}', "
+                    f"'{kind}', {asset}, {amount}, 'purchase\\:' || p.id || '\\:{kind}', "
                     "p.updated_at, p.id FROM purchases AS p WHERE p.customer_id = :customer"
                 ),
                 {"customer": PRELOAD_CUSTOMER},

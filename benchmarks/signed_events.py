@@ -112,12 +112,12 @@ def intent_succeeded_event(purchase: SeededPurchase, event_id: str, created: int
     return json.dumps(event, indent=2).encode("utf-8")
 
 
-def build_events(purchases: Iterable[SeededPurchase]) -> list[tuple[str, bytes]]:
-    """One ``(event id, body)`` per purchase; event ids are ``evt_bench_<n>``."""
+def build_events(purchases: Iterable[SeededPurchase], start: int = 0) -> list[tuple[str, bytes]]:
+    """One ``(event id, body)`` per purchase; event ids are ``evt_bench_<n>`` from ``start``."""
     created = int(time.time())
     return [
         (f"evt_bench_{n}", intent_succeeded_event(p, f"evt_bench_{n}", created))
-        for n, p in enumerate(purchases)
+        for n, p in enumerate(purchases, start=start)
     ]
 
 

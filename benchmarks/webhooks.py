@@ -16,6 +16,7 @@ import statistics
 import sys
 from collections.abc import Sequence
 
+import memory
 from bench_run import (
     APPS,
     DEFAULT_SERVER_URL,
@@ -59,6 +60,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="auto: wrk when installed, else the (slower) Python one",
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="instead: one API worker's RSS over 100,000 applied webhooks (memory.py)",
+    )
     args = parser.parse_args(argv)
     for name, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, name) is None:
@@ -135,6 +141,8 @@ def report(runs: Sequence[RunFigures], args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.memory:
+        return memory.main([])
     # Stopped from outside: unwind, so that the servers stop and the databases are dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL

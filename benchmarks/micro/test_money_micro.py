@@ -27,7 +27,8 @@ def test_allocate_in_three_shares(benchmark: BenchmarkFixture) -> None:
 
 def test_split_a_refund_in_twelve(benchmark: BenchmarkFixture) -> None:
     parts = benchmark(PRICE.split, 12)
-    assert len(parts) == 12 and sum(parts, start=Money.zero("EUR")) == PRICE
+    assert len(parts) == 12
+    assert sum(parts, start=Money.zero("EUR")) == PRICE
 
 
 def test_parse_and_write_the_wire_form(benchmark: BenchmarkFixture) -> None:
