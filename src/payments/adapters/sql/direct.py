@@ -45,6 +45,11 @@ class Expectation:
     count: CountCheck | None = None
     refused: Refusal | None = None
 
+    @property
+    def anything(self) -> bool:
+        """Whether the answer must be seen before the transaction may commit."""
+        return self.count is not None or self.refused is not None
+
 
 NOTHING_EXPECTED = Expectation()
 
@@ -125,7 +130,7 @@ def commit(connection: Connection) -> None:
     ``COMMIT`` in one round trip (a failure among them rolls everything back and is raised)."""
     driver = _driver(connection)
     batch = _BATCHES.get(driver) if driver is not None else None
-    if batch is not None and all(p.expect is NOTHING_EXPECTED for p in batch.pending):
+    if batch is not None and not any(p.expect.anything for p in batch.pending):
         # psycopg then finds the transaction over and sends nothing more.
         cursor = driver.cursor()
         cursor.execute(b"COMMIT")
