@@ -106,6 +106,8 @@ def execute_later(
 def settle(connection: Connection) -> None:
     """Send the statements queued on this connection, wait for their answers and run their
     checks; raises what the first failed statement raises (its ``refused`` error if any)."""
+    if not _BATCHES:  # nothing queued on any connection: the usual case, decided at once
+        return
     driver = _driver(connection)
     batch = _BATCHES.pop(driver, None) if driver is not None else None
     if batch is None:
@@ -128,6 +130,9 @@ def settle(connection: Connection) -> None:
 def commit(connection: Connection) -> None:
     """Commit the connection's transaction; queued writes without checks go with the
     ``COMMIT`` in one round trip (a failure among them rolls everything back and is raised)."""
+    if not _BATCHES:
+        connection.commit()
+        return
     driver = _driver(connection)
     batch = _BATCHES.get(driver) if driver is not None else None
     if batch is not None and not any(p.expect.anything for p in batch.pending):
@@ -141,6 +146,8 @@ def commit(connection: Connection) -> None:
 
 def discard(connection: Connection) -> None:
     """Forget the queued statements (before a rollback): their answers are read and dropped."""
+    if not _BATCHES:
+        return
     driver = _driver(connection)
     batch = _BATCHES.pop(driver, None) if driver is not None else None
     if batch is not None:
