@@ -115,13 +115,7 @@ def settle(connection: Connection) -> None:
     try:
         batch.pipeline.__exit__(None, None, None)  # a Sync; psycopg reads every answer
     except connection.dialect.loaded_dbapi.Error as error:
-        failed = next((p for p in batch.pending if p.cursor.pgresult is None), None)
-        statement = failed.statement if failed is not None else None
-        translated = _translated(connection, statement, {}, error, failed and failed.cursor)
-        refused = failed.expect.refused if failed is not None else None
-        if refused is not None and isinstance(translated, exc.IntegrityError):
-            raise refused(translated) from translated
-        raise translated from error
+        raise _failure(connection, batch, error) from error
     for pending in batch.pending:
         if pending.expect.count is not None:
             pending.expect.count(pending.cursor.rowcount)
@@ -137,9 +131,7 @@ def commit(connection: Connection) -> None:
     batch = _BATCHES.get(driver) if driver is not None else None
     if batch is not None and not any(p.expect.anything for p in batch.pending):
         # psycopg then finds the transaction over and sends nothing more.
-        cursor = driver.cursor()
-        cursor.execute(b"COMMIT")
-        batch.pending.append(_Pending(cursor, None))
+        _send(connection, batch, _Pending(driver.cursor(), None), b"COMMIT", {})
     settle(connection)
     connection.commit()
 
@@ -193,6 +185,18 @@ def _open(connection: Connection) -> _Batch:
         pipeline.__enter__()
         batch = _BATCHES[driver] = _Batch(pipeline)
     return batch
+
+
+def _failure(connection: Connection, batch: _Batch, error: Any) -> Exception:
+    """The error to raise for a failed statement of ``batch``: the first one without an answer
+    failed (psycopg gives no answer to those after it either); its ``refused`` error if any."""
+    failed = next((p for p in batch.pending if p.cursor.pgresult is None), None)
+    statement = failed.statement if failed is not None else None
+    translated = _translated(connection, statement, {}, error, failed and failed.cursor)
+    refused = failed.expect.refused if failed is not None else None
+    if refused is not None and isinstance(translated, exc.IntegrityError):
+        return refused(translated)
+    return translated
 
 
 def _settle_first(connection: Connection, *_: Any) -> None:
@@ -268,7 +272,6 @@ def _run(
     """Execute on psycopg's cursor, converting the parameters and translating its errors; in
     a batch (pipeline mode) the statement is only queued, and its answer awaited by ``settle``."""
     statement = converters.statement
-    dialect = connection.dialect
     values = dict(parameters)
     try:
         for name, process in converters.binds:
@@ -281,15 +284,31 @@ def _run(
             error,
         ) from error
     dbapi_connection: Any = connection.connection.driver_connection
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(statement.pyformat, values)
-    except dialect.loaded_dbapi.Error as error:
-        raise _translated(connection, statement, values, error, cursor) from error
     batch = _BATCHES.get(dbapi_connection) if _BATCHES else None
+    pending = _Pending(dbapi_connection.cursor(), statement, expect)
+    _send(connection, batch, pending, statement.pyformat, values)
+    return pending.cursor
+
+
+def _send(
+    connection: Connection, batch: _Batch | None, pending: _Pending, sql: Any, values: Parameters
+) -> None:
+    """Execute on the pending statement's cursor (queued when in ``batch``)."""
     if batch is not None:
-        batch.pending.append(_Pending(cursor, statement, expect))
-    return cursor
+        batch.pending.append(pending)
+    try:
+        pending.cursor.execute(sql, values)
+    except connection.dialect.loaded_dbapi.Error as error:
+        if batch is None:
+            raise _translated(
+                connection, pending.statement, values, error, pending.cursor
+            ) from error
+        # In pipeline mode psycopg may meet the error of a statement queued before this one
+        # while sending it: the batch has failed; leave pipeline mode and say which failed.
+        _BATCHES.pop(connection.connection.driver_connection, None)
+        with suppress(Exception):
+            batch.pipeline.__exit__(None, None, None)
+        raise _failure(connection, batch, error) from error
 
 
 def _translated(
