@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--app",
         choices=("payments", "reference"),
         default="payments",
-        help="reference: the hand-written handler of webhooks.py --app reference",
+        help="reference: the hand-written handler webhooks.py compares against",
     )
     args = parser.parse_args(argv)
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
