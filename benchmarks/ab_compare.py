@@ -37,10 +37,10 @@ def _worker(batch: int, batches: int) -> int:
     """Serve ``first`` and ``duplicate`` commands on stdin, answering the CPU each batch used."""
     import falcon.testing
     from bench_database import seed_processing_purchases, throwaway_database
+    from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
     from cpu_accounting import database_backends
     from cpu_per_webhook import _post_all
     from signed_events import build_events, sign
-    from webhooks import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 
     from payments.adapters.sql.engine import make_engine
     from payments.config import Settings

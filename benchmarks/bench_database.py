@@ -14,6 +14,7 @@ from sqlalchemy import Engine, make_url, text
 
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import upgrade
+from payments.adapters.sql.tables import purchases
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.domain.catalog import Product
@@ -30,6 +31,10 @@ from payments.domain.purchase import (
 from payments.domain.services.catalog import CatalogService
 
 SEED_BATCH = 500
+PRELOAD_CUSTOMER = "cus_preload"
+"""Owner of every preloaded row: the checks below count only the benchmark's own rows."""
+OURS = f"customer_id <> '{PRELOAD_CUSTOMER}'"
+OUR_INBOX = "event_id NOT LIKE 'evt_preload_%'"
 PRICE = Money("79.99", "EUR")
 CREDITS = Decimal(8)
 
@@ -53,9 +58,10 @@ def throwaway_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
         admin.dispose()
 
 
-def seed_processing_purchases(engine: Engine, count: int) -> list[SeededPurchase]:
+def seed_processing_purchases(engine: Engine, count: int, start: int = 0) -> list[SeededPurchase]:
     """One product, and ``count`` purchases (one customer each) ``processing`` at Stripe as
-    ``pi_bench_<n>``, stored through the unit of work as the purchase service would."""
+    ``pi_bench_<n>`` from ``n = start``, stored through the unit of work as the purchase
+    service would."""
     clock, ids = SystemClock(), UlidGenerator()
     catalog = CatalogService(lambda: SqlUnitOfWork(engine), clock, ids)
     product = catalog.create(
@@ -66,9 +72,9 @@ def seed_processing_purchases(engine: Engine, count: int) -> list[SeededPurchase
         validity_days=60,
     )
     seeded: list[SeededPurchase] = []
-    for start in range(0, count, SEED_BATCH):
+    for first in range(start, start + count, SEED_BATCH):
         with SqlUnitOfWork(engine) as uow:
-            for n in range(start, min(start + SEED_BATCH, count)):
+            for n in range(first, min(first + SEED_BATCH, start + count)):
                 purchase = _processing_purchase(product, n, clock.now(), ids)
                 uow.customers.add(Customer(purchase.customer_id, None, None, purchase.created_at))
                 uow.purchases.add(purchase)
@@ -158,8 +164,8 @@ def check_settled_once(engine: Engine, count: int) -> list[Check]:
         def scalar(sql: str) -> object:
             return connection.execute(text(sql)).scalar_one()
 
-        completed = scalar("SELECT count(*) FROM purchases WHERE status = 'completed'")
-        total = scalar("SELECT count(*) FROM purchases")
+        completed = scalar(f"SELECT count(*) FROM purchases WHERE status = 'completed' AND {OURS}")
+        total = scalar(f"SELECT count(*) FROM purchases WHERE {OURS}")
         audit_completions = scalar(
             "SELECT count(*) FROM purchase_audit WHERE to_status = 'completed'"
         )
@@ -167,20 +173,25 @@ def check_settled_once(engine: Engine, count: int) -> list[Check]:
             "SELECT count(*) FROM (SELECT purchase_id FROM purchase_audit "
             "WHERE to_status = 'completed' GROUP BY purchase_id HAVING count(*) > 1) AS t"
         )
-        ledger = scalar("SELECT count(*) FROM ledger_entries")
+        ledger = scalar(f"SELECT count(*) FROM ledger_entries WHERE {OURS}")
         misbooked = scalar(
-            "SELECT count(*) FROM purchases p WHERE 2 <> (SELECT count(*) FROM ledger_entries l "
+            f"SELECT count(*) FROM purchases p WHERE p.{OURS} AND 2 <> (SELECT count(*) "
+            "FROM ledger_entries l "
             "WHERE l.purchase_id = p.id AND l.customer_id = p.customer_id AND ("
             "(l.kind = 'purchase_credits' AND l.asset = 'credits' AND l.amount = p.credits) OR "
             "(l.kind = 'purchase_payment' AND l.asset = p.currency AND l.amount = p.amount)))"
         )
         credits = scalar(
-            "SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE asset = 'credits'"
+            "SELECT coalesce(sum(amount), 0) FROM ledger_entries "
+            f"WHERE asset = 'credits' AND {OURS}"
         )
-        money = scalar("SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE asset = 'EUR'")
-        inbox = scalar("SELECT count(*) FROM webhook_inbox")
+        money = scalar(
+            f"SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE asset = 'EUR' AND {OURS}"
+        )
+        inbox = scalar(f"SELECT count(*) FROM webhook_inbox WHERE {OUR_INBOX}")
         inbox_processed = scalar(
-            "SELECT count(DISTINCT purchase_id) FROM webhook_inbox WHERE status = 'processed'"
+            "SELECT count(DISTINCT purchase_id) FROM webhook_inbox "
+            f"WHERE status = 'processed' AND {OUR_INBOX}"
         )
     want_credits = CREDITS * count
     want_money = PRICE.amount * count
@@ -227,11 +238,69 @@ def check_reference_settled(engine: Engine, count: int) -> list[Check]:
         def scalar(sql: str) -> object:
             return connection.execute(text(sql)).scalar_one()
 
-        completed = scalar("SELECT count(*) FROM purchases WHERE status = 'completed'")
-        ledger = scalar("SELECT count(DISTINCT purchase_id) FROM ledger_entries")
-        inbox = scalar("SELECT count(*) FROM webhook_inbox")
+        completed = scalar(f"SELECT count(*) FROM purchases WHERE status = 'completed' AND {OURS}")
+        ledger = scalar(f"SELECT count(DISTINCT purchase_id) FROM ledger_entries WHERE {OURS}")
+        inbox = scalar(f"SELECT count(*) FROM webhook_inbox WHERE {OUR_INBOX}")
     return [
         Check("purchases completed", completed == count, f"{completed} of {count}"),
         Check("1 ledger entry per purchase", ledger == count, f"{ledger} purchases booked"),
         Check("inbox messages", inbox == count, f"{inbox} stored"),
     ]
+
+
+def preload(engine: Engine, count: int) -> None:
+    """``count`` completed purchases, their processed inbox rows and two ledger entries each,
+    written in bulk by PostgreSQL (``generate_series``), then ``ANALYZE``: the benchmark at
+    scale. Copies of the first seeded purchase, owned by ``PRELOAD_CUSTOMER``."""
+    if count <= 0:
+        return
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO customers (id, created_at) VALUES (:customer, now())"),
+            {"customer": PRELOAD_CUSTOMER},
+        )
+        columns = [c.name for c in purchases.c]
+        chosen = {
+            "id": "'pur_preload_' || g",
+            "reference": "'ref_preload_' || g",
+            "customer_id": f"'{PRELOAD_CUSTOMER}'",
+            "status": "'completed'",
+            "gateway_reference": "'pi_preload_' || g",
+            "completed_at": "t.updated_at",
+        }
+        selected = ", ".join(chosen.get(name, f"t.{name}") for name in columns)
+        connection.execute(
+            text(
+                f"INSERT INTO purchases ({', '.join(columns)}) SELECT {selected} "
+                "FROM generate_series(1, :count) AS g, "
+                "(SELECT * FROM purchases ORDER BY id LIMIT 1) AS t"
+            ),
+            {"count": count},
+        )
+        for kind, asset, amount in (
+            ("purchase_credits", "'credits'", "p.credits"),
+            ("purchase_payment", "p.currency", "p.amount"),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO ledger_entries (id, customer_id, kind, asset, amount, source, "
+                    f"created_at, purchase_id) SELECT 'led_{kind}_' || p.id, p.customer_id, "
+                    f"'{kind}', {asset}, {amount}, 'purchase\\:' || p.id || '\\:{kind}', "
+                    "p.updated_at, p.id FROM purchases AS p WHERE p.customer_id = :customer"
+                ),
+                {"customer": PRELOAD_CUSTOMER},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO webhook_inbox (id, provider, event_id, event_type, headers, body, "
+                "received_at, status, attempts, processed_at, purchase_id) "
+                "SELECT 'whk_' || p.id, 'stripe', 'evt_preload_' || p.id, "
+                "'payment_intent.succeeded', '{}', convert_to('{}', 'UTF8'), p.updated_at, "
+                "'processed', 0, p.updated_at, p.id FROM purchases AS p "
+                "WHERE p.customer_id = :customer"
+            ),
+            {"customer": PRELOAD_CUSTOMER},
+        )
+    with engine.begin() as connection:
+        for table in ("customers", "purchases", "ledger_entries", "webhook_inbox"):
+            connection.execute(text(f"ANALYZE {table}"))

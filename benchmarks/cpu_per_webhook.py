@@ -26,10 +26,10 @@ from bench_database import (
     seed_processing_purchases,
     throwaway_database,
 )
+from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 from cpu_accounting import database_backends, process_cpu_seconds
 from signed_events import WEBHOOK_PATH, SignedDelivery, build_events, sign
 from sqlalchemy import Engine
-from webhooks import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 
 from payments.adapters.sql.engine import make_engine
 from payments.config import Settings
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--app",
         choices=("payments", "reference"),
         default="payments",
-        help="reference: the hand-written handler of webhooks.py --app reference",
+        help="reference: the hand-written handler webhooks.py compares against",
     )
     args = parser.parse_args(argv)
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL

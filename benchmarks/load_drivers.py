@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from signed_events import WEBHOOK_PATH, SignedDelivery, write_for_wrk
+from signed_events import Postable, write_for_wrk
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "webhooks.lua"
 REQUEST_TIMEOUT_SECONDS = 10
@@ -37,6 +37,8 @@ class LoadResult:
     p99_ms: float = 0.0
     max_ms: float = 0.0
     probes: int = 0  # GET /health sent by wrk while its last connections drained
+    started: float = 0.0  # time.monotonic() of the first request sent
+    finished: float = 0.0  # time.monotonic() of the last answer
 
     @property
     def per_second(self) -> float:
@@ -53,9 +55,9 @@ def wrk_available() -> bool:
 
 
 def run_wrk(
-    base_url: str, deliveries: Sequence[SignedDelivery], *, threads: int, connections: int
+    base_url: str, path: str, deliveries: Sequence[Postable], *, threads: int, connections: int
 ) -> LoadResult:
-    """Post every delivery once with wrk (its threads split the deliveries between them)."""
+    """Post every request once to ``path`` with wrk (its threads split them between them)."""
     threads = max(1, min(threads, len(deliveries)))
     connections = max(connections, threads)
     with tempfile.TemporaryDirectory(prefix="payments-bench-") as scratch:
@@ -74,7 +76,7 @@ def run_wrk(
             "--",
             str(file),
             str(threads),
-            WEBHOOK_PATH,
+            path,
             str(markers),
         ]
         wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -106,7 +108,8 @@ def run_wrk(
     unanswered = data["assigned"] - data["answered"]
     if unanswered:
         errors["unanswered"] = unanswered
-    answers = {name: data[name] for name in ("processed", "duplicate", "other") if data[name]}
+    kinds = ("processed", "created", "duplicate", "other")
+    answers = {name: data[name] for name in kinds if data[name]}
     return LoadResult(
         driver=f"wrk ({threads} threads, {connections} connections)",
         sent=data["assigned"],
@@ -118,13 +121,17 @@ def run_wrk(
         p99_ms=data["p99_us"] / 1000,
         max_ms=data["max_us"] / 1000,
         probes=data["probes"],
+        # wrk's clock is CLOCK_MONOTONIC, as time.monotonic() on Linux.
+        started=data["first_us"] / 1e6,
+        finished=data["last_us"] / 1e6,
     )
 
 
 def run_python(
-    base_url: str, deliveries: Sequence[SignedDelivery], *, connections: int
+    base_url: str, path: str, deliveries: Sequence[Postable], *, connections: int
 ) -> LoadResult:
-    """Post every delivery once from ``connections`` threads, each on one keep-alive connection.
+    """Post every request once to ``path`` from ``connections`` threads, each on one keep-alive
+    connection.
 
     Much slower than wrk (the GIL and http.client cost more than the service), so its figure is
     a floor, not the service's capacity.
@@ -141,7 +148,7 @@ def run_python(
         with lock:
             into[key] = into.get(key, 0) + 1
 
-    def post_share(share: Sequence[SignedDelivery]) -> None:
+    def post_share(share: Sequence[Postable]) -> None:
         connection = http.client.HTTPConnection(host, int(port), timeout=REQUEST_TIMEOUT_SECONDS)
         mine: list[float] = []
         for delivery in share:
@@ -150,7 +157,7 @@ def run_python(
                 continue
             started = time.perf_counter()
             try:
-                connection.request("POST", WEBHOOK_PATH, delivery.body, delivery.headers())
+                connection.request("POST", path, delivery.body, delivery.headers())
                 answer = connection.getresponse()
                 body = answer.read()
             except (OSError, http.client.HTTPException) as error:
@@ -161,6 +168,9 @@ def run_python(
                 )
                 continue
             mine.append(time.perf_counter() - started)
+            if answer.status == 201:
+                count(answers, "created")
+                continue
             if answer.status != 200:
                 count(errors, f"HTTP {answer.status}")
                 continue
@@ -174,23 +184,25 @@ def run_python(
         threading.Thread(target=post_share, args=(deliveries[i::connections],))
         for i in range(connections)
     ]
-    started = time.perf_counter()
+    began = time.monotonic()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    seconds = time.perf_counter() - started
+    ended = time.monotonic()
     latencies.sort()
     return LoadResult(
         driver=f"python ({connections} threads, one keep-alive connection each)",
         sent=len(deliveries),
-        seconds=seconds,
+        seconds=ended - began,
         answers=answers,
         errors=errors,
         p50_ms=_percentile(latencies, 50) * 1000,
         p90_ms=_percentile(latencies, 90) * 1000,
         p99_ms=_percentile(latencies, 99) * 1000,
         max_ms=(latencies[-1] if latencies else 0.0) * 1000,
+        started=began,
+        finished=ended,
     )
 
 

@@ -4,8 +4,10 @@ One thread posts every event in turn to the container's WSGI app against a throw
 PostgreSQL database: the per-request cost without gunicorn, HTTP parsing or a load generator.
 The profiler's clock is this process's CPU time (under load the service is CPU-bound; waiting
 for PostgreSQL overlaps with other requests' work). cProfile itself inflates the figures about
-2.5 times: read the shares, not the milliseconds.
-``.venv/bin/python benchmarks/profile_webhooks.py [--purchases N] [--top K]``.
+2.5 times: read the shares, not the milliseconds. ``--pyinstrument FILE`` samples the same
+run with pyinstrument instead (far less overhead) and writes its text call tree to FILE
+(``benchmarks/profiles/webhook_hot_path.txt`` is one, checked in).
+``.venv/bin/python benchmarks/profile_webhooks.py [--purchases N] [--top K] [--pyinstrument F]``.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ import pstats
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import falcon
 import falcon.testing
 import psycopg
 from bench_database import check_settled_once, seed_processing_purchases, throwaway_database
-from signed_events import WEBHOOK_PATH, build_events, sign
+from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
+from signed_events import WEBHOOK_PATH, SignedDelivery, build_events, sign
 from sqlalchemy.engine import Connection
-from webhooks import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
 
 from payments.adapters.gateways.stripe import StripeGateway
 from payments.adapters.sql import direct
@@ -57,7 +60,7 @@ STEPS: tuple[tuple[str, Callable[..., Any] | None], ...] = (
     ("    verify + parse + translate", StripeGateway.verify_notification),
     ("    unit of work: checkout", SqlUnitOfWork.__enter__),
     ("    purchase SELECT ... FOR UPDATE", _maybe(settlement, "find_purchase")),
-    ("    ledger INSERT (2 rows)", _maybe(SqlLedgerRepository, "append_all")),
+    ("    ledger INSERT (2 rows, queued)", _maybe(SqlLedgerRepository, "book")),
     ("    purchase UPDATE + audit (1 stmt)", SqlPurchaseRepository.save),
     ("    outbox INSERT (2 rows)", SqlOutbox.add),
     ("    inbox INSERT", SqlInboxRepository.add),
@@ -97,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--purchases", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25, help="functions to list")
     parser.add_argument("--sort", default="tottime", choices=("tottime", "cumulative"))
+    parser.add_argument("--pyinstrument", type=Path, help="write pyinstrument's call tree here")
     args = parser.parse_args(argv)
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
     with throwaway_database(server_url) as database_url:
@@ -108,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             client = falcon.testing.TestClient(container.wsgi_app())
             deliveries = sign(events, WEBHOOK_SECRET)
             client.simulate_get("/ready")  # the first request connects
+            if args.pyinstrument is not None:
+                return _sampled(client, deliveries, args.pyinstrument)
             profiler = cProfile.Profile(time.process_time)
             started = time.perf_counter()
             profiler.enable()
@@ -137,6 +143,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for check in failed:
         print(f"FAIL {check.name}: {check.detail}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _sampled(
+    client: falcon.testing.TestClient, deliveries: Sequence[SignedDelivery], into: Path
+) -> int:
+    """pyinstrument's text call tree of the webhooks, written to ``into``."""
+    from pyinstrument import Profiler  # noqa: PLC0415 - the bench extra, only when asked
+
+    profiler = Profiler(interval=0.0002)
+    profiler.start()
+    for delivery in deliveries:
+        client.simulate_post(WEBHOOK_PATH, body=delivery.body, headers=delivery.headers())
+    profiler.stop()
+    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    into.write_text(f"{len(deliveries)} signed webhooks, in-process, one thread\n{text}")
+    print(f"wrote {into}")
+    return 0
 
 
 if __name__ == "__main__":

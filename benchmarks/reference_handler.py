@@ -2,7 +2,7 @@
 
 Verify the signature, insert the inbox row, update the purchase, insert one ledger entry: three
 statements in one transaction, no domain model, no audit, no outbox. It runs in the same
-gunicorn, on the same schema and events as the service (``webhooks.py --app reference``), so
+gunicorn, on the same schema and events as the service (``webhooks.py`` alternates them), so
 the two figures are taken under the same conditions. Never use it for anything else.
 """
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import stripe
 
@@ -111,12 +112,12 @@ def intent_succeeded_event(purchase: SeededPurchase, event_id: str, created: int
     return json.dumps(event, indent=2).encode("utf-8")
 
 
-def build_events(purchases: Iterable[SeededPurchase]) -> list[tuple[str, bytes]]:
-    """One ``(event id, body)`` per purchase; event ids are ``evt_bench_<n>``."""
+def build_events(purchases: Iterable[SeededPurchase], start: int = 0) -> list[tuple[str, bytes]]:
+    """One ``(event id, body)`` per purchase; event ids are ``evt_bench_<n>`` from ``start``."""
     created = int(time.time())
     return [
         (f"evt_bench_{n}", intent_succeeded_event(p, f"evt_bench_{n}", created))
-        for n, p in enumerate(purchases)
+        for n, p in enumerate(purchases, start=start)
     ]
 
 
@@ -135,9 +136,22 @@ def sign(events: Sequence[tuple[str, bytes]], secret: str) -> list[SignedDeliver
     ]
 
 
-def write_for_wrk(deliveries: Sequence[SignedDelivery], path: Path) -> None:
-    """Write ``"<body length> <signature>\\n<body>"`` records, the format ``webhooks.lua`` reads."""
+class Postable(Protocol):
+    """One request the load generators post: a body and its headers."""
+
+    @property
+    def body(self) -> bytes: ...
+
+    def headers(self) -> dict[str, str]: ...
+
+
+def write_for_wrk(requests: Sequence[Postable], path: Path) -> None:
+    """Write ``"<body length> <header count>\\n"``, one ``"Name: value\\n"`` line per header,
+    then the body: the records ``webhooks.lua`` reads."""
     with path.open("wb") as out:
-        for delivery in deliveries:
-            out.write(b"%d %s\n" % (len(delivery.body), delivery.signature.encode("ascii")))
-            out.write(delivery.body)
+        for request in requests:
+            headers = request.headers()
+            out.write(b"%d %d\n" % (len(request.body), len(headers)))
+            for name, value in headers.items():
+                out.write(f"{name}: {value}\n".encode("ascii"))
+            out.write(request.body)

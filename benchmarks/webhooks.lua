@@ -1,7 +1,9 @@
--- wrk script: post each pre-signed webhook exactly once, then report what the service answered.
+-- wrk script: post each prepared request exactly once, then report what the service answered.
 --
--- Usage: wrk -t T -c C -s webhooks.lua URL -- <deliveries file> <T> <webhook path> <done dir>
--- The file holds "<body length> <Stripe-Signature>\n<body>" records (signed_events.py).
+-- Usage: wrk -t T -c C -s webhooks.lua URL -- <requests file> <T> <path> <done dir>
+-- The file holds "<body length> <header count>\n", that many "Name: value\n" lines, then the
+-- body (signed_events.write_for_wrk): signed webhooks, or checkouts with their own headers.
+-- A webhook answer counts by its "status" (processed, duplicate, other), a 201 as created.
 -- Thread i of T takes records i, i+T, i+2T, ... so every record is posted once in all.
 --
 -- wrk must always send something: once a thread's records run out, its idle connections send
@@ -41,16 +43,15 @@ function init(args)
   while true do
     local line = f:read("*l")
     if line == nil then break end
-    local length, signature = line:match("^(%d+) (.+)$")
+    local length, count = line:match("^(%d+) (%d+)$")
+    local headers = {}
+    for _ = 1, tonumber(count) do
+      local name, value = f:read("*l"):match("^([^:]+): (.*)$")
+      headers[name] = value
+    end
     local body = f:read(tonumber(length))
     if index % thread_count == id then
-      queue[#queue + 1] = wrk.format("POST", path, {
-        ["Content-Type"] = "application/json; charset=utf-8",
-        ["User-Agent"] = "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-        ["Accept"] = "*/*; q=0.5, application/xml",
-        ["Cache-Control"] = "no-cache",
-        ["Stripe-Signature"] = signature,
-      }, body)
+      queue[#queue + 1] = wrk.format("POST", path, headers, body)
     end
     index = index + 1
   end
@@ -66,6 +67,7 @@ function init(args)
   first_us = 0
   last_us = 0
   processed = 0
+  created = 0
   duplicate = 0
   other = 0
   failed = 0
@@ -102,7 +104,9 @@ function response(status, headers, body)
     return
   end
   answered = answered + 1
-  if status ~= 200 then
+  if status == 201 then
+    created = created + 1
+  elseif status ~= 200 then
     failed = failed + 1
   elseif answer == "processed" then
     processed = processed + 1
@@ -120,8 +124,8 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local totals = { assigned = 0, answered = 0, probes = 0, processed = 0, duplicate = 0,
-                   other = 0, failed = 0 }
+  local totals = { assigned = 0, answered = 0, probes = 0, processed = 0, created = 0,
+                   duplicate = 0, other = 0, failed = 0 }
   local first, last = nil, 0
   for _, thread in ipairs(threads) do
     for name, _ in pairs(totals) do
@@ -140,12 +144,14 @@ function done(summary, latency, requests)
   local elapsed = first and (last - first) or summary.duration
   local e = summary.errors
   io.write(string.format(
-    'BENCH_RESULT {"duration_us": %d, "requests": %d, "assigned": %d, "answered": %d, ' ..
-    '"probes": %d, "processed": %d, "duplicate": %d, "other": %d, "failed": %d, ' ..
+    'BENCH_RESULT {"duration_us": %d, "first_us": %d, "last_us": %d, "requests": %d, ' ..
+    '"assigned": %d, "answered": %d, ' ..
+    '"probes": %d, "processed": %d, "created": %d, "duplicate": %d, "other": %d, "failed": %d, ' ..
     '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
     '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
-    math.floor(elapsed), summary.requests, totals.assigned, totals.answered, totals.probes,
-    totals.processed, totals.duplicate, totals.other, totals.failed,
+    math.floor(elapsed), math.floor(first or 0), math.floor(last), summary.requests,
+    totals.assigned, totals.answered, totals.probes,
+    totals.processed, totals.created, totals.duplicate, totals.other, totals.failed,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
 end

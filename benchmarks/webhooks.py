@@ -1,81 +1,76 @@
-"""Signed Stripe webhooks per second through the real service on PostgreSQL, then the books checked.
+"""Signed Stripe webhooks booked per second, the service against the hand-written reference.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/webhooks.py --help``); see
-docs/benchmarks.md. Never part of the test suite.
+docs/benchmarks.md. Never part of the test suite. Runs alternate (service, reference,
+reference, service, ...), each on a fresh database, and the last line printed is one JSON
+object of medians.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import json
 import os
-import random
 import signal
+import statistics
 import sys
-import threading
-import time
 from collections.abc import Sequence
 
-from bench_database import (
-    Check,
-    books,
-    check_reference_settled,
-    check_settled_once,
-    check_unchanged,
-    seed_processing_purchases,
-    throwaway_database,
+import memory
+from bench_run import (
+    APPS,
+    DEFAULT_SERVER_URL,
+    SERVER_URL_VARIABLE,
+    RunFigures,
+    one_run,
 )
-from cpu_accounting import CpuShare, database_backends, share, snapshot
-from load_drivers import LoadResult, run_python, run_wrk, wrk_available
-from service_process import Service, gunicorn_service
-from signed_events import WEBHOOK_PATH, SignedDelivery, build_events, sign
-from sqlalchemy import Engine, make_url
+from load_drivers import wrk_available
+from sqlalchemy import make_url
 
-from payments.adapters.sql.engine import make_engine
-
-SERVER_URL_VARIABLE = "PAYMENTS_BENCH_DATABASE_URL"
-DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-STRIPE_KEY = "sk_test_bench_not_a_real_key"
-WEBHOOK_SECRET = "whsec_bench_not_a_real_secret"
-# Anything that tried to call Stripe would hit this closed loopback port, never the internet.
-UNREACHABLE_STRIPE_API = "http://127.0.0.1:9"
-APPS = {
-    "payments": "payments.wsgi:application",
-    "reference": "reference_handler:application",
-}
-DESIGN_FIGURES = (
-    ("hand-written Falcon + psycopg handler", 1100),
-    ("typical Django view", 560),
-    ("dj-stripe", 80),
-)
+QUICK = {"purchases": 1200, "duplicates": 300, "checkouts": 500}
+DEFAULTS = {"purchases": 5000, "duplicates": 2000, "checkouts": 3000}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--purchases", type=int, default=5000, help="purchases and events")
+    parser.add_argument("--purchases", type=int, help="purchases and events per run (5000)")
+    parser.add_argument("--duplicates", type=int, help="events posted again per run (2000)")
+    parser.add_argument("--checkouts", type=int, help="POST /v1/purchases per service run (3000)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each app (A B B A ...)")
+    parser.add_argument("--quick", action="store_true", help="fewer events: under 3 minutes")
+    parser.add_argument(
+        "--preload",
+        type=int,
+        default=0,
+        help="completed purchases (with inbox rows and ledger entries) stored before each run",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("payments", "reference"),
+        help="run one app only (no ratio)",
+    )
     parser.add_argument("--connections", type=int, default=32, help="open HTTP connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=8, help="threads per worker")
-    parser.add_argument(
-        "--duplicates", type=int, default=2000, help="events posted again in phase 2"
-    )
     parser.add_argument(
         "--load-generator",
         choices=("auto", "wrk", "python"),
         default="auto",
         help="auto: wrk when installed, else the (slower) Python one",
     )
+    parser.add_argument("--keep-db", action="store_true", help="keep the databases afterwards")
     parser.add_argument(
-        "--app",
-        choices=tuple(APPS),
-        default="payments",
-        help="payments: the real service; reference: the hand-written yardstick of DESIGN §9",
+        "--memory",
+        action="store_true",
+        help="instead: one API worker's RSS over 100,000 applied webhooks (memory.py)",
     )
-    parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
-    if args.purchases < 1 or args.connections < 1 or args.threads < 1 or args.workers < 1:
-        parser.error("--purchases, --connections, --threads and --workers must be positive")
+    for name, value in (QUICK if args.quick else DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if min(args.purchases, args.connections, args.threads, args.workers, args.rounds) < 1:
+        parser.error("--purchases, --connections, --threads, --workers, --rounds: positive")
     if args.load_generator == "wrk" and not wrk_available():
         parser.error("wrk is not installed (apt-get install -y wrk)")
     if args.load_generator == "auto":
@@ -83,188 +78,96 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def service_env(database_url: str) -> dict[str, str]:
-    """Sandbox mode with a fake Stripe test key: the Stripe gateway verifies the webhooks."""
-    return {
-        "PAYMENTS_DATABASE_URL": database_url,
-        "PAYMENTS_MODE": "sandbox",
-        "PAYMENTS_ROUTING": "*: stripe",
-        "PAYMENTS_STRIPE_SECRET_KEY": STRIPE_KEY,
-        "PAYMENTS_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "PAYMENTS_STRIPE_API_BASE": UNREACHABLE_STRIPE_API,
-        "PAYMENTS_LOG_FORMAT": "console",
+def schedule(rounds: int, only: str | None) -> list[str]:
+    """A B B A A B ...: each app ``rounds`` times, neither always first."""
+    if only is not None:
+        return [only] * rounds
+    order: list[str] = []
+    for index in range(rounds):
+        pair = ["payments", "reference"]
+        order += pair if index % 2 == 0 else pair[::-1]
+    return order
+
+
+def _median(values: Sequence[float | None]) -> float:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else 0.0
+
+
+def summary(runs: Sequence[RunFigures]) -> dict[str, object]:
+    """The medians of the runs, and the totals that must be zero."""
+    service = [r for r in runs if r.app == "payments"]
+    reference = [r for r in runs if r.app == "reference"]
+    service_rate = _median([r.booked_per_s for r in service])
+    reference_rate = _median([r.booked_per_s for r in reference])
+    result: dict[str, object] = {
+        "service_per_s": round(service_rate, 1),
+        "reference_per_s": round(reference_rate, 1),
+        "ratio": round(service_rate / reference_rate, 3) if reference_rate else None,
+        "p99_ms": round(_median([r.p99_ms for r in service or reference]), 1),
+        "errors": sum(r.errors for r in runs),
+        "books": "ok" if all(r.books_ok for r in runs) else "FAILED",
     }
+    return result
 
 
-def warm_up(service: Service, connections: int) -> None:
-    """Build the app in every worker and open some pool connections before measuring.
-
-    Readiness probes and webhooks with a forged signature (400, nothing stored) only.
-    """
-    host, port = service.base_url.removeprefix("http://").split(":")
-    forged = {"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=" + "0" * 64}
-
-    def probe() -> None:
-        connection = http.client.HTTPConnection(host, int(port), timeout=10)
-        for _ in range(10):
-            connection.request("GET", "/ready")
-            connection.getresponse().read()
-            connection.request("POST", WEBHOOK_PATH, b'{"id": "evt_warm_up"}', forged)
-            connection.getresponse().read()
-        connection.close()
-
-    threads = [threading.Thread(target=probe) for _ in range(min(connections, 16))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-
-def drive(
-    service: Service, deliveries: Sequence[SignedDelivery], args: argparse.Namespace
-) -> LoadResult:
-    if args.load_generator == "wrk":
-        return run_wrk(
-            service.base_url, deliveries, threads=args.threads, connections=args.connections
+def report(runs: Sequence[RunFigures], args: argparse.Namespace) -> None:
+    print("\nRuns (booked/s from the first delivery sent to the last event booked)")
+    for run in runs:
+        checkout = (
+            f", checkouts {run.checkouts_per_s:,.0f}/s p99 {run.checkout_p99_ms:.1f} ms"
+            if run.checkouts_per_s is not None and run.checkout_p99_ms is not None
+            else ""
         )
-    return run_python(service.base_url, deliveries, connections=args.connections)
-
-
-def run_phase(
-    service: Service,
-    engine: Engine,
-    deliveries: Sequence[SignedDelivery],
-    args: argparse.Namespace,
-) -> tuple[LoadResult, CpuShare]:
-    """Post ``deliveries`` once each and account for the CPU everybody used meanwhile."""
-    before = snapshot(service.worker_pids(), database_backends(engine))
-    result = drive(service, deliveries, args)
-    after = snapshot(service.worker_pids(), database_backends(engine))
-    return result, share(before, after)
-
-
-def report_load(title: str, result: LoadResult, cpu: CpuShare, unit: str) -> None:
-    print(f"\n{title}")
-    print(f"  load generator      {result.driver}")
-    print(f"  posted              {result.sent} in {result.seconds:.2f} s")
-    print(f"  {unit:<20}{result.per_second:,.0f}")
-    print(
-        f"  latency             p50 {result.p50_ms:.1f} ms   p90 {result.p90_ms:.1f} ms   "
-        f"p99 {result.p99_ms:.1f} ms   max {result.max_ms:.1f} ms"
-    )
-    answers = ", ".join(f"{k} {v}" for k, v in sorted(result.answers.items())) or "none"
-    print(f"  answers             {answers}")
-    errors = ", ".join(f"{k} {v}" for k, v in sorted(result.errors.items()))
-    print(f"  errors              {result.error_count}" + (f" ({errors})" if errors else ""))
-    if result.probes:
-        print(f"  tail probes         {result.probes} GET /health while the last answers came")
-    shares = cpu.per_request_ms(result.sent)
-    print("  CPU per request     " + ", ".join(f"{who} {ms:.2f} ms" for who, ms in shares.items()))
-    if cpu.seconds <= 0:
-        return
-    busy = cpu.machine / (cpu.seconds * cpu.cores) * 100
-    print(
-        f"  machine             {busy:.0f}% busy over {cpu.cores} cores; the service got "
-        f"{cpu.service / cpu.seconds:.2f} cores, PostgreSQL {cpu.database / cpu.seconds:.2f}"
-    )
-    ours = cpu.service + cpu.database + cpu.load_generator
-    if ours > 0:
-        # Rough: assumes the run is CPU-bound and scales linearly to all cores.
         print(
-            f"  CPU-bound ceiling   ~{cpu.cores * result.sent / ours:,.0f}/s if these "
-            f"{cpu.cores} cores ran only this service, PostgreSQL and the load generator"
+            f"  {run.app:<10} {run.booked_per_s:>7,.0f}/s  p99 {run.p99_ms:6.1f} ms  "
+            f"duplicates {run.duplicates_per_s:,.0f}/s  RSS {run.worker_rss_mib:.0f} MiB/worker  "
+            f"errors {run.errors}  books {'ok' if run.books_ok else 'FAILED'}{checkout}"
         )
-
-
-def report_checks(checks: Sequence[Check]) -> bool:
-    for check in checks:
-        print(f"  [{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
-    return all(check.ok for check in checks)
+    checkouts = [r.checkouts_per_s for r in runs if r.checkouts_per_s is not None]
+    reference = [r.booked_per_s for r in runs if r.app == "reference"]
+    if checkouts:
+        rate = _median(checkouts)
+        p99 = _median([r.checkout_p99_ms for r in runs])
+        against = (
+            f", {rate / _median(reference):.2f}x the reference's webhooks" if reference else ""
+        )
+        print(f"\ncheckouts (fake gateway, Idempotency-Key each): {rate:,.0f}/s{against}")
+        print(f"  p99 {p99:.1f} ms")
+    rss = max((r.worker_rss_mib for r in runs if r.app == "payments"), default=0.0)
+    if rss:
+        print(f"API worker RSS after the runs: at most {rss:.0f} MiB per worker")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    # Stopped from outside: unwind, so that the server stops and the database is dropped.
+    if args.memory:
+        return memory.main([])
+    # Stopped from outside: unwind, so that the servers stop and the databases are dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
     shown = make_url(server_url).render_as_string(hide_password=True)
-    print(f"payments webhook benchmark: {args.purchases} signed payment_intent.succeeded")
-    load = os.getloadavg()[0]
+    order = schedule(args.rounds, args.only)
+    print(f"payments webhook benchmark: {args.purchases} signed payment_intent.succeeded per run")
     print(f"  PostgreSQL server   {shown}")
-    print(f"  machine             {os.cpu_count()} CPUs, load average {load:.2f} before the run")
     print(
-        f"  service             {APPS[args.app]} under gunicorn gthread, {args.workers} "
-        f"workers x {args.server_threads} threads, 127.0.0.1"
+        f"  machine             {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.2f} before the run"
     )
-    if not wrk_available():
-        print("  wrk is not installed (apt-get install -y wrk): using the Python load generator")
-    elif args.load_generator == "python":
-        print("  load generator      the Python one, as asked (--load-generator python)")
-    with throwaway_database(server_url, keep=args.keep_db) as database_url:
-        engine = make_engine(database_url)
-        try:
-            ok, rate = benchmark(engine, database_url, args)
-        finally:
-            engine.dispose()
-        if args.keep_db:
-            print(f"\n  kept database       {make_url(database_url).database}")
     print(
-        "\nDESIGN §9 (2 cores, PostgreSQL): "
-        + ", ".join(f"{name} ~{figure:,}/s" for name, figure in DESIGN_FIGURES)
+        f"  under gunicorn gthread, {args.workers} workers x {args.server_threads} threads, "
+        f"127.0.0.1; runs: {' '.join(order)}"
     )
-    verdict = "ALL CHECKS PASSED" if ok else "CHECKS FAILED"
-    print(f"this run: {rate:,.0f} webhooks/s, {verdict}")
-    return 0 if ok else 1
-
-
-def benchmark(engine: Engine, database_url: str, args: argparse.Namespace) -> tuple[bool, float]:
-    """Seed, serve, run both phases and check the books; (all checks passed, webhooks/s)."""
-    started = time.perf_counter()
-    seeded = seed_processing_purchases(engine, args.purchases)
-    print(
-        f"  seeded              {len(seeded)} processing purchases in "
-        f"{time.perf_counter() - started:.1f} s"
-    )
-    events = build_events(seeded)
-    env = service_env(database_url)
-    with gunicorn_service(
-        env, workers=args.workers, threads=args.server_threads, app=APPS[args.app]
-    ) as service:
-        warm_up(service, args.connections)
-        idle_rss, _ = service.worker_memory_kib()
-
-        first, cpu = run_phase(service, engine, sign(events, WEBHOOK_SECRET), args)
-        rss, peak = service.worker_memory_kib()
-        report_load("Phase 1: every event once", first, cpu, "webhooks/s")
-        print(
-            f"  server RSS          {rss / 1024:.0f} MiB in {args.workers} workers "
-            f"(peak {peak / 1024:.0f} MiB, {idle_rss / 1024:.0f} MiB before load)"
-        )
-        print("  correctness (from the database)")
-        answered = Check(
-            "every delivery answered processed",
-            first.error_count == 0 and first.answers.get("processed") == len(seeded),
-            f"{first.answers.get('processed', 0)} of {len(seeded)}, {first.error_count} errors",
-        )
-        settled = (
-            check_settled_once(engine, args.purchases)
-            if args.app == "payments"
-            else check_reference_settled(engine, args.purchases)
-        )
-        ok = report_checks([answered, *settled])
-
-        before = books(engine)
-        sample = random.Random(7).sample(events, min(args.duplicates, len(events)))
-        # A redelivery is the same event signed again, with a fresh timestamp.
-        second, cpu = run_phase(service, engine, sign(sample, WEBHOOK_SECRET), args)
-        report_load("Phase 2: the same events again (duplicates)", second, cpu, "duplicates/s")
-        duplicates = Check(
-            "every redelivery answered duplicate",
-            second.error_count == 0 and second.answers.get("duplicate") == len(sample),
-            f"{second.answers.get('duplicate', 0)} of {len(sample)}, {second.error_count} errors",
-        )
-        ok = report_checks([duplicates, check_unchanged(before, books(engine))]) and ok
-    return ok, first.per_second
+    if args.load_generator == "python":
+        print("  load generator      the Python one (wrk is faster: apt-get install -y wrk)")
+    runs: list[RunFigures] = []
+    for index, app in enumerate(order, start=1):
+        print(f"\n=== run {index} of {len(order)}: {app} ({APPS[app]})")
+        runs.append(one_run(server_url, app, args))
+    report(runs, args)
+    result = summary(runs)
+    print(json.dumps(result))
+    return 0 if result["books"] == "ok" and result["errors"] == 0 else 1
 
 
 if __name__ == "__main__":

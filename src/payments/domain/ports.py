@@ -310,6 +310,12 @@ class LedgerRepository(abc.ABC):
         """
         return sum(self.append(entry) for entry in entries)
 
+    def book(self, entries: Sequence[LedgerEntry]) -> None:
+        """Append the entries as ``append_all`` does, without waiting to learn how many were
+        new: a repository may send the write with its next statement or with the commit, and
+        raise its errors there (before anything is committed)."""
+        self.append_all(entries)
+
     @abc.abstractmethod
     def for_customer(self, customer_id: str) -> list[LedgerEntry]:
         """The customer's entries, oldest first."""

@@ -7,14 +7,23 @@ the SQLAlchemy exception ``Connection.execute`` would raise, with a lost connect
 invalidated. What is skipped is SQLAlchemy's per-call work (cache key, execution context,
 result metadata): about 0.1 ms of CPU per statement, a fifth of a webhook's. SQLAlchemy's engine
 events do not see these statements. Any other driver runs the same text through SQLAlchemy.
+
+Writes whose answer nobody waits for (``execute_later``) are queued in psycopg's pipeline mode
+and sent with the statement that next needs an answer (``execute``, ``fetch_one``) or with the
+``COMMIT`` (``commit``): one round trip for several statements. Their checks (the row count a
+repository expects, the ``ConflictError`` for a broken constraint) run when the answers come,
+before anything is committed. Any SQLAlchemy statement on the connection first settles them.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Dialect, exc
+from sqlalchemy import Connection, Dialect, Engine, event, exc
 
 from payments.adapters.sql.engine import connection_lost
 from payments.adapters.sql.mappers import Row
@@ -22,6 +31,27 @@ from payments.adapters.sql.statements import FixedStatement
 
 Convert = Callable[[Any], Any]
 Parameters = Mapping[str, Any]
+CountCheck = Callable[[int], None]
+"""Called with the rows a queued statement wrote; raises if that is not what was expected."""
+Refusal = Callable[[exc.IntegrityError], Exception]
+"""The error to raise instead when a queued statement breaks a constraint."""
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What the caller of ``execute_later`` expects: ``count`` gets the rows written (and
+    raises if wrong), ``refused`` makes the error for a broken constraint."""
+
+    count: CountCheck | None = None
+    refused: Refusal | None = None
+
+    @property
+    def anything(self) -> bool:
+        """Whether the answer must be seen before the transaction may commit."""
+        return self.count is not None or self.refused is not None
+
+
+NOTHING_EXPECTED = Expectation()
 
 
 def supports(connection: Connection) -> bool:
@@ -40,8 +70,139 @@ def execute(connection: Connection, statement: FixedStatement, parameters: Param
     if not supports(connection):
         return connection.execute(statement.clause, parameters).rowcount
     converters = _Converters.of(statement, connection.dialect)
-    count: int = _run(connection, converters, parameters).rowcount
+    cursor = _run(connection, converters, parameters)
+    settle(connection)
+    count: int = cursor.rowcount
     return count
+
+
+def execute_later(
+    connection: Connection,
+    statement: FixedStatement,
+    parameters: Parameters,
+    expect: Expectation = NOTHING_EXPECTED,
+) -> None:
+    """Run ``statement`` in the connection's transaction without waiting for its answer.
+
+    On psycopg it is queued (pipeline mode) and sent with the next statement that needs an
+    answer, or with the ``COMMIT``; ``expect`` checks the rows it wrote and makes the caller's
+    error for a broken constraint, both before anything is committed. Elsewhere it runs at
+    once, with the same checks.
+    """
+    if not supports(connection):
+        try:
+            count = connection.execute(statement.clause, parameters).rowcount
+        except exc.IntegrityError as error:
+            if expect.refused is None:
+                raise
+            raise expect.refused(error) from error
+        if expect.count is not None:
+            expect.count(count)
+        return
+    _open(connection)
+    _run(connection, _Converters.of(statement, connection.dialect), parameters, expect)
+
+
+def settle(connection: Connection) -> None:
+    """Send the statements queued on this connection, wait for their answers and run their
+    checks; raises what the first failed statement raises (its ``refused`` error if any)."""
+    if not _BATCHES:  # nothing queued on any connection: the usual case, decided at once
+        return
+    driver = _driver(connection)
+    batch = _BATCHES.pop(driver, None) if driver is not None else None
+    if batch is None:
+        return
+    try:
+        batch.pipeline.__exit__(None, None, None)  # a Sync; psycopg reads every answer
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _failure(connection, batch, error) from error
+    for pending in batch.pending:
+        if pending.expect.count is not None:
+            pending.expect.count(pending.cursor.rowcount)
+
+
+def commit(connection: Connection) -> None:
+    """Commit the connection's transaction; queued writes without checks go with the
+    ``COMMIT`` in one round trip (a failure among them rolls everything back and is raised)."""
+    if not _BATCHES:
+        connection.commit()
+        return
+    driver = _driver(connection)
+    batch = _BATCHES.get(driver) if driver is not None else None
+    if batch is not None and not any(p.expect.anything for p in batch.pending):
+        # psycopg then finds the transaction over and sends nothing more.
+        _send(connection, batch, _Pending(driver.cursor(), None), b"COMMIT", {})
+    settle(connection)
+    connection.commit()
+
+
+def discard(connection: Connection) -> None:
+    """Forget the queued statements (before a rollback): their answers are read and dropped."""
+    if not _BATCHES:
+        return
+    driver = _driver(connection)
+    batch = _BATCHES.pop(driver, None) if driver is not None else None
+    if batch is not None:
+        with suppress(Exception):
+            batch.pipeline.__exit__(None, None, None)
+
+
+@dataclass(slots=True)
+class _Pending:
+    cursor: Any
+    statement: FixedStatement | None
+    expect: Expectation = NOTHING_EXPECTED
+
+
+@dataclass(slots=True)
+class _Batch:
+    """psycopg's pipeline on one connection, and the statements queued in it."""
+
+    pipeline: AbstractContextManager[Any]
+    pending: list[_Pending] = field(default_factory=list)
+
+
+_BATCHES: weakref.WeakKeyDictionary[Any, _Batch] = weakref.WeakKeyDictionary()
+_WATCHED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _driver(connection: Connection) -> Any:
+    """psycopg's connection under ``connection``, or None (another driver, closed, lost)."""
+    if connection.closed or connection.invalidated or not supports(connection):
+        return None
+    return connection.connection.driver_connection
+
+
+def _open(connection: Connection) -> _Batch:
+    driver: Any = connection.connection.driver_connection
+    batch = _BATCHES.get(driver)
+    if batch is None:
+        engine = connection.engine
+        if engine not in _WATCHED:
+            event.listen(engine, "before_cursor_execute", _settle_first)
+            _WATCHED.add(engine)
+        pipeline = driver.pipeline()
+        pipeline.__enter__()
+        batch = _BATCHES[driver] = _Batch(pipeline)
+    return batch
+
+
+def _failure(connection: Connection, batch: _Batch, error: Any) -> Exception:
+    """The error to raise for a failed statement of ``batch``: the first one without an answer
+    failed (psycopg gives no answer to those after it either); its ``refused`` error if any."""
+    failed = next((p for p in batch.pending if p.cursor.pgresult is None), None)
+    statement = failed.statement if failed is not None else None
+    translated = _translated(connection, statement, {}, error, failed and failed.cursor)
+    refused = failed.expect.refused if failed is not None else None
+    if refused is not None and isinstance(translated, exc.IntegrityError):
+        return refused(translated)
+    return translated
+
+
+def _settle_first(connection: Connection, *_: Any) -> None:
+    """Before SQLAlchemy runs a statement of its own: the queued ones first, answered."""
+    if _BATCHES:
+        settle(connection)
 
 
 def fetch_one(
@@ -53,6 +214,7 @@ def fetch_one(
         return connection.execute(statement.clause, parameters).mappings().first()
     converters = _Converters.of(statement, connection.dialect)
     cursor = _run(connection, converters, parameters)
+    settle(connection)
     row = cursor.fetchone()
     if row is None:
         return None
@@ -101,10 +263,15 @@ class _Converters:
         return self.results
 
 
-def _run(connection: Connection, converters: _Converters, parameters: Parameters) -> Any:
-    """Execute on psycopg's cursor, converting the parameters and translating its errors."""
+def _run(
+    connection: Connection,
+    converters: _Converters,
+    parameters: Parameters,
+    expect: Expectation = NOTHING_EXPECTED,
+) -> Any:
+    """Execute on psycopg's cursor, converting the parameters and translating its errors; in
+    a batch (pipeline mode) the statement is only queued, and its answer awaited by ``settle``."""
     statement = converters.statement
-    dialect = connection.dialect
     values = dict(parameters)
     try:
         for name, process in converters.binds:
@@ -117,20 +284,52 @@ def _run(connection: Connection, converters: _Converters, parameters: Parameters
             error,
         ) from error
     dbapi_connection: Any = connection.connection.driver_connection
-    cursor = dbapi_connection.cursor()
-    dbapi = dialect.loaded_dbapi
+    batch = _BATCHES.get(dbapi_connection) if _BATCHES else None
+    pending = _Pending(dbapi_connection.cursor(), statement, expect)
+    _send(connection, batch, pending, statement.pyformat, values)
+    return pending.cursor
+
+
+def _send(
+    connection: Connection, batch: _Batch | None, pending: _Pending, sql: Any, values: Parameters
+) -> None:
+    """Execute on the pending statement's cursor (queued when in ``batch``)."""
+    if batch is not None:
+        batch.pending.append(pending)
     try:
-        cursor.execute(statement.pyformat, values)
-    except dbapi.Error as error:
-        lost = dialect.is_disconnect(error, dbapi_connection, cursor)
-        if lost:
-            connection_lost(connection, error)
-        raise exc.DBAPIError.instance(
-            statement.sql,
-            values,
-            error,
-            dbapi.Error,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from error
-    return cursor
+        pending.cursor.execute(sql, values)
+    except connection.dialect.loaded_dbapi.Error as error:
+        if batch is None:
+            raise _translated(
+                connection, pending.statement, values, error, pending.cursor
+            ) from error
+        # In pipeline mode psycopg may meet the error of a statement queued before this one
+        # while sending it: the batch has failed; leave pipeline mode and say which failed.
+        _BATCHES.pop(connection.connection.driver_connection, None)
+        with suppress(Exception):
+            batch.pipeline.__exit__(None, None, None)
+        raise _failure(connection, batch, error) from error
+
+
+def _translated(
+    connection: Connection,
+    statement: FixedStatement | None,
+    values: Parameters,
+    error: Any,
+    cursor: Any,
+) -> exc.StatementError:
+    """The SQLAlchemy exception ``Connection.execute`` would raise for a driver's ``error``; a
+    lost connection is invalidated."""
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(error, connection.connection.driver_connection, cursor)
+    if lost:
+        connection_lost(connection, error)
+    translated: exc.StatementError = exc.DBAPIError.instance(
+        statement.sql if statement is not None else "COMMIT",
+        dict(values),
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
+    return translated

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine
 
 from payments.adapters.metrics import ServiceMetrics
+from payments.adapters.sql import direct
 from payments.adapters.sql.engine import rollback
 from payments.adapters.sql.repositories import (
     SqlApiKeyRepository,
@@ -34,7 +35,8 @@ class SqlUnitOfWork(UnitOfWork):
 
     ``commit()`` first writes to the outbox the new events of every aggregate the block loaded
     or added, in the same transaction. With ``metrics``, the purchase transitions a commit made
-    durable are counted.
+    durable are counted. On PostgreSQL some writes are sent with the statement after them or
+    with the ``COMMIT`` (``direct.execute_later``); their errors surface there.
     """
 
     def __init__(self, engine: Engine, metrics: ServiceMetrics | None = None) -> None:
@@ -79,6 +81,7 @@ class SqlUnitOfWork(UnitOfWork):
         if connection is None:
             return
         try:
+            direct.discard(connection)
             rollback(connection)
         except Exception:
             if all(part is None for part in exc_info):
@@ -95,7 +98,7 @@ class SqlUnitOfWork(UnitOfWork):
         metrics = self._metrics
         moves = metrics.purchase_moves(self._seen.with_new_events()) if metrics else None
         self.outbox.add(self._seen.collect_new_events())
-        self._connection.commit()
+        direct.commit(self._connection)
         if metrics is not None and moves:
             metrics.purchases_moved(moves)
 
@@ -104,4 +107,5 @@ class SqlUnitOfWork(UnitOfWork):
         outside a block."""
         self._seen.forget()
         if self._connection is not None:
+            direct.discard(self._connection)
             rollback(self._connection)

@@ -97,7 +97,7 @@ def _complete(
     """Credit the ledger and invoice the payment of a purchase that completed just now."""
     if not any(isinstance(e, PurchaseCompleted) for e in purchase.events):
         return
-    uow.ledger.append_all(
+    uow.ledger.book(
         purchase_entries(
             Movement(purchase.customer_id, purchase.id, purchase.amount, purchase.credits),
             validity_days=purchase.validity_days,

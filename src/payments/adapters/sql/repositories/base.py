@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, RowMapping, Select, Table
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import Row
-from payments.adapters.sql.statements import insert, lookup
+from payments.adapters.sql.statements import FixedStatement, insert, lookup
 from payments.domain.errors import ConflictError
 
 SUPPORTED_DIALECTS = frozenset({"postgresql", "sqlite"})
@@ -99,17 +99,35 @@ class SqlRepository:
     ) -> int:
         """Insert ``rows`` (same keys each) in as few statements as ``MAX_ROWS_PER_INSERT``
         allows; returns how many were written (rows meeting a ``conflict`` are skipped)."""
-        written = 0
-        for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
-            chunk = rows[start : start + MAX_ROWS_PER_INSERT]
-            if len(chunk) == 1:
-                statement, parameters = insert(table, tuple(chunk[0]), 1, conflict), chunk[0]
-            else:
-                statement = insert(table, tuple(chunk[0]), len(chunk), conflict)
-                parameters = {
-                    f"{name}_{i}": value
-                    for i, row in enumerate(chunk)
-                    for name, value in row.items()
-                }
-            written += direct.execute(self._connection, statement, parameters)
-        return written
+        return sum(
+            direct.execute(self._connection, statement, parameters)
+            for statement, parameters in _inserts(table, rows, conflict)
+        )
+
+    def _insert_all_later(
+        self,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        conflict: tuple[str, ...] | None = None,
+        refused: direct.Refusal | None = None,
+    ) -> None:
+        """``_insert_all`` without waiting for the answer (``direct.execute_later``): sent with
+        the next statement or the commit; ``refused`` makes the error of a broken constraint."""
+        for statement, parameters in _inserts(table, rows, conflict):
+            expect = direct.Expectation(refused=refused)
+            direct.execute_later(self._connection, statement, parameters, expect)
+
+
+def _inserts(
+    table: Table, rows: Sequence[dict[str, Any]], conflict: tuple[str, ...] | None
+) -> Iterator[tuple[FixedStatement, dict[str, Any]]]:
+    """The multi-row INSERTs (and their parameters) that write ``rows``."""
+    for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
+        chunk = rows[start : start + MAX_ROWS_PER_INSERT]
+        if len(chunk) == 1:
+            yield insert(table, tuple(chunk[0]), 1, conflict), chunk[0]
+            continue
+        parameters = {
+            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
+        }
+        yield insert(table, tuple(chunk[0]), len(chunk), conflict), parameters

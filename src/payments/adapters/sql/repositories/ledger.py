@@ -38,6 +38,19 @@ class SqlLedgerRepository(SqlRepository, LedgerRepository):
             ids = ", ".join(repr(entry.id) for entry in entries)
             raise ConflictError(f"Ledger entries {ids} break a constraint.") from error
 
+    def book(self, entries: Sequence[LedgerEntry]) -> None:
+        """``append_all`` sent with the next statement or the commit (on PostgreSQL); a broken
+        constraint is a ``ConflictError`` there."""
+        if entries:
+            self._insert_all_later(
+                ledger_entries,
+                [ledger_entry_to_row(entry) for entry in entries],
+                _BY_SOURCE,
+                refused=lambda error: ConflictError(
+                    f"Ledger entries {', '.join(repr(e.id) for e in entries)} break a constraint."
+                ),
+            )
+
     def for_customer(self, customer_id: str) -> list[LedgerEntry]:
         """The customer's entries, oldest first."""
         return self._entries(ledger_entries.c.customer_id == customer_id)

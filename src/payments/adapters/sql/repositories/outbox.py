@@ -39,9 +39,11 @@ _FIRST_OF_ITS_AGGREGATE = ~exists().where(
 
 class SqlOutbox(SqlRepository, Outbox):
     def add(self, events: Sequence[DomainEvent]) -> None:
-        """Store the events in this transaction, in order, unpublished, each with a new id."""
+        """Store the events in this transaction, in order, unpublished, each with a new id
+        (on PostgreSQL sent with the next statement or the commit)."""
         if events:
-            self._insert_all(outbox, [event_to_row(e, _EVENT_IDS.new("evt")) for e in events])
+            rows = [event_to_row(e, _EVENT_IDS.new("evt")) for e in events]
+            self._insert_all_later(outbox, rows)
 
     def claim_unpublished(self, limit: int) -> builtins.list[StoredEvent]:
         """Up to ``limit`` unpublished events in outbox order, whole aggregates' prefixes.

@@ -37,6 +37,7 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
     def __init__(self, connection: Connection, seen: SeenAggregates | None = None) -> None:
         super().__init__(connection)
         self._seen = seen if seen is not None else SeenAggregates()
+        self._locked: set[str] = set()  # ids read FOR UPDATE in this transaction
 
     def add(self, purchase: Purchase) -> None:
         """Store a new purchase and its pending audit records (then cleared).
@@ -64,13 +65,19 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
 
     def _find(self, keys: dict[str, Any], for_update: bool) -> Purchase | None:
         found = self._found(purchases, keys, purchase_from_row, for_update)
-        return self._seen.seen(found) if found is not None else None
+        if found is None:
+            return None
+        if for_update and self._row_locks:
+            self._locked.add(found.id)
+        return self._seen.seen(found)
 
     def save(self, purchase: Purchase) -> None:
         """Update the purchase if its stored version is still ``purchase.version``, then bump it.
 
         ``ConflictError`` when the version moved (a lost update), the purchase was never added,
-        or its new gateway reference belongs to another purchase.
+        or its new gateway reference belongs to another purchase. For a purchase this
+        transaction read ``for_update`` on PostgreSQL, the UPDATE is sent with the next statement
+        or the commit, and the error is raised there.
         """
         full = purchase_to_row(purchase)
         # Only the SET columns: any other column name among the parameters would be SET too.
@@ -83,15 +90,28 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
             statement = PURCHASE_UPDATE_WITH_AUDIT
             audit = audit_to_row(purchase.pending_audit[0])
             row.update({f"a_{name}": audit[name] for name in AUDIT_COLUMNS})
-        try:
-            written = direct.execute(self._connection, statement, row)
-        except IntegrityError as error:
-            raise ConflictError(
+
+        def refused(error: IntegrityError) -> ConflictError:
+            return ConflictError(
                 f"Purchase {purchase.id!r} breaks a database constraint "
                 "(is its gateway reference another purchase's?)."
-            ) from error
-        if written != 1:
-            raise ConflictError(f"Purchase {purchase.id!r} changed since it was read.")
+            )
+
+        def counted(written: int) -> None:
+            if written != 1:
+                raise ConflictError(f"Purchase {purchase.id!r} changed since it was read.")
+
+        if purchase.id in self._locked:
+            # Its row is locked by this transaction: the version cannot move, so the UPDATE
+            # goes with the next statement or the commit (the checks run before the commit).
+            expect = direct.Expectation(counted, refused)
+            direct.execute_later(self._connection, statement, row, expect)
+        else:
+            try:
+                written = direct.execute(self._connection, statement, row)
+            except IntegrityError as error:
+                raise refused(error) from error
+            counted(written)
         purchase.version += 1
         self._seen.seen(purchase)
         if with_audit:

@@ -1,0 +1,135 @@
+"""Every statement of the hot paths (webhooks, checkouts, key checks) is answered through an
+index on PostgreSQL, whatever the size of the tables: ``EXPLAIN`` with sequential scans
+disabled still shows an index scan only if an index exists and applies, and an ``INSERT ...
+ON CONFLICT`` names the unique index that arbitrates it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy.types import TypeEngine
+
+from payments.adapters.sql.statements import (
+    PURCHASE_UPDATE,
+    PURCHASE_UPDATE_WITH_AUDIT,
+    FixedStatement,
+    insert,
+    lookup,
+)
+from payments.adapters.sql.tables import (
+    ExactDecimal,
+    UtcDateTime,
+    api_keys,
+    customers,
+    idempotency_keys,
+    ledger_entries,
+    purchases,
+    refunds,
+    webhook_inbox,
+)
+
+pytestmark = pytest.mark.postgres
+T0 = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
+INDEX_SCANS = {"Index Scan", "Index Only Scan", "Bitmap Index Scan", "Bitmap Heap Scan"}
+
+LOOKUPS = {
+    "purchase by the provider's id, locked": lookup(
+        purchases, ("gateway", "gateway_reference"), True
+    ),
+    "purchase by our reference, locked": lookup(purchases, ("reference",), True),
+    "purchase by id": lookup(purchases, ("id",), True),
+    "customer by id": lookup(customers, ("id",), True),
+    "customer by e-mail": lookup(customers, ("email",)),
+    "api key by secret hash": lookup(api_keys, ("secret_hash",)),
+    "idempotency record": lookup(idempotency_keys, ("scope", "key")),
+    "inbox message by id": lookup(webhook_inbox, ("id",)),
+    "ledger entry by source": lookup(ledger_entries, ("source",)),
+    "refund by id": lookup(refunds, ("id",)),
+    "refund by the provider's id": lookup(refunds, ("gateway", "gateway_reference")),
+}
+UPDATES = {
+    "purchase update": PURCHASE_UPDATE,
+    "purchase update with its audit record": PURCHASE_UPDATE_WITH_AUDIT,
+}
+INSERTS = {
+    "inbox message, once per event": insert(
+        webhook_inbox, ("id", "provider", "event_id"), 1, ("provider", "event_id")
+    ),
+    "ledger entries, once per source": insert(ledger_entries, ("id", "source"), 2, ("source",)),
+}
+
+
+def _sample(type_: TypeEngine[Any]) -> object:
+    """A value of the parameter's type (the planner needs one; nothing is run)."""
+    if isinstance(type_, UtcDateTime):
+        return T0
+    if isinstance(type_, ExactDecimal):
+        return Decimal(1)
+    samples: dict[type, object] = {
+        str: "x",
+        int: 1,
+        bool: False,
+        Decimal: Decimal(1),
+        datetime: T0,
+        bytes: b"",
+    }
+    return samples[type_.python_type]
+
+
+def _plan(connection: Connection, statement: FixedStatement) -> dict[str, Any]:
+    explain = text(f"EXPLAIN (FORMAT JSON) {statement.sql}").bindparams(
+        *(bindparam(name, type_=type_) for name, type_ in statement.parameters.items())
+    )
+    parameters = {name: _sample(type_) for name, type_ in statement.parameters.items()}
+    value = connection.execute(explain, parameters).scalar_one()
+    found = value if isinstance(value, list) else json.loads(value)
+    plan: dict[str, Any] = found[0]["Plan"]
+    return plan
+
+
+def _nodes(plan: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _nodes(child)
+
+
+@pytest.fixture
+def without_seq_scans(postgres_engine: Engine) -> Iterator[Connection]:
+    """A transaction in which the planner avoids sequential scans wherever an index can do."""
+    with postgres_engine.connect() as connection:
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        yield connection
+        connection.rollback()
+
+
+@pytest.mark.parametrize("name", sorted(LOOKUPS))
+def test_every_hot_lookup_is_an_index_scan(without_seq_scans: Connection, name: str) -> None:
+    plan = _plan(without_seq_scans, LOOKUPS[name])
+    scans = [node for node in _nodes(plan) if "Scan" in node["Node Type"]]
+    assert scans, plan
+    assert all(node["Node Type"] in INDEX_SCANS for node in scans), (name, plan)
+
+
+@pytest.mark.parametrize("name", sorted(UPDATES))
+def test_the_purchase_update_finds_its_row_by_index(
+    without_seq_scans: Connection, name: str
+) -> None:
+    plan = _plan(without_seq_scans, UPDATES[name])
+    scanned = [node for node in _nodes(plan) if node.get("Relation Name") == "purchases"]
+    assert any(node["Node Type"] in INDEX_SCANS for node in scanned), plan
+    assert not any(node["Node Type"] == "Seq Scan" for node in _nodes(plan)), plan
+
+
+@pytest.mark.parametrize("name", sorted(INSERTS))
+def test_once_only_inserts_are_arbitrated_by_a_unique_index(
+    without_seq_scans: Connection, name: str
+) -> None:
+    plan = _plan(without_seq_scans, INSERTS[name])
+    assert plan["Node Type"] == "ModifyTable" and plan["Operation"] == "Insert", plan
+    assert plan.get("Conflict Arbiter Indexes"), plan
