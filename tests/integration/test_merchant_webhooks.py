@@ -122,6 +122,11 @@ class Webhooks:
 
 @pytest.fixture
 def webhooks(database: Engine) -> Webhooks:
+    return webhooks_on(database)
+
+
+def webhooks_on(database: Engine) -> Webhooks:
+    """The webhook use cases on ``database``, sending over loopback, reading a standing clock."""
     clock, ids, box = FixedClock(), UlidGenerator(), FernetSecretBox([SANDBOX_WEBHOOK_SECRETS_KEY])
     sender = RequestsWebhookSender(requests.Session(), any_http_destination, timeout=(2, 5))
 
