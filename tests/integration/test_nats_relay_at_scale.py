@@ -43,6 +43,7 @@ from tests.integration.service import (
 )
 from tests.integration.test_nats_relay import DIES_AFTER_ACKS, _by_aggregate, _outbox
 from tests.integration.test_webhook_races import Recorded, Recorder, _recording
+from tests.log_scan import scan_process_output
 
 PURCHASES = 1_000
 DUPLICATES = 300  # 30 %: the same signed event delivered a second time, to either process
@@ -209,7 +210,9 @@ def test_a_thousand_purchases_with_duplicates_on_two_processes_reach_the_stream_
     assert statuses.count("processed") == PURCHASES
     assert statuses.count("duplicate") == DUPLICATES
     assert waiting_at_the_outage > 0  # the server went away while events were still to go
-    assert "left for the next round" in worker_log.read_text()  # and the worker saw it gone
+    worker_lines = worker_log.read_text()
+    assert "left for the next round" in worker_lines  # and the worker saw it gone
+    scan_process_output("payments worker", worker_lines)
     rows = _outbox(postgres_engine)
     messages = stream.messages()
     streamed = [(body["id"], body["aggregate_id"], body["type"]) for _, _, body in messages]
