@@ -51,7 +51,7 @@ def test_metrics_count_requests_webhooks_purchases_and_provider_calls(
 ) -> None:
     before = scrape(service.call("GET", "/metrics").text)
     admin = service.admin_key()
-    purchase_id = _start_purchase(service, admin, "sandbox", "cus_metrics")
+    purchase_id = _start_purchase(service, admin, "stripe", "cus_metrics")
     approved = service.call("POST", f"/v1/sandbox/purchases/{purchase_id}/approve", admin)
     assert approved.status_code == 200, approved.text
     (delivery,) = recorder.sent
@@ -69,9 +69,9 @@ def test_metrics_count_requests_webhooks_purchases_and_provider_calls(
     assert [a.json()["status"] for a in answers] == ["processed", "duplicate"]
     assert forged.status_code == 400
     webhooks = "payments_webhooks_total"
-    assert value(after, webhooks, provider="sandbox", outcome="processed") == 1
-    assert value(after, webhooks, provider="sandbox", outcome="duplicate") == 1
-    assert value(after, webhooks, provider="sandbox", outcome="rejected") == 1
+    assert value(after, webhooks, provider="stripe", outcome="processed") == 1
+    assert value(after, webhooks, provider="stripe", outcome="duplicate") == 1
+    assert value(after, webhooks, provider="stripe", outcome="rejected") == 1
     requests_total = "payments_http_requests_total"
     route = {"route": "/v1/webhooks/{provider}", "method": "POST"}
     assert value(after, requests_total, **route, status="200") == 2
@@ -86,14 +86,14 @@ def test_metrics_count_requests_webhooks_purchases_and_provider_calls(
         == 3
     )
     moved = "payments_purchase_transitions_total"
-    assert value(after, moved, status="pending", gateway="sandbox") == 1
-    assert value(after, moved, status="completed", gateway="sandbox") == 1
+    assert value(after, moved, status="pending", gateway="stripe") == 1
+    assert value(after, moved, status="completed", gateway="stripe") == 1
     calls = "payments_gateway_calls_total"
-    assert value(after, calls, gateway="sandbox", operation="start_payment", outcome="ok") == 1
+    assert value(after, calls, gateway="stripe", operation="start_payment", outcome="ok") == 1
     assert value(after, "payments_inbox_messages", status="processed") == 1
     assert value(after, "payments_outbox_unpublished_events") >= 3  # created, changed, completed
     assert value(after, "payments_outbox_publish_lag_seconds") >= 0
-    assert value(after, "payments_gateway_circuit_open", gateway="sandbox") == 0
+    assert value(after, "payments_gateway_circuit_open", gateway="stripe") == 0
 
 
 def test_metrics_are_refused_to_callers_off_loopback_without_the_token(

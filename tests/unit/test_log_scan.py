@@ -40,3 +40,8 @@ def test_what_a_process_wrote_is_scanned_line_by_line() -> None:
     [leak] = process_leaks("payments worker", output)
     assert leak.startswith("payments worker: ['sk_test_abcdefgh1'] in 'sent sk_test_")
     assert process_leaks("payments worker", "Bearer [REDACTED]\n") == []
+    # a request id the service made, whose digits happen to pass the Luhn check
+    request_id = "req_17238975999241cb9059a02937d9cd5b"
+    line = f"INFO payments.access GET /v1/products/0 404 1.5ms request_id={request_id}"
+    assert leaks_in(line)
+    assert process_leaks("payments serve", line) == []
