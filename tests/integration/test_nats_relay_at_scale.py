@@ -145,6 +145,14 @@ def _wait_for_an_empty_outbox(
     assert backlog.unpublished()[0] == 0, log.read_text()[-3000:]
 
 
+def _until_the_worker_misses_nats(log: Path) -> None:
+    """Wait until the worker has logged a publish that failed (NATS is down)."""
+    deadline = time.monotonic() + 30
+    while "left for the next round" not in log.read_text():
+        assert time.monotonic() < deadline, "the worker never noticed that NATS was down"
+        time.sleep(0.1)
+
+
 @pytest.mark.postgres
 def test_a_thousand_purchases_with_duplicates_on_two_processes_reach_the_stream_once_in_order(
     postgres_database_url: str,
@@ -203,16 +211,14 @@ def test_a_thousand_purchases_with_duplicates_on_two_processes_reach_the_stream_
                 if len(statuses) == len(deliveries) // 2:  # NATS goes down mid-run, comes back
                     waiting_at_the_outage = backlog.unpublished()[0]
                     private_nats.stop()
-                    time.sleep(1.5)
+                    _until_the_worker_misses_nats(worker_log)
                     private_nats.start()
         _wait_for_an_empty_outbox(backlog, worker, worker_log)
 
     assert statuses.count("processed") == PURCHASES
     assert statuses.count("duplicate") == DUPLICATES
     assert waiting_at_the_outage > 0  # the server went away while events were still to go
-    worker_lines = worker_log.read_text()
-    assert "left for the next round" in worker_lines  # and the worker saw it gone
-    scan_process_output("payments worker", worker_lines)
+    scan_process_output("payments worker", worker_log.read_text())
     rows = _outbox(postgres_engine)
     messages = stream.messages()
     streamed = [(body["id"], body["aggregate_id"], body["type"]) for _, _, body in messages]
