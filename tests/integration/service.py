@@ -29,6 +29,7 @@ from payments.config import Settings
 from payments.containers import Container, build_container
 from payments.domain.ports import Clock, PaymentGateway
 from payments.testing import Wired, bootstrap
+from tests.log_scan import scan_process_output
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -127,8 +128,10 @@ def payments_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def run_payments(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run ``payments ARGS`` as a real process; its output as text."""
-    return subprocess.run(
+    """Run ``payments ARGS`` as a real process; its output as text. Its standard error (its log)
+    goes to the session's secret scan (standard output is the command's answer: a new API key
+    is printed there once, on purpose)."""
+    finished = subprocess.run(
         [sys.executable, "-m", "payments.entrypoints.cli", *args],
         env=dict(env),
         capture_output=True,
@@ -136,6 +139,8 @@ def run_payments(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProc
         timeout=120,
         check=False,
     )
+    scan_process_output(f"payments {' '.join(args[:2])}", finished.stderr)
+    return finished
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -154,7 +159,8 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Pa
 
 @contextmanager
 def served(command: Sequence[str], env: Mapping[str, str], port: int, log: Path) -> Iterator[str]:
-    """Start a server process, wait for ``/health``, yield its base URL, stop it (its group)."""
+    """Start a server process, wait for ``/health``, yield its base URL, stop it (its group).
+    Everything it wrote (``log``) goes to the session's secret scan once it has stopped."""
     with log.open("wb") as output:
         process = subprocess.Popen(
             list(command),
@@ -175,6 +181,7 @@ def served(command: Sequence[str], env: Mapping[str, str], port: int, log: Path)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=5)
+        scan_process_output(f"the server logging to {log}", log.read_text(errors="replace"))
 
 
 @contextmanager

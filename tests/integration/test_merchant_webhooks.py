@@ -16,6 +16,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
+from dependency_injector import providers
 from examples.webhook_receiver import once_per_event, receiver
 from sqlalchemy import Engine
 
@@ -47,6 +48,7 @@ from payments.entrypoints.cli.worker import run_round, worker_jobs
 from payments.webhooks import WebhookEvent
 from payments.webhooks import verify as verify_webhook
 from tests.integration.service import running_service
+from tests.integration.test_metrics import Samples, scrape, value
 from tests.unit.http.conftest import PREMIUM
 
 
@@ -120,6 +122,11 @@ class Webhooks:
 
 @pytest.fixture
 def webhooks(database: Engine) -> Webhooks:
+    return webhooks_on(database)
+
+
+def webhooks_on(database: Engine) -> Webhooks:
+    """The webhook use cases on ``database``, sending over loopback, reading a standing clock."""
     clock, ids, box = FixedClock(), UlidGenerator(), FernetSecretBox([SANDBOX_WEBHOOK_SECRETS_KEY])
     sender = RequestsWebhookSender(requests.Session(), any_http_destination, timeout=(2, 5))
 
@@ -352,3 +359,58 @@ def test_a_failed_resend_of_a_delivered_event_keeps_it_delivered_and_the_endpoin
     )
     assert resent.delivered_at == delivery.delivered_at
     assert webhooks.endpoints.get(created.endpoint.id).status is EndpointStatus.ENABLED
+
+
+def test_the_worker_counts_merchant_webhook_sends_by_outcome_on_metrics(
+    tmp_path: Path, merchant: Merchant
+) -> None:
+    url = f"sqlite:///{tmp_path / 'hooks.db'}"
+    upgrade(url)
+    clock = FixedClock()
+
+    def standing_clock(container: Any) -> None:
+        container.clock.override(providers.Object(clock))
+
+    with running_service({"PAYMENTS_DATABASE_URL": url}, standing_clock) as service:
+        created = service.call(
+            "POST",
+            "/v1/webhook-endpoints",
+            service.admin_key(),
+            json={"url": merchant.url, "events": ["purchase.completed"]},
+        )
+        assert created.status_code == 201, created.text
+        merchant.secret, merchant.failures = created.json()["secret"], 2
+        jobs = worker_jobs(service.container, service.container.settings())
+        events = Webhooks(
+            service.container.engine(),
+            clock,
+            service.container.webhook_endpoints(),
+            service.container.webhook_dispatcher(),
+        )
+        events.record(events.completed("pur_1"))
+        for _ in range(3):  # two 500s, then the 200
+            run_round(jobs)
+            clock.advance(minutes=5)
+        first = scrape(service.call("GET", "/metrics").text)
+
+        merchant.failures = 1_000_000  # from now on the endpoint is down for good
+        events.record(events.completed("pur_2"))
+        for _ in range(60):
+            run_round(jobs)
+            clock.advance(hours=6)  # past the longest wait: each round makes one attempt
+            if events.endpoints.list()[0].status is EndpointStatus.DISABLED:
+                break
+        after = scrape(service.call("GET", "/metrics").text)
+
+    def sent(samples: Samples, outcome: str) -> float:
+        return value(samples, "payments_webhook_deliveries_total", outcome=outcome)
+
+    assert [sent(first, o) for o in ("delivered", "retried", "failed", "disabled")] == [1, 2, 0, 0]
+    attempts_for_pur_2 = len(merchant.requests) - 3
+    assert attempts_for_pur_2 > 10
+    assert [sent(after, o) for o in ("delivered", "retried", "failed", "disabled")] == [
+        1,
+        2 + attempts_for_pur_2 - 1,
+        1,
+        1,
+    ]

@@ -185,7 +185,10 @@ def test_an_event_published_but_never_marked_is_dropped_by_jetstream_when_sent_a
     assert _waiting(postgres_engine) == 0
 
 
-_DIES_AFTER_THREE_ACKS = """
+# A relay process that dies after a number of JetStream acknowledgements, before it marks
+# them: its arguments are the database URL, the NATS URL, the stream, the subject prefix and
+# the number of acknowledgements.
+DIES_AFTER_ACKS = """
 import functools, os, sys
 from payments.adapters.events import NatsEventPublisher
 from payments.adapters.memory import FixedClock
@@ -193,18 +196,18 @@ from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.domain.services.outbox_relay import EventRelay
 
-class DiesAfterThreeAcks(NatsEventPublisher):
+class DiesAfterAcks(NatsEventPublisher):
     acks = 0
 
     def publish(self, event):
         ack = super().publish(event)
         self.acks += 1
-        if self.acks == 3:
+        if self.acks == int(dies_after):
             os._exit(9)  # killed: acknowledged by JetStream, never marked
         return ack
 
-database_url, nats_url, stream, prefix = sys.argv[1:]
-publisher = DiesAfterThreeAcks(nats_url, stream=stream, subject_prefix=prefix)
+database_url, nats_url, stream, prefix, dies_after = sys.argv[1:]
+publisher = DiesAfterAcks(nats_url, stream=stream, subject_prefix=prefix)
 unit_of_work = functools.partial(SqlUnitOfWork, make_engine(database_url))
 EventRelay(unit_of_work, publisher, FixedClock()).publish_pending()
 """
@@ -218,7 +221,7 @@ def test_a_relay_killed_between_the_ack_and_the_mark_has_its_republish_dropped(
     events = len(_outbox(postgres_engine))
     where = (postgres_database_url, nats_stream.url, nats_stream.stream, nats_stream.prefix)
     killed = subprocess.run(
-        [sys.executable, "-c", _DIES_AFTER_THREE_ACKS, *where],
+        [sys.executable, "-c", DIES_AFTER_ACKS, *where, "3"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from tests.conftest import _LogScanner, leaks_in
+from tests.log_scan import process_leaks
 
 
 def test_the_scan_finds_what_the_redaction_must_catch() -> None:
@@ -32,3 +33,15 @@ def test_a_secret_logged_by_a_test_reaches_the_scan_masked() -> None:
 
     assert scanner.records == 1
     assert scanner.leaks == []
+
+
+def test_what_a_process_wrote_is_scanned_line_by_line() -> None:
+    output = "started\nsent sk_test_abcdefgh1 to stripe\nGET /health 200\n"
+    [leak] = process_leaks("payments worker", output)
+    assert leak.startswith("payments worker: ['sk_test_abcdefgh1'] in 'sent sk_test_")
+    assert process_leaks("payments worker", "Bearer [REDACTED]\n") == []
+    # a request id the service made, whose digits happen to pass the Luhn check
+    request_id = "req_17238975999241cb9059a02937d9cd5b"
+    line = f"INFO payments.access GET /v1/products/0 404 1.5ms request_id={request_id}"
+    assert leaks_in(line)
+    assert process_leaks("payments serve", line) == []

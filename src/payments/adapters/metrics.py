@@ -9,7 +9,7 @@ up (``metrics_exposition``). Every name starts ``payments_``; docs/operations.md
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
@@ -116,6 +116,12 @@ class ServiceMetrics:
             "job",
             "label",
         )
+        self._webhook_deliveries = counter(
+            "payments_webhook_deliveries",
+            "Merchant webhook sends by outcome (delivered, retried, failed) and endpoints "
+            "disabled (disabled).",
+            "outcome",
+        )
         self._job_failures = counter(
             "payments_worker_job_failures",
             "Worker job runs that failed (tried again the next round), by job.",
@@ -199,6 +205,13 @@ class ServiceMetrics:
         for label, count in counts.items():
             if count:
                 self._job_items(job, label).inc(count)
+
+    def webhook_deliveries(self, outcomes: Mapping[str, int]) -> None:
+        """Merchant webhook sends by outcome (``delivered``, ``retried``, ``failed``) and
+        endpoints ``disabled``, as one dispatcher round counted them."""
+        for outcome, count in outcomes.items():
+            if count:
+                self._webhook_deliveries(outcome).inc(count)
 
     def round_finished(self, at: float) -> None:
         """The worker finished a round at Unix time ``at``."""

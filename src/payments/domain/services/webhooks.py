@@ -46,12 +46,25 @@ class CreatedEndpoint:
 @dataclass
 class DispatchReport:
     """What one worker round did: deliveries made from new events, sends answered 2xx, sends
-    that failed, and endpoints disabled because their retry window ran out."""
+    that failed and are tried again later (``retried``), sends that failed for good (their
+    retry window ran out: ``failed``), and endpoints disabled because of that. Each send is
+    counted once, as delivered, retried or failed."""
 
     fanned_out: int = 0
     delivered: int = 0
+    retried: int = 0
     failed: int = 0
     disabled: list[str] = field(default_factory=list)
+
+    def outcomes(self) -> dict[str, int]:
+        """The sends by outcome and the endpoints disabled: ``delivered``, ``retried``,
+        ``failed``, ``disabled``."""
+        return {
+            "delivered": self.delivered,
+            "retried": self.retried,
+            "failed": self.failed,
+            "disabled": len(self.disabled),
+        }
 
 
 class _WebhookUseCase:
@@ -175,7 +188,10 @@ class WebhookDispatcher(_WebhookUseCase):
             outcome = delivery.failed_resend(
                 resent_from, now, result.status, result.error, self._jitter
             )
-            report.failed += 1
+            if outcome.status is DeliveryStatus.FAILED:
+                report.failed += 1
+            else:
+                report.retried += 1
             log.warning(
                 "webhooks: delivery %s of %s to endpoint %s failed (attempt %d, answer %s%s)",
                 delivery.id,

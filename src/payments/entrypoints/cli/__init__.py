@@ -1,6 +1,6 @@
 """The ``payments`` command line: migrate, serve, api-keys, inbox, events, replay, invoices,
-worker, reconcile, purchases, efecty, subscriptions. Each module registers its own commands;
-``main`` runs the one asked for."""
+worker, reconcile, purchases, efecty, subscriptions, webhooks. Each module registers its own
+commands; ``main`` runs the one asked for."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from payments.entrypoints.cli import (
     operations,
     records,
     serve,
+    webhooks,
     worker,
 )
 from payments.entrypoints.cli.common import database_failure
@@ -24,7 +25,17 @@ from payments.entrypoints.logs import configure_logging
 
 # The command groups, in the order ``payments --help`` lists them. A new group is a module
 # with a ``register(commands)`` function, added here.
-COMMAND_GROUPS = (serve, keys, records, invoices, worker, operations, efecty, billing)
+COMMAND_GROUPS = (
+    serve,
+    keys,
+    records,
+    invoices,
+    worker,
+    operations,
+    efecty,
+    billing,
+    webhooks,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -122,33 +122,38 @@ def _refuse_an_unmigrated_database(container: Container) -> None:
         )
 
 
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+"""gunicorn's access line: client, method, path, protocol, status, body size, duration. Never the
+query string or the referrer: a redirect back from a provider may carry a client secret there."""
+
+
 def _gunicorn_logging(log_format: str) -> dict[str, Any]:
-    """gunicorn's own settings for its logs: in ``json`` mode its error and access logs are
-    JSON lines too (the access line becomes the ``message``)."""
-    if log_format != "json":
-        return {"accesslog": "-"}
-    formatter = {"()": "payments.entrypoints.logs.JsonLogFormatter"}
+    """gunicorn's own settings for its logs: its error and access lines go to standard error
+    through the service's filters (request id, redaction), as console lines or, in ``json``
+    mode, JSON lines (the access line becomes the ``message``)."""
+    formatter = "JsonLogFormatter" if log_format == "json" else "ConsoleLogFormatter"
     handler = {
         "class": "logging.StreamHandler",
-        "formatter": "json",
+        "formatter": "payments",
         "stream": "ext://sys.stderr",
         "filters": ["request_id", "redact"],
     }
     return {
         "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
         "logconfig_dict": {
             "version": 1,
             "disable_existing_loggers": False,
-            "formatters": {"json": formatter},
+            "formatters": {"payments": {"()": f"payments.entrypoints.logs.{formatter}"}},
             "filters": {
                 "request_id": {"()": "payments.entrypoints.logs.RequestIdFilter"},
                 "redact": {"()": "payments.entrypoints.logs.RedactionFilter"},
             },
-            "handlers": {"json": handler},
-            "root": {"level": "INFO", "handlers": ["json"]},
+            "handlers": {"payments": handler},
+            "root": {"level": "INFO", "handlers": ["payments"]},
             "loggers": {
-                "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
-                "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+                "gunicorn.error": {"level": "INFO", "handlers": ["payments"], "propagate": False},
+                "gunicorn.access": {"level": "INFO", "handlers": ["payments"], "propagate": False},
             },
         },
     }

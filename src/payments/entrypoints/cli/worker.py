@@ -55,13 +55,15 @@ def _publishing(relay: EventRelay) -> WorkerJob:
     return WorkerJob("publishing the outbox", publish)
 
 
-def _merchant_webhooks(dispatcher: WebhookDispatcher) -> WorkerJob:
+def _merchant_webhooks(dispatcher: WebhookDispatcher, metrics: ServiceMetrics) -> WorkerJob:
     def deliver() -> Mapping[str, int]:
         report = dispatcher.run()
+        metrics.webhook_deliveries(report.outcomes())
         return {
             "webhook deliveries made": report.fanned_out,
             "webhooks delivered": report.delivered,
-            "webhook attempts failed": report.failed,
+            "webhook attempts retried": report.retried,
+            "webhook deliveries failed": report.failed,
             "webhook endpoints disabled": len(report.disabled),
         }
 
@@ -109,7 +111,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
         WorkerJob("reconciliation", reconcile),
         WorkerJob("renewing subscriptions", renew_subscriptions),
         *publishing,
-        _merchant_webhooks(container.webhook_dispatcher()),
+        _merchant_webhooks(container.webhook_dispatcher(), container.metrics()),
     ]
 
 
