@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, text
 
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.test_clock import SqlTestClock
@@ -30,3 +32,19 @@ def test_a_clock_without_its_table_keeps_system_time(tmp_path: Path) -> None:
         assert abs(now - datetime.now(UTC)) < timedelta(seconds=5)
     finally:
         engine.dispose()
+
+
+def test_the_clock_reads_its_offset_while_a_unit_of_work_holds_the_write_lock(
+    database: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The worker's use cases ask the clock for the time inside their transaction: on SQLite
+    # that transaction holds the write lock, and a clock read that wanted it too would wait out
+    # the busy timeout, then fall back to a stale offset.
+    SqlTestClock(database).advance(timedelta(days=3))
+    clock = SqlTestClock(database, refresh_seconds=0)
+    with database.begin() as writer:
+        writer.execute(text("UPDATE sandbox_clock SET updated_at = updated_at"))
+        with caplog.at_level(logging.WARNING, logger="payments.adapters.sql.test_clock"):
+            now = clock.now()
+    assert "could not read its offset" not in caplog.text
+    assert now - datetime.now(UTC) > timedelta(days=2, hours=23)

@@ -18,6 +18,11 @@ IDLE_PING_SECONDS = 5.0
 """A pooled PostgreSQL connection idle for longer than this is pinged before it is lent again."""
 
 
+READS_ONLY = "payments_reads_only"
+"""An execution option: this connection only reads, so on SQLite it need not take the write
+lock (``connection.execution_options(**{READS_ONLY: True})``)."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``: ``sqlite:///path``, ``sqlite://`` (in memory) or PostgreSQL.
 
@@ -151,8 +156,13 @@ def _sqlite_engine(url: URL) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         # Take the write lock up front: a transaction that read and then writes can never be
-        # refused half-way because another writer got there first.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # refused half-way because another writer got there first. A connection that only
+        # reads (READS_ONLY) begins deferred: in WAL it reads a snapshot and never waits for the
+        # writer, which may be the same thread (the sandbox clock read inside a unit of work).
+        if connection.get_execution_options().get(READS_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from payments.adapters.sql.engine import READS_ONLY
 from payments.adapters.sql.tables import sandbox_clock
 from payments.domain.ports import AdjustableClock
 
@@ -36,7 +37,8 @@ class SqlTestClock(AdjustableClock):
             due = self._read_at is None or time.monotonic() - self._read_at >= self._refresh
         if due:
             try:
-                with self._engine.connect() as connection:
+                reader = self._engine.connect().execution_options(**{READS_ONLY: True})
+                with reader as connection:
                     seconds = connection.execute(
                         select(sandbox_clock.c.offset_seconds).where(sandbox_clock.c.id == _ROW)
                     ).scalar_one_or_none()
