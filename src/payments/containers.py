@@ -176,9 +176,7 @@ class Container(containers.DeclarativeContainer):
         guests=guest_checkouts,
         invoicing=invoicing,
     )
-    purchases = providers.Singleton(
-        PurchaseService, checkout, unit_of_work.provider, gateways, clock, ids, invoicing=invoicing
-    )
+    purchases = providers.Singleton(PurchaseService, checkout)
     refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
     subscriptions = providers.Singleton(
         SubscriptionService,

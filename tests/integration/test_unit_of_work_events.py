@@ -80,11 +80,7 @@ def _services(store: Store) -> tuple[CatalogService, PurchaseService]:
     return (
         CatalogService(store.make_uow, clock, ids),
         PurchaseService(
-            Checkout(store.make_uow, gateways, RoutingTable.parse("*: fake"), clock, ids),
-            store.make_uow,
-            gateways,
-            clock,
-            ids,
+            Checkout(store.make_uow, gateways, RoutingTable.parse("*: fake"), clock, ids)
         ),
     )
 

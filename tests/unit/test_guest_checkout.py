@@ -27,7 +27,7 @@ def _limited(payments: Payments, limits: GuestCheckoutLimits) -> PurchaseService
     registry = GatewayRegistry([payments.gateway])
     routing = RoutingTable.parse("*: fake")
     checkout = Checkout(uow, registry, routing, payments.clock, payments.ids, guests=gate)
-    return PurchaseService(checkout, uow, registry, payments.clock, payments.ids)
+    return PurchaseService(checkout)
 
 
 def _guest_checkout(product_id: str, email: str, address: str) -> CreatePurchase:

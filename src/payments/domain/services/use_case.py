@@ -57,3 +57,9 @@ class GatewayUseCase(UseCase):
     ) -> None:
         super().__init__(uow, clock, ids, invoicing=invoicing)
         self._gateways = gateways
+
+    def _share_wiring(self, other: GatewayUseCase) -> None:
+        """Work on ``other``'s units of work, gateways, clock, ids and invoicing policy: for a
+        use case that always goes with ``other`` (purchases with their checkout)."""
+        self._uow, self._gateways, self._clock = other._uow, other._gateways, other._clock
+        self._ids, self._invoicing = other._ids, other._invoicing
