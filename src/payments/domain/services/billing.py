@@ -16,7 +16,6 @@ from decimal import Decimal
 from payments.domain.errors import (
     GatewayConfigurationError,
     GatewayUnavailableError,
-    NotFoundError,
     PaymentDeclinedError,
     PaymentsError,
 )
@@ -33,7 +32,7 @@ from payments.domain.purchase import (
 )
 from payments.domain.routing import RoutingTable
 from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.records import locked_purchase
+from payments.domain.services.records import found, locked_purchase
 from payments.domain.services.settlement import Posting, settle_payment
 from payments.domain.services.use_case import GatewayUseCase
 from payments.domain.subscription import (
@@ -71,9 +70,7 @@ class BillingPolicy:
 def locked_subscription(uow: UnitOfWork, subscription_id: str) -> Subscription:
     """The subscription, read under its row lock."""
     subscription = uow.subscriptions.get(subscription_id, for_update=True)
-    if subscription is None:
-        raise NotFoundError(f"Subscription {subscription_id!r} does not exist.")
-    return subscription
+    return found(subscription, f"Subscription {subscription_id!r} does not exist.")
 
 
 class SubscriptionBilling(GatewayUseCase):
