@@ -72,24 +72,18 @@ class _PaymentIntent(_OnAccount):
         _write(resp, status, body, {})
 
 
-class _PaymentIntentCancel(_OnAccount):
-    def on_post(self, req: falcon.Request, resp: falcon.Response, intent_id: str) -> None:
-        self._post(req, resp, lambda p: self._state.cancel_payment_intent(intent_id, p))
+class _Post(_OnAccount):
+    """A POST route that runs one account operation on the URL's id (if the route has one)
+    and the form's parameters."""
 
+    def __init__(
+        self, state: StripeSimulatorState, operation: Callable[..., dict[str, object]]
+    ) -> None:
+        super().__init__(state)
+        self._operation = operation
 
-class _Customers(_OnAccount):
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._post(req, resp, self._state.create_customer)
-
-
-class _PaymentMethodAttach(_OnAccount):
-    def on_post(self, req: falcon.Request, resp: falcon.Response, method_id: str) -> None:
-        self._post(req, resp, lambda p: self._state.attach_payment_method(method_id, p))
-
-
-class _Refunds(_OnAccount):
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._post(req, resp, self._state.create_refund)
+    def on_post(self, req: falcon.Request, resp: falcon.Response, **url_ids: str) -> None:
+        self._post(req, resp, lambda p: self._operation(*url_ids.values(), p))
 
 
 def _serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
@@ -109,10 +103,12 @@ class StripeSimulatorApp(falcon.App[falcon.Request, falcon.Response]):
         self.state = state
         self.add_route("/v1/payment_intents", _PaymentIntents(state))
         self.add_route("/v1/payment_intents/{intent_id}", _PaymentIntent(state))
-        self.add_route("/v1/payment_intents/{intent_id}/cancel", _PaymentIntentCancel(state))
-        self.add_route("/v1/refunds", _Refunds(state))
-        self.add_route("/v1/customers", _Customers(state))
-        self.add_route("/v1/payment_methods/{method_id}/attach", _PaymentMethodAttach(state))
+        cancel = _Post(state, state.cancel_payment_intent)
+        self.add_route("/v1/payment_intents/{intent_id}/cancel", cancel)
+        self.add_route("/v1/refunds", _Post(state, state.create_refund))
+        self.add_route("/v1/customers", _Post(state, state.create_customer))
+        attach = _Post(state, state.attach_payment_method)
+        self.add_route("/v1/payment_methods/{method_id}/attach", attach)
         self.set_error_serializer(_serialize_error)
 
 
