@@ -60,7 +60,7 @@ class PurchaseService(GatewayUseCase):
     the checkout's units of work, gateways, clock, ids and invoicing policy."""
 
     def __init__(self, checkout: Checkout) -> None:
-        self._share_wiring(checkout)
+        super().__init__(checkout.wiring)
         self._checkout = checkout
 
     def create(self, command: CreatePurchase, principal: Principal) -> Purchase:
