@@ -54,6 +54,7 @@ from payments.domain.services.refunds import RefundService
 from payments.domain.services.statistics import StatisticsService
 from payments.domain.services.subscription_stats import SubscriptionStatsService
 from payments.domain.services.subscriptions import SubscriptionService
+from payments.domain.services.use_case import GatewayWiring
 from payments.domain.services.webhooks import WebhookDispatcher, WebhookEndpoints
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
@@ -166,36 +167,23 @@ class Container(containers.DeclarativeContainer):
 
     # -- use cases -------------------------------------------------------------------------
     catalog = providers.Singleton(CatalogService, unit_of_work.provider, clock, ids)
-    checkout = providers.Singleton(
-        Checkout,
-        unit_of_work.provider,
-        gateways,
-        routing,
-        clock,
-        ids,
-        guests=guest_checkouts,
-        invoicing=invoicing,
+    gateway_wiring = providers.Singleton(
+        GatewayWiring, unit_of_work.provider, gateways, clock, ids, invoicing
     )
-    purchases = providers.Singleton(
-        PurchaseService, checkout, unit_of_work.provider, gateways, clock, ids, invoicing=invoicing
-    )
-    refunds = providers.Singleton(RefundService, unit_of_work.provider, gateways, clock, ids)
+    """What every use case that talks to the gateways is built from."""
+    checkout = providers.Singleton(Checkout, gateway_wiring, routing, guests=guest_checkouts)
+    purchases = providers.Singleton(PurchaseService, checkout)
+    refunds = providers.Singleton(RefundService, gateway_wiring)
     subscriptions = providers.Singleton(
         SubscriptionService,
+        gateway_wiring,
         providers.Factory(BillingPolicy, routing, settings.provided.dunning_schedule),
-        unit_of_work.provider,
-        gateways,
-        clock,
-        ids,
-        invoicing=invoicing,
     )
     subscription_stats = providers.Singleton(
         SubscriptionStatsService, unit_of_work.provider, clock, ids
     )
     accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)
-    notifications = providers.Singleton(
-        NotificationService, unit_of_work.provider, gateways, clock, ids, invoicing=invoicing
-    )
+    notifications = providers.Singleton(NotificationService, gateway_wiring)
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
     dossiers = providers.Singleton(PurchaseDossiers, unit_of_work.provider)
     cash_vouchers = providers.Singleton(

@@ -29,6 +29,7 @@ from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
+from payments.domain.services.use_case import GatewayWiring
 from tests.integration.service import together, use_cases_on
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
@@ -199,10 +200,12 @@ def test_a_redelivery_racing_the_worker_retry_of_its_failed_message_books_once(
     wired.gateway.approve(purchase.gateway_reference)
     (approval,) = wired.gateway.drain()
     failing = NotificationService(
-        lambda: _LookupFails(wired.engine),
-        GatewayRegistry([wired.gateway]),
-        wired.clock,
-        SequentialIds(),
+        GatewayWiring(
+            lambda: _LookupFails(wired.engine),
+            GatewayRegistry([wired.gateway]),
+            wired.clock,
+            SequentialIds(),
+        )
     )
     assert failing.receive(wired.gateway.name, *approval).status == "queued"
     assert wired.inbox() == {"failed": 1}

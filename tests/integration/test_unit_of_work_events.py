@@ -27,6 +27,7 @@ from payments.domain.services.catalog import CatalogService
 from payments.domain.services.checkout import Checkout, CreatePurchase
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.purchases import PurchaseService
+from payments.domain.services.use_case import GatewayWiring
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
 
@@ -80,11 +81,9 @@ def _services(store: Store) -> tuple[CatalogService, PurchaseService]:
     return (
         CatalogService(store.make_uow, clock, ids),
         PurchaseService(
-            Checkout(store.make_uow, gateways, RoutingTable.parse("*: fake"), clock, ids),
-            store.make_uow,
-            gateways,
-            clock,
-            ids,
+            Checkout(
+                GatewayWiring(store.make_uow, gateways, clock, ids), RoutingTable.parse("*: fake")
+            )
         ),
     )
 

@@ -25,6 +25,7 @@ from payments.domain.idempotency import IdempotencyRecord
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ports import Clock, UnitOfWork
 from payments.domain.services.notifications import NotificationService
+from payments.domain.services.use_case import GatewayWiring
 from payments.sandbox.environment import build_sandbox
 from tests.integration.service import RunningService, running_service
 
@@ -96,7 +97,7 @@ class Operations:
             return FlakySqlUnitOfWork(engine, failures)
 
         notifications = NotificationService(
-            flaky, self.container.gateways(), clock, self.container.ids()
+            GatewayWiring(flaky, self.container.gateways(), clock, self.container.ids())
         )
         headers, body = delivery
         receipt = notifications.receive("stripe", headers, body)

@@ -12,6 +12,7 @@ from payments.domain.services.checkout import Checkout, CreatePurchase
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.purchases import PurchaseService
+from payments.domain.services.use_case import GatewayWiring
 from tests.unit.conftest import MERCHANT, Payments, bootstrap
 
 GUEST = Principal(Role.PUBLIC, "key_public")
@@ -26,8 +27,9 @@ def _limited(payments: Payments, limits: GuestCheckoutLimits) -> PurchaseService
     gate = GuestCheckoutGate(InMemoryRateLimiter(payments.clock), limits)
     registry = GatewayRegistry([payments.gateway])
     routing = RoutingTable.parse("*: fake")
-    checkout = Checkout(uow, registry, routing, payments.clock, payments.ids, guests=gate)
-    return PurchaseService(checkout, uow, registry, payments.clock, payments.ids)
+    wiring = GatewayWiring(uow, registry, payments.clock, payments.ids)
+    checkout = Checkout(wiring, routing, guests=gate)
+    return PurchaseService(checkout)
 
 
 def _guest_checkout(product_id: str, email: str, address: str) -> CreatePurchase:

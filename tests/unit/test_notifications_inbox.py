@@ -18,6 +18,7 @@ from payments.domain.purchase import Purchase, PurchaseStatus
 from payments.domain.refund import REFUND_ID_PREFIX, Refund, RefundStatus
 from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService, Receipt
+from payments.domain.services.use_case import GatewayWiring
 from tests.unit.conftest import MERCHANT, Payments, bootstrap, credits_of
 
 Delivery = tuple[dict[str, str], bytes]
@@ -101,7 +102,7 @@ def inbox() -> Inbox:
         return FlakyUnitOfWork(payments.store, faults)
 
     notifications = NotificationService(
-        flaky_uow, GatewayRegistry([payments.gateway]), payments.clock, payments.ids
+        GatewayWiring(flaky_uow, GatewayRegistry([payments.gateway]), payments.clock, payments.ids)
     )
     return Inbox(payments, notifications, faults)
 

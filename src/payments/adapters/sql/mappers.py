@@ -68,7 +68,7 @@ def _loads_or_none(text: str | None) -> Any:
     return json.loads(text) if text is not None else None
 
 
-class _Same:
+class SameColumns:
     """Columns stored exactly as the attributes of the same names (at least two)."""
 
     __slots__ = ("_attributes", "_columns", "names")
@@ -87,9 +87,9 @@ class _Same:
         return dict(zip(self.names, self._columns(row), strict=True))
 
 
-_CLIENT_SECRET = _Same("type", "client_secret", "publishable_key")
-_REDIRECT = _Same("type", "url")
-_VOUCHER = _Same("type", "code", "barcode", "instructions")
+_CLIENT_SECRET = SameColumns("type", "client_secret", "publishable_key")
+_REDIRECT = SameColumns("type", "url")
+_VOUCHER = SameColumns("type", "code", "barcode", "instructions")
 
 
 def next_action_to_json(action: NextAction | None) -> str | None:
@@ -130,7 +130,7 @@ def next_action_from_json(text: str | None) -> NextAction | None:
     raise ValueError(f"Unknown next action type {kind!r}.")
 
 
-_PRODUCT_SAME = _Same("id", "name", "validity_days", "trial_days", "active", "created_at")
+_PRODUCT_SAME = SameColumns("id", "name", "validity_days", "trial_days", "active", "created_at")
 
 
 def product_to_row(product: Product) -> dict[str, Any]:
@@ -156,7 +156,7 @@ def product_from_row(row: Row) -> Product:
     )
 
 
-_CUSTOMER_SAME = _Same("id", "email", "name", "created_at")
+_CUSTOMER_SAME = SameColumns("id", "email", "name", "created_at")
 
 
 def customer_to_row(customer: Customer) -> dict[str, Any]:
@@ -167,7 +167,7 @@ def customer_from_row(row: Row) -> Customer:
     return Customer(**_CUSTOMER_SAME.read(row))
 
 
-_PURCHASE_SAME = _Same(
+_PURCHASE_SAME = SameColumns(
     "id", "reference", "customer_id", "product_id", "validity_days", "country", "payment_method",
     "gateway", "gateway_reference", "return_url", "needs_review", "review_reason", "failure_code",
     "failure_message", "created_at", "updated_at", "completed_at", "version", "invoice_id",
@@ -204,7 +204,7 @@ def purchase_from_row(row: Row) -> Purchase:
     )
 
 
-_AUDIT_SAME = _Same("purchase_id", "cause", "actor", "event_id", "at")
+_AUDIT_SAME = SameColumns("purchase_id", "cause", "actor", "event_id", "at")
 
 
 def audit_to_row(record: AuditRecord) -> dict[str, Any]:
@@ -225,7 +225,7 @@ def audit_from_row(row: Row) -> AuditRecord:
     )
 
 
-class _Priced(_Same):
+class _Priced(SameColumns):
     """A record's columns of the same names, its ``amount`` (Money) in the ``amount`` and
     ``currency`` columns, and its ``status`` enum by value."""
 
@@ -261,7 +261,7 @@ def refund_from_row(row: Row) -> Refund:
     return Refund(**_REFUND.fields(row))
 
 
-_LEDGER_SAME = _Same(
+_LEDGER_SAME = SameColumns(
     "id", "customer_id", "asset", "source", "created_at", "purchase_id", "expires_at", "reference",
 )  # fmt: skip
 
@@ -277,7 +277,7 @@ def ledger_entry_from_row(row: Row) -> LedgerEntry:
     return LedgerEntry(**_LEDGER_SAME.read(row), kind=EntryKind(row["kind"]), amount=exact)
 
 
-_INBOX_SAME = _Same(
+_INBOX_SAME = SameColumns(
     "id", "provider", "event_id", "event_type", "received_at", "attempts", "next_attempt_at",
     "last_error", "processed_at", "purchase_id",
 )  # fmt: skip
@@ -301,7 +301,7 @@ def inbox_from_row(row: Row) -> InboxMessage:
     )
 
 
-_IDEMPOTENCY_SAME = _Same(
+_IDEMPOTENCY_SAME = SameColumns(
     "scope", "key", "fingerprint", "created_at", "expires_at", "response_status"
 )
 
@@ -337,7 +337,9 @@ def idempotency_from_row(row: Row) -> IdempotencyRecord:
     )
 
 
-_API_KEY_SAME = _Same("id", "prefix", "secret_hash", "customer_id", "created_at", "revoked_at")
+_API_KEY_SAME = SameColumns(
+    "id", "prefix", "secret_hash", "customer_id", "created_at", "revoked_at"
+)
 
 
 def api_key_to_row(key: ApiKey) -> dict[str, Any]:

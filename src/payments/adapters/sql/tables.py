@@ -301,8 +301,7 @@ efecty_vouchers = Table(
     Column("code", String(32), nullable=False),
     Column("purchase_reference", String(64), nullable=False),
     Column("barcode", String(64), nullable=False),
-    _amount(),
-    Column("currency", String(3), nullable=False),
+    *_money(),
     _time("created_at"),
     _time("expires_at"),
     Column("status", String(16), nullable=False),
@@ -358,10 +357,8 @@ outbox = Table(
     Index(None, "webhooks_fanned_out_at", "id"),
 )
 
-webhook_endpoints = Table(
+webhook_endpoints = _entity(
     "webhook_endpoints",
-    metadata,
-    _id(primary_key=True),
     Column("url", String(2000), nullable=False),
     Column("events", Text, nullable=False),  # JSON array of event types, or ["*"]
     Column("sealed_secret", Text, nullable=False),  # the signing secret, encrypted (SecretBox)
@@ -371,10 +368,8 @@ webhook_endpoints = Table(
     Column("disabled_reason", Text, nullable=True),
 )
 
-webhook_deliveries = Table(
+webhook_deliveries = _entity(
     "webhook_deliveries",
-    metadata,
-    _id(primary_key=True),
     _id("endpoint_id", ForeignKey("webhook_endpoints.id"), nullable=False),
     Column("outbox_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
     _id("event_id", nullable=False),
@@ -395,10 +390,8 @@ webhook_deliveries = Table(
     Index(None, "endpoint_id", "created_at"),
 )
 
-invoices = Table(
+invoices = _entity(
     "invoices",
-    metadata,
-    _id(primary_key=True),
     _id("purchase_id", ForeignKey("purchases.id"), unique=True, nullable=False),  # one each
     _id("customer_id", ForeignKey("customers.id"), nullable=False),
     *(Column(name, String(size), nullable=False) for name, size in _INVOICE_TEXTS),

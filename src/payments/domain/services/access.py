@@ -11,9 +11,9 @@ from payments.domain.customer import Customer, check_customer_id
 from payments.domain.errors import (
     AuthenticationRequiredError,
     FieldError,
-    NotFoundError,
     ValidationError,
 )
+from payments.domain.services.records import found
 from payments.domain.services.use_case import UseCase
 
 KEY_PREFIX = "pay_"
@@ -68,9 +68,7 @@ class AccessService(UseCase):
         """Revoke a key: its bearer gets 401 from now on. Revoking it again changes nothing;
         an unknown id is a ``NotFoundError``."""
         with self._uow() as uow:
-            key = uow.api_keys.get(key_id)
-            if key is None:
-                raise NotFoundError(f"No API key {key_id!r}.")
+            key = found(uow.api_keys.get(key_id), f"No API key {key_id!r}.")
             if key.revoked_at is None:
                 now = self._clock.now()
                 uow.api_keys.revoke(key_id, now)

@@ -8,7 +8,6 @@ audit records and events are those of any purchase.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,14 +15,12 @@ from decimal import Decimal
 from payments.domain.errors import (
     GatewayConfigurationError,
     GatewayUnavailableError,
-    NotFoundError,
     PaymentDeclinedError,
     PaymentsError,
 )
 from payments.domain.gateway import OffSessionCharge, PaymentStart
-from payments.domain.invoice import InvoicePolicy
 from payments.domain.money import Money
-from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.ports import UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
     GatewayObservation,
@@ -32,10 +29,9 @@ from payments.domain.purchase import (
     RoutingDecision,
 )
 from payments.domain.routing import RoutingTable
-from payments.domain.services.gateways import GatewayRegistry
-from payments.domain.services.records import locked_purchase
+from payments.domain.services.records import found, locked_purchase
 from payments.domain.services.settlement import Posting, settle_payment
-from payments.domain.services.use_case import GatewayUseCase
+from payments.domain.services.use_case import GatewayUseCase, GatewayWiring
 from payments.domain.subscription import (
     DEFAULT_DUNNING_SCHEDULE,
     ChargeDue,
@@ -71,25 +67,14 @@ class BillingPolicy:
 def locked_subscription(uow: UnitOfWork, subscription_id: str) -> Subscription:
     """The subscription, read under its row lock."""
     subscription = uow.subscriptions.get(subscription_id, for_update=True)
-    if subscription is None:
-        raise NotFoundError(f"Subscription {subscription_id!r} does not exist.")
-    return subscription
+    return found(subscription, f"Subscription {subscription_id!r} does not exist.")
 
 
 class SubscriptionBilling(GatewayUseCase):
     """Charges due subscriptions on their saved payment methods and applies the answers."""
 
-    def __init__(
-        self,
-        policy: BillingPolicy,
-        uow: Callable[[], UnitOfWork],
-        gateways: GatewayRegistry,
-        clock: Clock,
-        ids: IdGenerator,
-        *,
-        invoicing: InvoicePolicy | None = None,
-    ) -> None:
-        super().__init__(uow, gateways, clock, ids, invoicing=invoicing)
+    def __init__(self, wiring: GatewayWiring, policy: BillingPolicy) -> None:
+        super().__init__(wiring)
         self._routing = policy.routing
         self._dunning = policy.dunning
 

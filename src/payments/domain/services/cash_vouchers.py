@@ -37,7 +37,7 @@ from payments.domain.money import Money
 from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import Purchase
 from payments.domain.services.notifications import inbox_message, record_notification
-from payments.domain.services.records import locked_purchase
+from payments.domain.services.records import found, locked_purchase
 from payments.domain.services.use_case import UseCase
 
 __all__ = ["CashVoucherDesk", "SettlementLine", "SettlementReport"]
@@ -164,9 +164,7 @@ class CashVoucherDesk(UseCase):
         """The voucher as stored; ``NotFoundError`` when no such voucher was issued."""
         with self._uow() as uow:
             voucher = uow.cash_vouchers.get(code)
-        if voucher is None:
-            raise NotFoundError(f"No cash voucher {code!r} was issued.")
-        return voucher
+        return found(voucher, f"No cash voucher {code!r} was issued.")
 
     def expire_now(self, code: str) -> bool:
         """Let an issued voucher's deadline pass now (the sandbox's ``expire``), expiring its

@@ -23,19 +23,17 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import Payer, PayerDetails, PaymentRequest, PaymentStart
 from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
-from payments.domain.invoice import InvoicePolicy
-from payments.domain.ports import Clock, IdGenerator, PaymentGateway, UnitOfWork
+from payments.domain.ports import PaymentGateway, UnitOfWork
 from payments.domain.provider_strings import admit_start
 from payments.domain.purchase import (
     GatewayObservation,
     Purchase,
 )
 from payments.domain.routing import RoutingTable, country_code
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.guest_checkout import GuestCheckoutGate
 from payments.domain.services.records import locked_purchase
 from payments.domain.services.settlement import Posting, settle_payment
-from payments.domain.services.use_case import GatewayUseCase
+from payments.domain.services.use_case import GatewayUseCase, GatewayWiring
 
 log = logging.getLogger(__name__)
 
@@ -133,17 +131,13 @@ class Checkout(GatewayUseCase):
 
     def __init__(
         self,
-        uow: Callable[[], UnitOfWork],
-        gateways: GatewayRegistry,
+        wiring: GatewayWiring,
         routing: RoutingTable,
-        clock: Clock,
-        ids: IdGenerator,
         *,
         guests: GuestCheckoutGate | None = None,
-        invoicing: InvoicePolicy | None = None,
     ) -> None:
         """``guests`` limits checkouts by publishable keys; without it guests are not limited."""
-        super().__init__(uow, gateways, clock, ids, invoicing=invoicing)
+        super().__init__(wiring)
         self._routing = routing
         self._guests = guests
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from payments.domain.errors import NotFoundError
 from payments.domain.inbox import InboxMessage
 from payments.domain.ledger import LedgerEntry
 from payments.domain.ports import UnitOfWork
 from payments.domain.purchase import AuditRecord, Purchase
 from payments.domain.refund import Refund
+from payments.domain.services.records import found
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +34,9 @@ class PurchaseDossiers:
     def dossier(self, purchase_id: str) -> PurchaseDossier:
         """The purchase's dossier; ``NotFoundError`` for an unknown id."""
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id)
-            if purchase is None:
-                raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
+            purchase = found(
+                uow.purchases.get(purchase_id), f"Purchase {purchase_id!r} does not exist."
+            )
             return PurchaseDossier(
                 purchase,
                 uow.purchases.audit_trail(purchase_id),

@@ -8,13 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from payments.domain.errors import NotFoundError, StorageUnavailableError
+from payments.domain.errors import StorageUnavailableError
 from payments.domain.gateway import Notification
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.invoice import InvoicePolicy
 from payments.domain.ports import IdGenerator, UnitOfWork
 from payments.domain.provider_strings import admit_notification
 from payments.domain.purchase import ApplyResult
+from payments.domain.services.records import found
 from payments.domain.services.settlement import (
     Posting,
     Settled,
@@ -133,9 +134,7 @@ class NotificationService(GatewayUseCase):
         would be stale by now). Returns the message's new status.
         """
         with self._uow() as uow:
-            message = uow.inbox.get(message_id)
-        if message is None:
-            raise NotFoundError(f"No stored notification {message_id!r}.")
+            message = found(uow.inbox.get(message_id), f"No stored notification {message_id!r}.")
         now = self._clock.now()
         try:
             gateway = self._gateways[message.provider]

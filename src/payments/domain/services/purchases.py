@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,14 +15,10 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import RESEND_WINDOW, PayerDetails
 from payments.domain.idempotency import IN_FLIGHT_LEASE
-from payments.domain.invoice import InvoicePolicy
 from payments.domain.ports import (
-    Clock,
-    IdGenerator,
     PaymentGateway,
     PurchasePage,
     PurchaseQuery,
-    UnitOfWork,
 )
 from payments.domain.provider_strings import admit_observation
 from payments.domain.purchase import ApplyResult, Purchase, PurchaseStatus
@@ -31,7 +26,6 @@ from payments.domain.services.checkout import (
     Checkout,
     CreatePurchase,
 )
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.records import listed_customer, locked_purchase, readable
 from payments.domain.services.settlement import Posting, settle_payment
 from payments.domain.services.use_case import GatewayUseCase, Progress, reporting
@@ -62,19 +56,11 @@ class ReconcileReport:
 
 
 class PurchaseService(GatewayUseCase):
-    """Purchases: checkout (``create``, which its ``Checkout`` does) and everything after it."""
+    """Purchases: checkout (``create``, which its ``Checkout`` does) and everything after it, on
+    the checkout's units of work, gateways, clock, ids and invoicing policy."""
 
-    def __init__(
-        self,
-        checkout: Checkout,
-        uow: Callable[[], UnitOfWork],
-        gateways: GatewayRegistry,
-        clock: Clock,
-        ids: IdGenerator,
-        *,
-        invoicing: InvoicePolicy | None = None,
-    ) -> None:
-        super().__init__(uow, gateways, clock, ids, invoicing=invoicing)
+    def __init__(self, checkout: Checkout) -> None:
+        super().__init__(checkout.wiring)
         self._checkout = checkout
 
     def create(self, command: CreatePurchase, principal: Principal) -> Purchase:

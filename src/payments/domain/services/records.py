@@ -17,22 +17,25 @@ class _CustomersRecord(Protocol):
 
 
 _Record = TypeVar("_Record", bound=_CustomersRecord)
+_Found = TypeVar("_Found")
+
+
+def found(record: _Found | None, missing: str) -> _Found:
+    """``record`` as read; ``NotFoundError`` saying ``missing`` when there was none."""
+    if record is None:
+        raise NotFoundError(missing)
+    return record
 
 
 def locked_purchase(uow: UnitOfWork, purchase_id: str) -> Purchase:
     """The purchase, read under its row lock."""
     purchase = uow.purchases.get(purchase_id, for_update=True)
-    if purchase is None:
-        raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
-    return purchase
+    return found(purchase, f"Purchase {purchase_id!r} does not exist.")
 
 
 def stored_refund(uow: UnitOfWork, refund_id: str) -> Refund:
     """The refund as stored now."""
-    refund = uow.refunds.get(refund_id)
-    if refund is None:
-        raise NotFoundError(f"Refund {refund_id!r} does not exist.")
-    return refund
+    return found(uow.refunds.get(refund_id), f"Refund {refund_id!r} does not exist.")
 
 
 def readable(principal: Principal, record: _Record | None, kind: str, record_id: str) -> _Record:

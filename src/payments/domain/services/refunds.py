@@ -16,7 +16,6 @@ from payments.domain.errors import (
     GatewayUnavailableError,
     IdempotencyConflictError,
     InvalidTransitionError,
-    NotFoundError,
     PaymentsError,
     UnsupportedByGatewayError,
     ValidationError,
@@ -159,9 +158,7 @@ class RefundService(GatewayUseCase):
                 return self._same_request_again(earlier, amount)
         now = self._clock.now()
         with self._uow() as uow:
-            purchase = uow.purchases.get(purchase_id, for_update=True)
-            if purchase is None:
-                raise NotFoundError(f"Purchase {purchase_id!r} does not exist.")
+            purchase = locked_purchase(uow, purchase_id)
             if amount is not None and amount.currency != purchase.amount.currency:
                 raise CurrencyMismatchError(
                     f"The purchase is in {purchase.amount.currency.code}, "

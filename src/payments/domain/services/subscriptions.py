@@ -13,7 +13,6 @@ from payments.domain.customer import check_customer_id
 from payments.domain.errors import (
     FieldError,
     ForbiddenError,
-    NotFoundError,
     PaymentDeclinedError,
     UnsupportedByGatewayError,
     ValidationError,
@@ -25,7 +24,7 @@ from payments.domain.purchase import PurchaseStatus
 from payments.domain.routing import country_code
 from payments.domain.services.billing import ChargeAnswer, SubscriptionBilling, locked_subscription
 from payments.domain.services.checkout import customer_by_id
-from payments.domain.services.records import readable
+from payments.domain.services.records import found, readable
 from payments.domain.subscription import (
     SUBSCRIPTION_ID_PREFIX,
     Proration,
@@ -133,10 +132,8 @@ class SubscriptionService(SubscriptionBilling):
 
     def _read(self, subscription_id: str) -> Subscription:
         with self._uow() as uow:
-            found = uow.subscriptions.get(subscription_id)
-        if found is None:
-            raise NotFoundError(f"Subscription {subscription_id!r} does not exist.")
-        return found
+            subscription = uow.subscriptions.get(subscription_id)
+        return found(subscription, f"Subscription {subscription_id!r} does not exist.")
 
     def get(self, subscription_id: str, principal: Principal) -> Subscription:
         """The subscription if the caller may see it; ``NotFoundError`` otherwise (no hint)."""
@@ -295,9 +292,7 @@ def _plan(uow: UnitOfWork, plan_id: str) -> Product:
     """The active plan ``plan_id``; ``ValidationError`` naming ``plan_id`` otherwise."""
     plan = uow.products.get(plan_id)
     plan_cycle(plan)  # refuses anything but an active plan
-    if plan is None:
-        raise NotFoundError(f"Plan {plan_id!r} does not exist.")
-    return plan
+    return found(plan, f"Plan {plan_id!r} does not exist.")
 
 
 def _prorated_credits(difference: Decimal, proration: Proration) -> Decimal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from payments.domain.invoice import InvoicePolicy
@@ -43,17 +44,24 @@ class UseCase:
         self._invoicing = invoicing or InvoicePolicy()
 
 
-class GatewayUseCase(UseCase):
-    """A use case that also talks to the configured payment gateways."""
+@dataclass(frozen=True, slots=True)
+class GatewayWiring:
+    """What every use case that talks to the payment gateways is built from: units of work,
+    the gateways, the clock, the id generator and the invoicing policy (``None``: the default
+    series ``INV``, no tax)."""
 
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        gateways: GatewayRegistry,
-        clock: Clock,
-        ids: IdGenerator,
-        *,
-        invoicing: InvoicePolicy | None = None,
-    ) -> None:
-        super().__init__(uow, clock, ids, invoicing=invoicing)
-        self._gateways = gateways
+    uow: Callable[[], UnitOfWork]
+    gateways: GatewayRegistry
+    clock: Clock
+    ids: IdGenerator
+    invoicing: InvoicePolicy | None = None
+
+
+class GatewayUseCase(UseCase):
+    """A use case that also talks to the configured payment gateways; ``wiring`` is what it was
+    built from (a use case that always goes with this one is built from the same)."""
+
+    def __init__(self, wiring: GatewayWiring) -> None:
+        super().__init__(wiring.uow, wiring.clock, wiring.ids, invoicing=wiring.invoicing)
+        self._gateways = wiring.gateways
+        self.wiring = wiring

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from payments.domain.errors import NotFoundError
 from payments.domain.ports import Clock, IdGenerator, UnitOfWork
+from payments.domain.services.records import found
 from payments.domain.webhook_ports import SecretBox, WebhookSender
 from payments.domain.webhooks import (
     RETRY_WINDOW,
@@ -267,7 +268,4 @@ class WebhookEndpoints(_WebhookUseCase):
 
 
 def _found(uow: UnitOfWork, endpoint_id: str) -> WebhookEndpoint:
-    endpoint = uow.webhook_endpoints.get(endpoint_id)
-    if endpoint is None:
-        raise NotFoundError(f"No webhook endpoint {endpoint_id!r}.")
-    return endpoint
+    return found(uow.webhook_endpoints.get(endpoint_id), f"No webhook endpoint {endpoint_id!r}.")

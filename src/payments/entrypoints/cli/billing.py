@@ -7,7 +7,7 @@ from typing import Any
 
 from payments.domain.access import Principal, Role
 from payments.domain.subscription import Subscription, SubscriptionStatus
-from payments.entrypoints.cli.common import open_container, positive, when
+from payments.entrypoints.cli.common import command_group, open_container, positive, when
 
 OPERATOR = Principal(Role.ADMIN, key_id="cli")
 """Who the command line acts as: an operator with the admin role."""
@@ -63,9 +63,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    sub = commands.add_parser(
-        "subscriptions", help="list, show or cancel subscriptions"
-    ).add_subparsers(dest="subscriptions_command", required=True)
+    sub = command_group(commands, "subscriptions", "list, show or cancel subscriptions")
     listing = sub.add_parser("list", help="subscriptions, newest first")
     listing.add_argument("--customer-id")
     listing.add_argument("--limit", type=positive, default=100)

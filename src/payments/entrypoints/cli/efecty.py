@@ -1,39 +1,24 @@
 """``payments efecty import-settlements FILE``: apply an Efecty settlement file, each row once.
 
 The file is the CSV ``POST /v1/efecty/settlements`` takes (docs/http-api.md). A progress bar is
-drawn on a terminal when ``rich`` is installed; the report is printed either way.
+drawn on a terminal; the report is printed either way.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from payments.domain.cash_settlement import SettlementRow, parse_settlement
 from payments.domain.errors import ValidationError
 from payments.domain.services.cash_vouchers import SettlementLine, SettlementReport
-from payments.entrypoints.cli.common import open_container
+from payments.entrypoints.cli.common import command_group, open_container
+from payments.entrypoints.cli.progress import progress_bar
 
 REPORTED_BY = "cli"
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int, int], None] | None]:
-    """A ``(done, total)`` callback drawing a bar on a terminal with ``rich`` installed; None
-    otherwise."""
-    if not sys.stderr.isatty() or importlib.util.find_spec("rich") is None:
-        yield None
-        return
-    progress: Any = importlib.import_module("rich.progress")  # optional: not a dependency
-    with progress.Progress(transient=True) as bar:
-        task = bar.add_task("settlement rows", total=total)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _read(path: Path) -> Sequence[SettlementRow]:
@@ -59,7 +44,7 @@ def cmd_import_settlements(args: argparse.Namespace) -> int:
             print(f"payments: {field.field}: {field.message}", file=sys.stderr)
         raise
     desk = open_container().cash_vouchers()
-    with _progress(len(rows)) as advance:
+    with progress_bar("settlement rows") as advance:
         report: SettlementReport = desk.settle(rows, REPORTED_BY, advance)
     _print_lines("duplicate", report.duplicate)
     _print_lines("unknown", report.unknown)
@@ -72,8 +57,7 @@ def cmd_import_settlements(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    efecty = commands.add_parser("efecty", help="Efecty cash vouchers: settlement files")
-    efecty_sub = efecty.add_subparsers(dest="efecty_command", required=True)
+    efecty_sub = command_group(commands, "efecty", "Efecty cash vouchers: settlement files")
     settle = efecty_sub.add_parser(
         "import-settlements",
         help="apply an Efecty settlement file (CSV: code,amount,currency,receipt_number,paid_at)",

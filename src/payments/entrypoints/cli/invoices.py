@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from payments.domain.access import Principal, Role
-from payments.entrypoints.cli.common import open_container, when
+from payments.entrypoints.cli.common import command_group, open_container, when
 
 OPERATOR = Principal(Role.ADMIN, "cli")
 """Whoever runs the command line operates the service: it reads any invoice."""
@@ -44,10 +44,8 @@ def cmd_invoices_show(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    group = commands.add_parser("invoices", help="look at issued invoices")
-    show = group.add_subparsers(dest="invoices_command", required=True).add_parser(
-        "show", help="one invoice: number, lines, tax and total"
-    )
+    group = command_group(commands, "invoices", "look at issued invoices")
+    show = group.add_parser("show", help="one invoice: number, lines, tax and total")
     show.add_argument("invoice_id")
     show.add_argument("--pdf", metavar="FILE", help="also write the invoice's PDF to FILE")
     show.set_defaults(func=cmd_invoices_show)

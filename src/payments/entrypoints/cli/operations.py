@@ -17,7 +17,7 @@ from rich.table import Table
 
 from payments.domain.money import Money
 from payments.domain.services.dossier import PurchaseDossier
-from payments.entrypoints.cli.common import open_container
+from payments.entrypoints.cli.common import command_group, open_container
 
 PURCHASE_FIELDS = (
     *("id", "reference", "status", "customer_id", "product_id", "amount", "refunded_amount"),
@@ -109,8 +109,7 @@ def cmd_purchases_show(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    purchases = commands.add_parser("purchases", help="look at one purchase and its records")
-    purchases_sub = purchases.add_subparsers(dest="purchases_command", required=True)
+    purchases_sub = command_group(commands, "purchases", "look at one purchase and its records")
     show = purchases_sub.add_parser(
         "show",
         help="the purchase, its audit trail, notifications, refunds and ledger entries",

@@ -15,6 +15,7 @@ from payments.domain.access import Role
 from payments.domain.errors import FieldError, MalformedRequestError
 from payments.domain.idempotency import OutcomeKind, UnknownOutcome
 from payments.domain.services.idempotency import IdempotencyService, StoredAnswer, caller_scope
+from payments.entrypoints.http.answers import answer_created
 from payments.entrypoints.http.auth import api_key_policy
 from payments.entrypoints.http.context import (
     client_ip_of,
@@ -204,11 +205,11 @@ class IdempotencyMiddleware(RouteHook, ResponseHook):
             req.context.idempotency_claim = IdempotencyClaim(scope, key, print_)
             return
         if replay.purchase is not None:
-            _answer_created(resp, f"/v1/purchases/{replay.purchase.id}")
-            resp.media = present_purchase(replay.purchase)
+            purchase = replay.purchase
+            answer_created(resp, f"/v1/purchases/{purchase.id}", present_purchase(purchase))
         elif replay.refund is not None:
-            _answer_created(resp, f"/v1/refunds/{replay.refund.id}")
-            resp.media = present_refund(replay.refund)
+            refund = replay.refund
+            answer_created(resp, f"/v1/refunds/{refund.id}", present_refund(refund))
         else:
             _replay_stored(req, resp, replay.answer)
         resp.set_header(REPLAYED_HEADER, "true")
@@ -247,11 +248,6 @@ class IdempotencyMiddleware(RouteHook, ResponseHook):
                     # makes a retry answer 409 until its lease ends (IN_FLIGHT_LEASE); a retry
                     # after that runs again, as after a crash.
                     log.exception("could not store the response to Idempotency-Key %r", claim.key)
-
-
-def _answer_created(resp: falcon.Response, location: str) -> None:
-    resp.status = falcon.HTTP_201
-    resp.location = location
 
 
 def _replay_stored(req: falcon.Request, resp: falcon.Response, answer: StoredAnswer) -> None:

@@ -271,20 +271,24 @@ class StripeSimulatorState(SimulatedProvider):
 
     def cancel_payment_intent(self, intent_id: str, params: dict[str, Any]) -> dict[str, object]:
         """``POST /v1/payment_intents/{id}/cancel``: only before the payment settled."""
-        with self._lock:
-            return operations.cancel_payment_intent(self._account, intent_id, params, self._now())
+        return self._now_on_account(operations.cancel_payment_intent, intent_id, params)
 
     def create_customer(self, params: dict[str, Any]) -> dict[str, object]:
         """``POST /v1/customers``."""
-        with self._lock:
-            return customers.create_customer(self._account, params, self._now())
+        return self._now_on_account(customers.create_customer, params)
 
     def attach_payment_method(self, token: str, params: dict[str, Any]) -> dict[str, object]:
         """``POST /v1/payment_methods/{id}/attach`` (Stripe's test tokens included)."""
-        with self._lock:
-            return customers.attach_payment_method(self._account, token, params, self._now())
+        return self._now_on_account(customers.attach_payment_method, token, params)
 
     def create_refund(self, params: dict[str, Any]) -> dict[str, object]:
         """``POST /v1/refunds`` (see ``operations.create_refund``)."""
+        return self._now_on_account(operations.create_refund, params)
+
+    def _now_on_account(
+        self, operation: Callable[..., dict[str, object]], *arguments: object
+    ) -> dict[str, object]:
+        """``operation(account, *arguments, now)`` under the account's lock: an API call that
+        changes the account at the current time."""
         with self._lock:
-            return operations.create_refund(self._account, params, self._now())
+            return operation(self._account, *arguments, self._now())

@@ -40,19 +40,31 @@ class _RequireSecretKey:
             resp.complete = True
 
 
-class _PaymentIntents:
+class _OnAccount:
+    """A route of the simulated account ``state``."""
+
     def __init__(self, state: StripeSimulatorState) -> None:
         self._state = state
 
+    def _post(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        operation: Callable[[dict[str, Any]], dict[str, object]],
+    ) -> None:
+        """Run ``operation`` on the form's parameters, honouring ``Idempotency-Key``."""
+        raw = req.bounded_stream.read()
+        key = req.get_header("Idempotency-Key")
+        _write(resp, *self._state.handle_post(req.path, raw, key, operation))
+
+
+class _PaymentIntents(_OnAccount):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         version = req.get_header("Stripe-Version") or API_VERSION
-        _post(req, resp, self._state, lambda p: self._state.create_payment_intent(p, version))
+        self._post(req, resp, lambda p: self._state.create_payment_intent(p, version))
 
 
-class _PaymentIntent:
-    def __init__(self, state: StripeSimulatorState) -> None:
-        self._state = state
-
+class _PaymentIntent(_OnAccount):
     def on_get(self, req: falcon.Request, resp: falcon.Response, intent_id: str) -> None:
         status, body = self._state.handle_get(
             req.path, lambda: self._state.retrieve_payment_intent(intent_id)
@@ -60,47 +72,18 @@ class _PaymentIntent:
         _write(resp, status, body, {})
 
 
-class _PaymentIntentCancel:
-    def __init__(self, state: StripeSimulatorState) -> None:
-        self._state = state
+class _Post(_OnAccount):
+    """A POST route that runs one account operation on the URL's id (if the route has one)
+    and the form's parameters."""
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, intent_id: str) -> None:
-        _post(req, resp, self._state, lambda p: self._state.cancel_payment_intent(intent_id, p))
+    def __init__(
+        self, state: StripeSimulatorState, operation: Callable[..., dict[str, object]]
+    ) -> None:
+        super().__init__(state)
+        self._operation = operation
 
-
-class _Customers:
-    def __init__(self, state: StripeSimulatorState) -> None:
-        self._state = state
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _post(req, resp, self._state, self._state.create_customer)
-
-
-class _PaymentMethodAttach:
-    def __init__(self, state: StripeSimulatorState) -> None:
-        self._state = state
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response, method_id: str) -> None:
-        _post(req, resp, self._state, lambda p: self._state.attach_payment_method(method_id, p))
-
-
-class _Refunds:
-    def __init__(self, state: StripeSimulatorState) -> None:
-        self._state = state
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _post(req, resp, self._state, self._state.create_refund)
-
-
-def _post(
-    req: falcon.Request,
-    resp: falcon.Response,
-    state: StripeSimulatorState,
-    operation: Callable[[dict[str, Any]], dict[str, object]],
-) -> None:
-    raw = req.bounded_stream.read()
-    key = req.get_header("Idempotency-Key")
-    _write(resp, *state.handle_post(req.path, raw, key, operation))
+    def on_post(self, req: falcon.Request, resp: falcon.Response, **url_ids: str) -> None:
+        self._post(req, resp, lambda p: self._operation(*url_ids.values(), p))
 
 
 def _serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
@@ -120,10 +103,12 @@ class StripeSimulatorApp(falcon.App[falcon.Request, falcon.Response]):
         self.state = state
         self.add_route("/v1/payment_intents", _PaymentIntents(state))
         self.add_route("/v1/payment_intents/{intent_id}", _PaymentIntent(state))
-        self.add_route("/v1/payment_intents/{intent_id}/cancel", _PaymentIntentCancel(state))
-        self.add_route("/v1/refunds", _Refunds(state))
-        self.add_route("/v1/customers", _Customers(state))
-        self.add_route("/v1/payment_methods/{method_id}/attach", _PaymentMethodAttach(state))
+        cancel = _Post(state, state.cancel_payment_intent)
+        self.add_route("/v1/payment_intents/{intent_id}/cancel", cancel)
+        self.add_route("/v1/refunds", _Post(state, state.create_refund))
+        self.add_route("/v1/customers", _Post(state, state.create_customer))
+        attach = _Post(state, state.attach_payment_method)
+        self.add_route("/v1/payment_methods/{method_id}/attach", attach)
         self.set_error_serializer(_serialize_error)
 
 

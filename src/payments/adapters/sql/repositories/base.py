@@ -1,4 +1,5 @@
-"""What every SQL repository shares: its connection, key lookups and inserts of new rows."""
+"""What every SQL repository shares: its connection, key lookups, inserts of new rows and
+updates of stored ones."""
 
 from __future__ import annotations
 
@@ -93,6 +94,24 @@ class SqlRepository:
             raise ConflictError(f"{what} breaks a database constraint.") from error
         if written != 1:
             raise ConflictError(f"{what} already exists.")
+
+    def _update_stored(
+        self,
+        table: Table,
+        row: dict[str, Any],
+        columns: Sequence[str],
+        what: str,
+        key: str = "id",
+    ) -> None:
+        """Write ``row``'s ``columns`` to the stored row of the same ``key``: ``ConflictError``
+        (``what`` and the key, "was never added") when there is none."""
+        written = self._connection.execute(
+            table.update()
+            .where(table.c[key] == row[key])
+            .values({name: row[name] for name in columns})
+        ).rowcount
+        if written != 1:
+            raise ConflictError(f"{what} {row[key]!r} was never added.")
 
     def _insert_all(
         self, table: Table, rows: Sequence[dict[str, Any]], conflict: tuple[str, ...] | None = None

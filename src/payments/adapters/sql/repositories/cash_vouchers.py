@@ -11,7 +11,6 @@ from payments.adapters.sql.mappers import voucher_from_row, voucher_to_row
 from payments.adapters.sql.repositories.base import SqlRepository
 from payments.adapters.sql.tables import efecty_vouchers
 from payments.domain.cash_voucher import CashVoucher, VoucherStatus
-from payments.domain.errors import ConflictError
 from payments.domain.ports import CashVoucherRepository
 
 _MUTABLE = ("status", "receipt_number", "paid_at", "closed_at")
@@ -32,13 +31,7 @@ class SqlCashVoucherRepository(SqlRepository, CashVoucherRepository):
 
     def save(self, voucher: CashVoucher) -> None:
         row = voucher_to_row(voucher)
-        written = self._connection.execute(
-            efecty_vouchers.update()
-            .where(efecty_vouchers.c.code == voucher.code)
-            .values({name: row[name] for name in _MUTABLE})
-        ).rowcount
-        if written != 1:
-            raise ConflictError(f"Voucher {voucher.code!r} was never added.")
+        self._update_stored(efecty_vouchers, row, _MUTABLE, "Voucher", key="code")
 
     def due_to_expire(self, now: datetime, limit: int) -> builtins.list[CashVoucher]:
         column = efecty_vouchers.c

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from payments.adapters.sql import direct
-from payments.adapters.sql.mappers import Row, money_from_columns
+from payments.adapters.sql.mappers import Row, SameColumns, money_from_columns
 from payments.adapters.sql.repositories.base import SqlRepository
 from payments.adapters.sql.statements import FixedStatement
 from payments.adapters.sql.tables import invoice_counters, invoice_lines, invoices
@@ -17,26 +17,21 @@ from payments.domain.errors import ConflictError
 from payments.domain.invoice import Invoice, InvoiceFigures, InvoiceLine, InvoiceStatus
 from payments.domain.ports import InvoicePage, InvoiceRepository
 
+_INVOICE_SAME = SameColumns(
+    "id", "number", "series", "year", "sequence", "purchase_id", "customer_id", "country",
+    "issued_at", "updated_at",
+)  # fmt: skip
+_FIGURES = ("subtotal", "tax", "total")
+
 
 def _invoice_row(invoice: Invoice) -> dict[str, Any]:
     figures = invoice.figures
     return {
-        "id": invoice.id,
-        "number": invoice.number,
-        "series": invoice.series,
-        "year": invoice.year,
-        "sequence": invoice.sequence,
-        "purchase_id": invoice.purchase_id,
-        "customer_id": invoice.customer_id,
-        "country": invoice.country,
+        **_INVOICE_SAME.of(invoice),
         "status": invoice.status.value,
         "currency": invoice.currency,
-        "subtotal": figures.subtotal.amount,
-        "tax": figures.tax.amount,
-        "total": figures.total.amount,
+        **{name: getattr(figures, name).amount for name in _FIGURES},
         "tax_rate": invoice.tax_rate,
-        "issued_at": invoice.issued_at,
-        "updated_at": invoice.updated_at,
     }
 
 
@@ -57,14 +52,7 @@ def _line_rows(invoice: Invoice) -> list[dict[str, Any]]:
 def _invoice_from_rows(row: Row, lines: list[Row]) -> Invoice:
     currency = row["currency"]
     return Invoice(
-        id=row["id"],
-        number=row["number"],
-        series=row["series"],
-        year=row["year"],
-        sequence=row["sequence"],
-        purchase_id=row["purchase_id"],
-        customer_id=row["customer_id"],
-        country=row["country"],
+        **_INVOICE_SAME.read(row),
         status=InvoiceStatus(row["status"]),
         lines=[
             InvoiceLine(
@@ -77,12 +65,8 @@ def _invoice_from_rows(row: Row, lines: list[Row]) -> Invoice:
         ],
         tax_rate=row["tax_rate"].normalize(),
         figures=InvoiceFigures(
-            subtotal=money_from_columns(row["subtotal"], currency),
-            tax=money_from_columns(row["tax"], currency),
-            total=money_from_columns(row["total"], currency),
+            **{name: money_from_columns(row[name], currency) for name in _FIGURES}
         ),
-        issued_at=row["issued_at"],
-        updated_at=row["updated_at"],
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, RowMapping, func, select
 from sqlalchemy.exc import IntegrityError
 
 from payments.adapters.sql import direct
+from payments.adapters.sql.mappers import SameColumns
 from payments.adapters.sql.repositories.base import SqlRepository
 from payments.adapters.sql.statements import insert
 from payments.adapters.sql.tables import subscription_charges, subscriptions, usage_records
@@ -37,13 +38,18 @@ _BILLED = [s.value for s in BILLED_STATUSES]
 _PAYING = [SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAST_DUE.value]
 
 
+_SUBSCRIPTION_SAME = SameColumns(
+    "id", "customer_id", "country", "payment_method", "anchor", "current_period_start",
+    "current_period_end", "trial_end", "charging_period", "failed_attempts", "first_failure_at",
+    "next_charge_at", "open_charge_purchase_id", "latest_purchase_id", "cancel_at_period_end",
+    "cancelled_at", "scheduled_plan_id", "created_at", "updated_at", "version",
+)  # fmt: skip
+
+
 def subscription_to_row(s: Subscription) -> dict[str, Any]:
     return {
-        "id": s.id,
-        "customer_id": s.customer_id,
+        **_SUBSCRIPTION_SAME.of(s),
         "plan_id": s.plan_id,
-        "country": s.country,
-        "payment_method": s.payment_method,
         "gateway": s.saved_method.gateway,
         "gateway_customer": s.saved_method.customer_reference,
         "gateway_method": s.saved_method.method_reference,
@@ -51,32 +57,13 @@ def subscription_to_row(s: Subscription) -> dict[str, Any]:
         "currency": s.price.currency.code,
         "credits": s.terms.credits,
         "billing_cycle": s.terms.billing_cycle.value,
-        "anchor": s.anchor,
         "status": s.status.value,
-        "current_period_start": s.current_period_start,
-        "current_period_end": s.current_period_end,
-        "trial_end": s.trial_end,
-        "charging_period": s.charging_period,
-        "failed_attempts": s.failed_attempts,
-        "first_failure_at": s.first_failure_at,
-        "next_charge_at": s.next_charge_at,
-        "open_charge_purchase_id": s.open_charge_purchase_id,
-        "latest_purchase_id": s.latest_purchase_id,
-        "cancel_at_period_end": s.cancel_at_period_end,
-        "cancelled_at": s.cancelled_at,
-        "scheduled_plan_id": s.scheduled_plan_id,
-        "created_at": s.created_at,
-        "updated_at": s.updated_at,
-        "version": s.version,
     }
 
 
 def subscription_from_row(row: RowMapping) -> Subscription:
     return Subscription(
-        id=row["id"],
-        customer_id=row["customer_id"],
-        country=row["country"],
-        payment_method=row["payment_method"],
+        **_SUBSCRIPTION_SAME.read(row),
         saved_method=SavedPaymentMethod(
             row["gateway"], row["gateway_customer"], row["gateway_method"]
         ),
@@ -86,23 +73,7 @@ def subscription_from_row(row: RowMapping) -> Subscription:
             row["credits"],
             BillingCycle(row["billing_cycle"]),
         ),
-        anchor=row["anchor"],
         status=SubscriptionStatus(row["status"]),
-        current_period_start=row["current_period_start"],
-        current_period_end=row["current_period_end"],
-        trial_end=row["trial_end"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        charging_period=row["charging_period"],
-        failed_attempts=row["failed_attempts"],
-        first_failure_at=row["first_failure_at"],
-        next_charge_at=row["next_charge_at"],
-        open_charge_purchase_id=row["open_charge_purchase_id"],
-        latest_purchase_id=row["latest_purchase_id"],
-        cancel_at_period_end=row["cancel_at_period_end"],
-        cancelled_at=row["cancelled_at"],
-        scheduled_plan_id=row["scheduled_plan_id"],
-        version=row["version"],
     )
 
 

@@ -10,10 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from payments.adapters.sql.mappers import Row
+from payments.adapters.sql.mappers import Row, SameColumns
 from payments.adapters.sql.repositories.base import SqlRepository
 from payments.adapters.sql.tables import webhook_deliveries, webhook_endpoints
-from payments.domain.errors import ConflictError
 from payments.domain.events import StoredEvent
 from payments.domain.webhook_ports import WebhookDeliveryRepository, WebhookEndpointRepository
 from payments.domain.webhooks import (
@@ -26,37 +25,37 @@ from payments.domain.webhooks import (
 _ONE_PER_ENDPOINT_AND_EVENT = ("endpoint_id", "event_id")
 
 
+_ENDPOINT_SAME = SameColumns(
+    "id", "url", "sealed_secret", "created_at", "disabled_at", "disabled_reason"
+)
+_ENDPOINT_STATE = ("status", "disabled_at", "disabled_reason")
+_DELIVERY_STATE = SameColumns(
+    "attempts", "next_attempt_at", "last_attempt_at", "answer_code", "error", "delivered_at"
+)
+"""What sending changes on a delivery (with its ``status``)."""
+_DELIVERY_SAME = SameColumns("id", "endpoint_id", "created_at", *_DELIVERY_STATE.names)
+
+
 def endpoint_to_row(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {
-        "id": endpoint.id,
-        "url": endpoint.url,
+        **_ENDPOINT_SAME.of(endpoint),
         "events": json.dumps(list(endpoint.events)),
-        "sealed_secret": endpoint.sealed_secret,
         "status": endpoint.status.value,
-        "created_at": endpoint.created_at,
-        "disabled_at": endpoint.disabled_at,
-        "disabled_reason": endpoint.disabled_reason,
     }
 
 
 def endpoint_from_row(row: Row) -> WebhookEndpoint:
     return WebhookEndpoint(
-        id=row["id"],
-        url=row["url"],
+        **_ENDPOINT_SAME.read(row),
         events=tuple(json.loads(row["events"])),
-        sealed_secret=row["sealed_secret"],
         status=EndpointStatus(row["status"]),
-        created_at=row["created_at"],
-        disabled_at=row["disabled_at"],
-        disabled_reason=row["disabled_reason"],
     )
 
 
 def delivery_to_row(delivery: WebhookDelivery) -> dict[str, Any]:
     event = delivery.event
     return {
-        "id": delivery.id,
-        "endpoint_id": delivery.endpoint_id,
+        **_DELIVERY_SAME.of(delivery),
         "outbox_id": event.position,
         "event_id": event.event_id,
         "event_type": event.name,
@@ -64,13 +63,6 @@ def delivery_to_row(delivery: WebhookDelivery) -> dict[str, Any]:
         "occurred_at": event.occurred_at,
         "data": json.dumps(event.data, separators=(",", ":"), sort_keys=True),
         "status": delivery.status.value,
-        "attempts": delivery.attempts,
-        "created_at": delivery.created_at,
-        "next_attempt_at": delivery.next_attempt_at,
-        "last_attempt_at": delivery.last_attempt_at,
-        "answer_code": delivery.answer_code,
-        "error": delivery.error,
-        "delivered_at": delivery.delivered_at,
     }
 
 
@@ -84,29 +76,8 @@ def delivery_from_row(row: Row) -> WebhookDelivery:
         data=json.loads(row["data"]),
     )
     return WebhookDelivery(
-        id=row["id"],
-        endpoint_id=row["endpoint_id"],
-        event=event,
-        status=DeliveryStatus(row["status"]),
-        created_at=row["created_at"],
-        next_attempt_at=row["next_attempt_at"],
-        attempts=row["attempts"],
-        last_attempt_at=row["last_attempt_at"],
-        answer_code=row["answer_code"],
-        error=row["error"],
-        delivered_at=row["delivered_at"],
+        **_DELIVERY_SAME.read(row), event=event, status=DeliveryStatus(row["status"])
     )
-
-
-_DELIVERY_STATE = (
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "last_attempt_at",
-    "answer_code",
-    "error",
-    "delivered_at",
-)
 
 
 class SqlWebhookEndpointRepository(SqlRepository, WebhookEndpointRepository):
@@ -124,17 +95,8 @@ class SqlWebhookEndpointRepository(SqlRepository, WebhookEndpointRepository):
 
     def save(self, endpoint: WebhookEndpoint) -> None:
         """Store the status (and why it is off); ``ConflictError`` for an endpoint never added."""
-        changed = self._connection.execute(
-            webhook_endpoints.update()
-            .where(webhook_endpoints.c.id == endpoint.id)
-            .values(
-                status=endpoint.status.value,
-                disabled_at=endpoint.disabled_at,
-                disabled_reason=endpoint.disabled_reason,
-            )
-        )
-        if changed.rowcount != 1:
-            raise ConflictError(f"Webhook endpoint {endpoint.id!r} was never added.")
+        row = endpoint_to_row(endpoint)
+        self._update_stored(webhook_endpoints, row, _ENDPOINT_STATE, "Webhook endpoint")
 
 
 class SqlWebhookDeliveryRepository(SqlRepository, WebhookDeliveryRepository):
@@ -148,13 +110,8 @@ class SqlWebhookDeliveryRepository(SqlRepository, WebhookDeliveryRepository):
     def save(self, delivery: WebhookDelivery) -> None:
         """Store how sending went; ``ConflictError`` for a delivery never added."""
         row = delivery_to_row(delivery)
-        changed = self._connection.execute(
-            webhook_deliveries.update()
-            .where(webhook_deliveries.c.id == delivery.id)
-            .values({name: row[name] for name in _DELIVERY_STATE})
-        )
-        if changed.rowcount != 1:
-            raise ConflictError(f"Webhook delivery {delivery.id!r} was never added.")
+        state = ("status", *_DELIVERY_STATE.names)
+        self._update_stored(webhook_deliveries, row, state, "Webhook delivery")
 
     def claim_due(self, now: datetime, limit: int) -> builtins.list[WebhookDelivery]:
         """Pending deliveries due by ``now`` whose endpoint is enabled, oldest due first; on

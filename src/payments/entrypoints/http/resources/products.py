@@ -6,6 +6,7 @@ import falcon
 
 from payments.domain.services.catalog import CatalogService
 from payments.entrypoints.http import representations as rep
+from payments.entrypoints.http.answers import answer_created
 from payments.entrypoints.http.bodies import ProductInput
 from payments.entrypoints.http.json_body import read_body, to_money
 from payments.entrypoints.http.presenters import present_product
@@ -31,9 +32,7 @@ class ProductsResource:
             billing_cycle=body.billing_cycle,
             trial_days=body.trial_days or 0,
         )
-        resp.status = falcon.HTTP_201
-        resp.location = f"/v1/products/{product.id}"
-        resp.media = present_product(product)
+        answer_created(resp, f"/v1/products/{product.id}", present_product(product))
 
 
 class ProductResource:

@@ -12,6 +12,7 @@ from payments.domain.services.checkout import CreatePurchase
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.entrypoints.http import representations as rep
+from payments.entrypoints.http.answers import answer_created
 from payments.entrypoints.http.bodies import PayerDetails as PayerInput
 from payments.entrypoints.http.bodies import PurchaseInput, RefundInput
 from payments.entrypoints.http.context import (
@@ -53,9 +54,7 @@ class PurchasesResource(_OnPurchases):
             read_body(req, PurchaseInput), client_ip_of(req), claimed_key_of(req)
         )
         purchase = self._purchases.create(command, principal_of(req))
-        resp.status = falcon.HTTP_201
-        resp.location = f"/v1/purchases/{purchase.id}"
-        resp.media = present_purchase(purchase)
+        answer_created(resp, f"/v1/purchases/{purchase.id}", present_purchase(purchase))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         page = self._purchases.list_purchases(
@@ -149,9 +148,7 @@ class PurchaseRefundsResource(_OnRefunds):
             # answer (the first request's process died) finds the refund it booked.
             request_key=f"{principal.key_id}:{key}" if key else None,
         )
-        resp.status = falcon.HTTP_201
-        resp.location = f"/v1/refunds/{refund.id}"
-        resp.media = present_refund(refund)
+        answer_created(resp, f"/v1/refunds/{refund.id}", present_refund(refund))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, purchase_id: str) -> None:
         refunds = self._refunds.list_for_purchase(purchase_id, principal_of(req))

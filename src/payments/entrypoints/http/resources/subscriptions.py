@@ -12,6 +12,7 @@ from payments.domain.ports import AdjustableClock
 from payments.domain.services.subscription_stats import SubscriptionStatsService
 from payments.domain.services.subscriptions import CreateSubscription, SubscriptionService
 from payments.entrypoints.http import billing_bodies as bodies
+from payments.entrypoints.http.answers import answer_created
 from payments.entrypoints.http.billing_presenters import (
     parse_time,
     present_stats,
@@ -46,9 +47,8 @@ class SubscriptionsResource(_OnSubscriptions):
             payment_method=body.payment_method,
         )
         subscription = self._subscriptions.create(command, principal_of(req))
-        resp.status = falcon.HTTP_201
-        resp.location = f"/v1/subscriptions/{subscription.id}"
-        resp.media = present_subscription(subscription)
+        location = f"/v1/subscriptions/{subscription.id}"
+        answer_created(resp, location, present_subscription(subscription))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         found = self._subscriptions.list_subscriptions(

@@ -6,6 +6,7 @@ import falcon
 
 from payments.domain.services.webhooks import WebhookDispatcher, WebhookEndpoints
 from payments.entrypoints.http import representations as rep
+from payments.entrypoints.http.answers import answer_created
 from payments.entrypoints.http.bodies import WebhookEndpointInput
 from payments.entrypoints.http.json_body import read_body
 from payments.entrypoints.http.presenters import (
@@ -28,9 +29,9 @@ class WebhookEndpointsResource:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req, WebhookEndpointInput)
         created = self._endpoints.create(body.url, body.events)
-        resp.status = falcon.HTTP_201
-        resp.location = f"/v1/webhook-endpoints/{created.endpoint.id}"
-        resp.media = present_created_webhook_endpoint(created.endpoint, created.secret)
+        endpoint = created.endpoint
+        shown = present_created_webhook_endpoint(endpoint, created.secret)
+        answer_created(resp, f"/v1/webhook-endpoints/{endpoint.id}", shown)
 
 
 class WebhookEndpointResource:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from payments.adapters.sql.migrations._helpers import foreign_key
+
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -37,11 +39,7 @@ def upgrade() -> None:
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("amount > 0", name="ck_efecty_vouchers_amount_positive"),
-        sa.ForeignKeyConstraint(
-            ["purchase_id"],
-            ["purchases.id"],
-            name="fk_efecty_vouchers_purchase_id_purchases",
-        ),
+        foreign_key("efecty_vouchers", "purchase_id", "purchases"),
         sa.PrimaryKeyConstraint("purchase_id", name="pk_efecty_vouchers"),
     )
     op.create_index("ix_efecty_vouchers_code", "efecty_vouchers", ["code"], unique=True)

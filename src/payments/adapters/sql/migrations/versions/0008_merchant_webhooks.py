@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from payments.adapters.sql.migrations._helpers import foreign_key
+
 revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
@@ -64,11 +66,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
-        sa.ForeignKeyConstraint(
-            ["endpoint_id"],
-            ["webhook_endpoints.id"],
-            name="fk_webhook_deliveries_endpoint_id_webhook_endpoints",
-        ),
+        foreign_key("webhook_deliveries", "endpoint_id", "webhook_endpoints"),
         sa.UniqueConstraint(
             "endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_id_event_id"
         ),
