@@ -140,6 +140,7 @@ def test_the_database_refuses_a_second_invoice_for_one_purchase(shop: Shop) -> N
                 now=first.issued_at,
             )
         )
+        uow.commit()  # a queued insert is refused by the commit at the latest
 
 
 def test_a_rolled_back_issue_burns_no_number(shop: Shop) -> None:

@@ -268,7 +268,8 @@ class InvoiceRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, invoice: Invoice) -> None:
         """Store a new invoice with its lines; ``ConflictError`` if its id, number or purchase
-        already has one."""
+        already has one. A repository may send the write with its next statement or with the
+        commit, and raise there (before anything is committed)."""
 
     @abc.abstractmethod
     def get(self, invoice_id: str) -> Invoice | None:

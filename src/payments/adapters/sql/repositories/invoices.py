@@ -99,13 +99,15 @@ class SqlInvoiceRepository(SqlRepository, InvoiceRepository):
         return int(counted["last_number"]) if counted is not None else None
 
     def add(self, invoice: Invoice) -> None:
-        """Store the invoice and its lines; ``ConflictError`` when its id, number or purchase
-        is taken (the transaction stays usable)."""
-        self._insert_new(invoices, _invoice_row(invoice), f"Invoice {invoice.id!r}")
-        try:
-            self._insert_all(invoice_lines, _line_rows(invoice))
-        except IntegrityError as error:
-            raise ConflictError(f"Invoice {invoice.id!r} lines break a constraint.") from error
+        """Store the invoice and its lines, sent with the next statement or the commit (on
+        PostgreSQL; at once elsewhere): ``ConflictError`` there when its id, number or purchase
+        is taken, and nothing of the transaction is committed."""
+
+        def refused(error: IntegrityError) -> ConflictError:
+            return ConflictError(f"Invoice {invoice.id!r} breaks a database constraint.")
+
+        self._insert_all_later(invoices, [_invoice_row(invoice)], refused=refused)
+        self._insert_all_later(invoice_lines, _line_rows(invoice), refused=refused)
 
     def get(self, invoice_id: str) -> Invoice | None:
         row = self._one(invoices, {"id": invoice_id})

@@ -86,7 +86,8 @@ class InvoicesContract(UnitOfWorkFixtures):
             uow.commit()
         for again in (an_invoice("inv_2", sequence=2), an_invoice("inv_3", purchase_id="pur_2")):
             with uow, pytest.raises(ConflictError):
-                uow.invoices.add(again)
+                uow.invoices.add(again)  # refused here, or at the latest by the commit
+                uow.commit()
 
     def test_a_status_change_is_stored(self, uow: UnitOfWork) -> None:
         seed(uow, a_purchase())
