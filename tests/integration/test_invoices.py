@@ -126,21 +126,26 @@ def test_the_database_refuses_a_second_invoice_for_one_purchase(shop: Shop) -> N
     shop.receive(delivery)
     first = shop.invoice_of(purchase_id)
 
-    with SqlUnitOfWork(shop.engine) as uow, pytest.raises(ConflictError):
-        uow.invoices.add(
-            Invoice.issue(
-                id="inv_again",
-                sequence=uow.invoices.next_sequence("INV", 2026),
-                policy=shop.wired.container.invoicing(),
-                purchase_id=purchase_id,
-                customer_id="cus_ana",
-                country="CO",
-                description="again",
-                paid=first.figures.total,
-                now=first.issued_at,
-            )
+    with SqlUnitOfWork(shop.engine) as uow:
+        again = Invoice.issue(
+            id="inv_again",
+            sequence=uow.invoices.next_sequence("INV", 2026),
+            policy=shop.wired.container.invoicing(),
+            purchase_id=purchase_id,
+            customer_id="cus_ana",
+            country="CO",
+            description="again",
+            paid=first.figures.total,
+            now=first.issued_at,
         )
-        uow.commit()  # a queued insert is refused by the commit at the latest
+        with pytest.raises(ConflictError):
+            _add_and_commit(uow, again)
+
+
+def _add_and_commit(uow: SqlUnitOfWork, invoice: Invoice) -> None:
+    """Refused at the add, or at the latest by the commit (PostgreSQL queues the insert)."""
+    uow.invoices.add(invoice)
+    uow.commit()
 
 
 def test_a_rolled_back_issue_burns_no_number(shop: Shop) -> None:

@@ -86,8 +86,7 @@ class InvoicesContract(UnitOfWorkFixtures):
             uow.commit()
         for again in (an_invoice("inv_2", sequence=2), an_invoice("inv_3", purchase_id="pur_2")):
             with uow, pytest.raises(ConflictError):
-                uow.invoices.add(again)  # refused here, or at the latest by the commit
-                uow.commit()
+                _add_and_commit(uow, again)
 
     def test_a_status_change_is_stored(self, uow: UnitOfWork) -> None:
         seed(uow, a_purchase())
@@ -138,3 +137,10 @@ class InvoicesContract(UnitOfWorkFixtures):
             )
         expect_equal(rows, [RevenueRow("2026-03", "stripe", 7999, 1, 2000)], "the month's sums")
         expect_equal(other, [], "nothing in another currency")
+
+
+def _add_and_commit(uow: UnitOfWork, invoice: Invoice) -> None:
+    """Add ``invoice`` and commit: a repository refuses a conflict at the add, or at the latest
+    at the commit (a queued write)."""
+    uow.invoices.add(invoice)
+    uow.commit()
