@@ -9,11 +9,19 @@ from __future__ import annotations
 from payments.adapters.wire.transport import HttpRetries
 from payments.client.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT, PaymentsClient, api_money
 from payments.client.problems import error_for_answer
+from payments.entrypoints.http.billing_bodies import (
+    PaymentMethodInput,
+    SubscriptionCancelInput,
+    SubscriptionChangeInput,
+    SubscriptionInput,
+    UsageInput,
+)
 from payments.entrypoints.http.bodies import (
     GuestCustomer,
     ProductInput,
     PurchaseInput,
     RefundInput,
+    VoucherConfirmation,
     WebhookEndpointInput,
 )
 
@@ -22,10 +30,16 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "GuestCustomer",
     "HttpRetries",
+    "PaymentMethodInput",
     "PaymentsClient",
     "ProductInput",
     "PurchaseInput",
     "RefundInput",
+    "SubscriptionCancelInput",
+    "SubscriptionChangeInput",
+    "SubscriptionInput",
+    "UsageInput",
+    "VoucherConfirmation",
     "WebhookEndpointInput",
     "api_money",
     "error_for_answer",
