@@ -24,7 +24,6 @@ from payments.client import (
     ProductInput,
     PurchaseInput,
     RefundInput,
-    SubscriptionCancelInput,
     SubscriptionInput,
     VoucherConfirmation,
     api_money,
@@ -275,7 +274,7 @@ def test_a_subscription_is_created_read_listed_and_cancelled_through_the_client(
     assert shop.merchant.get_subscription(created.id) == created
     listed = shop.merchant.list_subscriptions(customer_id="cus_ana").data
     assert [s.id for s in listed] == [created.id]
-    at_end = shop.merchant.cancel_subscription(created.id, SubscriptionCancelInput(True))
+    at_end = shop.merchant.cancel_subscription(created.id, at_period_end=True)
     assert at_end.cancel_at_period_end is True
     cancelled = shop.merchant.cancel_subscription(created.id)
     assert (cancelled.status, cancelled.id) == ("cancelled", created.id)
@@ -306,14 +305,14 @@ def test_an_invoice_is_read_as_json_and_as_pdf_and_revenue_counts_its_purchase(
     with pytest.raises(NotFoundError):
         shop.merchant.get_invoice_pdf("inv_nope")
 
-    revenue = shop.merchant.get_revenue(currency="EUR")
+    revenue = shop.merchant.get_revenue("EUR")
     assert (revenue.currency, revenue.totals.count, revenue.totals.gross.amount) == (
         "EUR",
         1,
         "79.99",
     )
     with pytest.raises(ValidationError) as no_currency:
-        shop.merchant.get_revenue()
+        shop.merchant.get_revenue("EURO")
     assert [e.field for e in no_currency.value.errors] == ["currency"]
 
 

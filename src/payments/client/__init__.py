@@ -10,9 +10,6 @@ from payments.adapters.wire.transport import HttpRetries
 from payments.client.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT, PaymentsClient, api_money
 from payments.client.problems import error_for_answer
 from payments.entrypoints.http.billing_bodies import (
-    PaymentMethodInput,
-    SubscriptionCancelInput,
-    SubscriptionChangeInput,
     SubscriptionInput,
     UsageInput,
 )
@@ -30,13 +27,10 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "GuestCustomer",
     "HttpRetries",
-    "PaymentMethodInput",
     "PaymentsClient",
     "ProductInput",
     "PurchaseInput",
     "RefundInput",
-    "SubscriptionCancelInput",
-    "SubscriptionChangeInput",
     "SubscriptionInput",
     "UsageInput",
     "VoucherConfirmation",

@@ -190,39 +190,35 @@ class PaymentsClient:
     def cancel_subscription(
         self,
         subscription_id: str,
-        cancel: billing.SubscriptionCancelInput | None = None,
         *,
+        at_period_end: bool = False,
         idempotency_key: str | None = None,
     ) -> billing.Subscription:
-        """Cancel now, or at the period's end with ``SubscriptionCancelInput(True)``."""
-        body = cancel or billing.SubscriptionCancelInput()
-        return self._on_subscription(subscription_id, "cancel", body, idempotency_key)
+        """Cancel now, or (``at_period_end``) let the paid period run out first."""
+        body = billing.SubscriptionCancelInput(at_period_end)
+        return self._subscription_action(subscription_id, "cancel", body, idempotency_key)
 
     def change_subscription(
-        self,
-        subscription_id: str,
-        change: billing.SubscriptionChangeInput,
-        *,
-        idempotency_key: str | None = None,
+        self, subscription_id: str, plan_id: str, *, idempotency_key: str | None = None
     ) -> billing.Subscription:
-        """Another plan: a dearer one now with a prorated charge, a cheaper one at renewal."""
-        return self._on_subscription(subscription_id, "change", change, idempotency_key)
+        """Move to the plan ``plan_id``: a dearer one now, with a prorated charge; a cheaper one
+        at the renewal (merchant, admin)."""
+        body = billing.SubscriptionChangeInput(plan_id)
+        return self._subscription_action(subscription_id, "change", body, idempotency_key)
 
     def update_subscription_payment_method(
-        self,
-        subscription_id: str,
-        method: billing.PaymentMethodInput,
-        *,
-        idempotency_key: str | None = None,
+        self, subscription_id: str, payment_method_token: str, *, idempotency_key: str | None = None
     ) -> billing.Subscription:
-        return self._on_subscription(subscription_id, "payment_method", method, idempotency_key)
+        """Charge another saved method from now on."""
+        body = billing.PaymentMethodInput(payment_method_token)
+        return self._subscription_action(subscription_id, "payment_method", body, idempotency_key)
 
     def record_usage(
         self, subscription_id: str, usage: billing.UsageInput, *, idempotency_key: str | None = None
     ) -> billing.UsageRecord:
         """Usage in the current period, counted once per ``reference``."""
-        path = f"/v1/subscriptions/{subscription_id}/usage"
-        return self._post(path, usage, billing.UsageRecord, idempotency_key)
+        answer = billing.UsageRecord
+        return self._on_subscription(subscription_id, "usage", usage, answer, idempotency_key)
 
     def get_usage(
         self, subscription_id: str, *, period_start: str | None = None
@@ -258,14 +254,15 @@ class PaymentsClient:
 
     def get_revenue(
         self,
+        currency: str,
         *,
-        currency: str | None = None,
         first: str | None = None,
         last: str | None = None,
         granularity: str | None = None,
     ) -> rep.RevenueReport:
-        """Revenue in one currency per ``granularity`` (day, month) and gateway, from the date
-        ``first`` to ``last`` (the API's ``from`` and ``to``; merchant, admin)."""
+        """Revenue in ``currency`` per ``granularity`` (day, month) and gateway, from the date
+        ``first`` to ``last`` (the API's ``from`` and ``to``; by default the last 30 days).
+        Merchant and admin keys."""
         query = {"currency": currency, "from": first, "to": last, "granularity": granularity}
         return self._get("/v1/stats/revenue", rep.RevenueReport, query)
 
@@ -327,15 +324,23 @@ class PaymentsClient:
         params = {k: str(v) for k, v in (query or {}).items() if v is not None}
         return self._call("GET", path, answer, headers=self._headers, params=params)
 
+    def _subscription_action(
+        self, subscription_id: str, action: str, body: msgspec.Struct, idempotency_key: str | None
+    ) -> billing.Subscription:
+        answer = billing.Subscription
+        return self._on_subscription(subscription_id, action, body, answer, idempotency_key)
+
     def _on_subscription(
         self,
         subscription_id: str,
         action: str,
         body: msgspec.Struct,
+        answer: type[Answer],
         idempotency_key: str | None,
-    ) -> billing.Subscription:
+    ) -> Answer:
+        """POST ``body`` to one of a subscription's action routes."""
         path = f"/v1/subscriptions/{subscription_id}/{action}"
-        return self._post(path, body, billing.Subscription, idempotency_key)
+        return self._post(path, body, answer, idempotency_key)
 
     def _post(
         self,
