@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from payments.client import (
     PurchaseInput,
     RefundInput,
     SubscriptionInput,
+    UsageInput,
     VoucherConfirmation,
     api_money,
 )
@@ -274,6 +275,11 @@ def test_a_subscription_is_created_read_listed_and_cancelled_through_the_client(
     assert shop.merchant.get_subscription(created.id) == created
     listed = shop.merchant.list_subscriptions(customer_id="cus_ana").data
     assert [s.id for s in listed] == [created.id]
+    usage = UsageInput("api_calls", "100", "req_1")
+    recorded = shop.merchant.record_usage(created.id, usage)
+    assert shop.merchant.record_usage(created.id, usage).id == recorded.id  # once per reference
+    totals = shop.merchant.get_usage(created.id).totals
+    assert [(t.metric, Decimal(t.quantity)) for t in totals] == [("api_calls", 100)]
     at_end = shop.merchant.cancel_subscription(created.id, at_period_end=True)
     assert at_end.cancel_at_period_end is True
     cancelled = shop.merchant.cancel_subscription(created.id)
@@ -316,26 +322,45 @@ def test_an_invoice_is_read_as_json_and_as_pdf_and_revenue_counts_its_purchase(
     assert [e.field for e in no_currency.value.errors] == ["currency"]
 
 
-def test_an_efecty_voucher_is_confirmed_through_the_client_once(shop: Shop) -> None:
-    cash = ProductInput(
-        "8 Hour Premium Package", ProductKind.PACKAGE, api_money(Money("50000", "COP")), "8", 60
-    )
-    product = shop.admin.create_product(cash)
+def _cash_voucher(shop: Shop, product_id: str) -> tuple[str, str]:
     guest = GuestCustomer("ana@example.com", "Ana")
     purchase = shop.admin.create_purchase(
-        PurchaseInput(product.id, "CO", customer=guest, payment_method="cash")
+        PurchaseInput(product_id, "CO", customer=guest, payment_method="cash")
     )
     assert (purchase.gateway, purchase.status) == ("efecty", "pending")
     code = purchase.gateway_reference
     assert code is not None and code.startswith("EFY-")
+    return purchase.id, code
+
+
+def test_efecty_vouchers_are_confirmed_and_settled_through_the_client_once(shop: Shop) -> None:
+    cash = ProductInput(
+        "8 Hour Premium Package", ProductKind.PACKAGE, api_money(Money("50000", "COP")), "8", 60
+    )
+    product_id = shop.admin.create_product(cash).id
+    purchase_id, code = _cash_voucher(shop, product_id)
     paid = VoucherConfirmation(code, api_money(Money("50000", "COP")), "R-1")
 
     confirmed = shop.admin.confirm_efecty_voucher(paid)
 
-    assert (confirmed.id, confirmed.status) == (purchase.id, "completed")
+    assert (confirmed.id, confirmed.status) == (purchase_id, "completed")
     assert Decimal(shop.admin.get_account(confirmed.customer_id).credits) == 8
     with pytest.raises(ConflictError):  # the same payment of the voucher confirmed again
         shop.admin.confirm_efecty_voucher(paid)
+
+    settled_id, settled_code = _cash_voucher(shop, product_id)
+    paid_at = datetime.now(UTC).isoformat()
+    settlement = (
+        "code,amount,currency,receipt_number,paid_at\r\n"
+        f"{settled_code},50000.00,COP,S-1,{paid_at}\r\n"
+        f"EFY-11111111111111,50000,COP,S-2,{paid_at}\r\n"
+    ).encode()
+    report = shop.admin.import_efecty_settlement(settlement)
+    again = shop.admin.import_efecty_settlement(settlement)
+
+    assert (report.applied, [u.line for u in report.unknown]) == ([2], [3])
+    assert (again.applied, [d.line for d in again.duplicate]) == ([], [2])
+    assert shop.admin.get_purchase(settled_id).status == "completed"
 
 
 def test_the_sandbox_clock_is_advanced_through_the_client(shop: Shop) -> None:

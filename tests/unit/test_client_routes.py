@@ -80,6 +80,7 @@ def test_every_route_of_the_document_has_a_client_method_or_a_reason() -> None:
 
 def test_the_table_names_only_routes_of_the_document_and_methods_of_the_client() -> None:
     routes = _routes()
+    assert len(CLIENT_METHODS) == len(set(CLIENT_METHODS.values()))  # one route each
     stale = (CLIENT_METHODS.keys() | NOT_FOR_THE_CLIENT.keys()) - routes
     assert not stale, f"routes the document no longer has: {sorted(stale)}"
     missing = {name for name in CLIENT_METHODS.values() if not hasattr(PaymentsClient, name)}
