@@ -275,6 +275,18 @@ def test_a_subscription_is_created_read_listed_and_cancelled_through_the_client(
     assert shop.merchant.get_subscription(created.id) == created
     listed = shop.merchant.list_subscriptions(customer_id="cus_ana").data
     assert [s.id for s in listed] == [created.id]
+    cheaper = ProductInput(
+        "Basic monthly",
+        ProductKind.PLAN,
+        api_money(Money("9.99", "EUR")),
+        "3",
+        billing_cycle=BillingCycle.MONTHLY,
+    )
+    basic = shop.admin.create_product(cheaper)
+    with pytest.raises(InvalidTransitionError):  # not while trialing
+        shop.merchant.change_subscription(created.id, basic.id)
+    card = shop.merchant.update_subscription_payment_method(created.id, "pm_card_visa")
+    assert card.id == created.id
     usage = UsageInput("api_calls", "100", "req_1")
     recorded = shop.merchant.record_usage(created.id, usage)
     assert shop.merchant.record_usage(created.id, usage).id == recorded.id  # once per reference
@@ -370,3 +382,16 @@ def test_the_sandbox_clock_is_advanced_through_the_client(shop: Shop) -> None:
     assert after - before < timedelta(days=15, minutes=5)
     with pytest.raises(ValidationError):
         shop.admin.advance_sandbox_clock("15 days")
+
+
+def test_pse_banks_are_listed_and_a_purchase_synced_through_the_client(shop: Shop) -> None:
+    listing = shop.merchant.list_pse_banks(country="CO")
+    assert (listing.country, listing.gateway) == ("CO", "wompi")
+    assert [b.code for b in listing.banks] == ["1", "2", "3"]
+
+    purchase = shop.merchant.create_purchase(_for_ana(_package(shop)))
+    shop.merchant.sandbox_action(purchase.id, "approve")
+    synced = shop.admin.sync_purchase(purchase.id)
+    assert (synced.purchase.id, synced.purchase.status) == (purchase.id, "completed")
+    with pytest.raises(ForbiddenError):  # an admin's call
+        shop.merchant.sync_purchase(purchase.id)
