@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,17 +18,22 @@ from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import upgrade
 from payments.adapters.sql.tables import idempotency_keys, purchases
 from payments.client import (
+    GuestCustomer,
     HttpRetries,
     PaymentsClient,
     ProductInput,
     PurchaseInput,
     RefundInput,
+    SubscriptionInput,
+    UsageInput,
+    VoucherConfirmation,
     api_money,
 )
 from payments.containers import Container
-from payments.domain.catalog import ProductKind
+from payments.domain.catalog import BillingCycle, ProductKind
 from payments.domain.errors import (
     AuthenticationRequiredError,
+    ConflictError,
     ForbiddenError,
     GatewayUnavailableError,
     InvalidTransitionError,
@@ -236,3 +242,156 @@ def test_webhook_endpoints_are_managed_through_the_client(shop: Shop) -> None:
     assert shop.admin.disable_webhook_endpoint(created.id).status == "disabled"
     with pytest.raises(NotFoundError):
         shop.admin.retry_webhook_delivery(created.id, "whd_nope")
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_a_subscription_is_created_read_listed_and_cancelled_through_the_client(
+    shop: Shop,
+) -> None:
+    monthly = ProductInput(
+        "Pro monthly",
+        ProductKind.PLAN,
+        api_money(Money("29.99", "EUR")),
+        "10",
+        billing_cycle=BillingCycle.MONTHLY,
+        trial_days=14,
+    )
+    plan = shop.admin.create_product(monthly)
+    shop.flaky.keys.clear()
+    subscribe = SubscriptionInput("cus_ana", plan.id, "PT", "pm_card_visa")
+
+    created = shop.merchant.create_subscription(subscribe, idempotency_key="sub-ana-1")
+    again = shop.merchant.create_subscription(subscribe, idempotency_key="sub-ana-1")
+
+    assert again == created
+    assert (created.status, created.plan_id, created.customer_id) == (
+        "trialing",
+        plan.id,
+        "cus_ana",
+    )
+    assert shop.merchant.get_subscription(created.id) == created
+    listed = shop.merchant.list_subscriptions(customer_id="cus_ana").data
+    assert [s.id for s in listed] == [created.id]
+    cheaper = ProductInput(
+        "Basic monthly",
+        ProductKind.PLAN,
+        api_money(Money("9.99", "EUR")),
+        "3",
+        billing_cycle=BillingCycle.MONTHLY,
+    )
+    basic = shop.admin.create_product(cheaper)
+    with pytest.raises(InvalidTransitionError):  # not while trialing
+        shop.merchant.change_subscription(created.id, basic.id)
+    card = shop.merchant.update_subscription_payment_method(created.id, "pm_card_visa")
+    assert card.id == created.id
+    usage = UsageInput("api_calls", "100", "req_1")
+    recorded = shop.merchant.record_usage(created.id, usage)
+    assert shop.merchant.record_usage(created.id, usage).id == recorded.id  # once per reference
+    totals = shop.merchant.get_usage(created.id).totals
+    assert [(t.metric, Decimal(t.quantity)) for t in totals] == [("api_calls", 100)]
+    at_end = shop.merchant.cancel_subscription(created.id, at_period_end=True)
+    assert at_end.cancel_at_period_end is True
+    cancelled = shop.merchant.cancel_subscription(created.id)
+    assert (cancelled.status, cancelled.id) == ("cancelled", created.id)
+    assert shop.merchant.subscription_stats().counts.get("cancelled") == 1
+    assert shop.flaky.keys[:2] == ["sub-ana-1", "sub-ana-1"] and all(shop.flaky.keys)
+    with pytest.raises(NotFoundError):
+        shop.merchant.get_subscription("sub_nope")
+
+
+def test_an_invoice_is_read_as_json_and_as_pdf_and_revenue_counts_its_purchase(
+    shop: Shop,
+) -> None:
+    purchase = shop.merchant.create_purchase(_for_ana(_package(shop)))
+    approved = shop.merchant.sandbox_action(purchase.id, "approve")
+    assert approved.purchase.status == "completed"
+    invoice_id = shop.merchant.get_purchase(purchase.id).invoice_id
+    assert invoice_id is not None
+
+    invoice = shop.merchant.get_invoice(invoice_id)
+    assert (invoice.purchase_id, invoice.total.amount, invoice.total.currency) == (
+        purchase.id,
+        "79.99",
+        "EUR",
+    )
+    assert [i.id for i in shop.merchant.list_invoices(customer_id="cus_ana").data] == [invoice_id]
+    document = shop.merchant.get_invoice_pdf(invoice_id)
+    assert document.startswith(b"%PDF")
+    with pytest.raises(NotFoundError):
+        shop.merchant.get_invoice_pdf("inv_nope")
+
+    revenue = shop.merchant.get_revenue("EUR")
+    assert (revenue.currency, revenue.totals.count, revenue.totals.gross.amount) == (
+        "EUR",
+        1,
+        "79.99",
+    )
+    with pytest.raises(ValidationError) as no_currency:
+        shop.merchant.get_revenue("EURO")
+    assert [e.field for e in no_currency.value.errors] == ["currency"]
+
+
+def _cash_voucher(shop: Shop, product_id: str) -> tuple[str, str]:
+    guest = GuestCustomer("ana@example.com", "Ana")
+    purchase = shop.admin.create_purchase(
+        PurchaseInput(product_id, "CO", customer=guest, payment_method="cash")
+    )
+    assert (purchase.gateway, purchase.status) == ("efecty", "pending")
+    code = purchase.gateway_reference
+    assert code is not None and code.startswith("EFY-")
+    return purchase.id, code
+
+
+def test_efecty_vouchers_are_confirmed_and_settled_through_the_client_once(shop: Shop) -> None:
+    cash = ProductInput(
+        "8 Hour Premium Package", ProductKind.PACKAGE, api_money(Money("50000", "COP")), "8", 60
+    )
+    product_id = shop.admin.create_product(cash).id
+    purchase_id, code = _cash_voucher(shop, product_id)
+    paid = VoucherConfirmation(code, api_money(Money("50000", "COP")), "R-1")
+
+    confirmed = shop.admin.confirm_efecty_voucher(paid)
+
+    assert (confirmed.id, confirmed.status) == (purchase_id, "completed")
+    assert Decimal(shop.admin.get_account(confirmed.customer_id).credits) == 8
+    with pytest.raises(ConflictError):  # the same payment of the voucher confirmed again
+        shop.admin.confirm_efecty_voucher(paid)
+
+    settled_id, settled_code = _cash_voucher(shop, product_id)
+    paid_at = datetime.now(UTC).isoformat()
+    settlement = (
+        "code,amount,currency,receipt_number,paid_at\r\n"
+        f"{settled_code},50000.00,COP,S-1,{paid_at}\r\n"
+        f"EFY-11111111111111,50000,COP,S-2,{paid_at}\r\n"
+    ).encode()
+    report = shop.admin.import_efecty_settlement(settlement)
+    again = shop.admin.import_efecty_settlement(settlement)
+
+    assert (report.applied, [u.line for u in report.unknown]) == ([2], [3])
+    assert (again.applied, [d.line for d in again.duplicate]) == ([], [2])
+    assert shop.admin.get_purchase(settled_id).status == "completed"
+
+
+def test_the_sandbox_clock_is_advanced_through_the_client(shop: Shop) -> None:
+    before = _time(shop.admin.advance_sandbox_clock("PT0S").now)
+    after = _time(shop.admin.advance_sandbox_clock("P15D").now)
+    assert after - before >= timedelta(days=15)
+    assert after - before < timedelta(days=15, minutes=5)
+    with pytest.raises(ValidationError):
+        shop.admin.advance_sandbox_clock("15 days")
+
+
+def test_pse_banks_are_listed_and_a_purchase_synced_through_the_client(shop: Shop) -> None:
+    listing = shop.merchant.list_pse_banks(country="CO")
+    assert (listing.country, listing.gateway) == ("CO", "wompi")
+    assert [b.code for b in listing.banks] == ["1", "2", "3"]
+
+    purchase = shop.merchant.create_purchase(_for_ana(_package(shop)))
+    shop.merchant.sandbox_action(purchase.id, "approve")
+    synced = shop.admin.sync_purchase(purchase.id)
+    assert (synced.purchase.id, synced.purchase.status) == (purchase.id, "completed")
+    with pytest.raises(ForbiddenError):  # an admin's call
+        shop.merchant.sync_purchase(purchase.id)

@@ -9,11 +9,16 @@ from __future__ import annotations
 from payments.adapters.wire.transport import HttpRetries
 from payments.client.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT, PaymentsClient, api_money
 from payments.client.problems import error_for_answer
+from payments.entrypoints.http.billing_bodies import (
+    SubscriptionInput,
+    UsageInput,
+)
 from payments.entrypoints.http.bodies import (
     GuestCustomer,
     ProductInput,
     PurchaseInput,
     RefundInput,
+    VoucherConfirmation,
     WebhookEndpointInput,
 )
 
@@ -26,6 +31,9 @@ __all__ = [
     "ProductInput",
     "PurchaseInput",
     "RefundInput",
+    "SubscriptionInput",
+    "UsageInput",
+    "VoucherConfirmation",
     "WebhookEndpointInput",
     "api_money",
     "error_for_answer",

@@ -12,6 +12,7 @@ import requests
 from payments.adapters.wire.transport import HttpRetries, ProviderHttp
 from payments.client.problems import error_for_answer
 from payments.domain.money import Money
+from payments.entrypoints.http import billing_bodies as billing
 from payments.entrypoints.http import bodies
 from payments.entrypoints.http import representations as rep
 
@@ -26,6 +27,9 @@ RETRYABLE_STATUSES = frozenset({429, 503})
 """What the API answers when the same request may succeed later (with Retry-After)."""
 
 _ENCODER = msgspec.json.Encoder()
+_JSON = "application/json"
+_PDF = "application/pdf"
+_CSV = "text/csv"
 
 
 def _retryable(status: int) -> bool:
@@ -115,6 +119,13 @@ class PaymentsClient:
             f"/v1/purchases/{purchase_id}/cancel", None, rep.Purchase, idempotency_key
         )
 
+    def sync_purchase(
+        self, purchase_id: str, *, idempotency_key: str | None = None
+    ) -> rep.SyncResult:
+        """Reconcile one purchase with its provider now (admin)."""
+        path = f"/v1/purchases/{purchase_id}/sync"
+        return self._post(path, None, rep.SyncResult, idempotency_key)
+
     def refund_purchase(
         self,
         purchase_id: str,
@@ -138,6 +149,122 @@ class PaymentsClient:
         """A customer's credits and payments; ``entries`` adds the ledger entries."""
         query = {"entries": "true"} if entries else None
         return self._get(f"/v1/accounts/{customer_id}", rep.Account, query)
+
+    # -- PSE banks and Efecty cash vouchers --------------------------------------------
+
+    def list_pse_banks(self, *, country: str | None = None) -> rep.BankList:
+        """The banks a PSE payer may choose (``country`` defaults to CO on the service)."""
+        return self._get("/v1/pse/banks", rep.BankList, {"country": country})
+
+    def confirm_efecty_voucher(
+        self, confirmation: bodies.VoucherConfirmation, *, idempotency_key: str | None = None
+    ) -> rep.Purchase:
+        """One cash voucher paid at an Efecty point, for exactly its amount (admin)."""
+        path = "/v1/efecty/confirmations"
+        return self._post(path, confirmation, rep.Purchase, idempotency_key)
+
+    def import_efecty_settlement(
+        self, settlement_csv: bytes, *, idempotency_key: str | None = None
+    ) -> rep.SettlementReport:
+        """Efecty's settlement file (the CSV's bytes, sent as ``text/csv``), each row applied
+        once (admin)."""
+        path, answer = "/v1/efecty/settlements", rep.SettlementReport
+        return self._post(path, settlement_csv, answer, idempotency_key, media=_CSV)
+
+    # -- subscriptions -------------------------------------------------------------------
+
+    def create_subscription(
+        self, subscription: billing.SubscriptionInput, *, idempotency_key: str | None = None
+    ) -> billing.Subscription:
+        """Subscribe a customer to a plan, paying with a saved method (merchant, admin)."""
+        path = "/v1/subscriptions"
+        return self._post(path, subscription, billing.Subscription, idempotency_key)
+
+    def list_subscriptions(self, *, customer_id: str | None = None) -> billing.SubscriptionList:
+        query = {"customer_id": customer_id}
+        return self._get("/v1/subscriptions", billing.SubscriptionList, query)
+
+    def get_subscription(self, subscription_id: str) -> billing.Subscription:
+        return self._get(f"/v1/subscriptions/{subscription_id}", billing.Subscription)
+
+    def cancel_subscription(
+        self,
+        subscription_id: str,
+        *,
+        at_period_end: bool = False,
+        idempotency_key: str | None = None,
+    ) -> billing.Subscription:
+        """Cancel now, or (``at_period_end``) let the paid period run out first."""
+        body = billing.SubscriptionCancelInput(at_period_end)
+        return self._subscription_action(subscription_id, "cancel", body, idempotency_key)
+
+    def change_subscription(
+        self, subscription_id: str, plan_id: str, *, idempotency_key: str | None = None
+    ) -> billing.Subscription:
+        """Move to the plan ``plan_id``: a dearer one now, with a prorated charge; a cheaper one
+        at the renewal (merchant, admin)."""
+        body = billing.SubscriptionChangeInput(plan_id)
+        return self._subscription_action(subscription_id, "change", body, idempotency_key)
+
+    def update_subscription_payment_method(
+        self, subscription_id: str, payment_method_token: str, *, idempotency_key: str | None = None
+    ) -> billing.Subscription:
+        """Charge another saved method from now on."""
+        body = billing.PaymentMethodInput(payment_method_token)
+        return self._subscription_action(subscription_id, "payment_method", body, idempotency_key)
+
+    def record_usage(
+        self, subscription_id: str, usage: billing.UsageInput, *, idempotency_key: str | None = None
+    ) -> billing.UsageRecord:
+        """Usage in the current period, counted once per ``reference``."""
+        answer = billing.UsageRecord
+        return self._on_subscription(subscription_id, "usage", usage, answer, idempotency_key)
+
+    def get_usage(
+        self, subscription_id: str, *, period_start: str | None = None
+    ) -> billing.UsageSummary:
+        """Usage per metric in the current period, or the one starting at ``period_start``
+        (RFC 3339)."""
+        path = f"/v1/subscriptions/{subscription_id}/usage"
+        return self._get(path, billing.UsageSummary, {"period_start": period_start})
+
+    def subscription_stats(self, *, window: str | None = None) -> billing.SubscriptionStats:
+        """Counts by status, churn over ``window`` (ISO 8601, ``P30D`` by default), MRR."""
+        return self._get("/v1/stats/subscriptions", billing.SubscriptionStats, {"window": window})
+
+    # -- invoices and revenue ------------------------------------------------------------
+
+    def list_invoices(
+        self,
+        *,
+        customer_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> rep.InvoiceList:
+        query = {"customer_id": customer_id, "limit": limit, "cursor": cursor}
+        return self._get("/v1/invoices", rep.InvoiceList, query)
+
+    def get_invoice(self, invoice_id: str) -> rep.Invoice:
+        return self._get(f"/v1/invoices/{invoice_id}", rep.Invoice)
+
+    def get_invoice_pdf(self, invoice_id: str) -> bytes:
+        """The same invoice as a PDF document's bytes."""
+        headers = {**self._headers, "Accept": f"{_PDF}, application/problem+json"}
+        return self._send("GET", f"/v1/invoices/{invoice_id}.pdf", headers=headers).content
+
+    def get_revenue(
+        self,
+        currency: str,
+        *,
+        first: str | None = None,
+        last: str | None = None,
+        granularity: str | None = None,
+    ) -> rep.RevenueReport:
+        """Revenue in ``currency`` per ``granularity`` (day, month) and gateway, from the date
+        ``first`` to ``last`` (the API's ``from`` and ``to``; by default the last 30 days).
+        Merchant and admin keys."""
+        query = {"currency": currency, "from": first, "to": last, "granularity": granularity}
+        return self._get("/v1/stats/revenue", rep.RevenueReport, query)
 
     # -- merchant webhooks ---------------------------------------------------------------
 
@@ -170,6 +297,22 @@ class PaymentsClient:
         path = f"/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry"
         return self._post(path, None, rep.WebhookDelivery, idempotency_key)
 
+    # -- the sandbox (a sandbox service only) -------------------------------------------
+
+    def sandbox_action(
+        self, purchase_id: str, action: str, *, idempotency_key: str | None = None
+    ) -> rep.SandboxResult:
+        """Have the simulated provider ``approve``, ``decline``... a purchase."""
+        path = f"/v1/sandbox/purchases/{purchase_id}/{action}"
+        return self._post(path, None, rep.SandboxResult, idempotency_key)
+
+    def advance_sandbox_clock(
+        self, advance: str, *, idempotency_key: str | None = None
+    ) -> billing.ClockNow:
+        """Move the test clock the service and the worker read by ``advance`` (``P15D``)."""
+        body = billing.ClockInput(advance)
+        return self._post("/v1/sandbox/clock", body, billing.ClockNow, idempotency_key)
+
     # -- the wire ------------------------------------------------------------------------
 
     def _get(
@@ -181,23 +324,45 @@ class PaymentsClient:
         params = {k: str(v) for k, v in (query or {}).items() if v is not None}
         return self._call("GET", path, answer, headers=self._headers, params=params)
 
+    def _subscription_action(
+        self, subscription_id: str, action: str, body: msgspec.Struct, idempotency_key: str | None
+    ) -> billing.Subscription:
+        answer = billing.Subscription
+        return self._on_subscription(subscription_id, action, body, answer, idempotency_key)
+
+    def _on_subscription(
+        self,
+        subscription_id: str,
+        action: str,
+        body: msgspec.Struct,
+        answer: type[Answer],
+        idempotency_key: str | None,
+    ) -> Answer:
+        """POST ``body`` to one of a subscription's action routes."""
+        path = f"/v1/subscriptions/{subscription_id}/{action}"
+        return self._post(path, body, answer, idempotency_key)
+
     def _post(
         self,
         path: str,
-        body: msgspec.Struct | None,
+        body: msgspec.Struct | bytes | None,
         answer: type[Answer],
         idempotency_key: str | None,
         *,
         repeatable: bool = True,
+        media: str = _JSON,
     ) -> Answer:
         """POST under an Idempotency-Key: retried after any outage or a 429/503 unless not
-        ``repeatable`` (then only when it provably never left)."""
+        ``repeatable`` (then only when it provably never left). A Struct is sent as JSON, bytes
+        as they are (of type ``media``)."""
         headers = {
             **self._headers,
             "Idempotency-Key": idempotency_key or str(uuid.uuid4()),
-            "Content-Type": "application/json",
+            "Content-Type": media,
         }
-        data = _ENCODER.encode(body) if body is not None else b""
+        if isinstance(body, msgspec.Struct):
+            body = _ENCODER.encode(body)
+        data = body if body is not None else b""
         return self._call("POST", path, answer, headers=headers, data=data, repeatable=repeatable)
 
     def _call(
@@ -211,6 +376,22 @@ class PaymentsClient:
         data: bytes | None = None,
         repeatable: bool = True,
     ) -> Answer:
+        response = self._send(
+            method, path, headers=headers, params=params, data=data, repeatable=repeatable
+        )
+        return msgspec.json.decode(response.content, type=answer)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+        repeatable: bool = True,
+    ) -> requests.Response:
+        """The answer of one call, retried as ``retries`` says; a problem raises its error."""
         response = self._http.send(
             method, path, repeatable=repeatable, headers=headers, params=params, data=data
         )
@@ -218,7 +399,7 @@ class PaymentsClient:
             raise error_for_answer(
                 response.status_code, response.content, response.headers.get("Retry-After")
             )
-        return msgspec.json.decode(response.content, type=answer)
+        return response
 
 
 __all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "PaymentsClient", "api_money"]
