@@ -7,7 +7,8 @@ from payments.adapters.memory.services import (
     RecordingEventPublisher,
     SequentialIds,
 )
-from payments.adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
+from payments.adapters.memory.store import InMemoryStore
+from payments.adapters.memory.unit_of_work import InMemoryUnitOfWork
 
 __all__ = [
     "FakeGateway",

@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import builtins
-import copy
-import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import TypeVar
 
 from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.memory.cash_vouchers import InMemoryCashVouchers
 from payments.adapters.memory.invoices import InMemoryInvoices, InMemoryRevenue
 from payments.adapters.memory.outbox import InMemoryOutbox
+from payments.adapters.memory.store import Bound, InMemoryStore, Tables, deep_copy
 from payments.adapters.memory.subscriptions import (
-    BillingTables,
     InMemorySubscriptions,
     InMemoryUsage,
 )
 from payments.adapters.memory.webhooks import InMemoryWebhookDeliveries, InMemoryWebhookEndpoints
 from payments.domain.access import ApiKey
-from payments.domain.cash_voucher import CashVoucher
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.errors import ConflictError
-from payments.domain.events import DomainEvent
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
-from payments.domain.invoice import Invoice
 from payments.domain.ledger import LedgerEntry
 from payments.domain.ports import (
     ApiKeyRepository,
@@ -45,97 +39,9 @@ from payments.domain.ports import (
 from payments.domain.purchase import OPEN_STATUSES, AuditRecord, Purchase
 from payments.domain.refund import Refund
 from payments.domain.seen import SeenAggregates
-from payments.domain.webhooks import WebhookDelivery, WebhookEndpoint
-
-
-@dataclass
-class _Tables:
-    products: dict[str, Product] = field(default_factory=dict)
-    customers: dict[str, Customer] = field(default_factory=dict)
-    purchases: dict[str, Purchase] = field(default_factory=dict)
-    audit: list[AuditRecord] = field(default_factory=list)
-    refunds: dict[str, Refund] = field(default_factory=dict)
-    ledger: dict[str, LedgerEntry] = field(default_factory=dict)
-    inbox: dict[str, InboxMessage] = field(default_factory=dict)
-    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
-    api_keys: dict[str, ApiKey] = field(default_factory=dict)
-    outbox: list[DomainEvent] = field(default_factory=list)
-    outbox_published: dict[int, datetime] = field(default_factory=dict)
-    invoices: dict[str, Invoice] = field(default_factory=dict)
-    invoice_counters: dict[tuple[str, int], int] = field(default_factory=dict)
-    outbox_fanned_out: dict[int, datetime] = field(default_factory=dict)
-    webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
-    webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
-    cash_vouchers: dict[str, CashVoucher] = field(default_factory=dict)
-    billing: BillingTables = field(default_factory=BillingTables)
-
-    def copy(self) -> _Tables:
-        return _Tables(
-            dict(self.products),
-            dict(self.customers),
-            dict(self.purchases),
-            list(self.audit),
-            dict(self.refunds),
-            dict(self.ledger),
-            dict(self.inbox),
-            dict(self.idempotency),
-            dict(self.api_keys),
-            list(self.outbox),
-            dict(self.outbox_published),
-            dict(self.invoices),
-            dict(self.invoice_counters),
-            dict(self.outbox_fanned_out),
-            dict(self.webhook_endpoints),
-            dict(self.webhook_deliveries),
-            dict(self.cash_vouchers),
-            self.billing.copy(),
-        )
-
-
-class InMemoryStore:
-    """Committed state shared by every unit of work made on it; ``lock`` serializes them.
-
-    ``fail_next_commit()`` makes the next commit raise, as a database that went away would.
-    """
-
-    def __init__(self) -> None:
-        self.tables = _Tables()
-        self.lock = threading.RLock()
-        self.commits = 0
-        self._commit_faults: list[Exception] = []
-
-    def fail_next_commit(self, error: Exception | None = None) -> None:
-        """The next commit on this store raises ``error`` (by default a ``ConnectionError``, a
-        dropped database connection) and stores nothing; the one after works again."""
-        self._commit_faults.append(error or ConnectionError("the database connection was lost"))
-
-    def take_commit_fault(self) -> Exception | None:
-        """The fault the next commit must raise, if one was asked for (used by the unit of work)."""
-        with self.lock:
-            return self._commit_faults.pop(0) if self._commit_faults else None
-
-    @property
-    def outbox(self) -> list[DomainEvent]:
-        """Every event committed so far, in order."""
-        return list(self.tables.outbox)
-
-
-T = TypeVar("T")
-
-
-def _copy(value: T) -> T:
-    return copy.deepcopy(value)
-
-
-class _Bound:
-    """A repository bound to one unit of work's working tables."""
-
-    def __init__(self, t: _Tables) -> None:
-        self._t = t
-
 
 _Rebindable = (
-    _Bound
+    Bound
     | InMemoryOutbox
     | InMemoryInvoices
     | InMemoryRevenue
@@ -147,7 +53,7 @@ _Rebindable = (
 )
 
 
-class _Products(_Bound, ProductRepository):
+class _Products(Bound, ProductRepository):
     def add(self, product: Product) -> None:
         if product.id in self._t.products:
             raise ConflictError(f"Product {product.id!r} already exists.")
@@ -161,7 +67,7 @@ class _Products(_Bound, ProductRepository):
         return [p for p in items if p.active or not active_only]
 
 
-class _Customers(_Bound, CustomerRepository):
+class _Customers(Bound, CustomerRepository):
     def add(self, customer: Customer) -> None:
         if customer.id in self._t.customers or (
             customer.email is not None and self.get_by_email(customer.email) is not None
@@ -176,17 +82,17 @@ class _Customers(_Bound, CustomerRepository):
         return next((c for c in self._t.customers.values() if c.email == email), None)
 
 
-class _Purchases(_Bound, PurchaseRepository):
+class _Purchases(Bound, PurchaseRepository):
     """Purchases; every one handed out or given is ``seen``, for the unit of work to collect
     its events on commit."""
 
-    def __init__(self, t: _Tables, seen: SeenAggregates) -> None:
+    def __init__(self, t: Tables, seen: SeenAggregates) -> None:
         super().__init__(t)
         self._seen = seen
 
     def _out(self, found: Purchase | None) -> Purchase | None:
         """A private copy of a stored purchase, seen by the unit of work."""
-        return self._seen.seen(_copy(found)) if found is not None else None
+        return self._seen.seen(deep_copy(found)) if found is not None else None
 
     def add(self, purchase: Purchase) -> None:
         if purchase.id in self._t.purchases:
@@ -207,7 +113,7 @@ class _Purchases(_Bound, PurchaseRepository):
                     raise ConflictError("That gateway reference belongs to another purchase.")
         self._t.audit.extend(purchase.pending_audit)
         purchase.pending_audit.clear()
-        self._t.purchases[purchase.id] = _copy(replace(purchase, events=[]))
+        self._t.purchases[purchase.id] = deep_copy(replace(purchase, events=[]))
         self._seen.seen(purchase)
 
     def get(self, purchase_id: str, *, for_update: bool = False) -> Purchase | None:
@@ -259,7 +165,7 @@ class _Purchases(_Bound, PurchaseRepository):
         page = items[:limit]
         more = len(items) > limit
         next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
-        return PurchasePage([self._seen.seen(_copy(p)) for p in page], next_cursor)
+        return PurchasePage([self._seen.seen(deep_copy(p)) for p in page], next_cursor)
 
     def list_open(self, *, updated_before: datetime, limit: int = 100) -> builtins.list[Purchase]:
         items = sorted(
@@ -270,7 +176,7 @@ class _Purchases(_Bound, PurchaseRepository):
             ),
             key=lambda p: (p.updated_at, p.id),
         )
-        return [self._seen.seen(_copy(p)) for p in items[:limit]]
+        return [self._seen.seen(deep_copy(p)) for p in items[:limit]]
 
     def claim_open(
         self, *, updated_before: datetime, now: datetime, limit: int = 100
@@ -285,7 +191,7 @@ class _Purchases(_Bound, PurchaseRepository):
         return [a for a in self._t.audit if a.purchase_id == purchase_id]
 
 
-class _Refunds(_Bound, RefundRepository):
+class _Refunds(Bound, RefundRepository):
     def add(self, refund: Refund) -> None:
         if refund.id in self._t.refunds:
             raise ConflictError(f"Refund {refund.id!r} already exists.")
@@ -293,7 +199,7 @@ class _Refunds(_Bound, RefundRepository):
 
     def get(self, refund_id: str) -> Refund | None:
         found = self._t.refunds.get(refund_id)
-        return _copy(found) if found is not None else None
+        return deep_copy(found) if found is not None else None
 
     def get_by_gateway_reference(self, gateway: str, reference: str) -> Refund | None:
         found = next(
@@ -304,11 +210,11 @@ class _Refunds(_Bound, RefundRepository):
             ),
             None,
         )
-        return _copy(found) if found is not None else None
+        return deep_copy(found) if found is not None else None
 
     def for_purchase(self, purchase_id: str) -> list[Refund]:
         items = [r for r in self._t.refunds.values() if r.purchase_id == purchase_id]
-        return [_copy(r) for r in sorted(items, key=lambda r: (r.created_at, r.id))]
+        return [deep_copy(r) for r in sorted(items, key=lambda r: (r.created_at, r.id))]
 
     def save(self, refund: Refund) -> None:
         if refund.gateway_reference is not None and any(
@@ -318,7 +224,7 @@ class _Refunds(_Bound, RefundRepository):
             for other in self._t.refunds.values()
         ):
             raise ConflictError(f"Refund reference {refund.gateway_reference!r} is taken.")
-        self._t.refunds[refund.id] = _copy(refund)
+        self._t.refunds[refund.id] = deep_copy(refund)
 
     def list_unanswered(
         self, *, created_after: datetime, created_before: datetime, limit: int = 100
@@ -331,7 +237,7 @@ class _Refunds(_Bound, RefundRepository):
             ),
             key=lambda r: (r.created_at, r.id),
         )
-        return [_copy(r) for r in items[:limit]]
+        return [deep_copy(r) for r in items[:limit]]
 
     def claim_unanswered(
         self, *, created_after: datetime, created_before: datetime, now: datetime, limit: int = 100
@@ -346,7 +252,7 @@ class _Refunds(_Bound, RefundRepository):
         return claimed
 
 
-class _Ledger(_Bound, LedgerRepository):
+class _Ledger(Bound, LedgerRepository):
     def append(self, entry: LedgerEntry) -> bool:
         if entry.source in self._t.ledger:
             return False
@@ -365,20 +271,20 @@ class _Ledger(_Bound, LedgerRepository):
         return sorted(items, key=lambda e: (e.created_at, e.id))
 
 
-class _Inbox(_Bound, InboxRepository):
+class _Inbox(Bound, InboxRepository):
     def add(self, message: InboxMessage) -> bool:
         for other in self._t.inbox.values():
             if other.provider == message.provider and other.event_id == message.event_id:
                 return False
-        self._t.inbox[message.id] = _copy(message)
+        self._t.inbox[message.id] = deep_copy(message)
         return True
 
     def get(self, message_id: str) -> InboxMessage | None:
         found = self._t.inbox.get(message_id)
-        return _copy(found) if found is not None else None
+        return deep_copy(found) if found is not None else None
 
     def save(self, message: InboxMessage) -> None:
-        self._t.inbox[message.id] = _copy(message)
+        self._t.inbox[message.id] = deep_copy(message)
 
     def claim_due(self, now: datetime, limit: int) -> builtins.list[InboxMessage]:
         due = sorted(
@@ -395,16 +301,16 @@ class _Inbox(_Bound, InboxRepository):
         for message in due:
             leased = replace(message, next_attempt_at=now + CLAIM_LEASE)
             self._t.inbox[message.id] = leased
-            claimed.append(_copy(leased))
+            claimed.append(deep_copy(leased))
         return claimed
 
     def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
         items = sorted(self._t.inbox.values(), key=lambda m: (m.received_at, m.id), reverse=True)
-        return [_copy(m) for m in items if status is None or m.status.value == status][:limit]
+        return [deep_copy(m) for m in items if status is None or m.status.value == status][:limit]
 
     def for_purchase(self, purchase_id: str) -> builtins.list[InboxMessage]:
         items = [m for m in self._t.inbox.values() if m.purchase_id == purchase_id]
-        return [_copy(m) for m in sorted(items, key=lambda m: (m.received_at, m.id))]
+        return [deep_copy(m) for m in sorted(items, key=lambda m: (m.received_at, m.id))]
 
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -413,16 +319,16 @@ class _Inbox(_Bound, InboxRepository):
         return counts
 
 
-class _Idempotency(_Bound, IdempotencyRepository):
+class _Idempotency(Bound, IdempotencyRepository):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         existing = self._t.idempotency.get((record.scope, record.key))
         if existing is not None and existing.expires_at > record.created_at:
-            return _copy(existing)
-        self._t.idempotency[(record.scope, record.key)] = _copy(record)
+            return deep_copy(existing)
+        self._t.idempotency[(record.scope, record.key)] = deep_copy(record)
         return None
 
     def finish(self, record: IdempotencyRecord) -> None:
-        self._t.idempotency[(record.scope, record.key)] = _copy(record)
+        self._t.idempotency[(record.scope, record.key)] = deep_copy(record)
 
     def name_outcome(
         self, scope: str, key: str, outcome: UnknownOutcome, held_until: datetime
@@ -444,7 +350,7 @@ class _Idempotency(_Bound, IdempotencyRepository):
         return len(expired)
 
 
-class _ApiKeys(_Bound, ApiKeyRepository):
+class _ApiKeys(Bound, ApiKeyRepository):
     def add(self, key: ApiKey) -> None:
         if key.secret_hash in self._t.api_keys or any(
             k.id == key.id for k in self._t.api_keys.values()
@@ -476,7 +382,7 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
-        self._work: _Tables | None = None
+        self._work: Tables | None = None
         self._seen = SeenAggregates()
 
     def __enter__(self) -> InMemoryUnitOfWork:
@@ -543,6 +449,6 @@ class InMemoryUnitOfWork(UnitOfWork):
             self._work = self.store.tables.copy()
             self._rebind(self._work)
 
-    def _rebind(self, work: _Tables) -> None:
+    def _rebind(self, work: Tables) -> None:
         for repo in self._bound:
             repo._t = work
