@@ -13,16 +13,16 @@ from redis import ConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from payments.adapters.gateways.efecty import settings as efecty_settings
-from payments.adapters.gateways.payu import settings as payu_settings
-from payments.adapters.gateways.payu.params import Merchant
 from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
-from payments.adapters.gateways.wompi import settings as wompi_settings
-from payments.domain.errors import ConfigurationError, PaymentsError
+from payments.domain.errors import ConfigurationError
 from payments.domain.invoice import DEFAULT_SERIES, InvoicePolicy, parse_tax_rates
-from payments.domain.money import Money
 from payments.domain.routing import RoutingTable
 from payments.domain.subscription import DEFAULT_DUNNING_SCHEDULE
+from payments.provider_config import EfectySettings as EfectySettings  # noqa: PLC0414 - re-export
+from payments.provider_config import PayUSettings as PayUSettings  # noqa: PLC0414 - re-export
+from payments.provider_config import WompiSettings as WompiSettings  # noqa: PLC0414 - re-export
+from payments.provider_config import read_efecty, read_payu, read_wompi
+from payments.setting_values import flag, whole_number
 
 DEFAULT_DATABASE_URL = "sqlite:///payments.db"
 SANDBOX_SECRET = "sandbox_whsec_not_a_real_secret"  # noqa: S105 - sandbox only, documented
@@ -39,8 +39,6 @@ _STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SUBJECT_PREFIX = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 SANDBOX_WEBHOOK_SECRETS_KEY = "c2FuZGJveC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXk="
 """Seals merchant webhook secrets in sandbox mode when no key is set; live mode refuses it."""
-_YES = frozenset({"1", "true", "yes", "on"})
-_NO = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,67 +51,6 @@ class StripeSettings:
     api_base: str | None
     publishable_key: str | None
     api_version: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WompiSettings:
-    """Wompi's keys (all four or none) and API base URL; ``None`` keys in sandbox mode: the
-    built-in simulator stands in, with the documented sandbox keys."""
-
-    public_key: str | None = None
-    private_key: str | None = field(default=None, repr=False)
-    integrity_secret: str | None = field(default=None, repr=False)
-    events_secret: str | None = field(default=None, repr=False)
-    base_url: str | None = None
-    """Where the gateway calls Wompi when keys are set (``PAYMENTS_WOMPI_BASE_URL``)."""
-
-    @property
-    def has_keys(self) -> bool:
-        return bool(self.public_key)
-
-
-@dataclass(frozen=True, slots=True)
-class PayUSettings:
-    """PayU's credentials (all four or none), signature algorithm and API base URL; ``None``
-    credentials in sandbox mode: the built-in simulator stands in, with PayU's documented test
-    merchant."""
-
-    merchant_id: str | None = None
-    accounts: Mapping[str, str] = field(default_factory=dict)
-    """PayU's account id per country (``PAYMENTS_PAYU_ACCOUNT_ID``)."""
-    api_key: str | None = field(default=None, repr=False)
-    api_login: str | None = field(default=None, repr=False)
-    algorithm: payu_settings.SignatureAlgorithm = payu_settings.SignatureAlgorithm.MD5
-    base_url: str | None = None
-    """Where the gateway calls PayU when credentials are set (``PAYMENTS_PAYU_BASE_URL``)."""
-
-    @property
-    def has_credentials(self) -> bool:
-        return bool(self.merchant_id)
-
-    def merchant(self, *, test: bool) -> Merchant:
-        """The credentials as every PayU command carries them (``test`` in sandbox mode)."""
-        return Merchant(
-            self.api_key or "",
-            self.api_login or "",
-            self.merchant_id or "",
-            dict(self.accounts),
-            self.algorithm,
-            test,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class EfectySettings:
-    """Efecty's cash vouchers: whether they are taken (``PAYMENTS_EFECTY_ENABLED``; on by
-    default in sandbox mode, off in live mode), code prefix, validity and the amounts they may
-    be issued for."""
-
-    enabled: bool = False
-    code_prefix: str = efecty_settings.DEFAULT_CODE_PREFIX
-    expiry: timedelta = timedelta(hours=efecty_settings.DEFAULT_EXPIRY_HOURS)
-    minimum: Money = efecty_settings.DEFAULT_MINIMUM
-    maximum: Money = efecty_settings.DEFAULT_MAXIMUM
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +160,9 @@ class Settings:
         if mode == "live" and not stripe.secret_key:
             raise ConfigurationError("Live mode needs a gateway: set PAYMENTS_STRIPE_SECRET_KEY.")
         _check_publishable_key(mode, stripe.publishable_key)
-        wompi = _wompi(get, mode)
-        payu = _payu(get, mode)
-        efecty = _efecty(get, mode)
+        wompi = read_wompi(get, mode)
+        payu = read_payu(get, mode)
+        efecty = read_efecty(get, mode)
         default_routing = SANDBOX_ROUTING if mode == "sandbox" else "*: stripe"
         routing_text = get("ROUTING", default_routing) or default_routing
         routing = _routing(routing_text)
@@ -255,17 +192,21 @@ class Settings:
             public_base_url=(get("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             sandbox_secret=get("SANDBOX_SECRET", SANDBOX_SECRET) or SANDBOX_SECRET,
             stripe=stripe,
-            idempotency_ttl=timedelta(hours=_whole(get, "IDEMPOTENCY_TTL_HOURS", "24", "hours")),
-            payment_window=timedelta(hours=_whole(get, "PAYMENT_WINDOW_HOURS", "24", "hours")),
+            idempotency_ttl=timedelta(
+                hours=whole_number(get, "IDEMPOTENCY_TTL_HOURS", "24", "hours")
+            ),
+            payment_window=timedelta(
+                hours=whole_number(get, "PAYMENT_WINDOW_HOURS", "24", "hours")
+            ),
             log_format=log_format,
             redis_url=redis_url,
-            trust_forwarded_for=_flag(get, "TRUST_FORWARDED_FOR"),
+            trust_forwarded_for=flag(get, "TRUST_FORWARDED_FOR"),
             metrics_token=get("METRICS_TOKEN"),
             metrics_multiprocess_dir=(env.get(METRICS_MULTIPROCESS_DIR) or "").strip() or None,
-            guest_checkouts_per_ip_hour=_whole(
+            guest_checkouts_per_ip_hour=whole_number(
                 get, "GUEST_CHECKOUTS_PER_IP_HOUR", "10", "checkouts"
             ),
-            guest_checkouts_per_email_hour=_whole(
+            guest_checkouts_per_email_hour=whole_number(
                 get, "GUEST_CHECKOUTS_PER_EMAIL_HOUR", "5", "checkouts"
             ),
         )
@@ -360,95 +301,6 @@ def _check_redis_url(url: str) -> None:
         ) from None
 
 
-def _wompi(get: Callable[[str], str | None], mode: str) -> WompiSettings:
-    """Wompi's settings (``check_wompi_keys`` refuses partial or wrong-environment keys); the
-    base URL defaults to Wompi's sandbox in sandbox mode, production in live mode."""
-    names = wompi_settings.SETTING_NAMES
-    keys = {kind: get(variable.removeprefix("PAYMENTS_")) for kind, variable in names.items()}
-    if not wompi_settings.check_wompi_keys(mode, keys):
-        return WompiSettings()
-    default = wompi_settings.BASE_URL if mode == "live" else wompi_settings.SANDBOX_BASE_URL
-    base_url = _base_url(
-        get("WOMPI_BASE_URL") or default,
-        "PAYMENTS_WOMPI_BASE_URL",
-        "https://sandbox.wompi.co/v1 (or the /sandbox/wompi/v1 of a running sandbox service)",
-    )
-    return WompiSettings(
-        public_key=keys["public"],
-        private_key=keys["private"],
-        integrity_secret=keys["integrity"],
-        events_secret=keys["events"],
-        base_url=base_url,
-    )
-
-
-def _base_url(value: str, variable: str, example: str) -> str:
-    """A provider's API base URL, without its trailing slash; refusals name ``variable``."""
-    base_url = value.rstrip("/")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"{variable} is malformed: use {example}.")
-    return base_url
-
-
-def _payu(get: Callable[[str], str | None], mode: str) -> PayUSettings:
-    """PayU's settings (``check_payu_credentials`` refuses partial or test credentials in live
-    mode); the base URL defaults to PayU's test environment in sandbox mode, production in live
-    mode."""
-    values = {
-        name: get(variable.removeprefix("PAYMENTS_"))
-        for name, variable in payu_settings.SETTING_NAMES.items()
-    }
-    algorithm = payu_settings.signature_algorithm_from_setting(get("PAYU_SIGNATURE_ALGORITHM"))
-    if not payu_settings.check_payu_credentials(mode, values):
-        return PayUSettings(algorithm=algorithm)
-    default = payu_settings.BASE_URL if mode == "live" else payu_settings.SANDBOX_BASE_URL
-    base_url = _base_url(
-        get("PAYU_BASE_URL") or default,
-        "PAYMENTS_PAYU_BASE_URL",
-        "https://sandbox.api.payulatam.com (or the /sandbox/payu of a running sandbox service)",
-    )
-    accounts = payu_settings.accounts_from_setting(values["account_id"] or "")
-    credentials = (values["merchant_id"], accounts, values["api_key"], values["api_login"])
-    return PayUSettings(*credentials, algorithm, base_url)
-
-
-def _efecty(get: Callable[[str, str], str | None], mode: str) -> EfectySettings:
-    """Efecty's voucher settings; every refusal names its variable in one line."""
-    defaults = EfectySettings()
-    switch = get("EFECTY_ENABLED", "")
-    enabled = _flag(get, "EFECTY_ENABLED") if switch else mode == "sandbox"
-    prefix = get("EFECTY_CODE_PREFIX", defaults.code_prefix) or defaults.code_prefix
-    hours = _whole(get, "EFECTY_EXPIRY_HOURS", str(efecty_settings.DEFAULT_EXPIRY_HOURS), "hours")
-    minimum = _cop(get, "EFECTY_MIN_AMOUNT", defaults.minimum)
-    maximum = _cop(get, "EFECTY_MAX_AMOUNT", defaults.maximum)
-    if maximum < minimum:
-        raise ConfigurationError(
-            "PAYMENTS_EFECTY_MAX_AMOUNT must not be below PAYMENTS_EFECTY_MIN_AMOUNT."
-        )
-    return EfectySettings(
-        enabled=enabled,
-        code_prefix=efecty_settings.check_code_prefix(prefix),
-        expiry=efecty_settings.check_expiry_hours(hours),
-        minimum=minimum,
-        maximum=maximum,
-    )
-
-
-def _cop(get: Callable[[str, str], str | None], name: str, default: Money) -> Money:
-    """A positive whole number of Colombian pesos from ``PAYMENTS_<name>``."""
-    value = get(name, "") or ""
-    if not value:
-        return default
-    try:
-        amount = Money(value, "COP") if value.isascii() and value.isdigit() else None
-    except PaymentsError:
-        amount = None
-    if amount is None or not amount.is_positive:
-        raise ConfigurationError(f"PAYMENTS_{name} must be a positive whole number of pesos.")
-    return amount
-
-
 def _nats(get: Callable[[str, str], str | None]) -> NatsSettings | None:
     """The relay's settings when ``PAYMENTS_NATS_URL`` is set; refusals never quote the URL."""
     url = get("NATS_URL", "")
@@ -474,7 +326,7 @@ def _nats(get: Callable[[str, str], str | None]) -> NatsSettings | None:
             "PAYMENTS_NATS_SUBJECT_PREFIX must be subject tokens (letters, digits, '-', '_') "
             "separated by dots, without wildcards: payments or acme.payments."
         )
-    timeout = _whole(get, "NATS_TIMEOUT_SECONDS", "5", "seconds")
+    timeout = whole_number(get, "NATS_TIMEOUT_SECONDS", "5", "seconds")
     return NatsSettings(url, stream, prefix, timeout)
 
 
@@ -531,18 +383,6 @@ def _routing(text: str) -> RoutingTable:
         ) from None
 
 
-def _whole(get: Callable[[str, str], str | None], name: str, default: str, unit: str) -> int:
-    """A positive whole number of ``unit`` from ``PAYMENTS_<name>``; refusals name the variable."""
-    value = get(name, default) or default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigurationError(f"PAYMENTS_{name} must be a whole number of {unit}.") from None
-    if number <= 0:
-        raise ConfigurationError(f"PAYMENTS_{name} must be a positive number of {unit}.")
-    return number
-
-
 def _dunning(text: str) -> tuple[timedelta, ...]:
     """``PAYMENTS_DUNNING_SCHEDULE``: days after a subscription's first declined charge when it
     is tried again, rising (``1,3,5``); the last retry's decline cancels it."""
@@ -556,13 +396,3 @@ def _dunning(text: str) -> tuple[timedelta, ...]:
             "60, separated by commas (such as 1,3,5)."
         )
     return tuple(timedelta(days=d) for d in days)
-
-
-def _flag(get: Callable[[str, str], str | None], name: str) -> bool:
-    """``PAYMENTS_<name>`` as a yes/no switch (1/true/yes/on or 0/false/no/off), off by default."""
-    value = (get(name, "0") or "0").lower()
-    if value in _YES:
-        return True
-    if value in _NO:
-        return False
-    raise ConfigurationError(f"PAYMENTS_{name} must be 1 or 0 (true or false).")
