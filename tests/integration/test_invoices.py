@@ -1,6 +1,7 @@
-"""Invoices on SQLite and PostgreSQL: issued once, in the transaction that completes the
-purchase, numbered without gaps or repeats even under concurrent completions, voided by a full
-refund, and rendered as a PDF that reads back."""
+"""Invoices on SQLite and PostgreSQL: issued once, unnumbered, in the transaction that completes
+the purchase, numbered in batches after it (by the worker or before any read) without gaps or
+repeats even under concurrent completions, voided by a full refund, and rendered as a PDF that
+reads back."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from payments.domain.errors import ConflictError
 from payments.domain.invoice import Invoice, InvoiceStatus
 from payments.domain.money import Money
 from payments.domain.services.checkout import CreatePurchase
+from payments.domain.services.invoicing import number_pending
+from payments.entrypoints.cli.worker import run_round, worker_jobs
 from payments.testing import Wired, bootstrap
 from tests.integration.service import payments_env, run_payments, together
 
@@ -60,9 +63,15 @@ class Shop:
         assert invoice_id is not None
         return self.wired.invoices.get(invoice_id, MERCHANT)
 
-    def sequences(self) -> list[int]:
+    def sequences(self) -> list[int | None]:
+        """The invoices' sequences in the order they were issued (ids count up)."""
         with self.engine.connect() as connection:
-            return list(connection.scalars(select(invoices.c.sequence).order_by("sequence")))
+            statement = select(invoices.c.sequence).order_by(invoices.c.issued_at, invoices.c.id)
+            return list(connection.scalars(statement))
+
+    def counted(self) -> int | None:
+        with self.engine.connect() as connection:
+            return connection.scalar(select(invoice_counters.c.last_number))
 
 
 def _shop(engine: Engine) -> Shop:
@@ -116,9 +125,34 @@ def test_a_duplicate_webhook_issues_no_second_invoice(shop: Shop) -> None:
     shop.wired.purchases.sync(purchase_id)  # reconciliation sees it completed too
 
     assert answers == ["processed", "duplicate", "duplicate"]
+    assert shop.wired.invoices.number_pending() == 1
     assert shop.sequences() == [1]
-    with shop.engine.connect() as connection:
-        assert connection.scalar(select(invoice_counters.c.last_number)) == 1
+    assert shop.counted() == 1
+
+
+def test_invoices_are_issued_unnumbered_and_numbered_in_issue_order_by_batch(shop: Shop) -> None:
+    deliveries = [shop.paid_purchase_delivery(f"cus_{n}")[1] for n in range(3)]
+    for delivery in deliveries:
+        shop.receive(delivery)
+
+    assert shop.sequences() == [None, None, None]  # the completions never took the counter
+    assert shop.counted() is None
+    assert shop.wired.invoices.number_pending(limit=2) == 2
+    assert shop.sequences() == [1, 2, None]
+    assert shop.wired.invoices.number_pending() == 1
+    assert shop.wired.invoices.number_pending() == 0
+    assert shop.sequences() == [1, 2, 3]
+    assert shop.counted() == 3
+
+
+def test_the_worker_numbers_the_invoices(shop: Shop) -> None:
+    shop.receive(shop.paid_purchase_delivery()[1])
+    settings = shop.wired.container.settings()
+
+    done = run_round(worker_jobs(shop.wired.container, settings))
+
+    assert done["numbered"] == 1
+    assert shop.sequences() == [1]
 
 
 def test_the_database_refuses_a_second_invoice_for_one_purchase(shop: Shop) -> None:
@@ -148,18 +182,18 @@ def _add_and_commit(uow: SqlUnitOfWork, invoice: Invoice) -> None:
     uow.commit()
 
 
-def test_a_rolled_back_issue_burns_no_number(shop: Shop) -> None:
+def test_a_rolled_back_numbering_burns_no_number(shop: Shop) -> None:
+    purchase_id, delivery = shop.paid_purchase_delivery()
+    shop.receive(delivery)
     with SqlUnitOfWork(shop.engine) as uow:
-        assert uow.invoices.next_sequence("INV", 2026) == 1
+        assert number_pending(uow) == 1
         uow.rollback()
     with SqlUnitOfWork(shop.engine) as uow:
-        assert uow.invoices.next_sequence("INV", 2026) == 1
+        assert uow.invoices.next_sequence("INV", 2026, 5) == 1
     # left without commit: rolled back too
-    purchase_id, delivery = shop.paid_purchase_delivery()
 
-    shop.receive(delivery)
-
-    assert shop.invoice_of(purchase_id).number == "INV-2026-000001"
+    assert shop.sequences() == [None]
+    assert shop.invoice_of(purchase_id).number == "INV-2026-000001"  # a read numbers first
 
 
 def test_a_full_refund_voids_the_invoice_and_a_partial_one_does_not(shop: Shop) -> None:
@@ -214,10 +248,18 @@ def test_200_purchases_completed_at_once_on_postgresql_get_invoices_1_to_200(
     shop = _shop(postgres_engine)
     deliveries = [shop.paid_purchase_delivery(f"cus_{n:03d}")[1] for n in range(200)]
 
-    answers = together([functools.partial(shop.receive, d) for d in deliveries])
+    def numbering() -> str:  # the worker and readers meanwhile
+        return str(shop.wired.invoices.number_pending())
 
-    assert answers == ["processed"] * 200
-    assert shop.sequences() == list(range(1, 201))
+    numberers = [numbering] * 20
+    calls = [functools.partial(shop.receive, d) for d in deliveries]
+
+    answers = together([*calls[:100], *numberers, *calls[100:]])
+
+    assert answers[:100] + answers[120:] == ["processed"] * 200
+    assert all(answer.isdigit() for answer in answers[100:120]), answers[100:120]
+    shop.wired.invoices.number_pending()
+    assert sorted(n for n in shop.sequences() if n is not None) == list(range(1, 201))
     with postgres_engine.connect() as connection:
         numbers = set(connection.scalars(select(invoices.c.number)))
         with_invoice = connection.scalar(select(func.count(func.distinct(invoices.c.purchase_id))))

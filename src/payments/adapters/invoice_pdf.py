@@ -23,6 +23,8 @@ class FpdfInvoiceDocuments(InvoiceDocuments):
         self._issuer = issuer
 
     def pdf(self, invoice: Invoice) -> bytes:
+        if invoice.number is None:
+            raise ValueError(f"Invoice {invoice.id} is drawn before it is numbered.")
         document = FPDF(format="A4")
         document.set_title(invoice.number)
         document.set_creator(self._issuer)

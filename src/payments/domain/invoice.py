@@ -110,14 +110,15 @@ def included_tax(total: Money, rate: Decimal) -> InvoiceFigures:
 
 @dataclass
 class Invoice:
-    """The invoice of one paid purchase. Its number is given once, when it is issued, and never
-    changes; only its status follows the purchase's refunds."""
+    """The invoice of one paid purchase. It is issued unnumbered with the completion and numbered
+    once, soon after (``numbered``), in its series and year of issue; the number never changes
+    then, and only its status follows the purchase's refunds."""
 
     id: str
-    number: str
+    number: str | None
     series: str
     year: int
-    sequence: int
+    sequence: int | None
     purchase_id: str
     customer_id: str
     country: str
@@ -137,7 +138,6 @@ class Invoice:
         cls,
         *,
         id: str,
-        sequence: int,
         policy: InvoicePolicy,
         purchase_id: str,
         customer_id: str,
@@ -145,16 +145,18 @@ class Invoice:
         description: str,
         paid: Money,
         now: datetime,
+        sequence: int | None = None,
     ) -> Invoice:
-        """The paid invoice numbered ``sequence`` in the policy's series and ``now``'s year, for
-        one unit of ``description`` bought at ``paid`` (tax included)."""
+        """The paid invoice in the policy's series and ``now``'s year, for one unit of
+        ``description`` bought at ``paid`` (tax included); numbered ``sequence`` if given,
+        otherwise unnumbered until ``numbered``."""
         rate = policy.tax_rate(country)
-        return cls(
+        invoice = cls(
             id=id,
-            number=invoice_number(policy.series, now.year, sequence),
+            number=None,
             series=policy.series,
             year=now.year,
-            sequence=sequence,
+            sequence=None,
             purchase_id=purchase_id,
             customer_id=customer_id,
             country=country,
@@ -165,6 +167,16 @@ class Invoice:
             issued_at=now,
             updated_at=now,
         )
+        if sequence is not None:
+            invoice.numbered(sequence)
+        return invoice
+
+    def numbered(self, sequence: int) -> None:
+        """Give the invoice its number, ``sequence`` in its series and year; once only."""
+        if self.sequence is not None:
+            raise ValueError(f"Invoice {self.id} is already numbered {self.number}.")
+        self.sequence = sequence
+        self.number = invoice_number(self.series, self.year, sequence)
 
     def follow_refunds(self, fully_refunded: bool, now: datetime) -> bool:
         """Void the invoice while its purchase is fully refunded, and make it paid again if a

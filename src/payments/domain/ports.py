@@ -180,13 +180,24 @@ InvoicePage = Page[Invoice]
 
 class InvoiceRepository(abc.ABC):
     @abc.abstractmethod
-    def next_sequence(self, series: str, year: int) -> int:
-        """The next number of ``series`` in ``year``, counted in this unit of work's transaction.
+    def next_sequence(self, series: str, year: int, count: int = 1) -> int:
+        """The first of the next ``count`` numbers of ``series`` in ``year``, all reserved in
+        this unit of work's transaction.
 
-        The counter stays locked until the transaction ends, so concurrent issuers get
-        consecutive numbers, and a transaction that rolls back gives its number back: no gap,
+        The counter stays locked until the transaction ends, so concurrent numberers get
+        consecutive numbers, and a transaction that rolls back gives its numbers back: no gap,
         no repeat.
         """
+
+    @abc.abstractmethod
+    def unnumbered(self, limit: int) -> builtins.list[Invoice]:
+        """At most ``limit`` of the invoices not numbered yet, oldest first by (issued_at, id),
+        locked until this transaction ends (a concurrent numberer waits for them, then finds
+        them numbered)."""
+
+    @abc.abstractmethod
+    def save_numbers(self, numbered: builtins.list[Invoice]) -> None:
+        """Record the number and sequence the invoices of ``numbered`` were given."""
 
     @abc.abstractmethod
     def add(self, invoice: Invoice) -> None:

@@ -37,14 +37,28 @@ class InMemoryInvoices(InvoiceRepository):
     def __init__(self, t: InvoiceTables) -> None:
         self._t = t
 
-    def next_sequence(self, series: str, year: int) -> int:
-        number = self._t.invoice_counters.get((series, year), 0) + 1
-        self._t.invoice_counters[(series, year)] = number
-        return number
+    def next_sequence(self, series: str, year: int, count: int = 1) -> int:
+        first = self._t.invoice_counters.get((series, year), 0) + 1
+        self._t.invoice_counters[(series, year)] = first + count - 1
+        return first
+
+    def unnumbered(self, limit: int) -> builtins.list[Invoice]:
+        pending = (i for i in self._t.invoices.values() if i.number is None)
+        oldest = sorted(pending, key=lambda i: (i.issued_at, i.id))[:limit]
+        return [copy.deepcopy(i) for i in oldest]
+
+    def save_numbers(self, numbered: builtins.list[Invoice]) -> None:
+        for invoice in numbered:
+            stored = self._t.invoices.get(invoice.id)
+            if stored is not None:
+                self._t.invoices[invoice.id] = replace(
+                    copy.deepcopy(stored), number=invoice.number, sequence=invoice.sequence
+                )
 
     def add(self, invoice: Invoice) -> None:
         for other in self._t.invoices.values():
-            if invoice.id == other.id or invoice.number == other.number:
+            taken = invoice.number is not None and invoice.number == other.number
+            if invoice.id == other.id or taken:
                 raise ConflictError(f"Invoice {invoice.id!r} or its number already exists.")
             if invoice.purchase_id == other.purchase_id:
                 raise ConflictError(f"Purchase {invoice.purchase_id!r} already has an invoice.")

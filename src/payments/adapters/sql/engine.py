@@ -111,13 +111,15 @@ def rollback(connection: Connection) -> None:
     after it is parsed and planned again until it is prepared anew, five executions later. Our
     transactions never change the schema, and PostgreSQL keeps prepared statements across a
     rollback, so on psycopg the ROLLBACK is sent through libpq, and psycopg's own rollback then
-    finds nothing left to do. Anything unexpected falls back to psycopg's way.
+    finds nothing left to do. A failed transaction goes psycopg's way: a statement psycopg
+    prepared in a pipeline that failed before it may never have been prepared by the server.
+    Anything unexpected falls back to psycopg's way too.
     """
     if connection.dialect.driver == "psycopg" and not connection.invalidated:
         with contextlib.suppress(Exception):
             pgconn = connection.connection.driver_connection.pgconn  # type: ignore[union-attr]
             if (
-                pgconn.transaction_status != pq.TransactionStatus.IDLE
+                pgconn.transaction_status == pq.TransactionStatus.INTRANS
                 and pgconn.pipeline_status == pq.PipelineStatus.OFF
             ):
                 pgconn.exec_(b"ROLLBACK")

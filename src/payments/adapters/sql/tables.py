@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
@@ -158,7 +159,7 @@ def _entity(name: str, *items: SchemaItem) -> Table:
 
 
 _INVOICE_TEXTS = (("number", 32), ("series", 12), ("country", 2), ("status", 16), ("currency", 3))
-"""The text columns of an invoice and their sizes; ``number`` is unique."""
+"""The text columns of an invoice and their sizes; ``number`` is unique once given."""
 
 
 def _serial() -> Column[int]:
@@ -394,14 +395,23 @@ invoices = _entity(
     "invoices",
     _id("purchase_id", ForeignKey("purchases.id"), unique=True, nullable=False),  # one each
     _id("customer_id", ForeignKey("customers.id"), nullable=False),
-    *(Column(name, String(size), nullable=False) for name, size in _INVOICE_TEXTS),
-    *(Column(name, Integer, nullable=False) for name in ("year", "sequence")),
+    # number and sequence: NULL from the issue to the numbering, just after (0009)
+    *(Column(n, String(size), nullable=n == "number") for n, size in _INVOICE_TEXTS),
+    Column("year", Integer, nullable=False),
+    Column("sequence", Integer, nullable=True),
     *(_amount(name) for name in ("subtotal", "tax", "total", "tax_rate")),
     *(_time(name) for name in ("issued_at", "updated_at")),
     UniqueConstraint("number"),
     UniqueConstraint("series", "year", "sequence"),
     CheckConstraint("sequence > 0", name="sequence_positive"),
     Index(None, "customer_id", "issued_at", "id"),
+    Index(
+        "ix_invoices_unnumbered",
+        "issued_at",
+        "id",
+        postgresql_where=text("number IS NULL"),
+        sqlite_where=text("number IS NULL"),
+    ),
 )
 
 invoice_lines = Table(

@@ -100,6 +100,10 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
         # claimed rows: two workers never charge one subscription's period twice
         return container.subscriptions().run_due()
 
+    def number_invoices() -> Mapping[str, int]:
+        # after the jobs that complete purchases: their invoices are issued unnumbered
+        return {"numbered": container.invoices().number_pending()}
+
     relay = container.event_relay()
     publishing = [_publishing(relay)] if relay is not None else []
     return [
@@ -110,6 +114,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
         WorkerJob("expiring unpaid Efecty vouchers", cash_vouchers.expire_due),
         WorkerJob("reconciliation", reconcile),
         WorkerJob("renewing subscriptions", renew_subscriptions),
+        WorkerJob("numbering invoices", number_invoices),
         *publishing,
         _merchant_webhooks(container.webhook_dispatcher(), container.metrics()),
     ]

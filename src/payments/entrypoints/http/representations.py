@@ -178,7 +178,14 @@ class InvoiceLine(Struct, frozen=True):
 
 class Invoice(Struct, frozen=True):
     id: str
-    number: Annotated[str, Meta(examples=["INV-2026-000001"])]
+    number: Annotated[
+        str | None,
+        Meta(
+            description="Null until the invoice is numbered, just after its purchase completes;"
+            " every read numbers the pending invoices first",
+            examples=["INV-2026-000001"],
+        ),
+    ]
     status: InvoiceStatus
     purchase_id: str
     customer_id: str

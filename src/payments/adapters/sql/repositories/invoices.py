@@ -1,11 +1,12 @@
-"""The SQL invoice repository: invoices with their lines, and the gap-free number counters."""
+"""The SQL invoice repository: invoices with their lines, those waiting for a number, and the
+gap-free number counters."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from payments.adapters.sql import direct
@@ -70,33 +71,65 @@ def _invoice_from_rows(row: Row, lines: list[Row]) -> Invoice:
     )
 
 
-_COUNT_ONE = FixedStatement(
-    "UPDATE invoice_counters SET last_number = last_number + 1"
+_COUNT = FixedStatement(
+    "UPDATE invoice_counters SET last_number = last_number + :count"
     " WHERE series = :series AND year = :year RETURNING last_number",
-    {"series": invoice_counters.c.series.type, "year": invoice_counters.c.year.type},
+    {
+        "count": invoice_counters.c.last_number.type,
+        "series": invoice_counters.c.series.type,
+        "year": invoice_counters.c.year.type,
+    },
     (invoice_counters.c.last_number,),
 )
-"""One more on a counter, its new value read back: on every completion, so straight on psycopg."""
+"""``count`` more on a counter, its new value read back: once per series and year numbered."""
+
+_NUMBER = (
+    update(invoices)
+    .where(invoices.c.id == bindparam("numbered_id"))
+    .values(number=bindparam("number"), sequence=bindparam("sequence"))
+)
+"""One invoice's number and sequence, run for every invoice of a batch at once."""
 
 
 class SqlInvoiceRepository(SqlRepository, InvoiceRepository):
-    def next_sequence(self, series: str, year: int) -> int:
-        """Count one on the series' counter of ``year`` in this transaction, creating the counter
-        for the year's first invoice. The UPDATE locks the counter row until commit or rollback
-        (on SQLite the transaction already holds the write lock), so concurrent issuers queue
-        on it and a rolled-back issue gives its number back."""
-        counted = self._count_one(series, year)
+    def next_sequence(self, series: str, year: int, count: int = 1) -> int:
+        """Reserve ``count`` numbers on the series' counter of ``year`` in this transaction,
+        creating the counter for the year's first invoice; the first of them. The UPDATE locks
+        the counter row until commit or rollback (on SQLite the transaction already holds the
+        write lock), so concurrent numberers queue on it and a rollback gives the numbers back."""
+        counted = self._count(series, year, count)
         if counted is None:  # the year's first invoice: create its counter (once), count again
             new = {"series": series, "year": year, "last_number": 0}
             self._insert_all(invoice_counters, [new], conflict=("series", "year"))
-            counted = self._count_one(series, year)
+            counted = self._count(series, year, count)
         if counted is None:
             raise ConflictError(f"The invoice counter of {series} {year} cannot be created.")
-        return counted
+        return counted - count + 1
 
-    def _count_one(self, series: str, year: int) -> int | None:
-        counted = direct.fetch_one(self._connection, _COUNT_ONE, {"series": series, "year": year})
+    def _count(self, series: str, year: int, count: int) -> int | None:
+        keys = {"series": series, "year": year, "count": count}
+        counted = direct.fetch_one(self._connection, _COUNT, keys)
         return int(counted["last_number"]) if counted is not None else None
+
+    def unnumbered(self, limit: int) -> list[Invoice]:
+        """Locked FOR UPDATE on PostgreSQL, without SKIP LOCKED: a read that numbers first
+        waits for a numberer's batch and then sees it numbered (on SQLite the one writer at a
+        time does that)."""
+        statement = (
+            select(invoices)
+            .where(invoices.c.number.is_(None))
+            .order_by(invoices.c.issued_at, invoices.c.id)
+            .limit(limit)
+        )
+        if self._row_locks:
+            statement = statement.with_for_update()
+        return self._with_lines(list(self._all(statement)))
+
+    def save_numbers(self, numbered: list[Invoice]) -> None:
+        self._connection.execute(
+            _NUMBER,
+            [{"numbered_id": i.id, "number": i.number, "sequence": i.sequence} for i in numbered],
+        )
 
     def add(self, invoice: Invoice) -> None:
         """Store the invoice and its lines, sent with the next statement or the commit (on

@@ -29,9 +29,14 @@ POLICY = InvoicePolicy("INV", {"PT": Decimal("23")})
 
 
 def an_invoice(
-    invoice_id: str = "inv_1", *, purchase_id: str = "pur_1", sequence: int = 1, minutes: int = 0
+    invoice_id: str = "inv_1",
+    *,
+    purchase_id: str = "pur_1",
+    sequence: int | None = 1,
+    minutes: int = 0,
 ) -> Invoice:
-    """The invoice of ``a_purchase()``: 79.99 EUR, 23 % included."""
+    """The invoice of ``a_purchase()``: 79.99 EUR, 23 % included; unnumbered if ``sequence``
+    is None."""
     return Invoice.issue(
         id=invoice_id,
         sequence=sequence,
@@ -67,15 +72,42 @@ class InvoicesContract(UnitOfWorkFixtures):
             counted = [uow.invoices.next_sequence("INV", 2026) for _ in range(3)]
             uow.commit()
         with uow:
-            uow.invoices.next_sequence("INV", 2026)  # rolled back below
+            uow.invoices.next_sequence("INV", 2026, 10)  # rolled back below
         with uow:
             after = (
+                uow.invoices.next_sequence("INV", 2026, 5),
                 uow.invoices.next_sequence("INV", 2026),
                 uow.invoices.next_sequence("INV", 2027),
-                uow.invoices.next_sequence("B2B", 2026),
+                uow.invoices.next_sequence("B2B", 2026, 2),
             )
         expect_equal(counted, [1, 2, 3], "the first numbers of a series and year")
-        expect_equal(after, (4, 1, 1), "the next numbers, each series and year apart")
+        expect_equal(after, (4, 9, 1, 1), "the next numbers, reserved five at a time, apart")
+
+    def test_unnumbered_invoices_come_oldest_first_and_keep_the_numbers_given(
+        self, uow: UnitOfWork
+    ) -> None:
+        seed(uow, *(a_purchase(f"pur_{n}") for n in range(3)))
+        with uow:
+            for n in (2, 0, 1):  # several unnumbered invoices: NULL numbers never conflict
+                uow.invoices.add(
+                    an_invoice(f"inv_{n}", purchase_id=f"pur_{n}", sequence=None, minutes=n)
+                )
+            uow.commit()
+        with uow:
+            oldest = uow.invoices.unnumbered(2)
+            for sequence, invoice in enumerate(oldest, start=7):
+                invoice.numbered(sequence)
+            uow.invoices.save_numbers(oldest)
+            uow.commit()
+        with uow:
+            left = uow.invoices.unnumbered(10)
+            stored = uow.invoices.get("inv_1")
+        expect_equal([i.id for i in oldest], ["inv_0", "inv_1"], "the oldest two, in order")
+        expect_equal([i.id for i in left], ["inv_2"], "the one left unnumbered")
+        expect(
+            stored is not None and (stored.number, stored.sequence) == ("INV-2026-000008", 8),
+            "the number stored",
+        )
 
     def test_a_second_invoice_of_a_purchase_or_a_taken_number_is_a_conflict(
         self, uow: UnitOfWork
