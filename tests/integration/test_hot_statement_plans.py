@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.types import TypeEngine
 
+from payments.adapters.sql.columns import ExactDecimal, UtcDateTime
 from payments.adapters.sql.statements import (
     PURCHASE_UPDATE,
     PURCHASE_UPDATE_WITH_AUDIT,
@@ -23,8 +24,6 @@ from payments.adapters.sql.statements import (
     lookup,
 )
 from payments.adapters.sql.tables import (
-    ExactDecimal,
-    UtcDateTime,
     api_keys,
     customers,
     idempotency_keys,

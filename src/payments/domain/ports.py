@@ -11,7 +11,6 @@ from types import TracebackType
 from typing import Generic, TypeVar
 
 from payments.domain.access import ApiKey
-from payments.domain.cash_voucher import CashVoucher
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.events import DomainEvent, StoredEvent
@@ -27,6 +26,7 @@ from payments.domain.subscription_ports import (
     SubscriptionRepository,
     UsageRepository,
 )
+from payments.domain.voucher_ports import CashVoucherRepository
 from payments.domain.webhook_ports import WebhookDeliveryRepository, WebhookEndpointRepository
 
 # -- repositories ----------------------------------------------------------------------------------
@@ -292,31 +292,6 @@ class InboxRepository(abc.ABC):
     @abc.abstractmethod
     def count_by_status(self) -> dict[str, int]:
         """How many messages are in each status (statuses without any are left out)."""
-
-
-class CashVoucherRepository(abc.ABC):
-    """The cash vouchers issued for purchases (Efecty), one per purchase, by unique code."""
-
-    @abc.abstractmethod
-    def add(self, voucher: CashVoucher) -> None:
-        """Store a new voucher; ``ConflictError`` (transaction intact) if its code is taken or
-        its purchase has one already."""
-
-    @abc.abstractmethod
-    def get(self, code: str, *, for_update: bool = False) -> CashVoucher | None:
-        """The voucher with this code; ``for_update`` locks it until the unit of work ends."""
-
-    @abc.abstractmethod
-    def for_reference(self, purchase_reference: str) -> CashVoucher | None:
-        """The voucher of the purchase with our ``purchase_reference``, or None."""
-
-    @abc.abstractmethod
-    def due_to_expire(self, now: datetime, limit: int) -> builtins.list[CashVoucher]:
-        """Issued vouchers whose deadline is at or before ``now``, soonest first."""
-
-    @abc.abstractmethod
-    def save(self, voucher: CashVoucher) -> None:
-        """Persist the voucher's status, payment and closing time; ``ConflictError`` if absent."""
 
 
 class IdempotencyRepository(abc.ABC):

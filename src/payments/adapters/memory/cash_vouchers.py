@@ -10,7 +10,7 @@ from typing import Protocol
 
 from payments.domain.cash_voucher import CashVoucher
 from payments.domain.errors import ConflictError
-from payments.domain.ports import CashVoucherRepository
+from payments.domain.voucher_ports import CashVoucherRepository
 
 
 class VoucherTables(Protocol):

@@ -1,222 +1,90 @@
-"""The SQL schema (SQLAlchemy Core): one MetaData, column types that keep money and time exact."""
+"""The SQL schema (SQLAlchemy Core): every table, on the one MetaData and the column groups of
+``columns.py``."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
-    Numeric,
     String,
     Table,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.schema import SchemaItem
-from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from payments.adapters.sql.columns import (
+    amount_column,
+    at_gateway,
+    entity,
+    id_column,
+    metadata,
+    money_columns,
+    serial,
+    time_column,
+    timestamps,
+)
 
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-# Numeric(20, 6): 14 integer digits and 6 decimals, enough for any ISO 4217 exponent (at most 4).
-AMOUNT_PRECISION = 20
-AMOUNT_SCALE = 6
-# SQLite keeps a NUMERIC value as a REAL, which holds 15 significant digits exactly and no more.
-SQLITE_EXACT_DIGITS = 15
-_AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_PRECISION - AMOUNT_SCALE)
-_AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_SCALE)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend; naive datetimes are refused.
-
-    PostgreSQL stores ``timestamptz``; SQLite stores the UTC wall time as text, and the UTC zone
-    is put back on the way out.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"Refusing to store a naive datetime: {value!r}.")
-        moment = value.astimezone(UTC)
-        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class _SqliteNumeric(UserDefinedType[Any]):
-    """NUMERIC(20, 6) on SQLite without SQLAlchemy's float conversions (ExactDecimal does them)."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return f"NUMERIC({AMOUNT_PRECISION}, {AMOUNT_SCALE})"
-
-
-class ExactDecimal(TypeDecorator[Decimal]):
-    """A Decimal stored as NUMERIC(20, 6), never through a Python float.
-
-    A value that the column cannot hold exactly (more than 6 decimals, 14 integer digits, or on
-    SQLite more than 15 significant digits) is refused instead of being rounded silently.
-    """
-
-    impl = Numeric(AMOUNT_PRECISION, AMOUNT_SCALE, asdecimal=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(_SqliteNumeric())
-        return dialect.type_descriptor(Numeric(AMOUNT_PRECISION, AMOUNT_SCALE, asdecimal=True))
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
-        if value is None:
-            return None
-        if not isinstance(value, Decimal) or not value.is_finite():
-            raise TypeError(f"An amount is stored from a finite Decimal, not {value!r}.")
-        if abs(value) >= _AMOUNT_LIMIT or value != value.quantize(_AMOUNT_QUANTUM):
-            raise ValueError(f"{value} does not fit NUMERIC(20, 6) exactly.")
-        if dialect.name == "sqlite":
-            plain = value.normalize() if value else Decimal(0)
-            if len(plain.as_tuple().digits) > SQLITE_EXACT_DIGITS:
-                raise ValueError(f"{value} has more digits than SQLite stores exactly.")
-            # Text, so that SQLite parses the exact decimal itself (NUMERIC affinity).
-            return format(plain, "f")
-        return value
-
-    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        if isinstance(value, Decimal):
-            return value
-        if isinstance(value, float):
-            # repr() is the shortest text that reads back as this double: the decimal we stored.
-            return Decimal(repr(value))
-        return Decimal(str(value))
-
-
-def _id(name: str = "id", *args: Any, **kw: Any) -> Column[str]:
-    return Column(name, String(64), *args, **kw)
-
-
-def _time(name: str, nullable: bool = False) -> Column[datetime]:
-    return Column(name, UtcDateTime(), nullable=nullable)
-
-
-def _amount(name: str = "amount", nullable: bool = False) -> Column[Decimal]:
-    return Column(name, ExactDecimal(), nullable=nullable)
-
-
-def _money(amount: str = "amount") -> tuple[Column[Decimal], Column[str]]:
-    """An amount and its ISO 4217 currency code, side by side."""
-    return _amount(amount), Column("currency", String(3), nullable=False)
-
-
-def _at_gateway(*, nullable: bool) -> tuple[Column[str], Column[str]]:
-    """The gateway that holds a payment or refund, and its id there (unknown until it answers)."""
-    return (
-        Column("gateway", String(32), nullable=nullable),
-        Column("gateway_reference", String(255), nullable=True),
-    )
-
-
-def _timestamps() -> tuple[Column[datetime], Column[datetime]]:
-    """When a row was created and last changed."""
-    return _time("created_at"), _time("updated_at")
-
-
-def _entity(name: str, *items: SchemaItem) -> Table:
-    """The table of an entity that our string id (``pur_...``, ``cus_...``) keys."""
-    return Table(name, metadata, _id(primary_key=True), *items)
-
+__all__ = ["metadata"]  # and every table below
 
 _INVOICE_TEXTS = (("number", 32), ("series", 12), ("country", 2), ("status", 16), ("currency", 3))
 """The text columns of an invoice and their sizes; ``number`` is unique once given."""
 
 
-def _serial() -> Column[int]:
-    # BIGINT identity on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
-    return Column(
-        "id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
-
-
-products = _entity(
+products = entity(
     "products",
     Column("name", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
-    *_money("price"),
-    _amount("credits"),
+    *money_columns("price"),
+    amount_column("credits"),
     Column("validity_days", Integer, nullable=True),
     Column("billing_cycle", String(16), nullable=True),
     Column("trial_days", Integer, nullable=False),
     Column("active", Boolean, nullable=False),
-    _time("created_at"),
+    time_column("created_at"),
     CheckConstraint("price > 0", name="price_positive"),
     CheckConstraint("credits >= 0", name="credits_not_negative"),
 )
 
-customers = _entity(
+customers = entity(
     "customers",
     Column("email", String(254), nullable=True),
     Column("name", String(150), nullable=True),
-    _time("created_at"),
+    time_column("created_at"),
     UniqueConstraint("email"),
 )
 
-purchases = _entity(
+purchases = entity(
     "purchases",
     Column("reference", String(64), nullable=False),
-    _id("customer_id", ForeignKey("customers.id"), nullable=False),
-    _id("product_id", ForeignKey("products.id"), nullable=False),
-    *_money(),
-    _amount("credits"),
+    id_column("customer_id", ForeignKey("customers.id"), nullable=False),
+    id_column("product_id", ForeignKey("products.id"), nullable=False),
+    *money_columns(),
+    amount_column("credits"),
     Column("validity_days", Integer, nullable=True),
     Column("country", String(2), nullable=False),
     Column("payment_method", String(32), nullable=True),
     Column("routing_chain", Text, nullable=False),  # JSON list of gateway names
     Column("routing_reason", Text, nullable=False),
     Column("status", String(32), nullable=False),
-    *_at_gateway(nullable=True),
+    *at_gateway(nullable=True),
     Column("next_action", Text, nullable=True),  # JSON object
     Column("return_url", Text, nullable=True),
-    _amount("refunded_amount", nullable=True),
+    amount_column("refunded_amount", nullable=True),
     Column("needs_review", Boolean, nullable=False),
     Column("review_reason", Text, nullable=True),
     Column("failure_code", String(255), nullable=True),
     Column("failure_message", Text, nullable=True),
-    *_timestamps(),
-    _time("completed_at", nullable=True),
+    *timestamps(),
+    time_column("completed_at", nullable=True),
     Column("version", Integer, nullable=False),
-    _id("invoice_id", nullable=True),  # the invoice issued when it completed (0007)
+    id_column("invoice_id", nullable=True),  # the invoice issued when it completed (0007)
     UniqueConstraint("reference"),
     UniqueConstraint("gateway", "gateway_reference"),
     CheckConstraint("amount > 0", name="amount_positive"),
@@ -232,27 +100,27 @@ purchases = _entity(
 purchase_audit = Table(
     "purchase_audit",
     metadata,
-    _serial(),
-    _id("purchase_id", ForeignKey("purchases.id"), nullable=False),
+    serial(),
+    id_column("purchase_id", ForeignKey("purchases.id"), nullable=False),
     Column("from_status", String(32), nullable=True),
     Column("to_status", String(32), nullable=False),
     Column("cause", Text, nullable=False),
     Column("actor", String(255), nullable=False),
     Column("event_id", String(255), nullable=True),
-    _time("at"),
+    time_column("at"),
     Index(None, "purchase_id", "id"),
 )
 
-refunds = _entity(
+refunds = entity(
     "refunds",
-    _id("purchase_id", ForeignKey("purchases.id"), nullable=False),
-    _id("customer_id", ForeignKey("customers.id"), nullable=False),
-    *_money(),
+    id_column("purchase_id", ForeignKey("purchases.id"), nullable=False),
+    id_column("customer_id", ForeignKey("customers.id"), nullable=False),
+    *money_columns(),
     Column("reason", Text, nullable=True),
     Column("status", String(32), nullable=False),
-    *_at_gateway(nullable=False),
+    *at_gateway(nullable=False),
     Column("failure_message", Text, nullable=True),
-    *_timestamps(),
+    *timestamps(),
     UniqueConstraint("gateway", "gateway_reference"),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index(None, "purchase_id", "created_at", "id"),
@@ -260,36 +128,36 @@ refunds = _entity(
     Index(None, "currency", "created_at"),  # revenue statistics
 )
 
-ledger_entries = _entity(
+ledger_entries = entity(
     "ledger_entries",
-    _id("customer_id", ForeignKey("customers.id"), nullable=False),
+    id_column("customer_id", ForeignKey("customers.id"), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("asset", String(16), nullable=False),  # "credits" or a currency code
-    _amount(),
+    amount_column(),
     Column("source", String(255), nullable=False),
-    _time("created_at"),
-    _id("purchase_id", ForeignKey("purchases.id"), nullable=True),
-    _time("expires_at", nullable=True),
+    time_column("created_at"),
+    id_column("purchase_id", ForeignKey("purchases.id"), nullable=True),
+    time_column("expires_at", nullable=True),
     Column("reference", String(255), nullable=True),
     UniqueConstraint("source"),
     Index(None, "customer_id", "created_at", "id"),
     Index(None, "purchase_id", "created_at", "id"),
 )
 
-webhook_inbox = _entity(
+webhook_inbox = entity(
     "webhook_inbox",
     Column("provider", String(32), nullable=False),
     Column("event_id", String(255), nullable=False),
     Column("event_type", String(255), nullable=False),
     Column("headers", Text, nullable=False),  # JSON object of lower-case names
     Column("body", LargeBinary, nullable=False),
-    _time("received_at"),
+    time_column("received_at"),
     Column("status", String(32), nullable=False),
     Column("attempts", Integer, nullable=False),
-    _time("next_attempt_at", nullable=True),
+    time_column("next_attempt_at", nullable=True),
     Column("last_error", Text, nullable=True),
-    _time("processed_at", nullable=True),
-    _id("purchase_id", nullable=True),
+    time_column("processed_at", nullable=True),
+    id_column("purchase_id", nullable=True),
     UniqueConstraint("provider", "event_id"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "received_at", "id"),
@@ -298,17 +166,18 @@ webhook_inbox = _entity(
 efecty_vouchers = Table(
     "efecty_vouchers",
     metadata,
-    _id("purchase_id", ForeignKey("purchases.id"), primary_key=True),  # one voucher a purchase
+    # one voucher a purchase
+    id_column("purchase_id", ForeignKey("purchases.id"), primary_key=True),
     Column("code", String(32), nullable=False),
     Column("purchase_reference", String(64), nullable=False),
     Column("barcode", String(64), nullable=False),
-    *_money(),
-    _time("created_at"),
-    _time("expires_at"),
+    *money_columns(),
+    time_column("created_at"),
+    time_column("expires_at"),
     Column("status", String(16), nullable=False),
     Column("receipt_number", String(64), nullable=True),
-    _time("paid_at", nullable=True),
-    _time("closed_at", nullable=True),
+    time_column("paid_at", nullable=True),
+    time_column("closed_at", nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index(None, "code", unique=True),  # codes are unique: a collision is drawn again
     Index(None, "purchase_reference"),
@@ -321,8 +190,8 @@ idempotency_keys = Table(
     Column("scope", String(255), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("fingerprint", String(255), nullable=False),
-    _time("created_at"),
-    _time("expires_at"),
+    time_column("created_at"),
+    time_column("expires_at"),
     Column("response_status", Integer, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
     Column("response_headers", Text, nullable=True),  # JSON object
@@ -330,77 +199,77 @@ idempotency_keys = Table(
     Index(None, "expires_at"),
 )
 
-api_keys = _entity(
+api_keys = entity(
     "api_keys",
     Column("prefix", String(32), nullable=False),
     Column("secret_hash", String(128), nullable=False),
     Column("role", String(16), nullable=False),
-    _id("customer_id", ForeignKey("customers.id"), nullable=True),
-    _time("created_at"),
-    _time("revoked_at", nullable=True),
+    id_column("customer_id", ForeignKey("customers.id"), nullable=True),
+    time_column("created_at"),
+    time_column("revoked_at", nullable=True),
     UniqueConstraint("secret_hash"),
 )
 
 outbox = Table(
     "outbox",
     metadata,
-    _serial(),
+    serial(),
     Column("name", String(100), nullable=False),
     Column("payload", Text, nullable=False),  # JSON object
-    _time("occurred_at"),
-    _time("published_at", nullable=True),
-    _id("event_id", nullable=True),  # stable: a re-publish carries it (NULL only before 0004)
-    _id("aggregate_id", nullable=True),  # its events are published in order
-    _time("webhooks_fanned_out_at", nullable=True),  # merchant webhook deliveries made (0008)
+    time_column("occurred_at"),
+    time_column("published_at", nullable=True),
+    id_column("event_id", nullable=True),  # stable: a re-publish carries it (NULL only before 0004)
+    id_column("aggregate_id", nullable=True),  # its events are published in order
+    time_column("webhooks_fanned_out_at", nullable=True),  # merchant webhook deliveries made (0008)
     Index(None, "published_at", "id"),
     Index(None, "event_id", unique=True),
     Index(None, "aggregate_id", "id"),
     Index(None, "webhooks_fanned_out_at", "id"),
 )
 
-webhook_endpoints = _entity(
+webhook_endpoints = entity(
     "webhook_endpoints",
     Column("url", String(2000), nullable=False),
     Column("events", Text, nullable=False),  # JSON array of event types, or ["*"]
     Column("sealed_secret", Text, nullable=False),  # the signing secret, encrypted (SecretBox)
     Column("status", String(16), nullable=False),
-    _time("created_at"),
-    _time("disabled_at", nullable=True),
+    time_column("created_at"),
+    time_column("disabled_at", nullable=True),
     Column("disabled_reason", Text, nullable=True),
 )
 
-webhook_deliveries = _entity(
+webhook_deliveries = entity(
     "webhook_deliveries",
-    _id("endpoint_id", ForeignKey("webhook_endpoints.id"), nullable=False),
+    id_column("endpoint_id", ForeignKey("webhook_endpoints.id"), nullable=False),
     Column("outbox_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
-    _id("event_id", nullable=False),
+    id_column("event_id", nullable=False),
     Column("event_type", String(100), nullable=False),
-    _id("aggregate_id", nullable=False),
-    _time("occurred_at"),
+    id_column("aggregate_id", nullable=False),
+    time_column("occurred_at"),
     Column("data", Text, nullable=False),  # JSON object: the event's payload
     Column("status", String(16), nullable=False),
-    _time("created_at"),
+    time_column("created_at"),
     Column("attempts", Integer, nullable=False),
-    _time("next_attempt_at"),
+    time_column("next_attempt_at"),
     Column("answer_code", Integer, nullable=True),  # of the last answer; NULL: none came
-    _time("last_attempt_at", nullable=True),
+    time_column("last_attempt_at", nullable=True),
     Column("error", Text, nullable=True),
-    _time("delivered_at", nullable=True),
+    time_column("delivered_at", nullable=True),
     UniqueConstraint("endpoint_id", "event_id"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "endpoint_id", "created_at"),
 )
 
-invoices = _entity(
+invoices = entity(
     "invoices",
-    _id("purchase_id", ForeignKey("purchases.id"), unique=True, nullable=False),  # one each
-    _id("customer_id", ForeignKey("customers.id"), nullable=False),
+    id_column("purchase_id", ForeignKey("purchases.id"), unique=True, nullable=False),  # one each
+    id_column("customer_id", ForeignKey("customers.id"), nullable=False),
     # number and sequence: NULL from the issue to the numbering, just after (0009)
     *(Column(n, String(size), nullable=n == "number") for n, size in _INVOICE_TEXTS),
     Column("year", Integer, nullable=False),
     Column("sequence", Integer, nullable=True),
-    *(_amount(name) for name in ("subtotal", "tax", "total", "tax_rate")),
-    *(_time(name) for name in ("issued_at", "updated_at")),
+    *(amount_column(name) for name in ("subtotal", "tax", "total", "tax_rate")),
+    *(time_column(name) for name in ("issued_at", "updated_at")),
     UniqueConstraint("number"),
     UniqueConstraint("series", "year", "sequence"),
     CheckConstraint("sequence > 0", name="sequence_positive"),
@@ -417,7 +286,7 @@ invoices = _entity(
 invoice_lines = Table(
     "invoice_lines",
     metadata,
-    _id("invoice_id", ForeignKey("invoices.id"), primary_key=True),
+    id_column("invoice_id", ForeignKey("invoices.id"), primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("description", String(200), nullable=False),
     Column(
@@ -426,8 +295,8 @@ invoice_lines = Table(
         CheckConstraint("quantity > 0", name="quantity_positive"),
         nullable=False,
     ),
-    _amount("unit_price"),
-    _amount("total"),
+    amount_column("unit_price"),
+    amount_column("total"),
 )
 
 # The last number given in each series and year: the row the issuing transaction locks.
@@ -444,34 +313,34 @@ invoice_counters = Table(
     ),
 )
 
-subscriptions = _entity(
+subscriptions = entity(
     "subscriptions",
     Column("status", String(16), nullable=False),
     Column("country", String(2), nullable=False),
     Column("payment_method", String(32), nullable=False),
-    _id("customer_id", ForeignKey("customers.id"), nullable=False),
-    _id("plan_id", ForeignKey("products.id"), nullable=False),
+    id_column("customer_id", ForeignKey("customers.id"), nullable=False),
+    id_column("plan_id", ForeignKey("products.id"), nullable=False),
     Column("gateway", String(32), nullable=False),
     Column("gateway_customer", String(255), nullable=False),
     Column("gateway_method", String(255), nullable=False),
-    *_money("price"),
-    _amount("credits"),
+    *money_columns("price"),
+    amount_column("credits"),
     Column("billing_cycle", String(16), nullable=False),
-    _time("anchor"),
-    _time("current_period_start"),
-    _time("current_period_end"),
-    _time("trial_end", nullable=True),
+    time_column("anchor"),
+    time_column("current_period_start"),
+    time_column("current_period_end"),
+    time_column("trial_end", nullable=True),
     Column("charging_period", Integer, nullable=False),
     Column("failed_attempts", Integer, nullable=False),
-    _time("first_failure_at", nullable=True),
-    _time("next_charge_at", nullable=True),
-    _time("claimed_until", nullable=True),  # a worker's lease on a due subscription
-    _id("open_charge_purchase_id", nullable=True),
-    _id("latest_purchase_id", nullable=True),
+    time_column("first_failure_at", nullable=True),
+    time_column("next_charge_at", nullable=True),
+    time_column("claimed_until", nullable=True),  # a worker's lease on a due subscription
+    id_column("open_charge_purchase_id", nullable=True),
+    id_column("latest_purchase_id", nullable=True),
     Column("cancel_at_period_end", Boolean, nullable=False),
-    _time("cancelled_at", nullable=True),
-    _id("scheduled_plan_id", nullable=True),
-    *_timestamps(),
+    time_column("cancelled_at", nullable=True),
+    id_column("scheduled_plan_id", nullable=True),
+    *timestamps(),
     Column("version", Integer, nullable=False),
     CheckConstraint("price > 0", name="price_positive"),
     Index(None, "customer_id", "created_at", "id"),
@@ -482,20 +351,20 @@ subscriptions = _entity(
 subscription_charges = Table(
     "subscription_charges",
     metadata,
-    _id("subscription_id", ForeignKey("subscriptions.id"), primary_key=True),
+    id_column("subscription_id", ForeignKey("subscriptions.id"), primary_key=True),
     Column("period", Integer, primary_key=True),
     Column("attempt", Integer, primary_key=True),
-    _id("purchase_id", ForeignKey("purchases.id"), nullable=False),
+    id_column("purchase_id", ForeignKey("purchases.id"), nullable=False),
 )
 
-usage_records = _entity(
+usage_records = entity(
     "usage_records",
-    _id("subscription_id", ForeignKey("subscriptions.id"), nullable=False),
+    id_column("subscription_id", ForeignKey("subscriptions.id"), nullable=False),
     Column("metric", String(64), nullable=False),
-    _amount("quantity"),
+    amount_column("quantity"),
     Column("reference", String(128), nullable=False),
-    _time("period_start"),
-    _time("recorded_at"),
+    time_column("period_start"),
+    time_column("recorded_at"),
     UniqueConstraint("subscription_id", "reference"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     Index(None, "subscription_id", "period_start", "metric"),
@@ -506,5 +375,5 @@ sandbox_clock = Table(
     metadata,
     Column("id", Integer, primary_key=True),  # one row, id 1
     Column("offset_seconds", BigInteger, nullable=False),
-    _time("updated_at"),
+    time_column("updated_at"),
 )

@@ -11,7 +11,7 @@ from payments.adapters.sql.mappers import voucher_from_row, voucher_to_row
 from payments.adapters.sql.repositories.base import SqlRepository
 from payments.adapters.sql.tables import efecty_vouchers
 from payments.domain.cash_voucher import CashVoucher, VoucherStatus
-from payments.domain.ports import CashVoucherRepository
+from payments.domain.voucher_ports import CashVoucherRepository
 
 _MUTABLE = ("status", "receipt_number", "paid_at", "closed_at")
 
