@@ -29,8 +29,10 @@ arch: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
 
+# Four pytest workers on two cores: most tests wait on servers, subprocesses and the network, not
+# the CPU (each worker has its own PostgreSQL database and free ports).
 test: lint types arch
-	$(BIN)/pytest --cov=payments --cov-branch --cov-report=term -q
+	$(BIN)/pytest -n 4 --cov=payments --cov-branch --cov-report=term -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/webhooks.py $(BENCH_ARGS)
