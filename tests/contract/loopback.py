@@ -9,6 +9,8 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from payments.testing.contracts.gateway_subject import Delivery
+
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
@@ -32,6 +34,23 @@ class CountingApp:
             self.requests += 1
         result: Iterable[bytes] = self._app(environ, start_response)
         return result
+
+
+class SimulatedProvider:
+    """What every simulated provider's contract driver shares: its API, counted, and the
+    notifications it delivered, as (path, headers, body)."""
+
+    def __init__(self, api: CountingApp, received: list[tuple[str, dict[str, str], bytes]]) -> None:
+        self.api = api
+        self.received = received
+
+    def last_delivery(self) -> Delivery:
+        """The last notification delivered, headers lower-cased."""
+        _path, headers, body = self.received[-1]
+        return {name.lower(): value for name, value in headers.items()}, body
+
+    def requests_seen(self) -> int:
+        return self.api.requests
 
 
 @contextmanager

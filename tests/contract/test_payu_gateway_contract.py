@@ -25,7 +25,7 @@ from payments.testing.contracts.gateway import (
     GatewayUnderTest,
     ProviderDriver,
 )
-from tests.contract.loopback import CountingApp, serving
+from tests.contract.loopback import CountingApp, SimulatedProvider, serving
 
 MERCHANT_ID = "500001"
 API_KEY = "contractNotARealPayUApiKey"
@@ -45,7 +45,7 @@ def _form(body: bytes) -> dict[str, str]:
     return dict(parse_qsl(body.decode("ascii"), keep_blank_values=True))
 
 
-class PayUProvider(ProviderDriver):
+class PayUProvider(SimulatedProvider, ProviderDriver):
     """The simulated PayU sandbox, acted on in-process; what reaches its APIs is counted."""
 
     def __init__(
@@ -54,28 +54,20 @@ class PayUProvider(ProviderDriver):
         api: CountingApp,
         received: list[tuple[str, dict[str, str], bytes]],
     ) -> None:
+        super().__init__(api, received)
         self.simulator = simulator
-        self.api = api
-        self.received = received
-
-    def _last_delivery(self) -> Delivery:
-        _path, headers, body = self.received[-1]
-        return {name.lower(): value for name, value in headers.items()}, body
 
     def approve(self, gateway_reference: str) -> Delivery:
         self.simulator.approve(gateway_reference)
-        return self._last_delivery()
+        return self.last_delivery()
 
     def decline(self, gateway_reference: str) -> Delivery:
         self.simulator.decline(gateway_reference)
-        return self._last_delivery()
+        return self.last_delivery()
 
     def signed(self, body: bytes) -> dict[str, str]:
         """PayU signs inside the form (``sign``): its headers carry nothing to check."""
         return {"content-type": "application/x-www-form-urlencoded"}
-
-    def requests_seen(self) -> int:
-        return self.api.requests
 
     def payments_under(self, reference: str) -> int:
         return sum(order.reference == reference for order in self.simulator.orders.values())

@@ -18,13 +18,13 @@ from payments.testing.contracts.gateway import (
     ProviderDriver,
 )
 from payments.testing.contracts.saved_methods import SavedMethodsContract
-from tests.contract.loopback import CountingApp, serving
+from tests.contract.loopback import CountingApp, SimulatedProvider, serving
 
 WEBHOOK_SECRET = "whsec_contract_fake_secret"
 API_KEY = "sk_test_contract_fake_key"
 
 
-class StripeProvider(ProviderDriver):
+class StripeProvider(SimulatedProvider, ProviderDriver):
     """The simulated Stripe account, acted on in-process; what reaches its API is counted."""
 
     def __init__(
@@ -33,27 +33,19 @@ class StripeProvider(ProviderDriver):
         api: CountingApp,
         received: list[tuple[str, dict[str, str], bytes]],
     ) -> None:
+        super().__init__(api, received)
         self.state = state
-        self.api = api
-        self.received = received
-
-    def _last_delivery(self) -> Delivery:
-        _path, headers, body = self.received[-1]
-        return {name.lower(): value for name, value in headers.items()}, body
 
     def approve(self, gateway_reference: str) -> Delivery:
         self.state.approve(gateway_reference)
-        return self._last_delivery()
+        return self.last_delivery()
 
     def decline(self, gateway_reference: str) -> Delivery:
         self.state.decline(gateway_reference, code="card_declined")
-        return self._last_delivery()
+        return self.last_delivery()
 
     def signed(self, body: bytes) -> dict[str, str]:
         return {"stripe-signature": self.state.sign(int(time.time()), body)}
-
-    def requests_seen(self) -> int:
-        return self.api.requests
 
     def payments_under(self, reference: str) -> int:
         return sum(

@@ -19,7 +19,7 @@ from payments.testing.contracts.gateway import (
     GatewayUnderTest,
     ProviderDriver,
 )
-from tests.contract.loopback import CountingApp, serving
+from tests.contract.loopback import CountingApp, SimulatedProvider, serving
 
 PUBLIC_KEY = "pub_test_contract_not_real"
 PRIVATE_KEY = "prv_test_contract_not_real"
@@ -36,7 +36,7 @@ PAYER = Payer(
 )
 
 
-class WompiProvider(ProviderDriver):
+class WompiProvider(SimulatedProvider, ProviderDriver):
     """The simulated Wompi sandbox, acted on in-process; what reaches its API is counted."""
 
     def __init__(
@@ -45,27 +45,19 @@ class WompiProvider(ProviderDriver):
         api: CountingApp,
         received: list[tuple[str, dict[str, str], bytes]],
     ) -> None:
+        super().__init__(api, received)
         self.simulator = simulator
-        self.api = api
-        self.received = received
-
-    def _last_delivery(self) -> Delivery:
-        _path, headers, body = self.received[-1]
-        return {name.lower(): value for name, value in headers.items()}, body
 
     def approve(self, gateway_reference: str) -> Delivery:
         self.simulator.approve(gateway_reference)
-        return self._last_delivery()
+        return self.last_delivery()
 
     def decline(self, gateway_reference: str) -> Delivery:
         self.simulator.decline(gateway_reference, code="51")
-        return self._last_delivery()
+        return self.last_delivery()
 
     def signed(self, body: bytes) -> dict[str, str]:
         return {"x-event-checksum": body_checksum(body, EVENTS)}
-
-    def requests_seen(self) -> int:
-        return self.api.requests
 
     def payments_under(self, reference: str) -> int:
         return sum(t.reference == reference for t in self.simulator.transactions.values())
