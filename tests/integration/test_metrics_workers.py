@@ -76,12 +76,12 @@ def test_the_worker_serves_its_jobs_metrics_on_its_own_port(tmp_path: Path) -> N
 
     with served(command, payments_env(database_url), port, tmp_path / "worker.log") as metrics:
         rounds = 0.0
-        for _ in range(50):  # until a round has finished since the server came up
+        for _ in range(100):  # until a whole round has finished since the server came up
             samples = scrape(requests.get(metrics + "/metrics", timeout=10).text)
             rounds = value(
                 samples, "payments_worker_job_duration_seconds_count", job="reconciliation"
             )
-            if rounds:
+            if rounds and value(samples, "payments_worker_last_round_timestamp_seconds"):
                 break
             time.sleep(0.1)
 
