@@ -107,6 +107,9 @@ class Settings:
     efecty: EfectySettings = field(default_factory=EfectySettings)
     dunning_schedule: tuple[timedelta, ...] = DEFAULT_DUNNING_SCHEDULE
     """When a declined subscription charge is tried again, counted from its first decline."""
+    notification_batch: int = 32
+    """``PAYMENTS_NOTIFICATION_BATCH``: the most provider notifications one process applies in
+    one transaction when they arrive together (group commit, decision 0041); 1 turns it off."""
 
     @property
     def sandbox(self) -> bool:
@@ -209,6 +212,7 @@ class Settings:
             guest_checkouts_per_email_hour=whole_number(
                 get, "GUEST_CHECKOUTS_PER_EMAIL_HOUR", "5", "checkouts"
             ),
+            notification_batch=whole_number(get, "NOTIFICATION_BATCH", "32", "notifications"),
         )
 
 

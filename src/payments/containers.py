@@ -183,7 +183,9 @@ class Container(containers.DeclarativeContainer):
         SubscriptionStatsService, unit_of_work.provider, clock, ids
     )
     accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)
-    notifications = providers.Singleton(NotificationService, gateway_wiring)
+    notifications = providers.Singleton(
+        NotificationService, gateway_wiring, batch=settings.provided.notification_batch
+    )
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
     dossiers = providers.Singleton(PurchaseDossiers, unit_of_work.provider)
     cash_vouchers = providers.Singleton(

@@ -137,3 +137,49 @@ def test_sqlalchemys_own_statements_see_the_queued_writes(database: Engine) -> N
         assert seen == 1
         _end(connection)
     assert _count(database) == 0
+
+
+def test_rows_held_are_written_before_the_next_statement_that_needs_an_answer(
+    database: Engine,
+) -> None:
+    with database.connect() as connection:
+        connection.begin()
+        for number in range(5):
+            direct.insert_later(connection, customers, [_customer(f"cus_{number}")])
+        # A statement that needs an answer sees every row held before it.
+        assert direct.fetch_one(connection, BY_ID, {"id": "cus_4"}) is not None
+        direct.insert_later(connection, customers, [_customer("cus_5"), _customer("cus_6")])
+        direct.commit(connection)
+    assert _count(database) == 7
+
+
+def test_a_held_row_that_breaks_a_constraint_raises_the_callers_error_and_commits_nothing(
+    database: Engine,
+) -> None:
+    with database.begin() as connection:
+        direct.execute(connection, NEW_CUSTOMER, _customer("cus_ana", "ana@example.com"))
+    with database.connect() as connection:
+        connection.begin()
+        direct.insert_later(connection, customers, [_customer("cus_bea")])
+        with pytest.raises(Refused):
+            _both(
+                lambda: direct.insert_later(
+                    connection,
+                    customers,
+                    [_customer("cus_eva", "ana@example.com")],  # the e-mail is taken
+                    refused=lambda error: Refused(str(error.orig)),
+                ),
+                lambda: direct.commit(connection),
+            )
+        _end(connection)
+    assert _count(database) == 1
+
+
+def test_held_rows_are_forgotten_by_a_rollback(database: Engine) -> None:
+    with database.connect() as connection:
+        connection.begin()
+        direct.insert_later(connection, customers, [_customer("cus_ana")])
+        _end(connection)
+        connection.begin()
+        direct.commit(connection)
+    assert _count(database) == 0

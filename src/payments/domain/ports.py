@@ -108,6 +108,14 @@ class PurchaseRepository(abc.ABC):
     ) -> Purchase | None:
         """The purchase a provider knows by ``gateway_reference``."""
 
+    def lock_by_gateway_references(  # noqa: B027 - a hint: doing nothing is a valid answer
+        self, gateway: str, gateway_references: Sequence[str]
+    ) -> None:
+        """Lock, all at once, the purchases ``gateway`` knows by these references, so that
+        ``get_by_gateway_reference(..., for_update=True)`` then finds them without asking the
+        store again: what a batch of notifications does first. Only a way to save round trips
+        and to take the locks in one order; a store without either may do nothing."""
+
     @abc.abstractmethod
     def save(self, purchase: Purchase) -> None:
         """Persist the purchase's changes and append its pending audit records.
@@ -268,6 +276,11 @@ class InboxRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, message: InboxMessage) -> bool:
         """Store a notification; False (nothing written) when (provider, event id) is already in."""
+
+    def add_all(self, messages: Sequence[InboxMessage]) -> int:
+        """Store notifications (of distinct events), in one statement where the store can; how
+        many were new (those whose (provider, event id) is already in are skipped)."""
+        return sum(self.add(message) for message in messages)
 
     @abc.abstractmethod
     def get(self, message_id: str) -> InboxMessage | None:

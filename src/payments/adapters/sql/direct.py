@@ -13,6 +13,13 @@ and sent with the statement that next needs an answer (``execute``, ``fetch_one`
 ``COMMIT`` (``commit``): one round trip for several statements. Their checks (the row count a
 repository expects, the ``ConflictError`` for a broken constraint) run when the answers come,
 before anything is committed. Any SQLAlchemy statement on the connection first settles them.
+
+Rows inserted without waiting (``insert_later``) are held a little longer: until the next
+statement that needs an answer, or the commit. Then the rows held for each table are written
+together, as few multi-row INSERTs as the rows allow, the tables in the order their first
+rows came: when a batch of webhooks is applied in one transaction (group commit), the ledger
+entries of all its purchases are one statement, not one per purchase. A write queued with
+``execute_later`` meanwhile goes before them, so rows held are rows no queued write needs.
 """
 
 from __future__ import annotations
@@ -23,11 +30,11 @@ from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Dialect, Engine, event, exc
+from sqlalchemy import Connection, Dialect, Engine, Table, event, exc
 
 from payments.adapters.sql.engine import connection_lost
 from payments.adapters.sql.mappers import Row
-from payments.adapters.sql.statements import FixedStatement
+from payments.adapters.sql.statements import FixedStatement, insert_chunks
 
 Convert = Callable[[Any], Any]
 Parameters = Mapping[str, Any]
@@ -70,6 +77,7 @@ def execute(connection: Connection, statement: FixedStatement, parameters: Param
     if not supports(connection):
         return connection.execute(statement.clause, parameters).rowcount
     converters = _Converters.of(statement, connection.dialect)
+    _release_held(connection)
     cursor = _run(connection, converters, parameters)
     settle(connection)
     count: int = cursor.rowcount
@@ -103,15 +111,46 @@ def execute_later(
     _run(connection, _Converters.of(statement, connection.dialect), parameters, expect)
 
 
+def insert_later(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict: tuple[str, ...] | None = None,
+    refused: Refusal | None = None,
+) -> None:
+    """Insert ``rows`` (same keys each) in the connection's transaction without waiting.
+
+    On psycopg they are held, with the other rows held for the same table and columns, until
+    the next statement that needs an answer or the ``COMMIT``; then written as multi-row
+    INSERTs (``conflict``: ``ON CONFLICT ... DO NOTHING``) and checked before anything is
+    committed, ``refused`` making the error for a broken constraint. Elsewhere at once.
+    """
+    if not rows:
+        return
+    if not supports(connection):
+        for statement, parameters in insert_chunks(table, rows, conflict):
+            execute_later(connection, statement, parameters, Expectation(refused=refused))
+        return
+    held = _open(connection).held
+    key = (table, tuple(rows[0]), conflict)
+    found = held.get(key)
+    if found is None:
+        held[key] = _Held(list(rows), refused)
+    else:
+        found.rows.extend(rows)
+        found.refused = found.refused or refused  # the rows go in one statement
+
+
 def settle(connection: Connection) -> None:
     """Send the statements queued on this connection, wait for their answers and run their
     checks; raises what the first failed statement raises (its ``refused`` error if any)."""
     if not _BATCHES:  # nothing queued on any connection: the usual case, decided at once
         return
     driver = _driver(connection)
-    batch = _BATCHES.pop(driver, None) if driver is not None else None
-    if batch is None:
+    if driver is None or driver not in _BATCHES:
         return
+    _release_held(connection)
+    batch = _BATCHES.pop(driver)
     try:
         batch.pipeline.__exit__(None, None, None)  # a Sync; psycopg reads every answer
     except connection.dialect.loaded_dbapi.Error as error:
@@ -129,6 +168,8 @@ def commit(connection: Connection) -> None:
         return
     driver = _driver(connection)
     batch = _BATCHES.get(driver) if driver is not None else None
+    if batch is not None:
+        _release_held(connection)
     if batch is not None and not any(p.expect.anything for p in batch.pending):
         # psycopg then finds the transaction over and sends nothing more.
         _send(connection, batch, _Pending(driver.cursor(), None), b"COMMIT", {})
@@ -160,6 +201,33 @@ class _Batch:
 
     pipeline: AbstractContextManager[Any]
     pending: list[_Pending] = field(default_factory=list)
+    held: dict[tuple[Table, tuple[str, ...], tuple[str, ...] | None], _Held] = field(
+        default_factory=dict
+    )
+
+
+@dataclass(slots=True)
+class _Held:
+    """Rows for one table and columns not sent yet (``insert_later``)."""
+
+    rows: list[Mapping[str, Any]]
+    refused: Refusal | None
+
+
+def _release_held(connection: Connection) -> None:
+    """Queue the rows held on this connection as multi-row INSERTs, table by table in the
+    order their first rows came (``insert_later``)."""
+    if not _BATCHES:
+        return
+    batch = _BATCHES.get(connection.connection.driver_connection)
+    if batch is None or not batch.held:
+        return
+    held, batch.held = batch.held, {}
+    dialect = connection.dialect
+    for (table, _, conflict), rows in held.items():
+        expect = Expectation(refused=rows.refused)
+        for statement, parameters in insert_chunks(table, rows.rows, conflict):
+            _run(connection, _Converters.of(statement, dialect), parameters, expect)
 
 
 _BATCHES: weakref.WeakKeyDictionary[Any, _Batch] = weakref.WeakKeyDictionary()
@@ -213,6 +281,7 @@ def fetch_one(
     if not supports(connection):
         return connection.execute(statement.clause, parameters).mappings().first()
     converters = _Converters.of(statement, connection.dialect)
+    _release_held(connection)
     cursor = _run(connection, converters, parameters)
     settle(connection)
     row = cursor.fetchone()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,25 @@ def insert(
     for suffix in suffixes:
         parameters.update(_typed(table, columns, suffix))
     return FixedStatement(sql, parameters)
+
+
+MAX_ROWS_PER_INSERT = 16
+"""Rows written by one multi-row INSERT; more are split, so a handful of shapes is ever cached."""
+
+
+def insert_chunks(
+    table: Table, rows: Sequence[Mapping[str, Any]], conflict: tuple[str, ...] | None
+) -> Iterator[tuple[FixedStatement, dict[str, Any]]]:
+    """The multi-row INSERTs (and their parameters) that write ``rows`` (same keys each)."""
+    for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
+        chunk = rows[start : start + MAX_ROWS_PER_INSERT]
+        if len(chunk) == 1:
+            yield insert(table, tuple(chunk[0]), 1, conflict), dict(chunk[0])
+            continue
+        parameters = {
+            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
+        }
+        yield insert(table, tuple(chunk[0]), len(chunk), conflict), parameters
 
 
 def update_by_id(table: Table, columns: tuple[str, ...], condition: str = "") -> FixedStatement:

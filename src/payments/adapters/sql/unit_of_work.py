@@ -58,7 +58,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._connection = connection
         self.products = SqlProductRepository(connection)
         self.customers = SqlCustomerRepository(connection)
-        self.purchases = SqlPurchaseRepository(connection, self._seen)
+        self.purchases = self._purchases = SqlPurchaseRepository(connection, self._seen)
         self.refunds = SqlRefundRepository(connection)
         self.ledger = SqlLedgerRepository(connection)
         self.invoices = SqlInvoiceRepository(connection)
@@ -99,6 +99,7 @@ class SqlUnitOfWork(UnitOfWork):
         moves = metrics.purchase_moves(self._seen.with_new_events()) if metrics else None
         self.outbox.add(self._seen.collect_new_events())
         direct.commit(self._connection)
+        self._purchases.release()
         if metrics is not None and moves:
             metrics.purchases_moved(moves)
 
@@ -107,5 +108,6 @@ class SqlUnitOfWork(UnitOfWork):
         outside a block."""
         self._seen.forget()
         if self._connection is not None:
+            self._purchases.release()
             direct.discard(self._connection)
             rollback(self._connection)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -15,6 +15,7 @@ from payments.domain.invoice import InvoicePolicy
 from payments.domain.ports import IdGenerator, UnitOfWork
 from payments.domain.provider_strings import admit_notification
 from payments.domain.purchase import ApplyResult
+from payments.domain.services.group_commit import GroupCommit
 from payments.domain.services.records import found
 from payments.domain.services.settlement import (
     Posting,
@@ -23,7 +24,7 @@ from payments.domain.services.settlement import (
     settle_payment,
     settle_refund,
 )
-from payments.domain.services.use_case import GatewayUseCase
+from payments.domain.services.use_case import GatewayUseCase, GatewayWiring
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,34 @@ class Receipt:
     purchase_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A delivery whose signature was verified: its inbox message and what it says."""
+
+    message: InboxMessage
+    notification: Notification
+
+
+DEFAULT_BATCH = 32
+"""The most deliveries one process applies in one transaction (``NotificationService``)."""
+
+
 class NotificationService(GatewayUseCase):
-    """Receives provider notifications (DESIGN §5.1-§5.3)."""
+    """Receives provider notifications (DESIGN §5.1-§5.3).
+
+    Deliveries that arrive together in one process are applied together: the threads of a
+    process share one transaction and one commit per batch of at most ``batch`` deliveries
+    (``GroupCommit``; decision 0041). Every delivery is still answered only after its outcome
+    is committed. ``batch=1`` applies each delivery in a transaction of its own.
+    """
+
+    def __init__(self, wiring: GatewayWiring, *, batch: int = DEFAULT_BATCH) -> None:
+        super().__init__(wiring)
+        self._group: GroupCommit[Verified, Receipt] = GroupCommit(self.settle_all, batch)
 
     def receive(self, provider: str, headers: Mapping[str, str], body: bytes) -> Receipt:
-        """Verify, apply and store one delivery, in a single transaction on the happy path.
+        """Verify one delivery, then apply and store it (with the deliveries that arrived at
+        the same time, see ``settle_all``).
 
         The message is stored once, with its outcome, after the apply step: the purchase's row
         lock serializes deliveries about one payment, and the inbox's unique (provider, event
@@ -80,16 +104,84 @@ class NotificationService(GatewayUseCase):
         identity we cannot store is refused too, see ``admit_notification``) and
         ``StorageUnavailableError`` when even the failed message could not be stored.
         """
+        return self._group.submit(self.verify(provider, headers, body))
+
+    def verify(self, provider: str, headers: Mapping[str, str], body: bytes) -> Verified:
+        """The delivery, verified by ``provider``'s gateway, as the inbox message to store;
+        raises as ``receive`` does for a delivery that is refused (nothing is stored)."""
         gateway = self._gateways[provider]
         lowered = {k.lower(): v for k, v in headers.items()}
         notification = admit_notification(gateway.verify_notification(lowered, body), body)
         now = self._clock.now()
         message = inbox_message(provider, notification, lowered, body, now=now, ids=self._ids)
+        return Verified(message, notification)
+
+    def settle_all(self, batch: Sequence[Verified]) -> list[Receipt | BaseException]:
+        """Apply and store verified deliveries: together in one transaction when they can be,
+        else each in its own. A receipt per delivery, in order, or the exception its caller is
+        to raise (``StorageUnavailableError``).
+
+        Together means one unit of work that applies every delivery in turn, stores their
+        messages in one statement and commits once. When some, but not all, of the messages
+        were stored already, or anything fails, that transaction is rolled back and each
+        delivery is settled alone, exactly as if it had come by itself.
+        """
+        if len(batch) > 1:
+            receipts = self._settle_together(batch)
+            if receipts is not None:
+                return list(receipts)
+        outcomes: list[Receipt | BaseException] = []
+        for verified in batch:
+            try:
+                outcomes.append(self._settle(verified))
+            except StorageUnavailableError as error:
+                outcomes.append(error)
+        return outcomes
+
+    def _settle_together(self, batch: Sequence[Verified]) -> list[Receipt] | None:
+        """``batch`` in one transaction, or None when it must be settled one by one."""
+        if len({(v.message.provider, v.message.event_id) for v in batch}) < len(batch):
+            return None  # one event twice: the second is the first's duplicate, settled after it
+        now = self._clock.now()
+        try:
+            with self._uow() as uow:
+                settled = record_notifications(
+                    uow, batch, now=now, ids=self._ids, invoicing=self._invoicing
+                )
+                if settled is None:
+                    return None
+                if settled:
+                    uow.commit()
+        except Exception:
+            log.warning("a batch of %d notifications failed; each is settled alone", len(batch))
+            return None
+        if not settled:  # every one of them was stored already
+            for verified in batch:
+                _log_receipt(verified.message.provider, verified.notification, Delivery.DUPLICATE)
+            return [Receipt(Delivery.DUPLICATE, None, None) for _ in batch]
+        receipts = []
+        for verified, outcome in zip(batch, settled, strict=True):
+            delivery = _DELIVERY[outcome.result]
+            _log_receipt(
+                verified.message.provider, verified.notification, delivery, outcome.purchase_id
+            )
+            receipts.append(Receipt(delivery, verified.message.id, outcome.purchase_id))
+        return receipts
+
+    def _settle(self, verified: Verified) -> Receipt:
+        """One delivery in a transaction of its own; a failure is stored for the worker."""
+        message, notification = verified.message, verified.notification
+        provider = message.provider
         context = {"provider": provider, "event_id": notification.event_id}
         try:
             with self._uow() as uow:
                 settled = record_notification(
-                    uow, message, notification, now=now, ids=self._ids, invoicing=self._invoicing
+                    uow,
+                    message,
+                    notification,
+                    now=self._clock.now(),
+                    ids=self._ids,
+                    invoicing=self._invoicing,
                 )
                 if settled is None:
                     return Receipt(Delivery.DUPLICATE, None, None)
@@ -99,8 +191,9 @@ class NotificationService(GatewayUseCase):
                 "notification %s/%s failed", provider, notification.event_id, extra=context
             )
             return self._store_failed(message, error)
-        _log_receipt(provider, notification, _DELIVERY[settled.result], settled.purchase_id)
-        return Receipt(_DELIVERY[settled.result], message.id, settled.purchase_id)
+        delivery = _DELIVERY[settled.result]
+        _log_receipt(provider, notification, delivery, settled.purchase_id)
+        return Receipt(delivery, message.id, settled.purchase_id)
 
     def _store_failed(self, message: InboxMessage, error: Exception) -> Receipt:
         # Forget an outcome settled before the failure (the transaction that had it rolled back).
@@ -198,9 +291,46 @@ def record_notification(
     message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
     if not uow.inbox.add(message):
         uow.rollback()
-        _log_receipt(notification.provider, notification, Delivery.DUPLICATE, None)
+        _log_receipt(notification.provider, notification, Delivery.DUPLICATE)
         return None
     return settled
+
+
+def record_notifications(
+    uow: UnitOfWork,
+    batch: Sequence[Verified],
+    *,
+    now: datetime,
+    ids: IdGenerator,
+    invoicing: InvoicePolicy,
+) -> list[Settled] | None:
+    """``record_notification`` for every delivery of ``batch`` (of distinct events) in ``uow``,
+    their messages stored in one go; the caller commits. The purchases they name are locked
+    first, all at once (``lock_by_gateway_references``).
+
+    An empty list when every message was stored already (``uow`` is rolled back: all are
+    duplicates); None when some were (rolled back too: the caller settles each alone, which
+    tells the duplicates apart).
+    """
+    wanted: dict[str, list[str]] = {}
+    for verified in batch:
+        payment = verified.notification.payment
+        if payment is not None and payment.gateway_reference:
+            wanted.setdefault(payment.gateway, []).append(payment.gateway_reference)
+    for gateway, references in wanted.items():
+        uow.purchases.lock_by_gateway_references(gateway, references)
+    settled = []
+    for verified in batch:
+        outcome = apply_notification(
+            uow, verified.notification, now=now, ids=ids, invoicing=invoicing
+        )
+        verified.message.settle(_INBOX_STATUS[outcome.result], now, outcome.purchase_id)
+        settled.append(outcome)
+    stored = uow.inbox.add_all([verified.message for verified in batch])
+    if stored == len(batch):
+        return settled
+    uow.rollback()
+    return [] if stored == 0 else None
 
 
 def apply_notification(
@@ -229,7 +359,10 @@ def apply_notification(
 
 
 def _log_receipt(
-    provider: str, notification: Notification, delivery: Delivery, purchase_id: str | None
+    provider: str,
+    notification: Notification,
+    delivery: Delivery,
+    purchase_id: str | None = None,
 ) -> None:
     log.info(
         "notification %s/%s (%s): %s, purchase %s",

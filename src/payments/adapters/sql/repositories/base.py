@@ -3,7 +3,7 @@ updates of stored ones."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, RowMapping, Select, Table
@@ -12,12 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import Row
-from payments.adapters.sql.statements import FixedStatement, insert, lookup
+from payments.adapters.sql.statements import insert, insert_chunks, lookup
 from payments.domain.errors import ConflictError
 
 SUPPORTED_DIALECTS = frozenset({"postgresql", "sqlite"})
-MAX_ROWS_PER_INSERT = 16
-"""Rows written by one multi-row INSERT; more are split, so a handful of shapes is ever cached."""
 
 T = TypeVar("T")
 
@@ -120,7 +118,7 @@ class SqlRepository:
         allows; returns how many were written (rows meeting a ``conflict`` are skipped)."""
         return sum(
             direct.execute(self._connection, statement, parameters)
-            for statement, parameters in _inserts(table, rows, conflict)
+            for statement, parameters in insert_chunks(table, rows, conflict)
         )
 
     def _insert_all_later(
@@ -130,23 +128,7 @@ class SqlRepository:
         conflict: tuple[str, ...] | None = None,
         refused: direct.Refusal | None = None,
     ) -> None:
-        """``_insert_all`` without waiting for the answer (``direct.execute_later``): sent with
-        the next statement or the commit; ``refused`` makes the error of a broken constraint."""
-        for statement, parameters in _inserts(table, rows, conflict):
-            expect = direct.Expectation(refused=refused)
-            direct.execute_later(self._connection, statement, parameters, expect)
-
-
-def _inserts(
-    table: Table, rows: Sequence[dict[str, Any]], conflict: tuple[str, ...] | None
-) -> Iterator[tuple[FixedStatement, dict[str, Any]]]:
-    """The multi-row INSERTs (and their parameters) that write ``rows``."""
-    for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
-        chunk = rows[start : start + MAX_ROWS_PER_INSERT]
-        if len(chunk) == 1:
-            yield insert(table, tuple(chunk[0]), 1, conflict), chunk[0]
-            continue
-        parameters = {
-            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
-        }
-        yield insert(table, tuple(chunk[0]), len(chunk), conflict), parameters
+        """``_insert_all`` without waiting for the answer (``direct.insert_later``): written
+        before the next statement that needs an answer, or with the commit, together with the
+        other rows held for the same table; ``refused`` makes the error of a broken constraint."""
+        direct.insert_later(self._connection, table, rows, conflict, refused)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from payments.adapters.sql.mappers import (
     api_key_from_row,
@@ -28,9 +28,19 @@ class SqlProductRepository(SqlRepository, ProductRepository):
         """Store a new product; ``ConflictError`` if its id is taken."""
         self._insert_new(products, product_to_row(product), f"Product {product.id!r}")
 
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._read: dict[str, Product] = {}  # products never change once added
+
     def get(self, product_id: str) -> Product | None:
-        """The product, or None."""
-        return self._found(products, {"id": product_id}, product_from_row)
+        """The product, or None; read once per unit of work (a batch of completions of one
+        product invoices them all with one read)."""
+        product = self._read.get(product_id)
+        if product is None:
+            product = self._found(products, {"id": product_id}, product_from_row)
+            if product is not None:
+                self._read[product_id] = product
+        return product
 
     def list(self, *, active_only: bool = True) -> builtins.list[Product]:
         """Products ordered by creation time."""

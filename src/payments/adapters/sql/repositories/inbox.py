@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -32,6 +33,15 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
         except IntegrityError as error:
             raise ConflictError(f"Inbox message {message.id!r} already exists.") from error
         return written == 1
+
+    def add_all(self, messages: Sequence[InboxMessage]) -> int:
+        """Store notifications of distinct events in one statement (per ``MAX_ROWS_PER_INSERT``);
+        how many were new (known (provider, event id) pairs are skipped, transaction intact)."""
+        rows = [inbox_to_row(message) for message in messages]
+        try:
+            return self._insert_all(webhook_inbox, rows, _ONE_PER_EVENT)
+        except IntegrityError as error:
+            raise ConflictError("An inbox message of the batch already exists.") from error
 
     def get(self, message_id: str) -> InboxMessage | None:
         """The message, or None."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,8 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
         super().__init__(connection)
         self._seen = seen if seen is not None else SeenAggregates()
         self._locked: set[str] = set()  # ids read FOR UPDATE in this transaction
+        # Locked ahead by ``lock_by_gateway_references``: found again without a query.
+        self._locked_ahead: dict[tuple[str, str], Purchase] = {}
 
     def add(self, purchase: Purchase) -> None:
         """Store a new purchase and its pending audit records (then cleared).
@@ -61,7 +64,37 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
         self, gateway: str, gateway_reference: str, *, for_update: bool = False
     ) -> Purchase | None:
         """The purchase a provider knows by ``gateway_reference``."""
+        if self._locked_ahead:
+            found = self._locked_ahead.get((gateway, gateway_reference))
+            if found is not None:
+                return found
         return self._find({"gateway": gateway, "gateway_reference": gateway_reference}, for_update)
+
+    def lock_by_gateway_references(self, gateway: str, gateway_references: Sequence[str]) -> None:
+        """On PostgreSQL: one ``SELECT ... ORDER BY id FOR UPDATE`` of the purchases (rows are
+        locked in id order, so two batches never wait on each other in a cycle); the lookups
+        that follow in this transaction find them without a query. Elsewhere nothing: SQLite's
+        one writer at a time needs no row locks, and its lookups do not cross a network."""
+        if not self._row_locks or not gateway_references:
+            return
+        query = (
+            select(purchases)
+            .where(
+                purchases.c.gateway == gateway,
+                purchases.c.gateway_reference.in_(sorted(set(gateway_references))),
+            )
+            .order_by(purchases.c.id)
+            .with_for_update()
+        )
+        for row in self._all(query):
+            purchase = self._seen.seen(purchase_from_row(row))
+            self._locked.add(purchase.id)
+            self._locked_ahead[(gateway, row["gateway_reference"])] = purchase
+
+    def release(self) -> None:
+        """Forget the locks taken: the transaction ended (committed or rolled back)."""
+        self._locked.clear()
+        self._locked_ahead.clear()
 
     def _find(self, keys: dict[str, Any], for_update: bool) -> Purchase | None:
         found = self._found(purchases, keys, purchase_from_row, for_update)

@@ -1,0 +1,277 @@
+"""Group commit: deliveries that arrive together are applied in one transaction, on SQLite and
+PostgreSQL, and any batch that cannot be is settled one delivery at a time, as if each had
+come alone (decision 0041).
+
+The batches are built here by hand (``NotificationService.verify``, then ``settle_all``), so
+that what is in each is known; ``receive`` from many threads at once makes them in the
+service (the last test).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, event, func, select
+
+from payments.adapters.memory import FakeGateway, FixedClock, SequentialIds
+from payments.adapters.sql.tables import ledger_entries, outbox, purchases, webhook_inbox
+from payments.adapters.sql.unit_of_work import SqlUnitOfWork
+from payments.domain.access import Principal, Role
+from payments.domain.errors import StorageUnavailableError
+from payments.domain.money import Money
+from payments.domain.services.checkout import CreatePurchase
+from payments.domain.services.gateways import GatewayRegistry
+from payments.domain.services.notifications import NotificationService, Receipt, Verified
+from payments.domain.services.use_case import GatewayWiring
+from payments.testing import Wired
+from tests.integration.service import together, use_cases_on
+
+MERCHANT = Principal(Role.MERCHANT, "key_merchant")
+Delivery = tuple[dict[str, str], bytes]
+
+
+@pytest.fixture
+def wired(database: Engine) -> tuple[Wired, FakeGateway, FixedClock]:
+    clock, gateway = FixedClock(), FakeGateway("fake")
+    return use_cases_on(database, gateway, clock), gateway, clock
+
+
+def approvals(wired: Wired, gateway: FakeGateway, count: int) -> list[Delivery]:
+    """``count`` purchases of one product, each approved at the gateway: their deliveries."""
+    product = wired.catalog.create(
+        name="8 Hour Premium Package",
+        kind="package",
+        price=Money("79.99", "EUR"),
+        credits="8",
+        validity_days=60,
+    )
+    for number in range(count):
+        purchase = wired.purchases.create(
+            CreatePurchase(product_id=product.id, country="PT", customer_id=f"cus_{number}"),
+            MERCHANT,
+        )
+        assert purchase.gateway_reference is not None
+        gateway.approve(purchase.gateway_reference)
+    return list(gateway.drain())
+
+
+def verified(wired: Wired, gateway: FakeGateway, deliveries: list[Delivery]) -> list[Verified]:
+    return [wired.notifications.verify(gateway.name, *delivery) for delivery in deliveries]
+
+
+def statuses(outcomes: list[Receipt | BaseException]) -> list[str]:
+    return [
+        outcome.status.value if isinstance(outcome, Receipt) else repr(outcome)
+        for outcome in outcomes
+    ]
+
+
+@contextmanager
+def commits(engine: Engine) -> Iterator[list[int]]:
+    """Counts the transactions committed on ``engine`` inside the block (``counted[0]``)."""
+    counted = [0]
+
+    def committed(*_: object) -> None:
+        counted[0] += 1
+
+    event.listen(engine, "commit", committed)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "commit", committed)
+
+
+def scalar(engine: Engine, query: object) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())  # type: ignore[call-overload]
+
+
+def books(engine: Engine) -> dict[str, int]:
+    """Rows that tell what was booked: completed purchases, ledger entries, inbox and outbox."""
+    count = select(func.count())
+    return {
+        "completed": scalar(
+            engine, count.select_from(purchases).where(purchases.c.status == "completed")
+        ),
+        "ledger": scalar(engine, count.select_from(ledger_entries)),
+        "inbox processed": scalar(
+            engine, count.select_from(webhook_inbox).where(webhook_inbox.c.status == "processed")
+        ),
+        "inbox": scalar(engine, count.select_from(webhook_inbox)),
+        "outbox": scalar(engine, count.select_from(outbox)),
+    }
+
+
+def test_deliveries_that_arrive_together_are_booked_in_one_commit(
+    database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
+) -> None:
+    use_cases, gateway, _ = wired
+    batch = verified(use_cases, gateway, approvals(use_cases, gateway, 6))
+    before = books(database)
+
+    with commits(database) as counted:
+        outcomes = use_cases.notifications.settle_all(batch)
+
+    assert statuses(outcomes) == ["processed"] * 6
+    assert counted[0] == 1
+    after = books(database)
+    assert after["completed"] - before["completed"] == 6
+    assert after["ledger"] - before["ledger"] == 12  # credits and money, per purchase
+    assert after["inbox processed"] - before["inbox processed"] == 6
+    assert after["outbox"] > before["outbox"]
+    for number in range(6):
+        account = use_cases.accounts.get(f"cus_{number}", MERCHANT)
+        assert account.credits == Decimal("8.00")
+    receipts = [outcome for outcome in outcomes if isinstance(outcome, Receipt)]
+    assert len({receipt.purchase_id for receipt in receipts}) == 6
+    assert all(receipt.message_id for receipt in receipts)
+
+
+def test_a_batch_holding_a_delivery_already_stored_is_settled_one_by_one(
+    database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
+) -> None:
+    use_cases, gateway, _ = wired
+    first, *others = approvals(use_cases, gateway, 3)
+    assert statuses(use_cases.notifications.settle_all(verified(use_cases, gateway, [first]))) == [
+        "processed"
+    ]
+    before = books(database)
+
+    outcomes = use_cases.notifications.settle_all(
+        verified(use_cases, gateway, [others[0], first, others[1]])
+    )
+
+    assert statuses(outcomes) == ["processed", "duplicate", "processed"]
+    after = books(database)
+    assert after["completed"] - before["completed"] == 2
+    assert after["ledger"] - before["ledger"] == 4
+    assert after["inbox"] - before["inbox"] == 2
+
+
+def test_a_batch_of_redeliveries_only_is_all_duplicate_and_commits_nothing(
+    database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
+) -> None:
+    use_cases, gateway, _ = wired
+    deliveries = approvals(use_cases, gateway, 4)
+    use_cases.notifications.settle_all(verified(use_cases, gateway, deliveries))
+    before = books(database)
+
+    with commits(database) as counted:
+        outcomes = use_cases.notifications.settle_all(verified(use_cases, gateway, deliveries))
+
+    assert statuses(outcomes) == ["duplicate"] * 4
+    assert counted[0] == 0
+    assert books(database) == before
+
+
+def test_one_event_twice_in_a_batch_is_booked_once(
+    database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
+) -> None:
+    use_cases, gateway, _ = wired
+    (delivery,) = approvals(use_cases, gateway, 1)
+    before = books(database)
+
+    outcomes = use_cases.notifications.settle_all(
+        verified(use_cases, gateway, [delivery, delivery])
+    )
+
+    assert statuses(outcomes) == ["processed", "duplicate"]
+    after = books(database)
+    assert after["ledger"] - before["ledger"] == 2
+    assert after["inbox"] - before["inbox"] == 1
+
+
+class _OneLookupFails(SqlUnitOfWork):
+    """A unit of work whose lookup of one purchase fails like a database that went away."""
+
+    failing: str = ""
+
+    def __enter__(self) -> SqlUnitOfWork:
+        uow = super().__enter__()
+        lookup = self.purchases.get_by_gateway_reference
+
+        def fails_for_one(gateway: str, reference: str, *, for_update: bool = False) -> object:
+            if reference == self.failing:
+                raise ConnectionError("server closed the connection unexpectedly")
+            return lookup(gateway, reference, for_update=for_update)
+
+        self.purchases.get_by_gateway_reference = fails_for_one  # type: ignore[method-assign,assignment]
+        return uow
+
+
+def test_a_failure_in_a_batch_keeps_the_others_and_stores_the_failed_delivery(
+    database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
+) -> None:
+    use_cases, gateway, clock = wired
+    deliveries = approvals(use_cases, gateway, 3)
+    failing_reference = verified(use_cases, gateway, deliveries[1:2])[0].notification
+    assert failing_reference.payment is not None
+    _OneLookupFails.failing = failing_reference.payment.gateway_reference or ""
+    service = NotificationService(
+        GatewayWiring(
+            functools.partial(_OneLookupFails, database),
+            GatewayRegistry([gateway]),
+            clock,
+            SequentialIds(),
+        )
+    )
+    before = books(database)
+
+    outcomes = service.settle_all([service.verify(gateway.name, *d) for d in deliveries])
+
+    assert statuses(outcomes) == ["processed", "queued", "processed"]
+    after = books(database)
+    assert after["completed"] - before["completed"] == 2
+    assert after["ledger"] - before["ledger"] == 4
+    failed = select(func.count()).select_from(webhook_inbox)
+    assert scalar(database, failed.where(webhook_inbox.c.status == "failed")) == 1
+
+
+class _StoreGone(SqlUnitOfWork):
+    """A unit of work that cannot store anything: the database is gone."""
+
+    def commit(self) -> None:
+        raise ConnectionError("server closed the connection unexpectedly")
+
+
+def test_a_delivery_that_cannot_even_be_stored_fails_only_its_own_caller(
+    database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
+) -> None:
+    use_cases, gateway, clock = wired
+    deliveries = approvals(use_cases, gateway, 2)
+    service = NotificationService(
+        GatewayWiring(
+            functools.partial(_StoreGone, database),
+            GatewayRegistry([gateway]),
+            clock,
+            SequentialIds(),
+        )
+    )
+
+    outcomes = service.settle_all([service.verify(gateway.name, *d) for d in deliveries])
+
+    assert all(isinstance(outcome, StorageUnavailableError) for outcome in outcomes), outcomes
+    assert books(database)["inbox"] == 0
+
+
+def test_many_threads_delivering_at_once_book_each_payment_once(
+    database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
+) -> None:
+    use_cases, gateway, _ = wired
+    deliveries = approvals(use_cases, gateway, 12)
+    before = books(database)
+
+    def receive(delivery: Delivery) -> str:
+        return use_cases.notifications.receive(gateway.name, *delivery).status.value
+
+    answers = together([functools.partial(receive, d) for d in deliveries * 2])
+
+    assert sorted(answers) == ["duplicate"] * 12 + ["processed"] * 12, answers
+    after = books(database)
+    assert after["completed"] - before["completed"] == 12
+    assert after["ledger"] - before["ledger"] == 24
+    assert after["inbox"] - before["inbox"] == 12
