@@ -24,6 +24,7 @@ entries of all its purchases are one statement, not one per purchase. A write qu
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -297,7 +298,7 @@ def fetch_one(
 class _Converters:
     """The conversions of one statement's parameters and columns on one dialect."""
 
-    __slots__ = ("binds", "dialect", "names", "results", "statement")
+    __slots__ = ("binds", "dialect", "names", "ordered", "results", "sql", "statement")
     _cache: ClassVar[dict[tuple[int, int], _Converters]] = {}
 
     def __init__(self, statement: FixedStatement, dialect: Dialect) -> None:
@@ -309,6 +310,10 @@ class _Converters:
             if (process := type_.dialect_impl(dialect).bind_processor(dialect)) is not None
         )
         self.names = tuple(column.name for column in statement.columns)
+        # The parameters in the order of their $n markers, each with its conversion (or None).
+        self.sql, order = statement.numbered
+        processes = dict(self.binds)
+        self.ordered = tuple((name, processes.get(name)) for name in order)
         # Known from the first result: a processor may depend on the type the server reports.
         self.results: tuple[Convert | None, ...] | None = None
 
@@ -341,10 +346,11 @@ def _run(
     """Execute on psycopg's cursor, converting the parameters and translating its errors; in
     a batch (pipeline mode) the statement is only queued, and its answer awaited by ``settle``."""
     statement = converters.statement
-    values = dict(parameters)
     try:
-        for name, process in converters.binds:
-            values[name] = process(values[name])
+        values = [
+            parameters[name] if process is None else process(parameters[name])
+            for name, process in converters.ordered
+        ]
     except Exception as error:  # a value the column refuses (an amount it would round)
         raise exc.StatementError(
             f"({type(error).__module__}.{type(error).__name__}) {error}",
@@ -354,13 +360,27 @@ def _run(
         ) from error
     dbapi_connection: Any = connection.connection.driver_connection
     batch = _BATCHES.get(dbapi_connection) if _BATCHES else None
-    pending = _Pending(dbapi_connection.cursor(), statement, expect)
-    _send(connection, batch, pending, statement.pyformat, values)
+    pending = _Pending(_raw_cursor()(dbapi_connection), statement, expect)
+    _send(connection, batch, pending, converters.sql, values)
     return pending.cursor
 
 
+@functools.cache
+def _raw_cursor() -> Any:
+    """psycopg's ``RawCursor``: it sends a statement's ``$n`` markers as written, where the
+    default cursor parses every statement's text for its ``%(name)s`` markers on each call
+    (cached only for short texts, so never for a multi-row INSERT)."""
+    from psycopg import RawCursor  # noqa: PLC0415 - a process on SQLite only never loads psycopg
+
+    return RawCursor
+
+
 def _send(
-    connection: Connection, batch: _Batch | None, pending: _Pending, sql: Any, values: Parameters
+    connection: Connection,
+    batch: _Batch | None,
+    pending: _Pending,
+    sql: Any,
+    values: Parameters | Sequence[Any],
 ) -> None:
     """Execute on the pending statement's cursor (queued when in ``batch``)."""
     if batch is not None:
@@ -383,12 +403,15 @@ def _send(
 def _translated(
     connection: Connection,
     statement: FixedStatement | None,
-    values: Parameters,
+    values: Parameters | Sequence[Any],
     error: Any,
     cursor: Any,
 ) -> exc.StatementError:
     """The SQLAlchemy exception ``Connection.execute`` would raise for a driver's ``error``; a
     lost connection is invalidated."""
+    if not isinstance(values, Mapping):  # by $n marker: named again for the message
+        names = statement.numbered[1] if statement is not None else ()
+        values = dict(zip(names, values, strict=False))
     dialect = connection.dialect
     lost = dialect.is_disconnect(error, connection.connection.driver_connection, cursor)
     if lost:

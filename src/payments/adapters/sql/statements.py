@@ -46,6 +46,18 @@ class FixedStatement:
         """The text with psycopg's ``%(name)s`` parameter markers."""
         return _PARAMETER.sub(r"%(\1)s", self.sql)
 
+    @functools.cached_property
+    def numbered(self) -> tuple[str, tuple[str, ...]]:
+        """The text with PostgreSQL's own ``$1, $2, ...`` markers, and the parameter each number
+        stands for (a name used twice keeps its number): what psycopg's ``RawCursor`` sends as
+        it is, with no parsing of the text on every call."""
+        order: dict[str, int] = {}
+
+        def number(match: re.Match[str]) -> str:
+            return f"${order.setdefault(match[1], len(order) + 1)}"
+
+        return _PARAMETER.sub(number, self.sql), tuple(order)
+
 
 def _typed(table: Table, columns: tuple[str, ...], suffix: str = "") -> dict[str, TypeEngine[Any]]:
     return {f"{name}{suffix}": table.c[name].type for name in columns}
