@@ -22,6 +22,7 @@ from payments.adapters.sql.statements import (
     FixedStatement,
     insert,
     lookup,
+    purchase_updates_with_audit,
 )
 from payments.adapters.sql.tables import (
     api_keys,
@@ -55,6 +56,7 @@ LOOKUPS = {
 UPDATES = {
     "purchase update": PURCHASE_UPDATE,
     "purchase update with its audit record": PURCHASE_UPDATE_WITH_AUDIT,
+    "purchase updates of a batch of 8, with their audit records": purchase_updates_with_audit(8),
 }
 INSERTS = {
     "inbox message, once per event": insert(

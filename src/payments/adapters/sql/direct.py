@@ -15,18 +15,21 @@ repository expects, the ``ConflictError`` for a broken constraint) run when the 
 before anything is committed. Any SQLAlchemy statement on the connection first settles them.
 
 Rows inserted without waiting (``insert_later``) are held a little longer: until the next
-statement that needs an answer, or the commit. Then the rows held for each table are written
-together, as few multi-row INSERTs as the rows allow, the tables in the order their first
-rows came: when a batch of webhooks is applied in one transaction (group commit), the ledger
-entries of all its purchases are one statement, not one per purchase. A write queued with
-``execute_later`` meanwhile goes before them, so rows held are rows no queued write needs.
+statement that needs an answer, the next ``execute_later`` or the commit. Then the rows held
+under each key (a table's INSERT, the purchases' UPDATE) are written together, as few
+multi-row statements as the rows allow, the keys in the order their first rows came: when a
+batch of webhooks is applied in one transaction (group commit), the ledger entries of all its
+purchases are one statement, and their UPDATEs another, not one per purchase. So rows held
+under one key go ahead of rows held later under another key: hold only writes that do not
+depend on each other in that way (new rows that reference stored ones, updates of locked
+rows).
 """
 
 from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -35,7 +38,7 @@ from sqlalchemy import Connection, Dialect, Engine, Table, event, exc
 
 from payments.adapters.sql.engine import connection_lost
 from payments.adapters.sql.mappers import Row
-from payments.adapters.sql.statements import FixedStatement, insert_chunks
+from payments.adapters.sql.statements import Build, FixedStatement, chunked, insert
 
 Convert = Callable[[Any], Any]
 Parameters = Mapping[str, Any]
@@ -109,7 +112,51 @@ def execute_later(
             expect.count(count)
         return
     _open(connection)
+    _release_held(connection)  # what was held for earlier goes first
     _run(connection, _Converters.of(statement, connection.dialect), parameters, expect)
+
+
+RowsCheck = Callable[[int, Sequence[Mapping[str, Any]]], None]
+"""Called with the rows a held statement wrote (or matched) and the rows it was given; raises
+if that is not what was expected."""
+
+
+def hold(
+    connection: Connection,
+    key: Hashable,
+    rows: Sequence[Mapping[str, Any]],
+    build: Build,
+    *,
+    refused: Refusal | None = None,
+    check: RowsCheck | None = None,
+    distinct: str | None = None,
+) -> None:
+    """Write ``rows`` (same keys each) in the connection's transaction without waiting.
+
+    On psycopg they are held, with the other rows held under the same ``key``, until the next
+    statement that needs an answer or the ``COMMIT``; then written by ``build``'s statements,
+    as many rows in each as ``MAX_ROWS_PER_INSERT`` allows, and checked (``check``,
+    ``refused``) before anything is committed. A row whose ``distinct`` value is held already
+    first sends what is held (a second write to one row goes after the first). Elsewhere at
+    once, a statement per chunk.
+    """
+    if not rows:
+        return
+    if not supports(connection):
+        for statement, parameters, chunk in chunked(build, rows):
+            execute_later(connection, statement, parameters, _expectation(refused, check, chunk))
+        return
+    batch = _open(connection)
+    found = batch.held.get(key)
+    if found is not None and distinct and any(row[distinct] in found.distinct for row in rows):
+        _release_held(connection)
+        found = None
+    if found is None:
+        found = batch.held[key] = _Held([], build, refused, check, distinct)
+    found.rows.extend(rows)
+    found.refused = found.refused or refused  # the rows go in one statement
+    if distinct:
+        found.distinct.update(row[distinct] for row in rows)
 
 
 def insert_later(
@@ -119,27 +166,25 @@ def insert_later(
     conflict: tuple[str, ...] | None = None,
     refused: Refusal | None = None,
 ) -> None:
-    """Insert ``rows`` (same keys each) in the connection's transaction without waiting.
+    """``hold`` rows to insert into ``table`` (``conflict``: ``ON CONFLICT ... DO NOTHING``):
+    the rows held for one table and columns are written as multi-row INSERTs."""
+    if rows:
+        columns = tuple(rows[0])
+        hold(
+            connection,
+            (table, columns, conflict),
+            rows,
+            lambda n: insert(table, columns, n, conflict),
+            refused=refused,
+        )
 
-    On psycopg they are held, with the other rows held for the same table and columns, until
-    the next statement that needs an answer or the ``COMMIT``; then written as multi-row
-    INSERTs (``conflict``: ``ON CONFLICT ... DO NOTHING``) and checked before anything is
-    committed, ``refused`` making the error for a broken constraint. Elsewhere at once.
-    """
-    if not rows:
-        return
-    if not supports(connection):
-        for statement, parameters in insert_chunks(table, rows, conflict):
-            execute_later(connection, statement, parameters, Expectation(refused=refused))
-        return
-    held = _open(connection).held
-    key = (table, tuple(rows[0]), conflict)
-    found = held.get(key)
-    if found is None:
-        held[key] = _Held(list(rows), refused)
-    else:
-        found.rows.extend(rows)
-        found.refused = found.refused or refused  # the rows go in one statement
+
+def _expectation(
+    refused: Refusal | None, check: RowsCheck | None, chunk: Sequence[Mapping[str, Any]]
+) -> Expectation:
+    if check is None:
+        return Expectation(refused=refused)
+    return Expectation(lambda written: check(written, chunk), refused)
 
 
 def settle(connection: Connection) -> None:
@@ -202,22 +247,24 @@ class _Batch:
 
     pipeline: AbstractContextManager[Any]
     pending: list[_Pending] = field(default_factory=list)
-    held: dict[tuple[Table, tuple[str, ...], tuple[str, ...] | None], _Held] = field(
-        default_factory=dict
-    )
+    held: dict[Hashable, _Held] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class _Held:
-    """Rows for one table and columns not sent yet (``insert_later``)."""
+    """Rows held under one key, not sent yet (``hold``)."""
 
     rows: list[Mapping[str, Any]]
+    build: Build
     refused: Refusal | None
+    check: RowsCheck | None
+    distinct_key: str | None
+    distinct: set[Any] = field(default_factory=set)
 
 
 def _release_held(connection: Connection) -> None:
-    """Queue the rows held on this connection as multi-row INSERTs, table by table in the
-    order their first rows came (``insert_later``)."""
+    """Queue the rows held on this connection, key by key in the order their first rows came,
+    as few statements as each key's rows allow (``hold``)."""
     if not _BATCHES:
         return
     batch = _BATCHES.get(connection.connection.driver_connection)
@@ -225,9 +272,9 @@ def _release_held(connection: Connection) -> None:
         return
     held, batch.held = batch.held, {}
     dialect = connection.dialect
-    for (table, _, conflict), rows in held.items():
-        expect = Expectation(refused=rows.refused)
-        for statement, parameters in insert_chunks(table, rows.rows, conflict):
+    for rows in held.values():
+        for statement, parameters, chunk in chunked(rows.build, rows.rows):
+            expect = _expectation(rows.refused, rows.check, chunk)
             _run(connection, _Converters.of(statement, dialect), parameters, expect)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,19 +101,34 @@ MAX_ROWS_PER_INSERT = 16
 """Rows written by one multi-row INSERT; more are split, so a handful of shapes is ever cached."""
 
 
-def insert_chunks(
-    table: Table, rows: Sequence[Mapping[str, Any]], conflict: tuple[str, ...] | None
-) -> Iterator[tuple[FixedStatement, dict[str, Any]]]:
-    """The multi-row INSERTs (and their parameters) that write ``rows`` (same keys each)."""
+Build = Callable[[int], FixedStatement]
+"""The statement that writes ``n`` rows at once; its parameters are named as the row's keys
+for one row, ``<key>_<i>`` for row ``i`` of several (as ``insert`` names them)."""
+
+
+def chunked(
+    build: Build, rows: Sequence[Mapping[str, Any]]
+) -> Iterator[tuple[FixedStatement, dict[str, Any], Sequence[Mapping[str, Any]]]]:
+    """The statements (at most ``MAX_ROWS_PER_INSERT`` rows each) that write ``rows`` (same
+    keys each): each with its parameters and the rows it writes."""
     for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
         chunk = rows[start : start + MAX_ROWS_PER_INSERT]
         if len(chunk) == 1:
-            yield insert(table, tuple(chunk[0]), 1, conflict), dict(chunk[0])
+            yield build(1), dict(chunk[0]), chunk
             continue
         parameters = {
             f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
         }
-        yield insert(table, tuple(chunk[0]), len(chunk), conflict), parameters
+        yield build(len(chunk)), parameters, chunk
+
+
+def insert_chunks(
+    table: Table, rows: Sequence[Mapping[str, Any]], conflict: tuple[str, ...] | None
+) -> Iterator[tuple[FixedStatement, dict[str, Any]]]:
+    """The multi-row INSERTs (and their parameters) that write ``rows`` (same keys each)."""
+    columns = tuple(rows[0]) if rows else ()
+    for statement, parameters, _ in chunked(lambda n: insert(table, columns, n, conflict), rows):
+        yield statement, parameters
 
 
 def update_by_id(table: Table, columns: tuple[str, ...], condition: str = "") -> FixedStatement:
@@ -157,6 +172,38 @@ def _purchase_update_with_audit() -> FixedStatement:
 PURCHASE_UPDATE_WITH_AUDIT = _purchase_update_with_audit()
 """PostgreSQL: the purchase UPDATE and its one audit record in one statement (a data-modifying
 CTE); it inserts the audit row, and counts 1, only when the UPDATE matched the version."""
+
+
+@functools.cache
+def purchase_updates_with_audit(rows: int) -> FixedStatement:
+    """PostgreSQL: ``PURCHASE_UPDATE_WITH_AUDIT`` for ``rows`` purchases (distinct) in one
+    statement: their values as a typed ``VALUES`` list, the UPDATE joined to it, and an audit
+    record for each purchase whose version matched; it counts the purchases updated. One row:
+    ``PURCHASE_UPDATE_WITH_AUDIT`` itself (parameters named as for ``insert``: see ``Build``)."""
+    if rows == 1:
+        return PURCHASE_UPDATE_WITH_AUDIT
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    types = PURCHASE_UPDATE_WITH_AUDIT.parameters
+    names = ("b_id", "b_version", *PURCHASE_MUTABLE, *(f"a_{name}" for name in AUDIT_COLUMNS))
+    compiled = {name: types[name].compile(dialect=dialect) for name in names}
+    values = ", ".join(
+        "(" + ", ".join(f"CAST(:{name}_{row} AS {compiled[name]})" for name in names) + ")"
+        for row in range(rows)
+    )
+    assignments = ", ".join(f"{name} = v.{name}" for name in PURCHASE_MUTABLE)
+    audit = ", ".join(f"v.a_{name}" for name in AUDIT_COLUMNS)
+    sql = (
+        f"WITH v ({', '.join(names)}) AS (VALUES {values}), "  # noqa: S608 - our own names
+        f"updated AS (UPDATE {purchases.name} SET {assignments}, "
+        f"version = {purchases.name}.version + 1 FROM v "
+        f"WHERE {purchases.name}.id = v.b_id AND {purchases.name}.version = v.b_version "
+        f"RETURNING {purchases.name}.id) "
+        f"INSERT INTO {purchase_audit.name} (purchase_id, {', '.join(AUDIT_COLUMNS)}) "
+        f"SELECT v.b_id, {audit} FROM v JOIN updated ON updated.id = v.b_id"
+    )
+    parameters = {f"{name}_{row}": types[name] for row in range(rows) for name in names}
+    return FixedStatement(sql, parameters)
+
 
 REFUND_MUTABLE = ("status", "gateway_reference", "failure_message", "updated_at", "reason")
 REFUND_UPDATE = update_by_id(refunds, REFUND_MUTABLE)

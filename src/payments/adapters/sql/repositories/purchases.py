@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from payments.adapters.sql.statements import (
     PURCHASE_MUTABLE,
     PURCHASE_UPDATE,
     PURCHASE_UPDATE_WITH_AUDIT,
+    purchase_updates_with_audit,
 )
 from payments.adapters.sql.tables import purchase_audit, purchases
 from payments.domain.errors import ConflictError
@@ -134,9 +135,20 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
             if written != 1:
                 raise ConflictError(f"Purchase {purchase.id!r} changed since it was read.")
 
-        if purchase.id in self._locked:
-            # Its row is locked by this transaction: the version cannot move, so the UPDATE
-            # goes with the next statement or the commit (the checks run before the commit).
+        if purchase.id in self._locked and with_audit:
+            # Its row is locked by this transaction: the version cannot move, so the UPDATE is
+            # held and written with those of the other purchases of the transaction (a batch of
+            # notifications), before the next statement that needs an answer or the commit.
+            direct.hold(
+                self._connection,
+                purchase_updates_with_audit,
+                [row],
+                purchase_updates_with_audit,
+                refused=refused,
+                check=_all_updated,
+                distinct="b_id",
+            )
+        elif purchase.id in self._locked:
             expect = direct.Expectation(counted, refused)
             direct.execute_later(self._connection, statement, row, expect)
         else:
@@ -189,6 +201,13 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
             .order_by(purchase_audit.c.id)
         )
         return [audit_from_row(row) for row in self._all(query)]
+
+
+def _all_updated(written: int, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The check of held purchase UPDATEs: each one matched its version."""
+    if written != len(rows):
+        ids = ", ".join(repr(row["b_id"]) for row in rows)
+        raise ConflictError(f"Purchases {ids}: one changed since it was read.")
 
 
 def _open(updated_before: datetime, limit: int) -> Select[Any]:
