@@ -6,6 +6,10 @@ no load generator and no other request in flight, the figures move little betwee
 shared machine: use them to compare a change before and after, then confirm with
 ``webhooks.py``. The round trips of one webhook are counted from libpq's protocol trace.
 ``.venv/bin/python benchmarks/cpu_per_webhook.py [--purchases N] [--rounds R] [--trace]``.
+
+``--batch N`` measures the group commit's part alone: no HTTP, each delivery verified by the
+notification use case, then settled N at a time (``settle_all``), as N deliveries that arrive
+together in one process are (``--trace`` then shows one batch's round trips).
 """
 
 from __future__ import annotations
@@ -45,6 +49,21 @@ def _post_all(
             raise SystemExit(f"unexpected answer {answer.status}: {answer.text}")
 
 
+def _settle_all(
+    notifications: Any, deliveries: Sequence[SignedDelivery], expected: str, size: int
+) -> None:
+    """Verify each delivery, then settle them ``size`` at a time (one group commit each)."""
+    for start in range(0, len(deliveries), size):
+        batch = [
+            notifications.verify("stripe", delivery.headers(), delivery.body)
+            for delivery in deliveries[start : start + size]
+        ]
+        for outcome in notifications.settle_all(batch):
+            status = getattr(outcome, "status", outcome)
+            if str(status) != expected:
+                raise SystemExit(f"unexpected outcome {outcome!r}")
+
+
 def _measure(
     post: Callable[[], None], backends: Callable[[], list[int]], count: int
 ) -> tuple[float, float]:
@@ -58,15 +77,13 @@ def _measure(
     return own / count * 1000, database / count * 1000
 
 
-def _round_trips(
-    client: falcon.testing.TestClient, engine: Engine, delivery: SignedDelivery, show: bool
-) -> int:
-    """Messages that wait for the server (Sync, simple Query) while one webhook is served."""
+def _round_trips(serve: Callable[[], None], engine: Engine, show: bool) -> int:
+    """Messages that wait for the server (Sync, simple Query) while ``serve`` runs."""
     pooled = list(engine.pool._pool.queue)  # type: ignore[attr-defined]
     with tempfile.TemporaryFile("w+") as trace:
         for record in pooled:
             record.dbapi_connection.pgconn.trace(trace.fileno())
-        client.simulate_post(WEBHOOK_PATH, body=delivery.body, headers=delivery.headers())
+        serve()
         for record in pooled:
             record.dbapi_connection.pgconn.untrace()
         trace.seek(0)
@@ -115,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds (fresh purchases each)")
     parser.add_argument("--trace", action="store_true", help="print one webhook's round trips")
     parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="settle N deliveries per transaction, without HTTP (0: each posted over WSGI)",
+    )
+    parser.add_argument(
         "--app",
         choices=("payments", "reference"),
         default="payments",
@@ -128,20 +151,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             env = {**service_env(database_url), "PAYMENTS_PUBLIC_BASE_URL": "http://127.0.0.1"}
             served: Any = None
+            notifications: Any = None
             if args.app == "payments":
                 container = build_container(Settings.from_env(env))
                 client = falcon.testing.TestClient(container.wsgi_app())
                 served = container.engine()
+                notifications = container.notifications()
             else:
                 os.environ.update(env)  # the reference handler reads its settings from there
                 import reference_handler  # noqa: PLC0415 (reads its settings at import)
 
                 client = falcon.testing.TestClient(reference_handler.create_app())
             client.simulate_get("/ready")  # the first request connects
+
+            def post(deliveries: Sequence[SignedDelivery], expected: str) -> None:
+                if args.batch:
+                    _settle_all(notifications, deliveries, expected, args.batch)
+                else:
+                    _post_all(client, deliveries, expected)
+
             seeded = seed_processing_purchases(engine, args.purchases * args.rounds + 1)
             *events, warm_up = build_events(seeded)
             # Connects (the reference handler on its first webhook) and warms the caches.
-            _post_all(client, sign([warm_up], WEBHOOK_SECRET), "processed")
+            post(sign([warm_up], WEBHOOK_SECRET), "processed")
             firsts: list[tuple[float, float]] = []
             duplicates: list[tuple[float, float]] = []
             trips = (0, 0)
@@ -151,31 +183,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             for round_ in range(args.rounds):
                 batch = events[round_ * args.purchases : (round_ + 1) * args.purchases]
-                *deliveries, last = sign(batch, WEBHOOK_SECRET)
+                traced = max(args.batch, 1)  # one webhook, or one batch, traced
+                signed = sign(batch, WEBHOOK_SECRET)
+                deliveries, last = signed[:-traced], signed[-traced:]
                 again = sign(batch[: max(1, args.purchases // 2)], WEBHOOK_SECRET)
                 firsts.append(
                     _measure(
-                        lambda d=deliveries: _post_all(client, d, "processed"),
+                        lambda d=deliveries: post(d, "processed"),
                         backends,
                         len(deliveries),
                     )
                 )
                 show = args.trace and round_ == 0
                 if served is None:
-                    _post_all(client, [last], "processed")
+                    post(last, "processed")
                     first_trips = 0
                 else:
-                    first_trips = _round_trips(client, served, last, show)
+                    first_trips = _round_trips(lambda t=last: post(t, "processed"), served, show)
                 duplicates.append(
-                    _measure(
-                        lambda a=again: _post_all(client, a, "duplicate"), backends, len(again)
-                    )
+                    _measure(lambda a=again: post(a, "duplicate"), backends, len(again))
                 )
                 if served is None:
-                    _post_all(client, again[:1], "duplicate")
+                    post(again[:traced], "duplicate")
                     trips = (0, 0)
                 else:
-                    trips = (first_trips, _round_trips(client, served, again[0], show))
+                    repeated = again[:traced]
+                    trips = (
+                        first_trips,
+                        _round_trips(lambda r=repeated: post(r, "duplicate"), served, show),
+                    )
             if served is not None:
                 served.dispose()
             check = check_settled_once if args.app == "payments" else check_reference_settled
@@ -191,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{title:<16} ours min {min(ours):.3f} median {statistics.median(ours):.3f} ms, "
             f"PostgreSQL min {min(database):.3f} median {statistics.median(database):.3f} ms, "
-            f"{waits} round trips"
+            f"{waits} round trips" + (f" per batch of {args.batch}" if args.batch else "")
         )
     for check in failed:
         print(f"FAIL {check.name}: {check.detail}", file=sys.stderr)
