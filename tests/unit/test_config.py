@@ -96,6 +96,8 @@ def test_live_mode_checks_each_rotating_webhook_secret() -> None:
         ({"PAYMENTS_ROUTING": "CO wompi"}, "PAYMENTS_ROUTING"),
         ({"PAYMENTS_IDEMPOTENCY_TTL_HOURS": "soon"}, "PAYMENTS_IDEMPOTENCY_TTL_HOURS"),
         ({"PAYMENTS_PAYMENT_WINDOW_HOURS": "0"}, "PAYMENTS_PAYMENT_WINDOW_HOURS"),
+        ({"PAYMENTS_NOTIFICATION_BATCH": "0"}, "PAYMENTS_NOTIFICATION_BATCH"),
+        ({"PAYMENTS_NOTIFICATION_BATCH": "many"}, "PAYMENTS_NOTIFICATION_BATCH"),
         ({"PAYMENTS_LOG_FORMAT": "xml"}, "PAYMENTS_LOG_FORMAT"),
     ],
 )
@@ -306,3 +308,8 @@ def test_a_malformed_database_or_redis_url_names_the_variable_never_its_password
 )
 def test_well_formed_database_urls_start(url: str) -> None:
     assert Settings.from_env({"PAYMENTS_DATABASE_URL": url}).database_url == url
+
+
+def test_the_notification_batch_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).notification_batch == 32
+    assert Settings.from_env({"PAYMENTS_NOTIFICATION_BATCH": "1"}).notification_batch == 1
