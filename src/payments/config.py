@@ -67,6 +67,9 @@ METRICS_MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 """prometheus-client's own variable: the directory of a multiprocess server's metric files."""
 
 
+NOTIFICATION_MODES = ("apply", "ingest")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service reads from its environment (DESIGN §7)."""
@@ -110,10 +113,18 @@ class Settings:
     notification_batch: int = 32
     """``PAYMENTS_NOTIFICATION_BATCH``: the most provider notifications one process applies in
     one transaction when they arrive together (group commit, decision 0041); 1 turns it off."""
+    notification_mode: str = "apply"
+    """``PAYMENTS_NOTIFICATION_MODE``: ``apply`` (each delivery is applied before it is answered)
+    or ``ingest`` (stored and answered; ``payments worker`` applies it, decision 0042)."""
 
     @property
     def sandbox(self) -> bool:
         return self.mode == "sandbox"
+
+    @property
+    def ingest_notifications(self) -> bool:
+        """Whether deliveries are stored and answered, and applied by the worker."""
+        return self.notification_mode == "ingest"
 
     @property
     def gateways(self) -> frozenset[str]:
@@ -213,7 +224,15 @@ class Settings:
                 get, "GUEST_CHECKOUTS_PER_EMAIL_HOUR", "5", "checkouts"
             ),
             notification_batch=whole_number(get, "NOTIFICATION_BATCH", "32", "notifications"),
+            notification_mode=_notification_mode(get("NOTIFICATION_MODE", "apply")),
         )
+
+
+def _notification_mode(text: str | None) -> str:
+    mode = (text or "apply").strip().lower()
+    if mode not in NOTIFICATION_MODES:
+        raise ConfigurationError("PAYMENTS_NOTIFICATION_MODE must be 'apply' or 'ingest'.")
+    return mode
 
 
 def configured_gateways(

@@ -46,6 +46,7 @@ from payments.domain.services.dossier import PurchaseDossiers
 from payments.domain.services.guest_checkout import GuestCheckoutGate, GuestCheckoutLimits
 from payments.domain.services.idempotency import IdempotencyService
 from payments.domain.services.inbox import InboxReview
+from payments.domain.services.inbox_applier import InboxApplier
 from payments.domain.services.invoicing import InvoiceService
 from payments.domain.services.notifications import NotificationService
 from payments.domain.services.outbox_relay import EventRelay, OutboxBacklog
@@ -184,8 +185,12 @@ class Container(containers.DeclarativeContainer):
     )
     accounts = providers.Singleton(AccountService, unit_of_work.provider, clock, ids)
     notifications = providers.Singleton(
-        NotificationService, gateway_wiring, batch=settings.provided.notification_batch
+        NotificationService,
+        gateway_wiring,
+        batch=settings.provided.notification_batch,
+        ingest=settings.provided.ingest_notifications,
     )
+    inbox_applier = providers.Singleton(InboxApplier, notifications)
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)
     dossiers = providers.Singleton(PurchaseDossiers, unit_of_work.provider)
     cash_vouchers = providers.Singleton(

@@ -98,6 +98,7 @@ def test_live_mode_checks_each_rotating_webhook_secret() -> None:
         ({"PAYMENTS_PAYMENT_WINDOW_HOURS": "0"}, "PAYMENTS_PAYMENT_WINDOW_HOURS"),
         ({"PAYMENTS_NOTIFICATION_BATCH": "0"}, "PAYMENTS_NOTIFICATION_BATCH"),
         ({"PAYMENTS_NOTIFICATION_BATCH": "many"}, "PAYMENTS_NOTIFICATION_BATCH"),
+        ({"PAYMENTS_NOTIFICATION_MODE": "later"}, "PAYMENTS_NOTIFICATION_MODE"),
         ({"PAYMENTS_LOG_FORMAT": "xml"}, "PAYMENTS_LOG_FORMAT"),
     ],
 )
@@ -313,3 +314,8 @@ def test_well_formed_database_urls_start(url: str) -> None:
 def test_the_notification_batch_is_read_from_the_environment() -> None:
     assert Settings.from_env({}).notification_batch == 32
     assert Settings.from_env({"PAYMENTS_NOTIFICATION_BATCH": "1"}).notification_batch == 1
+
+
+def test_notifications_are_applied_on_arrival_unless_ingest_mode_is_asked_for() -> None:
+    assert not Settings.from_env({}).ingest_notifications
+    assert Settings.from_env({"PAYMENTS_NOTIFICATION_MODE": "Ingest"}).ingest_notifications

@@ -290,6 +290,16 @@ class InboxRepository(abc.ABC):
     def save(self, message: InboxMessage) -> None:
         """Persist the message's status, attempts and errors."""
 
+    def save_all(self, messages: Sequence[InboxMessage]) -> None:
+        """``save`` each message (distinct), in one statement where the store can."""
+        for message in messages:
+            self.save(message)
+
+    @abc.abstractmethod
+    def claim_received(self, limit: int) -> builtins.list[InboxMessage]:
+        """Messages stored to be applied (``received``), oldest first, locked until the unit of
+        work ends so that no other worker takes them meanwhile."""
+
     @abc.abstractmethod
     def claim_due(self, now: datetime, limit: int) -> builtins.list[InboxMessage]:
         """Failed messages whose retry time has come, locked so no other worker takes them."""

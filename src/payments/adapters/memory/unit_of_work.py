@@ -304,6 +304,11 @@ class _Inbox(Bound, InboxRepository):
             claimed.append(deep_copy(leased))
         return claimed
 
+    def claim_received(self, limit: int) -> builtins.list[InboxMessage]:
+        received = (m for m in self._t.inbox.values() if m.status is InboxStatus.RECEIVED)
+        oldest = sorted(received, key=lambda m: (m.received_at, m.id))[:limit]
+        return [deep_copy(message) for message in oldest]
+
     def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[InboxMessage]:
         items = sorted(self._t.inbox.values(), key=lambda m: (m.received_at, m.id), reverse=True)
         return [deep_copy(m) for m in items if status is None or m.status.value == status][:limit]

@@ -182,14 +182,8 @@ def purchase_updates_with_audit(rows: int) -> FixedStatement:
     ``PURCHASE_UPDATE_WITH_AUDIT`` itself (parameters named as for ``insert``: see ``Build``)."""
     if rows == 1:
         return PURCHASE_UPDATE_WITH_AUDIT
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    types = PURCHASE_UPDATE_WITH_AUDIT.parameters
     names = ("b_id", "b_version", *PURCHASE_MUTABLE, *(f"a_{name}" for name in AUDIT_COLUMNS))
-    compiled = {name: types[name].compile(dialect=dialect) for name in names}
-    values = ", ".join(
-        "(" + ", ".join(f"CAST(:{name}_{row} AS {compiled[name]})" for name in names) + ")"
-        for row in range(rows)
-    )
+    values, parameters = _typed_values(PURCHASE_UPDATE_WITH_AUDIT.parameters, names, rows)
     assignments = ", ".join(f"{name} = v.{name}" for name in PURCHASE_MUTABLE)
     audit = ", ".join(f"v.a_{name}" for name in AUDIT_COLUMNS)
     sql = (
@@ -201,7 +195,6 @@ def purchase_updates_with_audit(rows: int) -> FixedStatement:
         f"INSERT INTO {purchase_audit.name} (purchase_id, {', '.join(AUDIT_COLUMNS)}) "
         f"SELECT v.b_id, {audit} FROM v JOIN updated ON updated.id = v.b_id"
     )
-    parameters = {f"{name}_{row}": types[name] for row in range(rows) for name in names}
     return FixedStatement(sql, parameters)
 
 
@@ -217,3 +210,41 @@ INBOX_MUTABLE = (
     "event_type",
 )
 INBOX_UPDATE = update_by_id(webhook_inbox, INBOX_MUTABLE)
+
+
+@functools.cache
+def inbox_updates(rows: int) -> FixedStatement:
+    """``INBOX_UPDATE`` for ``rows`` messages (distinct) in one statement: their values as a
+    typed ``VALUES`` list joined to the UPDATE; it counts the messages updated. One row:
+    ``INBOX_UPDATE`` itself (parameters named as for ``insert``: see ``Build``)."""
+    if rows == 1:
+        return INBOX_UPDATE
+    return _updates_from_values(webhook_inbox, INBOX_UPDATE.parameters, INBOX_MUTABLE, rows)
+
+
+def _typed_values(
+    types: Mapping[str, TypeEngine[Any]], names: Sequence[str], rows: int
+) -> tuple[str, dict[str, TypeEngine[Any]]]:
+    """A PostgreSQL ``VALUES`` list of ``rows`` rows of ``names``, each value cast to its type
+    (a parameter's type cannot be inferred there), and the parameters it names."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    compiled = {name: types[name].compile(dialect=dialect) for name in names}
+    values = ", ".join(
+        "(" + ", ".join(f"CAST(:{name}_{row} AS {compiled[name]})" for name in names) + ")"
+        for row in range(rows)
+    )
+    return values, {f"{name}_{row}": types[name] for row in range(rows) for name in names}
+
+
+def _updates_from_values(
+    table: Table, types: Mapping[str, TypeEngine[Any]], columns: Sequence[str], rows: int
+) -> FixedStatement:
+    """``UPDATE table SET column = v.column, ... FROM (VALUES ...) v WHERE id = v.b_id``."""
+    names = ("b_id", *columns)
+    values, parameters = _typed_values(types, names, rows)
+    assignments = ", ".join(f"{name} = v.{name}" for name in columns)
+    sql = (
+        f"UPDATE {table.name} SET {assignments} "  # noqa: S608 - our own names
+        f"FROM (VALUES {values}) AS v ({', '.join(names)}) WHERE {table.name}.id = v.b_id"
+    )
+    return FixedStatement(sql, parameters)

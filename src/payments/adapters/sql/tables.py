@@ -161,6 +161,13 @@ webhook_inbox = entity(
     UniqueConstraint("provider", "event_id"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "received_at", "id"),
+    Index(  # what the worker applies next, oldest first (decision 0042)
+        "ix_webhook_inbox_received",
+        "received_at",
+        "id",
+        postgresql_where=text("status = 'received'"),
+        sqlite_where=text("status = 'received'"),
+    ),
 )
 
 efecty_vouchers = Table(

@@ -39,14 +39,16 @@ _INBOX_STATUS = {
 class Delivery(StrEnum):
     """What became of one delivered notification: ``processed``, ``duplicate`` (this event id
     was already stored, or it changed nothing), ``ignored`` (genuine but not about anything of
-    ours, or stale), ``conflict`` (stored for an operator: it disagrees with our records) or
-    ``queued`` (stored; processing failed and will be retried)."""
+    ours, or stale), ``conflict`` (stored for an operator: it disagrees with our records),
+    ``queued`` (stored; processing failed and will be retried) or ``received`` (stored, to be
+    applied by the worker: ingest mode, decision 0042)."""
 
     PROCESSED = "processed"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     CONFLICT = "conflict"
     QUEUED = "queued"
+    RECEIVED = "received"
 
 
 _DELIVERY = {
@@ -85,11 +87,18 @@ class NotificationService(GatewayUseCase):
     process share one transaction and one commit per batch of at most ``batch`` deliveries
     (``GroupCommit``; decision 0041). Every delivery is still answered only after its outcome
     is committed. ``batch=1`` applies each delivery in a transaction of its own.
+
+    With ``ingest``, deliveries are only stored (``store_all``: still together, and committed
+    before the answer) and answered ``received``; the worker applies them (``InboxApplier``;
+    decision 0042).
     """
 
-    def __init__(self, wiring: GatewayWiring, *, batch: int = DEFAULT_BATCH) -> None:
+    def __init__(
+        self, wiring: GatewayWiring, *, batch: int = DEFAULT_BATCH, ingest: bool = False
+    ) -> None:
         super().__init__(wiring)
-        self._group: GroupCommit[Verified, Receipt] = GroupCommit(self.settle_all, batch)
+        run = self.store_all if ingest else self.settle_all
+        self._group: GroupCommit[Verified, Receipt] = GroupCommit(run, batch)
 
     def receive(self, provider: str, headers: Mapping[str, str], body: bytes) -> Receipt:
         """Verify one delivery, then apply and store it (with the deliveries that arrived at
@@ -137,6 +146,27 @@ class NotificationService(GatewayUseCase):
             except StorageUnavailableError as error:
                 outcomes.append(error)
         return outcomes
+
+    def store_all(self, batch: Sequence[Verified]) -> list[Receipt | BaseException]:
+        """Store verified deliveries to be applied later, in one transaction: a receipt each,
+        ``received`` or ``duplicate`` (its (provider, event id) is stored already). When some
+        but not all were stored already, each is stored alone to tell which. A delivery that
+        cannot be stored gets ``StorageUnavailableError`` (the provider sends it again)."""
+        try:
+            with self._uow() as uow:
+                stored = uow.inbox.add_all([verified.message for verified in batch])
+                if stored == len(batch):
+                    uow.commit()
+        except Exception as error:
+            log.exception("%d notifications could not be stored", len(batch))
+            failure = StorageUnavailableError("The notification could not be stored.")
+            failure.__cause__ = error
+            return [failure] * len(batch)
+        if stored == len(batch):
+            return [Receipt(Delivery.RECEIVED, v.message.id, None) for v in batch]
+        if stored == 0:
+            return [Receipt(Delivery.DUPLICATE, None, None) for _ in batch]
+        return [outcome for verified in batch for outcome in self.store_all([verified])]
 
     def _settle_together(self, batch: Sequence[Verified]) -> list[Receipt] | None:
         """``batch`` in one transaction, or None when it must be settled one by one."""
@@ -312,6 +342,25 @@ def record_notifications(
     duplicates); None when some were (rolled back too: the caller settles each alone, which
     tells the duplicates apart).
     """
+    settled = apply_all(uow, batch, now=now, ids=ids, invoicing=invoicing)
+    stored = uow.inbox.add_all([verified.message for verified in batch])
+    if stored == len(batch):
+        return settled
+    uow.rollback()
+    return [] if stored == 0 else None
+
+
+def apply_all(
+    uow: UnitOfWork,
+    batch: Sequence[Verified],
+    *,
+    now: datetime,
+    ids: IdGenerator,
+    invoicing: InvoicePolicy,
+) -> list[Settled]:
+    """Apply every notification of ``batch`` in turn in ``uow`` and settle its message with the
+    outcome (not stored: the caller stores or saves them). The purchases they name are locked
+    first, all at once (``lock_by_gateway_references``)."""
     wanted: dict[str, list[str]] = {}
     for verified in batch:
         payment = verified.notification.payment
@@ -326,11 +375,7 @@ def record_notifications(
         )
         verified.message.settle(_INBOX_STATUS[outcome.result], now, outcome.purchase_id)
         settled.append(outcome)
-    stored = uow.inbox.add_all([verified.message for verified in batch])
-    if stored == len(batch):
-        return settled
-    uow.rollback()
-    return [] if stored == 0 else None
+    return settled
 
 
 def apply_notification(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from prometheus_client import start_http_server
 from payments.adapters.metrics import ServiceMetrics
 from payments.config import Settings
 from payments.containers import Container
+from payments.domain.services.inbox_applier import DEFAULT_CLAIM, InboxApplier
 from payments.domain.services.outbox_relay import EventRelay
 from payments.domain.services.purchases import PurchaseService, ReconcileReport
 from payments.domain.services.use_case import Progress
@@ -84,6 +86,10 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
     def retry_notifications() -> Mapping[str, int]:
         return {"retried": sum(notifications.retry_due().values())}
 
+    def apply_received() -> Mapping[str, int]:
+        # ingest mode's stored deliveries (decision 0042); in apply mode there are none
+        return {"applied": sum(drain_received(container.inbox_applier()))}
+
     def forget_keys() -> Mapping[str, int]:
         idempotency.purge_expired()
         return {}
@@ -109,6 +115,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
     return [
         *publishing,
         WorkerJob("retrying unanswered refunds", resend_refunds),
+        WorkerJob("applying received notifications", apply_received),
         WorkerJob("retrying notifications", retry_notifications),
         WorkerJob("forgetting expired idempotency keys", forget_keys),
         WorkerJob("expiring unpaid Efecty vouchers", cash_vouchers.expire_due),
@@ -144,6 +151,30 @@ def run_round(jobs: Sequence[WorkerJob], metrics: ServiceMetrics | None = None) 
     return done
 
 
+def drain_received(applier: InboxApplier) -> Iterator[int]:
+    """Apply received notifications batch after batch while full batches come: how many each
+    batch applied."""
+    while True:
+        applied = sum(applier.apply_received().values())
+        yield applied
+        if applied < DEFAULT_CLAIM:
+            return
+
+
+def _apply_received_until(applier: InboxApplier, stop: threading.Event, idle: float) -> None:
+    """Ingest mode: apply received notifications as they come, until ``stop`` (a batch as soon
+    as the one before ends; ``idle`` seconds between looks when there was nothing)."""
+    while not stop.is_set():
+        try:
+            applied = sum(drain_received(applier))
+        except Exception:
+            log.exception("worker: applying received notifications failed; trying again")
+            stop.wait(1.0)
+            continue
+        if not applied:
+            stop.wait(idle)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = load_settings()
     container = open_container(settings)
@@ -154,6 +185,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
         # told otherwise: a scrape target beside the API's /metrics.
         start_http_server(args.metrics_port, args.metrics_address, registry=metrics.registry)
     rounds = 0
+    stop = threading.Event()
+    applier: threading.Thread | None = None
+    if settings.ingest_notifications:
+        applier = threading.Thread(
+            target=_apply_received_until,
+            args=(container.inbox_applier(), stop, args.apply_interval),
+            name="applying received notifications",
+            daemon=True,
+        )
+        applier.start()
     try:
         while args.rounds == 0 or rounds < args.rounds:
             rounds += 1
@@ -161,6 +202,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
             if args.rounds == 0 or rounds < args.rounds:
                 time.sleep(args.interval)
     finally:
+        stop.set()
+        if applier is not None:
+            applier.join()
         relay = container.event_relay()
         if relay is not None:
             relay.close()
@@ -194,6 +238,12 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--metrics-port", type=int, default=0, help="serve Prometheus metrics on this port"
     )
     worker.add_argument("--metrics-address", default="127.0.0.1")
+    worker.add_argument(
+        "--apply-interval",
+        type=float,
+        default=0.05,
+        help="ingest mode: seconds between looks for received notifications when none came",
+    )
     worker.set_defaults(func=cmd_worker)
 
     reconcile = commands.add_parser("reconcile", help="settle or expire stuck purchases once")

@@ -204,6 +204,7 @@ WEBHOOK_ANSWERS: dict[Delivery, WebhookAnswer] = {
     Delivery.IGNORED: "ignored",
     Delivery.CONFLICT: "conflict",
     Delivery.QUEUED: "queued",
+    Delivery.RECEIVED: "received",
 }
 
 

@@ -20,7 +20,7 @@ SignedAmount = Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?(?![\s\S])")]
 
 
 SyncAnswer = Literal["processed", "duplicate", "ignored", "conflict"]
-WebhookAnswer = Literal["processed", "duplicate", "ignored", "conflict", "queued"]
+WebhookAnswer = Literal["processed", "duplicate", "ignored", "conflict", "queued", "received"]
 
 
 class Health(Struct, frozen=True):

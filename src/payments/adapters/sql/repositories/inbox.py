@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import inbox_from_row, inbox_to_row
 from payments.adapters.sql.repositories.base import SqlRepository
-from payments.adapters.sql.statements import INBOX_MUTABLE, INBOX_UPDATE, insert
+from payments.adapters.sql.statements import INBOX_MUTABLE, INBOX_UPDATE, inbox_updates, insert
 from payments.adapters.sql.tables import webhook_inbox
 from payments.domain.errors import ConflictError
 from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
@@ -55,6 +56,37 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
         if direct.execute(self._connection, INBOX_UPDATE, row) != 1:
             raise ConflictError(f"Inbox message {message.id!r} was never added.")
 
+    def save_all(self, messages: Sequence[InboxMessage]) -> None:
+        """``save`` every message; on PostgreSQL held and written together with the others of
+        the transaction (``inbox_updates``), checked before the commit."""
+        rows = []
+        for message in messages:
+            full = inbox_to_row(message)
+            row = {name: full[name] for name in INBOX_MUTABLE}
+            row["b_id"] = message.id
+            rows.append(row)
+        direct.hold(
+            self._connection,
+            inbox_updates,
+            rows,
+            inbox_updates,
+            check=_all_saved,
+            distinct="b_id",
+        )
+
+    def claim_received(self, limit: int) -> builtins.list[InboxMessage]:
+        """Messages stored to be applied, oldest first; on PostgreSQL taken ``FOR UPDATE SKIP
+        LOCKED`` (workers applying at once take disjoint messages) and held to the commit."""
+        query = (
+            select(webhook_inbox)
+            .where(webhook_inbox.c.status == InboxStatus.RECEIVED.value)
+            .order_by(webhook_inbox.c.received_at, webhook_inbox.c.id)
+            .limit(limit)
+        )
+        if self._row_locks:
+            query = query.with_for_update(skip_locked=True)
+        return [inbox_from_row(row) for row in self._all(query)]
+
     def claim_due(self, now: datetime, limit: int) -> builtins.list[InboxMessage]:
         """Failed messages due by ``now``, oldest due first, leased for 5 minutes.
 
@@ -95,3 +127,9 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
             .order_by(webhook_inbox.c.received_at, webhook_inbox.c.id)
         )
         return [inbox_from_row(row) for row in self._all(query)]
+
+
+def _all_saved(written: int, rows: Sequence[Mapping[str, Any]]) -> None:
+    if written != len(rows):
+        ids = ", ".join(repr(row["b_id"]) for row in rows)
+        raise ConflictError(f"Inbox messages {ids}: one was never added.")
