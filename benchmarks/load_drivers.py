@@ -108,7 +108,7 @@ def run_wrk(
     unanswered = data["assigned"] - data["answered"]
     if unanswered:
         errors["unanswered"] = unanswered
-    kinds = ("processed", "created", "duplicate", "other")
+    kinds = ("processed", "received", "created", "duplicate", "other")
     answers = {name: data[name] for name in kinds if data[name]}
     return LoadResult(
         driver=f"wrk ({threads} threads, {connections} connections)",
@@ -175,7 +175,8 @@ def run_python(
                 count(errors, f"HTTP {answer.status}")
                 continue
             status = json.loads(body).get("status")
-            count(answers, status if status in ("processed", "duplicate") else "other")
+            known = ("processed", "received", "duplicate")
+            count(answers, status if status in known else "other")
         connection.close()
         with lock:
             latencies.extend(mine)

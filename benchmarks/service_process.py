@@ -23,6 +23,12 @@ START_TIMEOUT_SECONDS = 30
 class Service:
     base_url: str
     process: subprocess.Popen[bytes]
+    applier: subprocess.Popen[bytes] | None = None
+    """``payments worker`` beside the API in ingest mode: it books what the API stored."""
+
+    def service_pids(self) -> list[int]:
+        """The processes whose CPU is the service's: the workers, and the applier if any."""
+        return self.worker_pids() + ([self.applier.pid] if self.applier is not None else [])
 
     def worker_pids(self) -> list[int]:
         """The gunicorn workers: the master's children."""
@@ -91,11 +97,20 @@ def gunicorn_service(
     ]
     full_env = {**os.environ, **env, "PAYMENTS_PUBLIC_BASE_URL": base_url}
     process = subprocess.Popen(command, env=full_env)
-    service = Service(base_url, process)
+    applier = None
+    if env.get("PAYMENTS_NOTIFICATION_MODE") == "ingest":
+        worker = [sys.executable, "-m", "payments.entrypoints.cli", "worker"]
+        # It logs what the workers do, no more: gunicorn run bare leaves their logging unset.
+        quiet = {**full_env, "PAYMENTS_LOG_LEVEL": "warning"}
+        applier = subprocess.Popen([*worker, "--apply-interval", "0.005"], env=quiet)
+    service = Service(base_url, process, applier)
     try:
         _wait_until_ready(service, workers)
         yield service
     finally:
+        if applier is not None:
+            applier.send_signal(signal.SIGTERM)
+            applier.wait(timeout=30)
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)

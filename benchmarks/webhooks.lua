@@ -3,7 +3,8 @@
 -- Usage: wrk -t T -c C -s webhooks.lua URL -- <requests file> <T> <path> <done dir>
 -- The file holds "<body length> <header count>\n", that many "Name: value\n" lines, then the
 -- body (signed_events.write_for_wrk): signed webhooks, or checkouts with their own headers.
--- A webhook answer counts by its "status" (processed, duplicate, other), a 201 as created.
+-- A webhook answer counts by its "status" (processed, received, duplicate, other), a 201 as
+-- created.
 -- Thread i of T takes records i, i+T, i+2T, ... so every record is posted once in all.
 --
 -- wrk must always send something: once a thread's records run out, its idle connections send
@@ -67,6 +68,7 @@ function init(args)
   first_us = 0
   last_us = 0
   processed = 0
+  received = 0
   created = 0
   duplicate = 0
   other = 0
@@ -110,6 +112,8 @@ function response(status, headers, body)
     failed = failed + 1
   elseif answer == "processed" then
     processed = processed + 1
+  elseif answer == "received" then
+    received = received + 1
   elseif answer == "duplicate" then
     duplicate = duplicate + 1
   else
@@ -124,8 +128,8 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local totals = { assigned = 0, answered = 0, probes = 0, processed = 0, created = 0,
-                   duplicate = 0, other = 0, failed = 0 }
+  local totals = { assigned = 0, answered = 0, probes = 0, processed = 0, received = 0,
+                   created = 0, duplicate = 0, other = 0, failed = 0 }
   local first, last = nil, 0
   for _, thread in ipairs(threads) do
     for name, _ in pairs(totals) do
@@ -146,12 +150,14 @@ function done(summary, latency, requests)
   io.write(string.format(
     'BENCH_RESULT {"duration_us": %d, "first_us": %d, "last_us": %d, "requests": %d, ' ..
     '"assigned": %d, "answered": %d, ' ..
-    '"probes": %d, "processed": %d, "created": %d, "duplicate": %d, "other": %d, "failed": %d, ' ..
+    '"probes": %d, "processed": %d, "received": %d, "created": %d, "duplicate": %d, ' ..
+    '"other": %d, "failed": %d, ' ..
     '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
     '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
     math.floor(elapsed), math.floor(first or 0), math.floor(last), summary.requests,
     totals.assigned, totals.answered, totals.probes,
-    totals.processed, totals.created, totals.duplicate, totals.other, totals.failed,
+    totals.processed, totals.received, totals.created, totals.duplicate, totals.other,
+    totals.failed,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
 end

@@ -61,6 +61,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-db", action="store_true", help="keep the databases afterwards")
     parser.add_argument(
+        "--notifications",
+        choices=("ingest", "apply"),
+        default="ingest",
+        help="the service's PAYMENTS_NOTIFICATION_MODE: ingest (stored, answered, booked by "
+        "payments worker beside it) or apply (booked before the answer)",
+    )
+    parser.add_argument(
         "--memory",
         action="store_true",
         help="instead: one API worker's RSS over 100,000 applied webhooks (memory.py)",

@@ -68,6 +68,7 @@ METRICS_MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 NOTIFICATION_MODES = ("apply", "ingest")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class Settings:
     payment_window: timedelta
     log_format: str
     redis_url: str | None
+    log_level: str = "INFO"
+    """``PAYMENTS_LOG_LEVEL``: the least severe log records written (``debug`` ... ``error``)."""
     internal_base_url: str | None = None
     """Where this process reaches its own endpoints (sandbox simulators and webhooks), when
     that is not ``public_base_url``: ``payments serve`` points it at a private loopback port."""
@@ -186,6 +189,11 @@ class Settings:
         log_format = (get("LOG_FORMAT", "console") or "console").lower()
         if log_format not in ("json", "console"):
             raise ConfigurationError("PAYMENTS_LOG_FORMAT must be 'json' or 'console'.")
+        log_level = (get("LOG_LEVEL", "info") or "info").strip().upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigurationError(
+                "PAYMENTS_LOG_LEVEL must be one of " + ", ".join(LOG_LEVELS).lower() + "."
+            )
         database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL) or DEFAULT_DATABASE_URL
         _check_database_url(database_url)
         redis_url = get("REDIS_URL")
@@ -213,6 +221,7 @@ class Settings:
                 hours=whole_number(get, "PAYMENT_WINDOW_HOURS", "24", "hours")
             ),
             log_format=log_format,
+            log_level=log_level,
             redis_url=redis_url,
             trust_forwarded_for=flag(get, "TRUST_FORWARDED_FOR"),
             metrics_token=get("METRICS_TOKEN"),

@@ -99,6 +99,7 @@ def test_live_mode_checks_each_rotating_webhook_secret() -> None:
         ({"PAYMENTS_NOTIFICATION_BATCH": "0"}, "PAYMENTS_NOTIFICATION_BATCH"),
         ({"PAYMENTS_NOTIFICATION_BATCH": "many"}, "PAYMENTS_NOTIFICATION_BATCH"),
         ({"PAYMENTS_NOTIFICATION_MODE": "later"}, "PAYMENTS_NOTIFICATION_MODE"),
+        ({"PAYMENTS_LOG_LEVEL": "chatty"}, "PAYMENTS_LOG_LEVEL"),
         ({"PAYMENTS_LOG_FORMAT": "xml"}, "PAYMENTS_LOG_FORMAT"),
     ],
 )
@@ -319,3 +320,8 @@ def test_the_notification_batch_is_read_from_the_environment() -> None:
 def test_notifications_are_applied_on_arrival_unless_ingest_mode_is_asked_for() -> None:
     assert not Settings.from_env({}).ingest_notifications
     assert Settings.from_env({"PAYMENTS_NOTIFICATION_MODE": "Ingest"}).ingest_notifications
+
+
+def test_the_log_level_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).log_level == "INFO"
+    assert Settings.from_env({"PAYMENTS_LOG_LEVEL": "warning"}).log_level == "WARNING"

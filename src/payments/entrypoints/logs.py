@@ -142,11 +142,11 @@ def install_filters(handler: logging.Handler) -> logging.Handler:
     return handler
 
 
-def configure_logging(log_format: str) -> None:
-    """Log INFO and above to standard error, as console lines or (``json``) JSON lines, each
-    with its request id and with secrets masked."""
+def configure_logging(log_format: str, level: str = "INFO") -> None:
+    """Log ``level`` and above to standard error, as console lines or (``json``) JSON lines,
+    each with its request id and with secrets masked."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLogFormatter() if log_format == "json" else ConsoleLogFormatter())
-    logging.basicConfig(level=logging.INFO, handlers=[install_filters(handler)], force=True)
+    logging.basicConfig(level=level, handlers=[install_filters(handler)], force=True)
     # Alembic announces each of its plugins at INFO on every command: noise for an operator.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -16,7 +16,7 @@ from payments.entrypoints.logs import configure_logging
 
 def load_settings() -> Settings:
     settings = Settings.from_env(os.environ)
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     return settings
 
 

@@ -127,7 +127,7 @@ ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 query string or the referrer: a redirect back from a provider may carry a client secret there."""
 
 
-def _gunicorn_logging(log_format: str) -> dict[str, Any]:
+def _gunicorn_logging(log_format: str, level: str = "INFO") -> dict[str, Any]:
     """gunicorn's own settings for its logs: its error and access lines go to standard error
     through the service's filters (request id, redaction), as console lines or, in ``json``
     mode, JSON lines (the access line becomes the ``message``)."""
@@ -150,7 +150,7 @@ def _gunicorn_logging(log_format: str) -> dict[str, Any]:
                 "redact": {"()": "payments.entrypoints.logs.RedactionFilter"},
             },
             "handlers": {"payments": handler},
-            "root": {"level": "INFO", "handlers": ["payments"]},
+            "root": {"level": level, "handlers": ["payments"]},
             "loggers": {
                 "gunicorn.error": {"level": "INFO", "handlers": ["payments"], "propagate": False},
                 "gunicorn.access": {"level": "INFO", "handlers": ["payments"], "propagate": False},
@@ -191,7 +191,7 @@ def _run_gunicorn(settings: Settings, bind: str, workers: int, threads: int) -> 
         "worker_class": "gthread",
         "timeout": 60,
         "child_exit": _forget_dead_worker,
-        **_gunicorn_logging(settings.log_format),
+        **_gunicorn_logging(settings.log_format, settings.log_level),
     }
     _Server(settings, options).run()
 
