@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, select, text
 from sqlalchemy.types import TypeEngine
 
 from payments.adapters.sql.columns import ExactDecimal, UtcDateTime
@@ -20,6 +20,7 @@ from payments.adapters.sql.statements import (
     PURCHASE_UPDATE,
     PURCHASE_UPDATE_WITH_AUDIT,
     FixedStatement,
+    inbox_updates,
     insert,
     lookup,
     purchase_updates_with_audit,
@@ -134,3 +135,28 @@ def test_once_only_inserts_are_arbitrated_by_a_unique_index(
     plan = _plan(without_seq_scans, INSERTS[name])
     assert plan["Node Type"] == "ModifyTable" and plan["Operation"] == "Insert", plan
     assert plan.get("Conflict Arbiter Indexes"), plan
+
+
+def test_a_batch_of_inbox_outcomes_finds_its_rows_by_index(without_seq_scans: Connection) -> None:
+    plan = _plan(without_seq_scans, inbox_updates(8))
+    scanned = [node for node in _nodes(plan) if node.get("Relation Name") == "webhook_inbox"]
+    assert any(node["Node Type"] in INDEX_SCANS for node in scanned), plan
+    assert not any(node["Node Type"] == "Seq Scan" for node in _nodes(plan)), plan
+
+
+def test_the_received_messages_are_claimed_through_their_partial_index(
+    without_seq_scans: Connection,
+) -> None:
+    uow_connection = without_seq_scans
+    claim = (
+        select(webhook_inbox)
+        .where(webhook_inbox.c.status == "received")
+        .order_by(webhook_inbox.c.received_at, webhook_inbox.c.id)
+        .limit(200)
+        .with_for_update(skip_locked=True)
+    )
+    compiled = claim.compile(dialect=uow_connection.dialect, compile_kwargs={"literal_binds": True})
+    value = uow_connection.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar_one()
+    found = value if isinstance(value, list) else json.loads(value)
+    scans = [node for node in _nodes(found[0]["Plan"]) if "Scan" in node["Node Type"]]
+    assert [node.get("Index Name") for node in scans] == ["ix_webhook_inbox_received"], found

@@ -87,7 +87,7 @@ def ingest(database: Engine) -> Ingest:
 
 
 def test_deliveries_are_stored_and_answered_received_then_the_worker_books_them(
-    ingest: Ingest,
+    ingest: Ingest, caplog: pytest.LogCaptureFixture
 ) -> None:
     deliveries = ingest.approvals(5)
 
@@ -100,6 +100,7 @@ def test_deliveries_are_stored_and_answered_received_then_the_worker_books_them(
     assert ingest.count(ledger) == 0
 
     assert ingest.applier.apply_received() == {"processed": 5}
+    assert "each alone" not in caplog.text  # one batch, not the one-by-one fallback
 
     assert ingest.inbox() == {"processed": 5}
     assert ingest.completed() == 5

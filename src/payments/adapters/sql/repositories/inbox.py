@@ -58,7 +58,11 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
 
     def save_all(self, messages: Sequence[InboxMessage]) -> None:
         """``save`` every message; on PostgreSQL held and written together with the others of
-        the transaction (``inbox_updates``), checked before the commit."""
+        the transaction (``inbox_updates``, PostgreSQL's SQL), checked before the commit."""
+        if not self._row_locks:  # SQLite: one UPDATE each
+            for message in messages:
+                self.save(message)
+            return
         rows = []
         for message in messages:
             full = inbox_to_row(message)

@@ -8,6 +8,7 @@ of its cases (``builders``: ``a_purchase``, ``seed`` ...) serve your own tests t
 
 from __future__ import annotations
 
+from payments.testing.contracts.repositories.batches import BatchContract
 from payments.testing.contracts.repositories.builders import CommittedEvents, UnitOfWorkFactory
 from payments.testing.contracts.repositories.events import EventsContract
 from payments.testing.contracts.repositories.invoices import InvoicesContract
@@ -28,12 +29,14 @@ class RepositoryContract(
     InvoicesContract,
     WebhooksContract,
     VoucherContract,
+    BatchContract,
 ):
     """The whole contract: round trips, transactions, queries, events, invoices and revenue,
-    merchant webhooks and cash vouchers."""
+    merchant webhooks, cash vouchers and batches."""
 
 
 __all__ = [
+    "BatchContract",
     "CommittedEvents",
     "EventsContract",
     "InvoicesContract",
