@@ -17,46 +17,26 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-from payments.adapters.memory import FakeGateway, FixedClock, SequentialIds
+from payments.adapters.memory import FakeGateway, FixedClock
 from payments.adapters.sql.tables import ledger_entries, outbox, purchases, webhook_inbox
-from payments.adapters.sql.unit_of_work import SqlUnitOfWork
-from payments.domain.access import Principal, Role
 from payments.domain.errors import StorageUnavailableError
-from payments.domain.money import Money
-from payments.domain.services.checkout import CreatePurchase
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.notifications import NotificationService, Receipt, Verified
-from payments.domain.services.use_case import GatewayWiring
 from payments.testing import Wired
+from tests.integration.deliveries import (
+    MERCHANT,
+    Delivery,
+    OneLookupFails,
+    StoreGone,
+    approvals,
+    wiring_of,
+)
 from tests.integration.service import together, use_cases_on
-
-MERCHANT = Principal(Role.MERCHANT, "key_merchant")
-Delivery = tuple[dict[str, str], bytes]
 
 
 @pytest.fixture
 def wired(database: Engine) -> tuple[Wired, FakeGateway, FixedClock]:
     clock, gateway = FixedClock(), FakeGateway("fake")
     return use_cases_on(database, gateway, clock), gateway, clock
-
-
-def approvals(wired: Wired, gateway: FakeGateway, count: int) -> list[Delivery]:
-    """``count`` purchases of one product, each approved at the gateway: their deliveries."""
-    product = wired.catalog.create(
-        name="8 Hour Premium Package",
-        kind="package",
-        price=Money("79.99", "EUR"),
-        credits="8",
-        validity_days=60,
-    )
-    for number in range(count):
-        purchase = wired.purchases.create(
-            CreatePurchase(product_id=product.id, country="PT", customer_id=f"cus_{number}"),
-            MERCHANT,
-        )
-        assert purchase.gateway_reference is not None
-        gateway.approve(purchase.gateway_reference)
-    return list(gateway.drain())
 
 
 def verified(wired: Wired, gateway: FakeGateway, deliveries: list[Delivery]) -> list[Verified]:
@@ -185,24 +165,6 @@ def test_one_event_twice_in_a_batch_is_booked_once(
     assert after["inbox"] - before["inbox"] == 1
 
 
-class _OneLookupFails(SqlUnitOfWork):
-    """A unit of work whose lookup of one purchase fails like a database that went away."""
-
-    failing: str = ""
-
-    def __enter__(self) -> SqlUnitOfWork:
-        uow = super().__enter__()
-        lookup = self.purchases.get_by_gateway_reference
-
-        def fails_for_one(gateway: str, reference: str, *, for_update: bool = False) -> object:
-            if reference == self.failing:
-                raise ConnectionError("server closed the connection unexpectedly")
-            return lookup(gateway, reference, for_update=for_update)
-
-        self.purchases.get_by_gateway_reference = fails_for_one  # type: ignore[method-assign,assignment]
-        return uow
-
-
 def test_a_failure_in_a_batch_keeps_the_others_and_stores_the_failed_delivery(
     database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
 ) -> None:
@@ -210,15 +172,8 @@ def test_a_failure_in_a_batch_keeps_the_others_and_stores_the_failed_delivery(
     deliveries = approvals(use_cases, gateway, 3)
     failing_reference = verified(use_cases, gateway, deliveries[1:2])[0].notification
     assert failing_reference.payment is not None
-    _OneLookupFails.failing = failing_reference.payment.gateway_reference or ""
-    service = NotificationService(
-        GatewayWiring(
-            functools.partial(_OneLookupFails, database),
-            GatewayRegistry([gateway]),
-            clock,
-            SequentialIds(),
-        )
-    )
+    OneLookupFails.failing = failing_reference.payment.gateway_reference or ""
+    service = NotificationService(wiring_of(OneLookupFails, database, gateway, clock))
     before = books(database)
 
     outcomes = service.settle_all([service.verify(gateway.name, *d) for d in deliveries])
@@ -231,26 +186,12 @@ def test_a_failure_in_a_batch_keeps_the_others_and_stores_the_failed_delivery(
     assert scalar(database, failed.where(webhook_inbox.c.status == "failed")) == 1
 
 
-class _StoreGone(SqlUnitOfWork):
-    """A unit of work that cannot store anything: the database is gone."""
-
-    def commit(self) -> None:
-        raise ConnectionError("server closed the connection unexpectedly")
-
-
 def test_a_delivery_that_cannot_even_be_stored_fails_only_its_own_caller(
     database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
 ) -> None:
     use_cases, gateway, clock = wired
     deliveries = approvals(use_cases, gateway, 2)
-    service = NotificationService(
-        GatewayWiring(
-            functools.partial(_StoreGone, database),
-            GatewayRegistry([gateway]),
-            clock,
-            SequentialIds(),
-        )
-    )
+    service = NotificationService(wiring_of(StoreGone, database, gateway, clock))
 
     outcomes = service.settle_all([service.verify(gateway.name, *d) for d in deliveries])
 

@@ -10,18 +10,20 @@ import pytest
 import requests
 from sqlalchemy import Engine, func, select
 
-from payments.adapters.memory import FakeGateway, FixedClock, SequentialIds
+from payments.adapters.memory import FakeGateway, FixedClock
 from payments.adapters.sql.tables import ledger_entries, purchases, webhook_inbox
-from payments.adapters.sql.unit_of_work import SqlUnitOfWork
-from payments.domain.access import Principal, Role
 from payments.domain.errors import StorageUnavailableError
-from payments.domain.money import Money
-from payments.domain.services.checkout import CreatePurchase
-from payments.domain.services.gateways import GatewayRegistry
 from payments.domain.services.inbox_applier import InboxApplier
 from payments.domain.services.notifications import NotificationService, Receipt
-from payments.domain.services.use_case import GatewayWiring
 from payments.testing import Wired
+from tests.integration.deliveries import (
+    MERCHANT,
+    Delivery,
+    OneLookupFails,
+    StoreGone,
+    approvals,
+    wiring_of,
+)
 from tests.integration.service import (
     payments_env,
     run_payments,
@@ -30,9 +32,6 @@ from tests.integration.service import (
     use_cases_on,
 )
 from tests.integration.test_quickstart import PACKAGE
-
-MERCHANT = Principal(Role.MERCHANT, "key_merchant")
-Delivery = tuple[dict[str, str], bytes]
 
 
 class Ingest:
@@ -46,21 +45,7 @@ class Ingest:
         self.applier = InboxApplier(self.notifications)
 
     def approvals(self, count: int) -> list[Delivery]:
-        product = self.wired.catalog.create(
-            name="8 Hour Premium Package",
-            kind="package",
-            price=Money("79.99", "EUR"),
-            credits="8",
-            validity_days=60,
-        )
-        for number in range(count):
-            purchase = self.wired.purchases.create(
-                CreatePurchase(product_id=product.id, country="PT", customer_id=f"cus_{number}"),
-                MERCHANT,
-            )
-            assert purchase.gateway_reference is not None
-            self.gateway.approve(purchase.gateway_reference)
-        return list(self.gateway.drain())
+        return approvals(self.wired, self.gateway, count)
 
     def receive(self, delivery: Delivery) -> str:
         return self.notifications.receive(self.gateway.name, *delivery).status.value
@@ -146,24 +131,6 @@ def test_a_batch_is_applied_at_most_up_to_its_limit_oldest_first(ingest: Ingest)
     assert ingest.applier.apply_received(limit=2) == {"processed": 1}
 
 
-class _OneLookupFails(SqlUnitOfWork):
-    """A unit of work whose lookup of one purchase fails like a database that went away."""
-
-    failing: str = ""
-
-    def __enter__(self) -> SqlUnitOfWork:
-        uow = super().__enter__()
-        lookup = self.purchases.get_by_gateway_reference
-
-        def fails_for_one(gateway: str, reference: str, *, for_update: bool = False) -> object:
-            if reference == self.failing:
-                raise ConnectionError("server closed the connection unexpectedly")
-            return lookup(gateway, reference, for_update=for_update)
-
-        self.purchases.get_by_gateway_reference = fails_for_one  # type: ignore[method-assign,assignment]
-        return uow
-
-
 def test_a_message_that_fails_is_kept_for_the_retries_and_the_others_are_booked(
     ingest: Ingest,
 ) -> None:
@@ -172,13 +139,8 @@ def test_a_message_that_fails_is_kept_for_the_retries_and_the_others_are_booked(
         assert ingest.receive(delivery) == "received"
     failing = ingest.notifications.verify(ingest.gateway.name, *deliveries[1]).notification
     assert failing.payment is not None
-    _OneLookupFails.failing = failing.payment.gateway_reference or ""
-    wiring = GatewayWiring(
-        functools.partial(_OneLookupFails, ingest.engine),
-        GatewayRegistry([ingest.gateway]),
-        ingest.clock,
-        SequentialIds(),
-    )
+    OneLookupFails.failing = failing.payment.gateway_reference or ""
+    wiring = wiring_of(OneLookupFails, ingest.engine, ingest.gateway, ingest.clock)
     applier = InboxApplier(NotificationService(wiring, ingest=True))
 
     assert applier.apply_received() == {"processed": 2, "failed": 1}
@@ -190,21 +152,11 @@ def test_a_message_that_fails_is_kept_for_the_retries_and_the_others_are_booked(
     assert ingest.completed() == 3
 
 
-class _StoreGone(SqlUnitOfWork):
-    def commit(self) -> None:
-        raise ConnectionError("server closed the connection unexpectedly")
-
-
 def test_a_delivery_that_cannot_be_stored_is_refused_so_that_the_provider_sends_it_again(
     ingest: Ingest,
 ) -> None:
     (delivery,) = ingest.approvals(1)
-    wiring = GatewayWiring(
-        functools.partial(_StoreGone, ingest.engine),
-        GatewayRegistry([ingest.gateway]),
-        ingest.clock,
-        SequentialIds(),
-    )
+    wiring = wiring_of(StoreGone, ingest.engine, ingest.gateway, ingest.clock)
     notifications = NotificationService(wiring, ingest=True)
 
     with pytest.raises(StorageUnavailableError):
