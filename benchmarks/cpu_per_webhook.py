@@ -10,6 +10,10 @@ shared machine: use them to compare a change before and after, then confirm with
 ``--batch N`` measures the group commit's part alone: no HTTP, each delivery verified by the
 notification use case, then settled N at a time (``settle_all``), as N deliveries that arrive
 together in one process are (``--trace`` then shows one batch's round trips).
+
+``--ingest`` runs the service in ingest mode (decision 0042): a first delivery is only stored
+(answered ``received``), and a third line gives what the worker's ``InboxApplier`` then spends
+per delivery to book them (200 per transaction).
 """
 
 from __future__ import annotations
@@ -50,15 +54,21 @@ def _post_all(
 
 
 def _settle_all(
-    notifications: Any, deliveries: Sequence[SignedDelivery], expected: str, size: int
+    notifications: Any,
+    deliveries: Sequence[SignedDelivery],
+    expected: str,
+    size: int,
+    ingest: bool,
 ) -> None:
-    """Verify each delivery, then settle them ``size`` at a time (one group commit each)."""
+    """Verify each delivery, then settle (or, ``ingest``, store) them ``size`` at a time, one
+    group commit each."""
+    run = notifications.store_all if ingest else notifications.settle_all
     for start in range(0, len(deliveries), size):
         batch = [
             notifications.verify("stripe", delivery.headers(), delivery.body)
             for delivery in deliveries[start : start + size]
         ]
-        for outcome in notifications.settle_all(batch):
+        for outcome in run(batch):
             status = getattr(outcome, "status", outcome)
             if str(status) != expected:
                 raise SystemExit(f"unexpected outcome {outcome!r}")
@@ -143,20 +153,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="payments",
         help="reference: the hand-written handler webhooks.py compares against",
     )
+    parser.add_argument(
+        "--ingest", action="store_true", help="ingest mode: store, then book in the worker"
+    )
     args = parser.parse_args(argv)
+    first_answer = "received" if args.ingest else "processed"
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
     print(f"load average {os.getloadavg()[0]:.2f} before the run", flush=True)
     with throwaway_database(server_url) as database_url:
         engine = make_engine(database_url)
         try:
             env = {**service_env(database_url), "PAYMENTS_PUBLIC_BASE_URL": "http://127.0.0.1"}
+            if args.ingest:
+                env["PAYMENTS_NOTIFICATION_MODE"] = "ingest"
             served: Any = None
             notifications: Any = None
+            applier: Any = None
             if args.app == "payments":
                 container = build_container(Settings.from_env(env))
                 client = falcon.testing.TestClient(container.wsgi_app())
                 served = container.engine()
                 notifications = container.notifications()
+                applier = container.inbox_applier()
             else:
                 os.environ.update(env)  # the reference handler reads its settings from there
                 import reference_handler  # noqa: PLC0415 (reads its settings at import)
@@ -166,15 +184,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             def post(deliveries: Sequence[SignedDelivery], expected: str) -> None:
                 if args.batch:
-                    _settle_all(notifications, deliveries, expected, args.batch)
+                    _settle_all(notifications, deliveries, expected, args.batch, args.ingest)
                 else:
                     _post_all(client, deliveries, expected)
 
             seeded = seed_processing_purchases(engine, args.purchases * args.rounds + 1)
             *events, warm_up = build_events(seeded)
             # Connects (the reference handler on its first webhook) and warms the caches.
-            post(sign([warm_up], WEBHOOK_SECRET), "processed")
+            post(sign([warm_up], WEBHOOK_SECRET), first_answer)
+
+            def book_received() -> None:
+                while applier is not None and sum(applier.apply_received().values()):
+                    pass
+
+            book_received()
             firsts: list[tuple[float, float]] = []
+            booked: list[tuple[float, float]] = []
             duplicates: list[tuple[float, float]] = []
             trips = (0, 0)
 
@@ -189,17 +214,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 again = sign(batch[: max(1, args.purchases // 2)], WEBHOOK_SECRET)
                 firsts.append(
                     _measure(
-                        lambda d=deliveries: post(d, "processed"),
+                        lambda d=deliveries: post(d, first_answer),
                         backends,
                         len(deliveries),
                     )
                 )
+                if args.ingest:
+                    booked.append(_measure(book_received, backends, len(deliveries)))
                 show = args.trace and round_ == 0
                 if served is None:
-                    post(last, "processed")
+                    post(last, first_answer)
                     first_trips = 0
                 else:
-                    first_trips = _round_trips(lambda t=last: post(t, "processed"), served, show)
+                    first_trips = _round_trips(lambda t=last: post(t, first_answer), served, show)
+                book_received()
                 duplicates.append(
                     _measure(lambda a=again: post(a, "duplicate"), backends, len(again))
                 )
@@ -218,10 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = [c for c in check(engine, len(seeded)) if not c.ok]
         finally:
             engine.dispose()
-    for title, figures, waits in (
-        ("first delivery", firsts, trips[0]),
-        ("duplicate", duplicates, trips[1]),
-    ):
+    rows = [("first delivery", firsts, trips[0]), ("duplicate", duplicates, trips[1])]
+    if booked:
+        rows.append(("booked (worker)", booked, 0))
+    for title, figures, waits in rows:
         ours = [f[0] for f in figures]
         database = [f[1] for f in figures]
         print(
