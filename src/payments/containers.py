@@ -10,12 +10,11 @@ from __future__ import annotations
 import requests
 from dependency_injector import containers, providers
 
-from payments.adapters.events import NatsEventPublisher
+from payments.adapters.deferred import nats_event_publisher, redis_rate_limiter
 from payments.adapters.invoice_pdf import FpdfInvoiceDocuments
 from payments.adapters.memory import InMemoryRateLimiter
 from payments.adapters.metrics import ServiceMetrics
 from payments.adapters.metrics_exposition import BacklogCollector, MetricsExposition
-from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
 from payments.adapters.sql.engine import make_engine
 from payments.adapters.sql.migrate import (
     database_error_reason,
@@ -104,11 +103,7 @@ class Container(containers.DeclarativeContainer):
 
     rate_limiter = providers.Selector(
         settings.provided.rate_limit_store,
-        redis=providers.Singleton(
-            RedisRateLimiter,
-            providers.Singleton(make_redis_client, settings.provided.redis_url),
-            clock,
-        ),
+        redis=providers.Singleton(redis_rate_limiter, settings.provided.redis_url, clock),
         memory=providers.Singleton(InMemoryRateLimiter, clock),
     )
 
@@ -126,7 +121,7 @@ class Container(containers.DeclarativeContainer):
     event_publisher = providers.Selector(
         settings.provided.event_publishing,
         nats=providers.Singleton(
-            NatsEventPublisher,
+            nats_event_publisher,
             settings.provided.nats.url,
             stream=settings.provided.nats.stream,
             subject_prefix=settings.provided.nats.subject_prefix,
