@@ -62,11 +62,21 @@ def _round_trips(
     client: falcon.testing.TestClient, engine: Engine, delivery: SignedDelivery, show: bool
 ) -> int:
     """Messages that wait for the server (Sync, simple Query) while one webhook is served."""
+    return round_trips(
+        engine,
+        lambda: client.simulate_post(WEBHOOK_PATH, body=delivery.body, headers=delivery.headers()),
+        show,
+    )
+
+
+def round_trips(engine: Engine, serve: Callable[[], object], show: bool) -> int:
+    """Messages that wait for the server (Sync, simple Query) on the pooled connections of
+    ``engine`` while ``serve()`` runs; ``show`` prints each with the statements before it."""
     pooled = list(engine.pool._pool.queue)  # type: ignore[attr-defined]
     with tempfile.TemporaryFile("w+") as trace:
         for record in pooled:
             record.dbapi_connection.pgconn.trace(trace.fileno())
-        client.simulate_post(WEBHOOK_PATH, body=delivery.body, headers=delivery.headers())
+        serve()
         for record in pooled:
             record.dbapi_connection.pgconn.untrace()
         trace.seek(0)
