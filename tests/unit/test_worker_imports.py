@@ -32,4 +32,3 @@ def test_a_built_api_worker_has_not_imported_the_deferred_libraries() -> None:
 
     assert "falcon" in loaded  # the worker was built
     assert loaded.isdisjoint(DEFERRED), sorted(loaded & set(DEFERRED))
-

@@ -126,6 +126,20 @@ def payment_request(
     )
 
 
+def _payer(customer: Customer, details: PayerDetails) -> Payer:
+    """What a gateway is told of the payer: the customer, and the details sent with the request."""
+    return Payer(
+        customer.id,
+        customer.email,
+        customer.name,
+        phone=details.phone,
+        document_type=details.document_type,
+        document_number=details.document_number,
+        person_type=details.person_type,
+        ip_address=details.ip_address,
+    )
+
+
 class Checkout(GatewayUseCase):
     """Creates purchases and starts them at their gateways."""
 
@@ -167,11 +181,15 @@ class Checkout(GatewayUseCase):
                 "The payment token is invalid.",
                 errors=[FieldError("payment_token", "must be the provider's card token")],
             )
-        purchase = self._create_pending(command, principal)
+        purchase, customer = self._create_pending(command, principal)
         extras = (command.bank_code, command.payment_token)
-        return self._start(purchase, command.payer or PayerDetails(), extras)
+        return self._start(purchase, customer, command.payer or PayerDetails(), extras)
 
-    def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
+    def _create_pending(
+        self, command: CreatePurchase, principal: Principal
+    ) -> tuple[Purchase, Customer]:
+        """The purchase, committed ``pending``, and its customer as stored (customers never
+        change once stored, so the gateway's payer is made from it without reading it again)."""
         now = self._clock.now()
         country = country_code(command.country)
         with self._uow() as uow:
@@ -216,7 +234,7 @@ class Checkout(GatewayUseCase):
                     held_until=now + KEY_LIFETIME,
                 )
             uow.commit()
-        return purchase
+        return purchase, customer
 
     def _resolve_customer(
         self,
@@ -254,10 +272,15 @@ class Checkout(GatewayUseCase):
         )
 
     def _start(
-        self, purchase: Purchase, details: PayerDetails, extras: tuple[str | None, str | None]
+        self,
+        purchase: Purchase,
+        customer: Customer,
+        details: PayerDetails,
+        extras: tuple[str | None, str | None],
     ) -> Purchase:
-        """Ask each gateway of the routing chain in turn; ``extras`` are the PSE bank and the
-        card token, sent only where they can be (see ``payment_request``)."""
+        """Ask each gateway of the routing chain in turn for the purchase of ``customer``;
+        ``extras`` are the PSE bank and the card token, sent only where they can be (see
+        ``payment_request``)."""
         chain = purchase.routing.chain
         for attempt, gateway_name in enumerate(chain):
             gateway = self._gateways[gateway_name]
@@ -267,7 +290,7 @@ class Checkout(GatewayUseCase):
             if not gateway.capabilities.authoritative_lookup:
                 # Only what the purchase stores: reconciliation may have to send it again as is.
                 sent_details, sent_extras = PayerDetails(), (None, None)
-            payer = self._payer(purchase.customer_id, sent_details)
+            payer = _payer(customer, sent_details)
             request = payment_request(purchase, payer, attempt, *sent_extras)
             last = attempt == len(chain) - 1
             try:
@@ -305,7 +328,7 @@ class Checkout(GatewayUseCase):
         if purchase.gateway not in chain:  # no attempt of its chain: no key to rebuild
             return purchase
         attempt = chain.index(purchase.gateway)
-        payer = self._payer(purchase.customer_id, PayerDetails())
+        payer = self._stored_payer(purchase.customer_id)
         try:
             request = payment_request(purchase, payer, attempt)
             start = admit_start(gateway.name, gateway.start_payment(request))
@@ -322,19 +345,13 @@ class Checkout(GatewayUseCase):
         """The provider's answer to the start says no: the purchase fails with its code."""
         return self.observe(purchase_id, GatewayObservation.declined(gateway_name, code, message))
 
-    def _payer(self, customer_id: str, details: PayerDetails) -> Payer:
+    def _stored_payer(self, customer_id: str) -> Payer:
+        """The payer the stored customer ``customer_id`` is (its id alone if there is none)."""
         with self._uow() as uow:
             customer = uow.customers.get(customer_id)
-        return Payer(
-            customer_id,
-            customer.email if customer else None,
-            customer.name if customer else None,
-            phone=details.phone,
-            document_type=details.document_type,
-            document_number=details.document_number,
-            person_type=details.person_type,
-            ip_address=details.ip_address,
-        )
+        if customer is None:
+            return Payer(customer_id, None, None)
+        return _payer(customer, PayerDetails())
 
     def _reroute(self, purchase_id: str, gateway_name: str) -> None:
         with self._uow() as uow:
