@@ -7,6 +7,8 @@ override single providers with the fakes (``container.gateways.override(...)``),
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import requests
 from dependency_injector import containers, providers
 
@@ -15,7 +17,7 @@ from payments.adapters.invoice_pdf import FpdfInvoiceDocuments
 from payments.adapters.memory import InMemoryRateLimiter
 from payments.adapters.metrics import ServiceMetrics
 from payments.adapters.metrics_exposition import BacklogCollector, MetricsExposition
-from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.engine import make_engine, single_statement_engine
 from payments.adapters.sql.migrate import (
     database_error_reason,
     database_ready,
@@ -33,6 +35,7 @@ from payments.adapters.webhooks import (
     secret_box_for,
 )
 from payments.config import Settings
+from payments.domain.ports import UnitOfWork
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.backlog import BacklogReview
@@ -61,6 +64,14 @@ from payments.gateway_assembly import checked_gateways
 from payments.sandbox.environment import build_sandbox
 
 
+def _single_statement_units(
+    units: providers.Provider[UnitOfWork], single: Callable[[], UnitOfWork]
+) -> Callable[[], UnitOfWork]:
+    """``single``, unless ``units`` (the container's unit of work) is overridden: then ``units``,
+    so that every use case works on what a test or an integrator put in its place."""
+    return units if units.overridden else single
+
+
 class Container(containers.DeclarativeContainer):
     """Wires settings, adapters, use cases and the WSGI application; nothing is built here."""
 
@@ -87,6 +98,16 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Selector(mode, sandbox=test_clock, live=providers.Singleton(SystemClock))
     """What every use case reads the time from: the test clock in sandbox mode."""
     unit_of_work = providers.Factory(SqlUnitOfWork, engine, metrics)
+    single_statements = providers.Callable(
+        _single_statement_units,
+        unit_of_work.provider,
+        providers.Factory(
+            SqlUnitOfWork, providers.Singleton(single_statement_engine, engine), metrics
+        ).provider,
+    )
+    """Makes units of work whose statements each stand alone (autocommit on PostgreSQL), for the
+    per-request steps that need no transaction (the API key lookup, the Idempotency-Key claim);
+    ``unit_of_work`` itself once that is overridden (fakes, another database)."""
     migrate = providers.Callable(upgrade, settings.provided.database_url)
     """Bring the database to this code's schema (``payments migrate``)."""
     migrate_embedded = providers.Callable(upgrade_embedded, settings.provided.database_url)
@@ -184,7 +205,9 @@ class Container(containers.DeclarativeContainer):
     cash_vouchers = providers.Singleton(
         CashVoucherDesk, unit_of_work.provider, clock, ids, invoicing=invoicing
     )
-    access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
+    access = providers.Singleton(
+        AccessService, unit_of_work.provider, clock, ids, lookups=single_statements
+    )
     banks = providers.Singleton(BankDirectory, gateways, clock, routing=routing)
     invoice_documents = providers.Singleton(FpdfInvoiceDocuments)
     invoices = providers.Singleton(
@@ -192,7 +215,11 @@ class Container(containers.DeclarativeContainer):
     )
     statistics = providers.Singleton(StatisticsService, unit_of_work.provider, clock, ids)
     idempotency = providers.Singleton(
-        IdempotencyService, unit_of_work.provider, clock, settings.provided.idempotency_ttl
+        IdempotencyService,
+        unit_of_work.provider,
+        clock,
+        settings.provided.idempotency_ttl,
+        claims=single_statements,
     )
     webhook_endpoints = providers.Singleton(
         WebhookEndpoints, unit_of_work.provider, webhook_sender, webhook_secrets, clock, ids
