@@ -106,7 +106,8 @@ class Container(containers.DeclarativeContainer):
         ).provider,
     )
     """Makes units of work whose statements each stand alone (autocommit on PostgreSQL), for the
-    per-request steps that need no transaction (the API key lookup, the Idempotency-Key claim);
+    per-request steps that need no transaction (the API key lookup, the Idempotency-Key claim
+    and answer);
     ``unit_of_work`` itself once that is overridden (fakes, another database)."""
     migrate = providers.Callable(upgrade, settings.provided.database_url)
     """Bring the database to this code's schema (``payments migrate``)."""
@@ -219,7 +220,7 @@ class Container(containers.DeclarativeContainer):
         unit_of_work.provider,
         clock,
         settings.provided.idempotency_ttl,
-        claims=single_statements,
+        single_statements=single_statements,
     )
     webhook_endpoints = providers.Singleton(
         WebhookEndpoints, unit_of_work.provider, webhook_sender, webhook_secrets, clock, ids

@@ -1,6 +1,6 @@
 """The per-request steps that need no transaction (the API key lookup, the Idempotency-Key
-claim) on units of work whose statements each stand alone: the same answers, committed at once,
-and no BEGIN, COMMIT or ROLLBACK sent on PostgreSQL."""
+claim and answer) on units of work whose statements each stand alone: the same answers,
+committed at once, and no BEGIN, COMMIT or ROLLBACK sent on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def _sent(engine: Engine, step: Callable[[], object]) -> list[str]:
 
 
 @pytest.mark.postgres
-def test_a_key_lookup_and_a_claim_send_no_transaction_statements(postgres_engine: Engine) -> None:
+def test_a_key_lookup_a_claim_and_its_answer_send_no_transaction_statements(
+    postgres_engine: Engine,
+) -> None:
     single = single_statement_engine(postgres_engine)
     access = AccessService(
         lambda: SqlUnitOfWork(postgres_engine),
@@ -48,14 +50,19 @@ def test_a_key_lookup_and_a_claim_send_no_transaction_statements(postgres_engine
         lookups=lambda: SqlUnitOfWork(single),
     )
     service = IdempotencyService(
-        lambda: SqlUnitOfWork(postgres_engine), FixedClock(), claims=lambda: SqlUnitOfWork(single)
+        lambda: SqlUnitOfWork(postgres_engine),
+        FixedClock(),
+        single_statements=lambda: SqlUnitOfWork(single),
     )
     _, secret = access.create_key("merchant")
     access.authenticate(secret)  # a pooled connection to trace
 
-    sent = _sent(
-        postgres_engine, lambda: (access.authenticate(secret), service.begin("s", "k", "p"))
-    )
+    def one_request() -> None:
+        access.authenticate(secret)
+        service.begin("key:k1", "idem-1", "print")
+        service.finish("key:k1", "idem-1", fingerprint="print", answer=CREATED)
+
+    sent = _sent(postgres_engine, one_request)
 
     words = " ".join(sent)
     assert "api_keys" in words
@@ -67,7 +74,9 @@ def test_a_key_lookup_and_a_claim_send_no_transaction_statements(postgres_engine
 def test_a_claim_on_single_statements_answers_as_in_a_transaction(database: Engine) -> None:
     single = single_statement_engine(database)
     service = IdempotencyService(
-        lambda: SqlUnitOfWork(database), FixedClock(), claims=lambda: SqlUnitOfWork(single)
+        lambda: SqlUnitOfWork(database),
+        FixedClock(),
+        single_statements=lambda: SqlUnitOfWork(single),
     )
 
     assert service.begin("key:k1", "idem-1", "print") is None

@@ -53,10 +53,9 @@ class SqlIdempotencyRepository(SqlRepository, IdempotencyRepository):
         return existing
 
     def finish(self, record: IdempotencyRecord) -> None:
-        """Store the response of a claimed key (insert or replace the record); on PostgreSQL
-        sent with the next statement or the commit, where a failure is raised."""
+        """Store the response of a claimed key (insert or replace the record)."""
         row = idempotency_to_row(record)
-        direct.execute_later(self._connection, upsert(idempotency_keys, tuple(row), _KEY), row)
+        direct.execute(self._connection, upsert(idempotency_keys, tuple(row), _KEY), row)
 
     def name_outcome(
         self, scope: str, key: str, outcome: UnknownOutcome, held_until: datetime
