@@ -188,7 +188,13 @@ class Container(containers.DeclarativeContainer):
         GatewayWiring, unit_of_work.provider, gateways, clock, ids, invoicing
     )
     """What every use case that talks to the gateways is built from."""
-    checkout = providers.Singleton(Checkout, gateway_wiring, routing, guests=guest_checkouts)
+    checkout = providers.Singleton(
+        Checkout,
+        gateway_wiring,
+        routing,
+        guests=guest_checkouts,
+        single_statements=single_statements,
+    )
     purchases = providers.Singleton(PurchaseService, checkout)
     refunds = providers.Singleton(RefundService, gateway_wiring)
     subscriptions = providers.Singleton(

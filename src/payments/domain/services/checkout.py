@@ -149,11 +149,16 @@ class Checkout(GatewayUseCase):
         routing: RoutingTable,
         *,
         guests: GuestCheckoutGate | None = None,
+        single_statements: Callable[[], UnitOfWork] | None = None,
     ) -> None:
-        """``guests`` limits checkouts by publishable keys; without it guests are not limited."""
+        """``guests`` limits checkouts by publishable keys; without it guests are not limited.
+        ``single_statements`` makes units of work whose statements each stand alone (no
+        transaction around them; the wiring's units when not given): a start is recorded on
+        one when a single statement does it (``_record_first_start``)."""
         super().__init__(wiring)
         self._routing = routing
         self._guests = guests
+        self._single = single_statements or wiring.uow
 
     def create(self, command: CreatePurchase, principal: Principal) -> Purchase:
         """Create a purchase at the catalog price, route it and start it at the first gateway.
@@ -313,7 +318,7 @@ class Checkout(GatewayUseCase):
                 if provably_uncharged and not last:
                     continue
                 raise with_details(error, purchase_id=purchase.id) from error
-            return self._record_start(purchase.id, gateway_name, start)
+            return self._record_first_start(purchase, gateway_name, start)
         raise AssertionError("a routing decision always has at least one gateway")
 
     def resend_start(self, purchase: Purchase, gateway: PaymentGateway) -> Purchase:
@@ -360,6 +365,31 @@ class Checkout(GatewayUseCase):
             purchase.updated_at = self._clock.now()
             uow.purchases.save(purchase)
             uow.commit()
+
+    def _record_first_start(
+        self, purchase: Purchase, gateway_name: str, start: PaymentStart
+    ) -> Purchase:
+        """``_record_start`` for the purchase this checkout made, as the checkout holds it.
+
+        A start that brings no observation changes the purchase's gateway, reference and next
+        action only (no event, no audit record): that is one UPDATE, made on a single-statement
+        unit if the purchase's version is still the one held, i.e. nobody changed it since (no
+        read under the row lock, no transaction: three round trips fewer). If it changed (a
+        notification came first, a failover rerouted it) the start is recorded as
+        ``_record_start`` records it, on the purchase as stored.
+        """
+        if start.observation is None:
+            now = self._clock.now()
+            purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
+            if not purchase.events and not purchase.pending_audit:
+                try:
+                    with self._single() as uow:
+                        uow.purchases.save(purchase)  # ConflictError if its version moved
+                        uow.commit()
+                    return purchase
+                except ConflictError:
+                    pass  # this copy is stale: record the start on the purchase as stored
+        return self._record_start(purchase.id, gateway_name, start)
 
     def _record_start(self, purchase_id: str, gateway_name: str, start: PaymentStart) -> Purchase:
         now = self._clock.now()
