@@ -33,7 +33,7 @@ from bench_database import seed_processing_purchases, throwaway_database
 from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, service_env
 from checkouts import CHECKOUT_PATH, Checkout, build_checkouts, check_checkouts, checkout_container
 from cpu_accounting import database_backends, process_cpu_seconds
-from cpu_per_webhook import round_trips
+from cpu_per_webhook import _round_trips
 
 from payments.adapters.sql.engine import make_engine
 from payments.config import Settings
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             client.simulate_get("/ready")  # the first request connects
             _post_all(client, [warm_up])
             served = container.engine()
-            trips = round_trips(served, lambda: _post_all(client, [traced]), args.trace)
+            trips = _round_trips(lambda: _post_all(client, [traced]), served, args.trace)
             figures: list[tuple[float, float]] = []
             if args.cprofile:
                 _profiled(client, checkouts, args.cprofile)
