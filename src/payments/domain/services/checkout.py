@@ -9,7 +9,13 @@ from datetime import datetime
 
 from payments.domain.access import Principal, Role
 from payments.domain.catalog import ProductKind
-from payments.domain.customer import Customer, check_customer_id, clean_name, normalise_email
+from payments.domain.customer import (
+    Customer,
+    check_customer_id,
+    clean_name,
+    found_or_added,
+    normalise_email,
+)
 from payments.domain.errors import (
     ConflictError,
     FieldError,
@@ -62,36 +68,9 @@ class CreatePurchase:
     ``ClaimedKey``), so a retry after a crash answers that purchase instead of making another."""
 
 
-def _found_or_added(
-    uow: UnitOfWork, find: Callable[[], Customer | None], new: Callable[[], Customer]
-) -> Customer:
-    """The customer ``find`` reads, else ``new()``, added: customers are created on their first
-    purchase.
-
-    Two first purchases of one customer may race: the loser of the insert reads the winner's row
-    (the repository's insert leaves the transaction usable) instead of refusing the purchase.
-    """
-    existing = find()
-    if existing is not None:
-        return existing
-    customer = new()
-    try:
-        uow.customers.add(customer)
-    except ConflictError:
-        existing = find()
-        if existing is None:
-            raise
-        return existing
-    return customer
-
-
 def customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
     """The customer our caller names, created on its first purchase."""
-    return _found_or_added(
-        uow,
-        lambda: uow.customers.get(customer_id),
-        lambda: Customer(customer_id, None, None, now),
-    )
+    return uow.customers.stored_or_added(Customer(customer_id, None, None, now))
 
 
 def payment_request(
@@ -270,10 +249,10 @@ class Checkout(GatewayUseCase):
             )
         email = normalise_email(command.customer_email)
         name = clean_name(command.customer_name) if command.customer_name is not None else None
-        return _found_or_added(  # a guest, by e-mail
-            uow,
+        return found_or_added(  # a guest, by e-mail
             lambda: uow.customers.get_by_email(email),
             lambda: Customer(self._ids.new("cus"), email, name, now),
+            uow.customers.add,
         )
 
     def _start(
