@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.adapters.system import SystemClock, UlidGenerator
 from payments.config import Settings
-from payments.containers import build_container
+from payments.containers import Container, build_container
 from payments.domain.routing import RoutingTable
 from payments.domain.services.access import AccessService
 from payments.domain.services.gateways import GatewayRegistry
@@ -88,8 +88,8 @@ _application: Any = None
 _lock = threading.Lock()
 
 
-def _build() -> Any:
-    settings = Settings.from_env(os.environ)
+def checkout_container(settings: Settings) -> Container:
+    """The service's container for ``settings``, every market routed to a ``FakeGateway``."""
     container = build_container(settings)
     configured = build_gateways(settings, container.http_session())
     # One fake per worker process, named after it: each numbers its payments from 1, and the
@@ -98,7 +98,11 @@ def _build() -> Any:
     gateways = GatewayRegistry([*(configured[name] for name in configured), fake])
     container.gateways.override(providers.Object(gateways))
     container.routing.override(providers.Object(RoutingTable.parse(f"*: {fake.name}")))
-    return container.wsgi_app()
+    return container
+
+
+def _build() -> Any:
+    return checkout_container(Settings.from_env(os.environ)).wsgi_app()
 
 
 def checkout_application(environ: dict[str, Any], start_response: Any) -> Any:

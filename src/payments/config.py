@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from redis import ConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from payments.adapters.deferred import parse_redis_url
 from payments.adapters.gateways.stripe import check_stripe_keys, payment_methods_param_for
 from payments.domain.errors import ConfigurationError
 from payments.domain.invoice import DEFAULT_SERIES, InvoicePolicy, parse_tax_rates
@@ -326,7 +326,7 @@ def _check_database_url(url: str) -> None:
 def _check_redis_url(url: str) -> None:
     """A ``redis://``, ``rediss://`` or ``unix://`` URL; the message never quotes it."""
     try:
-        ConnectionPool.from_url(url)  # parses only: nothing connects until a command
+        parse_redis_url(url)  # parses only: nothing connects until a command
     except ValueError:
         raise ConfigurationError(
             "PAYMENTS_REDIS_URL is malformed: use redis://host:6379/0 (or rediss://, unix://)."

@@ -7,16 +7,17 @@ override single providers with the fakes (``container.gateways.override(...)``),
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import requests
 from dependency_injector import containers, providers
 
-from payments.adapters.events import NatsEventPublisher
+from payments.adapters.deferred import nats_event_publisher, redis_rate_limiter
 from payments.adapters.invoice_pdf import FpdfInvoiceDocuments
 from payments.adapters.memory import InMemoryRateLimiter
 from payments.adapters.metrics import ServiceMetrics
 from payments.adapters.metrics_exposition import BacklogCollector, MetricsExposition
-from payments.adapters.redis_rate_limiter import RedisRateLimiter, make_redis_client
-from payments.adapters.sql.engine import make_engine
+from payments.adapters.sql.engine import make_engine, single_statement_engine
 from payments.adapters.sql.migrate import (
     database_error_reason,
     database_ready,
@@ -34,6 +35,7 @@ from payments.adapters.webhooks import (
     secret_box_for,
 )
 from payments.config import Settings
+from payments.domain.ports import UnitOfWork
 from payments.domain.services.access import AccessService
 from payments.domain.services.accounts import AccountService
 from payments.domain.services.backlog import BacklogReview
@@ -63,6 +65,14 @@ from payments.gateway_assembly import checked_gateways
 from payments.sandbox.environment import build_sandbox
 
 
+def _single_statement_units(
+    units: providers.Provider[UnitOfWork], single: Callable[[], UnitOfWork]
+) -> Callable[[], UnitOfWork]:
+    """``single``, unless ``units`` (the container's unit of work) is overridden: then ``units``,
+    so that every use case works on what a test or an integrator put in its place."""
+    return units if units.overridden else single
+
+
 class Container(containers.DeclarativeContainer):
     """Wires settings, adapters, use cases and the WSGI application; nothing is built here."""
 
@@ -89,6 +99,17 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Selector(mode, sandbox=test_clock, live=providers.Singleton(SystemClock))
     """What every use case reads the time from: the test clock in sandbox mode."""
     unit_of_work = providers.Factory(SqlUnitOfWork, engine, metrics)
+    single_statements = providers.Callable(
+        _single_statement_units,
+        unit_of_work.provider,
+        providers.Factory(
+            SqlUnitOfWork, providers.Singleton(single_statement_engine, engine), metrics
+        ).provider,
+    )
+    """Makes units of work whose statements each stand alone (autocommit on PostgreSQL), for the
+    per-request steps that need no transaction (the API key lookup, the Idempotency-Key claim
+    and answer);
+    ``unit_of_work`` itself once that is overridden (fakes, another database)."""
     migrate = providers.Callable(upgrade, settings.provided.database_url)
     """Bring the database to this code's schema (``payments migrate``)."""
     migrate_embedded = providers.Callable(upgrade_embedded, settings.provided.database_url)
@@ -105,11 +126,7 @@ class Container(containers.DeclarativeContainer):
 
     rate_limiter = providers.Selector(
         settings.provided.rate_limit_store,
-        redis=providers.Singleton(
-            RedisRateLimiter,
-            providers.Singleton(make_redis_client, settings.provided.redis_url),
-            clock,
-        ),
+        redis=providers.Singleton(redis_rate_limiter, settings.provided.redis_url, clock),
         memory=providers.Singleton(InMemoryRateLimiter, clock),
     )
 
@@ -127,7 +144,7 @@ class Container(containers.DeclarativeContainer):
     event_publisher = providers.Selector(
         settings.provided.event_publishing,
         nats=providers.Singleton(
-            NatsEventPublisher,
+            nats_event_publisher,
             settings.provided.nats.url,
             stream=settings.provided.nats.stream,
             subject_prefix=settings.provided.nats.subject_prefix,
@@ -172,7 +189,13 @@ class Container(containers.DeclarativeContainer):
         GatewayWiring, unit_of_work.provider, gateways, clock, ids, invoicing
     )
     """What every use case that talks to the gateways is built from."""
-    checkout = providers.Singleton(Checkout, gateway_wiring, routing, guests=guest_checkouts)
+    checkout = providers.Singleton(
+        Checkout,
+        gateway_wiring,
+        routing,
+        guests=guest_checkouts,
+        single_statements=single_statements,
+    )
     purchases = providers.Singleton(PurchaseService, checkout)
     refunds = providers.Singleton(RefundService, gateway_wiring)
     subscriptions = providers.Singleton(
@@ -196,7 +219,9 @@ class Container(containers.DeclarativeContainer):
     cash_vouchers = providers.Singleton(
         CashVoucherDesk, unit_of_work.provider, clock, ids, invoicing=invoicing
     )
-    access = providers.Singleton(AccessService, unit_of_work.provider, clock, ids)
+    access = providers.Singleton(
+        AccessService, unit_of_work.provider, clock, ids, lookups=single_statements
+    )
     banks = providers.Singleton(BankDirectory, gateways, clock, routing=routing)
     invoice_documents = providers.Singleton(FpdfInvoiceDocuments)
     invoices = providers.Singleton(
@@ -204,7 +229,11 @@ class Container(containers.DeclarativeContainer):
     )
     statistics = providers.Singleton(StatisticsService, unit_of_work.provider, clock, ids)
     idempotency = providers.Singleton(
-        IdempotencyService, unit_of_work.provider, clock, settings.provided.idempotency_ttl
+        IdempotencyService,
+        unit_of_work.provider,
+        clock,
+        settings.provided.idempotency_ttl,
+        single_statements=single_statements,
     )
     webhook_endpoints = providers.Singleton(
         WebhookEndpoints, unit_of_work.provider, webhook_sender, webhook_secrets, clock, ids

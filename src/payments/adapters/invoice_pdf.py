@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fpdf import FPDF
-
+from payments.adapters.deferred import fpdf_document
 from payments.domain.invoice import Invoice
 from payments.domain.ports import InvoiceDocuments
 
@@ -25,7 +24,7 @@ class FpdfInvoiceDocuments(InvoiceDocuments):
     def pdf(self, invoice: Invoice) -> bytes:
         if invoice.number is None:
             raise ValueError(f"Invoice {invoice.id} is drawn before it is numbered.")
-        document = FPDF(format="A4")
+        document = fpdf_document()(format="A4")
         document.set_title(invoice.number)
         document.set_creator(self._issuer)
         document.add_page()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from payments.domain.errors import FieldError, ValidationError
+from payments.domain.errors import ConflictError, FieldError, ValidationError
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 _MAX_EMAIL = 254
@@ -96,3 +97,29 @@ def clean_name(name: object, field: str = "customer.name") -> str:
             "The name is invalid.", errors=[FieldError(field, "must be 1 to 150 characters")]
         )
     return name.strip()
+
+
+def found_or_added(
+    find: Callable[[], Customer | None],
+    new: Callable[[], Customer],
+    add: Callable[[Customer], None],
+) -> Customer:
+    """The customer ``find`` reads, else ``new()``, added: customers are created on their first
+    purchase.
+
+    Two first purchases of one customer may race: the loser of the insert (``add`` raises
+    ``ConflictError`` and leaves the transaction usable) reads the winner's row instead of
+    refusing the purchase.
+    """
+    existing = find()
+    if existing is not None:
+        return existing
+    customer = new()
+    try:
+        add(customer)
+    except ConflictError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing
+    return customer

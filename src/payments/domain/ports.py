@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
-from payments.domain.customer import Customer
+from payments.domain.customer import Customer, found_or_added
 from payments.domain.events import DomainEvent, StoredEvent
 from payments.domain.gateway_port import PaymentGateway as PaymentGateway  # noqa: PLC0414 - re-export
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
@@ -58,6 +58,11 @@ class CustomerRepository(abc.ABC):
     @abc.abstractmethod
     def get_by_email(self, email: str) -> Customer | None:
         """The customer with this normalised e-mail, or None."""
+
+    def stored_or_added(self, customer: Customer) -> Customer:
+        """The stored customer with ``customer``'s id, else ``customer``, stored now (a race
+        with another first purchase gets the winner's); an adapter may do it in one statement."""
+        return found_or_added(lambda: self.get(customer.id), lambda: customer, self.add)
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,16 @@ def insert_chunks(
         yield statement, parameters
 
 
+@functools.cache
+def upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ...]) -> FixedStatement:
+    """``INSERT INTO table (columns) VALUES (...) ON CONFLICT (key) DO UPDATE SET`` every other
+    column to the value sent (PostgreSQL and SQLite alike). Built once per table and columns."""
+    row = insert(table, columns)
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in key)
+    sql = f"{row.sql} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}"
+    return FixedStatement(sql, row.parameters)
+
+
 def update_by_id(table: Table, columns: tuple[str, ...], condition: str = "") -> FixedStatement:
     """``UPDATE table SET column = :column, ... WHERE id = :b_id``, and ``condition`` if given."""
     assignments = ", ".join(f"{name} = :{name}" for name in columns)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 
 from payments.domain.access import ApiKey, Principal, Role
@@ -13,6 +14,7 @@ from payments.domain.errors import (
     FieldError,
     ValidationError,
 )
+from payments.domain.ports import Clock, IdGenerator, UnitOfWork
 from payments.domain.services.records import found
 from payments.domain.services.use_case import UseCase
 
@@ -25,7 +27,23 @@ def hash_secret(secret: str) -> str:
 
 
 class AccessService(UseCase):
-    """Issues and checks API keys."""
+    """Issues and checks API keys.
+
+    ``lookups`` makes the units of work of ``authenticate`` (one read, every request): units
+    whose statements each stand alone, without a transaction around them (two round trips
+    fewer on PostgreSQL); ``uow`` when not given.
+    """
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        *,
+        lookups: Callable[[], UnitOfWork] | None = None,
+    ) -> None:
+        super().__init__(uow, clock, ids)
+        self._lookups = lookups or uow
 
     def create_key(self, role: Role | str, customer_id: str | None = None) -> tuple[ApiKey, str]:
         """A new key and its secret; only the secret's hash is stored."""
@@ -78,7 +96,7 @@ class AccessService(UseCase):
 
     def authenticate(self, secret: str) -> Principal:
         """The principal of a bearer secret, or ``AuthenticationRequiredError``."""
-        with self._uow() as uow:
+        with self._lookups() as uow:
             key = uow.api_keys.get_by_hash(hash_secret(secret))
         if key is None or key.revoked_at is not None:
             raise AuthenticationRequiredError("The API key is not valid.")

@@ -9,7 +9,13 @@ from datetime import datetime
 
 from payments.domain.access import Principal, Role
 from payments.domain.catalog import ProductKind
-from payments.domain.customer import Customer, check_customer_id, clean_name, normalise_email
+from payments.domain.customer import (
+    Customer,
+    check_customer_id,
+    clean_name,
+    found_or_added,
+    normalise_email,
+)
 from payments.domain.errors import (
     ConflictError,
     FieldError,
@@ -62,36 +68,9 @@ class CreatePurchase:
     ``ClaimedKey``), so a retry after a crash answers that purchase instead of making another."""
 
 
-def _found_or_added(
-    uow: UnitOfWork, find: Callable[[], Customer | None], new: Callable[[], Customer]
-) -> Customer:
-    """The customer ``find`` reads, else ``new()``, added: customers are created on their first
-    purchase.
-
-    Two first purchases of one customer may race: the loser of the insert reads the winner's row
-    (the repository's insert leaves the transaction usable) instead of refusing the purchase.
-    """
-    existing = find()
-    if existing is not None:
-        return existing
-    customer = new()
-    try:
-        uow.customers.add(customer)
-    except ConflictError:
-        existing = find()
-        if existing is None:
-            raise
-        return existing
-    return customer
-
-
 def customer_by_id(uow: UnitOfWork, customer_id: str, now: datetime) -> Customer:
     """The customer our caller names, created on its first purchase."""
-    return _found_or_added(
-        uow,
-        lambda: uow.customers.get(customer_id),
-        lambda: Customer(customer_id, None, None, now),
-    )
+    return uow.customers.stored_or_added(Customer(customer_id, None, None, now))
 
 
 def payment_request(
@@ -126,6 +105,20 @@ def payment_request(
     )
 
 
+def _payer(customer: Customer, details: PayerDetails) -> Payer:
+    """What a gateway is told of the payer: the customer, and the details sent with the request."""
+    return Payer(
+        customer.id,
+        customer.email,
+        customer.name,
+        phone=details.phone,
+        document_type=details.document_type,
+        document_number=details.document_number,
+        person_type=details.person_type,
+        ip_address=details.ip_address,
+    )
+
+
 class Checkout(GatewayUseCase):
     """Creates purchases and starts them at their gateways."""
 
@@ -135,11 +128,16 @@ class Checkout(GatewayUseCase):
         routing: RoutingTable,
         *,
         guests: GuestCheckoutGate | None = None,
+        single_statements: Callable[[], UnitOfWork] | None = None,
     ) -> None:
-        """``guests`` limits checkouts by publishable keys; without it guests are not limited."""
+        """``guests`` limits checkouts by publishable keys; without it guests are not limited.
+        ``single_statements`` makes units of work whose statements each stand alone (no
+        transaction around them; the wiring's units when not given): a start is recorded on
+        one when a single statement does it (``_record_first_start``)."""
         super().__init__(wiring)
         self._routing = routing
         self._guests = guests
+        self._single = single_statements or wiring.uow
 
     def create(self, command: CreatePurchase, principal: Principal) -> Purchase:
         """Create a purchase at the catalog price, route it and start it at the first gateway.
@@ -167,11 +165,15 @@ class Checkout(GatewayUseCase):
                 "The payment token is invalid.",
                 errors=[FieldError("payment_token", "must be the provider's card token")],
             )
-        purchase = self._create_pending(command, principal)
+        purchase, customer = self._create_pending(command, principal)
         extras = (command.bank_code, command.payment_token)
-        return self._start(purchase, command.payer or PayerDetails(), extras)
+        return self._start(purchase, customer, command.payer or PayerDetails(), extras)
 
-    def _create_pending(self, command: CreatePurchase, principal: Principal) -> Purchase:
+    def _create_pending(
+        self, command: CreatePurchase, principal: Principal
+    ) -> tuple[Purchase, Customer]:
+        """The purchase, committed ``pending``, and its customer as stored (customers never
+        change once stored, so the gateway's payer is made from it without reading it again)."""
         now = self._clock.now()
         country = country_code(command.country)
         with self._uow() as uow:
@@ -216,7 +218,7 @@ class Checkout(GatewayUseCase):
                     held_until=now + KEY_LIFETIME,
                 )
             uow.commit()
-        return purchase
+        return purchase, customer
 
     def _resolve_customer(
         self,
@@ -247,17 +249,22 @@ class Checkout(GatewayUseCase):
             )
         email = normalise_email(command.customer_email)
         name = clean_name(command.customer_name) if command.customer_name is not None else None
-        return _found_or_added(  # a guest, by e-mail
-            uow,
+        return found_or_added(  # a guest, by e-mail
             lambda: uow.customers.get_by_email(email),
             lambda: Customer(self._ids.new("cus"), email, name, now),
+            uow.customers.add,
         )
 
     def _start(
-        self, purchase: Purchase, details: PayerDetails, extras: tuple[str | None, str | None]
+        self,
+        purchase: Purchase,
+        customer: Customer,
+        details: PayerDetails,
+        extras: tuple[str | None, str | None],
     ) -> Purchase:
-        """Ask each gateway of the routing chain in turn; ``extras`` are the PSE bank and the
-        card token, sent only where they can be (see ``payment_request``)."""
+        """Ask each gateway of the routing chain in turn for the purchase of ``customer``;
+        ``extras`` are the PSE bank and the card token, sent only where they can be (see
+        ``payment_request``)."""
         chain = purchase.routing.chain
         for attempt, gateway_name in enumerate(chain):
             gateway = self._gateways[gateway_name]
@@ -267,7 +274,7 @@ class Checkout(GatewayUseCase):
             if not gateway.capabilities.authoritative_lookup:
                 # Only what the purchase stores: reconciliation may have to send it again as is.
                 sent_details, sent_extras = PayerDetails(), (None, None)
-            payer = self._payer(purchase.customer_id, sent_details)
+            payer = _payer(customer, sent_details)
             request = payment_request(purchase, payer, attempt, *sent_extras)
             last = attempt == len(chain) - 1
             try:
@@ -290,7 +297,7 @@ class Checkout(GatewayUseCase):
                 if provably_uncharged and not last:
                     continue
                 raise with_details(error, purchase_id=purchase.id) from error
-            return self._record_start(purchase.id, gateway_name, start)
+            return self._record_first_start(purchase, gateway_name, start)
         raise AssertionError("a routing decision always has at least one gateway")
 
     def resend_start(self, purchase: Purchase, gateway: PaymentGateway) -> Purchase:
@@ -305,7 +312,7 @@ class Checkout(GatewayUseCase):
         if purchase.gateway not in chain:  # no attempt of its chain: no key to rebuild
             return purchase
         attempt = chain.index(purchase.gateway)
-        payer = self._payer(purchase.customer_id, PayerDetails())
+        payer = self._stored_payer(purchase.customer_id)
         try:
             request = payment_request(purchase, payer, attempt)
             start = admit_start(gateway.name, gateway.start_payment(request))
@@ -322,19 +329,13 @@ class Checkout(GatewayUseCase):
         """The provider's answer to the start says no: the purchase fails with its code."""
         return self.observe(purchase_id, GatewayObservation.declined(gateway_name, code, message))
 
-    def _payer(self, customer_id: str, details: PayerDetails) -> Payer:
+    def _stored_payer(self, customer_id: str) -> Payer:
+        """The payer the stored customer ``customer_id`` is (its id alone if there is none)."""
         with self._uow() as uow:
             customer = uow.customers.get(customer_id)
-        return Payer(
-            customer_id,
-            customer.email if customer else None,
-            customer.name if customer else None,
-            phone=details.phone,
-            document_type=details.document_type,
-            document_number=details.document_number,
-            person_type=details.person_type,
-            ip_address=details.ip_address,
-        )
+        if customer is None:
+            return Payer(customer_id, None, None)
+        return _payer(customer, PayerDetails())
 
     def _reroute(self, purchase_id: str, gateway_name: str) -> None:
         with self._uow() as uow:
@@ -343,6 +344,31 @@ class Checkout(GatewayUseCase):
             purchase.updated_at = self._clock.now()
             uow.purchases.save(purchase)
             uow.commit()
+
+    def _record_first_start(
+        self, purchase: Purchase, gateway_name: str, start: PaymentStart
+    ) -> Purchase:
+        """``_record_start`` for the purchase this checkout made, as the checkout holds it.
+
+        A start that brings no observation changes the purchase's gateway, reference and next
+        action only (no event, no audit record): that is one UPDATE, made on a single-statement
+        unit if the purchase's version is still the one held, i.e. nobody changed it since (no
+        read under the row lock, no transaction: three round trips fewer). If it changed (a
+        notification came first, a failover rerouted it) the start is recorded as
+        ``_record_start`` records it, on the purchase as stored.
+        """
+        if start.observation is None:
+            now = self._clock.now()
+            purchase.start_at_gateway(gateway_name, start.gateway_reference, start.next_action, now)
+            if not purchase.events and not purchase.pending_audit:
+                try:
+                    with self._single() as uow:
+                        uow.purchases.save(purchase)  # ConflictError if its version moved
+                        uow.commit()
+                    return purchase
+                except ConflictError:
+                    pass  # this copy is stale: record the start on the purchase as stored
+        return self._record_start(purchase.id, gateway_name, start)
 
     def _record_start(self, purchase_id: str, gateway_name: str, start: PaymentStart) -> Purchase:
         now = self._clock.now()

@@ -6,7 +6,9 @@ import builtins
 from datetime import datetime
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
+from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import (
     api_key_from_row,
     api_key_to_row,
@@ -16,11 +18,32 @@ from payments.adapters.sql.mappers import (
     product_to_row,
 )
 from payments.adapters.sql.repositories.base import SqlRepository
+from payments.adapters.sql.statements import FixedStatement
 from payments.adapters.sql.tables import api_keys, customers, products
 from payments.domain.access import ApiKey
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
+from payments.domain.errors import ConflictError
 from payments.domain.ports import ApiKeyRepository, CustomerRepository, ProductRepository
+
+
+def _stored_or_added() -> FixedStatement:
+    columns = ", ".join(column.name for column in customers.c)
+    values = ", ".join(f":{column.name}" for column in customers.c)
+    sql = (
+        f"WITH added AS (INSERT INTO customers ({columns}) VALUES ({values}) "  # noqa: S608
+        f"ON CONFLICT DO NOTHING RETURNING {columns}) "
+        f"SELECT {columns} FROM added "
+        f"UNION ALL SELECT {columns} FROM customers WHERE id = :id LIMIT 1"
+    )
+    parameters = {column.name: column.type for column in customers.c}
+    return FixedStatement(sql, parameters, tuple(customers.c))
+
+
+_STORED_OR_ADDED = _stored_or_added()
+"""PostgreSQL: the new customer inserted and returned, or (its id taken) the stored one, in one
+statement. Both come from the statement's snapshot: a customer another transaction committed
+while it waited on the conflict is in neither, and is read by the next statement."""
 
 
 class SqlProductRepository(SqlRepository, ProductRepository):
@@ -64,6 +87,21 @@ class SqlCustomerRepository(SqlRepository, CustomerRepository):
     def get_by_email(self, email: str) -> Customer | None:
         """The customer with this normalised e-mail, or None."""
         return self._found(customers, {"email": email}, customer_from_row)
+
+    def stored_or_added(self, customer: Customer) -> Customer:
+        """One round trip on PostgreSQL (``_STORED_OR_ADDED``); a read, then an insert, elsewhere
+        or when another transaction added the customer meanwhile."""
+        if self._dialect != "postgresql":
+            return super().stored_or_added(customer)
+        try:
+            row = direct.fetch_one(self._connection, _STORED_OR_ADDED, customer_to_row(customer))
+        except IntegrityError as error:
+            raise ConflictError(
+                f"Customer {customer.id!r} or its e-mail breaks a database constraint."
+            ) from error
+        if row is None:
+            return super().stored_or_added(customer)
+        return customer_from_row(row)
 
 
 class SqlApiKeyRepository(SqlRepository, ApiKeyRepository):

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Insert, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
 from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import (
@@ -16,16 +11,20 @@ from payments.adapters.sql.mappers import (
     outcome_to_text,
 )
 from payments.adapters.sql.repositories.base import SqlRepository
-from payments.adapters.sql.statements import insert
+from payments.adapters.sql.statements import FixedStatement, insert, upsert
 from payments.adapters.sql.tables import idempotency_keys
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.ports import IdempotencyRepository
 
 _KEY = ("scope", "key")
-_UPSERTS: dict[str, Callable[[Table], Insert]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
+_NAME_OUTCOME = FixedStatement(
+    "UPDATE idempotency_keys SET unknown_outcome = :unknown_outcome, expires_at = :expires_at "
+    "WHERE scope = :scope AND key = :key AND response_status IS NULL",
+    {
+        name: idempotency_keys.c[name].type
+        for name in ("unknown_outcome", "expires_at", "scope", "key")
+    },
+)
 
 
 class SqlIdempotencyRepository(SqlRepository, IdempotencyRepository):
@@ -56,26 +55,20 @@ class SqlIdempotencyRepository(SqlRepository, IdempotencyRepository):
     def finish(self, record: IdempotencyRecord) -> None:
         """Store the response of a claimed key (insert or replace the record)."""
         row = idempotency_to_row(record)
-        statement: Any = _UPSERTS[self._dialect](idempotency_keys)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(_KEY),
-            set_={k: statement.excluded[k] for k in row if k not in _KEY},
-        )
-        self._connection.execute(statement, row)
+        direct.execute(self._connection, upsert(idempotency_keys, tuple(row), _KEY), row)
 
     def name_outcome(
         self, scope: str, key: str, outcome: UnknownOutcome, held_until: datetime
     ) -> None:
-        """Name the record an unfinished claim's request made and hold the key until then."""
-        self._connection.execute(
-            idempotency_keys.update()
-            .where(
-                idempotency_keys.c.scope == scope,
-                idempotency_keys.c.key == key,
-                idempotency_keys.c.response_status.is_(None),
-            )
-            .values(unknown_outcome=outcome_to_text(outcome), expires_at=held_until)
-        )
+        """Name the record an unfinished claim's request made and hold the key until then (on
+        PostgreSQL sent with the next statement or the commit, where a failure is raised)."""
+        row = {
+            "unknown_outcome": outcome_to_text(outcome),
+            "expires_at": held_until,
+            "scope": scope,
+            "key": key,
+        }
+        direct.execute_later(self._connection, _NAME_OUTCOME, row)
 
     def release(self, scope: str, key: str) -> None:
         """Drop an unfinished claim; a finished record stays."""

@@ -83,6 +83,18 @@ class RoundTripContract(UnitOfWorkFixtures):
             expect(uow.customers.get_by_email("bob@example.com") is None)
             expect(uow.customers.get("cus_nope") is None)
 
+    def test_a_customer_is_stored_on_first_use_and_found_after(self, uow: UnitOfWork) -> None:
+        later = replace(a_customer("cus_new", None), name="Other", created_at=T0 + timedelta(1))
+        with uow:
+            first = uow.customers.stored_or_added(a_customer("cus_new", None))
+            uow.commit()
+        with uow:
+            again = uow.customers.stored_or_added(later)  # the stored one, unchanged
+            stored = uow.customers.get("cus_new")
+        expect_equal(first, a_customer("cus_new", None))
+        expect_equal(again, a_customer("cus_new", None))
+        expect_equal(stored, a_customer("cus_new", None))
+
     def test_two_customers_cannot_share_an_email(self, uow: UnitOfWork) -> None:
         with uow:
             uow.customers.add(a_customer())
