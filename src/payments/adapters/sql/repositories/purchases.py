@@ -164,8 +164,12 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
         self._append_audit(purchase)
 
     def _append_audit(self, purchase: Purchase) -> None:
+        # Held (PostgreSQL): written with the next statement that needs an answer, or the
+        # commit; the purchase they name is stored by then (it was inserted or updated first).
         if purchase.pending_audit:
-            self._insert_all(purchase_audit, [audit_to_row(r) for r in purchase.pending_audit])
+            self._insert_all_later(
+                purchase_audit, [audit_to_row(r) for r in purchase.pending_audit]
+            )
             purchase.pending_audit.clear()
 
     def page(self, wanted: PurchaseQuery) -> PurchasePage:
