@@ -3,9 +3,9 @@
 The HTTP layer is the container's WSGI app called as gunicorn calls it (one environ per request,
 no falcon.testing) with the inbox use case answering ``processed`` at once: routing, middleware,
 request id, access line (logged only at warning, as in the benchmark's gunicorn), metrics, body
-and header reading, the answer. Then Stripe's verification and translation of a 2.6 kB event, a
-ULID, and the webhook's two log lines as ``payments serve`` configures logging (written to
-/dev/null). No database is reached. Each figure is the best of 15 rounds of process CPU time, so
+and header reading, the answer. Then Stripe's verification and translation of the benchmark's
+event, a ULID, and the webhook's two log lines as ``payments serve`` configures logging (written
+to /dev/null). No database is reached. Each figure is the best of 15 rounds of process CPU time, so
 it moves little on a shared machine; compare two trees with ``PYTHONPATH=<tree>/src``.
 ``.venv/bin/python benchmarks/webhook_pieces.py [--log-format json]``.
 """

@@ -6,8 +6,8 @@ quadratic cost of converting a 100 kB digit string.
 
 A body that cannot break a limit (no more brackets than the depth allows, no run of digits as
 long as an integer beyond 64 bits) is decoded once with the number check in the decoder's float
-hook, and nothing walks the decoded value afterwards (for a Stripe event of 2.6 kB the walk
-cost seven times the decoding). Any other body takes the exact path, so the answer and its
+hook, and nothing walks the decoded value afterwards (for a Stripe event of 2 kB the walk
+cost five times the decoding). Any other body takes the exact path, so the answer and its
 message never depend on which path read it.
 """
 
