@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from payments.adapters.system import SystemClock, UlidGenerator
 
@@ -19,3 +20,14 @@ def test_ids_are_unique_prefixed_and_sort_by_creation() -> None:
     assert len(set(made)) == len(made)
     assert made == sorted(made)
     assert all(re.fullmatch(r"pur_[0-9A-HJKMNP-TV-Z]{26}", i) for i in made)
+
+
+def test_an_id_spells_its_millisecond_and_a_random_part_in_crockford_base32() -> None:
+    before = time.time_ns() // 1_000_000
+    made = UlidGenerator().new("whk")
+    after = time.time_ns() // 1_000_000
+    value = 0
+    for char in made.removeprefix("whk_"):
+        value = value * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(char)
+    assert before <= value >> 80 <= after
+    assert value < 2**128

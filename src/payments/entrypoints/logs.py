@@ -30,8 +30,35 @@ _SECRETS = re.compile(
 )
 
 
+# Every match of ``_SECRETS`` holds one of these, or 13 digits apart by at most one space or
+# dash: text without any is returned as it is, without the whole pattern tried at each of its
+# characters (about a third of what a log line costs: every line is redacted).
+_SECRET_MARKERS = (
+    "Bearer",
+    "pay_",
+    "sk_",
+    "rk_",
+    "whsec_",
+    "pi_",
+    "seti_",
+    "prv_",
+    "_integrity_",
+    "_events_",
+)
+_CARD_LIKE = re.compile(r"[0-9](?:[ \-]?[0-9]){12}")
+
+
+def _may_hold_a_secret(text: str) -> bool:
+    for marker in _SECRET_MARKERS:
+        if marker in text:
+            return True
+    return _CARD_LIKE.search(text) is not None
+
+
 def redact(text: str) -> str:
     """``text`` with every API key, provider secret, client secret and card number masked."""
+    if not _may_hold_a_secret(text):
+        return text
     return _SECRETS.sub(lambda m: (m.group("bearer") or "") + MASK, text)
 
 

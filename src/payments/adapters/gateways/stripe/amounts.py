@@ -108,8 +108,7 @@ def from_stripe_amount(units: int, currency_code: str) -> Money:
         raise TypeError(f"A Stripe amount is an int, not {type(units).__name__}.")
     if not isinstance(currency_code, str):
         raise UnknownCurrencyError("A Stripe currency is a three-letter code.")
-    zero = Money.zero(currency_code.upper())
-    places = _wire_decimals(zero.currency.code, zero.currency.exponent)
-    sign = 1 if units < 0 else 0
-    digits = tuple(int(d) for d in str(abs(units)))
-    return Money(Decimal((sign, digits, -places)), zero.currency)
+    currency = get_currency(currency_code.upper())
+    places = _wire_decimals(currency.code, currency.exponent)
+    # "1999E-2" is exactly 19.99 with two places, whatever the context's precision.
+    return Money(Decimal(f"{units}E-{places}"), currency)
