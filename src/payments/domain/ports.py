@@ -282,10 +282,10 @@ class InboxRepository(abc.ABC):
     def add(self, message: InboxMessage) -> bool:
         """Store a notification; False (nothing written) when (provider, event id) is already in."""
 
-    def add_all(self, messages: Sequence[InboxMessage]) -> int:
-        """Store notifications (of distinct events), in one statement where the store can; how
-        many were new (those whose (provider, event id) is already in are skipped)."""
-        return sum(self.add(message) for message in messages)
+    def store_new(self, messages: Sequence[InboxMessage]) -> set[str]:
+        """Store notifications (of distinct events), in one statement where the store can; the
+        ids of those stored (one whose (provider, event id) is already in is skipped)."""
+        return {message.id for message in messages if self.add(message)}
 
     @abc.abstractmethod
     def get(self, message_id: str) -> InboxMessage | None:

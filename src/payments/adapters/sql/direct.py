@@ -342,6 +342,31 @@ def fetch_one(
     }
 
 
+def fetch_all(
+    connection: Connection, statement: FixedStatement, parameters: Parameters
+) -> list[Row]:
+    """Every row ``statement`` selects (or returns), by column name and converted by the
+    columns' types; raises as ``execute`` does."""
+    if not supports(connection):
+        return [dict(row) for row in connection.execute(statement.clause, parameters).mappings()]
+    converters = _Converters.of(statement, connection.dialect)
+    _release_held(connection)
+    cursor = _run(connection, converters, parameters)
+    settle(connection)
+    rows = cursor.fetchall()
+    if not rows:
+        return []
+    results = converters.results or converters.read(cursor.description)
+    names = converters.names
+    return [
+        {
+            name: value if process is None else process(value)
+            for name, process, value in zip(names, results, row, strict=True)
+        }
+        for row in rows
+    ]
+
+
 class _Converters:
     """The conversions of one statement's parameters and columns on one dialect."""
 

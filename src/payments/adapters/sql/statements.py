@@ -141,6 +141,21 @@ def upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ...]) -> Fixe
     return FixedStatement(sql, row.parameters)
 
 
+@functools.cache
+def insert_returning(
+    table: Table,
+    columns: tuple[str, ...],
+    rows: int,
+    conflict: tuple[str, ...] | None,
+    returned: tuple[str, ...],
+) -> FixedStatement:
+    """``insert`` that returns the ``returned`` columns of the rows it wrote (with ``conflict``,
+    the rows it skipped return nothing): which rows were new, in one statement."""
+    plain = insert(table, columns, rows, conflict)
+    sql = f"{plain.sql} RETURNING {', '.join(returned)}"
+    return FixedStatement(sql, plain.parameters, tuple(table.c[name] for name in returned))
+
+
 def update_by_id(table: Table, columns: tuple[str, ...], condition: str = "") -> FixedStatement:
     """``UPDATE table SET column = :column, ... WHERE id = :b_id``, and ``condition`` if given."""
     assignments = ", ".join(f"{name} = :{name}" for name in columns)

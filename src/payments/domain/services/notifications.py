@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -94,9 +94,17 @@ class NotificationService(GatewayUseCase):
     """
 
     def __init__(
-        self, wiring: GatewayWiring, *, batch: int = DEFAULT_BATCH, ingest: bool = False
+        self,
+        wiring: GatewayWiring,
+        *,
+        batch: int = DEFAULT_BATCH,
+        ingest: bool = False,
+        single_statements: Callable[[], UnitOfWork] | None = None,
     ) -> None:
+        """``single_statements`` makes units of work whose statements each stand alone (the
+        wiring's units when not given): ingest mode stores deliveries on them."""
         super().__init__(wiring)
+        self._single = single_statements or wiring.uow
         run = self.store_all if ingest else self.settle_all
         self._group: GroupCommit[Verified, Receipt] = GroupCommit(run, batch)
 
@@ -148,25 +156,30 @@ class NotificationService(GatewayUseCase):
         return outcomes
 
     def store_all(self, batch: Sequence[Verified]) -> list[Receipt | BaseException]:
-        """Store verified deliveries to be applied later, in one transaction: a receipt each,
-        ``received`` or ``duplicate`` (its (provider, event id) is stored already). When some
-        but not all were stored already, each is stored alone to tell which. A delivery that
-        cannot be stored gets ``StorageUnavailableError`` (the provider sends it again)."""
+        """Store verified deliveries to be applied later: a receipt each, ``received`` or
+        ``duplicate`` (its (provider, event id) is stored already, or came earlier in the batch).
+        The rows are written by statements that stand alone (``single_statements``): each row
+        is stored, or known to be stored already, by the time its statement is answered. A
+        delivery whose row could not be written gets ``StorageUnavailableError`` (the provider
+        sends it again; a row written meanwhile makes that a duplicate)."""
         try:
-            with self._uow() as uow:
-                stored = uow.inbox.add_all([verified.message for verified in batch])
-                if stored == len(batch):
-                    uow.commit()
+            with self._single() as uow:
+                stored = uow.inbox.store_new([verified.message for verified in batch])
+                uow.commit()
         except Exception as error:
             log.exception("%d notifications could not be stored", len(batch))
             failure = StorageUnavailableError("The notification could not be stored.")
             failure.__cause__ = error
             return [failure] * len(batch)
-        if stored == len(batch):
-            return [Receipt(Delivery.RECEIVED, v.message.id, None) for v in batch]
-        if stored == 0:
-            return [Receipt(Delivery.DUPLICATE, None, None) for _ in batch]
-        return [outcome for verified in batch for outcome in self.store_all([verified])]
+        receipts: list[Receipt | BaseException] = []
+        for verified in batch:
+            message = verified.message
+            if message.id in stored:
+                receipts.append(Receipt(Delivery.RECEIVED, message.id, None))
+            else:
+                _log_receipt(message.provider, verified.notification, Delivery.DUPLICATE)
+                receipts.append(Receipt(Delivery.DUPLICATE, None, None))
+        return receipts
 
     def _settle_together(self, batch: Sequence[Verified]) -> list[Receipt] | None:
         """``batch`` in one transaction, or None when it must be settled one by one."""
@@ -343,7 +356,7 @@ def record_notifications(
     tells the duplicates apart).
     """
     settled = apply_all(uow, batch, now=now, ids=ids, invoicing=invoicing)
-    stored = uow.inbox.add_all([verified.message for verified in batch])
+    stored = len(uow.inbox.store_new([verified.message for verified in batch]))
     if stored == len(batch):
         return settled
     uow.rollback()

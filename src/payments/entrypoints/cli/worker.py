@@ -25,7 +25,7 @@ from payments.domain.services.outbox_relay import EventRelay
 from payments.domain.services.purchases import PurchaseService, ReconcileReport
 from payments.domain.services.use_case import Progress
 from payments.domain.services.webhooks import WebhookDispatcher
-from payments.entrypoints.cli.common import load_settings, open_container
+from payments.entrypoints.cli.common import load_settings, open_container, positive
 from payments.entrypoints.cli.progress import progress_bar
 
 log = logging.getLogger("payments")
@@ -186,14 +186,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
         start_http_server(args.metrics_port, args.metrics_address, registry=metrics.registry)
     rounds = 0
     stop = threading.Event()
-    applier: threading.Thread | None = None
-    if settings.ingest_notifications:
-        applier = threading.Thread(
+    appliers = [
+        threading.Thread(
             target=_apply_received_until,
             args=(container.inbox_applier(), stop, args.apply_interval),
-            name="applying received notifications",
+            name=f"applying received notifications {number}",
             daemon=True,
         )
+        for number in range(args.apply_threads if settings.ingest_notifications else 0)
+    ]
+    for applier in appliers:
         applier.start()
     try:
         while args.rounds == 0 or rounds < args.rounds:
@@ -203,7 +205,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 time.sleep(args.interval)
     finally:
         stop.set()
-        if applier is not None:
+        for applier in appliers:
             applier.join()
         relay = container.event_relay()
         if relay is not None:
@@ -243,6 +245,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         type=float,
         default=0.05,
         help="ingest mode: seconds between looks for received notifications when none came",
+    )
+    worker.add_argument(
+        "--apply-threads",
+        type=positive,
+        default=2,
+        help="ingest mode: threads applying received notifications (disjoint batches; one "
+        "applies while another waits for the database)",
     )
     worker.set_defaults(func=cmd_worker)
 

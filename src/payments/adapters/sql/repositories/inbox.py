@@ -13,7 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from payments.adapters.sql import direct
 from payments.adapters.sql.mappers import inbox_from_row, inbox_to_row
 from payments.adapters.sql.repositories.base import SqlRepository
-from payments.adapters.sql.statements import INBOX_MUTABLE, INBOX_UPDATE, inbox_updates, insert
+from payments.adapters.sql.statements import (
+    INBOX_MUTABLE,
+    INBOX_UPDATE,
+    FixedStatement,
+    chunked,
+    inbox_updates,
+    insert,
+    insert_returning,
+)
 from payments.adapters.sql.tables import webhook_inbox
 from payments.domain.errors import ConflictError
 from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
@@ -35,14 +43,27 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
             raise ConflictError(f"Inbox message {message.id!r} already exists.") from error
         return written == 1
 
-    def add_all(self, messages: Sequence[InboxMessage]) -> int:
-        """Store notifications of distinct events in one statement (per ``MAX_ROWS_PER_INSERT``);
-        how many were new (known (provider, event id) pairs are skipped, transaction intact)."""
+    def store_new(self, messages: Sequence[InboxMessage]) -> set[str]:
+        """Store notifications of distinct events, ``MAX_ROWS_PER_INSERT`` to a statement that
+        returns the ids it wrote (``ON CONFLICT DO NOTHING``: known (provider, event id) pairs are
+        skipped, the transaction stays intact); the ids stored."""
+        if not messages:
+            return set()
         rows = [inbox_to_row(message) for message in messages]
+        columns = tuple(rows[0])
+
+        def build(count: int) -> FixedStatement:
+            return insert_returning(webhook_inbox, columns, count, _ONE_PER_EVENT, ("id",))
+
+        stored: set[str] = set()
         try:
-            return self._insert_all(webhook_inbox, rows, _ONE_PER_EVENT)
+            for statement, parameters, _ in chunked(build, rows):
+                stored.update(
+                    row["id"] for row in direct.fetch_all(self._connection, statement, parameters)
+                )
         except IntegrityError as error:
             raise ConflictError("An inbox message of the batch already exists.") from error
+        return stored
 
     def get(self, message_id: str) -> InboxMessage | None:
         """The message, or None."""

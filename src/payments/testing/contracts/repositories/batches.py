@@ -23,7 +23,7 @@ class BatchContract(UnitOfWorkFixtures):
         with uow:
             batch = [a_message(f"msg_{n}", event_id=f"evt_{n}") for n in (1, 2, 3)]
             batch[0].id = "msg_1_again"
-            expect_equal(uow.inbox.add_all(batch), 2)
+            expect_equal(uow.inbox.store_new(batch), {"msg_2", "msg_3"})
             uow.commit()
         with uow:
             expect(uow.inbox.get("msg_1_again") is None)
@@ -33,7 +33,7 @@ class BatchContract(UnitOfWorkFixtures):
         self, uow: UnitOfWork
     ) -> None:
         with uow:
-            uow.inbox.add_all(
+            uow.inbox.store_new(
                 [
                     a_message("msg_late", received_at=T0 + timedelta(seconds=2)),
                     a_message("msg_early", received_at=T0),
