@@ -212,7 +212,6 @@ class Container(containers.DeclarativeContainer):
         gateway_wiring,
         batch=settings.provided.notification_batch,
         ingest=settings.provided.ingest_notifications,
-        single_statements=single_statements,
     )
     inbox_applier = providers.Singleton(InboxApplier, notifications)
     inbox = providers.Singleton(InboxReview, unit_of_work.provider, notifications)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -99,12 +99,8 @@ class NotificationService(GatewayUseCase):
         *,
         batch: int = DEFAULT_BATCH,
         ingest: bool = False,
-        single_statements: Callable[[], UnitOfWork] | None = None,
     ) -> None:
-        """``single_statements`` makes units of work whose statements each stand alone (the
-        wiring's units when not given): ingest mode stores deliveries on them."""
         super().__init__(wiring)
-        self._single = single_statements or wiring.uow
         run = self.store_all if ingest else self.settle_all
         self._group: GroupCommit[Verified, Receipt] = GroupCommit(run, batch)
 
@@ -158,12 +154,15 @@ class NotificationService(GatewayUseCase):
     def store_all(self, batch: Sequence[Verified]) -> list[Receipt | BaseException]:
         """Store verified deliveries to be applied later: a receipt each, ``received`` or
         ``duplicate`` (its (provider, event id) is stored already, or came earlier in the batch).
-        The rows are written by statements that stand alone (``single_statements``): each row
-        is stored, or known to be stored already, by the time its statement is answered. A
-        delivery whose row could not be written gets ``StorageUnavailableError`` (the provider
-        sends it again; a row written meanwhile makes that a duplicate)."""
+        One transaction stores the batch (one multi-row INSERT that returns the rows it wrote):
+        each delivery is answered from its own row. A batch that cannot be stored gets
+        ``StorageUnavailableError`` for each delivery (the provider sends them again).
+
+        Not on single-statement units: measured, their one round trip fewer let batches end
+        sooner and stay smaller, and the extra commits cost PostgreSQL more than was saved.
+        """
         try:
-            with self._single() as uow:
+            with self._uow() as uow:
                 stored = uow.inbox.store_new([verified.message for verified in batch])
                 uow.commit()
         except Exception as error:
