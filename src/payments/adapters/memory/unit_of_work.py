@@ -22,12 +22,12 @@ from payments.domain.customer import Customer
 from payments.domain.errors import ConflictError
 from payments.domain.idempotency import IdempotencyRecord, UnknownOutcome
 from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
+from payments.domain.inbox_ports import InboxRepository
 from payments.domain.ledger import LedgerEntry
 from payments.domain.ports import (
     ApiKeyRepository,
     CustomerRepository,
     IdempotencyRepository,
-    InboxRepository,
     LedgerRepository,
     ProductRepository,
     PurchasePage,

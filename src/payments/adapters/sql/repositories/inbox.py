@@ -25,7 +25,7 @@ from payments.adapters.sql.statements import (
 from payments.adapters.sql.tables import webhook_inbox
 from payments.domain.errors import ConflictError
 from payments.domain.inbox import CLAIM_LEASE, InboxMessage, InboxStatus
-from payments.domain.ports import InboxRepository
+from payments.domain.inbox_ports import InboxRepository
 
 _ONE_PER_EVENT = ("provider", "event_id")
 
