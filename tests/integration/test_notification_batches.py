@@ -20,6 +20,7 @@ from sqlalchemy import Engine, event, func, select
 from payments.adapters.memory import FakeGateway, FixedClock
 from payments.adapters.sql.tables import ledger_entries, outbox, purchases, webhook_inbox
 from payments.domain.errors import StorageUnavailableError
+from payments.domain.money import Money
 from payments.domain.services.notifications import NotificationService, Receipt, Verified
 from payments.testing import Wired
 from tests.integration.deliveries import (
@@ -216,3 +217,30 @@ def test_many_threads_delivering_at_once_book_each_payment_once(
     assert after["completed"] - before["completed"] == 12
     assert after["ledger"] - before["ledger"] == 24
     assert after["inbox"] - before["inbox"] == 12
+
+
+def test_a_payment_and_its_refund_in_one_batch_are_booked_in_order(
+    database: Engine, wired: tuple[Wired, FakeGateway, FixedClock]
+) -> None:
+    use_cases, gateway, _ = wired
+    (approval,) = approvals(use_cases, gateway, 1)
+    payment = verified(use_cases, gateway, [approval])[0].notification.payment
+    assert payment is not None and payment.gateway_reference is not None
+    gateway.refund_at_provider(payment.gateway_reference, Money("20.00", "EUR"))
+    (refunded,) = gateway.drain()
+    before = books(database)
+
+    with commits(database) as counted:
+        outcomes = use_cases.notifications.settle_all(
+            verified(use_cases, gateway, [approval, refunded])
+        )
+
+    assert statuses(outcomes) == ["processed", "processed"]
+    assert counted[0] == 1  # together: the purchase written twice in one transaction, in order
+    after = books(database)
+    assert after["ledger"] - before["ledger"] == 4  # the payment's two, the refund's two
+    account = use_cases.accounts.get("cus_0", MERCHANT)
+    assert account.credits < Decimal("8.00")
+    with database.connect() as connection:
+        refunded_amount = connection.execute(select(purchases.c.refunded_amount)).scalar_one()
+    assert refunded_amount == Decimal("20.00")
