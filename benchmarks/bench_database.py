@@ -252,8 +252,7 @@ def check_reference_settled(engine: Engine, count: int) -> list[Check]:
 
 def preload(engine: Engine, count: int) -> None:
     """``count`` completed purchases, their processed inbox rows and two ledger entries each,
-    written in bulk by PostgreSQL (``generate_series``), then ``VACUUM ANALYZE`` and a
-    ``CHECKPOINT``: the benchmark at
+    written in bulk by PostgreSQL (``generate_series``), then ``VACUUM ANALYZE``: the benchmark at
     scale. Copies of the first seeded purchase, owned by ``PRELOAD_CUSTOMER``."""
     if count <= 0:
         return
@@ -308,7 +307,11 @@ def preload(engine: Engine, count: int) -> None:
     with autocommit.connect() as connection:
         for table in ("customers", "purchases", "ledger_entries", "webhook_inbox"):
             connection.execute(text(f"VACUUM ANALYZE {table}"))
-        # The bulk load's dirty pages written now, not by a checkpoint in the middle of the
-        # run (a superuser's right: skipped without it).
-        with contextlib.suppress(DBAPIError):
-            connection.execute(text("CHECKPOINT"))
+
+
+def checkpoint(engine: Engine) -> None:
+    """Write every dirty page now (``CHECKPOINT``), so that no run inherits the one the runs
+    before it (or its own seeding) made due; a superuser's right, skipped without it."""
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as connection, contextlib.suppress(DBAPIError):
+        connection.execute(text("CHECKPOINT"))
