@@ -36,12 +36,19 @@ def _entry(amount: Decimal, source: str = "consumption:cus_ana:x") -> dict[str, 
 def test_the_text_is_sent_to_psycopg_with_its_own_parameter_markers() -> None:
     statement = lookup(customers, ("id", "email"), True)
     assert statement.sql.endswith("WHERE id = :id AND email = :email FOR UPDATE")
-    assert statement.pyformat.endswith("WHERE id = %(id)s AND email = %(email)s FOR UPDATE")
+    numbered, names = statement.numbered
+    assert numbered.endswith("WHERE id = $1 AND email = $2 FOR UPDATE")
+    assert names == ("id", "email")
     assert set(statement.parameters) == {"id", "email"}
     rows = insert(customers, ("id", "email"), 2, ("email",))
-    assert rows.pyformat.endswith(
-        "VALUES (%(id_0)s, %(email_0)s), (%(id_1)s, %(email_1)s) ON CONFLICT (email) DO NOTHING"
+    assert rows.numbered == (
+        rows.sql.split(" VALUES ")[0] + " VALUES ($1, $2), ($3, $4) ON CONFLICT (email) DO NOTHING",
+        ("id_0", "email_0", "id_1", "email_1"),
     )
+    again = FixedStatement(
+        "SELECT :a, :b, :a", {"a": customers.c.id.type, "b": customers.c.id.type}
+    )
+    assert again.numbered == ("SELECT $1, $2, $1", ("a", "b"))  # a name used twice: one number
     assert lookup(customers, ("id",)) is lookup(customers, ("id",))  # built once, then reused
 
 

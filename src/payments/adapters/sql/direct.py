@@ -1,6 +1,6 @@
 """The one seam that runs a fixed statement: straight on psycopg on PostgreSQL, else SQLAlchemy.
 
-On psycopg the statement's text is sent as written (``FixedStatement.pyformat``); the columns'
+On psycopg the statement's text is sent as written (``FixedStatement.numbered``); the columns'
 own types convert the parameters and the values read back (exact decimals, UTC times), with
 SQLAlchemy's public type API (``bind_processor``, ``result_processor``). A failure comes out as
 the SQLAlchemy exception ``Connection.execute`` would raise, with a lost connection
@@ -121,6 +121,17 @@ RowsCheck = Callable[[int, Sequence[Mapping[str, Any]]], None]
 if that is not what was expected."""
 
 
+def every_row(failure: Callable[[str], Exception], key: str = "b_id") -> RowsCheck:
+    """The check that a held statement wrote every row it was given; else ``failure`` of the
+    rows' ``key`` values, quoted and comma-separated."""
+
+    def check(written: int, rows: Sequence[Mapping[str, Any]]) -> None:
+        if written != len(rows):
+            raise failure(", ".join(repr(row[key]) for row in rows))
+
+    return check
+
+
 def hold(
     connection: Connection,
     key: Hashable,
@@ -152,7 +163,7 @@ def hold(
         _release_held(connection)
         found = None
     if found is None:
-        found = batch.held[key] = _Held([], build, refused, check, distinct)
+        found = batch.held[key] = _Held([], build, refused, check)
     found.rows.extend(rows)
     found.refused = found.refused or refused  # the rows go in one statement
     if distinct:
@@ -258,7 +269,6 @@ class _Held:
     build: Build
     refused: Refusal | None
     check: RowsCheck | None
-    distinct_key: str | None
     distinct: set[Any] = field(default_factory=set)
 
 
@@ -333,13 +343,7 @@ def fetch_one(
     cursor = _run(connection, converters, parameters)
     settle(connection)
     row = cursor.fetchone()
-    if row is None:
-        return None
-    results = converters.results or converters.read(cursor.description)
-    return {
-        name: value if process is None else process(value)
-        for name, process, value in zip(converters.names, results, row, strict=True)
-    }
+    return None if row is None else _read(converters, cursor, [row])[0]
 
 
 def fetch_all(
@@ -354,8 +358,11 @@ def fetch_all(
     cursor = _run(connection, converters, parameters)
     settle(connection)
     rows = cursor.fetchall()
-    if not rows:
-        return []
+    return _read(converters, cursor, rows) if rows else []
+
+
+def _read(converters: _Converters, cursor: Any, rows: Sequence[Sequence[Any]]) -> list[Row]:
+    """``rows`` as read from ``cursor``, by column name and converted by the columns' types."""
     results = converters.results or converters.read(cursor.description)
     names = converters.names
     return [

@@ -22,9 +22,9 @@ class FixedStatement:
     """One statement as SQL text with ``:name`` parameters, the column type of each parameter,
     and for a SELECT the columns it returns (whose types convert the values read back).
 
-    The text is the one source: ``clause`` runs it through SQLAlchemy, ``pyformat`` is the same
-    text with ``%(name)s`` parameters for psycopg (``direct.py``). Written with plain SQL only
-    (no ``%``, no ``::`` casts), so that the two never differ but for the parameter markers.
+    The text is the one source: ``clause`` runs it through SQLAlchemy, ``numbered`` is the same
+    text with PostgreSQL's ``$n`` parameters for psycopg (``direct.py``). Written with plain SQL
+    only (no ``%``, no ``::`` casts), so that the two never differ but for the parameter markers.
     """
 
     sql: str
@@ -40,11 +40,6 @@ class FixedStatement:
         if self.columns:
             return clause.columns(*self.columns).execution_options(preserve_rowcount=True)  # type: ignore[return-value]
         return clause.execution_options(preserve_rowcount=True)
-
-    @functools.cached_property
-    def pyformat(self) -> str:
-        """The text with psycopg's ``%(name)s`` parameter markers."""
-        return _PARAMETER.sub(r"%(\1)s", self.sql)
 
     @functools.cached_property
     def numbered(self) -> tuple[str, tuple[str, ...]]:

@@ -10,9 +10,8 @@ bad message is stored as failed, for the retries, and the others are booked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import Counter
 
-from payments.domain.gateway import Notification
 from payments.domain.inbox import InboxMessage
 from payments.domain.services.notifications import NotificationService, Verified, apply_all
 from payments.domain.services.use_case import GatewayUseCase
@@ -44,10 +43,8 @@ class InboxApplier(GatewayUseCase):
                 claimed = uow.inbox.claim_received(limit)
                 if not claimed:
                     return {}
-                batch = [
-                    Verified(message, self._parse(message))
-                    for message in claimed  # parsed as stored: verified when it arrived
-                ]
+                notifications = self._notifications
+                batch = [Verified(m, notifications.parse_stored(m)) for m in claimed]
                 apply_all(uow, batch, now=now, ids=self._ids, invoicing=self._invoicing)
                 uow.inbox.save_all(claimed)
                 uow.commit()
@@ -56,18 +53,7 @@ class InboxApplier(GatewayUseCase):
                 raise
             log.warning("a batch of %d received notifications failed; each alone", len(claimed))
             return self._one_by_one(claimed)
-        return _counted(message.status.value for message in claimed)
-
-    def _parse(self, message: InboxMessage) -> Notification:
-        gateway = self._gateways[message.provider]
-        return gateway.parse_stored_notification(message.headers, message.body)
+        return dict(Counter(message.status.value for message in claimed))
 
     def _one_by_one(self, claimed: list[InboxMessage]) -> dict[str, int]:
-        return _counted(self._notifications.process_stored(message.id) for message in claimed)
-
-
-def _counted(statuses: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for status in statuses:
-        counts[status] = counts.get(status, 0) + 1
-    return counts
+        return dict(Counter(self._notifications.process_stored(m.id) for m in claimed))

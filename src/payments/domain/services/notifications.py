@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -256,11 +257,14 @@ class NotificationService(GatewayUseCase):
         with self._uow() as uow:
             claimed = uow.inbox.claim_due(self._clock.now(), limit)
             uow.commit()
-        counts: dict[str, int] = {}
-        for message in claimed:
-            status = self.process_stored(message.id)
-            counts[status] = counts.get(status, 0) + 1
-        return counts
+        return dict(Counter(self.process_stored(message.id) for message in claimed))
+
+    def parse_stored(self, message: InboxMessage) -> Notification:
+        """What a stored message says, read from its raw body by its provider's gateway; its
+        signature was verified when it arrived, so it is not checked again (the timestamp would
+        be stale by now)."""
+        gateway = self._gateways[message.provider]
+        return gateway.parse_stored_notification(message.headers, message.body)
 
     def process_stored(self, message_id: str) -> str:
         """(Re)process one stored message from its raw body, as an operator replay or a retry.
@@ -272,8 +276,7 @@ class NotificationService(GatewayUseCase):
             message = found(uow.inbox.get(message_id), f"No stored notification {message_id!r}.")
         now = self._clock.now()
         try:
-            gateway = self._gateways[message.provider]
-            notification = gateway.parse_stored_notification(message.headers, message.body)
+            notification = self.parse_stored(message)
             with self._uow() as uow:
                 settled = apply_notification(
                     uow, notification, now=now, ids=self._ids, invoicing=self._invoicing
@@ -329,13 +332,12 @@ def record_notification(
     """Apply a verified notification in ``uow`` and add its message with the outcome; the
     caller commits. None when its (provider, event id) is stored already: then ``uow`` is
     rolled back (nothing of this delivery is kept) and the delivery is a duplicate."""
-    settled = apply_notification(uow, notification, now=now, ids=ids, invoicing=invoicing)
-    message.settle(_INBOX_STATUS[settled.result], now, settled.purchase_id)
-    if not uow.inbox.add(message):
-        uow.rollback()
+    batch = [Verified(message, notification)]
+    recorded = record_notifications(uow, batch, now=now, ids=ids, invoicing=invoicing)
+    if not recorded:  # one delivery: all of it or none stored already
         _log_receipt(notification.provider, notification, Delivery.DUPLICATE)
         return None
-    return settled
+    return recorded[0]
 
 
 def record_notifications(

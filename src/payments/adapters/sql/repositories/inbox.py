@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -95,7 +94,7 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
             inbox_updates,
             rows,
             inbox_updates,
-            check=_all_saved,
+            check=_ALL_SAVED,
             distinct="b_id",
         )
 
@@ -154,7 +153,6 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
         return [inbox_from_row(row) for row in self._all(query)]
 
 
-def _all_saved(written: int, rows: Sequence[Mapping[str, Any]]) -> None:
-    if written != len(rows):
-        ids = ", ".join(repr(row["b_id"]) for row in rows)
-        raise ConflictError(f"Inbox messages {ids}: one was never added.")
+_ALL_SAVED = direct.every_row(
+    lambda ids: ConflictError(f"Inbox messages {ids}: one was never added.")
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -145,7 +145,7 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
                 [row],
                 purchase_updates_with_audit,
                 refused=refused,
-                check=_all_updated,
+                check=_ALL_UPDATED,
                 distinct="b_id",
             )
         elif purchase.id in self._locked:
@@ -207,11 +207,10 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
         return [audit_from_row(row) for row in self._all(query)]
 
 
-def _all_updated(written: int, rows: Sequence[Mapping[str, Any]]) -> None:
-    """The check of held purchase UPDATEs: each one matched its version."""
-    if written != len(rows):
-        ids = ", ".join(repr(row["b_id"]) for row in rows)
-        raise ConflictError(f"Purchases {ids}: one changed since it was read.")
+_ALL_UPDATED = direct.every_row(
+    lambda ids: ConflictError(f"Purchases {ids}: one changed since it was read.")
+)
+"""The check of held purchase UPDATEs: each one matched its version."""
 
 
 def _open(updated_before: datetime, limit: int) -> Select[Any]:
