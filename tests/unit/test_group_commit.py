@@ -38,6 +38,28 @@ def _wait_until(condition: Callable[[], bool]) -> None:
         time.sleep(0.001)
 
 
+def _queued_behind_the_first(
+    group: GroupCommit[int, str],
+    started: threading.Event,
+    release: threading.Event,
+    items: Sequence[int],
+) -> dict[int, str]:
+    """Submit 0, whose batch sets ``started`` and runs until ``release``; meanwhile submit
+    ``items``, each from its own thread; once all of them are queued, release the first batch.
+    Every item's answer."""
+    first = threading.Thread(target=group.submit, args=(0,))
+    first.start()
+    started.wait(timeout=10)
+    answers: dict[int, str] = {}
+    others = threading.Thread(target=lambda: answers.update(_submit_all(group, items)))
+    others.start()
+    _wait_until(lambda: group.waiting == len(items))
+    release.set()
+    others.join(timeout=10)
+    first.join(timeout=10)
+    return answers
+
+
 def test_an_item_alone_is_a_batch_of_its_own_run_at_once() -> None:
     batches: list[list[int]] = []
 
@@ -55,25 +77,18 @@ def test_an_item_alone_is_a_batch_of_its_own_run_at_once() -> None:
 
 def test_items_that_arrive_while_a_batch_runs_share_the_next_batch_up_to_the_most() -> None:
     batches: list[list[int]] = []
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def run(items: Sequence[int]) -> list[str]:
         batches.append(list(items))
         if items == [0]:
+            started.set()
             release.wait(timeout=10)  # the first batch runs until the others are queued
         return [f"done {item}" for item in items]
 
     group: GroupCommit[int, str] = GroupCommit(run, most=4)
-    first = threading.Thread(target=group.submit, args=(0,))
-    first.start()
-    _wait_until(lambda: batches == [[0]])
-    answers: dict[int, str] = {}
-    others = threading.Thread(target=lambda: answers.update(_submit_all(group, range(1, 10))))
-    others.start()
-    _wait_until(lambda: group.waiting == 9)
-    release.set()
-    others.join(timeout=10)
-    first.join(timeout=10)
+
+    answers = _queued_behind_the_first(group, started, release, range(1, 10))
 
     assert answers == {item: f"done {item}" for item in range(1, 10)}
     assert [len(batch) for batch in batches] == [1, 4, 4, 1]
@@ -91,16 +106,8 @@ def test_each_caller_gets_its_own_exception_and_the_others_their_results() -> No
         return [ValueError(f"bad {item}") if item % 2 else f"done {item}" for item in items]
 
     group: GroupCommit[int, str] = GroupCommit(run, most=8)
-    first = threading.Thread(target=group.submit, args=(0,))
-    first.start()
-    started.wait(timeout=10)
-    answers: dict[int, str] = {}
-    others = threading.Thread(target=lambda: answers.update(_submit_all(group, range(1, 5))))
-    others.start()
-    _wait_until(lambda: group.waiting == 4)
-    release.set()
-    others.join(timeout=10)
-    first.join(timeout=10)
+
+    answers = _queued_behind_the_first(group, started, release, range(1, 5))
 
     assert answers == {
         1: "ValueError('bad 1')",
