@@ -81,7 +81,6 @@ def execute(connection: Connection, statement: FixedStatement, parameters: Param
     if not supports(connection):
         return connection.execute(statement.clause, parameters).rowcount
     converters = _Converters.of(statement, connection.dialect)
-    _release_held(connection)
     cursor = _run(connection, converters, parameters)
     settle(connection)
     count: int = cursor.rowcount
@@ -112,7 +111,6 @@ def execute_later(
             expect.count(count)
         return
     _open(connection)
-    _release_held(connection)  # what was held for earlier goes first
     _run(connection, _Converters.of(statement, connection.dialect), parameters, expect)
 
 
@@ -339,7 +337,6 @@ def fetch_one(
     if not supports(connection):
         return connection.execute(statement.clause, parameters).mappings().first()
     converters = _Converters.of(statement, connection.dialect)
-    _release_held(connection)
     cursor = _run(connection, converters, parameters)
     settle(connection)
     row = cursor.fetchone()
@@ -354,7 +351,6 @@ def fetch_all(
     if not supports(connection):
         return [dict(row) for row in connection.execute(statement.clause, parameters).mappings()]
     converters = _Converters.of(statement, connection.dialect)
-    _release_held(connection)
     cursor = _run(connection, converters, parameters)
     settle(connection)
     rows = cursor.fetchall()
@@ -423,7 +419,8 @@ def _run(
     expect: Expectation = NOTHING_EXPECTED,
 ) -> Any:
     """Execute on psycopg's cursor, converting the parameters and translating its errors; in
-    a batch (pipeline mode) the statement is only queued, and its answer awaited by ``settle``."""
+    a batch (pipeline mode) the statement is only queued, and its answer awaited by ``settle``.
+    Rows held on the connection (``hold``) are sent first."""
     statement = converters.statement
     try:
         values = [
@@ -437,6 +434,7 @@ def _run(
             dict(parameters),
             error,
         ) from error
+    _release_held(connection)  # what was held for earlier goes first (none while releasing)
     dbapi_connection: Any = connection.connection.driver_connection
     batch = _BATCHES.get(dbapi_connection) if _BATCHES else None
     pending = _Pending(_raw_cursor()(dbapi_connection), statement, expect)
