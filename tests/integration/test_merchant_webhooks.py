@@ -244,6 +244,23 @@ def test_each_event_is_fanned_out_once_per_endpoint_whatever_the_broker_relay_di
     assert len(webhooks.endpoints.deliveries(other.endpoint.id)) == 1
 
 
+def test_events_while_no_endpoint_is_enabled_are_passed_over_not_sent_later(
+    webhooks: Webhooks, merchant: Merchant
+) -> None:
+    off = webhooks.endpoints.create(merchant.url, ["*"])
+    webhooks.endpoints.disable(off.endpoint.id)
+    webhooks.record(webhooks.completed("pur_before"), webhooks.completed("pur_also_before"))
+    assert webhooks.dispatcher.fan_out() == 0
+    made = webhooks.endpoints.create(merchant.url + "?new", ["*"])
+    merchant.secret = made.secret
+    webhooks.record(webhooks.completed("pur_after"))
+
+    assert webhooks.dispatcher.fan_out() == 1
+    _until_settled(webhooks)
+    assert [event.data["purchase_id"] for event in merchant.handled] == ["pur_after"]
+    assert webhooks.endpoints.deliveries(off.endpoint.id) == []
+
+
 def test_an_endpoint_failing_for_three_days_is_disabled_and_flagged(
     webhooks: Webhooks, merchant: Merchant
 ) -> None:

@@ -362,6 +362,12 @@ class Outbox(abc.ABC):
     def mark_fanned_out(self, positions: Sequence[int], at: datetime) -> None:
         """Record that the events at ``positions`` have their webhook deliveries."""
 
+    @abc.abstractmethod
+    def pass_over_for_webhooks(self, limit: int, at: datetime) -> int:
+        """Mark up to ``limit`` of the events not yet fanned out, oldest first, as fanned out
+        at ``at`` without reading them (another unit of work's claimed ones are skipped):
+        what a round does when no endpoint is enabled. Returns how many it marked."""
+
 
 class UnitOfWork(abc.ABC):
     """One transaction over every repository. Leaving the block without ``commit()`` rolls back."""

@@ -71,3 +71,8 @@ class InMemoryOutbox(Outbox):
     def mark_fanned_out(self, positions: Sequence[int], at: datetime) -> None:
         for position in positions:
             self._t.outbox_fanned_out.setdefault(position, at)
+
+    def pass_over_for_webhooks(self, limit: int, at: datetime) -> int:
+        passed = [event.position for event in self.claim_for_webhooks(limit)]
+        self.mark_fanned_out(passed, at)
+        return len(passed)

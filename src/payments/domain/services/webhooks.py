@@ -124,12 +124,16 @@ class WebhookDispatcher(_WebhookUseCase):
     def _fan_out_batch(self, batch: int) -> tuple[int, int]:
         """Deliveries for up to ``batch`` new events: (deliveries made, events claimed)."""
         with self._uow() as uow:
+            listed = uow.webhook_endpoints.list()
+            endpoints = [e for e in listed if e.status is EndpointStatus.ENABLED]
+            now = self._clock.now()
+            if not endpoints:  # nobody to deliver to: the events are passed over unread
+                passed = uow.outbox.pass_over_for_webhooks(batch, now)
+                uow.commit()
+                return 0, passed
             events = uow.outbox.claim_for_webhooks(batch)
             if not events:
                 return 0, 0
-            now = self._clock.now()
-            listed = uow.webhook_endpoints.list()
-            endpoints = [e for e in listed if e.status is EndpointStatus.ENABLED]
             made = [
                 delivery
                 for event in events

@@ -30,6 +30,7 @@ def _same_aggregate(one: Any, other: Any) -> ColumnElement[bool]:
 
 
 _UNPUBLISHED = outbox.c.published_at.is_(None)
+_NOT_FANNED_OUT = outbox.c.webhooks_fanned_out_at.is_(None)
 _FIRST_OF_ITS_AGGREGATE = ~exists().where(
     _same_aggregate(_earlier, outbox),
     _earlier.c.published_at.is_(None),
@@ -99,15 +100,21 @@ class SqlOutbox(SqlRepository, Outbox):
         """Up to ``limit`` events not fanned out to merchant webhooks yet, in outbox order; on
         PostgreSQL ``FOR UPDATE SKIP LOCKED``: rows another worker (or the broker relay) holds
         are left for a later round."""
-        query = (
-            select(outbox)
-            .where(outbox.c.webhooks_fanned_out_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
+        query = select(outbox).where(_NOT_FANNED_OUT).order_by(outbox.c.id).limit(limit)
         if self._row_locks:
             query = query.with_for_update(skip_locked=True)
         return [stored_event_from_row(row) for row in self._all(query)]
+
+    def pass_over_for_webhooks(self, limit: int, at: datetime) -> int:
+        """One ``UPDATE`` of the ``limit`` oldest events not fanned out (on PostgreSQL those
+        another unit of work holds are skipped): no row is sent back or decoded."""
+        oldest = select(outbox.c.id).where(_NOT_FANNED_OUT).order_by(outbox.c.id).limit(limit)
+        if self._row_locks:
+            oldest = oldest.with_for_update(skip_locked=True)
+        marked = self._connection.execute(
+            outbox.update().where(outbox.c.id.in_(oldest)).values(webhooks_fanned_out_at=at)
+        )
+        return int(marked.rowcount)
 
     def mark_fanned_out(self, positions: Sequence[int], at: datetime) -> None:
         """Record that the events at ``positions`` have their webhook deliveries."""

@@ -114,6 +114,23 @@ class WebhooksContract(UnitOfWorkFixtures):
             due = uow.webhook_deliveries.claim_due(later, 10)
             expect_equal([d.id for d in due], ["whd_b", "whd_a"])
 
+    def test_events_passed_over_are_the_oldest_not_fanned_out(self, uow: UnitOfWork) -> None:
+        _, second, _, fourth = _events(uow, 4)
+        with uow:
+            uow.outbox.mark_fanned_out([second.position], T0)
+            uow.commit()
+        with uow:
+            expect_equal(uow.outbox.pass_over_for_webhooks(2, T0), 2)
+            uow.commit()
+        with uow:
+            expect_equal([e.event_id for e in uow.outbox.claim_for_webhooks(10)], [fourth.event_id])
+            expect_equal(uow.outbox.pass_over_for_webhooks(10, T0), 1)
+            expect_equal(uow.outbox.pass_over_for_webhooks(10, T0), 0)
+            expect_equal(uow.outbox.count_unpublished(), 4)
+            uow.commit()
+        with uow:
+            expect_equal(uow.outbox.claim_for_webhooks(10), [])
+
     def test_the_webhooks_progress_is_apart_from_publishing(self, uow: UnitOfWork) -> None:
         first, second = _events(uow, 2)
         with uow:
