@@ -6,13 +6,13 @@ ON CONFLICT`` names the unique index that arbitrates it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlalchemy import Connection, Engine, bindparam, event, text
 from sqlalchemy.types import TypeEngine
 
 from payments.adapters.sql.columns import ExactDecimal, UtcDateTime
@@ -34,6 +34,8 @@ from payments.adapters.sql.tables import (
     refunds,
     webhook_inbox,
 )
+from payments.adapters.sql.unit_of_work import SqlUnitOfWork
+from payments.domain.ports import UnitOfWork
 
 pytestmark = pytest.mark.postgres
 T0 = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
@@ -144,19 +146,51 @@ def test_a_batch_of_inbox_outcomes_finds_its_rows_by_index(without_seq_scans: Co
     assert not any(node["Node Type"] == "Seq Scan" for node in _nodes(plan)), plan
 
 
-def test_the_received_messages_are_claimed_through_their_partial_index(
-    without_seq_scans: Connection,
+QUEUES: dict[str, tuple[Callable[[UnitOfWork], object], str]] = {
+    "received messages, applied oldest first": (
+        lambda uow: uow.inbox.claim_received(200),
+        "ix_webhook_inbox_received",
+    ),
+    "failed messages, retried when due": (
+        lambda uow: uow.inbox.claim_due(T0, 10),
+        "ix_webhook_inbox_failed",
+    ),
+    "events to publish": (lambda uow: uow.outbox.claim_unpublished(10), "ix_outbox_unpublished"),
+    "events to fan out": (
+        lambda uow: uow.outbox.claim_for_webhooks(10),
+        "ix_outbox_not_fanned_out",
+    ),
+    "events passed over": (
+        lambda uow: uow.outbox.pass_over_for_webhooks(10, T0),
+        "ix_outbox_not_fanned_out",
+    ),
+    "invoices to number": (lambda uow: uow.invoices.unnumbered(10), "ix_invoices_unnumbered"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUEUES))
+def test_each_queue_is_taken_through_its_partial_index(
+    postgres_engine: Engine, without_seq_scans: Connection, name: str
 ) -> None:
-    uow_connection = without_seq_scans
-    claim = (
-        select(webhook_inbox)
-        .where(webhook_inbox.c.status == "received")
-        .order_by(webhook_inbox.c.received_at, webhook_inbox.c.id)
-        .limit(200)
-        .with_for_update(skip_locked=True)
-    )
-    compiled = claim.compile(dialect=uow_connection.dialect, compile_kwargs={"literal_binds": True})
-    value = uow_connection.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar_one()
+    """The statements the repository really sends (captured on their way to the driver), with
+    their parameters, as the planner sees them."""
+    take, index = QUEUES[name]
+    sent: list[tuple[str, Any]] = []
+
+    def capture(*args: Any) -> None:
+        sent.append((args[2], args[3]))  # (connection, cursor, statement, parameters, ...)
+
+    event.listen(postgres_engine, "before_cursor_execute", capture)
+    try:
+        with SqlUnitOfWork(postgres_engine) as uow:
+            take(uow)
+    finally:
+        event.remove(postgres_engine, "before_cursor_execute", capture)
+    assert sent, name
+    statement, parameters = sent[0]
+    explain = without_seq_scans.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+    value = explain.scalar_one()
     found = value if isinstance(value, list) else json.loads(value)
-    scans = [node for node in _nodes(found[0]["Plan"]) if "Scan" in node["Node Type"]]
-    assert [node.get("Index Name") for node in scans] == ["ix_webhook_inbox_received"], found
+    nodes = list(_nodes(found[0]["Plan"]))
+    assert index in [node.get("Index Name") for node in nodes], (name, found)
+    assert not any(node["Node Type"] == "Seq Scan" for node in nodes), (name, found)

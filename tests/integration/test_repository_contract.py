@@ -136,13 +136,13 @@ def test_migrations_build_exactly_the_declared_tables(sql_engine: Engine) -> Non
         differences = compare_metadata(context, metadata)
         current = context.get_current_revision()
     assert differences == []
-    assert current == head == "0010"
+    assert current == head == "0011"
 
 
 def test_upgrade_twice_changes_nothing(sql_engine: Engine) -> None:
     upgrade_engine(sql_engine)
     with sql_engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0010"
+        assert MigrationContext.configure(connection).get_current_revision() == "0011"
 
 
 def test_outbox_keeps_events_of_committed_work_only(sql_engine: Engine) -> None:

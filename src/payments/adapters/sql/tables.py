@@ -30,8 +30,22 @@ from payments.adapters.sql.columns import (
     time_column,
     timestamps,
 )
+from payments.domain.inbox import InboxStatus
 
 __all__ = ["metadata"]  # and every table below
+
+INBOX_RECEIVED = f"status = '{InboxStatus.RECEIVED.value}'"
+"""The inbox messages stored to be applied (ingest mode, decision 0042)."""
+INBOX_FAILED = f"status = '{InboxStatus.FAILED.value}'"
+"""The inbox messages that failed and are retried when due."""
+
+
+def _queue_index(name: str, *columns: str, where: str) -> Index:
+    """A partial index (PostgreSQL and SQLite alike) of the rows ``where`` holds for: a work
+    queue's index stays the size of the queue however large the table grows, and a row that
+    leaves the queue is not written to it again (migrations 0009 to 0011)."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+
 
 _INVOICE_TEXTS = (("number", 32), ("series", 12), ("country", 2), ("status", 16), ("currency", 3))
 """The text columns of an invoice and their sizes; ``number`` is unique once given."""
@@ -159,15 +173,10 @@ webhook_inbox = entity(
     time_column("processed_at", nullable=True),
     id_column("purchase_id", nullable=True),
     UniqueConstraint("provider", "event_id"),
-    Index(None, "status", "next_attempt_at"),
     Index(None, "received_at", "id"),
-    Index(  # what the worker applies next, oldest first (decision 0042)
-        "ix_webhook_inbox_received",
-        "received_at",
-        "id",
-        postgresql_where=text("status = 'received'"),
-        sqlite_where=text("status = 'received'"),
-    ),
+    # what the worker applies next, oldest first (decision 0042), and retries when due
+    _queue_index("ix_webhook_inbox_received", "received_at", "id", where=INBOX_RECEIVED),
+    _queue_index("ix_webhook_inbox_failed", "next_attempt_at", "id", where=INBOX_FAILED),
 )
 
 efecty_vouchers = Table(
@@ -228,10 +237,11 @@ outbox = Table(
     id_column("event_id", nullable=True),  # stable: a re-publish carries it (NULL only before 0004)
     id_column("aggregate_id", nullable=True),  # its events are published in order
     time_column("webhooks_fanned_out_at", nullable=True),  # merchant webhook deliveries made (0008)
-    Index(None, "published_at", "id"),
     Index(None, "event_id", unique=True),
     Index(None, "aggregate_id", "id"),
-    Index(None, "webhooks_fanned_out_at", "id"),
+    # what the broker relay and the merchant webhooks take next
+    _queue_index("ix_outbox_unpublished", "id", where="published_at IS NULL"),
+    _queue_index("ix_outbox_not_fanned_out", "id", where="webhooks_fanned_out_at IS NULL"),
 )
 
 webhook_endpoints = entity(
@@ -281,13 +291,7 @@ invoices = entity(
     UniqueConstraint("series", "year", "sequence"),
     CheckConstraint("sequence > 0", name="sequence_positive"),
     Index(None, "customer_id", "issued_at", "id"),
-    Index(
-        "ix_invoices_unnumbered",
-        "issued_at",
-        "id",
-        postgresql_where=text("number IS NULL"),
-        sqlite_where=text("number IS NULL"),
-    ),
+    _queue_index("ix_invoices_unnumbered", "issued_at", "id", where="number IS NULL"),
 )
 
 invoice_lines = Table(
