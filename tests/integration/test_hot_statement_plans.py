@@ -194,3 +194,22 @@ def test_each_queue_is_taken_through_its_partial_index(
     nodes = list(_nodes(found[0]["Plan"]))
     assert index in [node.get("Index Name") for node in nodes], (name, found)
     assert not any(node["Node Type"] == "Seq Scan" for node in nodes), (name, found)
+
+
+def test_the_inbox_bodies_are_compressed_with_lz4_where_the_server_has_it(
+    postgres_engine: Engine,
+) -> None:
+    with postgres_engine.connect() as connection:
+        has_lz4 = connection.execute(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                " WHERE name = 'default_toast_compression'"
+            )
+        ).scalar_one()
+        method = connection.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute"
+                " WHERE attrelid = 'webhook_inbox'::regclass AND attname = 'body'"
+            )
+        ).scalar_one()
+    assert method == "l" if has_lz4 else method in ("", "\x00"), method  # "" or NUL: the default
