@@ -165,6 +165,10 @@ QUEUES: dict[str, tuple[Callable[[UnitOfWork], object], str]] = {
         "ix_outbox_not_fanned_out",
     ),
     "invoices to number": (lambda uow: uow.invoices.unnumbered(10), "ix_invoices_unnumbered"),
+    "open purchases to reconcile": (
+        lambda uow: uow.purchases.claim_open(updated_before=T0, now=T0),
+        "ix_purchases_open",
+    ),
 }
 
 

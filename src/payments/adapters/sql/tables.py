@@ -31,6 +31,7 @@ from payments.adapters.sql.columns import (
     timestamps,
 )
 from payments.domain.inbox import InboxStatus
+from payments.domain.purchase import OPEN_STATUSES
 
 __all__ = ["metadata"]  # and every table below
 
@@ -38,6 +39,8 @@ INBOX_RECEIVED = f"status = '{InboxStatus.RECEIVED.value}'"
 """The inbox messages stored to be applied (ingest mode, decision 0042)."""
 INBOX_FAILED = f"status = '{InboxStatus.FAILED.value}'"
 """The inbox messages that failed and are retried when due."""
+PURCHASE_OPEN = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
+"""The purchases not settled yet, which reconciliation looks up at their provider."""
 
 
 def _queue_index(name: str, *columns: str, where: str) -> Index:
@@ -106,7 +109,7 @@ purchases = entity(
         "refunded_amount >= 0 AND refunded_amount <= amount", name="refunded_within_amount"
     ),
     Index(None, "customer_id", "created_at", "id"),
-    Index(None, "status", "updated_at"),
+    _queue_index("ix_purchases_open", "updated_at", "id", where=PURCHASE_OPEN),
     Index(None, "created_at", "id"),
     Index(None, "currency", "completed_at"),  # revenue statistics
 )

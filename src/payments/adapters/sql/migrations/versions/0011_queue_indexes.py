@@ -4,8 +4,9 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06
 
-Failed inbox messages (retried when due), unpublished outbox events and events not yet fanned out
-to merchant webhooks were found through indexes of every row: each message applied and each
+Open purchases (reconciled when stale), failed inbox messages (retried when due), unpublished
+outbox events and events not yet fanned out to merchant webhooks were found through indexes of
+every row: each message applied and each
 event published or fanned out was written to them again (a status or time they index changed),
 and they grew with the tables. Partial indexes of just the queued rows replace them, as 0009 and
 0010 did for unnumbered invoices and received messages: the same queries, one indexed lookup
@@ -30,6 +31,14 @@ depends_on: str | Sequence[str] | None = None
 
 # (table, index dropped, its columns, partial index made, its columns, the rows it holds)
 _REPLACED = (
+    (
+        "purchases",
+        "ix_purchases_status_updated_at",
+        ["status", "updated_at"],
+        "ix_purchases_open",
+        ["updated_at", "id"],
+        "status IN ('pending', 'processing')",
+    ),
     (
         "webhook_inbox",
         "ix_webhook_inbox_status_next_attempt_at",
