@@ -126,7 +126,8 @@ def run_phase(
     if settled is not None:
         settled(result)
     after = snapshot(service.service_pids(), database_backends(engine))
-    return result, share(before, after)
+    booking = service.applier.pid if service.applier is not None else None
+    return result, share(before, after, booking)
 
 
 def booked_seconds(engine: Engine, result: LoadResult, count: int) -> float:

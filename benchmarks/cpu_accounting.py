@@ -78,6 +78,7 @@ class CpuShare:
     database: float
     load_generator: float
     machine: float
+    booking: float = 0.0  # of ``service``: the worker that books stored deliveries (ingest mode)
 
     @property
     def others(self) -> float:
@@ -86,16 +87,19 @@ class CpuShare:
     def per_request_ms(self, requests: int) -> dict[str, float]:
         if requests <= 0:
             return {}
+        split = {"of which booking": self.booking / requests * 1000} if self.booking else {}
         return {
             "service": self.service / requests * 1000,
+            **split,
             "PostgreSQL": self.database / requests * 1000,
             "load generator": self.load_generator / requests * 1000,
             "other processes": self.others / requests * 1000,
         }
 
 
-def share(before: CpuSnapshot, after: CpuSnapshot) -> CpuShare:
-    """What was used between two snapshots (processes that appeared in between start at 0)."""
+def share(before: CpuSnapshot, after: CpuSnapshot, booking_pid: int | None = None) -> CpuShare:
+    """What was used between two snapshots (processes that appeared in between start at 0);
+    ``booking_pid``, one of the service's, is also told apart."""
 
     def delta(first: dict[int, float], second: dict[int, float]) -> float:
         return sum(max(0.0, cpu - first.get(pid, 0.0)) for pid, cpu in second.items())
@@ -107,4 +111,9 @@ def share(before: CpuSnapshot, after: CpuSnapshot) -> CpuShare:
         database=delta(before.database, after.database),
         load_generator=(after.children - before.children) + (after.own - before.own),
         machine=after.machine - before.machine,
+        booking=(
+            after.service.get(booking_pid, 0.0) - before.service.get(booking_pid, 0.0)
+            if booking_pid is not None
+            else 0.0
+        ),
     )
