@@ -1,5 +1,5 @@
 """The worker's loop of ingest mode: full batches are applied back to back, an idle look waits,
-a failure is logged and tried again, and the loop ends when told to."""
+a failure is logged and tried again, and the loop ends when told to, after one last look."""
 
 from __future__ import annotations
 
@@ -47,5 +47,16 @@ def test_the_loop_applies_what_comes_survives_a_failure_and_stops(
     _apply_received_until(applier, stop, idle=0.001)  # type: ignore[arg-type]
 
     assert applier.batches == []
-    assert applier.calls == 4
+    assert applier.calls == 5  # the last one after the stop: nothing came meanwhile
     assert "applying received notifications failed" in caplog.text
+
+
+def test_what_came_before_the_stop_is_applied_even_if_the_loop_starts_after_it() -> None:
+    stop = threading.Event()
+    stop.set()  # a worker run for one round can end before its thread ever looked
+    applier = _Applier([DEFAULT_CLAIM, 7], stop)
+
+    _apply_received_until(applier, stop, idle=0.001)  # type: ignore[arg-type]
+
+    assert applier.batches == []
+    assert applier.calls == 2

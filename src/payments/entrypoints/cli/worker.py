@@ -72,9 +72,13 @@ def _merchant_webhooks(dispatcher: WebhookDispatcher, metrics: ServiceMetrics) -
     return WorkerJob("sending merchant webhooks", deliver)
 
 
-def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
+def worker_jobs(
+    container: Container, settings: Settings, *, applying_apart: bool = False
+) -> list[WorkerJob]:
     """The jobs of one round, in order. With ``PAYMENTS_NATS_URL`` set the outbox is published
-    first (what earlier rounds left) and last (the events this round's own work caused)."""
+    first (what earlier rounds left) and last (the events this round's own work caused).
+    ``applying_apart``: threads of their own apply received notifications (ingest mode), so no
+    round does it too (two appliers would split each other's batches and hold up the round)."""
     purchases, refunds = container.purchases(), container.refunds()
     notifications, idempotency = container.notifications(), container.idempotency()
     cash_vouchers = container.cash_vouchers()
@@ -115,7 +119,7 @@ def worker_jobs(container: Container, settings: Settings) -> list[WorkerJob]:
     return [
         *publishing,
         WorkerJob("retrying unanswered refunds", resend_refunds),
-        WorkerJob("applying received notifications", apply_received),
+        *([] if applying_apart else [WorkerJob("applying received notifications", apply_received)]),
         WorkerJob("retrying notifications", retry_notifications),
         WorkerJob("forgetting expired idempotency keys", forget_keys),
         WorkerJob("expiring unpaid Efecty vouchers", cash_vouchers.expire_due),
@@ -162,15 +166,21 @@ def drain_received(applier: InboxApplier) -> Iterator[int]:
 
 
 def _apply_received_until(applier: InboxApplier, stop: threading.Event, idle: float) -> None:
-    """Ingest mode: apply received notifications as they come, until ``stop`` (a batch as soon
-    as the one before ends; ``idle`` seconds between looks when there was nothing)."""
-    while not stop.is_set():
+    """Ingest mode: apply received notifications as they come (a batch as soon as the one
+    before ends; ``idle`` seconds between looks when there was nothing) until ``stop``, and
+    once more after it, so that what was received before the stop is applied (``--rounds``)."""
+    while True:
+        stopping = stop.is_set()
         try:
             applied = sum(drain_received(applier))
         except Exception:
             log.exception("worker: applying received notifications failed; trying again")
+            if stopping:
+                return
             stop.wait(1.0)
             continue
+        if stopping:
+            return
         if not applied:
             stop.wait(idle)
 
@@ -178,7 +188,8 @@ def _apply_received_until(applier: InboxApplier, stop: threading.Event, idle: fl
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = load_settings()
     container = open_container(settings)
-    jobs = worker_jobs(container, settings)
+    appliers = args.apply_threads if settings.ingest_notifications else 0
+    jobs = worker_jobs(container, settings, applying_apart=appliers > 0)
     metrics = container.metrics()
     if args.metrics_port:
         # The worker's own metrics (its jobs, the provider calls they make), on loopback unless
@@ -186,17 +197,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
         start_http_server(args.metrics_port, args.metrics_address, registry=metrics.registry)
     rounds = 0
     stop = threading.Event()
-    appliers = [
+    threads = [
         threading.Thread(
             target=_apply_received_until,
             args=(container.inbox_applier(), stop, args.apply_interval),
             name=f"applying received notifications {number}",
             daemon=True,
         )
-        for number in range(args.apply_threads if settings.ingest_notifications else 0)
+        for number in range(appliers)
     ]
-    for applier in appliers:
-        applier.start()
+    for thread in threads:
+        thread.start()
     try:
         while args.rounds == 0 or rounds < args.rounds:
             rounds += 1
@@ -205,8 +216,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 time.sleep(args.interval)
     finally:
         stop.set()
-        for applier in appliers:
-            applier.join()
+        for thread in threads:
+            thread.join()
         relay = container.event_relay()
         if relay is not None:
             relay.close()
