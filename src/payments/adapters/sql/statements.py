@@ -108,13 +108,15 @@ def chunked(
     keys each): each with its parameters and the rows it writes."""
     for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
         chunk = rows[start : start + MAX_ROWS_PER_INSERT]
-        if len(chunk) == 1:
-            yield build(1), dict(chunk[0]), chunk
-            continue
-        parameters = {
-            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
-        }
-        yield build(len(chunk)), parameters, chunk
+        yield build(len(chunk)), named_rows(chunk), chunk
+
+
+def named_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The parameters of the statement that writes ``rows`` (same keys each), named as ``Build``
+    says: as the keys for one row, ``<key>_<i>`` for row ``i`` of several."""
+    if len(rows) == 1:
+        return dict(rows[0])
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
 
 
 def insert_chunks(
