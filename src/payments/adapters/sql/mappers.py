@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, cast
 
+import msgspec
 from sqlalchemy import RowMapping
 
 from payments.domain.access import ApiKey, Role
@@ -57,7 +58,39 @@ def money_from_columns(amount: Decimal, currency: str) -> Money:
 
 
 def _json(value: object) -> str:
+    """``value`` as compact JSON text, keys sorted, anything else JSON lacks as its ``str``.
+
+    Plain values (str, int, bool, None, and lists and str-keyed dicts of them) are encoded by
+    msgspec, several times faster, when that gives the very text ``json.dumps`` would: pure
+    ASCII without DEL (which ``json.dumps`` escapes, as it does any non-ASCII character)."""
+    if _native(value):
+        encoded = _ENCODER.encode(value)
+        if encoded.isascii() and b"\x7f" not in encoded:
+            return encoded.decode("ascii")
     return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+
+_ENCODER = msgspec.json.Encoder(order="sorted")
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _native(value: object) -> bool:
+    """Whether ``value`` is made of JSON's own types only (exactly: no subclasses, no floats,
+    whose text msgspec may write otherwise)."""
+    kind = value.__class__
+    if kind in _SCALARS:
+        return True
+    if kind is dict:
+        for key, item in cast(dict[object, object], value).items():
+            if key.__class__ is not str or (item.__class__ not in _SCALARS and not _native(item)):
+                return False
+        return True
+    if kind is list:
+        for item in cast(list[object], value):
+            if item.__class__ not in _SCALARS and not _native(item):
+                return False
+        return True
+    return False
 
 
 def _json_or_none(value: object | None) -> str | None:
