@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.adapters.sql.mappers import _json
+from payments.adapters.sql.mappers import _json, _loads
 
 
 def _reference(value: object) -> str:
@@ -48,3 +48,14 @@ def test_an_event_payload_and_values_json_lacks() -> None:
         ("a", "b"),
     ):
         assert _json(value) == _reference(value)
+
+
+@given(_VALUES)
+def test_stored_text_is_read_as_json_loads_reads_it(value: object) -> None:
+    text = _json(value)
+    assert repr(_loads(text)) == repr(json.loads(text))
+
+
+def test_text_msgspec_refuses_is_read_as_json_loads_reads_it() -> None:
+    for text in ('{"a":NaN}', "[1e400]", '"\\ud800"', '{"a":1,"a":2}', "12345678901234567890123"):
+        assert repr(_loads(text)) == repr(json.loads(text))

@@ -97,8 +97,21 @@ def _json_or_none(value: object | None) -> str | None:
     return _json(value) if value is not None else None
 
 
+def _loads(text: str) -> Any:
+    """The value of stored JSON text, as ``json.loads`` reads it: by msgspec (several times
+    faster, the same values), by ``json.loads`` what msgspec refuses (NaN, lone surrogates,
+    out-of-range numbers)."""
+    try:
+        return _DECODE(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
+_DECODE = msgspec.json.Decoder().decode
+
+
 def _loads_or_none(text: str | None) -> Any:
-    return json.loads(text) if text is not None else None
+    return _loads(text) if text is not None else None
 
 
 class SameColumns:
@@ -146,7 +159,7 @@ def next_action_from_json(text: str | None) -> NextAction | None:
     """The next action stored by ``next_action_to_json``."""
     if text is None:
         return None
-    data = json.loads(text)
+    data = _loads(text)
     kind = data["type"]
     if kind == "client_secret":
         return ClientSecretAction(data["client_secret"], data.get("publishable_key"))
@@ -230,7 +243,7 @@ def purchase_from_row(row: Row) -> Purchase:
         **_PURCHASE_SAME.read(row),
         amount=money_from_columns(row["amount"], currency),
         credits=_plain(row["credits"]),
-        routing=RoutingDecision(tuple(json.loads(row["routing_chain"])), row["routing_reason"]),
+        routing=RoutingDecision(tuple(_loads(row["routing_chain"])), row["routing_reason"]),
         status=PurchaseStatus(row["status"]),
         next_action=next_action_from_json(row["next_action"]),
         refunded_amount=money_from_columns(refunded, currency) if refunded is not None else None,
@@ -328,7 +341,7 @@ def inbox_to_row(message: InboxMessage) -> dict[str, Any]:
 def inbox_from_row(row: Row) -> InboxMessage:
     return InboxMessage(
         **_INBOX_SAME.read(row),
-        headers=json.loads(row["headers"]),
+        headers=_loads(row["headers"]),
         body=bytes(row["body"]),
         status=InboxStatus(row["status"]),
     )
@@ -399,7 +412,7 @@ def legacy_event_id(position: int) -> str:
 
 
 def stored_event_from_row(row: Row) -> StoredEvent:
-    data = json.loads(row["payload"])
+    data = _loads(row["payload"])
     aggregate_id = row["aggregate_id"]
     if aggregate_id is None:  # a row written before 0004: its payload names the aggregate
         aggregate_id = str(data.get("purchase_id") or data.get("customer_id") or "")
