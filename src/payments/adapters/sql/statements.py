@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, TextClause, bindparam, text
+from sqlalchemy import Column, Integer, Table, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
@@ -90,6 +90,38 @@ def insert(
     for suffix in suffixes:
         parameters.update(_typed(table, columns, suffix))
     return FixedStatement(sql, parameters)
+
+
+@functools.cache
+def locked_by_gateway_references(count: int) -> FixedStatement:
+    """PostgreSQL: every column of the purchases of ``:gateway`` whose gateway reference is
+    one of ``:r_0`` ... ``:r_<count - 1>``, ``ORDER BY id FOR UPDATE`` (locked in id order).
+    Built once per ``count`` (pass a power of two, the references repeated to fill it)."""
+    listed = ", ".join(column.name for column in purchases.c)
+    marks = ", ".join(f":r_{i}" for i in range(count))
+    sql = (
+        f"SELECT {listed} FROM {purchases.name} "  # noqa: S608 - our own names
+        f"WHERE gateway = :gateway AND gateway_reference IN ({marks}) ORDER BY id FOR UPDATE"
+    )
+    reference = purchases.c.gateway_reference.type
+    parameters = {"gateway": purchases.c.gateway.type}
+    parameters.update({f"r_{i}": reference for i in range(count)})
+    return FixedStatement(sql, parameters, tuple(purchases.c))
+
+
+def _received_claim() -> FixedStatement:
+    listed = ", ".join(column.name for column in webhook_inbox.c)
+    sql = (
+        f"SELECT {listed} FROM {webhook_inbox.name} WHERE status = :status "  # noqa: S608
+        "ORDER BY received_at, id LIMIT :limit FOR UPDATE SKIP LOCKED"
+    )
+    types = {"status": webhook_inbox.c.status.type, "limit": Integer()}
+    return FixedStatement(sql, types, tuple(webhook_inbox.c))
+
+
+RECEIVED_CLAIM = _received_claim()
+"""PostgreSQL: the oldest ``:limit`` inbox messages of ``:status``, taken ``FOR UPDATE SKIP
+LOCKED`` (concurrent workers take disjoint messages)."""
 
 
 MAX_ROWS_PER_INSERT = 16
