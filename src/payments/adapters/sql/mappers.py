@@ -40,8 +40,12 @@ Row = RowMapping | Mapping[str, Any]
 
 def _exact(amount: Decimal, exponent: int) -> Decimal:
     """``amount`` with ``exponent`` decimals when that loses nothing (79.990000 -> 79.99)."""
-    quantized = amount.quantize(Decimal(1).scaleb(-exponent))
+    quantized = amount.quantize(_QUANTA[exponent])
     return quantized if quantized == amount else amount.normalize()
+
+
+_QUANTA = tuple(Decimal(1).scaleb(-exponent) for exponent in range(5))
+"""One minor unit for each currency exponent (0 to 4, as ``Currency`` allows)."""
 
 
 def _plain(amount: Decimal) -> Decimal:
