@@ -232,14 +232,14 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._require_same_currency(other, "add")
-        return _summed(_EXACT.add(self.amount, other.amount), self.currency)
+        return _bounded(_EXACT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: Money) -> Money:
         """The exact difference of two amounts of the same currency."""
         if not isinstance(other, Money):
             return NotImplemented
         self._require_same_currency(other, "subtract")
-        return _summed(_EXACT.subtract(self.amount, other.amount), self.currency)
+        return _bounded(_EXACT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
         """The same amount with the opposite sign."""
@@ -350,7 +350,7 @@ class Money:
         if rounding not in _ROUNDINGS:
             raise ValueError(f"{rounding!r} is not a decimal rounding mode.")
         amount = self.amount.quantize(self._quantum(), rounding=rounding, context=_EXACT_ROUNDING)
-        return Money(amount, self.currency)
+        return _bounded(amount, self.currency)
 
     # -- allocation --------------------------------------------------------------------------
 
@@ -423,9 +423,10 @@ def _made(amount: Decimal, currency: Currency) -> Money:
     return money
 
 
-def _summed(amount: Decimal, currency: Currency) -> Money:
-    """The money of an exact sum or difference of two valid amounts: its exponent is one of
-    theirs (in range), only its magnitude may have grown past the bound (then refused)."""
+def _bounded(amount: Decimal, currency: Currency) -> Money:
+    """The money of a finite amount made from valid money whose exponent is in range by
+    construction (an exact sum or difference: one of theirs; a quantize: the currency's): only
+    its magnitude may have grown past the bound (then refused as ``Money()`` refuses it)."""
     if amount.adjusted() <= _MAX_MAGNITUDE:
         return _made(amount, currency)
     return Money(amount, currency)
