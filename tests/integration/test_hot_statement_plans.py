@@ -19,9 +19,11 @@ from payments.adapters.sql.columns import ExactDecimal, UtcDateTime
 from payments.adapters.sql.statements import (
     PURCHASE_UPDATE,
     PURCHASE_UPDATE_WITH_AUDIT,
+    RECEIVED_CLAIM,
     FixedStatement,
     inbox_updates,
     insert,
+    locked_by_gateway_references,
     lookup,
     purchase_updates_with_audit,
 )
@@ -53,6 +55,7 @@ LOOKUPS = {
     "idempotency record": lookup(idempotency_keys, ("scope", "key")),
     "inbox message by id": lookup(webhook_inbox, ("id",)),
     "ledger entry by source": lookup(ledger_entries, ("source",)),
+    "a batch's purchases by the provider's ids, locked": locked_by_gateway_references(8),
     "refund by id": lookup(refunds, ("id",)),
     "refund by the provider's id": lookup(refunds, ("gateway", "gateway_reference")),
 }
@@ -147,10 +150,6 @@ def test_a_batch_of_inbox_outcomes_finds_its_rows_by_index(without_seq_scans: Co
 
 
 QUEUES: dict[str, tuple[Callable[[UnitOfWork], object], str]] = {
-    "received messages, applied oldest first": (
-        lambda uow: uow.inbox.claim_received(200),
-        "ix_webhook_inbox_received",
-    ),
     "failed messages, retried when due": (
         lambda uow: uow.inbox.claim_due(T0, 10),
         "ix_webhook_inbox_failed",
@@ -170,6 +169,14 @@ QUEUES: dict[str, tuple[Callable[[UnitOfWork], object], str]] = {
         "ix_purchases_open",
     ),
 }
+
+
+def test_the_received_messages_are_claimed_through_their_partial_index(
+    without_seq_scans: Connection,
+) -> None:
+    nodes = list(_nodes(_plan(without_seq_scans, RECEIVED_CLAIM)))
+    assert "ix_webhook_inbox_received" in [node.get("Index Name") for node in nodes], nodes
+    assert not any(node["Node Type"] == "Seq Scan" for node in nodes), nodes
 
 
 @pytest.mark.parametrize("name", sorted(QUEUES))

@@ -29,17 +29,30 @@ class DomainEvent:
     def payload(self) -> dict[str, object]:
         """The event's fields as JSON-ready values (Money as dicts, decimals and times as text)."""
         out: dict[str, object] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Money):
-                out[f.name] = value.to_dict()
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, str | bool | int) or value is None:
+                out[name] = value
+            elif isinstance(value, Money):
+                out[name] = value.to_dict()
             elif isinstance(value, datetime):
-                out[f.name] = value.isoformat()
+                out[name] = value.isoformat()
             elif isinstance(value, Decimal):
-                out[f.name] = str(value)
+                out[name] = str(value)
             else:
-                out[f.name] = value
+                out[name] = value
         return out
+
+
+_FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[DomainEvent]) -> tuple[str, ...]:
+    """The names of an event class's fields, in order (``fields`` builds them on every call)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 _Event = TypeVar("_Event", bound=DomainEvent)

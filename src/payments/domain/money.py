@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,8 +63,20 @@ def _exact_context(*, allow_rounding: bool = False) -> Context:
     )
 
 
+# The contexts of exact arithmetic, made once: an operation reads their precision and traps
+# (and only sets flags, which nothing reads), so every call may share them.
+_EXACT: Final = _exact_context()
+_EXACT_ROUNDING: Final = _exact_context(allow_rounding=True)
+
+
+_QUANTA: Final = tuple(Decimal(1).scaleb(-exponent) for exponent in range(5))
+"""One minor unit for each currency exponent (0 to 4, as ``Currency`` allows)."""
+
+
+@functools.cache
 def _division_context(digits: int) -> Context:
-    """A fresh context for division, rounding half-even to ``digits`` significant digits."""
+    """The context for division, rounding half-even to ``digits`` significant digits (made
+    once per ``digits``: shared as ``_EXACT`` is)."""
     return Context(
         prec=digits,
         rounding=ROUND_HALF_EVEN,
@@ -96,12 +109,14 @@ def _parse_text(text: str) -> Decimal:
 
 def _to_amount(value: object) -> Decimal:
     """A finite, in-range Decimal from a Decimal, int or str; floats and bools are refused."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+    if value.__class__ is Decimal:  # the usual case, at once
+        amount: Decimal = value
+    elif isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise TypeError(
             f"A money amount is a Decimal, int or str, not {type(value).__name__} "
             "(floats are never converted)."
         )
-    if isinstance(value, str):
+    elif isinstance(value, str):
         amount = _parse_text(value)
     elif isinstance(value, int):
         amount = Decimal(value)
@@ -181,7 +196,9 @@ class Money:
         if isinstance(units, bool) or not isinstance(units, int):
             raise TypeError(f"Minor units are an int, not {type(units).__name__}.")
         resolved = _to_currency(currency)
-        amount = Decimal(units).scaleb(-resolved.exponent, context=_exact_context())
+        amount = Decimal(units).scaleb(-resolved.exponent, context=_EXACT)
+        if cls is Money and _in_range(amount):  # finite and a Currency: nothing to check
+            return _made(amount, resolved)
         return cls(amount, resolved)
 
     @classmethod
@@ -205,7 +222,7 @@ class Money:
 
     def _require_same_currency(self, other: Money, operation: str) -> None:
         """Raise CurrencyMismatchError unless ``other`` is in this money's currency."""
-        if other.currency != self.currency:
+        if other.currency is not self.currency and other.currency != self.currency:
             raise CurrencyMismatchError(
                 f"Cannot {operation} {self.currency.code} and {other.currency.code}."
             )
@@ -215,29 +232,29 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._require_same_currency(other, "add")
-        return Money(_exact_context().add(self.amount, other.amount), self.currency)
+        return _bounded(_EXACT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: Money) -> Money:
         """The exact difference of two amounts of the same currency."""
         if not isinstance(other, Money):
             return NotImplemented
         self._require_same_currency(other, "subtract")
-        return Money(_exact_context().subtract(self.amount, other.amount), self.currency)
+        return _bounded(_EXACT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
         """The same amount with the opposite sign."""
-        return Money(self.amount.copy_negate(), self.currency)
+        return _made(self.amount.copy_negate(), self.currency)
 
     def __abs__(self) -> Money:
         """The same amount without its sign."""
-        return Money(self.amount.copy_abs(), self.currency)
+        return _made(self.amount.copy_abs(), self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
         """The exact product by an int or Decimal (never a float, never Money)."""
         value = _to_factor(factor, "factor")
         if value is None:
             return NotImplemented
-        return Money(_exact_context().multiply(self.amount, value), self.currency)
+        return Money(_EXACT.multiply(self.amount, value), self.currency)
 
     def __rmul__(self, factor: int | Decimal) -> Money:
         """The exact product by an int or Decimal, written factor first."""
@@ -306,11 +323,11 @@ class Money:
 
     def _quantum(self) -> Decimal:
         """One minor unit of the currency as a Decimal exponent (``0.01`` for EUR)."""
-        return Decimal(1).scaleb(-self.currency.exponent)
+        return _QUANTA[self.currency.exponent]
 
     def _exact_minor_units(self) -> int | None:
         """The amount in minor units when it is a whole number of them, else None."""
-        scaled = self.amount.scaleb(self.currency.exponent, context=_exact_context())
+        scaled = self.amount.scaleb(self.currency.exponent, context=_EXACT)
         whole = scaled.to_integral_value(rounding=ROUND_DOWN)
         return int(whole) if whole == scaled else None
 
@@ -332,10 +349,8 @@ class Money:
         """The amount rounded to the currency's minor unit with ``rounding``, half up by default."""
         if rounding not in _ROUNDINGS:
             raise ValueError(f"{rounding!r} is not a decimal rounding mode.")
-        amount = self.amount.quantize(
-            self._quantum(), rounding=rounding, context=_exact_context(allow_rounding=True)
-        )
-        return Money(amount, self.currency)
+        amount = self.amount.quantize(self._quantum(), rounding=rounding, context=_EXACT_ROUNDING)
+        return _bounded(amount, self.currency)
 
     # -- allocation --------------------------------------------------------------------------
 
@@ -380,7 +395,7 @@ class Money:
         """The amount as plain digits: the currency's decimals when exact, else full precision."""
         amount = self.amount
         if self.is_exact:
-            amount = amount.quantize(self._quantum(), context=_exact_context())
+            amount = amount.quantize(self._quantum(), context=_EXACT)
         text = format(amount, "f")
         if amount.is_zero() and text.startswith("-"):
             return text[1:]
@@ -397,3 +412,21 @@ class Money:
     def __repr__(self) -> str:
         """The constructor call that rebuilds this money, as ``Money('79.99', 'EUR')``."""
         return f"Money({self.format_amount()!r}, {self.currency.code!r})"
+
+
+def _made(amount: Decimal, currency: Currency) -> Money:
+    """Money of an amount and currency known valid already (the result of exact arithmetic on
+    valid money, a sign change): built without ``__post_init__``'s checks."""
+    money = object.__new__(Money)
+    object.__setattr__(money, "amount", amount)
+    object.__setattr__(money, "currency", currency)
+    return money
+
+
+def _bounded(amount: Decimal, currency: Currency) -> Money:
+    """The money of a finite amount made from valid money whose exponent is in range by
+    construction (an exact sum or difference: one of theirs; a quantize: the currency's): only
+    its magnitude may have grown past the bound (then refused as ``Money()`` refuses it)."""
+    if amount.adjusted() <= _MAX_MAGNITUDE:
+        return _made(amount, currency)
+    return Money(amount, currency)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -59,6 +59,22 @@ class UtcDateTime(TypeDecorator[datetime]):
         moment = value.astimezone(UTC)
         return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """``process_bind_param`` with no wrapper where the driver takes the aware datetime as
+        it is (PostgreSQL): a UTC datetime, the usual value, is sent at once (``astimezone``
+        would return it unchanged)."""
+        general = super().bind_processor(dialect)
+        if dialect.name == "sqlite" or self.impl_instance.bind_processor(dialect) is not None:
+            return general
+        full = cast(Any, general)
+
+        def process(value: datetime | None) -> datetime | None:
+            if value is None or value.tzinfo is UTC:
+                return value
+            return cast(datetime | None, full(value))
+
+        return process
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -105,6 +121,26 @@ class ExactDecimal(TypeDecorator[Decimal]):
             # Text, so that SQLite parses the exact decimal itself (NUMERIC affinity).
             return format(plain, "f")
         return value
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """``process_bind_param`` with no wrapper where the driver takes the Decimal as it is
+        (PostgreSQL): the same checks, made inline."""
+        general = super().bind_processor(dialect)
+        if dialect.name == "sqlite" or self.impl_instance.bind_processor(dialect) is not None:
+            return general
+        full = cast(Any, general)
+
+        def process(value: Decimal | None) -> Decimal | None:
+            if (
+                value.__class__ is Decimal
+                and value.is_finite()
+                and -_AMOUNT_LIMIT < value < _AMOUNT_LIMIT
+                and value == value.quantize(_AMOUNT_QUANTUM)
+            ):
+                return value
+            return cast(Decimal | None, full(value))  # None, or the error the value gets
+
+        return process
 
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         if value is None:

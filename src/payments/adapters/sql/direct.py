@@ -32,13 +32,20 @@ import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Table, event, exc
+from sqlalchemy import Connection, Engine, Table, event, exc
 
+from payments.adapters.sql.binds import Converters
 from payments.adapters.sql.engine import connection_lost
 from payments.adapters.sql.mappers import Row
-from payments.adapters.sql.statements import Build, FixedStatement, chunked, insert
+from payments.adapters.sql.statements import (
+    MAX_ROWS_PER_INSERT,
+    Build,
+    FixedStatement,
+    chunked,
+    insert,
+)
 
 Convert = Callable[[Any], Any]
 Parameters = Mapping[str, Any]
@@ -80,8 +87,8 @@ def execute(connection: Connection, statement: FixedStatement, parameters: Param
     """
     if not supports(connection):
         return connection.execute(statement.clause, parameters).rowcount
-    converters = _Converters.of(statement, connection.dialect)
-    cursor = _run(connection, converters, parameters)
+    converters = Converters.of(statement, connection.dialect)
+    cursor = _run(connection, converters, converters.values(parameters))
     settle(connection)
     count: int = cursor.rowcount
     return count
@@ -111,7 +118,8 @@ def execute_later(
             expect.count(count)
         return
     _open(connection)
-    _run(connection, _Converters.of(statement, connection.dialect), parameters, expect)
+    converters = Converters.of(statement, connection.dialect)
+    _run(connection, converters, converters.values(parameters), expect)
 
 
 RowsCheck = Callable[[int, Sequence[Mapping[str, Any]]], None]
@@ -281,9 +289,11 @@ def _release_held(connection: Connection) -> None:
     held, batch.held = batch.held, {}
     dialect = connection.dialect
     for rows in held.values():
-        for statement, parameters, chunk in chunked(rows.build, rows.rows):
+        for start in range(0, len(rows.rows), MAX_ROWS_PER_INSERT):
+            chunk = rows.rows[start : start + MAX_ROWS_PER_INSERT]
+            converters = Converters.of(rows.build(len(chunk)), dialect)
             expect = _expectation(rows.refused, rows.check, chunk)
-            _run(connection, _Converters.of(statement, dialect), parameters, expect)
+            _run(connection, converters, converters.rows_values(chunk), expect)
 
 
 _BATCHES: weakref.WeakKeyDictionary[Any, _Batch] = weakref.WeakKeyDictionary()
@@ -336,8 +346,8 @@ def fetch_one(
     or None; raises as ``execute`` does."""
     if not supports(connection):
         return connection.execute(statement.clause, parameters).mappings().first()
-    converters = _Converters.of(statement, connection.dialect)
-    cursor = _run(connection, converters, parameters)
+    converters = Converters.of(statement, connection.dialect)
+    cursor = _run(connection, converters, converters.values(parameters))
     settle(connection)
     row = cursor.fetchone()
     return None if row is None else _read(converters, cursor, [row])[0]
@@ -350,14 +360,14 @@ def fetch_all(
     columns' types; raises as ``execute`` does."""
     if not supports(connection):
         return [dict(row) for row in connection.execute(statement.clause, parameters).mappings()]
-    converters = _Converters.of(statement, connection.dialect)
-    cursor = _run(connection, converters, parameters)
+    converters = Converters.of(statement, connection.dialect)
+    cursor = _run(connection, converters, converters.values(parameters))
     settle(connection)
     rows = cursor.fetchall()
     return _read(converters, cursor, rows) if rows else []
 
 
-def _read(converters: _Converters, cursor: Any, rows: Sequence[Sequence[Any]]) -> list[Row]:
+def _read(converters: Converters, cursor: Any, rows: Sequence[Sequence[Any]]) -> list[Row]:
     """``rows`` as read from ``cursor``, by column name and converted by the columns' types."""
     results = converters.results or converters.read(cursor.description)
     names = converters.names
@@ -370,70 +380,17 @@ def _read(converters: _Converters, cursor: Any, rows: Sequence[Sequence[Any]]) -
     ]
 
 
-class _Converters:
-    """The conversions of one statement's parameters and columns on one dialect."""
-
-    __slots__ = ("binds", "dialect", "names", "ordered", "results", "sql", "statement")
-    _cache: ClassVar[dict[tuple[int, int], _Converters]] = {}
-
-    def __init__(self, statement: FixedStatement, dialect: Dialect) -> None:
-        self.statement = statement
-        self.dialect = dialect
-        self.binds = tuple(
-            (name, process)
-            for name, type_ in statement.parameters.items()
-            if (process := type_.dialect_impl(dialect).bind_processor(dialect)) is not None
-        )
-        self.names = tuple(column.name for column in statement.columns)
-        # The parameters in the order of their $n markers, each with its conversion (or None).
-        self.sql, order = statement.numbered
-        processes = dict(self.binds)
-        self.ordered = tuple((name, processes.get(name)) for name in order)
-        # Known from the first result: a processor may depend on the type the server reports.
-        self.results: tuple[Convert | None, ...] | None = None
-
-    @classmethod
-    def of(cls, statement: FixedStatement, dialect: Dialect) -> _Converters:
-        # Keyed by identity: the statements live as long as the process and are kept in the
-        # value, so an id is never reused for another statement while it is cached.
-        key = (id(statement), id(dialect))
-        found = cls._cache.get(key)
-        if found is None or found.statement is not statement or found.dialect is not dialect:
-            found = cls._cache[key] = cls(statement, dialect)
-        return found
-
-    def read(self, description: Sequence[Any]) -> tuple[Convert | None, ...]:
-        self.results = tuple(
-            column.type.dialect_impl(self.dialect).result_processor(
-                self.dialect, described.type_code
-            )
-            for column, described in zip(self.statement.columns, description, strict=True)
-        )
-        return self.results
-
-
 def _run(
     connection: Connection,
-    converters: _Converters,
-    parameters: Parameters,
+    converters: Converters,
+    values: Sequence[Any],
     expect: Expectation = NOTHING_EXPECTED,
 ) -> Any:
-    """Execute on psycopg's cursor, converting the parameters and translating its errors; in
-    a batch (pipeline mode) the statement is only queued, and its answer awaited by ``settle``.
-    Rows held on the connection (``hold``) are sent first."""
+    """Execute on psycopg's cursor with the converted ``values`` of its ``$n`` markers
+    (``Converters.values``), translating its errors; in a batch (pipeline mode) the statement
+    is only queued, and its answer awaited by ``settle``. Rows held on the connection
+    (``hold``) are sent first."""
     statement = converters.statement
-    try:
-        values = [
-            parameters[name] if process is None else process(parameters[name])
-            for name, process in converters.ordered
-        ]
-    except Exception as error:  # a value the column refuses (an amount it would round)
-        raise exc.StatementError(
-            f"({type(error).__module__}.{type(error).__name__}) {error}",
-            statement.sql,
-            dict(parameters),
-            error,
-        ) from error
     _release_held(connection)  # what was held for earlier goes first (none while releasing)
     dbapi_connection: Any = connection.connection.driver_connection
     batch = _BATCHES.get(dbapi_connection) if _BATCHES else None

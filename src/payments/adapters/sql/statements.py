@@ -8,11 +8,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, TextClause, bindparam, text
+from sqlalchemy import Column, Integer, Table, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
-from payments.adapters.sql.tables import purchase_audit, purchases, refunds, webhook_inbox
+from payments.adapters.sql.tables import (
+    INBOX_RECEIVED,
+    purchase_audit,
+    purchases,
+    refunds,
+    webhook_inbox,
+)
 
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -92,6 +98,38 @@ def insert(
     return FixedStatement(sql, parameters)
 
 
+@functools.cache
+def locked_by_gateway_references(count: int) -> FixedStatement:
+    """PostgreSQL: every column of the purchases of ``:gateway`` whose gateway reference is
+    one of ``:r_0`` ... ``:r_<count - 1>``, ``ORDER BY id FOR UPDATE`` (locked in id order).
+    Built once per ``count`` (pass a power of two, the references repeated to fill it)."""
+    listed = ", ".join(column.name for column in purchases.c)
+    marks = ", ".join(f":r_{i}" for i in range(count))
+    sql = (
+        f"SELECT {listed} FROM {purchases.name} "  # noqa: S608 - our own names
+        f"WHERE gateway = :gateway AND gateway_reference IN ({marks}) ORDER BY id FOR UPDATE"
+    )
+    reference = purchases.c.gateway_reference.type
+    parameters = {"gateway": purchases.c.gateway.type}
+    parameters.update({f"r_{i}": reference for i in range(count)})
+    return FixedStatement(sql, parameters, tuple(purchases.c))
+
+
+def _received_claim() -> FixedStatement:
+    listed = ", ".join(column.name for column in webhook_inbox.c)
+    sql = (
+        f"SELECT {listed} FROM {webhook_inbox.name} WHERE {INBOX_RECEIVED} "  # noqa: S608
+        "ORDER BY received_at, id LIMIT :limit FOR UPDATE SKIP LOCKED"
+    )  # the predicate as the partial index says it, so that a prepared plan can use it
+    types = {"limit": Integer()}
+    return FixedStatement(sql, types, tuple(webhook_inbox.c))
+
+
+RECEIVED_CLAIM = _received_claim()
+"""PostgreSQL: the oldest ``:limit`` received inbox messages, taken ``FOR UPDATE SKIP LOCKED``
+(concurrent workers take disjoint messages)."""
+
+
 MAX_ROWS_PER_INSERT = 16
 """Rows written by one multi-row INSERT; more are split, so a handful of shapes is ever cached."""
 
@@ -108,13 +146,15 @@ def chunked(
     keys each): each with its parameters and the rows it writes."""
     for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
         chunk = rows[start : start + MAX_ROWS_PER_INSERT]
-        if len(chunk) == 1:
-            yield build(1), dict(chunk[0]), chunk
-            continue
-        parameters = {
-            f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()
-        }
-        yield build(len(chunk)), parameters, chunk
+        yield build(len(chunk)), named_rows(chunk), chunk
+
+
+def named_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The parameters of the statement that writes ``rows`` (same keys each), named as ``Build``
+    says: as the keys for one row, ``<key>_<i>`` for row ``i`` of several."""
+    if len(rows) == 1:
+        return dict(rows[0])
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
 
 
 def insert_chunks(

@@ -15,6 +15,7 @@ from payments.adapters.sql.repositories.base import SqlRepository
 from payments.adapters.sql.statements import (
     INBOX_MUTABLE,
     INBOX_UPDATE,
+    RECEIVED_CLAIM,
     FixedStatement,
     chunked,
     inbox_updates,
@@ -101,14 +102,15 @@ class SqlInboxRepository(SqlRepository, InboxRepository):
     def claim_received(self, limit: int) -> builtins.list[InboxMessage]:
         """Messages stored to be applied, oldest first; on PostgreSQL taken ``FOR UPDATE SKIP
         LOCKED`` (workers applying at once take disjoint messages) and held to the commit."""
+        if self._row_locks:
+            rows = direct.fetch_all(self._connection, RECEIVED_CLAIM, {"limit": limit})
+            return [inbox_from_row(row) for row in rows]
         query = (
             select(webhook_inbox)
             .where(text(INBOX_RECEIVED))  # as the partial index says, whatever the plan
             .order_by(webhook_inbox.c.received_at, webhook_inbox.c.id)
             .limit(limit)
         )
-        if self._row_locks:
-            query = query.with_for_update(skip_locked=True)
         return [inbox_from_row(row) for row in self._all(query)]
 
     def claim_due(self, now: datetime, limit: int) -> builtins.list[InboxMessage]:

@@ -23,6 +23,7 @@ from payments.adapters.sql.statements import (
     PURCHASE_MUTABLE,
     PURCHASE_UPDATE,
     PURCHASE_UPDATE_WITH_AUDIT,
+    locked_by_gateway_references,
     purchase_updates_with_audit,
 )
 from payments.adapters.sql.tables import PURCHASE_OPEN, purchase_audit, purchases
@@ -78,16 +79,12 @@ class SqlPurchaseRepository(SqlRepository, PurchaseRepository):
         one writer at a time needs no row locks, and its lookups do not cross a network."""
         if not self._row_locks or not gateway_references:
             return
-        query = (
-            select(purchases)
-            .where(
-                purchases.c.gateway == gateway,
-                purchases.c.gateway_reference.in_(sorted(set(gateway_references))),
-            )
-            .order_by(purchases.c.id)
-            .with_for_update()
-        )
-        for row in self._all(query):
+        references = sorted(set(gateway_references))
+        count = 1 << (len(references) - 1).bit_length()  # a handful of statement shapes
+        references += [references[-1]] * (count - len(references))
+        parameters = {"gateway": gateway, **{f"r_{i}": r for i, r in enumerate(references)}}
+        statement = locked_by_gateway_references(count)
+        for row in direct.fetch_all(self._connection, statement, parameters):
             purchase = self._seen.seen(purchase_from_row(row))
             self._locked.add(purchase.id)
             self._locked_ahead[(gateway, row["gateway_reference"])] = purchase
