@@ -83,8 +83,15 @@ def test_a_unit_that_committed_leaves_its_work_and_one_that_did_not_leaves_nothi
             uow._connection.execute(
                 text("INSERT INTO customers (id, created_at) VALUES ('cus_dropped', now())")
             )
+        with SqlUnitOfWork(single_statement_engine(engine)) as uow:
+            assert uow._connection is not None
+            uow._connection.execute(
+                text("INSERT INTO customers (id, created_at) VALUES ('cus_alone', now())")
+            )
+            uow.commit()
         with SqlUnitOfWork(engine) as uow:
             assert uow.customers.get("cus_kept") is not None
+            assert uow.customers.get("cus_alone") is not None
             assert uow.customers.get("cus_dropped") is None
 
 

@@ -91,15 +91,21 @@ class SqlUnitOfWork(UnitOfWork):
         if self._connection is not None:
             raise RuntimeError("This unit of work is already in a 'with' block.")
         loan = borrow(self._engine)
-        connection = self._engine.connect() if loan is None else loan.connection
-        try:
-            connection.begin()
-        except BaseException:
-            if loan is None:
+        if loan is not None:
+            connection = loan.connection
+            if not loan.autocommit:  # in autocommit SQLAlchemy's transaction would do nothing
+                try:
+                    connection.begin()
+                except BaseException:
+                    loan.give_back(healthy=False)
+                    raise
+        else:
+            connection = self._engine.connect()
+            try:
+                connection.begin()
+            except BaseException:
                 connection.close()
-            else:
-                loan.give_back(healthy=False)
-            raise
+                raise
         self._connection = connection
         self._loan = loan
         return self
