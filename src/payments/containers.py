@@ -18,6 +18,7 @@ from payments.adapters.memory import InMemoryRateLimiter
 from payments.adapters.metrics import ServiceMetrics
 from payments.adapters.metrics_exposition import BacklogCollector, MetricsExposition
 from payments.adapters.sql.engine import make_engine, single_statement_engine
+from payments.adapters.sql.lending import lending
 from payments.adapters.sql.migrate import (
     database_error_reason,
     database_ready,
@@ -60,6 +61,7 @@ from payments.domain.services.subscriptions import SubscriptionService
 from payments.domain.services.use_case import GatewayWiring
 from payments.domain.services.webhooks import WebhookDispatcher, WebhookEndpoints
 from payments.entrypoints.http.app import ApiServices, HttpSettings, create_app
+from payments.entrypoints.http.request_scope import ScopedApp
 from payments.entrypoints.wsgi_dispatch import PathDispatcher
 from payments.gateway_assembly import checked_gateways
 from payments.sandbox.environment import build_sandbox
@@ -288,7 +290,12 @@ class Container(containers.DeclarativeContainer):
         metrics=metrics,
         scrape=metrics_exposition.provided.scrape,
     )
-    wsgi_app = providers.Singleton(PathDispatcher, api, sandbox_mounts)
+    wsgi_app = providers.Singleton(
+        ScopedApp,
+        providers.Singleton(PathDispatcher, api, sandbox_mounts),
+        providers.Object(lending),
+    )
+    """Every request's units of work share one pooled connection (``lending``)."""
 
 
 def build_container(settings: Settings) -> Container:

@@ -8,7 +8,8 @@ import falcon.testing
 import pytest
 
 from payments.domain.idempotency import IN_FLIGHT_LEASE
-from payments.entrypoints.http.idempotency import fingerprint
+from payments.entrypoints.http.idempotency import _canonical, _canonical_text, fingerprint
+from payments.entrypoints.http.json_body import parse_json_value
 from tests.unit.http.conftest import PREMIUM, Api, assert_problem
 
 
@@ -149,6 +150,20 @@ def test_canonical_fingerprint_keeps_numbers_apart_from_strings_and_exact() -> N
     assert of("not json") == of("not json")
     assert of("not json") != of("not  json")
     assert fingerprint("POST", "/v1/products", b"{}", "text/plain") != of("{}")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"b": [1, true, null, "\\u00e9\\ud800"], "a": {"z": "x", "\\u2028": -12}}',
+        b'{"amount": 1.50, "n": 100000000000000000000000000}',
+        b"[" * 200 + b"1" + b"]" * 200,
+        '{"name": "Jos\u00e9 \U0001f600", "x": [{}, []]}'.encode(),
+    ],
+)
+def test_canonical_text_is_the_same_fast_or_slow(body: bytes) -> None:
+    value = parse_json_value(body)
+    assert _canonical_text(value, body) == _canonical(value)
 
 
 def test_server_error_releases_the_key_for_a_retry(api: Api) -> None:

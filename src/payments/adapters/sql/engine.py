@@ -68,11 +68,27 @@ def single_statement_engine(engine: Engine) -> Engine:
     engine is returned as it is (its ``BEGIN`` hook is what keeps writers in turn)."""
     if engine.dialect.name != "postgresql":
         return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    single = engine.execution_options(isolation_level="AUTOCOMMIT")
+    _SINGLE_BASES[single] = engine
+    return single
+
+
+_SINGLE_BASES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+"""The engine each of ``single_statement_engine``'s engines was made from."""
+
+
+def single_statement_base(engine: Engine) -> Engine | None:
+    """The engine ``engine`` was made from by ``single_statement_engine``, else None."""
+    return _SINGLE_BASES.get(engine)
 
 
 _LOST: weakref.WeakKeyDictionary[Pool, float] = weakref.WeakKeyDictionary()
 """When a statement run outside SQLAlchemy last found the server gone, per pool."""
+
+
+def lost_at(pool: Pool) -> float | None:
+    """When a lost connection of ``pool`` was last reported (``connection_lost``), if ever."""
+    return _LOST.get(pool)
 
 
 def connection_lost(connection: Connection, error: BaseException) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import Connection, Engine
 
 from payments.adapters.metrics import ServiceMetrics
 from payments.adapters.sql import direct
 from payments.adapters.sql.engine import rollback
+from payments.adapters.sql.lending import Loan, borrow
 from payments.adapters.sql.repositories import (
     SqlApiKeyRepository,
     SqlCashVoucherRepository,
@@ -28,6 +32,26 @@ from payments.adapters.sql.repositories import (
 from payments.domain.ports import UnitOfWork
 from payments.domain.seen import SeenAggregates
 
+_REPOSITORIES: dict[str, Callable[[Connection, SeenAggregates], object]] = {
+    "products": lambda connection, seen: SqlProductRepository(connection),
+    "customers": lambda connection, seen: SqlCustomerRepository(connection),
+    "purchases": SqlPurchaseRepository,
+    "refunds": lambda connection, seen: SqlRefundRepository(connection),
+    "ledger": lambda connection, seen: SqlLedgerRepository(connection),
+    "invoices": lambda connection, seen: SqlInvoiceRepository(connection),
+    "revenue": lambda connection, seen: SqlRevenueStatistics(connection),
+    "inbox": lambda connection, seen: SqlInboxRepository(connection),
+    "idempotency": lambda connection, seen: SqlIdempotencyRepository(connection),
+    "api_keys": lambda connection, seen: SqlApiKeyRepository(connection),
+    "outbox": lambda connection, seen: SqlOutbox(connection),
+    "webhook_endpoints": lambda connection, seen: SqlWebhookEndpointRepository(connection),
+    "webhook_deliveries": lambda connection, seen: SqlWebhookDeliveryRepository(connection),
+    "cash_vouchers": lambda connection, seen: SqlCashVoucherRepository(connection),
+    "subscriptions": SqlSubscriptionRepository,
+    "usage": lambda connection, seen: SqlUsageRepository(connection),
+}
+"""How each repository of a block is made, on its first use in the block."""
+
 
 class SqlUnitOfWork(UnitOfWork):
     """Every repository on one transaction of ``engine``; leaving the block rolls back anything
@@ -37,58 +61,85 @@ class SqlUnitOfWork(UnitOfWork):
     or added, in the same transaction. With ``metrics``, the purchase transitions a commit made
     durable are counted. On PostgreSQL some writes are sent with the statement after them or
     with the ``COMMIT`` (``direct.execute_later``); their errors surface there.
+
+    A repository is made on its first use in a block (most blocks use one or two of them).
+    Inside ``lending.lending()`` the block runs on the connection lent to this thread for the
+    request, otherwise on one of its own from the pool.
     """
 
     def __init__(self, engine: Engine, metrics: ServiceMetrics | None = None) -> None:
         self._engine = engine
         self._metrics = metrics
         self._connection: Connection | None = None
+        self._loan: Loan | None = None
+        self._made: list[str] = []
         self._seen = SeenAggregates()
 
+    def __getattr__(self, name: str) -> Any:
+        """A repository on its first use in the block, bound to the block's connection."""
+        make = _REPOSITORIES.get(name)
+        connection = self.__dict__.get("_connection")
+        if make is None or connection is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        repository = make(connection, self._seen)
+        self.__dict__[name] = repository
+        self._made.append(name)
+        return repository
+
     def __enter__(self) -> SqlUnitOfWork:
-        """Check out a connection, begin a transaction and bind the repositories to it."""
+        """Check out (or borrow) a connection and begin a transaction on it."""
         if self._connection is not None:
             raise RuntimeError("This unit of work is already in a 'with' block.")
-        connection = self._engine.connect()
-        try:
-            connection.begin()
-        except BaseException:
-            connection.close()
-            raise
+        loan = borrow(self._engine)
+        if loan is not None:
+            connection = loan.connection
+            if not loan.autocommit:  # in autocommit SQLAlchemy's transaction would do nothing
+                try:
+                    connection.begin()
+                except BaseException:
+                    loan.give_back(healthy=False)
+                    raise
+        else:
+            connection = self._engine.connect()
+            try:
+                connection.begin()
+            except BaseException:
+                connection.close()
+                raise
         self._connection = connection
-        self.products = SqlProductRepository(connection)
-        self.customers = SqlCustomerRepository(connection)
-        self.purchases = self._purchases = SqlPurchaseRepository(connection, self._seen)
-        self.refunds = SqlRefundRepository(connection)
-        self.ledger = SqlLedgerRepository(connection)
-        self.invoices = SqlInvoiceRepository(connection)
-        self.revenue = SqlRevenueStatistics(connection)
-        self.inbox = SqlInboxRepository(connection)
-        self.idempotency = SqlIdempotencyRepository(connection)
-        self.api_keys = SqlApiKeyRepository(connection)
-        self.outbox = SqlOutbox(connection)
-        self.webhook_endpoints = SqlWebhookEndpointRepository(connection)
-        self.webhook_deliveries = SqlWebhookDeliveryRepository(connection)
-        self.cash_vouchers = SqlCashVoucherRepository(connection)
-        self.subscriptions = SqlSubscriptionRepository(connection, self._seen)
-        self.usage = SqlUsageRepository(connection)
+        self._loan = loan
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Roll back whatever was not committed and return the connection to the pool."""
+        """Roll back whatever was not committed and return the connection to the pool (or to
+        this thread's loan)."""
         connection, self._connection = self._connection, None
+        loan, self._loan = self._loan, None
         self._seen.forget()
+        made, self._made = self._made, []
+        for name in made:
+            self.__dict__.pop(name, None)
         if connection is None:
             return
+        healthy = False
         try:
             direct.discard(connection)
             rollback(connection)
+            healthy = True
         except Exception:
             if all(part is None for part in exc_info):
                 raise
             # The block already failed (often with the connection): keep that error, not this.
         finally:
-            connection.close()
+            if loan is None:
+                connection.close()
+            else:
+                loan.give_back(healthy)
+
+    def _release_purchases(self) -> None:
+        purchases = self.__dict__.get("purchases")
+        if isinstance(purchases, SqlPurchaseRepository):
+            purchases.release()
 
     def commit(self) -> None:
         """Write the new events of the aggregates seen to the outbox, then make every change of
@@ -97,9 +148,11 @@ class SqlUnitOfWork(UnitOfWork):
             raise RuntimeError("commit() outside a 'with' block.")
         metrics = self._metrics
         moves = metrics.purchase_moves(self._seen.with_new_events()) if metrics else None
-        self.outbox.add(self._seen.collect_new_events())
+        events = self._seen.collect_new_events()
+        if events:
+            self.outbox.add(events)
         direct.commit(self._connection)
-        self._purchases.release()
+        self._release_purchases()
         if metrics is not None and moves:
             metrics.purchases_moved(moves)
 
@@ -108,6 +161,6 @@ class SqlUnitOfWork(UnitOfWork):
         outside a block."""
         self._seen.forget()
         if self._connection is not None:
-            self._purchases.release()
+            self._release_purchases()
             direct.discard(self._connection)
             rollback(self._connection)

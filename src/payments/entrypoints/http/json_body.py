@@ -179,6 +179,12 @@ def _unstorable_json(raw: bytes) -> None:
     _refuse_unstorable(value)
 
 
+def _plainly_storable(raw: bytes) -> bool:
+    """Whether every text in JSON ``raw`` is storable without looking: ASCII without a NUL
+    byte or a ``\\u`` escape cannot hold a NUL or a lone surrogate."""
+    return raw.isascii() and b"\x00" not in raw and b"\\u" not in raw
+
+
 def decode_body(raw: bytes, model: type[Body]) -> Body:
     """A JSON object decoded and validated by its Struct.
 
@@ -196,7 +202,8 @@ def decode_body(raw: bytes, model: type[Body]) -> Body:
         _unstorable_json(raw)
         raise MalformedRequestError("The body is not valid JSON.") from None
     else:
-        _refuse_unstorable(msgspec.to_builtins(body))
+        if not _plainly_storable(raw):
+            _refuse_unstorable(msgspec.to_builtins(body))
         return body
     try:
         fields = msgspec.json.decode(raw, type=_Fields)
