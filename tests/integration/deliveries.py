@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from payments.adapters.memory import FakeGateway, FixedClock, SequentialIds
+from payments.adapters.sql.tables import webhook_inbox
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.domain.access import Principal, Role
 from payments.domain.money import Money
@@ -76,3 +77,12 @@ def wiring_of(
         clock,
         SequentialIds(),
     )
+
+
+def inbox_by_status(engine: Engine) -> dict[str, int]:
+    """How many inbox messages ``engine``'s database holds in each status."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
+        ).all()
+    return {status: int(count) for status, count in rows}

@@ -22,6 +22,7 @@ from tests.integration.deliveries import (
     OneLookupFails,
     StoreGone,
     approvals,
+    inbox_by_status,
     wiring_of,
 )
 from tests.integration.service import (
@@ -55,11 +56,7 @@ class Ingest:
             return int(connection.execute(query).scalar_one())  # type: ignore[call-overload]
 
     def inbox(self) -> dict[str, int]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
-            ).all()
-        return {status: int(count) for status, count in rows}
+        return inbox_by_status(self.engine)
 
     def completed(self) -> int:
         query = select(func.count()).select_from(purchases)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import ColumnElement, Engine, Table, func, select
 
 from payments.adapters.memory import FakeGateway, FixedClock, SequentialIds
-from payments.adapters.sql.tables import ledger_entries, refunds, webhook_inbox
+from payments.adapters.sql.tables import ledger_entries, refunds
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.domain.access import Principal, Role
 from payments.domain.money import Money
@@ -30,6 +30,7 @@ from payments.domain.services.notifications import NotificationService
 from payments.domain.services.purchases import PurchaseService
 from payments.domain.services.refunds import RefundService
 from payments.domain.services.use_case import GatewayWiring
+from tests.integration.deliveries import inbox_by_status
 from tests.integration.service import together, use_cases_on
 
 MERCHANT = Principal(Role.MERCHANT, "key_merchant")
@@ -69,11 +70,7 @@ class Service:
         return purchase.id, purchase.gateway_reference
 
     def inbox(self) -> dict[str, int]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
-            ).all()
-        return {status: int(count) for status, count in rows}
+        return inbox_by_status(self.engine)
 
     def count(self, table: Table, *conditions: ColumnElement[bool]) -> int:
         with self.engine.connect() as connection:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 
 from payments.adapters.sql.mappers import event_to_row, stored_event_from_row
 from payments.adapters.sql.repositories.base import SqlRepository
@@ -100,21 +100,23 @@ class SqlOutbox(SqlRepository, Outbox):
         """Up to ``limit`` events not fanned out to merchant webhooks yet, in outbox order; on
         PostgreSQL ``FOR UPDATE SKIP LOCKED``: rows another worker (or the broker relay) holds
         are left for a later round."""
-        query = select(outbox).where(_NOT_FANNED_OUT).order_by(outbox.c.id).limit(limit)
-        if self._row_locks:
-            query = query.with_for_update(skip_locked=True)
-        return [stored_event_from_row(row) for row in self._all(query)]
+        return [stored_event_from_row(row) for row in self._all(self._not_fanned_out(limit))]
 
     def pass_over_for_webhooks(self, limit: int, at: datetime) -> int:
         """One ``UPDATE`` of the ``limit`` oldest events not fanned out (on PostgreSQL those
         another unit of work holds are skipped): no row is sent back or decoded."""
-        oldest = select(outbox.c.id).where(_NOT_FANNED_OUT).order_by(outbox.c.id).limit(limit)
-        if self._row_locks:
-            oldest = oldest.with_for_update(skip_locked=True)
+        oldest = self._not_fanned_out(limit, outbox.c.id)
         marked = self._connection.execute(
             outbox.update().where(outbox.c.id.in_(oldest)).values(webhooks_fanned_out_at=at)
         )
         return int(marked.rowcount)
+
+    def _not_fanned_out(self, limit: int, *columns: Any) -> Select[Any]:
+        """The ``limit`` oldest events not fanned out (``columns``, else whole rows), on
+        PostgreSQL locked ``FOR UPDATE SKIP LOCKED``."""
+        query = select(*(columns or (outbox,))).where(_NOT_FANNED_OUT)
+        query = query.order_by(outbox.c.id).limit(limit)
+        return query.with_for_update(skip_locked=True) if self._row_locks else query
 
     def mark_fanned_out(self, positions: Sequence[int], at: datetime) -> None:
         """Record that the events at ``positions`` have their webhook deliveries."""
