@@ -23,7 +23,7 @@ from payments.adapters.sql.migrate import alembic_config, upgrade_engine
 from payments.adapters.sql.tables import customers, metadata, outbox, products, purchases
 from payments.adapters.sql.unit_of_work import SqlUnitOfWork
 from payments.domain.events import PurchaseCreated
-from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
+from payments.domain.ledger import consumption_entry
 from payments.domain.money import Money
 from payments.testing.contracts.repositories import (
     CommittedEvents,
@@ -178,10 +178,9 @@ def test_outbox_keeps_the_order_of_many_events_stored_at_once(sql_engine: Engine
 
 
 def test_an_amount_the_column_would_round_is_refused(sql_engine: Engine) -> None:
-    too_precise = LedgerEntry(
-        "led_1", "cus_ana", EntryKind.CONSUMPTION, CREDITS, Decimal("-0.0000001"),
-        "consumption:cus_ana:x", T0,
-    )  # fmt: skip
+    too_precise = consumption_entry(
+        id="led_1", customer_id="cus_ana", credits=Decimal("0.0000001"), reference="x", now=T0
+    )
     with SqlUnitOfWork(sql_engine) as uow:
         uow.customers.add(a_customer())
         with pytest.raises(StatementError):

@@ -13,6 +13,11 @@ class Role(StrEnum):
     CUSTOMER = "customer"
     PUBLIC = "public"
 
+    @property
+    def is_staff(self) -> bool:
+        """A merchant's or an admin's key: it acts on every customer's records."""
+        return self is Role.ADMIN or self is Role.MERCHANT
+
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
@@ -37,7 +42,7 @@ class Principal:
 
     def can_read_customer(self, customer_id: str) -> bool:
         """Admins and merchants read any customer; a customer key reads only its own."""
-        if self.role in (Role.ADMIN, Role.MERCHANT):
+        if self.role.is_staff:
             return True
         return self.role is Role.CUSTOMER and self.customer_id == customer_id
 

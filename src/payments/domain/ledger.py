@@ -10,9 +10,6 @@ from enum import StrEnum
 
 from payments.domain.money import Money
 
-CREDITS = "credits"
-CREDIT_QUANTUM = Decimal("0.01")
-
 
 class EntryKind(StrEnum):
     PURCHASE_CREDITS = "purchase_credits"
@@ -24,7 +21,11 @@ class EntryKind(StrEnum):
     CONSUMPTION = "consumption"
 
 
-@dataclass(frozen=True, slots=True)
+CREDITS = "credits"
+CREDIT_QUANTUM = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
     """One signed movement of credits (``asset == "credits"``) or money (asset = currency code).
 
@@ -37,10 +38,10 @@ class LedgerEntry:
     kind: EntryKind
     asset: str
     amount: Decimal
-    source: str
     created_at: datetime
-    purchase_id: str | None = None
     expires_at: datetime | None = None
+    source: str
+    purchase_id: str | None = None
     reference: str | None = None
 
 

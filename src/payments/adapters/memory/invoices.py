@@ -11,11 +11,7 @@ from typing import Protocol
 from payments.adapters.cursors import decode_cursor, encode_cursor
 from payments.domain.errors import ConflictError
 from payments.domain.invoice import Invoice, InvoiceStatus
-from payments.domain.ports import (
-    InvoicePage,
-    InvoiceRepository,
-    RevenueStatistics,
-)
+from payments.domain.ports import InvoicePage, InvoiceRepository, RevenueStatistics
 from payments.domain.purchase import CAPTURED_STATUSES, Purchase
 from payments.domain.refund import Refund, RefundStatus
 from payments.domain.revenue import RevenueQuery, RevenueRow

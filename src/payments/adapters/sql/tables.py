@@ -220,10 +220,10 @@ idempotency_keys = Table(
 
 api_keys = entity(
     "api_keys",
-    Column("prefix", String(32), nullable=False),
-    Column("secret_hash", String(128), nullable=False),
     Column("role", String(16), nullable=False),
     id_column("customer_id", ForeignKey("customers.id"), nullable=True),
+    Column("prefix", String(32), nullable=False),
+    Column("secret_hash", String(128), nullable=False),
     time_column("created_at"),
     time_column("revoked_at", nullable=True),
     UniqueConstraint("secret_hash"),

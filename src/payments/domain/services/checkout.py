@@ -31,10 +31,7 @@ from payments.domain.gateway import Payer, PayerDetails, PaymentRequest, Payment
 from payments.domain.idempotency import KEY_LIFETIME, ClaimedKey, OutcomeKind, UnknownOutcome
 from payments.domain.ports import PaymentGateway, UnitOfWork
 from payments.domain.provider_strings import admit_start
-from payments.domain.purchase import (
-    GatewayObservation,
-    Purchase,
-)
+from payments.domain.purchase import GatewayObservation, Purchase
 from payments.domain.routing import RoutingTable, country_code
 from payments.domain.services.guest_checkout import GuestCheckoutGate
 from payments.domain.services.records import locked_purchase

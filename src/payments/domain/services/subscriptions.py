@@ -33,8 +33,6 @@ from payments.domain.subscription import (
 )
 from payments.domain.usage import UsageRecord
 
-_TOKEN = re.compile(r"[A-Za-z0-9_]{3,255}")
-
 
 @dataclass(frozen=True, slots=True)
 class CreateSubscription:
@@ -59,6 +57,9 @@ class UsageSummary:
     totals: dict[str, Decimal]
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_]{3,255}")
+
+
 def _checked_token(token: object) -> str:
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         raise ValidationError(
@@ -80,7 +81,7 @@ class SubscriptionService(SubscriptionBilling):
 
         A gateway that cannot charge a saved method is refused (``UnsupportedByGatewayError``).
         """
-        if principal.role not in (Role.ADMIN, Role.MERCHANT):
+        if not principal.role.is_staff:
             raise ForbiddenError("Only merchants and admins create subscriptions.")
         customer_id = check_customer_id(command.customer_id)
         token = _checked_token(command.payment_method_token)
@@ -149,7 +150,7 @@ class SubscriptionService(SubscriptionBilling):
             if customer_id not in (None, principal.customer_id):
                 return []
             customer_id = principal.customer_id
-        elif principal.role not in (Role.ADMIN, Role.MERCHANT):
+        elif not principal.role.is_staff:
             raise ForbiddenError("This key cannot list subscriptions.")
         with self._uow() as uow:
             return uow.subscriptions.for_customer(customer_id)

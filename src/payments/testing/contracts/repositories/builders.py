@@ -157,14 +157,38 @@ def a_refund(
 def payment_entry() -> LedgerEntry:
     """The ledger entry of the money ``a_purchase()`` took."""
     return LedgerEntry(
-        "led_1", "cus_ana", EntryKind.PURCHASE_PAYMENT, "EUR", Decimal("79.99"),
-        "purchase:pur_1:payment", T0, "pur_1",
-    )  # fmt: skip
+        id="led_1",
+        customer_id="cus_ana",
+        kind=EntryKind.PURCHASE_PAYMENT,
+        asset="EUR",
+        amount=Decimal("79.99"),
+        created_at=T0,
+        source="purchase:pur_1:payment",
+        purchase_id="pur_1",
+    )
 
 
 def credits_entry() -> LedgerEntry:
     """The ledger entry of the credits ``a_purchase()`` gave, valid for 60 days."""
-    return LedgerEntry(
-        "led_2", "cus_ana", EntryKind.PURCHASE_CREDITS, CREDITS, Decimal("8"),
-        "purchase:pur_1:credits", T0, "pur_1", T0 + timedelta(days=60),
-    )  # fmt: skip
+    return replace(
+        payment_entry(),
+        id="led_2",
+        kind=EntryKind.PURCHASE_CREDITS,
+        asset=CREDITS,
+        amount=Decimal("8"),
+        expires_at=T0 + timedelta(days=60),
+        source="purchase:pur_1:credits",
+    )
+
+
+def refund_entry(entry_id: str, amount: Decimal, *, asset: str = "EUR") -> LedgerEntry:
+    """The money debit of refund ``rfd_1`` of ``a_purchase()``, a second after ``T0``."""
+    return replace(
+        payment_entry(),
+        id=entry_id,
+        kind=EntryKind.REFUND_PAYMENT,
+        asset=asset,
+        amount=amount,
+        created_at=T0 + timedelta(seconds=1),
+        source="refund:rfd_1:payment",
+    )

@@ -14,7 +14,7 @@ from payments.domain.access import ApiKey, Role
 from payments.domain.errors import ConflictError, ValidationError
 from payments.domain.idempotency import IdempotencyRecord, OutcomeKind, UnknownOutcome
 from payments.domain.inbox import InboxStatus
-from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
+from payments.domain.ledger import consumption_entry
 from payments.domain.money import Money
 from payments.domain.ports import PurchaseQuery, UnitOfWork
 from payments.domain.purchase import PaymentOutcome, PurchaseStatus
@@ -31,6 +31,7 @@ from payments.testing.contracts.repositories.builders import (
     is_utc,
     observation,
     payment_entry,
+    refund_entry,
     seed,
 )
 from payments.testing.expect import expect, expect_equal, present
@@ -97,14 +98,14 @@ class TransactionContract(UnitOfWorkFixtures):
         seed(uow, a_purchase())
         payment, credits = payment_entry(), credits_entry()
         again = replace(payment, id="led_3", amount=Decimal("1.00"))
-        refund = LedgerEntry(
-            "led_4", "cus_ana", EntryKind.REFUND_PAYMENT, "KWD", Decimal("-5.125"),
-            "refund:rfd_1:payment", T0 + timedelta(seconds=1), "pur_1",
-        )  # fmt: skip
-        consumption = LedgerEntry(
-            "led_5", "cus_ana", EntryKind.CONSUMPTION, CREDITS, Decimal("-1.25"),
-            "consumption:cus_ana:lesson-1", T0 + timedelta(seconds=2), reference="lesson-1",
-        )  # fmt: skip
+        refund = refund_entry("led_4", Decimal("-5.125"), asset="KWD")
+        consumption = consumption_entry(
+            id="led_5",
+            customer_id="cus_ana",
+            credits=Decimal("1.25"),
+            reference="lesson-1",
+            now=T0 + timedelta(seconds=2),
+        )
         with uow:
             expect(uow.ledger.append(payment) is True)
             expect(uow.ledger.append(credits) is True)
@@ -129,10 +130,7 @@ class TransactionContract(UnitOfWorkFixtures):
     def test_ledger_entries_appended_together_skip_known_sources(self, uow: UnitOfWork) -> None:
         seed(uow, a_purchase())
         payment, credits = payment_entry(), credits_entry()
-        refund = LedgerEntry(
-            "led_3", "cus_ana", EntryKind.REFUND_PAYMENT, "EUR", Decimal("-10.00"),
-            "refund:rfd_1:payment", T0 + timedelta(seconds=1), "pur_1",
-        )  # fmt: skip
+        refund = refund_entry("led_3", Decimal("-10.00"))
         with uow:
             expect_equal(uow.ledger.append_all([]), 0)
             expect_equal(uow.ledger.append_all([payment, credits, replace(payment, id="led_9")]), 2)
