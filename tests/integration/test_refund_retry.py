@@ -122,16 +122,16 @@ def test_unanswered_refunds_are_listed_oldest_first_within_the_window(wired: Wir
         for refund_id, (created_at, status, reference) in kinds.items():
             uow.refunds.add(
                 Refund(
-                    refund_id,
-                    purchase_id,
-                    "cus_ana",
-                    Money("1.00", "EUR"),
-                    None,
-                    status,
-                    "fake",
-                    created_at,
-                    created_at,
+                    id=refund_id,
+                    purchase_id=purchase_id,
+                    customer_id="cus_ana",
+                    amount=Money("1.00", "EUR"),
+                    reason=None,
+                    status=status,
+                    gateway="fake",
                     gateway_reference=reference,
+                    created_at=created_at,
+                    updated_at=created_at,
                 )
             )
         uow.commit()
@@ -261,15 +261,15 @@ def test_payments_worker_sends_a_refund_left_unanswered_by_a_crash_and_records_i
         locked = uow.purchases.get(purchase["id"], for_update=True)
         assert locked is not None
         refund = Refund(
-            "rfd_crashed",
-            locked.id,
-            locked.customer_id,
-            TEN_EUR,
-            None,
-            RefundStatus.PENDING,
-            "stripe",
-            booked_at,
-            booked_at,
+            id="rfd_crashed",
+            purchase_id=locked.id,
+            customer_id=locked.customer_id,
+            amount=TEN_EUR,
+            reason=None,
+            status=RefundStatus.PENDING,
+            gateway="stripe",
+            created_at=booked_at,
+            updated_at=booked_at,
         )
         book_refund(uow, locked, refund, Posting(booked_at, "admin", container.ids()))
         uow.commit()

@@ -19,13 +19,8 @@ class RefundStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
-    @property
-    def counts(self) -> bool:
-        """True while the refund counts against the captured amount."""
-        return self is not RefundStatus.FAILED
 
-
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Refund:
     """A refund of part or all of a purchase; it counts against the capture unless it failed."""
 
@@ -35,11 +30,11 @@ class Refund:
     amount: Money
     reason: str | None
     status: RefundStatus
+    failure_message: str | None = None
     gateway: str
+    gateway_reference: str | None = None
     created_at: datetime
     updated_at: datetime
-    gateway_reference: str | None = None
-    failure_message: str | None = None
 
     @property
     def awaiting_answer(self) -> bool:

@@ -130,18 +130,6 @@ class SimulatedOrder:
     status: str = "IN_PROGRESS"
     children: list[SimulatedTransaction] = field(default_factory=list)
 
-    @property
-    def reference(self) -> str:
-        return self.asked.reference
-
-    @property
-    def value(self) -> Decimal:
-        return self.asked.value
-
-    @property
-    def currency(self) -> str:
-        return self.asked.currency
-
     def to_wire(self) -> dict[str, object]:
         """The order of ``ORDER_DETAIL`` and ``ORDER_DETAIL_BY_REFERENCE_CODE``."""
         transactions = [self.charge, *self.children]
@@ -149,10 +137,12 @@ class SimulatedOrder:
             "id": self.id,
             "accountId": self.asked.account_id,
             "status": self.status,
-            "referenceCode": self.reference,
+            "referenceCode": self.asked.reference,
             "description": self.asked.description,
             "language": "es",
             "buyer": {"emailAddress": self.asked.buyer_email},
             "transactions": [item.to_wire(self.id) for item in transactions],
-            "additionalValues": {"TX_VALUE": {"value": self.value, "currency": self.currency}},
+            "additionalValues": {
+                "TX_VALUE": {"value": self.asked.value, "currency": self.asked.currency}
+            },
         }

@@ -96,10 +96,9 @@ class PayUSimulator(SimulatedProvider):
         """What refunds have given back of an order."""
         with self._lock:
             order = self._order(order_id)
-            back = sum(
-                (order.value for child in order.children if child.type == "REFUND"), Decimal(0)
-            )
-            return Money(back, order.currency)
+            refunds = sum(child.type == "REFUND" for child in order.children)
+            back = order.asked.value * refunds  # PayU refunds the whole order
+            return Money(back, order.asked.currency)
 
     def _finish(self, order_id: str, action: str) -> dict[str, object]:
         state_pol, code_pol, message, state, status = _FINISHES[action]
@@ -120,20 +119,20 @@ class PayUSimulator(SimulatedProvider):
     ) -> tuple[str, str, bytes]:
         """The confirmation page's form (reference §2.6), ``value`` with two decimals and its
         ``sign`` by the confirmation ``new_value`` rule."""
-        value = format(order.value, ".2f")
+        value = format(order.asked.value, ".2f")
         method = order.charge.payment_method
         fields = {
             "merchant_id": self.merchant.merchant_id,
             "state_pol": state_pol,
             "response_code_pol": code_pol,
             "response_message_pol": message,
-            "reference_sale": order.reference,
+            "reference_sale": order.asked.reference,
             "reference_pol": str(order.id),
             "transaction_id": order.charge.id,
             "value": value,
             "tax": "0.00",
             "additional_value": "0.00",
-            "currency": order.currency,
+            "currency": order.asked.currency,
             "payment_method_type": _METHOD_TYPES.get(method, "2"),
             "payment_method_name": method,
             "email_buyer": order.asked.buyer_email,
@@ -261,11 +260,11 @@ class PayUSimulator(SimulatedProvider):
 
     def _by_reference(self, body: Mapping[str, object]) -> dict[str, object]:
         reference = text(mapping(body, "details"), "referenceCode")
-        orders = [o.to_wire() for o in self.orders.values() if o.reference == reference]
+        orders = [o.to_wire() for o in self.orders.values() if o.asked.reference == reference]
         return {"code": "SUCCESS", "error": None, "result": {"payload": orders or None}}
 
     def payer_page(self, order_id: str) -> tuple[str, Decimal, str, str]:
         """What the bank's or the receipt's page shows: reference, value, currency, status."""
         with self._lock:
             order = self._order(order_id)
-            return order.reference, order.value, order.currency, order.status
+            return order.asked.reference, order.asked.value, order.asked.currency, order.status

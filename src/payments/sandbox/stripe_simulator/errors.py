@@ -21,9 +21,9 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
+        kind: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
-        kind: str = "invalid_request_error",
         executed: bool = False,
         extra: Mapping[str, object] | None = None,
     ) -> None:
