@@ -70,7 +70,7 @@ class PayUProvider(SimulatedProvider, ProviderDriver):
         return {"content-type": "application/x-www-form-urlencoded"}
 
     def payments_under(self, reference: str) -> int:
-        return sum(order.reference == reference for order in self.simulator.orders.values())
+        return sum(order.asked.reference == reference for order in self.simulator.orders.values())
 
     def refunded(self, gateway_reference: str) -> Money:
         return self.simulator.refunded(gateway_reference)

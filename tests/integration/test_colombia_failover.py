@@ -98,7 +98,7 @@ def test_a_refused_connection_fails_over_and_the_second_provider_charges_once(
         simulator = _payu(service)
         [order] = simulator.orders.values()  # one SUBMIT_TRANSACTION, one order
         assert str(order.id) == purchase["gateway_reference"]
-        assert order.reference == purchase["reference"]
+        assert order.asked.reference == purchase["reference"]
 
         approved = service.call("POST", f"/v1/sandbox/purchases/{purchase['id']}/approve", key)
 

@@ -116,8 +116,8 @@ def test_a_payu_confirmation_settles_the_purchase_once(
     purchase = _buy(service, key, method)
     simulator = _simulator(service)
     order = simulator.orders[purchase["gateway_reference"]]
-    assert order.reference == purchase["reference"]
-    assert (order.value, order.currency) == (Decimal("50000"), "COP")
+    assert order.asked.reference == purchase["reference"]
+    assert (order.asked.value, order.asked.currency) == (Decimal("50000"), "COP")
     assert purchase["next_action"]["type"] == "redirect"
     assert purchase["next_action"]["url"].startswith(service.base_url + "/sandbox/payu/")
 
@@ -349,7 +349,7 @@ def test_credentials_and_a_base_url_talk_to_another_services_simulator(
         purchase = _buy(client, key, PSE)
         assert client.container.sandbox().payu_simulator.orders == {}
         remote = _simulator(service)
-        assert remote.orders[purchase["gateway_reference"]].reference == purchase["reference"]
+        assert remote.orders[purchase["gateway_reference"]].asked.reference == purchase["reference"]
 
         remote.approve(purchase["gateway_reference"])
         synced = client.call("POST", f"/v1/purchases/{purchase['id']}/sync", key)

@@ -290,4 +290,4 @@ def test_a_timeout_after_the_charge_left_may_have_charged_and_is_not_resent() ->
         time.sleep(1.0)
     assert failed.value.charged_possible is True
     assert len(commands.named("SUBMIT_TRANSACTION")) == 1
-    assert [order.reference for order in simulator.orders.values()] == ["ref_slow"]
+    assert [order.asked.reference for order in simulator.orders.values()] == ["ref_slow"]
