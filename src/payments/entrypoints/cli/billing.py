@@ -58,7 +58,8 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         .cancel(args.subscription_id, OPERATOR, at_period_end=args.at_period_end)
     )
     ending = s.cancel_at_period_end and s.status is not SubscriptionStatus.CANCELLED
-    print(f"{s.id}: {f'cancels at {when(s.current_period_end)}' if ending else s.status.value}")
+    state = f"cancels at {when(s.current_period_end)}" if ending else s.status.value
+    print(f"{s.id}: {state}")
     return 0
 
 
@@ -73,7 +74,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         ("cancel", cmd_cancel, "cancel now (or --at-period-end)"),
     ):
         one = sub.add_parser(name, help=summary)
-        one.add_argument("subscription_id")
+        one.add_argument("subscription_id", help="the subscription's id (sub_...)")
         one.set_defaults(func=run)
         if name == "cancel":
             one.add_argument("--at-period-end", action="store_true")

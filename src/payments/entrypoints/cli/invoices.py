@@ -46,6 +46,6 @@ def cmd_invoices_show(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     group = command_group(commands, "invoices", "look at issued invoices")
     show = group.add_parser("show", help="one invoice: number, lines, tax and total")
-    show.add_argument("invoice_id")
+    show.add_argument("invoice_id", help="the invoice's id (inv_...)")
     show.add_argument("--pdf", metavar="FILE", help="also write the invoice's PDF to FILE")
     show.set_defaults(func=cmd_invoices_show)

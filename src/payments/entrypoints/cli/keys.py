@@ -48,5 +48,5 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "list", help="every key: id, prefix, role, customer, created, revoked (never a secret)"
     ).set_defaults(func=cmd_list)
     revoke = keys_sub.add_parser("revoke", help="revoke a key: its bearer gets 401 from now on")
-    revoke.add_argument("key_id")
+    revoke.add_argument("key_id", help="the key's id, as api-keys list shows it")
     revoke.set_defaults(func=cmd_revoke)

@@ -74,5 +74,5 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     deliveries = webhooks_sub.add_parser(
         "deliveries", help="an endpoint's deliveries, newest first, with each one's last answer"
     )
-    deliveries.add_argument("endpoint_id")
+    deliveries.add_argument("endpoint_id", help="the endpoint's id, as webhooks list shows it")
     deliveries.set_defaults(func=cmd_webhooks_deliveries)
