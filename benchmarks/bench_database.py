@@ -22,8 +22,8 @@ from payments.adapters.system import SystemClock, UlidGenerator
 from payments.domain.catalog import Product
 from payments.domain.customer import Customer
 from payments.domain.money import Money
+from payments.domain.next_action import ClientSecretAction
 from payments.domain.purchase import (
-    ClientSecretAction,
     GatewayObservation,
     ObservationSource,
     PaymentOutcome,

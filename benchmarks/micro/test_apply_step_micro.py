@@ -9,9 +9,9 @@ from decimal import Decimal
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from payments.domain.money import Money
+from payments.domain.next_action import ClientSecretAction
 from payments.domain.purchase import (
     ApplyResult,
-    ClientSecretAction,
     GatewayObservation,
     ObservationSource,
     PaymentOutcome,

@@ -14,7 +14,8 @@ from payments.adapters.memory import FixedClock, InMemoryStore, InMemoryUnitOfWo
 from payments.domain.cash_voucher import VoucherPayment, VoucherVerdict
 from payments.domain.errors import InvalidSignatureError, UnsupportedByGatewayError
 from payments.domain.money import Money
-from payments.domain.purchase import CashVoucherAction, ObservationSource, PaymentOutcome
+from payments.domain.next_action import CashVoucherAction
+from payments.domain.purchase import ObservationSource, PaymentOutcome
 from payments.domain.services.cash_vouchers import CashVoucherDesk
 from payments.testing.contracts.gateway import (
     Delivery,

@@ -16,7 +16,8 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import GatewayCapabilities
 from payments.domain.money import Money
-from payments.domain.purchase import ApplyResult, ClientSecretAction, PaymentOutcome, PurchaseStatus
+from payments.domain.next_action import ClientSecretAction
+from payments.domain.purchase import ApplyResult, PaymentOutcome, PurchaseStatus
 from payments.testing.contracts.gateway import (
     Delivery,
     GatewayContract,

@@ -17,7 +17,7 @@ from payments.adapters.gateways.payu import (
 from payments.adapters.gateways.payu.gateway import PAYMENTS_PATH
 from payments.domain.gateway import Payer
 from payments.domain.money import Money
-from payments.domain.purchase import RedirectAction
+from payments.domain.next_action import RedirectAction
 from payments.sandbox.payu_simulator import PayUSimulator
 from payments.testing.contracts.gateway import (
     Delivery,

@@ -9,7 +9,7 @@ import pytest
 
 from payments.adapters.gateways.stripe import StripeGateway, from_stripe_amount, make_stripe_client
 from payments.domain.money import Money
-from payments.domain.purchase import ClientSecretAction
+from payments.domain.next_action import ClientSecretAction
 from payments.sandbox.stripe_simulator import StripeSimulatorState, make_stripe_simulator
 from payments.testing.contracts.gateway import (
     Delivery,

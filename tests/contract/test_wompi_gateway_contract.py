@@ -11,7 +11,7 @@ import requests
 from payments.adapters.gateways.wompi import WompiGateway
 from payments.domain.gateway import Payer
 from payments.domain.money import Money
-from payments.domain.purchase import RedirectAction
+from payments.domain.next_action import RedirectAction
 from payments.sandbox.wompi_simulator import WompiSimulator, body_checksum
 from payments.testing.contracts.gateway import (
     Delivery,

@@ -8,7 +8,8 @@ from payments.config import Settings
 from payments.containers import build_container
 from payments.domain.access import Principal, Role
 from payments.domain.money import Money
-from payments.domain.purchase import CashVoucherAction, PurchaseStatus
+from payments.domain.next_action import CashVoucherAction
+from payments.domain.purchase import PurchaseStatus
 from payments.domain.services.checkout import CreatePurchase
 from tests.integration.service import payments_env, run_payments
 

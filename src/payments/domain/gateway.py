@@ -9,7 +9,8 @@ from typing import Final
 
 from payments.domain.errors import FieldError, ValidationError
 from payments.domain.money import Money
-from payments.domain.purchase import GatewayObservation, NextAction
+from payments.domain.next_action import NextAction
+from payments.domain.purchase import GatewayObservation
 from payments.domain.refund import RefundObservation, RefundStatus
 
 RESEND_WINDOW: Final = timedelta(hours=23)

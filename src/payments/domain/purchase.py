@@ -21,6 +21,7 @@ from payments.domain.events import (
     PurchaseStatusChanged,
 )
 from payments.domain.money import Money
+from payments.domain.next_action import NextAction
 from payments.domain.text import provider_code, provider_message
 
 
@@ -114,32 +115,6 @@ class AuditRecord:
     actor: str
     event_id: str | None
     at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ClientSecretAction:
-    client_secret: str
-    publishable_key: str | None = None
-    type: str = "client_secret"
-
-
-@dataclass(frozen=True, slots=True)
-class RedirectAction:
-    url: str
-    type: str = "redirect"
-
-
-@dataclass(frozen=True, slots=True)
-class CashVoucherAction:
-    code: str
-    barcode: str
-    amount: Money
-    expires_at: datetime
-    instructions: str
-    type: str = "cash_voucher"
-
-
-NextAction = ClientSecretAction | RedirectAction | CashVoucherAction
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,8 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import Bank, Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.purchase import PaymentOutcome, RedirectAction
+from payments.domain.next_action import RedirectAction
+from payments.domain.purchase import PaymentOutcome
 from payments.sandbox.payu_simulator import PayUSimulator
 from tests.contract.loopback import serving
 

@@ -18,7 +18,8 @@ from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client
 from payments.adapters.sql.tables import webhook_inbox
 from payments.domain.gateway import Notification, Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.purchase import ClientSecretAction, PaymentOutcome
+from payments.domain.next_action import ClientSecretAction
+from payments.domain.purchase import PaymentOutcome
 from payments.domain.refund import RefundStatus
 from tests.integration.gateways.localstripe_process import KEY, SECRET, pay, wait_until
 from tests.integration.service import RunningService, running_service

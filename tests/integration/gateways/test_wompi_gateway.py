@@ -28,13 +28,8 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import Bank, Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.purchase import (
-    ObservationSource,
-    PaymentOutcome,
-    Purchase,
-    RedirectAction,
-    RoutingDecision,
-)
+from payments.domain.next_action import RedirectAction
+from payments.domain.purchase import ObservationSource, PaymentOutcome, Purchase, RoutingDecision
 from payments.domain.refund import RefundStatus
 from payments.sandbox.controller import SimulatorSandbox
 from payments.sandbox.wompi_simulator import WEBHOOK_PATH, WompiSimulator

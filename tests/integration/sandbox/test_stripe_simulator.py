@@ -24,7 +24,8 @@ from payments.domain.errors import (
 )
 from payments.domain.gateway import Payer, PaymentRequest, RefundRequest
 from payments.domain.money import Money
-from payments.domain.purchase import ClientSecretAction, ObservationSource, PaymentOutcome
+from payments.domain.next_action import ClientSecretAction
+from payments.domain.purchase import ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
 from payments.sandbox.stripe_simulator import StripeSimulatorState, make_stripe_simulator
 

@@ -28,13 +28,9 @@ from payments.domain.errors import (
     UnsupportedByGatewayError,
 )
 from payments.domain.money import Money
+from payments.domain.next_action import ClientSecretAction
 from payments.domain.ports import PaymentGateway
-from payments.domain.purchase import (
-    ClientSecretAction,
-    GatewayObservation,
-    ObservationSource,
-    PaymentOutcome,
-)
+from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
 
 SIGNATURE_HEADER = "X-Fake-Signature"

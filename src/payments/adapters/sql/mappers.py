@@ -22,16 +22,13 @@ from payments.domain.idempotency import IdempotencyRecord, OutcomeKind, UnknownO
 from payments.domain.inbox import InboxMessage, InboxStatus
 from payments.domain.ledger import CREDITS, EntryKind, LedgerEntry
 from payments.domain.money import Money
-from payments.domain.purchase import (
-    AuditRecord,
+from payments.domain.next_action import (
     CashVoucherAction,
     ClientSecretAction,
     NextAction,
-    Purchase,
-    PurchaseStatus,
     RedirectAction,
-    RoutingDecision,
 )
+from payments.domain.purchase import AuditRecord, Purchase, PurchaseStatus, RoutingDecision
 from payments.domain.refund import Refund, RefundStatus
 
 Row = RowMapping | Mapping[str, Any]

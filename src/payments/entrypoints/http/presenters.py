@@ -12,15 +12,14 @@ from payments.domain.catalog import Product
 from payments.domain.invoice import Invoice
 from payments.domain.ledger import CREDITS, Account, LedgerEntry
 from payments.domain.money import Money
-from payments.domain.ports import InvoicePage, PurchasePage
-from payments.domain.purchase import (
-    ApplyResult,
+from payments.domain.next_action import (
     CashVoucherAction,
     ClientSecretAction,
     NextAction,
-    Purchase,
     RedirectAction,
 )
+from payments.domain.ports import InvoicePage, PurchasePage
+from payments.domain.purchase import ApplyResult, Purchase
 from payments.domain.refund import Refund
 from payments.domain.revenue import RevenueFigures, RevenueReport
 from payments.domain.services.banks import BankList

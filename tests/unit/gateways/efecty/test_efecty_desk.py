@@ -25,7 +25,8 @@ from payments.domain.errors import (
     UnsupportedByGatewayError,
 )
 from payments.domain.money import Money
-from payments.domain.purchase import CashVoucherAction, Purchase, PurchaseStatus
+from payments.domain.next_action import CashVoucherAction
+from payments.domain.purchase import Purchase, PurchaseStatus
 from payments.domain.services.checkout import CreatePurchase
 from payments.testing import Wired, bootstrap
 

@@ -18,7 +18,8 @@ from payments.adapters.gateways.wompi.answers import (
 )
 from payments.domain.gateway import Bank
 from payments.domain.money import Money
-from payments.domain.purchase import PaymentOutcome, RedirectAction
+from payments.domain.next_action import RedirectAction
+from payments.domain.purchase import PaymentOutcome
 from payments.domain.refund import RefundStatus
 
 TRANSACTION: dict[str, Any] = {

@@ -34,8 +34,9 @@ from payments.domain.errors import (
     UnsupportedByGatewayError,
 )
 from payments.domain.money import Money
+from payments.domain.next_action import CashVoucherAction
 from payments.domain.ports import Clock, PaymentGateway, UnitOfWork
-from payments.domain.purchase import CashVoucherAction, GatewayObservation
+from payments.domain.purchase import GatewayObservation
 
 __all__ = ["EfectyGateway"]
 

@@ -12,8 +12,8 @@ from payments.adapters.gateways.payu.settings import GATEWAY_NAME
 from payments.domain.errors import MalformedNotificationError, ValidationError
 from payments.domain.gateway import Bank, PaymentStart, RefundResult
 from payments.domain.money import Money
+from payments.domain.next_action import RedirectAction as Redirect
 from payments.domain.purchase import GatewayObservation, ObservationSource, PaymentOutcome
-from payments.domain.purchase import RedirectAction as Redirect
 from payments.domain.refund import RefundStatus
 
 __all__ = [

@@ -38,8 +38,9 @@ from payments.domain.errors import (
     GatewayUnavailableError,
     PaymentsError,
 )
+from payments.domain.next_action import ClientSecretAction
 from payments.domain.ports import PaymentGateway
-from payments.domain.purchase import ClientSecretAction, GatewayObservation, ObservationSource
+from payments.domain.purchase import GatewayObservation, ObservationSource
 
 if TYPE_CHECKING:
     from stripe.params import PaymentIntentCreateParams

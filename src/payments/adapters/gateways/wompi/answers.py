@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from payments.adapters.gateways.wompi.events import observation_from_transaction
 from payments.adapters.gateways.wompi.settings import GATEWAY_NAME
 from payments.domain.gateway import Bank, PaymentStart, RefundResult
-from payments.domain.purchase import NextAction, ObservationSource, PaymentOutcome, RedirectAction
+from payments.domain.next_action import NextAction, RedirectAction
+from payments.domain.purchase import ObservationSource, PaymentOutcome
 from payments.domain.refund import RefundStatus
 
 __all__ = [

@@ -12,15 +12,9 @@ from payments.domain.access import ApiKey, Role
 from payments.domain.catalog import Product
 from payments.domain.errors import ConflictError
 from payments.domain.money import Money
+from payments.domain.next_action import CashVoucherAction, ClientSecretAction, RedirectAction
 from payments.domain.ports import UnitOfWork
-from payments.domain.purchase import (
-    CashVoucherAction,
-    ClientSecretAction,
-    PaymentOutcome,
-    PurchaseStatus,
-    RedirectAction,
-    RoutingDecision,
-)
+from payments.domain.purchase import PaymentOutcome, PurchaseStatus, RoutingDecision
 from payments.domain.refund import RefundStatus
 from payments.testing.contracts.repositories.base import UnitOfWorkFixtures
 from payments.testing.contracts.repositories.builders import (
