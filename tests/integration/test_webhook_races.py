@@ -20,9 +20,10 @@ import requests
 from dependency_injector import providers
 from sqlalchemy import Engine, func, select
 
-from payments.adapters.sql.tables import ledger_entries, purchase_audit, webhook_inbox
+from payments.adapters.sql.tables import ledger_entries, purchase_audit
 from payments.containers import Container
 from payments.sandbox.environment import build_sandbox
+from tests.integration.deliveries import inbox_by_status
 from tests.integration.service import RunningService, running_service
 
 PACKAGE = {
@@ -150,14 +151,6 @@ def _completions(engine: Engine, purchase_id: str) -> int:
     return int(count)
 
 
-def _inbox(engine: Engine) -> dict[str, int]:
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
-        ).all()
-    return {status: int(count) for status, count in rows}
-
-
 def test_twenty_identical_and_twenty_distinct_stripe_successes_credit_once(
     service: RunningService, recorder: Recorder, database: Engine
 ) -> None:
@@ -183,7 +176,7 @@ def test_twenty_identical_and_twenty_distinct_stripe_successes_credit_once(
     assert set(statuses) <= {"processed", "duplicate"}, statuses
     assert _ledger(database, "cus_race") == [("EUR", "79.99"), ("credits", "8")]
     assert _completions(database, purchase_id) == 1
-    assert _inbox(database) == {"processed": 20}
+    assert inbox_by_status(database) == {"processed": 20}
     account = service.call("GET", "/v1/accounts/cus_race", admin).json()
     assert account["credits"] == "8.00"
     assert account["total_paid"] == [{"amount": "79.99", "currency": "EUR"}]
@@ -214,7 +207,7 @@ def test_five_identical_stripe_successes_and_a_second_event_id_credit_once(
     assert set(statuses) <= {"processed", "duplicate"}, statuses
     assert _ledger(database, "cus_stripe_race") == [("EUR", "79.99"), ("credits", "8")]
     assert _completions(database, purchase_id) == 1
-    assert _inbox(database) == {"processed": 2}
+    assert inbox_by_status(database) == {"processed": 2}
     purchase = service.call("GET", f"/v1/purchases/{purchase_id}", admin).json()
     assert purchase["status"] == "completed"
 
@@ -233,7 +226,7 @@ def test_a_tampered_stripe_event_is_refused_and_stores_nothing(
 
     assert answer["status_code"] == 400
     assert answer["code"] == "invalid_signature"
-    assert _inbox(database) == {}
+    assert inbox_by_status(database) == {}
     assert _ledger(database, "cus_tamper") == []
     purchase = service.call("GET", f"/v1/purchases/{purchase_id}", admin).json()
     assert purchase["status"] != "completed"
