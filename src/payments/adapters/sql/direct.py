@@ -40,11 +40,11 @@ from payments.adapters.sql.binds import Converters
 from payments.adapters.sql.engine import connection_lost
 from payments.adapters.sql.mappers import Row
 from payments.adapters.sql.statements import (
-    MAX_ROWS_PER_INSERT,
     Build,
     FixedStatement,
     chunked,
     insert,
+    row_chunks,
 )
 
 Convert = Callable[[Any], Any]
@@ -289,8 +289,7 @@ def _release_held(connection: Connection) -> None:
     held, batch.held = batch.held, {}
     dialect = connection.dialect
     for rows in held.values():
-        for start in range(0, len(rows.rows), MAX_ROWS_PER_INSERT):
-            chunk = rows.rows[start : start + MAX_ROWS_PER_INSERT]
+        for chunk in row_chunks(rows.rows):
             converters = Converters.of(rows.build(len(chunk)), dialect)
             expect = _expectation(rows.refused, rows.check, chunk)
             _run(connection, converters, converters.rows_values(chunk), expect)

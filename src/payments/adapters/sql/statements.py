@@ -144,9 +144,14 @@ def chunked(
 ) -> Iterator[tuple[FixedStatement, dict[str, Any], Sequence[Mapping[str, Any]]]]:
     """The statements (at most ``MAX_ROWS_PER_INSERT`` rows each) that write ``rows`` (same
     keys each): each with its parameters and the rows it writes."""
-    for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
-        chunk = rows[start : start + MAX_ROWS_PER_INSERT]
+    for chunk in row_chunks(rows):
         yield build(len(chunk)), named_rows(chunk), chunk
+
+
+def row_chunks(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:
+    """``rows`` in order, at most ``MAX_ROWS_PER_INSERT`` at a time: one statement's rows each."""
+    for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
+        yield rows[start : start + MAX_ROWS_PER_INSERT]
 
 
 def named_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
