@@ -8,17 +8,20 @@ each tree's CPU per webhook (its process and its PostgreSQL backends) and the pa
 with a 95 % interval. A tree is any directory with a ``src/payments`` package, for example
 ``git archive HEAD src | tar -x -C /tmp/before``.
 ``.venv/bin/python benchmarks/ab_compare.py --a /tmp/before --b . [--batches 40] [--batch 50]``.
+``--checkouts`` compares ``POST /v1/purchases`` instead (``profile_checkouts.py``'s set-up: the
+in-process fake gateway, an Idempotency-Key on each), per checkout.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +34,52 @@ def _cpu_ns(pid: int) -> int:
         return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _answer(pids: Sequence[int], batch: int, post: Callable[[], None]) -> None:
+    """Run ``post`` (``batch`` requests) and print its CPU per request: ours, PostgreSQL's."""
+    database = sum(_cpu_ns(pid) for pid in pids)
+    own = time.process_time()
+    post()
+    own = time.process_time() - own
+    database = sum(_cpu_ns(pid) for pid in pids) - database
+    print(f"{own / batch * 1000:.4f} {database / batch / 1e6:.4f}", flush=True)
+
+
+def _checkout_worker(batch: int, batches: int) -> int:
+    """Serve ``checkout`` commands on stdin, answering the CPU each batch of checkouts used."""
+    import falcon.testing
+    from bench_database import seed_processing_purchases, throwaway_database
+    from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, service_env
+    from checkouts import build_checkouts, checkout_container
+    from cpu_accounting import database_backends
+    from profile_checkouts import _post_all
+
+    from payments.adapters.sql.engine import make_engine
+    from payments.config import Settings
+
+    warm_up = 100
+    server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
+    with throwaway_database(server_url) as database_url:
+        engine = make_engine(database_url)
+        try:
+            seed_processing_purchases(engine, 1)  # the product
+            checkouts = build_checkouts(engine, warm_up + batch * batches)
+            env = {**service_env(database_url), "PAYMENTS_PUBLIC_BASE_URL": "http://127.0.0.1"}
+            container = checkout_container(Settings.from_env(env))
+            client = falcon.testing.TestClient(container.wsgi_app())
+            _post_all(client, checkouts[:warm_up])
+            pids = database_backends(engine)
+            posted = warm_up
+            print("ready", flush=True)
+            for _ in sys.stdin:
+                chosen = checkouts[posted : posted + batch]
+                posted += batch
+                _answer(pids, batch, functools.partial(_post_all, client, chosen))
+            container.engine().dispose()
+        finally:
+            engine.dispose()
+    return 0
 
 
 def _worker(batch: int, batches: int) -> int:
@@ -70,12 +119,7 @@ def _worker(batch: int, batches: int) -> int:
                     chosen = events[posted - batch : posted]
                     expected = "duplicate"
                 deliveries = sign(chosen, WEBHOOK_SECRET)
-                database = sum(_cpu_ns(pid) for pid in pids)
-                own = time.process_time()
-                _post_all(client, deliveries, expected)
-                own = time.process_time() - own
-                database = sum(_cpu_ns(pid) for pid in pids) - database
-                print(f"{own / batch * 1000:.4f} {database / batch / 1e6:.4f}", flush=True)
+                _answer(pids, batch, functools.partial(_post_all, client, deliveries, expected))
             container.engine().dispose()
         finally:
             engine.dispose()
@@ -91,10 +135,11 @@ class _Tree:
         env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{HERE}", "PYTHONHASHSEED": "0"}
         command = [sys.executable, str(Path(__file__).resolve()), "--worker"]
         command += ["--batch", str(args.batch), "--batches", str(args.batches)]
+        command += ["--checkouts"] if args.checkouts else []
         self.process = subprocess.Popen(
             command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        self.samples: dict[str, list[tuple[float, float]]] = {"first": [], "duplicate": []}
+        self.samples: dict[str, list[tuple[float, float]]] = {kind: [] for kind in _kinds(args)}
 
     @property
     def _pipes(self) -> tuple[IO[str], IO[str]]:
@@ -130,19 +175,26 @@ def _interval(differences: Sequence[float]) -> str:
     return f"{mean:+.3f} ± {half:.3f}"
 
 
+def _kinds(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("checkout",) if args.checkouts else ("first", "duplicate")
+
+
 def _report(a: _Tree, b: _Tree, kind: str) -> None:
-    print(f"\n{kind} deliveries, ms per webhook (mean of {len(a.samples[kind])} batches)")
+    what = f"{kind} deliveries, ms per webhook"
+    if kind == "checkout":
+        what = "checkouts, ms per checkout"
+    print(f"\n{what} (mean of {len(a.samples[kind])} batches)")
     print(f"  {'':<12}{'ours':>10}{'PostgreSQL':>12}{'both':>10}")
     for tree in (a, b):
         ours = statistics.fmean(s[0] for s in tree.samples[kind])
         database = statistics.fmean(s[1] for s in tree.samples[kind])
         print(f"  {tree.name:<12}{ours:>10.3f}{database:>12.3f}{ours + database:>10.3f}")
     pairs = list(zip(a.samples[kind], b.samples[kind], strict=True))
-    ours = [y[0] - x[0] for x, y in pairs]
-    database = [y[1] - x[1] for x, y in pairs]
+    ours_more = [y[0] - x[0] for x, y in pairs]
+    database_more = [y[1] - x[1] for x, y in pairs]
     both = [y[0] + y[1] - x[0] - x[1] for x, y in pairs]
     print(
-        f"  B - A       ours {_interval(ours)}, PostgreSQL {_interval(database)}, "
+        f"  B - A       ours {_interval(ours_more)}, PostgreSQL {_interval(database_more)}, "
         f"both {_interval(both)}"
     )
 
@@ -152,11 +204,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--a", type=Path, help="the tree to compare against (before)")
     parser.add_argument("--b", type=Path, help="the tree with the change (after)")
     parser.add_argument("--batches", type=int, default=40, help="batches per tree and kind")
-    parser.add_argument("--batch", type=int, default=50, help="webhooks per batch")
+    parser.add_argument("--batch", type=int, default=50, help="webhooks (or checkouts) per batch")
+    parser.add_argument(
+        "--checkouts", action="store_true", help="compare POST /v1/purchases instead of webhooks"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return _worker(args.batch, args.batches)
+        run = _checkout_worker if args.checkouts else _worker
+        return run(args.batch, args.batches)
     if args.a is None or args.b is None:
         parser.error("--a and --b are required")
     print(f"load average {os.getloadavg()[0]:.2f} before the run", flush=True)
@@ -166,13 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             tree.wait_ready()
         for index in range(args.batches):
             order: list[Any] = trees if index % 2 == 0 else trees[::-1]
-            for kind in ("first", "duplicate"):
+            for kind in _kinds(args):
                 for tree in order:
                     tree.run(kind)
     finally:
         for tree in trees:
             tree.close()
-    for kind in ("first", "duplicate"):
+    for kind in _kinds(args):
         _report(trees[0], trees[1], kind)
     return 0
 
