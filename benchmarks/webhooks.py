@@ -118,6 +118,17 @@ def summary(runs: Sequence[RunFigures]) -> dict[str, object]:
     return result
 
 
+def round_ratios(runs: Sequence[RunFigures]) -> list[float]:
+    """Each round's service rate over the reference's (the two runs of one round follow each
+    other, A B B A ...): how far the ratio moves between rounds, which a median hides."""
+    ratios = []
+    for first, second in zip(runs[::2], runs[1::2], strict=False):
+        pair = {first.app: first.booked_per_s, second.app: second.booked_per_s}
+        if pair.get("reference") and "payments" in pair:
+            ratios.append(pair["payments"] / pair["reference"])
+    return ratios
+
+
 def report(runs: Sequence[RunFigures], args: argparse.Namespace) -> None:
     print("\nRuns (booked/s from the first delivery sent to the last event booked)")
     for run in runs:
@@ -130,6 +141,14 @@ def report(runs: Sequence[RunFigures], args: argparse.Namespace) -> None:
             f"  {run.app:<10} {run.booked_per_s:>7,.0f}/s  p99 {run.p99_ms:6.1f} ms  "
             f"duplicates {run.duplicates_per_s:,.0f}/s  RSS {run.worker_rss_mib:.0f} MiB/worker  "
             f"errors {run.errors}  books {'ok' if run.books_ok else 'FAILED'}{checkout}"
+        )
+    ratios = round_ratios(runs)
+    if ratios:
+        reference_p99 = _median([r.p99_ms for r in runs if r.app == "reference"])
+        print(
+            "\nratio per round (service / reference, the two runs of one round): "
+            + ", ".join(f"{ratio:.3f}" for ratio in ratios)
+            + f"; the reference's p99, median: {reference_p99:.1f} ms"
         )
     checkouts = [r.checkouts_per_s for r in runs if r.checkouts_per_s is not None]
     reference = [r.booked_per_s for r in runs if r.app == "reference"]
