@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import requests
 
 from payments.adapters.gateways.circuit_breaker import CircuitBreakingGateway, GatewayCallObserver
 from payments.adapters.gateways.efecty import EfectyGateway
 from payments.adapters.gateways.payu import PayUGateway
-from payments.adapters.gateways.stripe import (
-    StripeGateway,
-    make_stripe_client,
-    payment_methods_param_for,
-)
+from payments.adapters.gateways.stripe import payment_methods_param_for
 from payments.adapters.gateways.wompi import WompiGateway
 from payments.config import Settings, check_routed_gateways
 from payments.domain.ports import Clock, PaymentGateway, UnitOfWork
@@ -25,10 +22,16 @@ from payments.sandbox.environment import (
     sandbox_wompi_settings,
 )
 
+if TYPE_CHECKING:
+    from payments.adapters.gateways.stripe import StripeGateway
+
 
 def stripe_gateway(settings: Settings) -> StripeGateway | None:
     """Stripe at the configured account (or localstripe); in sandbox mode without a key, the
     built-in Stripe simulator; None in live mode without a key."""
+    # Here, not at the top: the SDK is loaded by the processes that build gateways only.
+    from payments.adapters.gateways.stripe import StripeGateway, make_stripe_client  # noqa: PLC0415
+
     stripe = settings.stripe
     if stripe.secret_key:
         client = make_stripe_client(

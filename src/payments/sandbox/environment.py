@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import requests
 
 from payments.adapters.gateways.payu import settings as payu_settings
-from payments.adapters.gateways.stripe import make_stripe_client
 from payments.adapters.gateways.wompi.settings import (
     SANDBOX_EVENTS_SECRET,
     SANDBOX_INTEGRITY_SECRET,
@@ -21,9 +20,11 @@ from payments.sandbox.controller import SimulatorSandbox
 from payments.sandbox.delivery import Deliver, http_deliverer
 from payments.sandbox.efecty_counter import EfectyCounter
 from payments.sandbox.payu_simulator import PayUSimulator
-from payments.sandbox.stripe_actions import StripeSandboxActions
 from payments.sandbox.stripe_simulator import make_stripe_simulator
 from payments.sandbox.wompi_simulator import WompiSimulator
+
+if TYPE_CHECKING:
+    from payments.sandbox.stripe_actions import StripeSandboxActions
 
 __all__ = [
     "PAYU_TEST_MERCHANT",
@@ -149,6 +150,10 @@ def build_sandbox(
     stripe = settings.stripe
     stripe_actions = None
     if stripe.secret_key:
+        # Here, not at the top: only a sandbox in front of a Stripe account loads the SDK.
+        from payments.adapters.gateways.stripe import make_stripe_client  # noqa: PLC0415
+        from payments.sandbox.stripe_actions import StripeSandboxActions  # noqa: PLC0415
+
         stripe_actions = StripeSandboxActions(
             make_stripe_client(
                 stripe.secret_key, api_base=stripe.api_base, api_version=stripe.api_version
