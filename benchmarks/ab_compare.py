@@ -21,7 +21,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,83 +47,80 @@ def _answer(pids: Sequence[int], batch: int, post: Callable[[], None]) -> None:
     print(f"{own / batch * 1000:.4f} {database / batch / 1e6:.4f}", flush=True)
 
 
-def _checkout_worker(batch: int, batches: int) -> int:
-    """Serve ``checkout`` commands on stdin, answering the CPU each batch of checkouts used."""
+@contextmanager
+def _in_process(make_container: Callable[[Any], Any]) -> Iterator[tuple[Any, Any]]:
+    """A throwaway database, and the app ``make_container`` builds on it served in-process:
+    ``(engine, test client)``; the worker's set-up, whatever it posts."""
     import falcon.testing
-    from bench_database import seed_processing_purchases, throwaway_database
+    from bench_database import throwaway_database
     from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, service_env
-    from checkouts import build_checkouts, checkout_container
-    from cpu_accounting import database_backends
-    from profile_checkouts import _post_all
 
     from payments.adapters.sql.engine import make_engine
     from payments.config import Settings
 
-    warm_up = 100
     server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
     with throwaway_database(server_url) as database_url:
         engine = make_engine(database_url)
         try:
-            seed_processing_purchases(engine, 1)  # the product
-            checkouts = build_checkouts(engine, warm_up + batch * batches)
             env = {**service_env(database_url), "PAYMENTS_PUBLIC_BASE_URL": "http://127.0.0.1"}
-            container = checkout_container(Settings.from_env(env))
-            client = falcon.testing.TestClient(container.wsgi_app())
-            _post_all(client, checkouts[:warm_up])
-            pids = database_backends(engine)
-            posted = warm_up
-            print("ready", flush=True)
-            for _ in sys.stdin:
-                chosen = checkouts[posted : posted + batch]
-                posted += batch
-                _answer(pids, batch, functools.partial(_post_all, client, chosen))
+            container = make_container(Settings.from_env(env))
+            yield engine, falcon.testing.TestClient(container.wsgi_app())
             container.engine().dispose()
         finally:
             engine.dispose()
+
+
+def _checkout_worker(batch: int, batches: int) -> int:
+    """Serve ``checkout`` commands on stdin, answering the CPU each batch of checkouts used."""
+    from bench_database import seed_processing_purchases
+    from checkouts import build_checkouts, checkout_container
+    from cpu_accounting import database_backends
+    from profile_checkouts import _post_all
+
+    warm_up = 100
+    with _in_process(checkout_container) as (engine, client):
+        seed_processing_purchases(engine, 1)  # the product
+        checkouts = build_checkouts(engine, warm_up + batch * batches)
+        _post_all(client, checkouts[:warm_up])
+        pids = database_backends(engine)
+        posted = warm_up
+        print("ready", flush=True)
+        for _ in sys.stdin:
+            chosen = checkouts[posted : posted + batch]
+            posted += batch
+            _answer(pids, batch, functools.partial(_post_all, client, chosen))
     return 0
 
 
 def _worker(batch: int, batches: int) -> int:
     """Serve ``first`` and ``duplicate`` commands on stdin, answering the CPU each batch used."""
-    import falcon.testing
-    from bench_database import seed_processing_purchases, throwaway_database
-    from bench_run import DEFAULT_SERVER_URL, SERVER_URL_VARIABLE, WEBHOOK_SECRET, service_env
+    from bench_database import seed_processing_purchases
+    from bench_run import WEBHOOK_SECRET
     from cpu_accounting import database_backends
     from cpu_per_webhook import _post_all
     from signed_events import build_events, sign
 
-    from payments.adapters.sql.engine import make_engine
-    from payments.config import Settings
     from payments.containers import build_container
 
     warm_up = 200
-    server_url = os.environ.get(SERVER_URL_VARIABLE) or DEFAULT_SERVER_URL
-    with throwaway_database(server_url) as database_url:
-        engine = make_engine(database_url)
-        try:
-            events = build_events(seed_processing_purchases(engine, warm_up + batch * batches))
-            env = {**service_env(database_url), "PAYMENTS_PUBLIC_BASE_URL": "http://127.0.0.1"}
-            container = build_container(Settings.from_env(env))
-            client = falcon.testing.TestClient(container.wsgi_app())
-            _post_all(client, sign(events[:warm_up], WEBHOOK_SECRET), "processed")
-            _post_all(client, sign(events[: warm_up // 2], WEBHOOK_SECRET), "duplicate")
-            pids = database_backends(engine)
-            posted = warm_up
-            print("ready", flush=True)
-            for line in sys.stdin:
-                kind = line.strip()
-                if kind == "first":
-                    chosen = events[posted : posted + batch]
-                    posted += batch
-                    expected = "processed"
-                else:
-                    chosen = events[posted - batch : posted]
-                    expected = "duplicate"
-                deliveries = sign(chosen, WEBHOOK_SECRET)
-                _answer(pids, batch, functools.partial(_post_all, client, deliveries, expected))
-            container.engine().dispose()
-        finally:
-            engine.dispose()
+    with _in_process(build_container) as (engine, client):
+        events = build_events(seed_processing_purchases(engine, warm_up + batch * batches))
+        _post_all(client, sign(events[:warm_up], WEBHOOK_SECRET), "processed")
+        _post_all(client, sign(events[: warm_up // 2], WEBHOOK_SECRET), "duplicate")
+        pids = database_backends(engine)
+        posted = warm_up
+        print("ready", flush=True)
+        for line in sys.stdin:
+            kind = line.strip()
+            if kind == "first":
+                chosen = events[posted : posted + batch]
+                posted += batch
+                expected = "processed"
+            else:
+                chosen = events[posted - batch : posted]
+                expected = "duplicate"
+            deliveries = sign(chosen, WEBHOOK_SECRET)
+            _answer(pids, batch, functools.partial(_post_all, client, deliveries, expected))
     return 0
 
 
